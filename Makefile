@@ -1,0 +1,140 @@
+# cachewarm: the one build file (GNU make, no configure).
+#
+#   make            build the library and programs into $(B)/
+#   make deps       install what Debian 12 lacks (as root; idempotent)
+#   make demo       build, then look a sample key up twice with cw-get -v
+#   make check      build and run every test (the README's test command)
+#   make check-asan the same under AddressSanitizer and UBSan
+#   make bench      benchmarks; figures go to bench/RESULTS.md by hand
+#   make install    PREFIX=/usr/local DESTDIR= ...
+#   make lint       man pages, shellcheck, no mutable globals in libcw.a
+
+-include config.mk
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share/cachewarm
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+
+B ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror \
+	-MMD -MP -Ilib -DCW_DATADIR='"$(DATADIR)"' \
+	-DCW_TREE_DATADIR='"$(CURDIR)/share/data"'
+override LDFLAGS += -pthread
+# libinih and libcsv are small: linked statically so that cw-get starts
+# with libc alone (its whole run from L1 is a few hundred microseconds).
+LIBS = -l:libinih.a -l:libcsv.a
+
+# Debian 12 packages: build, tests, benchmarks.
+DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
+	libcriterion-dev perl groff-base shellcheck hyperfine
+
+PROGS = cw-get
+LIB_SRCS = $(wildcard lib/*.c)
+LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/*_test.c)
+UNIT_OBJS = $(UNIT_SRCS:%.c=$(B)/%.o)
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_BINS = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+BINS = $(PROGS:%=$(B)/bin/%)
+
+.SECONDARY:
+
+.PHONY: all check check-unit check-cli check-asan deps demo bench install \
+	lint clean sample-data
+
+all: $(BINS) $(B)/libcw.a
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libcw.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(B)/libcw.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
+
+$(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) -lcriterion
+
+$(B)/bench/%: bench/%.c $(B)/libcw.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS) -lm
+
+$(B)/gen-sample: share/gen-sample.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
+
+# The sample data is generated once and shipped; this target remakes it
+# (deterministic: the same bytes every time, checked by a CLI test).
+sample-data: $(B)/gen-sample
+	$(B)/gen-sample share/data
+
+check: check-unit check-cli
+
+check-unit: $(B)/unit-tests
+	$(B)/unit-tests --jobs 2
+
+check-cli: all $(B)/gen-sample
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
+
+check-asan:
+	$(MAKE) B=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' check
+
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all installed"; fi
+
+demo: all
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	export CW_L1_FILE=$$d/l1 XDG_CACHE_HOME=$$d; \
+	echo '$$ cw-get -v labels:EUR_USD:H4:2024-01-01   # first: from the source'; \
+	$(B)/bin/cw-get -v labels:EUR_USD:H4:2024-01-01 && \
+	echo '$$ cw-get -v labels:EUR_USD:H4:2024-01-01   # second: from L1'; \
+	$(B)/bin/cw-get -v labels:EUR_USD:H4:2024-01-01 >/dev/null
+
+bench: all $(BENCH_BINS)
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/libcw.a $(DESTDIR)$(LIBDIR)
+	install -m 644 lib/cw.h $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 share/man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 share/man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 share/cw.conf $(DESTDIR)$(DATADIR)
+	cp -R share/data $(DESTDIR)$(DATADIR)/
+	for p in $(PROGS); do \
+		install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+		install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+	done
+
+lint: $(B)/libcw.a
+	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
+	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
+	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
+	shellcheck -s sh tests/cli/*.t tests/cli/lib.sh bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d)

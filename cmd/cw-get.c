@@ -1,0 +1,294 @@
+/*
+ * cw-get: look keys up through the cache levels and print their values.
+ *
+ * One key prints its raw value; several keys, or keys read from stdin
+ * with "-", print one TSV (or JSON) record per key found. Lookups fill the
+ * upper levels on the way back and are appended to the access log.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cw.h"
+
+struct opts {
+	const char *config;
+	const char *l1_file;
+	enum cw_format format;
+	int format_given;
+	int no_fill;
+	int quiet;
+	int verbose;
+	int64_t ttl_ms;
+	char **keys;
+	int nkeys;
+	int from_stdin;
+};
+
+/* What one run has seen, to report each backend failure once. */
+struct run {
+	const struct opts *o;
+	struct cw_hier *hier;
+	struct cw_buf val, line;
+	int status;
+	int reported[8];
+	int nreported;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: cw-get [-hqv] [-c file] [-f l1file] [-o format] "
+	    "[--no-fill] [--ttl duration] key ... | -\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("Look keys up through the cache levels (L1 file, source) "
+	    "and print their values.\n\n"
+	    "  -c, --config FILE    configuration file "
+	    "(default: $CW_CONFIG, ~/.config/cw/cw.conf, /etc/cw/cw.conf)\n"
+	    "  -f, --l1-file FILE   the L1 file (default: from the config, "
+	    "~/.cache/cw/l1)\n"
+	    "  -h, --help           print this help and exit\n"
+	    "  -o, --output FORMAT  tsv or json (default: raw for one key, "
+	    "tsv for several)\n"
+	    "  -q, --quiet          do not report keys that were not found\n"
+	    "  -v, --verbose        report the level and latency of each key "
+	    "on stderr\n"
+	    "      --no-fill        do not fill upper levels on the way back\n"
+	    "      --ttl DURATION   L1 lifetime of filled entries "
+	    "(default: the config's, 300s)\n"
+	    "      --version        print the version and exit\n"
+	    "\n\"-\" reads keys from stdin, one per line (the first TSV "
+	    "column).\n"
+	    "Exit: 0 all found, 1 some not found, 2 usage, 65 malformed key, "
+	    "69 backend down, 74 I/O error, 75 timeout, 78 bad config.\n");
+}
+
+static void
+misuse(const char *fmt, const char *arg)
+{
+	if (fmt != NULL) {
+		fprintf(stderr, "cw-get: ");
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+	usage(stderr);
+	fprintf(stderr, "Try 'cw-get --help'.\n");
+	exit(2);
+}
+
+static void
+parse_args(int argc, char *argv[], struct opts *o)
+{
+	enum { OPT_NO_FILL = 256, OPT_TTL, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "l1-file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-fill", no_argument, NULL, OPT_NO_FILL },
+		{ "ttl", required_argument, NULL, OPT_TTL },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cw_err e;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:f:ho:qv", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->l1_file = optarg;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'o':
+			if (cw_out_parse_format(optarg, &o->format, &e) != CW_OK)
+				misuse("%s", e.msg);
+			o->format_given = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_NO_FILL:
+			o->no_fill = 1;
+			break;
+		case OPT_TTL:
+			if (cw_num_parse_duration_ms(optarg, "--ttl", &o->ttl_ms,
+			    &e) != CW_OK || o->ttl_ms <= 0)
+				misuse("%s", o->ttl_ms <= 0 ? "--ttl must be "
+				    "positive" : e.msg);
+			break;
+		case OPT_VERSION:
+			printf("cw-get (cachewarm) %s\n", CW_VERSION);
+			exit(0);
+		default:
+			misuse(NULL, NULL);
+		}
+	}
+	o->keys = argv + optind;
+	o->nkeys = argc - optind;
+	if (o->nkeys == 0)
+		misuse("no key given", NULL);
+	for (int i = 0; i < o->nkeys; i++)
+		if (strcmp(o->keys[i], "-") == 0)
+			o->from_stdin = 1;
+	if (o->from_stdin && o->nkeys > 1)
+		misuse("'-' cannot be mixed with keys", NULL);
+	if (!o->format_given)
+		o->format = o->nkeys == 1 && !o->from_stdin ? CW_FORMAT_RAW :
+		    CW_FORMAT_TSV;
+}
+
+/* Say a failure once per kind of failure, not once per key. */
+static void
+report_once(struct run *r, const struct cw_err *e, int rc)
+{
+	for (int i = 0; i < r->nreported; i++)
+		if (r->reported[i] == rc)
+			return;
+	if (r->nreported < (int)(sizeof(r->reported) /
+	    sizeof(r->reported[0])))
+		r->reported[r->nreported++] = rc;
+	warnx("%s", e->msg);
+}
+
+static void
+lookup(struct run *r, const char *key, size_t klen)
+{
+	struct cw_hier_result res;
+	struct cw_err e;
+	int rc;
+
+	rc = cw_hier_get(r->hier, key, klen, &r->val, &res, &e);
+	r->status = cw_exit_worse(r->status, cw_exit_code(rc));
+	if (rc == CW_EDATA)
+		warnx("%s", e.msg);
+	else if (rc == CW_ENOTFOUND && !r->o->quiet)
+		warnx("%.*s: not found", (int)klen, key);
+	else if (rc != CW_OK && rc != CW_ENOTFOUND)
+		report_once(r, &e, rc);
+	if (r->o->verbose && rc != CW_EDATA)
+		fprintf(stderr, "cw-get: %.*s: %s %s in %.1f us\n", (int)klen,
+		    key, cw_level_name(res.level), rc == CW_OK ? "hit" :
+		    rc == CW_ENOTFOUND ? "not found" : "failed",
+		    (double)res.latency_ns / 1000.0);
+	if (rc != CW_OK)
+		return;
+	if (r->o->format == CW_FORMAT_RAW) {
+		fwrite(r->val.data, 1, r->val.len, stdout);
+		return;
+	}
+	r->line.len = 0;
+	if (cw_out_record(&r->line, r->o->format, key, klen, r->val.data,
+	    r->val.len, &e) != CW_OK) {
+		r->status = cw_exit_worse(r->status, cw_exit_code(e.code));
+		warnx("%s", e.msg);
+		return;
+	}
+	fwrite(r->line.data, 1, r->line.len, stdout);
+}
+
+static void
+lookup_stdin(struct run *r)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		size_t len = strcspn(line, "\t\r\n");
+
+		if (len == 0)
+			continue;	/* blank line */
+		lookup(r, line, len);
+	}
+	if (ferror(stdin)) {
+		warn("read stdin");
+		r->status = cw_exit_worse(r->status, EX_IOERR);
+	}
+	free(line);
+}
+
+static int
+run(const struct opts *o)
+{
+	struct cw_hier_opts ho;
+	struct cw_cfg cfg;
+	struct run r;
+	struct cw_err e;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	if ((rc = cw_cfg_load(&cfg, o->config, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	if (o->l1_file != NULL) {
+		if (strlen(o->l1_file) >= sizeof(cfg.l1_file)) {
+			warnx("%s: path too long", o->l1_file);
+			return 2;
+		}
+		strcpy(cfg.l1_file, o->l1_file);
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.cfg = &cfg;
+	ho.clock = cw_clock_system();
+	ho.no_fill = o->no_fill;
+	ho.ttl_ms = o->ttl_ms;
+	ho.log_access = 1;
+	if ((rc = cw_hier_open(&r.hier, &ho, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	if (o->from_stdin)
+		lookup_stdin(&r);
+	else
+		for (int i = 0; i < o->nkeys; i++)
+			lookup(&r, o->keys[i], strlen(o->keys[i]));
+	cw_hier_close(r.hier);
+	cw_buf_free(&r.val);
+	cw_buf_free(&r.line);
+	return r.status;
+}
+
+/* Flush stdout; a write error (full disk, closed pipe) is exit 74. */
+static int
+finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("write stdout");
+		return cw_exit_worse(status, EX_IOERR);
+	}
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char outbuf[1 << 16];
+	struct opts o;
+
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	parse_args(argc, argv, &o);
+	return finish_stdout(run(&o));
+}

@@ -1,0 +1,61 @@
+/*
+ * buf: the growable byte buffer values are copied into.
+ *
+ * Values never leave the library as pointers into the shared map (another
+ * process may rewrite the entry the next instant); they are copied into a
+ * buffer the caller owns and reuses, which grows geometrically.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+
+int
+cw_buf_reserve(struct cw_buf *b, size_t cap, struct cw_err *err)
+{
+	size_t ncap;
+	char *p;
+
+	if (cap <= b->cap)
+		return CW_OK;
+	ncap = b->cap < 64 ? 64 : b->cap;
+	while (ncap < cap) {
+		if (ncap > SIZE_MAX / 2) {
+			ncap = cap;
+			break;
+		}
+		ncap *= 2;
+	}
+	p = realloc(b->data, ncap);
+	if (p == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0,
+		    "allocate %zu bytes", ncap);
+	b->data = p;
+	b->cap = ncap;
+	return CW_OK;
+}
+
+int
+cw_buf_append(struct cw_buf *b, const void *p, size_t n, struct cw_err *err)
+{
+	int rc;
+
+	if (n > SIZE_MAX - b->len)
+		return cw_err_set(err, CW_ENOMEM, 0, "buffer size overflow");
+	if ((rc = cw_buf_reserve(b, b->len + n, err)) != CW_OK)
+		return rc;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return CW_OK;
+}
+
+void
+cw_buf_free(struct cw_buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

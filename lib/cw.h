@@ -1,0 +1,388 @@
+/*
+ * cw.h: the one public header of libcw, the cachewarm library.
+ *
+ * Sectioned per module. Every function returns 0 (CW_OK) or one negative
+ * CW_E* code; detail goes into a caller-owned struct cw_err (may be NULL).
+ * The library never prints, exits or installs signal handlers, and keeps no
+ * mutable global state: everything lives in a handle.
+ */
+#ifndef CW_H
+#define CW_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_VERSION "0.1.0"
+
+/* ---- err: result codes, error detail, exit statuses ---- */
+
+enum cw_code {
+	CW_OK = 0,
+	CW_ENOTFOUND = -30800,	/* the key is nowhere: not an error */
+	CW_EUSAGE,		/* the caller asked for something impossible */
+	CW_EDATA,		/* malformed input: key, number, file content */
+	CW_EUNAVAIL,		/* a backend needed for the answer is down */
+	CW_EIO,			/* local I/O failed */
+	CW_ETIMEOUT,		/* a deadline passed; retrying may help */
+	CW_EFOREIGN,		/* a file is not ours: refused, never touched */
+	CW_EVERSION,		/* our file, another format version */
+	CW_ENOMEM,		/* out of memory */
+	CW_ECONFIG,		/* the configuration is broken */
+	CW_ETOOBIG,		/* a value larger than the cache can hold */
+};
+
+/* Caller-owned error detail. msg names the object: "open /x: Permission
+ * denied", "key 'a:b': bad date". */
+struct cw_err {
+	int code;
+	int sys_errno;
+	char msg[256];
+};
+
+/* Fixed text for a code, never NULL. */
+const char *cw_strerror(int code);
+
+/* Fill err (if not NULL) and return code. sys_errno may be 0. */
+int cw_err_set(struct cw_err *err, int code, int sys_errno,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The process exit status for a code: 0, 1 not found, 2 usage,
+ * 65 data, 69 unavailable, 71 out of memory, 74 I/O, 75 temporary,
+ * 78 configuration. */
+int cw_exit_code(int code);
+
+/* The more severe of two exit statuses, ranked
+ * 2 > 78 > 71 > 74 > 69 > 75 > 65 > 1 > 0: a batch reports the worst. */
+int cw_exit_worse(int status_a, int status_b);
+
+/* ---- buf: a growable byte buffer owned by the caller ---- */
+
+struct cw_buf {
+	char *data;	/* NULL until the first reserve */
+	size_t len;
+	size_t cap;
+};
+
+/* Make room for at least cap bytes in total. CW_ENOMEM on failure. */
+int cw_buf_reserve(struct cw_buf *b, size_t cap, struct cw_err *err);
+/* Append n bytes. */
+int cw_buf_append(struct cw_buf *b, const void *p, size_t n,
+    struct cw_err *err);
+/* Release the memory; accepts a zeroed buffer. */
+void cw_buf_free(struct cw_buf *b);
+
+/* ---- num: numbers, durations and sizes from text ---- */
+
+/* A decimal unsigned integer in [min, max]; trailing junk is CW_EDATA.
+ * what names the thing in the message ("--ttl"). */
+int cw_num_parse_u64(const char *s, uint64_t min, uint64_t max,
+    const char *what, uint64_t *out, struct cw_err *err);
+/* A duration: "300" (seconds), "500ms", "90s", "15m", "2h", "7d". */
+int cw_num_parse_duration_ms(const char *s, const char *what,
+    int64_t *out_ms, struct cw_err *err);
+/* A size: "4096", "512K", "100M", "2G" (powers of 1024). */
+int cw_num_parse_size(const char *s, const char *what, uint64_t *out_bytes,
+    struct cw_err *err);
+
+/* ---- clock: time comes in, so tests and benchmarks can drive it ---- */
+
+enum cw_clock_kind {
+	CW_CLOCK_WALL,	/* Unix time, for expiry and logs */
+	CW_CLOCK_MONO,	/* monotonic, for latencies */
+};
+
+/* now_ns(ctx, kind) returns nanoseconds. Copy it by value. */
+struct cw_clock {
+	int64_t (*now_ns)(void *ctx, enum cw_clock_kind kind);
+	void *ctx;
+};
+
+/* The system clocks (clock_gettime). */
+struct cw_clock cw_clock_system(void);
+/* A driven clock: both kinds read *now_ns, which the caller moves.
+ * now_ns must outlive every user of the clock. */
+struct cw_clock cw_clock_manual(int64_t *now_ns);
+static inline int64_t
+cw_clock_wall_ns(const struct cw_clock *c)
+{
+	return c->now_ns(c->ctx, CW_CLOCK_WALL);
+}
+static inline int64_t
+cw_clock_mono_ns(const struct cw_clock *c)
+{
+	return c->now_ns(c->ctx, CW_CLOCK_MONO);
+}
+
+/* ---- key: the key grammar ---- */
+
+#define CW_KEY_MAX 250	/* bytes, memcached's bound */
+
+/*
+ * A key is 1 to 250 bytes without whitespace or control characters. A key
+ * with exactly three colons is structured, TYPE:INSTRUMENT:GRANULARITY:DATE,
+ * and each part must pass its strict pattern (an alphanumeric first byte,
+ * then letters, digits, '_', '-', '.'; DATE a real YYYY-MM-DD). Any other
+ * key is opaque: stored and served, but sources cannot answer it.
+ */
+struct cw_key {
+	char raw[CW_KEY_MAX + 1];	/* NUL-terminated copy */
+	size_t len;
+	int structured;			/* the fields below are set */
+	char type[CW_KEY_MAX + 1];
+	char instrument[CW_KEY_MAX + 1];
+	char granularity[CW_KEY_MAX + 1];
+	char date[11];			/* YYYY-MM-DD */
+	int year, month, day;
+};
+
+/* Check and split s[0..len). CW_EDATA with the reason in err. */
+int cw_key_parse(const char *s, size_t len, struct cw_key *out,
+    struct cw_err *err);
+
+/* ---- out: how values travel in TSV and JSON ---- */
+
+enum cw_format {
+	CW_FORMAT_RAW,	/* the value's bytes as they are */
+	CW_FORMAT_TSV,	/* key TAB escaped-value NEWLINE */
+	CW_FORMAT_JSON,	/* {"key":...,"value":...} NEWLINE */
+};
+
+/* Parse "tsv" / "json" (and "raw"). CW_EUSAGE otherwise. */
+int cw_out_parse_format(const char *s, enum cw_format *out,
+    struct cw_err *err);
+/* Append src with backslash, TAB, LF, CR and NUL escaped as \\ \t \n \r \0. */
+int cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err);
+/* Append the decoding of an escaped field; a bad escape is CW_EDATA. */
+int cw_out_tsv_unescape(struct cw_buf *dst, const char *src, size_t n,
+    struct cw_err *err);
+/* Append a JSON string literal (quotes included) of UTF-8 text. */
+int cw_out_json_string(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err);
+/* Nonzero when the bytes are valid UTF-8 without NUL. */
+int cw_out_is_utf8(const void *src, size_t n);
+/* Append one batch record for key/value in format fmt (TSV or JSON).
+ * JSON carries a value that is not UTF-8 as "value_base64" instead of
+ * "value", so no byte is ever lost or replaced. */
+int cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
+    size_t klen, const void *val, size_t vlen, struct cw_err *err);
+
+/* ---- hist: latency histograms with bounded relative error ---- */
+
+/*
+ * Log-linear buckets over nanoseconds: exact below 256 ns, then 128
+ * buckets per power of two, up to 2^36 ns (about 69 s; larger values land
+ * in the last bucket). A bucket's width is at most 1/128 of its lower
+ * bound, so a percentile read from it is within 0.8% of the true value.
+ */
+#define CW_HIST_BUCKETS (256 + 28 * 128)
+#define CW_HIST_REL_ERROR (1.0 / 128)
+
+/* The bucket of a latency (negative counts as 0). */
+unsigned cw_hist_bucket(int64_t ns);
+/* The smallest value that falls in a bucket. */
+int64_t cw_hist_bucket_low(unsigned bucket);
+/* The value at quantile q (0..1) of counts, the midpoint of its bucket;
+ * 0 when empty. */
+int64_t cw_hist_quantile(const uint64_t *counts, double q);
+/* Total count and approximate sum (bucket midpoints) of counts. */
+uint64_t cw_hist_total(const uint64_t *counts);
+double cw_hist_sum_ns(const uint64_t *counts);
+
+/* ---- l1: the shared mmap file ---- */
+
+enum cw_level {
+	CW_LEVEL_L1,
+	CW_LEVEL_L2,
+	CW_LEVEL_L3,
+	CW_LEVEL_NONE,	/* found nowhere, or failed */
+	CW_LEVEL_COUNT = CW_LEVEL_NONE,
+};
+
+enum cw_result {
+	CW_RESULT_HIT,
+	CW_RESULT_MISS,
+	CW_RESULT_ERROR,
+	CW_RESULT_TIMEOUT,
+	CW_RESULT_COUNT,
+};
+
+/* Name of a level: "l1", "l2", "l3", "none". */
+const char *cw_level_name(enum cw_level level);
+
+struct cw_l1;
+
+struct cw_l1_opts {
+	const char *path;	/* the file; copied */
+	uint64_t max_entries;	/* used only when the file is created */
+	uint64_t max_bytes;	/* ditto: bytes of records in the file */
+	unsigned mode;		/* creation mode, e.g. 0600 */
+	struct cw_clock clock;
+};
+
+/* Entry flags. */
+#define CW_L1_NEGATIVE 0x1u	/* a remembered "not found" */
+
+struct cw_l1_entry_info {
+	int64_t expires_ns;	/* wall clock */
+	unsigned flags;
+};
+
+/*
+ * Open the L1 file at opts->path, creating it (atomically, mode
+ * opts->mode, with the given capacity) when it does not exist. An existing
+ * file keeps the geometry it was created with. Opened O_NOFOLLOW: a
+ * symlink is refused. A file that is not ours is CW_EFOREIGN, another
+ * version CW_EVERSION, a damaged header CW_EFOREIGN too; none of them is
+ * ever modified. Safe across processes: any number may open one file.
+ */
+int cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *opts,
+    struct cw_err *err);
+/* Unmap and close; accepts NULL. */
+void cw_l1_close(struct cw_l1 *l1);
+
+/*
+ * Copy the value of key into val (replacing its contents) and, if info is
+ * not NULL, its expiry and flags. CW_ENOTFOUND when absent, expired or
+ * damaged (a damaged entry is counted, never returned). Lock-free: it
+ * never blocks on writers and never returns a torn value.
+ */
+int cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err);
+
+/*
+ * Store key -> val for ttl_ms, evicting by S3-FIFO to stay within the
+ * entry and byte bounds. CW_ETOOBIG when the value cannot fit at all (the
+ * cache is left as it was). Serialised across processes by a robust lock:
+ * a writer killed at any instant leaves a file the next one repairs.
+ */
+int cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen,
+    const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
+    struct cw_err *err);
+
+/* Remove key. CW_ENOTFOUND when it was not there. */
+int cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_err *err);
+
+/* Count a lookup outcome and its latency at a level into the shared
+ * header (per-process stripes: concurrent recorders do not contend). */
+void cw_l1_record(struct cw_l1 *l1, enum cw_level level,
+    enum cw_result result, int64_t latency_ns);
+/* Count the latency of a whole lookup, whichever level answered. */
+void cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns);
+
+struct cw_l1_level_stats {
+	uint64_t results[CW_RESULT_COUNT];
+	uint64_t latency[CW_HIST_BUCKETS];
+};
+
+struct cw_l1_stats {
+	uint64_t max_entries, max_bytes;
+	uint64_t entries, bytes;		/* live now */
+	uint64_t sets, evictions, expirations, damaged, too_big;
+	uint64_t repairs;			/* recoveries after a dead writer */
+	int64_t created_ns;
+	struct cw_l1_level_stats level[CW_LEVEL_COUNT];
+	uint64_t overall[CW_HIST_BUCKETS];	/* latency of whole lookups */
+};
+
+/* Sum the shared counters into out (large: allocate it). */
+void cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out);
+
+/* ---- cfg: configuration ---- */
+
+#define CW_PATH_MAX 4096
+
+struct cw_cfg {
+	char loaded_from[CW_PATH_MAX];	/* "" when built-in defaults */
+	char l1_file[CW_PATH_MAX];
+	uint64_t l1_max_entries;
+	uint64_t l1_max_bytes;
+	int64_t l1_ttl_ms;
+	unsigned l1_mode;
+	char source[CW_PATH_MAX];	/* URL: csv:DIR */
+	int64_t source_ttl_ms;
+	char log_file[CW_PATH_MAX];	/* "" disables the access log */
+	uint64_t log_max_bytes;
+	unsigned log_keep;
+};
+
+/*
+ * Fill cfg with built-in defaults, then the first config file found of:
+ * path (if not NULL), $CW_CONFIG, $XDG_CONFIG_HOME/cw/cw.conf (or
+ * ~/.config/cw/cw.conf), /etc/cw/cw.conf; then the environment overrides
+ * CW_L1_FILE and CW_SOURCE. An explicit path or $CW_CONFIG that cannot be
+ * read is an error; the others are optional. A bad line is CW_ECONFIG
+ * naming the file and line.
+ */
+int cw_cfg_load(struct cw_cfg *cfg, const char *path, struct cw_err *err);
+
+/* ---- src: the source of truth (L3) ---- */
+
+struct cw_src;
+
+/*
+ * Open a source by URL: "csv:DIR" (one CSV file per type, instrument and
+ * granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv). Opening makes no
+ * connection; the first get does.
+ */
+int cw_src_open(struct cw_src **out, const char *url, struct cw_err *err);
+/* The value of a key into out (replacing its contents); CW_ENOTFOUND
+ * when the source has nothing for it (opaque keys included). */
+int cw_src_get(struct cw_src *src, const struct cw_key *key,
+    struct cw_buf *out, struct cw_err *err);
+void cw_src_close(struct cw_src *src);
+
+/* ---- alog: the access log ---- */
+
+struct cw_alog;
+
+/* Open (create) path for appending, rotating to path.1 .. path.KEEP when
+ * it grows past max_bytes. Lines are buffered and written whole with
+ * O_APPEND, so many processes may share one log. */
+int cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
+    unsigned keep, struct cw_err *err);
+/* Append "ts,key,level,latency_us". */
+int cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
+    size_t klen, enum cw_level level, int64_t latency_ns,
+    struct cw_err *err);
+/* Write out what is buffered. */
+int cw_alog_flush(struct cw_alog *log, struct cw_err *err);
+/* Flush and close; accepts NULL. */
+void cw_alog_close(struct cw_alog *log);
+
+/* ---- hier: lookups through the levels ---- */
+
+struct cw_hier;
+
+struct cw_hier_opts {
+	const struct cw_cfg *cfg;
+	struct cw_clock clock;
+	int no_fill;		/* do not fill upper levels on the way back */
+	int64_t ttl_ms;		/* L1 TTL for fills; 0: the config's */
+	int log_access;		/* append each lookup to the access log */
+};
+
+struct cw_hier_result {
+	enum cw_level level;	/* which level answered */
+	int64_t latency_ns;
+};
+
+/* Open the hierarchy: the L1 file now, the source at first need. */
+int cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *opts,
+    struct cw_err *err);
+
+/*
+ * Look key up: L1, then the source, filling L1 on the way back. val gets
+ * the value; res (may be NULL) the level and latency. CW_EDATA for a
+ * malformed key, CW_ENOTFOUND when no level has it, a backend's code when
+ * one failed. Nothing below L1 is touched when L1 answers.
+ */
+int cw_hier_get(struct cw_hier *h, const char *key, size_t klen,
+    struct cw_buf *val, struct cw_hier_result *res, struct cw_err *err);
+
+/* Flush the access log and close everything; accepts NULL. */
+void cw_hier_close(struct cw_hier *h);
+
+#endif /* CW_H */

@@ -1,0 +1,31 @@
+/*
+ * fs: file-system helpers shared by the modules that create files (the L1
+ * file, the access log) in directories that may not exist yet, such as a
+ * fresh user's ~/.cache/cw.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cw.h"
+#include "fs_int.h"
+
+int
+cw_fs_make_parents(const char *path, struct cw_err *err)
+{
+	char dir[CW_PATH_MAX];
+
+	if (strlen(path) >= sizeof(dir))
+		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", path);
+	strcpy(dir, path);
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		/* Private by default: the cache may hold trading data. */
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return cw_err_set(err, CW_EIO, errno, "mkdir %s", dir);
+		*p = '/';
+	}
+	return CW_OK;
+}

@@ -1,0 +1,129 @@
+/*
+ * key: the key grammar.
+ *
+ * Keys reach file paths and, later, query text, so every part of a
+ * structured key is checked against a strict pattern here, once, before
+ * anything else sees it. Parts must start with a letter or digit, which
+ * rules out ".", ".." and hidden names as path components; quotes,
+ * semicolons, slashes and whitespace are never accepted.
+ */
+#include <string.h>
+
+#include "cw.h"
+
+static int
+is_part_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* Copy the part p[0..n) into dst after checking its pattern. */
+static int
+take_part(const char *key, const char *name, const char *p, size_t n,
+    char *dst, struct cw_err *err)
+{
+	if (n == 0)
+		return cw_err_set(err, CW_EDATA, 0, "key '%s': empty %s",
+		    key, name);
+	if (!is_alnum((unsigned char)p[0]))
+		return cw_err_set(err, CW_EDATA, 0,
+		    "key '%s': %s must start with a letter or digit", key, name);
+	for (size_t i = 0; i < n; i++)
+		if (!is_part_byte((unsigned char)p[i]))
+			return cw_err_set(err, CW_EDATA, 0,
+			    "key '%s': bad character in %s", key, name);
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return CW_OK;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+static int
+take_date(const char *key, const char *p, size_t n, struct cw_key *k,
+    struct cw_err *err)
+{
+	int v[3] = { 0, 0, 0 };
+	static const int width[3] = { 4, 2, 2 };
+	size_t i = 0;
+
+	if (n != 10 || p[4] != '-' || p[7] != '-')
+		return cw_err_set(err, CW_EDATA, 0,
+		    "key '%s': date must be YYYY-MM-DD", key);
+	for (int f = 0; f < 3; f++, i++)
+		for (int w = 0; w < width[f]; w++, i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return cw_err_set(err, CW_EDATA, 0,
+				    "key '%s': date must be YYYY-MM-DD", key);
+			v[f] = v[f] * 10 + (p[i] - '0');
+		}
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > days_in_month(v[0], v[1]))
+		return cw_err_set(err, CW_EDATA, 0,
+		    "key '%s': no such date", key);
+	memcpy(k->date, p, 10);
+	k->date[10] = '\0';
+	k->year = v[0];
+	k->month = v[1];
+	k->day = v[2];
+	return CW_OK;
+}
+
+int
+cw_key_parse(const char *s, size_t len, struct cw_key *out,
+    struct cw_err *err)
+{
+	const char *colon[3];
+	int ncolons = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return cw_err_set(err, CW_EDATA, 0, "empty key");
+	if (len > CW_KEY_MAX)
+		return cw_err_set(err, CW_EDATA, 0,
+		    "key '%.40s...': longer than %d bytes", s, CW_KEY_MAX);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f)
+			return cw_err_set(err, CW_EDATA, 0,
+			    "key '%.*s': whitespace or control character",
+			    (int)len, s);
+		if (c == ':' && ncolons++ < 3)
+			colon[ncolons - 1] = s + i;
+	}
+	memcpy(out->raw, s, len);
+	out->raw[len] = '\0';
+	out->len = len;
+	if (ncolons != 3)
+		return CW_OK;	/* opaque */
+
+	if ((rc = take_part(out->raw, "type", s, (size_t)(colon[0] - s),
+	    out->type, err)) != CW_OK ||
+	    (rc = take_part(out->raw, "instrument", colon[0] + 1,
+	    (size_t)(colon[1] - colon[0] - 1), out->instrument, err)) != CW_OK ||
+	    (rc = take_part(out->raw, "granularity", colon[1] + 1,
+	    (size_t)(colon[2] - colon[1] - 1), out->granularity, err)) != CW_OK ||
+	    (rc = take_date(out->raw, colon[2] + 1,
+	    (size_t)(s + len - colon[2] - 1), out, err)) != CW_OK)
+		return rc;
+	out->structured = 1;
+	return CW_OK;
+}

@@ -1,0 +1,1023 @@
+/*
+ * l1: the shared mmap file, level 1 of the hierarchy.
+ *
+ * The layout and the reasons for it are in l1_int.h. In short: a hash
+ * index of one-word slots, two FIFO byte rings for S3-FIFO eviction (small
+ * for newcomers, main for entries that were read again), lock-free readers
+ * that trust nothing they have not checksummed, and writers serialised by
+ * a robust mutex whose EOWNERDEAD triggers a repair of the whole file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cw.h"
+#include "fs_int.h"
+#include "hash_int.h"
+#include "l1_int.h"
+
+#define GHOST_PROBES 8
+#define READ_RETRIES 3
+
+static uint64_t
+align8(uint64_t n)
+{
+	return (n + 7) & ~(uint64_t)7;
+}
+
+static uint64_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static uint64_t
+load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void
+store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static void
+count(uint64_t *p, uint64_t n)
+{
+	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+}
+
+/* ---- slots ---- */
+
+static uint64_t
+slot_make(uint64_t hash, int ring, uint64_t phys, uint64_t freq)
+{
+	return L1_SLOT_LIVE | freq << L1_FREQ_SHIFT |
+	    ((hash >> 43) << L1_TAG_SHIFT & L1_TAG_MASK) |
+	    (ring == L1_MAIN ? L1_RING_BIT : 0) | (phys >> 3 & L1_OFF_MASK);
+}
+
+static int
+slot_live(uint64_t s)
+{
+	return (s & L1_SLOT_LIVE) != 0;
+}
+
+static int
+slot_tag_matches(uint64_t s, uint64_t hash)
+{
+	return (s & L1_TAG_MASK) == ((hash >> 43) << L1_TAG_SHIFT & L1_TAG_MASK);
+}
+
+static int
+slot_ring(uint64_t s)
+{
+	return (s & L1_RING_BIT) != 0 ? L1_MAIN : L1_SMALL;
+}
+
+static uint64_t
+slot_phys(uint64_t s)
+{
+	return (s & L1_OFF_MASK) << 3;
+}
+
+static uint64_t
+slot_freq(uint64_t s)
+{
+	return (s & L1_FREQ_MASK) >> L1_FREQ_SHIFT;
+}
+
+static uint64_t
+slot_with_freq(uint64_t s, uint64_t freq)
+{
+	return (s & ~L1_FREQ_MASK) | freq << L1_FREQ_SHIFT;
+}
+
+/* ---- records ---- */
+
+static struct l1_rec *
+rec_at(struct cw_l1 *l1, int ring, uint64_t phys)
+{
+	return (struct l1_rec *)(l1->map + l1->hdr->ring[ring].off + phys);
+}
+
+/* The record a live slot points at, or NULL when the slot points outside
+ * its ring (a damaged slot must never make us read outside the map). */
+static struct l1_rec *
+slot_rec(struct cw_l1 *l1, uint64_t s)
+{
+	if (slot_phys(s) + sizeof(struct l1_rec) >
+	    l1->hdr->ring[slot_ring(s)].size)
+		return NULL;
+	return rec_at(l1, slot_ring(s), slot_phys(s));
+}
+
+static uint64_t
+rec_seed(uint64_t key_hash, const struct l1_rec *r)
+{
+	return key_hash ^ (uint64_t)r->expires_ns * 0x9e3779b97f4a7c15ull ^
+	    ((uint64_t)r->value_len << 32 | (uint64_t)r->flags << 16 |
+	    r->key_len);
+}
+
+/* Is a record header self-consistent and inside its ring at phys? */
+static int
+rec_sane(const struct l1_rec *r, uint64_t phys, uint64_t ring_size)
+{
+	return r->magic == L1_REC_MAGIC && r->key_len > 0 &&
+	    r->key_len <= CW_KEY_MAX &&
+	    r->rec_bytes == align8(sizeof(*r) + r->key_len + r->value_len) &&
+	    phys + r->rec_bytes <= ring_size;
+}
+
+/* Full check of a live record in place (writer side, or repair). */
+static int
+rec_valid(const struct l1_rec *r, uint64_t phys, uint64_t ring_size)
+{
+	const char *key = (const char *)(r + 1);
+
+	return rec_sane(r, phys, ring_size) &&
+	    cw_hash(key, r->key_len) == r->key_hash &&
+	    cw_hash_seeded(key + r->key_len, r->value_len,
+	    rec_seed(r->key_hash, r)) == r->checksum;
+}
+
+/* ---- the lock ---- */
+
+static int
+lock(struct cw_l1 *l1, struct cw_err *err)
+{
+	int rc = pthread_mutex_lock(&l1->hdr->lock.mutex);
+
+	if (rc == EOWNERDEAD) {
+		/* A writer died holding the lock: the file may be half
+		 * written. Make it consistent before anyone else goes on. */
+		cw_l1_int_repair(l1);
+		pthread_mutex_consistent(&l1->hdr->lock.mutex);
+		return CW_OK;
+	}
+	if (rc != 0)
+		return cw_err_set(err, CW_EIO, rc, "lock %s", l1->path);
+	return CW_OK;
+}
+
+static void
+unlock(struct cw_l1 *l1)
+{
+	pthread_mutex_unlock(&l1->hdr->lock.mutex);
+}
+
+/* ---- opening ---- */
+
+static uint64_t
+geometry_hash(const struct l1_header *h)
+{
+	return cw_hash(h, offsetof(struct l1_header, geometry_hash));
+}
+
+/* Lay out a new file of the given capacity into h. */
+static int
+plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
+    int64_t now_ns, struct cw_err *err)
+{
+	uint64_t small, main_size, off;
+
+	if (max_entries < 1 || max_entries > L1_MAX_ENTRIES)
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "L1 max entries %llu: out of range 1..%u",
+		    (unsigned long long)max_entries, L1_MAX_ENTRIES);
+	if (max_bytes < 2 * L1_MIN_RING || max_bytes > (1ull << 40))
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "L1 max bytes %llu: out of range %u..1T",
+		    (unsigned long long)max_bytes, 2 * L1_MIN_RING);
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, L1_MAGIC, 8);
+	h->version = L1_VERSION;
+	h->header_bytes = sizeof(*h);
+	h->max_entries = max_entries;
+	h->max_bytes = max_bytes;
+	h->nslots = pow2_at_least(2 * max_entries);
+	h->ghost_slots = pow2_at_least(2 * max_entries);
+	h->stripe_bytes = align8(sizeof(struct l1_stripe));
+	h->created_ns = now_ns;
+
+	small = align8(max_bytes / 10);
+	if (small < L1_MIN_RING)
+		small = L1_MIN_RING;
+	main_size = align8(max_bytes - small);
+
+	off = L1_HEADER_BYTES;
+	h->index_off = off;
+	off += h->nslots * sizeof(uint64_t);
+	h->ghost_off = off;
+	off += h->ghost_slots * sizeof(struct l1_ghost);
+	h->stats_off = off;
+	off += L1_STRIPES * h->stripe_bytes;
+	off = (off + 4095) & ~(uint64_t)4095;
+	h->ring[L1_SMALL].off = off;
+	h->ring[L1_SMALL].size = small;
+	off += small;
+	h->ring[L1_MAIN].off = off;
+	h->ring[L1_MAIN].size = main_size;
+	off += main_size;
+	h->file_bytes = (off + 4095) & ~(uint64_t)4095;
+	h->geometry_hash = geometry_hash(h);
+	return CW_OK;
+}
+
+/* Is the header in a mapped file of st_size bytes ours and whole? */
+static int
+check_header(const struct l1_header *h, uint64_t st_size, const char *path,
+    struct cw_err *err)
+{
+	if (st_size < L1_HEADER_BYTES || memcmp(h->magic, L1_MAGIC, 8) != 0)
+		return cw_err_set(err, CW_EFOREIGN, 0,
+		    "%s: not a cachewarm L1 file (refusing to touch it)", path);
+	if (h->version != L1_VERSION)
+		return cw_err_set(err, CW_EVERSION, 0,
+		    "%s: L1 format version %u, this build reads %u "
+		    "(remove the file to recreate it)", path, h->version,
+		    L1_VERSION);
+	if (h->header_bytes != sizeof(*h) || h->geometry_hash !=
+	    geometry_hash(h) || h->file_bytes != st_size ||
+	    h->stripe_bytes < sizeof(struct l1_stripe))
+		return cw_err_set(err, CW_EFOREIGN, 0,
+		    "%s: L1 header damaged or file truncated "
+		    "(remove the file to recreate it)", path);
+	return CW_OK;
+}
+
+/* Build a complete file under a temporary name, then link it into place:
+ * no process ever sees a half-initialised L1. EEXIST from link means
+ * another process won the race; its file is used. */
+static int
+create_file(const struct cw_l1_opts *o, struct cw_err *err)
+{
+	char tmp[CW_PATH_MAX + 16];
+	struct l1_header plan_hdr;
+	pthread_mutexattr_t ma;
+	struct l1_header *h;
+	void *map;
+	int fd, rc;
+
+	if ((rc = plan(&plan_hdr, o->max_entries, o->max_bytes,
+	    cw_clock_wall_ns(&o->clock), err)) != CW_OK)
+		return rc;
+	if ((rc = cw_fs_make_parents(o->path, err)) != CW_OK)
+		return rc;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->path);
+	if ((fd = mkstemp(tmp)) < 0)
+		return cw_err_set(err, CW_EIO, errno, "create %s", tmp);
+	if (fchmod(fd, o->mode) != 0 ||
+	    ftruncate(fd, (off_t)plan_hdr.file_bytes) != 0) {
+		rc = cw_err_set(err, CW_EIO, errno, "create %s", o->path);
+		goto fail;
+	}
+	map = mmap(NULL, L1_HEADER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (map == MAP_FAILED) {
+		rc = cw_err_set(err, CW_EIO, errno, "mmap %s", o->path);
+		goto fail;
+	}
+	h = map;
+	*h = plan_hdr;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(&h->lock.mutex, &ma);
+	pthread_mutexattr_destroy(&ma);
+	munmap(map, L1_HEADER_BYTES);
+	if (rc != 0) {
+		rc = cw_err_set(err, CW_EIO, rc, "init lock in %s", o->path);
+		goto fail;
+	}
+	if (link(tmp, o->path) != 0 && errno != EEXIST) {
+		rc = cw_err_set(err, CW_EIO, errno, "create %s", o->path);
+		goto fail;
+	}
+	rc = CW_OK;
+fail:
+	unlink(tmp);
+	close(fd);
+	return rc;
+}
+
+int
+cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
+    struct cw_err *err)
+{
+	struct cw_l1 *l1;
+	struct stat st;
+	int rc, fd;
+
+	*out = NULL;
+	if (strlen(o->path) >= CW_PATH_MAX)
+		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", o->path);
+	for (int attempt = 0;; attempt++) {
+		fd = open(o->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || attempt > 0)
+			break;
+		if ((rc = create_file(o, err)) != CW_OK)
+			return rc;
+	}
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return cw_err_set(err, CW_EIO, 0,
+			    "%s: is a symbolic link (refused)", o->path);
+		return cw_err_set(err, CW_EIO, errno, "open %s", o->path);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = cw_err_set(err, CW_EFOREIGN, 0,
+		    "%s: not a regular file (refused)", o->path);
+		close(fd);
+		return rc;
+	}
+	if ((l1 = calloc(1, sizeof(*l1))) == NULL) {
+		close(fd);
+		return cw_err_set(err, CW_ENOMEM, 0, "open %s", o->path);
+	}
+	l1->fd = fd;
+	l1->clock = o->clock;
+	strcpy(l1->path, o->path);
+	if ((uint64_t)st.st_size < L1_HEADER_BYTES) {
+		rc = check_header(NULL, (uint64_t)st.st_size, o->path, err);
+		goto fail;
+	}
+	l1->map_bytes = (size_t)st.st_size;
+	l1->map = mmap(NULL, l1->map_bytes, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	if (l1->map == MAP_FAILED) {
+		l1->map = NULL;
+		rc = cw_err_set(err, CW_EIO, errno, "mmap %s", o->path);
+		goto fail;
+	}
+	l1->hdr = (struct l1_header *)l1->map;
+	if ((rc = check_header(l1->hdr, (uint64_t)st.st_size, o->path,
+	    err)) != CW_OK)
+		goto fail;
+	l1->slots = (uint64_t *)(l1->map + l1->hdr->index_off);
+	l1->ghost = (struct l1_ghost *)(l1->map + l1->hdr->ghost_off);
+	l1->stripe = (struct l1_stripe *)(l1->map + l1->hdr->stats_off +
+	    (__atomic_fetch_add(&l1->hdr->stripe_next, 1, __ATOMIC_RELAXED) %
+	    L1_STRIPES) * l1->hdr->stripe_bytes);
+	*out = l1;
+	return CW_OK;
+fail:
+	cw_l1_close(l1);
+	return rc;
+}
+
+void
+cw_l1_close(struct cw_l1 *l1)
+{
+	if (l1 == NULL)
+		return;
+	if (l1->map != NULL)
+		munmap(l1->map, l1->map_bytes);
+	close(l1->fd);
+	for (unsigned d = 0; d < L1_MAX_DEPTH; d++)
+		cw_buf_free(&l1->scratch[d]);
+	free(l1);
+}
+
+/* ---- reading ---- */
+
+int
+cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
+{
+	const struct l1_header *h = l1->hdr;
+	uint64_t hash = cw_hash(key, klen), mask = h->nslots - 1;
+	int rc;
+
+	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
+		uint64_t i = hash & mask, s = 0, n;
+		struct l1_rec r;
+		const char *body = NULL;
+
+		for (n = 0; n < h->nslots; n++, i = (i + 1) & mask) {
+			s = load(&l1->slots[i]);
+			if (s == L1_SLOT_EMPTY)
+				return CW_ENOTFOUND;
+			if (!slot_live(s) || !slot_tag_matches(s, hash) ||
+			    slot_rec(l1, s) == NULL)
+				continue;
+			memcpy(&r, slot_rec(l1, s), sizeof(r));
+			body = (const char *)(slot_rec(l1, s) + 1);
+			if (r.key_hash == hash && r.key_len == klen &&
+			    rec_sane(&r, slot_phys(s),
+			    h->ring[slot_ring(s)].size) &&
+			    memcmp(body, key, klen) == 0)
+				break;
+		}
+		if (n == h->nslots)
+			return CW_ENOTFOUND;
+		if (r.expires_ns <= cw_clock_wall_ns(&l1->clock))
+			return CW_ENOTFOUND;
+		if ((rc = cw_buf_reserve(val, r.value_len, err)) != CW_OK)
+			return rc;
+		memcpy(val->data, body + klen, r.value_len);
+		/* The copy must be complete before it is checked. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (cw_hash_seeded(val->data, r.value_len,
+		    rec_seed(hash, &r)) != r.checksum)
+			continue;	/* overwritten under us: look again */
+		val->len = r.value_len;
+		if (info != NULL) {
+			info->expires_ns = r.expires_ns;
+			info->flags = r.flags;
+		}
+		/* S3-FIFO's access count: only written while below its cap,
+		 * so popular entries cost no writes. A lost race loses one
+		 * count, which is only a hint. */
+		if (slot_freq(s) < 3)
+			__atomic_compare_exchange_n(&l1->slots[i], &s,
+			    slot_with_freq(s, slot_freq(s) + 1), 0,
+			    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		return CW_OK;
+	}
+	count(&l1->hdr->damaged, 1);
+	return CW_ENOTFOUND;
+}
+
+/* ---- writer side: all below runs under the lock ---- */
+
+/* Find the slot index of key, or -1. */
+static int64_t
+find_key(struct cw_l1 *l1, uint64_t hash, const char *key, size_t klen)
+{
+	uint64_t mask = l1->hdr->nslots - 1, i = hash & mask;
+
+	for (uint64_t n = 0; n < l1->hdr->nslots; n++, i = (i + 1) & mask) {
+		uint64_t s = l1->slots[i];
+		struct l1_rec *r;
+
+		if (s == L1_SLOT_EMPTY)
+			return -1;
+		if (!slot_live(s) || !slot_tag_matches(s, hash) ||
+		    (r = slot_rec(l1, s)) == NULL)
+			continue;
+		if (r->key_hash == hash && r->key_len == klen &&
+		    memcmp(r + 1, key, klen) == 0)
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+/* Find the slot pointing at (ring, phys), or -1: is a record live? */
+static int64_t
+find_location(struct cw_l1 *l1, uint64_t hash, int ring, uint64_t phys)
+{
+	uint64_t mask = l1->hdr->nslots - 1, i = hash & mask;
+
+	for (uint64_t n = 0; n < l1->hdr->nslots; n++, i = (i + 1) & mask) {
+		uint64_t s = l1->slots[i];
+
+		if (s == L1_SLOT_EMPTY)
+			return -1;
+		if (slot_live(s) && slot_ring(s) == ring &&
+		    slot_phys(s) == phys && slot_tag_matches(s, hash))
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+static void
+account(struct cw_l1 *l1, int ring, uint64_t rec_bytes, int sign)
+{
+	struct l1_ring *rg = &l1->hdr->ring[ring];
+
+	if (sign > 0) {
+		rg->entries++;
+		rg->bytes += rec_bytes;
+	} else {
+		rg->entries -= rg->entries > 0;
+		rg->bytes -= rg->bytes >= rec_bytes ? rec_bytes : rg->bytes;
+	}
+}
+
+static void
+drop_slot(struct cw_l1 *l1, uint64_t i)
+{
+	uint64_t s = l1->slots[i];
+	const struct l1_rec *r = slot_rec(l1, s);
+
+	account(l1, slot_ring(s), r != NULL ? r->rec_bytes : 0, -1);
+	store(&l1->slots[i], L1_SLOT_TOMB);
+	l1->hdr->tombstones++;
+	l1->hdr->live_entries -= l1->hdr->live_entries > 0;
+}
+
+static int
+ghost_contains(struct cw_l1 *l1, uint64_t hash, uint64_t *where)
+{
+	uint64_t mask = l1->hdr->ghost_slots - 1;
+	/* The ghost remembers as many keys as main holds entries. */
+	uint64_t cap = l1->hdr->max_entries - l1->hdr->max_entries / 10;
+
+	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
+		uint64_t i = (hash + k) & mask;
+		struct l1_ghost *g = &l1->ghost[i];
+
+		if (g->hash == hash && l1->hdr->ghost_seq - g->seq < cap) {
+			*where = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+ghost_insert(struct cw_l1 *l1, uint64_t hash)
+{
+	uint64_t mask = l1->hdr->ghost_slots - 1, victim = hash & mask;
+
+	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
+		uint64_t i = (hash + k) & mask;
+
+		if (l1->ghost[i].hash == hash || l1->ghost[i].hash == 0) {
+			victim = i;
+			break;
+		}
+		if (l1->ghost[i].seq < l1->ghost[victim].seq)
+			victim = i;
+	}
+	l1->ghost[victim].hash = hash;
+	l1->ghost[victim].seq = l1->hdr->ghost_seq++;
+}
+
+/* Would a record of need bytes fit at the ring's head now? */
+static int
+ring_fits(const struct l1_ring *rg, uint64_t need)
+{
+	uint64_t room = rg->size - (rg->head - rg->tail);
+	uint64_t contiguous = rg->size - rg->head % rg->size;
+
+	return need <= contiguous ? need <= room : contiguous + need <= room;
+}
+
+/* Forget everything in a ring whose records no longer parse. */
+static void
+reset_ring(struct cw_l1 *l1, int ring)
+{
+	for (uint64_t i = 0; i < l1->hdr->nslots; i++) {
+		uint64_t s = l1->slots[i];
+
+		if (slot_live(s) && slot_ring(s) == ring) {
+			store(&l1->slots[i], L1_SLOT_TOMB);
+			l1->hdr->tombstones++;
+			l1->hdr->live_entries -= l1->hdr->live_entries > 0;
+			count(&l1->hdr->damaged, 1);
+		}
+	}
+	l1->hdr->ring[ring].entries = 0;
+	l1->hdr->ring[ring].bytes = 0;
+	store(&l1->hdr->ring[ring].tail, l1->hdr->ring[ring].head);
+}
+
+static int append(struct cw_l1 *l1, int ring, const struct l1_rec *r,
+    const void *key, const void *val, unsigned depth, uint64_t *phys_out);
+
+/* Leave the record at a ring's tail behind. */
+static void
+pass_tail(struct l1_ring *rg, uint64_t rec_bytes)
+{
+	store(&rg->tail, rg->tail + rec_bytes);
+}
+
+/* Evict the live entry in slot i whose record sits at the tail. */
+static void
+evict_entry(struct cw_l1 *l1, struct l1_ring *rg, uint64_t i,
+    uint64_t *counter)
+{
+	uint64_t rec_bytes = slot_rec(l1, l1->slots[i])->rec_bytes;
+
+	drop_slot(l1, i);
+	count(counter, 1);
+	pass_tail(rg, rec_bytes);
+}
+
+/*
+ * Process the record at a ring's tail, as S3-FIFO says: skip it if dead;
+ * from small, move it to main if it was read, else evict it into the
+ * ghost; from main, give it another round with one access less if it was
+ * read, else evict it. Moving may itself evict in main; depth bounds that
+ * recursion (past L1_MAX_DEPTH an entry is evicted instead of moved).
+ */
+static void
+evict_tail(struct cw_l1 *l1, int ring, unsigned depth)
+{
+	struct l1_ring *rg = &l1->hdr->ring[ring];
+	uint64_t phys = rg->tail % rg->size, s, newphys, freq;
+	struct l1_rec *r = rec_at(l1, ring, phys);
+	struct cw_buf *copy;
+	int64_t i;
+
+	if (rg->head == rg->tail)
+		return;
+	if (r->rec_bytes < 8 || r->rec_bytes % 8 != 0 ||
+	    r->rec_bytes > rg->head - rg->tail ||
+	    phys + r->rec_bytes > rg->size ||
+	    (r->magic != L1_PAD_MAGIC && !rec_sane(r, phys, rg->size))) {
+		reset_ring(l1, ring);
+		return;
+	}
+	if (r->magic == L1_PAD_MAGIC ||
+	    (i = find_location(l1, r->key_hash, ring, phys)) < 0) {
+		pass_tail(rg, r->rec_bytes);
+		return;
+	}
+	s = l1->slots[i];
+	freq = slot_freq(s);
+	if (r->expires_ns <= cw_clock_wall_ns(&l1->clock)) {
+		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->expirations);
+		return;
+	}
+	if (ring == L1_SMALL && (freq < L1_MOVE_THRESHOLD ||
+	    depth >= L1_MAX_DEPTH)) {
+		ghost_insert(l1, r->key_hash);
+		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->evictions);
+		return;
+	}
+	if (ring == L1_MAIN && (freq == 0 || depth >= L1_MAX_DEPTH)) {
+		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->evictions);
+		return;
+	}
+	if (ring == L1_MAIN) {
+		/* Reinsertion into the same ring: copy out first, since
+		 * making room at the head may overwrite these very bytes. */
+		copy = &l1->scratch[depth];
+		if (cw_buf_reserve(copy, r->rec_bytes, NULL) != CW_OK) {
+			evict_entry(l1, rg, (uint64_t)i, &l1->hdr->evictions);
+			return;
+		}
+		memcpy(copy->data, r, r->rec_bytes);
+		r = (struct l1_rec *)copy->data;
+		pass_tail(rg, r->rec_bytes);
+		freq--;
+	} else {
+		freq = 0;	/* a fresh start in main */
+	}
+	account(l1, ring, r->rec_bytes, -1);
+	if (append(l1, L1_MAIN, r, r + 1, (const char *)(r + 1) + r->key_len,
+	    depth + 1, &newphys) != CW_OK) {
+		/* Cannot happen (it fitted before); drop rather than lie. */
+		store(&l1->slots[i], L1_SLOT_TOMB);
+		l1->hdr->tombstones++;
+		l1->hdr->live_entries--;
+		if (ring == L1_SMALL)
+			pass_tail(rg, r->rec_bytes);
+		return;
+	}
+	account(l1, L1_MAIN, r->rec_bytes, +1);
+	store(&l1->slots[i], slot_make(r->key_hash, L1_MAIN, newphys, freq));
+	if (ring == L1_SMALL)
+		pass_tail(rg, r->rec_bytes);
+}
+
+/* Make contiguous room for need bytes at a ring's head. */
+static int
+make_room(struct cw_l1 *l1, int ring, uint64_t need, unsigned depth)
+{
+	struct l1_ring *rg = &l1->hdr->ring[ring];
+
+	if (need > rg->size)
+		return CW_ETOOBIG;
+	while (!ring_fits(rg, need)) {
+		if (rg->head == rg->tail) {
+			/* Empty but wrapped badly: restart at offset 0. */
+			uint64_t start = (rg->head / rg->size + 1) * rg->size;
+
+			store(&rg->head, start);
+			store(&rg->tail, start);
+			break;
+		}
+		evict_tail(l1, ring, depth);
+	}
+	return CW_OK;
+}
+
+/* Write a record at the head, making room first; *phys_out gets where.
+ * key and val may point into another ring, never into this one. */
+static int
+append(struct cw_l1 *l1, int ring, const struct l1_rec *r, const void *key,
+    const void *val, unsigned depth, uint64_t *phys_out)
+{
+	struct l1_ring *rg = &l1->hdr->ring[ring];
+	uint64_t phys, contiguous;
+	struct l1_rec *dst;
+	int rc;
+
+	if ((rc = make_room(l1, ring, r->rec_bytes, depth)) != CW_OK)
+		return rc;
+	phys = rg->head % rg->size;
+	contiguous = rg->size - phys;
+	if (r->rec_bytes > contiguous) {
+		struct l1_rec *pad = rec_at(l1, ring, phys);
+
+		pad->rec_bytes = (uint32_t)contiguous;
+		pad->magic = L1_PAD_MAGIC;
+		store(&rg->head, rg->head + contiguous);
+		phys = 0;
+	}
+	dst = rec_at(l1, ring, phys);
+	/* A reader racing with this copy fails its checksum rather than
+	 * seeing a mix; the head moves only once the record is whole. */
+	memcpy(dst + 1, key, r->key_len);
+	memcpy((char *)(dst + 1) + r->key_len, val, r->value_len);
+	memcpy(dst, r, sizeof(*dst));
+	memset((char *)(dst + 1) + r->key_len + r->value_len, 0,
+	    r->rec_bytes - sizeof(*r) - r->key_len - r->value_len);
+	store(&rg->head, rg->head + r->rec_bytes);
+	*phys_out = phys;
+	return CW_OK;
+}
+
+/* Evict until one more entry fits under max_entries. */
+static void
+make_entry_room(struct cw_l1 *l1)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t small_target = h->max_entries / 10 > 0 ?
+	    h->max_entries / 10 : 1;
+
+	while (h->live_entries >= h->max_entries) {
+		int ring;
+
+		if (h->ring[L1_SMALL].head == h->ring[L1_SMALL].tail &&
+		    h->ring[L1_MAIN].head == h->ring[L1_MAIN].tail) {
+			h->live_entries = 0;	/* counts drifted: trust rings */
+			break;
+		}
+		ring = (h->ring[L1_SMALL].entries >= small_target ||
+		    h->ring[L1_MAIN].head == h->ring[L1_MAIN].tail) &&
+		    h->ring[L1_SMALL].head != h->ring[L1_SMALL].tail ?
+		    L1_SMALL : L1_MAIN;
+		evict_tail(l1, ring, 0);
+	}
+}
+
+/* Sweep tombstones: rebuild the index from its live slots. Readers
+ * meanwhile may miss an entry, which only costs them a lower level. */
+static int
+rebuild_index(struct cw_l1 *l1)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t *live, n = 0, mask = h->nslots - 1;
+
+	if ((live = malloc(h->live_entries * sizeof(*live) + 8)) == NULL)
+		return CW_ENOMEM;
+	for (uint64_t i = 0; i < h->nslots; i++) {
+		uint64_t s = l1->slots[i];
+
+		if (slot_live(s) && n < h->live_entries)
+			live[n++] = s;
+	}
+	for (uint64_t i = 0; i < h->nslots; i++)
+		store(&l1->slots[i], L1_SLOT_EMPTY);
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t hash = rec_at(l1, slot_ring(live[k]),
+		    slot_phys(live[k]))->key_hash, i = hash & mask;
+
+		while (l1->slots[i] != L1_SLOT_EMPTY)
+			i = (i + 1) & mask;
+		store(&l1->slots[i], live[k]);
+	}
+	h->live_entries = n;
+	h->tombstones = 0;
+	free(live);
+	return CW_OK;
+}
+
+static void
+insert_slot(struct cw_l1 *l1, uint64_t hash, uint64_t slot)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t mask = h->nslots - 1, i = hash & mask;
+
+	if ((h->live_entries + h->tombstones + 1) * 4 > h->nslots * 3)
+		rebuild_index(l1);
+	while (slot_live(l1->slots[i]))
+		i = (i + 1) & mask;
+	if (l1->slots[i] == L1_SLOT_TOMB)
+		h->tombstones--;
+	store(&l1->slots[i], slot);
+	h->live_entries++;
+}
+
+int
+cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
+    size_t vlen, int64_t ttl_ms, unsigned flags, struct cw_err *err)
+{
+	struct l1_header *h = l1->hdr;
+	struct l1_rec r;
+	uint64_t hash = cw_hash(key, klen), phys, ghost_at = 0;
+	int64_t i;
+	int rc, ring;
+
+	if (klen == 0 || klen > CW_KEY_MAX)
+		return cw_err_set(err, CW_EDATA, 0, "key length %zu", klen);
+	if (vlen > UINT32_MAX - 512)
+		return cw_err_set(err, CW_ETOOBIG, 0,
+		    "value of %zu bytes", vlen);
+	memset(&r, 0, sizeof(r));
+	r.magic = L1_REC_MAGIC;
+	r.key_len = (uint16_t)klen;
+	r.value_len = (uint32_t)vlen;
+	r.flags = flags;
+	r.rec_bytes = (uint32_t)align8(sizeof(r) + klen + vlen);
+	r.key_hash = hash;
+	r.expires_ns = cw_clock_wall_ns(&l1->clock) +
+	    (ttl_ms > INT64_MAX / 1000000 ? INT64_MAX / 2 : ttl_ms * 1000000);
+	r.checksum = cw_hash_seeded(val, vlen, rec_seed(hash, &r));
+
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	i = find_key(l1, hash, key, klen);
+	if (i >= 0)
+		ring = slot_ring(l1->slots[i]);
+	else if (ghost_contains(l1, hash, &ghost_at)) {
+		ring = L1_MAIN;
+		l1->ghost[ghost_at].hash = 0;
+	} else
+		ring = L1_SMALL;
+	if (r.rec_bytes > h->ring[ring].size)
+		ring = L1_MAIN;
+	if (r.rec_bytes > h->ring[L1_MAIN].size) {
+		/* Served but not cached; an older value must not outlive it. */
+		if (i >= 0)
+			drop_slot(l1, (uint64_t)i);
+		count(&h->too_big, 1);
+		unlock(l1);
+		return cw_err_set(err, CW_ETOOBIG, 0,
+		    "value of %zu bytes does not fit in %s", vlen, l1->path);
+	}
+	if (i < 0)
+		make_entry_room(l1);
+	if ((rc = append(l1, ring, &r, key, val, 0, &phys)) != CW_OK) {
+		unlock(l1);
+		return cw_err_set(err, rc, 0, "store in %s", l1->path);
+	}
+	/* Eviction above may have moved or dropped the old entry. */
+	i = find_key(l1, hash, key, klen);
+	if (i >= 0) {
+		uint64_t old = l1->slots[i];
+
+		account(l1, slot_ring(old), rec_at(l1, slot_ring(old),
+		    slot_phys(old))->rec_bytes, -1);
+		store(&l1->slots[i], slot_make(hash, ring, phys,
+		    slot_freq(old)));
+	} else {
+		if (h->live_entries >= h->max_entries)
+			make_entry_room(l1);
+		insert_slot(l1, hash, slot_make(hash, ring, phys, 0));
+	}
+	account(l1, ring, r.rec_bytes, +1);
+	count(&h->sets, 1);
+	unlock(l1);
+	return CW_OK;
+}
+
+int
+cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen, struct cw_err *err)
+{
+	int64_t i;
+	int rc;
+
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	i = find_key(l1, cw_hash(key, klen), key, klen);
+	if (i >= 0)
+		drop_slot(l1, (uint64_t)i);
+	unlock(l1);
+	return i >= 0 ? CW_OK : CW_ENOTFOUND;
+}
+
+/* ---- repair ---- */
+
+/* Is phys inside the used part [tail, head) of a ring, whole? */
+static int
+in_window(const struct l1_ring *rg, uint64_t phys, uint64_t rec_bytes)
+{
+	uint64_t used = rg->head - rg->tail;
+	uint64_t from_tail = (phys + rg->size - rg->tail % rg->size) % rg->size;
+
+	return from_tail + rec_bytes <= used;
+}
+
+uint64_t
+cw_l1_int_repair(struct cw_l1 *l1)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t dropped = 0, live = 0, tombs = 0;
+
+	for (int ring = 0; ring < 2; ring++) {
+		struct l1_ring *rg = &h->ring[ring];
+
+		if (rg->head < rg->tail || rg->head - rg->tail > rg->size)
+			store(&rg->tail, rg->head);
+		rg->entries = 0;
+		rg->bytes = 0;
+	}
+	for (uint64_t i = 0; i < h->nslots; i++) {
+		uint64_t s = l1->slots[i];
+		const struct l1_ring *rg;
+		struct l1_rec *r;
+
+		if (s == L1_SLOT_TOMB)
+			tombs++;
+		if (!slot_live(s))
+			continue;
+		rg = &h->ring[slot_ring(s)];
+		r = rec_at(l1, slot_ring(s), slot_phys(s));
+		if (slot_phys(s) + sizeof(*r) <= rg->size &&
+		    rec_valid(r, slot_phys(s), rg->size) &&
+		    in_window(rg, slot_phys(s), r->rec_bytes) &&
+		    slot_tag_matches(s, r->key_hash)) {
+			account(l1, slot_ring(s), r->rec_bytes, +1);
+			live++;
+			continue;
+		}
+		store(&l1->slots[i], L1_SLOT_TOMB);
+		tombs++;
+		dropped++;
+	}
+	h->live_entries = live;
+	h->tombstones = tombs;
+	count(&h->damaged, dropped);
+	count(&h->repairs, 1);
+	return dropped;
+}
+
+/* ---- stats ---- */
+
+void
+cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
+    int64_t latency_ns)
+{
+	unsigned b = cw_hist_bucket(latency_ns);
+
+	if (level < CW_LEVEL_COUNT) {
+		count(&l1->stripe->results[level][result], 1);
+		count(&l1->stripe->latency[level][b], 1);
+	}
+}
+
+void
+cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
+{
+	count(&l1->stripe->overall[cw_hist_bucket(latency_ns)], 1);
+}
+
+const char *
+cw_level_name(enum cw_level level)
+{
+	static const char *const names[] = { "l1", "l2", "l3", "none" };
+
+	return level <= CW_LEVEL_NONE ? names[level] : "none";
+}
+
+void
+cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
+{
+	const struct l1_header *h = l1->hdr;
+
+	memset(out, 0, sizeof(*out));
+	out->max_entries = h->max_entries;
+	out->max_bytes = h->ring[0].size + h->ring[1].size;
+	out->entries = load(&h->live_entries);
+	out->bytes = load(&h->ring[0].bytes) + load(&h->ring[1].bytes);
+	out->sets = load(&h->sets);
+	out->evictions = load(&h->evictions);
+	out->expirations = load(&h->expirations);
+	out->damaged = load(&h->damaged);
+	out->too_big = load(&h->too_big);
+	out->repairs = load(&h->repairs);
+	out->created_ns = h->created_ns;
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		const struct l1_stripe *st = (const struct l1_stripe *)
+		    (l1->map + h->stats_off + k * h->stripe_bytes);
+
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+			for (int res = 0; res < CW_RESULT_COUNT; res++)
+				out->level[lv].results[res] +=
+				    load(&st->results[lv][res]);
+			for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+				out->level[lv].latency[b] +=
+				    load(&st->latency[lv][b]);
+		}
+		for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+			out->overall[b] += load(&st->overall[b]);
+	}
+}

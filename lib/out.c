@@ -1,0 +1,238 @@
+/*
+ * out: how values travel in TSV and JSON.
+ *
+ * Values are opaque bytes that may hold tabs, newlines and NULs. TSV
+ * escapes exactly the five bytes that would break a record, and decodes
+ * them alike on input. JSON carries UTF-8 values as strings and any other
+ * value as base64 under a different field name, decided here once, so no
+ * byte is silently replaced.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cw.h"
+
+int
+cw_out_parse_format(const char *s, enum cw_format *out, struct cw_err *err)
+{
+	if (strcmp(s, "tsv") == 0)
+		*out = CW_FORMAT_TSV;
+	else if (strcmp(s, "json") == 0)
+		*out = CW_FORMAT_JSON;
+	else if (strcmp(s, "raw") == 0)
+		*out = CW_FORMAT_RAW;
+	else
+		return cw_err_set(err, CW_EUSAGE, 0,
+		    "unknown output format '%s' (use tsv or json)", s);
+	return CW_OK;
+}
+
+int
+cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err)
+{
+	const unsigned char *p = src;
+	size_t start = 0;
+	int rc;
+
+	/* Worst case doubles: reserve once, then copy runs. */
+	if ((rc = cw_buf_reserve(dst, dst->len + 2 * n, err)) != CW_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		char esc;
+
+		switch (p[i]) {
+		case '\\': esc = '\\'; break;
+		case '\t': esc = 't'; break;
+		case '\n': esc = 'n'; break;
+		case '\r': esc = 'r'; break;
+		case '\0': esc = '0'; break;
+		default: continue;
+		}
+		memcpy(dst->data + dst->len, p + start, i - start);
+		dst->len += i - start;
+		dst->data[dst->len++] = '\\';
+		dst->data[dst->len++] = esc;
+		start = i + 1;
+	}
+	memcpy(dst->data + dst->len, p + start, n - start);
+	dst->len += n - start;
+	return CW_OK;
+}
+
+int
+cw_out_tsv_unescape(struct cw_buf *dst, const char *src, size_t n,
+    struct cw_err *err)
+{
+	int rc;
+
+	if ((rc = cw_buf_reserve(dst, dst->len + n, err)) != CW_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		char c = src[i];
+
+		if (c == '\\') {
+			if (++i == n)
+				return cw_err_set(err, CW_EDATA, 0,
+				    "TSV field ends in a lone backslash");
+			switch (src[i]) {
+			case '\\': c = '\\'; break;
+			case 't': c = '\t'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case '0': c = '\0'; break;
+			default:
+				return cw_err_set(err, CW_EDATA, 0,
+				    "TSV field has unknown escape '\\%c'",
+				    src[i]);
+			}
+		}
+		dst->data[dst->len++] = c;
+	}
+	return CW_OK;
+}
+
+int
+cw_out_is_utf8(const void *src, size_t n)
+{
+	const unsigned char *p = src;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t more;
+		uint32_t cp;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			more = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			more = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			more = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (n - i <= more)
+			return 0;
+		for (size_t k = 1; k <= more; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		i += more + 1;
+	}
+	return 1;
+}
+
+int
+cw_out_json_string(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = src;
+	int rc;
+
+	/* \u00XX is the longest escape: six bytes per input byte. */
+	if ((rc = cw_buf_reserve(dst, dst->len + 6 * n + 2, err)) != CW_OK)
+		return rc;
+	dst->data[dst->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			dst->data[dst->len++] = '\\';
+			dst->data[dst->len++] = (char)c;
+		} else if (c == '\n') {
+			memcpy(dst->data + dst->len, "\\n", 2);
+			dst->len += 2;
+		} else if (c == '\t') {
+			memcpy(dst->data + dst->len, "\\t", 2);
+			dst->len += 2;
+		} else if (c == '\r') {
+			memcpy(dst->data + dst->len, "\\r", 2);
+			dst->len += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(dst->data + dst->len, "\\u00", 4);
+			dst->data[dst->len + 4] = hex[c >> 4];
+			dst->data[dst->len + 5] = hex[c & 15];
+			dst->len += 6;
+		} else {
+			dst->data[dst->len++] = (char)c;
+		}
+	}
+	dst->data[dst->len++] = '"';
+	return CW_OK;
+}
+
+static int
+base64(struct cw_buf *dst, const unsigned char *p, size_t n,
+    struct cw_err *err)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	int rc;
+
+	if ((rc = cw_buf_reserve(dst, dst->len + (n + 2) / 3 * 4 + 2,
+	    err)) != CW_OK)
+		return rc;
+	dst->data[dst->len++] = '"';
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		size_t left = n - i;
+
+		if (left > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (left > 2)
+			v |= p[i + 2];
+		dst->data[dst->len++] = tab[v >> 18 & 63];
+		dst->data[dst->len++] = tab[v >> 12 & 63];
+		dst->data[dst->len++] = left > 1 ? tab[v >> 6 & 63] : '=';
+		dst->data[dst->len++] = left > 2 ? tab[v & 63] : '=';
+	}
+	dst->data[dst->len++] = '"';
+	return CW_OK;
+}
+
+int
+cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
+    size_t klen, const void *val, size_t vlen, struct cw_err *err)
+{
+	int rc;
+
+	if (fmt == CW_FORMAT_JSON) {
+		int text = cw_out_is_utf8(val, vlen);
+
+		if ((rc = cw_buf_append(dst, "{\"key\":", 7, err)) != CW_OK ||
+		    (rc = cw_out_json_string(dst, key, klen, err)) != CW_OK)
+			return rc;
+		if (text)
+			rc = cw_buf_append(dst, ",\"value\":", 9, err);
+		else
+			rc = cw_buf_append(dst, ",\"value_base64\":", 16, err);
+		if (rc != CW_OK)
+			return rc;
+		rc = text ? cw_out_json_string(dst, val, vlen, err) :
+		    base64(dst, val, vlen, err);
+		if (rc != CW_OK)
+			return rc;
+		return cw_buf_append(dst, "}\n", 2, err);
+	}
+	if ((rc = cw_out_tsv_escape(dst, key, klen, err)) != CW_OK ||
+	    (rc = cw_buf_append(dst, "\t", 1, err)) != CW_OK ||
+	    (rc = cw_out_tsv_escape(dst, val, vlen, err)) != CW_OK)
+		return rc;
+	return cw_buf_append(dst, "\n", 1, err);
+}
