@@ -212,7 +212,7 @@ plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
 	h->stripe_bytes = align8(sizeof(struct l1_stripe));
 	h->created_ns = now_ns;
 
-	small = align8(max_bytes / 10);
+	small = align8(max_bytes / 100 * L1_SMALL_PCT);
 	if (small < L1_MIN_RING)
 		small = L1_MIN_RING;
 	main_size = align8(max_bytes - small);
@@ -524,7 +524,8 @@ ghost_contains(struct cw_l1 *l1, uint64_t hash, uint64_t *where)
 {
 	uint64_t mask = l1->hdr->ghost_slots - 1;
 	/* The ghost remembers as many keys as main holds entries. */
-	uint64_t cap = l1->hdr->max_entries - l1->hdr->max_entries / 10;
+	uint64_t cap = l1->hdr->max_entries -
+	    l1->hdr->max_entries * L1_SMALL_PCT / 100;
 
 	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
 		uint64_t i = (hash + k) & mask;
@@ -744,13 +745,20 @@ append(struct cw_l1 *l1, int ring, const struct l1_rec *r, const void *key,
 	return CW_OK;
 }
 
+/* S3-FIFO's small queue, in entries. */
+static uint64_t
+small_target(const struct l1_header *h)
+{
+	uint64_t n = h->max_entries * L1_SMALL_PCT / 100;
+
+	return n > 0 ? n : 1;
+}
+
 /* Evict until one more entry fits under max_entries. */
 static void
 make_entry_room(struct cw_l1 *l1)
 {
 	struct l1_header *h = l1->hdr;
-	uint64_t small_target = h->max_entries / 10 > 0 ?
-	    h->max_entries / 10 : 1;
 
 	while (h->live_entries >= h->max_entries) {
 		int ring;
@@ -760,7 +768,7 @@ make_entry_room(struct cw_l1 *l1)
 			h->live_entries = 0;	/* counts drifted: trust rings */
 			break;
 		}
-		ring = (h->ring[L1_SMALL].entries >= small_target ||
+		ring = (h->ring[L1_SMALL].entries >= small_target(h) ||
 		    h->ring[L1_MAIN].head == h->ring[L1_MAIN].tail) &&
 		    h->ring[L1_SMALL].head != h->ring[L1_SMALL].tail ?
 		    L1_SMALL : L1_MAIN;
@@ -852,6 +860,16 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 		l1->ghost[ghost_at].hash = 0;
 	} else
 		ring = L1_SMALL;
+	/* Until the cache is full, newcomers that find the small ring full
+	 * go straight to main (libCacheSim's S3FIFO does the same): warming
+	 * inserts entries before anyone reads them, and they must be able
+	 * to fill the whole cache, not a tenth of it. */
+	if (ring == L1_SMALL && i < 0 &&
+	    (!ring_fits(&h->ring[L1_SMALL], r.rec_bytes) ||
+	    h->ring[L1_SMALL].entries >= small_target(h)) &&
+	    h->live_entries < h->max_entries &&
+	    ring_fits(&h->ring[L1_MAIN], r.rec_bytes))
+		ring = L1_MAIN;
 	if (r.rec_bytes > h->ring[ring].size)
 		ring = L1_MAIN;
 	if (r.rec_bytes > h->ring[L1_MAIN].size) {

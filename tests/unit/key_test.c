@@ -1,0 +1,93 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cw.h"
+
+static int
+parse(const char *s, struct cw_key *k)
+{
+	struct cw_err e;
+
+	return cw_key_parse(s, strlen(s), k, &e);
+}
+
+Test(key, structured_key_splits_into_parts)
+{
+	struct cw_key k;
+
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-01-01", &k), CW_OK);
+	cr_assert(k.structured);
+	cr_assert_str_eq(k.type, "labels");
+	cr_assert_str_eq(k.instrument, "EUR_USD");
+	cr_assert_str_eq(k.granularity, "H4");
+	cr_assert_str_eq(k.date, "2024-01-01");
+	cr_assert_eq(k.year, 2024);
+	cr_assert_eq(k.month, 1);
+	cr_assert_eq(k.day, 1);
+}
+
+Test(key, opaque_keys_are_accepted_but_not_structured)
+{
+	struct cw_key k;
+
+	cr_assert_eq(parse("session:london", &k), CW_OK);
+	cr_assert_not(k.structured);
+	cr_assert_eq(parse("a:b:c:d:e", &k), CW_OK);
+	cr_assert_not(k.structured);
+}
+
+Test(key, calendar_dates_are_checked)
+{
+	struct cw_key k;
+
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-02-29", &k), CW_OK);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2023-02-29", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-04-31", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-13-01", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-1-01", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:24-01-01x", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:1900-01-01", &k), CW_EDATA);
+}
+
+Test(key, injection_attempts_are_refused)
+{
+	static const char *bad[] = {
+		"labels:EUR'USD:H4:2024-01-01",
+		"labels:EUR_USD\":H4:2024-01-01",
+		"labels:EUR_USD;DROP:H4:2024-01-01",
+		"labels:../../etc:H4:2024-01-01",
+		"labels:..:H4:2024-01-01",
+		"labels:.hidden:H4:2024-01-01",
+		"../x:EUR_USD:H4:2024-01-01",
+		"labels:EUR/USD:H4:2024-01-01",
+		"labels:EUR_USD:H4:2024-01-01'--",
+		"labels:EUR_USD::2024-01-01",
+		"labels:EUR_USD:H4\\:2024-01-01",
+		"labels:EUR_USD:H4:2024-01-01;",
+	};
+	struct cw_key k;
+	struct cw_err e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(cw_key_parse(bad[i], strlen(bad[i]), &k, &e),
+		    CW_EDATA, "accepted %s", bad[i]);
+		cr_assert_eq(e.code, CW_EDATA);
+		cr_assert_neq(e.msg[0], '\0');
+	}
+}
+
+Test(key, whitespace_control_and_length_are_refused)
+{
+	char long_key[300];
+	struct cw_key k;
+	struct cw_err e;
+
+	cr_assert_eq(parse("", &k), CW_EDATA);
+	cr_assert_eq(parse("a b", &k), CW_EDATA);
+	cr_assert_eq(parse("a\tb", &k), CW_EDATA);
+	cr_assert_eq(cw_key_parse("a\0b", 3, &k, &e), CW_EDATA);
+	cr_assert_eq(parse("a\x7f", &k), CW_EDATA);
+	memset(long_key, 'k', sizeof(long_key));
+	cr_assert_eq(cw_key_parse(long_key, CW_KEY_MAX, &k, &e), CW_OK);
+	cr_assert_eq(cw_key_parse(long_key, CW_KEY_MAX + 1, &k, &e), CW_EDATA);
+}

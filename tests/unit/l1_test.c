@@ -1,0 +1,572 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "hash_int.h"
+#include "l1_int.h"
+
+static struct cw_l1 *
+open_l1(const char *name, uint64_t entries, uint64_t bytes)
+{
+	char path[PATH_MAX];
+	struct cw_l1_opts o = {
+		.path = tpath(path, sizeof(path), name),
+		.max_entries = entries,
+		.max_bytes = bytes,
+		.mode = 0600,
+		.clock = cw_clock_manual(&tenv.now_ns),
+	};
+	struct cw_l1 *l1 = NULL;
+	struct cw_err e;
+
+	cr_assert_eq(cw_l1_open(&l1, &o, &e), CW_OK, "%s", e.msg);
+	return l1;
+}
+
+static int
+open_err(const char *path, struct cw_err *e)
+{
+	struct cw_l1_opts o = {
+		.path = path, .max_entries = 10, .max_bytes = 1 << 16,
+		.mode = 0600, .clock = cw_clock_manual(&tenv.now_ns),
+	};
+	struct cw_l1 *l1 = NULL;
+	int rc = cw_l1_open(&l1, &o, e);
+
+	cw_l1_close(l1);
+	return rc;
+}
+
+static void
+set_str(struct cw_l1 *l1, const char *k, const char *v, int64_t ttl_ms)
+{
+	struct cw_err e;
+
+	cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, strlen(v), ttl_ms, 0, &e),
+	    CW_OK, "%s", e.msg);
+}
+
+static int
+get_str(struct cw_l1 *l1, const char *k, struct cw_buf *b)
+{
+	return cw_l1_get(l1, k, strlen(k), b, NULL, NULL);
+}
+
+TestSuite(l1, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 60);
+
+Test(l1, set_then_get_returns_the_value)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	struct cw_l1_entry_info info;
+
+	set_str(l1, "a", "alpha", 1000);
+	cr_assert_eq(cw_l1_get(l1, "a", 1, &b, &info, NULL), CW_OK);
+	cr_assert_eq(b.len, 5);
+	cr_assert_arr_eq(b.data, "alpha", 5);
+	cr_assert_eq(info.expires_ns, tenv.now_ns + 1000 * 1000000LL);
+	cr_assert_eq(get_str(l1, "b", &b), CW_ENOTFOUND);
+	set_str(l1, "a", "replaced", 1000);
+	cr_assert_eq(get_str(l1, "a", &b), CW_OK);
+	cr_assert_eq(b.len, 8);
+	cr_assert_eq(cw_l1_del(l1, "a", 1, NULL), CW_OK);
+	cr_assert_eq(get_str(l1, "a", &b), CW_ENOTFOUND);
+	cr_assert_eq(cw_l1_del(l1, "a", 1, NULL), CW_ENOTFOUND);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, values_are_opaque_bytes)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	const char v[] = "a\0b\tc\nd";
+
+	cr_assert_eq(cw_l1_set(l1, "k", 1, v, sizeof(v), 1000, 0, NULL), CW_OK);
+	cr_assert_eq(cw_l1_set(l1, "empty", 5, "", 0, 1000, 0, NULL), CW_OK);
+	cr_assert_eq(get_str(l1, "k", &b), CW_OK);
+	cr_assert_eq(b.len, sizeof(v));
+	cr_assert_arr_eq(b.data, v, sizeof(v));
+	cr_assert_eq(get_str(l1, "empty", &b), CW_OK);
+	cr_assert_eq(b.len, 0);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, expired_entry_reads_as_miss)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+
+	set_str(l1, "k", "v", 300 * 1000);
+	tenv.now_ns += 299 * 1000000000LL;
+	cr_assert_eq(get_str(l1, "k", &b), CW_OK);
+	tenv.now_ns += 1000000000LL;
+	cr_assert_eq(get_str(l1, "k", &b), CW_ENOTFOUND);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, entry_bound_holds)
+{
+	struct cw_l1 *l1 = open_l1("l1", 50, 1 << 20);
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_buf b = { 0 };
+	char k[32];
+	int found = 0;
+
+	for (int i = 0; i < 500; i++) {
+		snprintf(k, sizeof(k), "key%d", i);
+		set_str(l1, k, "value", 60000);
+		cw_l1_stats(l1, st);
+		cr_assert_leq(st->entries, 50, "at %d: %llu entries", i,
+		    (unsigned long long)st->entries);
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(k, sizeof(k), "key%d", i);
+		found += get_str(l1, k, &b) == CW_OK;
+	}
+	cw_l1_stats(l1, st);
+	cr_assert_eq((uint64_t)found, st->entries);
+	cr_assert_geq(found, 40);
+	cr_assert_eq(st->sets, 500);
+	cr_assert_eq(st->evictions, 500 - st->entries);
+	free(st);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, byte_bound_holds)
+{
+	struct cw_l1 *l1 = open_l1("l1", 10000, 64 * 1024);
+	struct cw_l1_stats st;
+	char k[32], v[1000];
+	struct cw_buf b = { 0 };
+
+	memset(v, 'x', sizeof(v));
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "key%d", i);
+		cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, sizeof(v), 60000, 0,
+		    NULL), CW_OK);
+		cw_l1_stats(l1, &st);
+		cr_assert_leq(st.bytes, 64 * 1024);
+	}
+	cr_assert_gt(st.entries, 30);
+	cr_assert_eq(get_str(l1, "key999", &b), CW_OK);
+	cr_assert_eq(b.len, sizeof(v));
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, reread_entries_survive_a_scan)
+{
+	/* S3-FIFO: entries read again are kept while one-time keys
+	 * stream through; plain FIFO or LRU would lose the hot set. */
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	char k[32];
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(k, sizeof(k), "hot%d", i);
+		set_str(l1, k, "h", 60000);
+	}
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 50; i++) {
+			snprintf(k, sizeof(k), "hot%d", i);
+			cr_assert_eq(get_str(l1, k, &b), CW_OK);
+		}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "scan%d", i);
+		set_str(l1, k, "s", 60000);
+	}
+	for (int i = 0; i < 50; i++) {
+		snprintf(k, sizeof(k), "hot%d", i);
+		cr_assert_eq(get_str(l1, k, &b), CW_OK, "lost %s", k);
+	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, one_hit_keys_leave_first)
+{
+	struct cw_l1 *l1 = open_l1("l1", 20, 1 << 20);
+	struct cw_buf b = { 0 };
+	char k[32];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		set_str(l1, k, "v", 60000);
+	}
+	/* k10..k19 are read; k0..k9 are not. */
+	for (int i = 10; i < 20; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		cr_assert_eq(get_str(l1, k, &b), CW_OK);
+	}
+	for (int i = 0; i < 10; i++) {
+		snprintf(k, sizeof(k), "new%d", i);
+		set_str(l1, k, "v", 60000);
+	}
+	for (int i = 10; i < 20; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		cr_assert_eq(get_str(l1, k, &b), CW_OK, "%s evicted", k);
+	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, reopen_keeps_entries_and_geometry)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	struct cw_l1_stats st;
+
+	set_str(l1, "persist", "yes", 60000);
+	cw_l1_close(l1);
+	l1 = open_l1("l1", 5, 1 << 16);	/* geometry of the file wins */
+	cr_assert_eq(get_str(l1, "persist", &b), CW_OK);
+	cr_assert_arr_eq(b.data, "yes", 3);
+	cw_l1_stats(l1, &st);
+	cr_assert_eq(st.max_entries, 100);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, value_too_big_is_refused_and_old_value_dropped)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 64 * 1024);
+	struct cw_buf b = { 0 };
+	struct cw_l1_stats st;
+	size_t big = 128 * 1024;
+	char *v = calloc(1, big);
+	struct cw_err e;
+
+	set_str(l1, "k", "small", 60000);
+	set_str(l1, "other", "kept", 60000);
+	cr_assert_eq(cw_l1_set(l1, "k", 1, v, big, 60000, 0, &e), CW_ETOOBIG);
+	cr_assert(strstr(e.msg, "does not fit") != NULL);
+	cr_assert_eq(get_str(l1, "k", &b), CW_ENOTFOUND);
+	cr_assert_eq(get_str(l1, "other", &b), CW_OK);
+	cw_l1_stats(l1, &st);
+	cr_assert_eq(st.too_big, 1);
+	free(v);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, created_with_mode_0600)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("sub/dir/l1", 10, 1 << 16);
+	struct stat st;
+
+	cr_assert_eq(stat(tpath(path, sizeof(path), "sub/dir/l1"), &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cw_l1_close(l1);
+}
+
+Test(l1, foreign_file_is_refused_and_untouched)
+{
+	char path[PATH_MAX], back[64];
+	const char text[] = "this is somebody else's data, not a cache\n";
+	struct cw_err e;
+	FILE *f;
+
+	tpath(path, sizeof(path), "foreign");
+	f = fopen(path, "w");
+	for (int i = 0; i < 200; i++)
+		fputs(text, f);
+	fclose(f);
+	cr_assert_eq(open_err(path, &e), CW_EFOREIGN);
+	cr_assert(strstr(e.msg, "not a cachewarm L1 file") != NULL, "%s",
+	    e.msg);
+	f = fopen(path, "r");
+	cr_assert_not_null(fgets(back, sizeof(back), f));
+	fclose(f);
+	cr_assert_str_eq(back, text);
+}
+
+Test(l1, empty_and_truncated_files_are_refused)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
+	struct cw_err e;
+	struct stat st;
+
+	cw_l1_close(l1);
+	tpath(path, sizeof(path), "l1");
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(truncate(path, st.st_size / 2), 0);
+	cr_assert_eq(open_err(path, &e), CW_EFOREIGN);
+	cr_assert(strstr(e.msg, "damaged or file truncated") != NULL);
+	cr_assert_eq(truncate(path, 0), 0);
+	cr_assert_eq(open_err(path, &e), CW_EFOREIGN);
+}
+
+Test(l1, other_version_is_refused)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
+	uint32_t v = 99;
+	struct cw_err e;
+	int fd;
+
+	cw_l1_close(l1);
+	fd = open(tpath(path, sizeof(path), "l1"), O_WRONLY);
+	cr_assert_eq(pwrite(fd, &v, 4, offsetof(struct l1_header, version)), 4);
+	close(fd);
+	cr_assert_eq(open_err(path, &e), CW_EVERSION);
+	cr_assert(strstr(e.msg, "version 99") != NULL, "%s", e.msg);
+}
+
+Test(l1, damaged_geometry_is_refused)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
+	uint64_t n = 1u << 30;
+	struct cw_err e;
+	int fd;
+
+	cw_l1_close(l1);
+	fd = open(tpath(path, sizeof(path), "l1"), O_WRONLY);
+	cr_assert_eq(pwrite(fd, &n, 8, offsetof(struct l1_header, nslots)), 8);
+	close(fd);
+	cr_assert_eq(open_err(path, &e), CW_EFOREIGN);
+}
+
+Test(l1, symlink_is_refused)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("real", 10, 1 << 16);
+	struct cw_err e;
+
+	cw_l1_close(l1);
+	cr_assert_eq(symlink(tpath(path, sizeof(path), "real"),
+	    tpath(link, sizeof(link), "link")), 0);
+	cr_assert_eq(open_err(link, &e), CW_EIO);
+	cr_assert(strstr(e.msg, "symbolic link") != NULL, "%s", e.msg);
+}
+
+Test(l1, damaged_value_reads_as_miss_and_is_counted)
+{
+	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
+	struct cw_buf b = { 0 };
+	struct cw_l1_stats st;
+	char *p;
+
+	set_str(l1, "victim", "precious-value", 60000);
+	set_str(l1, "bystander", "fine", 60000);
+	/* Flip one byte of the value inside the map. */
+	p = memmem(l1->map, l1->map_bytes, "precious-value", 14);
+	cr_assert_not_null(p);
+	p[3] ^= 0x20;
+	cr_assert_eq(get_str(l1, "victim", &b), CW_ENOTFOUND);
+	cr_assert_eq(get_str(l1, "bystander", &b), CW_OK);
+	cw_l1_stats(l1, &st);
+	cr_assert_geq(st.damaged, 1);
+	/* A repair drops it for good; the rest stays. */
+	cr_assert_eq(cw_l1_int_repair(l1), 1);
+	cr_assert_eq(get_str(l1, "bystander", &b), CW_OK);
+	set_str(l1, "victim", "restored", 60000);
+	cr_assert_eq(get_str(l1, "victim", &b), CW_OK);
+	cr_assert_arr_eq(b.data, "restored", 8);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, stats_count_recorded_outcomes)
+{
+	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+
+	cw_l1_record(l1, CW_LEVEL_L1, CW_RESULT_HIT, 100);
+	cw_l1_record(l1, CW_LEVEL_L1, CW_RESULT_HIT, 300);
+	cw_l1_record(l1, CW_LEVEL_L1, CW_RESULT_MISS, 200);
+	cw_l1_record(l1, CW_LEVEL_L3, CW_RESULT_HIT, 2000000);
+	cw_l1_record_lookup(l1, 2000300);
+	cw_l1_stats(l1, st);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 2);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 1);
+	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_HIT], 1);
+	cr_assert_eq(cw_hist_total(st->level[CW_LEVEL_L1].latency), 3);
+	cr_assert_leq(labs(cw_hist_quantile(st->level[CW_LEVEL_L1].latency,
+	    1.0) - 300), 300 * CW_HIST_REL_ERROR);
+	cr_assert_eq(cw_hist_total(st->overall), 1);
+	free(st);
+	cw_l1_close(l1);
+}
+
+/* ---- many processes ---- */
+
+/* A value that carries its own check: 8 bytes of hash over key and
+ * payload, then the payload, whose length varies with the seed. */
+static size_t
+make_value(char *v, const char *key, uint64_t seed)
+{
+	size_t n = 16 + seed % 700;
+	uint64_t h;
+
+	for (size_t i = 8; i < n; i++)
+		v[i] = (char)('a' + (seed + i) % 26);
+	h = cw_hash_seeded(v + 8, n - 8, cw_hash(key, strlen(key)));
+	memcpy(v, &h, 8);
+	return n;
+}
+
+static int
+value_intact(const char *key, const struct cw_buf *b)
+{
+	uint64_t h;
+
+	if (b->len < 16)
+		return 0;
+	memcpy(&h, b->data, 8);
+	return h == cw_hash_seeded(b->data + 8, b->len - 8,
+	    cw_hash(key, strlen(key)));
+}
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Mixed reads and writes on a small cache, so records are evicted and
+ * their bytes reused while others read them. Exits 1 on a torn read. */
+static void
+hammer(const char *path, uint64_t seed, int ops)
+{
+	struct cw_l1_opts o = {
+		.path = path, .max_entries = 64, .max_bytes = 32 * 1024,
+		.mode = 0600, .clock = cw_clock_system(),
+	};
+	struct cw_l1 *l1;
+	struct cw_buf b = { 0 };
+	char key[32], v[1024];
+
+	if (cw_l1_open(&l1, &o, NULL) != CW_OK)
+		_exit(3);
+	for (int i = 0; i < ops; i++) {
+		uint64_t r = rnd(&seed);
+
+		snprintf(key, sizeof(key), "key%llu",
+		    (unsigned long long)(r % 200));
+		if (r % 4 == 0) {
+			size_t n = make_value(v, key, r >> 8);
+
+			if (cw_l1_set(l1, key, strlen(key), v, n, 60000, 0,
+			    NULL) != CW_OK)
+				_exit(4);
+		} else if (cw_l1_get(l1, key, strlen(key), &b, NULL,
+		    NULL) == CW_OK && !value_intact(key, &b)) {
+			_exit(1);
+		}
+	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+	_exit(0);
+}
+
+Test(l1, concurrent_processes_never_see_torn_values, .timeout = 120)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *l1 = open_l1("shared", 64, 32 * 1024);
+	struct cw_l1_stats st;
+	pid_t pids[4];
+	int status;
+
+	tpath(path, sizeof(path), "shared");
+	for (int p = 0; p < 4; p++) {
+		pids[p] = fork();
+		cr_assert_neq(pids[p], -1);
+		if (pids[p] == 0)
+			hammer(path, 0x9e3779b97f4a7c15ull * (p + 1), 60000);
+	}
+	for (int p = 0; p < 4; p++) {
+		cr_assert_eq(waitpid(pids[p], &status, 0), pids[p]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "child %d (seed %d): status %#x (1 = torn read)", p, p + 1,
+		    status);
+	}
+	cw_l1_stats(l1, &st);
+	cr_assert_leq(st.entries, 64);
+	cr_assert_gt(st.sets, 40000);
+	cr_assert_eq(st.repairs, 0);
+	cw_l1_close(l1);
+}
+
+/* Writes large values without pause until killed. */
+static void
+writer_until_killed(const char *path, uint64_t seed)
+{
+	struct cw_l1_opts o = {
+		.path = path, .max_entries = 64, .max_bytes = 64 * 1024,
+		.mode = 0600, .clock = cw_clock_system(),
+	};
+	struct cw_l1 *l1;
+	char key[32], v[1024];
+
+	if (cw_l1_open(&l1, &o, NULL) != CW_OK)
+		_exit(3);
+	for (;;) {
+		uint64_t r = rnd(&seed);
+		size_t n;
+
+		snprintf(key, sizeof(key), "key%llu",
+		    (unsigned long long)(r % 100));
+		n = make_value(v, key, r >> 8);
+		cw_l1_set(l1, key, strlen(key), v, n, 60000, 0, NULL);
+	}
+}
+
+Test(l1, writer_killed_mid_write_leaves_a_usable_file, .timeout = 120)
+{
+	char path[PATH_MAX], key[32];
+	struct cw_buf b = { 0 };
+	uint64_t seed = 12345;
+	int kills = 0, status;
+
+	tpath(path, sizeof(path), "killed");
+	for (int round = 0; round < 150; round++) {
+		struct timespec ts = { 0, (long)(50000 + rnd(&seed) % 1000000) };
+		struct cw_l1 *l1;
+		struct cw_l1_stats st;
+		pid_t pid = fork();
+
+		cr_assert_neq(pid, -1);
+		if (pid == 0)
+			writer_until_killed(path, seed + (uint64_t)round);
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFSIGNALED(status), "round %d: child %#x", round,
+		    status);
+		kills++;
+		l1 = open_l1("killed", 64, 64 * 1024);
+		/* Every value that reads at all reads intact. */
+		for (int k = 0; k < 100; k++) {
+			snprintf(key, sizeof(key), "key%d", k);
+			if (cw_l1_get(l1, key, strlen(key), &b, NULL, NULL) ==
+			    CW_OK)
+				cr_assert(value_intact(key, &b),
+				    "round %d: %s torn", round, key);
+		}
+		/* The next writer recovers the lock if it was held. */
+		cr_assert_eq(cw_l1_set(l1, "after", 5, "ok", 2, 60000, 0,
+		    NULL), CW_OK, "round %d", round);
+		cr_assert_eq(cw_l1_get(l1, "after", 5, &b, NULL, NULL), CW_OK);
+		cw_l1_stats(l1, &st);
+		cr_assert_leq(st.entries, 64);
+		cw_l1_close(l1);
+	}
+	cr_assert_eq(kills, 150);
+	cw_buf_free(&b);
+}

@@ -1,0 +1,74 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cw.h"
+
+Test(out, tsv_escape_round_trips_every_byte)
+{
+	char all[256];
+	struct cw_buf esc = { 0 }, back = { 0 };
+
+	for (int i = 0; i < 256; i++)
+		all[i] = (char)i;
+	cr_assert_eq(cw_out_tsv_escape(&esc, all, sizeof(all), NULL), CW_OK);
+	cr_assert_null(memchr(esc.data, '\t', esc.len));
+	cr_assert_null(memchr(esc.data, '\n', esc.len));
+	cr_assert_null(memchr(esc.data, '\0', esc.len));
+	cr_assert_eq(cw_out_tsv_unescape(&back, esc.data, esc.len, NULL),
+	    CW_OK);
+	cr_assert_eq(back.len, sizeof(all));
+	cr_assert_arr_eq(back.data, all, sizeof(all));
+	cw_buf_free(&esc);
+	cw_buf_free(&back);
+}
+
+Test(out, tsv_escapes_are_the_documented_ones)
+{
+	struct cw_buf b = { 0 };
+
+	cr_assert_eq(cw_out_tsv_escape(&b, "a\tb\nc\\d\re\0f", 11, NULL),
+	    CW_OK);
+	cr_assert_eq(b.len, 16);
+	cr_assert_arr_eq(b.data, "a\\tb\\nc\\\\d\\re\\0f", 16);
+	b.len = 0;
+	cr_assert_eq(cw_out_tsv_unescape(&b, "x\\q", 3, NULL), CW_EDATA);
+	cr_assert_eq(cw_out_tsv_unescape(&b, "x\\", 2, NULL), CW_EDATA);
+	cw_buf_free(&b);
+}
+
+Test(out, json_keeps_utf8_and_base64s_the_rest)
+{
+	struct cw_buf b = { 0 };
+
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_JSON, "k", 1, "é\"\n", 4,
+	    NULL), CW_OK);
+	cr_assert_eq(b.len, strlen("{\"key\":\"k\",\"value\":\"é\\\"\\n\"}\n"));
+	cr_assert_arr_eq(b.data, "{\"key\":\"k\",\"value\":\"é\\\"\\n\"}\n", b.len);
+	b.len = 0;
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_JSON, "k", 1, "\xff\x00z", 3,
+	    NULL), CW_OK);
+	cr_assert_arr_eq(b.data, "{\"key\":\"k\",\"value_base64\":\"/wB6\"}\n",
+	    b.len);
+	cw_buf_free(&b);
+}
+
+Test(out, utf8_validation)
+{
+	cr_assert(cw_out_is_utf8("plain", 5));
+	cr_assert(cw_out_is_utf8("\xe2\x82\xac", 3));
+	cr_assert_not(cw_out_is_utf8("\xc0\xaf", 2));	/* overlong */
+	cr_assert_not(cw_out_is_utf8("\xed\xa0\x80", 3));	/* surrogate */
+	cr_assert_not(cw_out_is_utf8("\xe2\x82", 2));	/* truncated */
+	cr_assert_not(cw_out_is_utf8("a\0b", 3));
+}
+
+Test(out, tsv_record_is_key_tab_value_newline)
+{
+	struct cw_buf b = { 0 };
+
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_TSV, "k", 1, "v\tw", 3, NULL),
+	    CW_OK);
+	cr_assert_eq(b.len, 7);
+	cr_assert_arr_eq(b.data, "k\tv\\tw\n", 7);
+	cw_buf_free(&b);
+}
