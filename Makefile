@@ -132,7 +132,7 @@ lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
-	shellcheck -s sh tests/cli/*.t tests/cli/lib.sh bench/run.sh
+	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh bench/*.sh
 
 clean:
 	rm -rf build build-asan

@@ -133,9 +133,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 			break;
 		case OPT_TTL:
 			if (cw_num_parse_duration_ms(optarg, "--ttl", &o->ttl_ms,
-			    &e) != CW_OK || o->ttl_ms <= 0)
-				misuse("%s", o->ttl_ms <= 0 ? "--ttl must be "
-				    "positive" : e.msg);
+			    &e) != CW_OK)
+				misuse("%s", e.msg);
+			if (o->ttl_ms <= 0)
+				misuse("--ttl must be positive", NULL);
 			break;
 		case OPT_VERSION:
 			printf("cw-get (cachewarm) %s\n", CW_VERSION);

@@ -152,6 +152,10 @@ on_ini(void *user, const char *section, const char *name, const char *value)
 
 	if (lc->rc != CW_OK)
 		return 0;
+	/* A key outside any section follows a broken header such as
+	 * "[l1": let inih report the syntax error at its line. */
+	if (section[0] == '\0')
+		return 0;
 	if ((rc = apply(lc->cfg, section, name, value, &e)) != CW_OK) {
 		lc->rc = cw_err_set(lc->err, CW_ECONFIG, 0, "%s: %s",
 		    lc->path, e.msg);

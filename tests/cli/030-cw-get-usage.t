@@ -1,0 +1,44 @@
+#!/bin/sh
+# cw-get: -h, --version, misuse, and every option documented everywhere.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+plan 12
+
+run cw-get -h
+is "$status" 0 "-h exits 0"
+has "$T/out" "usage: cw-get" "-h prints usage on stdout"
+
+run cw-get --version
+is "$(cat "$T/out")" "cw-get (cachewarm) 0.1.0" "--version"
+
+run cw-get
+is "$status" 2 "no key: exit 2"
+has "$T/err" "Try 'cw-get --help'." "misuse points at --help"
+
+run cw-get --bogus x
+is "$status" 2 "unknown option: exit 2"
+
+run cw-get -o xml k
+is "$status" 2 "unknown format: exit 2"
+
+run cw-get --ttl 5x k
+is "$status" 2 "bad --ttl: exit 2"
+has "$T/err" "--ttl '5x'" "the bad value is named"
+
+# The rendered page, since mdoc writes "--config" as "Fl Fl config".
+groff -mandoc -Tascii -P-c -P-b -P-u "$ROOT/share/man/cw-get.1" \
+	>"$T/man.txt" 2>/dev/null
+missing=""
+for opt in $(cw-get -h | grep -o -- '--[a-z0-9-]*' | sort -u); do
+	grep -q -- "$opt" "$T/man.txt" || missing="$missing man:$opt"
+	grep -q -- "$opt" "$ROOT/completions/cw-get.bash" ||
+		missing="$missing bash:$opt"
+	grep -q -- "$opt" "$ROOT/completions/_cw-get" || missing="$missing zsh:$opt"
+done
+is "$missing" "" "every long option is in the man page and both completions"
+
+printf '[l1]\nmax_entries = lots\n' >"$T/bad.conf"
+run cw-get -c "$T/bad.conf" labels:EUR_USD:H4:2024-01-02
+is "$status" 78 "a broken config: exit 78"
+has "$T/err" "bad.conf: l1.max_entries 'lots'" "the config error names file and key"
+finish

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Configuration: file, environment, precedence, the access log.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+plan 11
+
+k=labels:EUR_USD:H4:2024-01-02
+mkdir -p "$T/src/labels/EUR_USD"
+printf 'ts,v\n2024-01-02T00:00:00Z,from-config-source\n' \
+	>"$T/src/labels/EUR_USD/H4.csv"
+mkdir -p "$XDG_CONFIG_HOME/cw"
+printf '[source]\nurl = csv:%s\n[l1]\nfile = %s\n' "$T/src" "$T/l1-conf" \
+	>"$XDG_CONFIG_HOME/cw/cw.conf"
+unset CW_L1_FILE
+
+run cw-get "$k"
+has "$T/out" from-config-source "the XDG config file is read"
+is "$(test -f "$T/l1-conf" && echo yes)" yes "l1.file from the config is used"
+
+run env CW_SOURCE="csv:$ROOT/share/data" cw-get -f "$T/l1-other" "$k"
+has "$T/out" "EUR_USD,H4" "CW_SOURCE overrides the config file"
+is "$(test -f "$T/l1-other" && echo yes)" yes "-f overrides the config file"
+
+printf '[source]\nurl = csv:/nonexistent\n' >"$T/explicit.conf"
+run env CW_CONFIG="$T/explicit.conf" cw-get -f "$T/l1-3" "$k"
+is "$status" 1 "CW_CONFIG wins over the XDG file"
+
+run cw-get -c "$T/missing.conf" "$k"
+is "$status" 78 "an explicit config that is missing: exit 78"
+
+run env CW_SOURCE=ftp://x cw-get -f "$T/l1-4" "$k"
+is "$status" 78 "an unknown source kind: exit 78"
+has "$T/err" "unknown kind" "the source error says why"
+
+log="$XDG_CACHE_HOME/cw/access.log"
+lines=$(wc -l <"$log" | tr -d ' ')
+is "$lines" 4 "every lookup appends one log line"
+is "$(awk -F, 'NF != 4' "$log")" "" "log lines are ts,key,level,latency_us"
+is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l3 none " \
+	"the log records the answering level"
+finish

@@ -1,0 +1,53 @@
+# lib.sh: a tiny TAP harness for the CLI tests, sourced by each .t file.
+#
+# Every test gets a private directory (removed on exit, also on failure)
+# with its own L1 file, cache and config directories, so no test sees the
+# user's files or another test's. The built programs come first on PATH.
+
+# ROOT and status are set here for the .t files that source this.
+# shellcheck disable=SC2034
+set -u
+: "${CW_BIN:?run through make check}"
+PATH=$CW_BIN:$PATH
+T=$(mktemp -d "${TMPDIR:-/tmp}/cwcli.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+export HOME="$T/home" XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
+export CW_L1_FILE="$T/l1"
+unset CW_CONFIG CW_SOURCE
+mkdir -p "$HOME"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+n=0
+failed=0
+
+plan() { echo "1..$1"; }
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# run CMD...: run it, keeping stdout, stderr and the exit status apart.
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	status=$?
+}
+
+# is WHAT GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		sed 's/^/#   stderr: /' "$T/err" 2>/dev/null
+	fi
+}
+
+# has FILE PATTERN NAME: FILE contains the fixed string PATTERN.
+has() {
+	if grep -qF -- "$2" "$1"; then
+		ok "$3"
+	else
+		not_ok "$3"
+		sed 's/^/#   | /' "$1"
+	fi
+}
+
+finish() { [ "$failed" -eq 0 ]; }

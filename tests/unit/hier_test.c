@@ -1,0 +1,90 @@
+#include <sys/stat.h>
+
+#include "helpers.h"
+
+TestSuite(hier, .init = tmpdir_setup, .fini = tmpdir_teardown);
+
+static struct cw_hier *
+open_hier(struct cw_cfg *cfg, int no_fill)
+{
+	char p[PATH_MAX];
+	struct cw_hier_opts o = { 0 };
+	struct cw_hier *h;
+	struct cw_err e;
+	FILE *f;
+
+	setenv("HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_L1_FILE");
+	unsetenv("CW_SOURCE");
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	cr_assert_eq(cw_cfg_load(cfg, NULL, NULL), CW_OK);
+	tpath(cfg->l1_file, sizeof(cfg->l1_file), "l1");
+	tpath(cfg->log_file, sizeof(cfg->log_file), "access.log");
+	mkdir(tpath(p, sizeof(p), "t"), 0700);
+	mkdir(tpath(p, sizeof(p), "t/I"), 0700);
+	f = fopen(tpath(p, sizeof(p), "t/I/G.csv"), "w");
+	fputs("ts,v\n2024-01-01T00:00:00Z,one\n", f);
+	fclose(f);
+	snprintf(cfg->source, sizeof(cfg->source), "csv:%s", tenv.dir);
+	o.cfg = cfg;
+	o.clock = cw_clock_manual(&tenv.now_ns);
+	o.no_fill = no_fill;
+	o.log_access = 1;
+	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK, "%s", e.msg);
+	return h;
+}
+
+Test(hier, miss_fills_l1_then_l1_answers)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_result r;
+	struct cw_buf b = { 0 };
+	const char *k = "t:I:G:2024-01-01";
+
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L3);
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L1);
+	cr_assert_arr_eq(b.data, "ts,v\n2024-01-01T00:00:00Z,one\n", b.len);
+	/* L1's TTL passes: the source answers again. */
+	tenv.now_ns += 301 * 1000000000LL;
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L3);
+	cw_hier_close(h);
+	cw_buf_free(&b);
+}
+
+Test(hier, no_fill_leaves_l1_alone_and_misses_are_counted)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 1);
+	struct cw_hier_result r;
+	struct cw_buf b = { 0 };
+	struct cw_l1_opts lo = { 0 };
+	struct cw_l1 *l1;
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	const char *k = "t:I:G:2024-01-01", *missing = "t:I:G:2024-01-02";
+
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L3);
+	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
+	    CW_ENOTFOUND);
+	cr_assert_eq(r.level, CW_LEVEL_NONE);
+	cr_assert_eq(cw_hier_get(h, "a b", 3, &b, &r, NULL), CW_EDATA);
+	cw_hier_close(h);
+	lo.path = cfg.l1_file;
+	lo.clock = cw_clock_manual(&tenv.now_ns);
+	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
+	cw_l1_stats(l1, st);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 3);
+	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_HIT], 2);
+	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_MISS], 1);
+	cr_assert_eq(cw_hist_total(st->overall), 3);
+	cr_assert_eq(st->entries, 0);
+	cw_l1_close(l1);
+	free(st);
+	cw_buf_free(&b);
+}
