@@ -15,7 +15,11 @@ system_now_ns(void *ctx, enum cw_clock_kind kind)
 	struct timespec ts;
 
 	(void)ctx;
-	clock_gettime(kind == CW_CLOCK_WALL ? CLOCK_REALTIME :
+	/* Wall time only decides expiry (TTLs of seconds) and stamps log
+	 * lines (milliseconds): the coarse clock, a few ms of resolution,
+	 * costs 3.5 ns here against 28 ns, on every L1 hit. Latencies need
+	 * the precise monotonic clock. */
+	clock_gettime(kind == CW_CLOCK_WALL ? CLOCK_REALTIME_COARSE :
 	    CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -109,7 +109,7 @@ slot_with_freq(uint64_t s, uint64_t freq)
 static struct l1_rec *
 rec_at(struct cw_l1 *l1, int ring, uint64_t phys)
 {
-	return (struct l1_rec *)(l1->map + l1->hdr->ring[ring].off + phys);
+	return (struct l1_rec *)(l1->ring_base[ring] + phys);
 }
 
 /* The record a live slot points at, or NULL when the slot points outside
@@ -117,8 +117,7 @@ rec_at(struct cw_l1 *l1, int ring, uint64_t phys)
 static struct l1_rec *
 slot_rec(struct cw_l1 *l1, uint64_t s)
 {
-	if (slot_phys(s) + sizeof(struct l1_rec) >
-	    l1->hdr->ring[slot_ring(s)].size)
+	if (slot_phys(s) + sizeof(struct l1_rec) > l1->ring_size[slot_ring(s)])
 		return NULL;
 	return rec_at(l1, slot_ring(s), slot_phys(s));
 }
@@ -366,6 +365,13 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	if ((rc = check_header(l1->hdr, (uint64_t)st.st_size, o->path,
 	    err)) != CW_OK)
 		goto fail;
+	/* Geometry never changes once created: keep it in the handle, off
+	 * the shared cache lines that writers keep changing. */
+	l1->nslots = l1->hdr->nslots;
+	for (int ring = 0; ring < 2; ring++) {
+		l1->ring_base[ring] = l1->map + l1->hdr->ring[ring].off;
+		l1->ring_size[ring] = l1->hdr->ring[ring].size;
+	}
 	l1->slots = (uint64_t *)(l1->map + l1->hdr->index_off);
 	l1->ghost = (struct l1_ghost *)(l1->map + l1->hdr->ghost_off);
 	l1->stripe = (struct l1_stripe *)(l1->map + l1->hdr->stats_off +
@@ -397,31 +403,31 @@ int
 cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
 {
-	const struct l1_header *h = l1->hdr;
-	uint64_t hash = cw_hash(key, klen), mask = h->nslots - 1;
+	uint64_t hash = cw_hash(key, klen), mask = l1->nslots - 1;
 	int rc;
 
 	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
 		uint64_t i = hash & mask, s = 0, n;
 		struct l1_rec r;
+		const struct l1_rec *at;
 		const char *body = NULL;
 
-		for (n = 0; n < h->nslots; n++, i = (i + 1) & mask) {
+		for (n = 0; n < l1->nslots; n++, i = (i + 1) & mask) {
 			s = load(&l1->slots[i]);
 			if (s == L1_SLOT_EMPTY)
 				return CW_ENOTFOUND;
 			if (!slot_live(s) || !slot_tag_matches(s, hash) ||
-			    slot_rec(l1, s) == NULL)
+			    (at = slot_rec(l1, s)) == NULL)
 				continue;
-			memcpy(&r, slot_rec(l1, s), sizeof(r));
-			body = (const char *)(slot_rec(l1, s) + 1);
+			memcpy(&r, at, sizeof(r));
+			body = (const char *)(at + 1);
 			if (r.key_hash == hash && r.key_len == klen &&
 			    rec_sane(&r, slot_phys(s),
-			    h->ring[slot_ring(s)].size) &&
+			    l1->ring_size[slot_ring(s)]) &&
 			    memcmp(body, key, klen) == 0)
 				break;
 		}
-		if (n == h->nslots)
+		if (n == l1->nslots)
 			return CW_ENOTFOUND;
 		if (r.expires_ns <= cw_clock_wall_ns(&l1->clock))
 			return CW_ENOTFOUND;

@@ -200,6 +200,9 @@ struct cw_l1 {
 	size_t map_bytes;
 	struct l1_header *hdr;
 	uint64_t *slots;
+	uint64_t nslots;		/* copies of the fixed geometry */
+	char *ring_base[2];
+	uint64_t ring_size[2];
 	struct l1_ghost *ghost;
 	struct l1_stripe *stripe;	/* this handle's */
 	struct cw_clock clock;
