@@ -48,11 +48,13 @@ cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 	*out = NULL;
 	if (strlen(path) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", path);
-	if ((rc = cw_fs_make_parents(path, err)) != CW_OK)
-		return rc;
 	if ((log = calloc(1, sizeof(*log))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "access log");
-	if ((log->fd = open_fd(path)) < 0) {
+	/* Directories are made only when missing: most runs open at once. */
+	if ((log->fd = open_fd(path)) < 0 && errno == ENOENT &&
+	    cw_fs_make_parents(path, NULL) == CW_OK)
+		log->fd = open_fd(path);
+	if (log->fd < 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "open %s", path);
 		free(log);
 		return rc;

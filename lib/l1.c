@@ -374,9 +374,11 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	}
 	l1->slots = (uint64_t *)(l1->map + l1->hdr->index_off);
 	l1->ghost = (struct l1_ghost *)(l1->map + l1->hdr->ghost_off);
+	/* By pid, not by a shared counter: a lookup that L1 answers then
+	 * writes no page of the header, and a short process's every page
+	 * written first is a fault. */
 	l1->stripe = (struct l1_stripe *)(l1->map + l1->hdr->stats_off +
-	    (__atomic_fetch_add(&l1->hdr->stripe_next, 1, __ATOMIC_RELAXED) %
-	    L1_STRIPES) * l1->hdr->stripe_bytes);
+	    ((unsigned)getpid() % L1_STRIPES) * l1->hdr->stripe_bytes);
 	*out = l1;
 	return CW_OK;
 fail:

@@ -74,9 +74,9 @@
  *
  * STATS
  *
- * Counters and latency histograms live in L1_STRIPES stripes; each open
- * handle takes one in turn, so processes counting at once rarely share a
- * cache line. Readers of the stats sum the stripes.
+ * Counters and latency histograms live in L1_STRIPES stripes; each process
+ * counts into the stripe of its pid, so processes counting at once rarely
+ * share a cache line. Readers of the stats sum the stripes.
  */
 #ifndef CW_L1_INT_H
 #define CW_L1_INT_H
@@ -159,7 +159,7 @@ struct l1_header {
 	uint64_t damaged;
 	uint64_t too_big;
 	uint64_t repairs;
-	uint64_t stripe_next;	/* hands stripes out to opening handles */
+	uint64_t stripe_next;	/* unused: stripes go by pid */
 	uint64_t reserved[1];
 };
 _Static_assert(sizeof(pthread_mutex_t) <= 64, "mutex fits its line");
