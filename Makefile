@@ -33,7 +33,7 @@ LIBS = -l:libinih.a -l:libcsv.a
 
 # Debian 12 packages: build, tests, benchmarks.
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
-	libcriterion-dev perl groff-base shellcheck hyperfine
+	libcriterion-dev perl groff-base shellcheck
 
 PROGS = cw-get
 LIB_SRCS = $(wildcard lib/*.c)

@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 13
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -32,10 +32,18 @@ run env CW_SOURCE=ftp://x cw-get -f "$T/l1-4" "$k"
 is "$status" 78 "an unknown source kind: exit 78"
 has "$T/err" "unknown kind" "the source error says why"
 
+# L1 answers without touching the source: a broken source URL only
+# matters once a lookup has to go below L1.
+cw-get -f "$T/l1-lazy" "$k" >/dev/null
+run env CW_SOURCE=nosuch:scheme cw-get -f "$T/l1-lazy" "$k"
+is "$status" 0 "an L1 hit never opens the source"
+run env CW_SOURCE=nosuch:scheme cw-get -f "$T/l1-lazy" labels:EUR_USD:H4:2024-01-03
+is "$status" 78 "a miss does, and a broken source is exit 78"
+
 log="$XDG_CACHE_HOME/cw/access.log"
 lines=$(wc -l <"$log" | tr -d ' ')
-is "$lines" 4 "every lookup appends one log line"
+is "$lines" 7 "every lookup appends one log line"
 is "$(awk -F, 'NF != 4' "$log")" "" "log lines are ts,key,level,latency_us"
-is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l3 none " \
+is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l1 l3 none " \
 	"the log records the answering level"
 finish

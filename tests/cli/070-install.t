@@ -1,0 +1,27 @@
+#!/bin/sh
+# make install: everything lands under DESTDIR/PREFIX, and works there.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+plan 7
+
+: "${CW_BUILD:?}"
+make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw install \
+	>"$T/out" 2>"$T/err"
+is "$?" 0 "make install succeeds"
+d="$T/dest/opt/cw"
+for f in bin/cw-get lib/libcw.a include/cw.h share/man/man1/cw-get.1 \
+	share/man/man5/cw.conf.5 share/cachewarm/data/labels/EUR_USD/H4.csv; do
+	[ -f "$d/$f" ] || missing="${missing:-} $f"
+done
+is "${missing:-}" "" "programs, library, header, man pages and data installed"
+is "$(test -f "$d/share/bash-completion/completions/cw-get" &&
+	test -f "$d/share/zsh/vendor-completions/_cw-get" && echo yes)" yes \
+	"completions installed"
+is "$(stat -c %a "$d/bin/cw-get")" 755 "program mode 755"
+run "$d/bin/cw-get" --version
+is "$status" 0 "the installed program runs"
+run env CW_SOURCE="csv:$d/share/cachewarm/data" "$d/bin/cw-get" \
+	labels:EUR_USD:H4:2024-01-02
+is "$status" 0 "the installed data answers"
+has "$T/out" "2024-01-02T00:00:00Z,EUR_USD,H4" "with the day's rows"
+finish
