@@ -28,7 +28,7 @@ struct cw_alog {
 	uint64_t max_bytes;
 	unsigned keep;
 	struct cw_buf pending;
-	char path[CW_PATH_MAX];
+	char *path;
 };
 
 static int
@@ -48,18 +48,21 @@ cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 	*out = NULL;
 	if (strlen(path) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", path);
-	if ((log = calloc(1, sizeof(*log))) == NULL)
+	if ((log = calloc(1, sizeof(*log))) == NULL ||
+	    (log->path = strdup(path)) == NULL) {
+		free(log);
 		return cw_err_set(err, CW_ENOMEM, 0, "access log");
+	}
 	/* Directories are made only when missing: most runs open at once. */
 	if ((log->fd = open_fd(path)) < 0 && errno == ENOENT &&
 	    cw_fs_make_parents(path, NULL) == CW_OK)
 		log->fd = open_fd(path);
 	if (log->fd < 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "open %s", path);
+		free(log->path);
 		free(log);
 		return rc;
 	}
-	strcpy(log->path, path);
 	log->max_bytes = max_bytes;
 	log->keep = keep > 0 ? keep : 1;
 	*out = log;
@@ -183,5 +186,6 @@ cw_alog_close(struct cw_alog *log)
 	cw_alog_flush(log, NULL);
 	close(log->fd);
 	cw_buf_free(&log->pending);
+	free(log->path);
 	free(log);
 }

@@ -75,10 +75,12 @@ default_source(char *dst)
 		snprintf(dst, CW_PATH_MAX, "csv:%s/data", CW_DATADIR);
 }
 
+/* Every field is set here; the struct is not zeroed as a whole because
+ * its path buffers span pages that a short-lived program need not touch. */
 static void
 defaults(struct cw_cfg *c)
 {
-	memset(c, 0, sizeof(*c));
+	c->loaded_from[0] = '\0';
 	cache_path(c->l1_file, "l1");
 	c->l1_max_entries = 1000;
 	c->l1_max_bytes = 100ull << 20;

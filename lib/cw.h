@@ -252,6 +252,14 @@ int cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err);
 
 /*
+ * A hint for batches: start fetching what a later cw_l1_get of key will
+ * read. Called for a key a few places ahead of the one being looked up,
+ * it lets the memory accesses of several lookups overlap. Never blocks,
+ * never fails, changes nothing.
+ */
+void cw_l1_prefetch(struct cw_l1 *l1, const char *key, size_t klen);
+
+/*
  * Store key -> val for ttl_ms, evicting by S3-FIFO to stay within the
  * entry and byte bounds. CW_ETOOBIG when the value cannot fit at all (the
  * cache is left as it was). Serialised across processes by a robust lock:
@@ -357,7 +365,7 @@ void cw_alog_close(struct cw_alog *log);
 struct cw_hier;
 
 struct cw_hier_opts {
-	const struct cw_cfg *cfg;
+	const struct cw_cfg *cfg;	/* read during open only */
 	struct cw_clock clock;
 	int no_fill;		/* do not fill upper levels on the way back */
 	int64_t ttl_ms;		/* L1 TTL for fills; 0: the config's */

@@ -12,7 +12,7 @@
 #include "cw.h"
 
 struct cw_hier {
-	struct cw_cfg cfg;
+	char *source;		/* the source URL, opened at first need */
 	struct cw_clock clock;
 	int no_fill;
 	int64_t ttl_ms;
@@ -33,23 +33,27 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
-	h->cfg = *o->cfg;
+	/* Only what lookups need is kept, not the whole configuration. */
+	if ((h->source = strdup(o->cfg->source)) == NULL) {
+		free(h);
+		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
+	}
 	h->clock = o->clock;
 	h->no_fill = o->no_fill;
-	h->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : h->cfg.l1_ttl_ms;
+	h->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : o->cfg->l1_ttl_ms;
 	/* L1 never outlives the level below it. */
-	if (h->ttl_ms > h->cfg.source_ttl_ms)
-		h->ttl_ms = h->cfg.source_ttl_ms;
-	lo.path = h->cfg.l1_file;
-	lo.max_entries = h->cfg.l1_max_entries;
-	lo.max_bytes = h->cfg.l1_max_bytes;
-	lo.mode = h->cfg.l1_mode;
+	if (h->ttl_ms > o->cfg->source_ttl_ms)
+		h->ttl_ms = o->cfg->source_ttl_ms;
+	lo.path = o->cfg->l1_file;
+	lo.max_entries = o->cfg->l1_max_entries;
+	lo.max_bytes = o->cfg->l1_max_bytes;
+	lo.mode = o->cfg->l1_mode;
 	lo.clock = o->clock;
 	if ((rc = cw_l1_open(&h->l1, &lo, err)) != CW_OK)
 		goto fail;
-	if (o->log_access && h->cfg.log_file[0] != '\0' &&
-	    (rc = cw_alog_open(&h->log, h->cfg.log_file, h->cfg.log_max_bytes,
-	    h->cfg.log_keep, err)) != CW_OK)
+	if (o->log_access && o->cfg->log_file[0] != '\0' &&
+	    (rc = cw_alog_open(&h->log, o->cfg->log_file,
+	    o->cfg->log_max_bytes, o->cfg->log_keep, err)) != CW_OK)
 		goto fail;
 	*out = h;
 	return CW_OK;
@@ -66,7 +70,7 @@ from_source(struct cw_hier *h, struct cw_buf *val, struct cw_err *err)
 	int rc;
 
 	if (h->src == NULL &&
-	    (rc = cw_src_open(&h->src, h->cfg.source, err)) != CW_OK)
+	    (rc = cw_src_open(&h->src, h->source, err)) != CW_OK)
 		return rc;
 	t0 = cw_clock_mono_ns(&h->clock);
 	rc = cw_src_get(h->src, &h->key, val, err);
@@ -128,5 +132,6 @@ cw_hier_close(struct cw_hier *h)
 	cw_alog_close(h->log);
 	cw_src_close(h->src);
 	cw_l1_close(h->l1);
+	free(h->source);
 	free(h);
 }

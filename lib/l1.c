@@ -348,7 +348,10 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	}
 	l1->fd = fd;
 	l1->clock = o->clock;
-	strcpy(l1->path, o->path);
+	if ((l1->path = strdup(o->path)) == NULL) {
+		rc = cw_err_set(err, CW_ENOMEM, 0, "open %s", o->path);
+		goto fail;
+	}
 	if ((uint64_t)st.st_size < L1_HEADER_BYTES) {
 		rc = check_header(NULL, (uint64_t)st.st_size, o->path, err);
 		goto fail;
@@ -396,6 +399,7 @@ cw_l1_close(struct cw_l1 *l1)
 	close(l1->fd);
 	for (unsigned d = 0; d < L1_MAX_DEPTH; d++)
 		cw_buf_free(&l1->scratch[d]);
+	free(l1->path);
 	free(l1);
 }
 
@@ -457,6 +461,21 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
 	}
 	count(&l1->hdr->damaged, 1);
 	return CW_ENOTFOUND;
+}
+
+void
+cw_l1_prefetch(struct cw_l1 *l1, const char *key, size_t klen)
+{
+	uint64_t hash = cw_hash(key, klen);
+	const uint64_t *slot = &l1->slots[hash & (l1->nslots - 1)];
+	uint64_t s;
+
+	__builtin_prefetch(slot);
+	/* If the slot is already at hand (prefetched on an earlier call),
+	 * fetch the record it points at too; never wait for it here. */
+	s = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (slot_live(s) && slot_rec(l1, s) != NULL)
+		__builtin_prefetch(slot_rec(l1, s));
 }
 
 /* ---- writer side: all below runs under the lock ---- */
@@ -996,14 +1015,15 @@ cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
 
 	if (level < CW_LEVEL_COUNT) {
 		count(&l1->stripe->results[level][result], 1);
-		count(&l1->stripe->latency[level][b], 1);
+		count(&l1->stripe->latency[b][level], 1);
 	}
 }
 
 void
 cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
 {
-	count(&l1->stripe->overall[cw_hist_bucket(latency_ns)], 1);
+	count(&l1->stripe->latency[cw_hist_bucket(latency_ns)][L1_HIST_OVERALL],
+	    1);
 }
 
 const char *
@@ -1041,9 +1061,10 @@ cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 				    load(&st->results[lv][res]);
 			for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
 				out->level[lv].latency[b] +=
-				    load(&st->latency[lv][b]);
+				    load(&st->latency[b][lv]);
 		}
 		for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
-			out->overall[b] += load(&st->overall[b]);
+			out->overall[b] +=
+			    load(&st->latency[b][L1_HIST_OVERALL]);
 	}
 }

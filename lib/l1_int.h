@@ -87,7 +87,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 1u
+#define L1_VERSION 2u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
@@ -188,10 +188,13 @@ struct l1_ghost {
 	uint64_t seq;
 };
 
+/* Latencies are laid out bucket-major, [bucket][level, then the whole
+ * lookup]: one lookup's counts (its level and the whole, of about the same
+ * latency) land on one page, which a short process touches only once. */
+#define L1_HIST_OVERALL CW_LEVEL_COUNT
 struct l1_stripe {
 	uint64_t results[CW_LEVEL_COUNT][CW_RESULT_COUNT];
-	uint64_t latency[CW_LEVEL_COUNT][CW_HIST_BUCKETS];
-	uint64_t overall[CW_HIST_BUCKETS];
+	uint64_t latency[CW_HIST_BUCKETS][CW_LEVEL_COUNT + 1];
 };
 
 struct cw_l1 {
@@ -207,7 +210,7 @@ struct cw_l1 {
 	struct l1_stripe *stripe;	/* this handle's */
 	struct cw_clock clock;
 	struct cw_buf scratch[L1_MAX_DEPTH];	/* copies for reinsertion */
-	char path[CW_PATH_MAX];
+	char *path;			/* for messages */
 };
 
 /*
