@@ -219,6 +219,7 @@ struct cw_l1_opts {
 	uint64_t max_bytes;	/* ditto: bytes of records in the file */
 	unsigned mode;		/* creation mode, e.g. 0600 */
 	struct cw_clock clock;
+	int must_exist;		/* do not create: a missing file is CW_EIO */
 };
 
 /* Entry flags. */
@@ -291,12 +292,111 @@ struct cw_l1_stats {
 	uint64_t sets, evictions, expirations, damaged, too_big;
 	uint64_t repairs;			/* recoveries after a dead writer */
 	int64_t created_ns;
+	int64_t reset_ns;			/* 0: never reset */
+	/* Lookups in the last 1, 5 and 15 minutes of whole 10 s ticks. */
+	uint64_t lookups_1m, lookups_5m, lookups_15m;
 	struct cw_l1_level_stats level[CW_LEVEL_COUNT];
 	uint64_t overall[CW_HIST_BUCKETS];	/* latency of whole lookups */
 };
 
 /* Sum the shared counters into out (large: allocate it). */
 void cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out);
+
+/* Zero every counter and histogram, and remember when (reset_ns). The
+ * entries stay. Takes the writer lock. */
+int cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err);
+
+/* One live entry, as cw_l1_scan shows it. key points into the map and is
+ * valid only during the callback. */
+struct cw_l1_entry {
+	const char *key;
+	size_t key_len;
+	uint32_t value_bytes;
+	int64_t expires_ns;
+	unsigned flags;
+	unsigned reads;		/* S3-FIFO's access count, 0..3 */
+};
+
+/* Return nonzero to stop the scan. */
+typedef int cw_l1_scan_fn(const struct cw_l1_entry *e, void *ctx);
+
+/* Call fn for every live entry, under the writer lock (writers wait). */
+int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
+    struct cw_err *err);
+
+struct cw_l1_verify {
+	uint64_t checked;	/* live slots looked at */
+	uint64_t damaged;	/* of which failed bounds, key hash or checksum */
+	uint64_t bad_rings;	/* rings whose head and tail disagree */
+	int count_mismatch;	/* the entry counter disagrees with the index */
+};
+
+/* Check every entry end to end without changing anything. */
+int cw_l1_verify(struct cw_l1 *l1, struct cw_l1_verify *out,
+    struct cw_err *err);
+
+/* ---- stats: derived figures for people and monitors ---- */
+
+struct cw_stats_latency {
+	uint64_t count;
+	double mean_ns;
+	int64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
+struct cw_stats_level {
+	uint64_t requests, hits, misses, errors, timeouts;
+	double hit_rate;		/* NAN when no requests */
+	struct cw_stats_latency latency;
+};
+
+#define CW_STATS_LARGEST 5
+
+struct cw_stats_report {
+	int64_t created_ns, reset_ns;
+	struct cw_stats_level level[CW_LEVEL_COUNT];
+	uint64_t lookups;		/* every lookup starts at L1 */
+	double hit_rate;		/* served without L3; NAN if none */
+	struct cw_stats_latency latency;	/* whole lookups */
+	double rate_1m, rate_5m, rate_15m;	/* lookups per second */
+	uint64_t entries, max_entries, bytes, max_bytes;
+	double fill_pct;		/* the fuller of entries and bytes */
+	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
+	struct {
+		char key[CW_KEY_MAX + 1];
+		uint32_t value_bytes;
+	} largest[CW_STATS_LARGEST];	/* biggest values, biggest first */
+	unsigned nlargest;
+};
+
+enum cw_stats_form {
+	CW_STATS_TABLE,		/* for people */
+	CW_STATS_JSON,		/* one JSON document */
+	CW_STATS_PROM,		/* Prometheus text exposition format */
+};
+
+/* Read the L1 header's counters and scan its entries into r. */
+int cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
+    struct cw_err *err);
+
+/* Append r in the given form to out. PROM re-reads l1 for the raw
+ * histograms. */
+int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
+    enum cw_stats_form form, struct cw_buf *out, struct cw_err *err);
+
+struct cw_stats_thresholds {
+	double hit_rate_critical;	/* below: CRITICAL (0.90) */
+	double p99_critical_ms;		/* above: CRITICAL (100) */
+	double memory_warning_pct;	/* L1 fuller: WARNING (85) */
+};
+
+/* The seed's alert conditions. */
+void cw_stats_thresholds_default(struct cw_stats_thresholds *t);
+
+/* Judge r as a monitoring plugin: append the status line with perfdata
+ * to line and return 0 OK, 1 WARNING or 2 CRITICAL. A figure without
+ * data (no lookups yet) does not alarm. */
+int cw_stats_check(const struct cw_stats_report *r,
+    const struct cw_stats_thresholds *t, struct cw_buf *line);
 
 /* ---- cfg: configuration ---- */
 

@@ -26,7 +26,7 @@ int
 cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
     struct cw_err *err)
 {
-	struct cw_l1_opts lo;
+	struct cw_l1_opts lo = { 0 };
 	struct cw_hier *h;
 	int rc;
 

@@ -325,7 +325,8 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", o->path);
 	for (int attempt = 0;; attempt++) {
 		fd = open(o->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT || attempt > 0)
+		if (fd >= 0 || errno != ENOENT || attempt > 0 ||
+		    o->must_exist)
 			break;
 		if ((rc = create_file(o, err)) != CW_OK)
 			return rc;
@@ -1022,8 +1023,43 @@ cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
 void
 cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
 {
+	int64_t wall = cw_clock_wall_ns(&l1->clock);
+	uint64_t tick = wall > 0 ? (uint64_t)wall / 1000000000 / L1_TICK_S : 0;
+	unsigned slot = (unsigned)(tick % L1_TICKS);
+	uint64_t seen = load(&l1->stripe->tick_epoch[slot]);
+
 	count(&l1->stripe->latency[cw_hist_bucket(latency_ns)][L1_HIST_OVERALL],
 	    1);
+	/* The first lookup of a new tick restarts its slot; a race with
+	 * another process here loses at most a count or two. */
+	if (seen != tick && __atomic_compare_exchange_n(
+	    &l1->stripe->tick_epoch[slot], &seen, tick, 0, __ATOMIC_RELAXED,
+	    __ATOMIC_RELAXED))
+		store(&l1->stripe->tick_count[slot], 0);
+	count(&l1->stripe->tick_count[slot], 1);
+}
+
+/* Sum of lookups in the whole ticks of the last window_s seconds before
+ * the current, still running, tick. */
+static uint64_t
+lookups_in_window(struct cw_l1 *l1, int64_t now_ns, unsigned window_s)
+{
+	uint64_t now_tick = now_ns > 0 ?
+	    (uint64_t)now_ns / 1000000000 / L1_TICK_S : 0, sum = 0;
+
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		const struct l1_stripe *st = (const struct l1_stripe *)
+		    (l1->map + l1->hdr->stats_off + k * l1->hdr->stripe_bytes);
+
+		for (unsigned back = 1; back <= window_s / L1_TICK_S; back++) {
+			uint64_t tick = now_tick - back;
+			unsigned slot = (unsigned)(tick % L1_TICKS);
+
+			if (load(&st->tick_epoch[slot]) == tick)
+				sum += load(&st->tick_count[slot]);
+		}
+	}
+	return sum;
 }
 
 const char *
@@ -1038,8 +1074,13 @@ void
 cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 {
 	const struct l1_header *h = l1->hdr;
+	int64_t now = cw_clock_wall_ns(&l1->clock);
 
 	memset(out, 0, sizeof(*out));
+	out->reset_ns = load((const uint64_t *)&h->reset_ns);
+	out->lookups_1m = lookups_in_window(l1, now, 60);
+	out->lookups_5m = lookups_in_window(l1, now, 300);
+	out->lookups_15m = lookups_in_window(l1, now, 900);
 	out->max_entries = h->max_entries;
 	out->max_bytes = h->ring[0].size + h->ring[1].size;
 	out->entries = load(&h->live_entries);
@@ -1067,4 +1108,103 @@ cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 			out->overall[b] +=
 			    load(&st->latency[b][L1_HIST_OVERALL]);
 	}
+}
+
+int
+cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
+{
+	struct l1_header *h = l1->hdr;
+	int rc;
+
+	/* Under the writer lock so that no two resets interleave; lookups
+	 * counting meanwhile may lose a count, which a reset means anyway. */
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		uint64_t *p = (uint64_t *)(l1->map + h->stats_off +
+		    k * h->stripe_bytes);
+
+		for (size_t w = 0; w < sizeof(struct l1_stripe) / 8; w++)
+			if (p[w] != 0)
+				store(&p[w], 0);
+	}
+	store(&h->sets, 0);
+	store(&h->evictions, 0);
+	store(&h->expirations, 0);
+	store(&h->damaged, 0);
+	store(&h->too_big, 0);
+	store(&h->repairs, 0);
+	store((uint64_t *)&h->reset_ns,
+	    (uint64_t)cw_clock_wall_ns(&l1->clock));
+	unlock(l1);
+	return CW_OK;
+}
+
+int
+cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
+{
+	int rc;
+
+	/* Under the lock: a consistent listing, at the price of holding
+	 * writers back for the scan (milliseconds for 100k entries). */
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	for (uint64_t i = 0; i < l1->nslots; i++) {
+		uint64_t s = l1->slots[i];
+		const struct l1_rec *r;
+		struct cw_l1_entry e;
+
+		if (!slot_live(s) || (r = slot_rec(l1, s)) == NULL ||
+		    !rec_sane(r, slot_phys(s), l1->ring_size[slot_ring(s)]))
+			continue;
+		e.key = (const char *)(r + 1);
+		e.key_len = r->key_len;
+		e.value_bytes = r->value_len;
+		e.expires_ns = r->expires_ns;
+		e.flags = r->flags;
+		e.reads = (unsigned)slot_freq(s);
+		if (fn(&e, ctx) != 0)
+			break;
+	}
+	unlock(l1);
+	return CW_OK;
+}
+
+int
+cw_l1_verify(struct cw_l1 *l1, struct cw_l1_verify *out, struct cw_err *err)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t live = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	for (int ring = 0; ring < 2; ring++) {
+		const struct l1_ring *rg = &h->ring[ring];
+
+		if (rg->head < rg->tail || rg->head - rg->tail > rg->size)
+			out->bad_rings++;
+	}
+	for (uint64_t i = 0; i < l1->nslots; i++) {
+		uint64_t s = l1->slots[i];
+		const struct l1_ring *rg;
+		const struct l1_rec *r;
+
+		if (!slot_live(s))
+			continue;
+		out->checked++;
+		rg = &h->ring[slot_ring(s)];
+		r = slot_rec(l1, s);
+		if (r != NULL && rec_valid(r, slot_phys(s), rg->size) &&
+		    in_window(rg, slot_phys(s), r->rec_bytes) &&
+		    slot_tag_matches(s, r->key_hash)) {
+			live++;
+			continue;
+		}
+		out->damaged++;
+	}
+	out->count_mismatch = live + out->damaged != h->live_entries;
+	unlock(l1);
+	return CW_OK;
 }

@@ -87,7 +87,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 2u
+#define L1_VERSION 3u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
@@ -160,7 +160,7 @@ struct l1_header {
 	uint64_t too_big;
 	uint64_t repairs;
 	uint64_t stripe_next;	/* unused: stripes go by pid */
-	uint64_t reserved[1];
+	int64_t reset_ns;	/* when counters were last zeroed, or 0 */
 };
 _Static_assert(sizeof(pthread_mutex_t) <= 64, "mutex fits its line");
 _Static_assert(offsetof(struct l1_header, lock) == 128, "lock offset");
@@ -192,8 +192,16 @@ struct l1_ghost {
  * lookup]: one lookup's counts (its level and the whole, of about the same
  * latency) land on one page, which a short process touches only once. */
 #define L1_HIST_OVERALL CW_LEVEL_COUNT
+
+/* Throughput: lookups per 10-second tick, in a ring covering 15 minutes.
+ * tick_epoch says which tick (wall seconds / 10) a slot counts, so a
+ * slot left from an hour ago is recognised as stale and restarted. */
+#define L1_TICK_S 10
+#define L1_TICKS 96
 struct l1_stripe {
 	uint64_t results[CW_LEVEL_COUNT][CW_RESULT_COUNT];
+	uint64_t tick_epoch[L1_TICKS];
+	uint64_t tick_count[L1_TICKS];
 	uint64_t latency[CW_HIST_BUCKETS][CW_LEVEL_COUNT + 1];
 };
 

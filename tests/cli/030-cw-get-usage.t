@@ -25,17 +25,21 @@ run cw-get --ttl 5x k
 is "$status" 2 "bad --ttl: exit 2"
 has "$T/err" "--ttl '5x'" "the bad value is named"
 
-# The rendered page, since mdoc writes "--config" as "Fl Fl config".
-groff -mandoc -Tascii -P-c -P-b -P-u "$ROOT/share/man/cw-get.1" \
-	>"$T/man.txt" 2>/dev/null
+# Every long option in each program's --help is in its rendered man page
+# (mdoc writes "--config" as "Fl Fl config") and both completions.
 missing=""
-for opt in $(cw-get -h | grep -o -- '--[a-z0-9-]*' | sort -u); do
-	grep -q -- "$opt" "$T/man.txt" || missing="$missing man:$opt"
-	grep -q -- "$opt" "$ROOT/completions/cw-get.bash" ||
-		missing="$missing bash:$opt"
-	grep -q -- "$opt" "$ROOT/completions/_cw-get" || missing="$missing zsh:$opt"
+for prog in cw-get cw-stats; do
+	groff -mandoc -Tascii -P-c -P-b -P-u "$ROOT/share/man/$prog.1" \
+		>"$T/man.txt" 2>/dev/null
+	for opt in $($prog -h | grep -o -- '--[a-z0-9-]*' | sort -u); do
+		grep -q -- "$opt" "$T/man.txt" || missing="$missing $prog:man:$opt"
+		grep -q -- "$opt" "$ROOT/completions/$prog.bash" ||
+			missing="$missing $prog:bash:$opt"
+		grep -q -- "$opt" "$ROOT/completions/_$prog" ||
+			missing="$missing $prog:zsh:$opt"
+	done
 done
-is "$missing" "" "every long option is in the man page and both completions"
+is "$missing" "" "every long option of every program is in its man page and completions"
 
 printf '[l1]\nmax_entries = lots\n' >"$T/bad.conf"
 run cw-get -c "$T/bad.conf" labels:EUR_USD:H4:2024-01-02

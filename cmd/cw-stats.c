@@ -1,0 +1,405 @@
+/*
+ * cw-stats: what the cache is doing, for people, monitors and scripts.
+ *
+ * Reads the shared counters and histograms in the L1 file's header that
+ * every cachewarm process updates. Prints them as a table, JSON or
+ * Prometheus text; judges them as a monitoring plugin (--check); prints a
+ * line every few seconds (--interval); lists entries (keys) and checks
+ * the file end to end (verify).
+ */
+#include <err.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cw.h"
+
+/* Monitoring-plugin statuses (--check). */
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+
+struct opts {
+	const char *config;
+	const char *l1_file;
+	const char *format;
+	int check;
+	int reset;
+	long interval_s;
+	long count;
+	struct cw_stats_thresholds limits;
+	const char *command;	/* NULL, "keys" or "verify" */
+	const char *glob;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: cw-stats [-h] [-c file] [-f l1file] [-o format] "
+	    "[--interval seconds [--count n]] [--reset]\n"
+	    "       cw-stats --check [--hit-rate-critical pct] "
+	    "[--p99-critical ms] [--memory-warning pct]\n"
+	    "       cw-stats keys [glob]\n"
+	    "       cw-stats verify\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("Show what the cache is doing, from the L1 file's shared "
+	    "counters.\n\n"
+	    "  -c, --config FILE          configuration file\n"
+	    "  -f, --l1-file FILE         the L1 file (default: from the "
+	    "config, ~/.cache/cw/l1)\n"
+	    "  -h, --help                 print this help and exit\n"
+	    "  -o, --output FORMAT        table, json or prom (default: "
+	    "table; keys: tsv or json)\n"
+	    "      --check                monitoring plugin: one status line, "
+	    "exit 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN\n"
+	    "      --count N              with --interval: stop after N lines\n"
+	    "      --hit-rate-critical PCT  --check: CRITICAL below "
+	    "(default 90)\n"
+	    "      --interval SECONDS     print a line every SECONDS, like "
+	    "vmstat\n"
+	    "      --memory-warning PCT   --check: WARNING when L1 is fuller "
+	    "(default 85)\n"
+	    "      --p99-critical MS      --check: CRITICAL when P99 is above "
+	    "(default 100)\n"
+	    "      --reset                zero the counters (entries stay)\n"
+	    "      --version              print the version and exit\n"
+	    "\nkeys [GLOB]: the entries: key, value bytes, seconds left, "
+	    "reads.\nverify: check every entry; exit 65 when any is "
+	    "damaged.\n");
+}
+
+static void
+misuse(const char *msg, const char *arg)
+{
+	if (msg != NULL) {
+		fprintf(stderr, "cw-stats: ");
+		fprintf(stderr, msg, arg);
+		fputc('\n', stderr);
+	}
+	usage(stderr);
+	fprintf(stderr, "Try 'cw-stats --help'.\n");
+	exit(2);
+}
+
+/* A number in [lo, hi] for option what; misuse otherwise. */
+static double
+number(const char *s, const char *what, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		fprintf(stderr, "cw-stats: %s '%s': not a number in %g..%g\n",
+		    what, s, lo, hi);
+		misuse(NULL, NULL);
+	}
+	return v;
+}
+
+static void
+parse_args(int argc, char *argv[], struct opts *o)
+{
+	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_INTERVAL, OPT_MEM,
+	    OPT_P99, OPT_RESET, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "l1-file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "hit-rate-critical", required_argument, NULL, OPT_HIT },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "memory-warning", required_argument, NULL, OPT_MEM },
+		{ "p99-critical", required_argument, NULL, OPT_P99 },
+		{ "reset", no_argument, NULL, OPT_RESET },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	cw_stats_thresholds_default(&o->limits);
+	while ((c = getopt_long(argc, argv, "c:f:ho:", longopts, NULL)) != -1)
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->l1_file = optarg;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'o':
+			o->format = optarg;
+			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		case OPT_COUNT:
+			o->count = (long)number(optarg, "--count", 1, 1e9);
+			break;
+		case OPT_HIT:
+			o->limits.hit_rate_critical =
+			    number(optarg, "--hit-rate-critical", 0, 100) / 100;
+			break;
+		case OPT_INTERVAL:
+			o->interval_s = (long)number(optarg, "--interval", 1,
+			    86400);
+			break;
+		case OPT_MEM:
+			o->limits.memory_warning_pct =
+			    number(optarg, "--memory-warning", 0, 100);
+			break;
+		case OPT_P99:
+			o->limits.p99_critical_ms =
+			    number(optarg, "--p99-critical", 0, 1e9);
+			break;
+		case OPT_RESET:
+			o->reset = 1;
+			break;
+		case OPT_VERSION:
+			printf("cw-stats (cachewarm) %s\n", CW_VERSION);
+			exit(0);
+		default:
+			misuse(NULL, NULL);
+		}
+	if (optind < argc) {
+		o->command = argv[optind++];
+		if (strcmp(o->command, "keys") == 0 && optind < argc)
+			o->glob = argv[optind++];
+		else if (strcmp(o->command, "keys") != 0 &&
+		    strcmp(o->command, "verify") != 0)
+			misuse("unknown command '%s'", o->command);
+		if (optind < argc)
+			misuse("unexpected argument '%s'", argv[optind]);
+	}
+	if (o->count > 0 && o->interval_s == 0)
+		misuse("--count needs --interval", NULL);
+	if (o->check + o->reset + (o->interval_s > 0) + (o->command != NULL) >
+	    1)
+		misuse("--check, --reset, --interval, keys and verify do not "
+		    "combine", NULL);
+}
+
+/* Open the existing L1 file named by the options or configuration. */
+static int
+open_l1(const struct opts *o, struct cw_l1 **l1, struct cw_err *e)
+{
+	struct cw_l1_opts lo = { 0 };
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+	int rc;
+
+	if (cfg == NULL)
+		return cw_err_set(e, CW_ENOMEM, 0, "configuration");
+	if ((rc = cw_cfg_load(cfg, o->config, e)) == CW_OK) {
+		lo.path = o->l1_file != NULL ? o->l1_file : cfg->l1_file;
+		lo.clock = cw_clock_system();
+		lo.must_exist = 1;
+		rc = cw_l1_open(l1, &lo, e);
+	}
+	free(cfg);
+	return rc;
+}
+
+struct keys_ctx {
+	const char *glob;
+	enum cw_format format;
+	int64_t now_ns;
+	struct cw_buf line;
+};
+
+static int
+print_key(const struct cw_l1_entry *e, void *ctx)
+{
+	struct keys_ctx *k = ctx;
+	char key[CW_KEY_MAX + 1];
+	long long left = (e->expires_ns - k->now_ns) / 1000000000;
+
+	memcpy(key, e->key, e->key_len);
+	key[e->key_len] = '\0';
+	if (k->glob != NULL && fnmatch(k->glob, key, 0) != 0)
+		return 0;
+	if (k->format == CW_FORMAT_JSON) {
+		k->line.len = 0;
+		cw_buf_append(&k->line, "{\"key\":", 7, NULL);
+		cw_out_json_string(&k->line, key, e->key_len, NULL);
+		printf("%.*s,\"value_bytes\":%u,\"ttl_left_s\":%lld,"
+		    "\"reads\":%u}\n", (int)k->line.len, k->line.data,
+		    e->value_bytes, left > 0 ? left : 0, e->reads);
+	} else {
+		printf("%s\t%u\t%lld\t%u\n", key, e->value_bytes,
+		    left > 0 ? left : 0, e->reads);
+	}
+	return 0;
+}
+
+static int
+list_keys(const struct opts *o, struct cw_l1 *l1)
+{
+	struct keys_ctx k = { o->glob, CW_FORMAT_TSV, 0, { 0 } };
+	struct cw_clock clk = cw_clock_system();
+	struct cw_err e;
+	int rc;
+
+	if (o->format != NULL &&
+	    cw_out_parse_format(o->format, &k.format, &e) != CW_OK)
+		misuse("%s", e.msg);
+	k.now_ns = cw_clock_wall_ns(&clk);
+	rc = cw_l1_scan(l1, print_key, &k, &e);
+	cw_buf_free(&k.line);
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	return 0;
+}
+
+static int
+verify(struct cw_l1 *l1)
+{
+	struct cw_l1_verify v;
+	struct cw_err e;
+	int rc;
+
+	if ((rc = cw_l1_verify(l1, &v, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	printf("checked %llu entries: %llu damaged, %llu bad rings, "
+	    "entry counter %s\n", (unsigned long long)v.checked,
+	    (unsigned long long)v.damaged, (unsigned long long)v.bad_rings,
+	    v.count_mismatch ? "wrong" : "right");
+	return v.damaged > 0 || v.bad_rings > 0 || v.count_mismatch ?
+	    EX_DATAERR : 0;
+}
+
+/* vmstat-like: one line per interval, rates from the change in between. */
+static int
+every_interval(const struct opts *o, struct cw_l1 *l1,
+    struct cw_stats_report *r)
+{
+	uint64_t last = 0;
+	struct cw_err e;
+
+	printf("%-8s %10s %7s %10s %8s %6s\n", "time", "lookups/s", "hit%",
+	    "p99", "entries", "fill%");
+	for (long n = 0; o->count == 0 || n < o->count; n++) {
+		char when[16], p99[32];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		if (n > 0)
+			sleep((unsigned)o->interval_s);
+		if (cw_stats_collect(l1, r, &e) != CW_OK) {
+			warnx("%s", e.msg);
+			return cw_exit_code(e.code);
+		}
+		t = time(NULL);
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		snprintf(p99, sizeof(p99), "%.1fus",
+		    (double)r->latency.p99_ns / 1e3);
+		printf("%-8s %10.1f %6.1f%% %10s %8llu %5.1f%%\n", when,
+		    n == 0 ? r->rate_1m : (double)(r->lookups - last) /
+		    (double)o->interval_s, r->hit_rate == r->hit_rate ?
+		    100 * r->hit_rate : 0.0, p99,
+		    (unsigned long long)r->entries, r->fill_pct);
+		last = r->lookups;
+		if (fflush(stdout) != 0)
+			return EX_IOERR;
+	}
+	return 0;
+}
+
+static int
+run(const struct opts *o)
+{
+	struct cw_stats_report *r = NULL;
+	enum cw_stats_form form = CW_STATS_TABLE;
+	struct cw_buf out = { 0 };
+	struct cw_l1 *l1 = NULL;
+	struct cw_err e;
+	int status = 0;
+
+	if (o->format != NULL && o->command == NULL) {
+		if (strcmp(o->format, "json") == 0)
+			form = CW_STATS_JSON;
+		else if (strcmp(o->format, "prom") == 0)
+			form = CW_STATS_PROM;
+		else if (strcmp(o->format, "table") != 0)
+			misuse("unknown output format '%s' (use table, json or "
+			    "prom)", o->format);
+	}
+	if (open_l1(o, &l1, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		if (o->check)
+			printf("CACHEWARM UNKNOWN - %s\n", e.msg);
+		return o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
+	}
+	if (o->reset) {
+		if (cw_l1_stats_reset(l1, &e) != CW_OK) {
+			warnx("%s", e.msg);
+			status = cw_exit_code(e.code);
+		}
+		goto done;
+	}
+	if (o->command != NULL) {
+		status = strcmp(o->command, "keys") == 0 ? list_keys(o, l1) :
+		    verify(l1);
+		goto done;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		warnx("out of memory");
+		status = o->check ? CHECK_UNKNOWN : EX_OSERR;
+		goto done;
+	}
+	if (o->interval_s > 0) {
+		status = every_interval(o, l1, r);
+		goto done;
+	}
+	if (cw_stats_collect(l1, r, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		status = o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
+		goto done;
+	}
+	if (o->check)
+		status = cw_stats_check(r, &o->limits, &out);
+	else if (cw_stats_format(l1, r, form, &out, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(e.code);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+done:
+	cw_buf_free(&out);
+	free(r);
+	cw_l1_close(l1);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	int status;
+
+	parse_args(argc, argv, &o);
+	status = run(&o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("write stdout");
+		return o.check ? CHECK_UNKNOWN : cw_exit_worse(status, EX_IOERR);
+	}
+	return status;
+}

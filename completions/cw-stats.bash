@@ -1,0 +1,26 @@
+# bash completion for cw-stats
+_cw_stats()
+{
+	local cur prev
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in
+	-c|--config|-f|--l1-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	-o|--output)
+		COMPREPLY=($(compgen -W "table json prom tsv" -- "$cur"))
+		return ;;
+	--interval|--count|--hit-rate-critical|--p99-critical|--memory-warning)
+		return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "-c --config -f --l1-file -h --help
+			-o --output --check --count --hit-rate-critical
+			--interval --memory-warning --p99-critical --reset
+			--version" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "keys verify" -- "$cur"))
+	fi
+}
+complete -F _cw_stats cw-stats

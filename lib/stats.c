@@ -1,0 +1,474 @@
+/*
+ * stats: what the cache is doing, as figures for people and monitors.
+ *
+ * cw_stats_collect turns the raw counters of the L1 header into derived
+ * figures once (hit rates, percentiles, rates, fill); the formatters only
+ * lay them out, so the table, the JSON document, the Prometheus text and
+ * the monitoring check can never disagree about a number.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+
+static void
+latency_of(const uint64_t *counts, struct cw_stats_latency *out)
+{
+	uint64_t n = cw_hist_total(counts);
+
+	memset(out, 0, sizeof(*out));
+	out->count = n;
+	if (n == 0)
+		return;
+	out->mean_ns = cw_hist_sum_ns(counts) / (double)n;
+	out->p50_ns = cw_hist_quantile(counts, 0.50);
+	out->p90_ns = cw_hist_quantile(counts, 0.90);
+	out->p99_ns = cw_hist_quantile(counts, 0.99);
+	out->p999_ns = cw_hist_quantile(counts, 0.999);
+	out->max_ns = cw_hist_quantile(counts, 1.0);
+}
+
+struct largest_ctx {
+	struct cw_stats_report *r;
+};
+
+/* Keep the CW_STATS_LARGEST biggest values, biggest first. */
+static int
+note_largest(const struct cw_l1_entry *e, void *ctx)
+{
+	struct cw_stats_report *r = ((struct largest_ctx *)ctx)->r;
+	unsigned n = r->nlargest, at;
+
+	if (n == CW_STATS_LARGEST &&
+	    e->value_bytes <= r->largest[n - 1].value_bytes)
+		return 0;
+	at = n < CW_STATS_LARGEST ? n : n - 1;
+	while (at > 0 && r->largest[at - 1].value_bytes < e->value_bytes) {
+		r->largest[at] = r->largest[at - 1];
+		at--;
+	}
+	memcpy(r->largest[at].key, e->key, e->key_len);
+	r->largest[at].key[e->key_len] = '\0';
+	r->largest[at].value_bytes = e->value_bytes;
+	if (n < CW_STATS_LARGEST)
+		r->nlargest++;
+	return 0;
+}
+
+int
+cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
+    struct cw_err *err)
+{
+	struct cw_l1_stats *st;
+	struct largest_ctx lc = { r };
+	uint64_t l1_requests = 0, served = 0;
+
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "stats");
+	cw_l1_stats(l1, st);
+	memset(r, 0, sizeof(*r));
+	r->created_ns = st->created_ns;
+	r->reset_ns = st->reset_ns;
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+		struct cw_stats_level *o = &r->level[lv];
+		const uint64_t *res = st->level[lv].results;
+
+		o->hits = res[CW_RESULT_HIT];
+		o->misses = res[CW_RESULT_MISS];
+		o->errors = res[CW_RESULT_ERROR];
+		o->timeouts = res[CW_RESULT_TIMEOUT];
+		o->requests = o->hits + o->misses + o->errors + o->timeouts;
+		o->hit_rate = o->requests > 0 ?
+		    (double)o->hits / (double)o->requests : NAN;
+		latency_of(st->level[lv].latency, &o->latency);
+	}
+	/* Every lookup starts at L1; served without L3 = L1 or L2 hits. */
+	l1_requests = r->level[CW_LEVEL_L1].requests;
+	served = r->level[CW_LEVEL_L1].hits + r->level[CW_LEVEL_L2].hits;
+	r->lookups = l1_requests;
+	r->hit_rate = l1_requests > 0 ? (double)served / (double)l1_requests :
+	    NAN;
+	latency_of(st->overall, &r->latency);
+	r->rate_1m = (double)st->lookups_1m / 60;
+	r->rate_5m = (double)st->lookups_5m / 300;
+	r->rate_15m = (double)st->lookups_15m / 900;
+	r->entries = st->entries;
+	r->max_entries = st->max_entries;
+	r->bytes = st->bytes;
+	r->max_bytes = st->max_bytes;
+	r->fill_pct = 100.0 * fmax((double)st->entries /
+	    (double)st->max_entries, (double)st->bytes / (double)st->max_bytes);
+	r->sets = st->sets;
+	r->evictions = st->evictions;
+	r->expirations = st->expirations;
+	r->damaged = st->damaged;
+	r->too_big = st->too_big;
+	r->repairs = st->repairs;
+	free(st);
+	return cw_l1_scan(l1, note_largest, &lc, err);
+}
+
+/* ---- formatting ---- */
+
+static int
+put(struct cw_buf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return CW_EDATA;
+	return cw_buf_append(b, tmp, (size_t)n < sizeof(tmp) ?
+	    (size_t)n : sizeof(tmp) - 1, NULL);
+}
+
+/* A duration for people: "812 ns", "3.1 us", "4.20 ms", "1.50 s". */
+static const char *
+human_ns(char *buf, size_t n, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, n, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, n, "%.1f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, n, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, n, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static const char *
+human_bytes(char *buf, size_t n, uint64_t v)
+{
+	static const char units[] = "BKMGT";
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u == 0 ? "%.0f%c" : "%.1f%c", d, units[u]);
+	return buf;
+}
+
+static const char *
+pct(char *buf, size_t n, double rate)
+{
+	if (isnan(rate))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.1f%%", 100 * rate);
+	return buf;
+}
+
+static void
+table_latency(struct cw_buf *b, const char *name,
+    const struct cw_stats_latency *l)
+{
+	char m[32], p50[32], p90[32], p99[32], p999[32], mx[32];
+
+	if (l->count == 0) {
+		put(b, "%-8s %10s\n", name, "-");
+		return;
+	}
+	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", name,
+	    human_ns(m, sizeof(m), l->mean_ns),
+	    human_ns(p50, sizeof(p50), (double)l->p50_ns),
+	    human_ns(p90, sizeof(p90), (double)l->p90_ns),
+	    human_ns(p99, sizeof(p99), (double)l->p99_ns),
+	    human_ns(p999, sizeof(p999), (double)l->p999_ns),
+	    human_ns(mx, sizeof(mx), (double)l->max_ns));
+}
+
+static void
+format_table(const struct cw_stats_report *r, struct cw_buf *b)
+{
+	char h1[32], h2[32], h3[32];
+
+	put(b, "%-8s %10s %10s %10s %8s %8s %8s\n", "level", "requests",
+	    "hits", "misses", "hit%", "errors", "timeouts");
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+		const struct cw_stats_level *l = &r->level[lv];
+
+		put(b, "%-8s %10llu %10llu %10llu %8s %8llu %8llu\n",
+		    cw_level_name((enum cw_level)lv),
+		    (unsigned long long)l->requests,
+		    (unsigned long long)l->hits,
+		    (unsigned long long)l->misses,
+		    pct(h1, sizeof(h1), l->hit_rate),
+		    (unsigned long long)l->errors,
+		    (unsigned long long)l->timeouts);
+	}
+	put(b, "%-8s %10llu   served without L3: %s\n\n", "all",
+	    (unsigned long long)r->lookups, pct(h1, sizeof(h1), r->hit_rate));
+	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", "latency", "mean",
+	    "p50", "p90", "p99", "p99.9", "max");
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+		table_latency(b, cw_level_name((enum cw_level)lv),
+		    &r->level[lv].latency);
+	table_latency(b, "all", &r->latency);
+	put(b, "(latencies within %.1f%%: histogram buckets)\n\n",
+	    100 * CW_HIST_REL_ERROR);
+	put(b, "throughput  %.1f/s (1m)  %.1f/s (5m)  %.1f/s (15m)\n",
+	    r->rate_1m, r->rate_5m, r->rate_15m);
+	put(b, "memory      %llu/%llu entries, %s/%s, %.1f%% full\n",
+	    (unsigned long long)r->entries, (unsigned long long)r->max_entries,
+	    human_bytes(h2, sizeof(h2), r->bytes),
+	    human_bytes(h3, sizeof(h3), r->max_bytes), r->fill_pct);
+	put(b, "events      %llu sets, %llu evictions, %llu expirations, "
+	    "%llu too big, %llu damaged, %llu repairs\n",
+	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
+	    (unsigned long long)r->expirations,
+	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
+	    (unsigned long long)r->repairs);
+	for (unsigned i = 0; i < r->nlargest; i++)
+		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
+		    human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
+		    r->largest[i].key);
+}
+
+static void
+json_num(struct cw_buf *b, const char *name, double v, int last)
+{
+	if (isnan(v))
+		put(b, "\"%s\":null%s", name, last ? "" : ",");
+	else
+		put(b, "\"%s\":%.6g%s", name, v, last ? "" : ",");
+}
+
+static void
+json_latency(struct cw_buf *b, const struct cw_stats_latency *l)
+{
+	put(b, "\"latency\":{\"count\":%llu,", (unsigned long long)l->count);
+	json_num(b, "mean_ns", l->count ? l->mean_ns : NAN, 0);
+	put(b, "\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld,"
+	    "\"p999_ns\":%lld,\"max_ns\":%lld}", (long long)l->p50_ns,
+	    (long long)l->p90_ns, (long long)l->p99_ns, (long long)l->p999_ns,
+	    (long long)l->max_ns);
+}
+
+static void
+format_json(const struct cw_stats_report *r, struct cw_buf *b)
+{
+	put(b, "{\"created_unix_s\":%.3f,", (double)r->created_ns / 1e9);
+	json_num(b, "reset_unix_s", r->reset_ns ? (double)r->reset_ns / 1e9 :
+	    NAN, 0);
+	put(b, "\"latency_relative_error\":%.6g,\"levels\":{",
+	    CW_HIST_REL_ERROR);
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+		const struct cw_stats_level *l = &r->level[lv];
+
+		put(b, "%s\"%s\":{\"requests\":%llu,\"hits\":%llu,"
+		    "\"misses\":%llu,\"errors\":%llu,\"timeouts\":%llu,",
+		    lv ? "," : "", cw_level_name((enum cw_level)lv),
+		    (unsigned long long)l->requests,
+		    (unsigned long long)l->hits, (unsigned long long)l->misses,
+		    (unsigned long long)l->errors,
+		    (unsigned long long)l->timeouts);
+		json_num(b, "hit_rate", l->hit_rate, 0);
+		json_latency(b, &l->latency);
+		put(b, "}");
+	}
+	put(b, "},\"overall\":{\"lookups\":%llu,",
+	    (unsigned long long)r->lookups);
+	json_num(b, "hit_rate", r->hit_rate, 0);
+	json_latency(b, &r->latency);
+	put(b, "},\"throughput_per_s\":{");
+	json_num(b, "1m", r->rate_1m, 0);
+	json_num(b, "5m", r->rate_5m, 0);
+	json_num(b, "15m", r->rate_15m, 1);
+	put(b, "},\"memory\":{\"entries\":%llu,\"max_entries\":%llu,"
+	    "\"bytes\":%llu,\"max_bytes\":%llu,",
+	    (unsigned long long)r->entries, (unsigned long long)r->max_entries,
+	    (unsigned long long)r->bytes, (unsigned long long)r->max_bytes);
+	json_num(b, "fill_pct", r->fill_pct, 0);
+	put(b, "\"sets\":%llu,\"evictions\":%llu,\"expirations\":%llu,"
+	    "\"too_big\":%llu,\"damaged\":%llu,\"repairs\":%llu,"
+	    "\"largest\":[", (unsigned long long)r->sets,
+	    (unsigned long long)r->evictions,
+	    (unsigned long long)r->expirations,
+	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
+	    (unsigned long long)r->repairs);
+	for (unsigned i = 0; i < r->nlargest; i++) {
+		put(b, "%s{\"key\":", i ? "," : "");
+		cw_out_json_string(b, r->largest[i].key,
+		    strlen(r->largest[i].key), NULL);
+		put(b, ",\"value_bytes\":%u}", r->largest[i].value_bytes);
+	}
+	put(b, "]}}\n");
+}
+
+/* Prometheus buckets (seconds): 1 us to 10 s, 1-2.5-5 per decade. */
+static const double prom_le[] = {
+	1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3,
+	2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+static void
+prom_histogram(struct cw_buf *b, const char *level, const uint64_t *counts)
+{
+	uint64_t cum = 0;
+	unsigned bucket = 0;
+
+	for (size_t i = 0; i < sizeof(prom_le) / sizeof(prom_le[0]); i++) {
+		/* A histogram bucket counts toward le when its values are
+		 * below le (exact to the bucket's 0.8% width). */
+		while (bucket < CW_HIST_BUCKETS &&
+		    (double)cw_hist_bucket_low(bucket) < prom_le[i] * 1e9)
+			cum += counts[bucket++];
+		put(b, "cw_lookup_duration_seconds_bucket{level=\"%s\","
+		    "le=\"%g\"} %llu\n", level, prom_le[i],
+		    (unsigned long long)cum);
+	}
+	put(b, "cw_lookup_duration_seconds_bucket{level=\"%s\",le=\"+Inf\"} "
+	    "%llu\n", level, (unsigned long long)cw_hist_total(counts));
+	put(b, "cw_lookup_duration_seconds_sum{level=\"%s\"} %.9g\n", level,
+	    cw_hist_sum_ns(counts) / 1e9);
+	put(b, "cw_lookup_duration_seconds_count{level=\"%s\"} %llu\n", level,
+	    (unsigned long long)cw_hist_total(counts));
+}
+
+static void
+prom_metric(struct cw_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
+    struct cw_buf *b)
+{
+	static const char *const results[] = { "hit", "miss", "error",
+	    "timeout" };
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+
+	prom_metric(b, "cw_requests_total", "counter",
+	    "Lookups answered or not at each cache level.");
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+		const struct cw_stats_level *l = &r->level[lv];
+		const uint64_t v[] = { l->hits, l->misses, l->errors,
+		    l->timeouts };
+
+		for (int k = 0; k < 4; k++)
+			put(b, "cw_requests_total{level=\"%s\",result=\"%s\"} "
+			    "%llu\n", cw_level_name((enum cw_level)lv),
+			    results[k], (unsigned long long)v[k]);
+	}
+	if (st != NULL) {
+		cw_l1_stats(l1, st);
+		prom_metric(b, "cw_lookup_duration_seconds", "histogram",
+		    "Time per lookup at each level, and whole (level=\"all\").");
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+			prom_histogram(b, cw_level_name((enum cw_level)lv),
+			    st->level[lv].latency);
+		prom_histogram(b, "all", st->overall);
+		free(st);
+	}
+	prom_metric(b, "cw_l1_entries", "gauge", "Entries in the L1 file.");
+	put(b, "cw_l1_entries %llu\n", (unsigned long long)r->entries);
+	prom_metric(b, "cw_l1_max_entries", "gauge", "Entry capacity of L1.");
+	put(b, "cw_l1_max_entries %llu\n", (unsigned long long)r->max_entries);
+	prom_metric(b, "cw_l1_bytes", "gauge", "Bytes of entries in L1.");
+	put(b, "cw_l1_bytes %llu\n", (unsigned long long)r->bytes);
+	prom_metric(b, "cw_l1_max_bytes", "gauge", "Byte capacity of L1.");
+	put(b, "cw_l1_max_bytes %llu\n", (unsigned long long)r->max_bytes);
+	prom_metric(b, "cw_l1_events_total", "counter",
+	    "L1 events: sets, evictions, expirations, too big, damaged.");
+	put(b, "cw_l1_events_total{event=\"set\"} %llu\n"
+	    "cw_l1_events_total{event=\"eviction\"} %llu\n"
+	    "cw_l1_events_total{event=\"expiration\"} %llu\n"
+	    "cw_l1_events_total{event=\"too_big\"} %llu\n"
+	    "cw_l1_events_total{event=\"damaged\"} %llu\n",
+	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
+	    (unsigned long long)r->expirations,
+	    (unsigned long long)r->too_big, (unsigned long long)r->damaged);
+	prom_metric(b, "cw_lookups_per_second", "gauge",
+	    "Lookups per second over the last window.");
+	put(b, "cw_lookups_per_second{window=\"1m\"} %.6g\n"
+	    "cw_lookups_per_second{window=\"5m\"} %.6g\n"
+	    "cw_lookups_per_second{window=\"15m\"} %.6g\n",
+	    r->rate_1m, r->rate_5m, r->rate_15m);
+}
+
+int
+cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
+    enum cw_stats_form form, struct cw_buf *out, struct cw_err *err)
+{
+	size_t before = out->len;
+
+	switch (form) {
+	case CW_STATS_TABLE:
+		format_table(r, out);
+		break;
+	case CW_STATS_JSON:
+		format_json(r, out);
+		break;
+	case CW_STATS_PROM:
+		format_prom(l1, r, out);
+		break;
+	}
+	if (out->len == before)
+		return cw_err_set(err, CW_ENOMEM, 0, "formatting stats");
+	return CW_OK;
+}
+
+void
+cw_stats_thresholds_default(struct cw_stats_thresholds *t)
+{
+	t->hit_rate_critical = 0.90;
+	t->p99_critical_ms = 100;
+	t->memory_warning_pct = 85;
+}
+
+int
+cw_stats_check(const struct cw_stats_report *r,
+    const struct cw_stats_thresholds *t, struct cw_buf *line)
+{
+	int status = 0;
+	char why[256] = "", rate[64];
+	double p99_ms = (double)r->latency.p99_ns / 1e6;
+
+	if (!isnan(r->hit_rate) && r->hit_rate < t->hit_rate_critical) {
+		status = 2;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    " hit rate %.1f%% < %.1f%%;", 100 * r->hit_rate,
+		    100 * t->hit_rate_critical);
+	}
+	if (r->latency.count > 0 && p99_ms > t->p99_critical_ms) {
+		status = 2;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    " p99 %.2f ms > %.2f ms;", p99_ms, t->p99_critical_ms);
+	}
+	if (r->fill_pct > t->memory_warning_pct) {
+		status = status > 1 ? status : 1;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    " L1 %.1f%% full > %.1f%%;", r->fill_pct,
+		    t->memory_warning_pct);
+	}
+	if (why[0] != '\0')
+		why[strlen(why) - 1] = '\0';	/* the last ';' */
+	if (isnan(r->hit_rate))
+		snprintf(rate, sizeof(rate), "U");
+	else
+		/* "90:" is the plugin range for "alert below 90". */
+		snprintf(rate, sizeof(rate), "%.2f%%;;%.2f:",
+		    100 * r->hit_rate, 100 * t->hit_rate_critical);
+	/* Nagios plugin output: status text, then perfdata after '|'. */
+	put(line, "CACHEWARM %s -%s | hit_rate=%s p99=%.6fs;;%.6f "
+	    "l1_fill=%.1f%%;%.1f lookups=%lluc\n",
+	    status == 2 ? "CRITICAL" : status == 1 ? "WARNING" : "OK",
+	    why[0] != '\0' ? why : isnan(r->hit_rate) ? " no lookups yet" :
+	    " all within thresholds", rate, p99_ms / 1e3,
+	    t->p99_critical_ms / 1e3, r->fill_pct, t->memory_warning_pct,
+	    (unsigned long long)r->lookups);
+	return status;
+}

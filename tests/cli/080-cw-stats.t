@@ -1,0 +1,130 @@
+#!/bin/sh
+# cw-stats: every form parsed back, --check statuses, keys, verify, reset.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+plan 30
+
+run cw-stats
+is "$status" 74 "no L1 file yet: exit 74"
+has "$T/err" "No such file or directory" "and the reason"
+is "$(test -e "$CW_L1_FILE" || echo absent)" absent "cw-stats never creates it"
+run cw-stats --check
+is "$status" 3 "--check without an L1 file: UNKNOWN (3)"
+has "$T/out" "CACHEWARM UNKNOWN" "with a status line on stdout"
+
+# 3 misses filled from the source, then 5 hits, 1 key found nowhere.
+for k in labels:EUR_USD:H4:2024-01-02 labels:EUR_USD:M15:2024-01-03 \
+	labels:GBP_USD:D:2024-01-04; do
+	cw-get "$k" >/dev/null
+done
+for _ in 1 2 3 4 5; do cw-get labels:EUR_USD:H4:2024-01-02 >/dev/null; done
+cw-get -q labels:EUR_USD:H4:2024-01-06
+
+run cw-stats
+is "$status" 0 "table: exit 0"
+is "$(awk '$1 == "l1" && NF == 7 {print $2, $3, $4}' "$T/out")" "9 5 4" \
+	"table: l1 requests, hits, misses"
+has "$T/out" "3/1000 entries" "table: entries of capacity"
+has "$T/out" "largest     7.6K labels:EUR_USD:M15:2024-01-03" \
+	"table: the largest value first"
+
+run cw-stats -o json
+is "$status" 0 "json: exit 0"
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+l1, l3 = d["levels"]["l1"], d["levels"]["l3"]
+print(l1["requests"], l1["hits"], l3["hits"], l3["misses"],
+      d["overall"]["lookups"], round(d["overall"]["hit_rate"], 4),
+      d["memory"]["entries"], d["memory"]["largest"][0]["key"],
+      d["overall"]["latency"]["count"])
+PY
+is "$(cat "$T/parsed")" \
+	"9 5 3 1 9 0.5556 3 labels:EUR_USD:M15:2024-01-03 9" \
+	"json parses back with the exact counts"
+
+run cw-stats -o prom
+is "$status" 0 "prom: exit 0"
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import re, sys
+sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_]+="[^"]*"'
+                    r'(,[a-zA-Z_]+="[^"]*")*)\})? (-?[0-9.e+-]+|\+Inf|NaN)$')
+typed, helped, values, errors = {}, set(), {}, []
+for n, line in enumerate(open(sys.argv[1]), 1):
+    line = line.rstrip("\n")
+    if line.startswith("# HELP "):
+        helped.add(line.split()[2])
+    elif line.startswith("# TYPE "):
+        _, _, name, kind = line.split()
+        typed[name] = kind
+    else:
+        m = sample.match(line)
+        if not m:
+            errors.append("line %d: %s" % (n, line))
+            continue
+        name = m.group(1)
+        base = re.sub(r'_(bucket|sum|count)$', '', name)
+        if name not in typed and base not in typed:
+            errors.append("untyped " + name)
+        values[(name, m.group(3) or "")] = float(m.group(5))
+# Buckets are cumulative and end at the count.
+for lv in ("l1", "l3", "all"):
+    b = [v for (n, l), v in values.items()
+         if n == "cw_lookup_duration_seconds_bucket" and 'level="%s"' % lv in l]
+    if b != sorted(b):
+        errors.append("buckets not cumulative for " + lv)
+    if max(b) != values[("cw_lookup_duration_seconds_count", 'level="%s"' % lv)]:
+        errors.append("+Inf != count for " + lv)
+print("errors:", errors)
+print(set(typed) <= helped,
+      values[("cw_requests_total", 'level="l1",result="hit"')],
+      values[("cw_lookup_duration_seconds_count", 'level="all"')],
+      values[("cw_l1_entries", "")])
+PY
+is "$(cat "$T/parsed")" "errors: []
+True 5.0 9.0 3.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts"
+
+run cw-stats --check
+is "$status" 2 "hit rate 55.6% < 90%: CRITICAL (2)"
+has "$T/out" "CACHEWARM CRITICAL - hit rate 55.6% < 90.0% |" \
+	"the status line says why, perfdata after |"
+run cw-stats --check --hit-rate-critical 50
+is "$status" 0 "with the hit-rate limit at 50: OK"
+run cw-stats --check --hit-rate-critical 50 --memory-warning 0.1
+is "$status" 1 "L1 fuller than the memory limit: WARNING (1)"
+run cw-stats --check --hit-rate-critical 50 --p99-critical 0.001
+is "$status" 2 "P99 above the limit: CRITICAL"
+run cw-stats --check --hit-rate-critical 150
+is "$status" 2 "a limit out of range is a usage error"
+
+run cw-stats keys 'labels:EUR_USD:*'
+is "$(cut -f1 "$T/out" | sort | tr '\n' ' ')" \
+	"labels:EUR_USD:H4:2024-01-02 labels:EUR_USD:M15:2024-01-03 " \
+	"keys GLOB lists the matching entries"
+is "$(awk -F'\t' '$1 == "labels:EUR_USD:H4:2024-01-02" {print $2, ($3 > 290), $4}' "$T/out")" \
+	"552 1 3" "keys: value bytes, seconds left, reads (capped at 3)"
+run cw-stats -o json keys
+is "$(grep -c '^{"key":' "$T/out")" 3 "keys -o json: JSON Lines"
+
+run cw-stats verify
+is "$status" 0 "verify on a sound file: exit 0"
+has "$T/out" "checked 3 entries: 0 damaged" "verify reports what it checked"
+# Flip one byte of a stored value in the file itself.
+off=$(grep -boa '2024-01-04T00:00:00Z,GBP_USD' "$CW_L1_FILE" | head -1 | cut -d: -f1)
+printf 'X' | dd of="$CW_L1_FILE" bs=1 seek="$off" conv=notrunc 2>/dev/null
+run cw-stats verify
+is "$status" 65 "verify with a damaged entry: exit 65"
+run cw-get labels:GBP_USD:D:2024-01-04
+has "$T/out" "2024-01-04T00:00:00Z,GBP_USD" "the damaged entry reads as a miss and refills"
+
+run cw-stats --reset
+is "$status" 0 "--reset: exit 0"
+run cw-stats -o json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["overall"]["lookups"], d["reset_unix_s"] is not None, d["memory"]["entries"])' "$T/out" >"$T/parsed"
+is "$(cat "$T/parsed")" "0 True 3" "after --reset: no lookups, a reset time, entries kept"
+
+run cw-stats --interval 1 --count 2
+is "$(wc -l <"$T/out" | tr -d ' ')" 3 "--interval 1 --count 2: a header and two lines"
+run cw-stats --count 2
+is "$status" 2 "--count without --interval: usage error"
+finish
