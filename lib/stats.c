@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cw.h"
 
@@ -188,11 +189,27 @@ table_latency(struct cw_buf *b, const char *name,
 	    human_ns(mx, sizeof(mx), (double)l->max_ns));
 }
 
+/* Local time of a wall-clock instant, for people. */
+static const char *
+human_time(char *buf, size_t n, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, n, "%lld", (long long)t);
+	return buf;
+}
+
 static void
 format_table(const struct cw_stats_report *r, struct cw_buf *b)
 {
 	char h1[32], h2[32], h3[32];
 
+	put(b, "counters since %s (%s)\n\n", human_time(h1, sizeof(h1),
+	    r->reset_ns != 0 ? r->reset_ns : r->created_ns),
+	    r->reset_ns != 0 ? "reset" : "file created");
 	put(b, "%-8s %10s %10s %10s %8s %8s %8s\n", "level", "requests",
 	    "hits", "misses", "hit%", "errors", "timeouts");
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {

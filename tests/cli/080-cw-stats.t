@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 31
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -122,6 +122,9 @@ is "$status" 0 "--reset: exit 0"
 run cw-stats -o json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["overall"]["lookups"], d["reset_unix_s"] is not None, d["memory"]["entries"])' "$T/out" >"$T/parsed"
 is "$(cat "$T/parsed")" "0 True 3" "after --reset: no lookups, a reset time, entries kept"
+
+run cw-stats
+has "$T/out" "(reset)" "the table says the counters were reset"
 
 run cw-stats --interval 1 --count 2
 is "$(wc -l <"$T/out" | tr -d ' ')" 3 "--interval 1 --count 2: a header and two lines"
