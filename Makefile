@@ -68,7 +68,7 @@ $(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
 
 $(B)/bench/%: bench/%.c $(B)/libcw.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
 
 $(B)/gen-sample: share/gen-sample.c
 	@mkdir -p $(@D)

@@ -224,6 +224,8 @@ struct cw_l1_opts {
 
 /* Entry flags. */
 #define CW_L1_NEGATIVE 0x1u	/* a remembered "not found" */
+#define CW_L1_WARM 0x2u		/* set ahead of use by a warmer: kept in
+				   the main queue rather than on probation */
 
 struct cw_l1_entry_info {
 	int64_t expires_ns;	/* wall clock */

@@ -551,9 +551,7 @@ static int
 ghost_contains(struct cw_l1 *l1, uint64_t hash, uint64_t *where)
 {
 	uint64_t mask = l1->hdr->ghost_slots - 1;
-	/* The ghost remembers as many keys as main holds entries. */
-	uint64_t cap = l1->hdr->max_entries -
-	    l1->hdr->max_entries * L1_SMALL_PCT / 100;
+	uint64_t cap = l1->hdr->max_entries * L1_GHOST_PCT / 100;
 
 	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
 		uint64_t i = (hash + k) & mask;
@@ -888,15 +886,11 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 		l1->ghost[ghost_at].hash = 0;
 	} else
 		ring = L1_SMALL;
-	/* Until the cache is full, newcomers that find the small ring full
-	 * go straight to main (libCacheSim's S3FIFO does the same): warming
-	 * inserts entries before anyone reads them, and they must be able
-	 * to fill the whole cache, not a tenth of it. */
-	if (ring == L1_SMALL && i < 0 &&
-	    (!ring_fits(&h->ring[L1_SMALL], r.rec_bytes) ||
-	    h->ring[L1_SMALL].entries >= small_target(h)) &&
-	    h->live_entries < h->max_entries &&
-	    ring_fits(&h->ring[L1_MAIN], r.rec_bytes))
+	/* A warmed entry is a prediction that it will be read: it skips the
+	 * small queue, which exists to filter out keys read once after a
+	 * miss. Otherwise a warm-up could keep only a small queue's worth
+	 * of what it loaded. */
+	if ((flags & CW_L1_WARM) != 0)
 		ring = L1_MAIN;
 	if (r.rec_bytes > h->ring[ring].size)
 		ring = L1_MAIN;

@@ -152,8 +152,8 @@ Test(l1, byte_bound_holds)
 	memset(v, 'x', sizeof(v));
 	for (int i = 0; i < 1000; i++) {
 		snprintf(k, sizeof(k), "key%d", i);
-		cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, sizeof(v), 60000, 0,
-		    NULL), CW_OK);
+		cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, sizeof(v), 60000,
+		    CW_L1_WARM, NULL), CW_OK);
 		cw_l1_stats(l1, &st);
 		cr_assert_leq(st.bytes, 64 * 1024);
 	}
@@ -216,6 +216,37 @@ Test(l1, one_hit_keys_leave_first)
 		snprintf(k, sizeof(k), "k%d", i);
 		cr_assert_eq(get_str(l1, k, &b), CW_OK, "%s evicted", k);
 	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, unread_demand_fills_stay_on_probation_warmed_ones_do_not)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	char k[32];
+	int warm_kept = 0, demand_kept = 0;
+
+	/* 60 warmed entries, then 200 one-time demand fills. */
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof(k), "warm%d", i);
+		cr_assert_eq(cw_l1_set(l1, k, strlen(k), "w", 1, 60000,
+		    CW_L1_WARM, NULL), CW_OK);
+	}
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "once%d", i);
+		set_str(l1, k, "d", 60000);
+	}
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof(k), "warm%d", i);
+		warm_kept += get_str(l1, k, &b) == CW_OK;
+	}
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "once%d", i);
+		demand_kept += get_str(l1, k, &b) == CW_OK;
+	}
+	cr_assert_eq(warm_kept, 60, "one-time fills pushed out warmed entries");
+	cr_assert_eq(demand_kept, 40, "the rest of the cache holds the latest");
 	cw_buf_free(&b);
 	cw_l1_close(l1);
 }
