@@ -34,8 +34,9 @@ struct load_ctx {
 static int
 copy_str(char *dst, const char *src, struct cw_err *err, const char *what)
 {
-	if (strlen(src) >= CW_PATH_MAX)
-		return cw_err_set(err, CW_ECONFIG, 0, "%s: too long", what);
+	if (strlen(src) >= CW_CFG_STR)
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "%s: longer than %d bytes", what, CW_CFG_STR - 1);
 	strcpy(dst, src);
 	return CW_OK;
 }
@@ -48,11 +49,11 @@ cache_path(char *dst, const char *name)
 	const char *home = getenv("HOME");
 
 	if (xdg != NULL && xdg[0] == '/')
-		snprintf(dst, CW_PATH_MAX, "%s/cw/%s", xdg, name);
+		snprintf(dst, CW_CFG_STR, "%s/cw/%s", xdg, name);
 	else if (home != NULL && home[0] != '\0')
-		snprintf(dst, CW_PATH_MAX, "%s/.cache/cw/%s", home, name);
+		snprintf(dst, CW_CFG_STR, "%s/.cache/cw/%s", home, name);
 	else
-		snprintf(dst, CW_PATH_MAX, "/tmp/cw-%ld/%s", (long)getuid(),
+		snprintf(dst, CW_CFG_STR, "/tmp/cw-%ld/%s", (long)getuid(),
 		    name);
 }
 
@@ -70,9 +71,9 @@ static void
 default_source(char *dst)
 {
 	if (!is_dir(CW_DATADIR "/data") && is_dir(CW_TREE_DATADIR))
-		snprintf(dst, CW_PATH_MAX, "csv:%s", CW_TREE_DATADIR);
+		snprintf(dst, CW_CFG_STR, "csv:%s", CW_TREE_DATADIR);
 	else
-		snprintf(dst, CW_PATH_MAX, "csv:%s/data", CW_DATADIR);
+		snprintf(dst, CW_CFG_STR, "csv:%s/data", CW_DATADIR);
 }
 
 /* Every field is set here; the struct is not zeroed as a whole because
@@ -188,7 +189,7 @@ load_file(struct cw_cfg *c, const char *path, struct cw_err *err)
 int
 cw_cfg_load(struct cw_cfg *c, const char *path, struct cw_err *err)
 {
-	char candidate[CW_PATH_MAX];
+	char candidate[CW_CFG_STR];
 	const char *env;
 	int rc;
 

@@ -403,17 +403,20 @@ int cw_stats_check(const struct cw_stats_report *r,
 /* ---- cfg: configuration ---- */
 
 #define CW_PATH_MAX 4096
+/* Paths and URLs in the configuration: 1 KiB each keeps the struct to
+ * one page, which a short-lived program touches once. */
+#define CW_CFG_STR 1024
 
 struct cw_cfg {
-	char loaded_from[CW_PATH_MAX];	/* "" when built-in defaults */
-	char l1_file[CW_PATH_MAX];
+	char loaded_from[CW_CFG_STR];	/* "" when built-in defaults */
+	char l1_file[CW_CFG_STR];
 	uint64_t l1_max_entries;
 	uint64_t l1_max_bytes;
 	int64_t l1_ttl_ms;
 	unsigned l1_mode;
-	char source[CW_PATH_MAX];	/* URL: csv:DIR */
+	char source[CW_CFG_STR];	/* URL: csv:DIR */
 	int64_t source_ttl_ms;
-	char log_file[CW_PATH_MAX];	/* "" disables the access log */
+	char log_file[CW_CFG_STR];	/* "" disables the access log */
 	uint64_t log_max_bytes;
 	unsigned log_keep;
 };
