@@ -27,13 +27,16 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror \
 	-MMD -MP -Ilib -DCW_DATADIR='"$(DATADIR)"' \
 	-DCW_TREE_DATADIR='"$(CURDIR)/share/data"'
 override LDFLAGS += -pthread
-# libinih and libcsv are small: linked statically so that cw-get starts
-# with libc alone (its whole run from L1 is a few hundred microseconds).
-LIBS = -l:libinih.a -l:libcsv.a -lm
+# libinih, libcsv and hiredis are small: linked statically so that cw-get
+# starts with libc alone (its whole run from L1 is a few hundred
+# microseconds). libcurl is not linked at all: the ClickHouse source loads
+# it with dlopen when it is about to query (lib/src_ch.c).
+LIBS = -l:libinih.a -l:libcsv.a -l:libhiredis.a -lm
 
 # Debian 12 packages: build, tests, benchmarks.
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
-	libcriterion-dev perl groff-base shellcheck python3
+	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
+	shellcheck python3 curl redis-server redis-tools clickhouse-server
 
 PROGS = cw-get cw-stats
 LIB_SRCS = $(wildcard lib/*.c)

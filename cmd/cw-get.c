@@ -29,11 +29,16 @@ struct opts {
 	int from_stdin;
 };
 
+/* Keys looked up together: the L1 misses of a batch go to L2 in one
+ * round trip. */
+#define BATCH_MAX 1024
+
 /* What one run has seen, to report each backend failure once. */
 struct run {
 	const struct opts *o;
 	struct cw_hier *hier;
-	struct cw_buf val, line;
+	struct cw_hier_item *items;	/* BATCH_MAX of them */
+	struct cw_buf line;
 	int status;
 	int reported[8];
 	int nreported;
@@ -172,35 +177,42 @@ report_once(struct run *r, const struct cw_err *e, int rc)
 	warnx("%s", e->msg);
 }
 
+/* A level below L1 went down: say so once; lookups go on without it. */
 static void
-lookup(struct run *r, const char *key, size_t klen)
+on_degraded(void *ctx, const char *msg)
 {
-	struct cw_hier_result res;
-	struct cw_err e;
-	int rc;
+	(void)ctx;
+	warnx("%s; going on without it", msg);
+}
 
-	rc = cw_hier_get(r->hier, key, klen, &r->val, &res, &e);
-	r->status = cw_exit_worse(r->status, cw_exit_code(rc));
-	if (rc == CW_EDATA)
-		warnx("%s", e.msg);
-	else if (rc == CW_ENOTFOUND && !r->o->quiet)
-		warnx("%.*s: not found", (int)klen, key);
-	else if (rc != CW_OK && rc != CW_ENOTFOUND)
-		report_once(r, &e, rc);
-	if (r->o->verbose && rc != CW_EDATA)
-		fprintf(stderr, "cw-get: %.*s: %s %s in %.1f us\n", (int)klen,
-		    key, cw_level_name(res.level), rc == CW_OK ? "hit" :
-		    rc == CW_ENOTFOUND ? "not found" : "failed",
-		    (double)res.latency_ns / 1000.0);
-	if (rc != CW_OK)
+/* Report and print one looked-up key. */
+static void
+emit(struct run *r, struct cw_hier_item *it)
+{
+	struct cw_err e;
+
+	r->status = cw_exit_worse(r->status, cw_exit_code(it->rc));
+	if (it->rc == CW_EDATA)
+		warnx("%s", it->err.msg);
+	else if (it->rc == CW_ENOTFOUND && !r->o->quiet)
+		warnx("%s", it->err.msg);
+	else if (it->rc != CW_OK && it->rc != CW_ENOTFOUND)
+		report_once(r, &it->err, it->rc);
+	if (r->o->verbose && it->rc != CW_EDATA)
+		fprintf(stderr, "cw-get: %.*s: %s %s in %.1f us\n",
+		    (int)it->klen, it->key, cw_level_name(it->res.level),
+		    it->rc == CW_OK ? "hit" : it->rc == CW_ENOTFOUND ?
+		    "not found" : "failed",
+		    (double)it->res.latency_ns / 1000.0);
+	if (it->rc != CW_OK)
 		return;
 	if (r->o->format == CW_FORMAT_RAW) {
-		fwrite(r->val.data, 1, r->val.len, stdout);
+		fwrite(it->val.data, 1, it->val.len, stdout);
 		return;
 	}
 	r->line.len = 0;
-	if (cw_out_record(&r->line, r->o->format, key, klen, r->val.data,
-	    r->val.len, &e) != CW_OK) {
+	if (cw_out_record(&r->line, r->o->format, it->key, it->klen,
+	    it->val.data, it->val.len, &e) != CW_OK) {
 		r->status = cw_exit_worse(r->status, cw_exit_code(e.code));
 		warnx("%s", e.msg);
 		return;
@@ -208,25 +220,64 @@ lookup(struct run *r, const char *key, size_t klen)
 	fwrite(r->line.data, 1, r->line.len, stdout);
 }
 
+/* Look up items[0..n) as one batch, print them in order. */
+static void
+lookup_batch(struct run *r, size_t n)
+{
+	if (cw_hier_get_batch(r->hier, r->items, n) == CW_ENOMEM) {
+		warnx("out of memory");
+		r->status = cw_exit_worse(r->status, EX_OSERR);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		emit(r, &r->items[i]);
+}
+
+/* The key of a line: up to the first TAB (or a CR before the LF). */
+static size_t
+first_field_len(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] == '\t' || line[i] == '\r')
+			return i;
+	return len;
+}
+
+/* Keys from stdin, one per line (the first TSV column), in batches of
+ * what has arrived; the answers are flushed before waiting for more. */
 static void
 lookup_stdin(struct run *r)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct cw_lines in = { .fd = 0 };
+	struct cw_err e;
+	const char *line;
+	size_t len, n = 0;
+	int rc;
 
-	while ((n = getline(&line, &cap, stdin)) != -1) {
-		size_t len = strcspn(line, "\t\r\n");
-
-		if (len == 0)
-			continue;	/* blank line */
-		lookup(r, line, len);
+	for (;;) {
+		while (n < BATCH_MAX && cw_lines_next(&in, &line, &len)) {
+			len = first_field_len(line, len);
+			if (len == 0)
+				continue;	/* blank line */
+			r->items[n].key = line;
+			r->items[n++].klen = len;
+		}
+		if (n > 0) {
+			lookup_batch(r, n);
+			n = 0;
+			continue;	/* the buffer may hold more lines */
+		}
+		if (fflush(stdout) != 0)
+			break;		/* reported at exit */
+		if ((rc = cw_lines_fill(&in, &e)) == CW_ENOTFOUND)
+			break;
+		if (rc != CW_OK) {
+			warnx("stdin: %s", e.msg);
+			r->status = cw_exit_worse(r->status, EX_IOERR);
+			break;
+		}
 	}
-	if (ferror(stdin)) {
-		warn("read stdin");
-		r->status = cw_exit_worse(r->status, EX_IOERR);
-	}
-	free(line);
+	cw_lines_free(&in);
 }
 
 static int
@@ -236,6 +287,7 @@ run(const struct opts *o)
 	struct cw_cfg cfg;
 	struct run r;
 	struct cw_err e;
+	size_t nitems;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -257,17 +309,30 @@ run(const struct opts *o)
 	ho.no_fill = o->no_fill;
 	ho.ttl_ms = o->ttl_ms;
 	ho.log_access = 1;
+	ho.on_degraded = on_degraded;
 	if ((rc = cw_hier_open(&r.hier, &ho, &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
-	if (o->from_stdin)
+	nitems = o->from_stdin ? BATCH_MAX : (size_t)o->nkeys;
+	if ((r.items = calloc(nitems, sizeof(*r.items))) == NULL) {
+		warnx("out of memory");
+		cw_hier_close(r.hier);
+		return EX_OSERR;
+	}
+	if (o->from_stdin) {
 		lookup_stdin(&r);
-	else
-		for (int i = 0; i < o->nkeys; i++)
-			lookup(&r, o->keys[i], strlen(o->keys[i]));
+	} else {
+		for (size_t i = 0; i < nitems; i++) {
+			r.items[i].key = o->keys[i];
+			r.items[i].klen = strlen(o->keys[i]);
+		}
+		lookup_batch(&r, nitems);
+	}
 	cw_hier_close(r.hier);
-	cw_buf_free(&r.val);
+	for (size_t i = 0; i < nitems; i++)
+		cw_buf_free(&r.items[i].val);
+	free(r.items);
 	cw_buf_free(&r.line);
 	return r.status;
 }

@@ -73,8 +73,8 @@ help(void)
 	    "      --reset                zero the counters (entries stay)\n"
 	    "      --version              print the version and exit\n"
 	    "\nkeys [GLOB]: the entries: key, value bytes, seconds left, "
-	    "reads.\nverify: check every entry; exit 65 when any is "
-	    "damaged.\n");
+	    "reads, value or not-found.\n"
+	    "verify: check every entry; exit 65 when any is damaged.\n");
 }
 
 static void
@@ -237,11 +237,13 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 		cw_buf_append(&k->line, "{\"key\":", 7, NULL);
 		cw_out_json_string(&k->line, key, e->key_len, NULL);
 		printf("%.*s,\"value_bytes\":%u,\"ttl_left_s\":%lld,"
-		    "\"reads\":%u}\n", (int)k->line.len, k->line.data,
-		    e->value_bytes, left > 0 ? left : 0, e->reads);
+		    "\"reads\":%u,\"not_found\":%s}\n", (int)k->line.len,
+		    k->line.data, e->value_bytes, left > 0 ? left : 0, e->reads,
+		    e->flags & CW_L1_NEGATIVE ? "true" : "false");
 	} else {
-		printf("%s\t%u\t%lld\t%u\n", key, e->value_bytes,
-		    left > 0 ? left : 0, e->reads);
+		printf("%s\t%u\t%lld\t%u\t%s\n", key, e->value_bytes,
+		    left > 0 ? left : 0, e->reads,
+		    e->flags & CW_L1_NEGATIVE ? "not-found" : "value");
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@ struct load_ctx {
 	int rc;
 };
 
+/* Copy into one of the configuration's CW_CFG_STR-byte strings. */
 static int
 copy_str(char *dst, const char *src, struct cw_err *err, const char *what)
 {
@@ -39,6 +40,84 @@ copy_str(char *dst, const char *src, struct cw_err *err, const char *what)
 		    "%s: longer than %d bytes", what, CW_CFG_STR - 1);
 	strcpy(dst, src);
 	return CW_OK;
+}
+
+/* A duration that must be positive (timeouts, TTLs). */
+static int
+positive_duration(const char *value, const char *what, int64_t *out,
+    struct cw_err *err)
+{
+	int rc = cw_num_parse_duration_ms(value, what, out, err);
+
+	if (rc == CW_OK && *out <= 0)
+		return cw_err_set(err, CW_EDATA, 0, "%s: must be positive",
+		    what);
+	return rc;
+}
+
+/*
+ * "[templates] TYPE = SQL". inih hands an indented continuation line to
+ * us again under the same name: it is appended to the template it
+ * continues, so a long query can be laid out on several lines.
+ */
+static int
+add_template(struct cw_cfg *c, const char *type, const char *sql,
+    struct cw_err *err)
+{
+	size_t tlen = strlen(type), slen = strlen(sql), last_name = 0;
+	const char *last = NULL;
+	struct cw_key k;
+	char probe[CW_KEY_MAX + 32];
+	int rc;
+
+	for (size_t off = 0; off < c->templates_len;) {
+		last_name = off;
+		last = c->templates + off + strlen(c->templates + off) + 1;
+		off = (size_t)(last - c->templates) + strlen(last) + 1;
+	}
+	if (last != NULL && strcmp(c->templates + last_name, type) == 0) {
+		/* A continuation: replace the final NUL with a space. */
+		if (c->templates_len + slen + 1 > CW_CFG_TEMPLATES)
+			goto too_long;
+		c->templates[c->templates_len - 1] = ' ';
+		memcpy(c->templates + c->templates_len, sql, slen + 1);
+		c->templates_len += slen + 1;
+		return cw_tmpl_check(last, err);
+	}
+	/* The name must be a key type that the key grammar can produce. */
+	snprintf(probe, sizeof(probe), "%s:A:A:2024-01-01", type);
+	if (tlen > CW_KEY_MAX || cw_key_parse(probe, strlen(probe), &k,
+	    NULL) != CW_OK || strcmp(k.type, type) != 0)
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "templates: '%s' is not a key type", type);
+	if (cw_cfg_template(c, type) != NULL)
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "templates: '%s' given twice", type);
+	if ((rc = cw_tmpl_check(sql, err)) != CW_OK)
+		return rc;
+	if (c->templates_len + tlen + slen + 2 > CW_CFG_TEMPLATES)
+		goto too_long;
+	memcpy(c->templates + c->templates_len, type, tlen + 1);
+	memcpy(c->templates + c->templates_len + tlen + 1, sql, slen + 1);
+	c->templates_len += tlen + slen + 2;
+	return CW_OK;
+too_long:
+	return cw_err_set(err, CW_ECONFIG, 0,
+	    "templates: more than %d bytes in all", CW_CFG_TEMPLATES);
+}
+
+const char *
+cw_cfg_template(const struct cw_cfg *c, const char *type)
+{
+	for (size_t off = 0; off < c->templates_len;) {
+		const char *name = c->templates + off;
+		const char *sql = name + strlen(name) + 1;
+
+		if (strcmp(name, type) == 0)
+			return sql;
+		off = (size_t)(sql - c->templates) + strlen(sql) + 1;
+	}
+	return NULL;
 }
 
 /* $XDG_CACHE_HOME/cw/NAME or ~/.cache/cw/NAME. */
@@ -81,17 +160,27 @@ default_source(char *dst)
 static void
 defaults(struct cw_cfg *c)
 {
-	c->loaded_from[0] = '\0';
-	cache_path(c->l1_file, "l1");
 	c->l1_max_entries = 1000;
 	c->l1_max_bytes = 100ull << 20;
 	c->l1_ttl_ms = 300 * 1000;
 	c->l1_mode = 0600;
-	default_source(c->source);
+	c->l2_ttl_ms = 3600 * 1000;
+	c->l2_connect_timeout_ms = 100;
+	c->l2_timeout_ms = 50;
 	c->source_ttl_ms = 86400 * 1000ll;
-	cache_path(c->log_file, "access.log");
+	c->source_connect_timeout_ms = 1000;
+	c->source_timeout_ms = 10000;
+	c->negative_ttl_ms = 30 * 1000;
 	c->log_max_bytes = 64ull << 20;
 	c->log_keep = 1;
+	strcpy(c->l2_prefix, "cw:");
+	c->loaded_from[0] = '\0';
+	cache_path(c->l1_file, "l1");
+	default_source(c->source);
+	cache_path(c->log_file, "access.log");
+	c->l2_url[0] = '\0';
+	c->l2_password_file[0] = '\0';
+	c->templates_len = 0;
 }
 
 /* One "name = value" of section; returns CW_OK or a code with err set. */
@@ -124,11 +213,44 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 		c->l1_mode = (unsigned)m;
 		return CW_OK;
 	}
+	if (IS("l2", "url"))
+		return copy_str(c->l2_url, value, err, "l2.url");
+	if (IS("l2", "password_file"))
+		return copy_str(c->l2_password_file, value, err,
+		    "l2.password_file");
+	if (IS("l2", "prefix")) {
+		if (strlen(value) >= sizeof(c->l2_prefix) ||
+		    strpbrk(value, " \t") != NULL)
+			return cw_err_set(err, CW_EDATA, 0, "l2.prefix '%s': "
+			    "at most %zu bytes, no blanks", value,
+			    sizeof(c->l2_prefix) - 1);
+		strcpy(c->l2_prefix, value);
+		return CW_OK;
+	}
+	if (IS("l2", "ttl"))
+		return positive_duration(value, "l2.ttl", &c->l2_ttl_ms, err);
+	if (IS("l2", "connect_timeout"))
+		return positive_duration(value, "l2.connect_timeout",
+		    &c->l2_connect_timeout_ms, err);
+	if (IS("l2", "timeout"))
+		return positive_duration(value, "l2.timeout",
+		    &c->l2_timeout_ms, err);
 	if (IS("source", "url"))
 		return copy_str(c->source, value, err, "source.url");
 	if (IS("source", "ttl"))
-		return cw_num_parse_duration_ms(value, "source.ttl",
+		return positive_duration(value, "source.ttl",
 		    &c->source_ttl_ms, err);
+	if (IS("source", "connect_timeout"))
+		return positive_duration(value, "source.connect_timeout",
+		    &c->source_connect_timeout_ms, err);
+	if (IS("source", "timeout"))
+		return positive_duration(value, "source.timeout",
+		    &c->source_timeout_ms, err);
+	if (IS("source", "negative_ttl"))
+		return cw_num_parse_duration_ms(value, "source.negative_ttl",
+		    &c->negative_ttl_ms, err);
+	if (strcmp(section, "templates") == 0)
+		return add_template(c, name, value, err);
 	if (IS("log", "file"))
 		return copy_str(c->log_file, strcmp(value, "off") == 0 ? "" :
 		    value, err, "log.file");
@@ -219,6 +341,9 @@ cw_cfg_load(struct cw_cfg *c, const char *path, struct cw_err *err)
 	}
 	if ((env = getenv("CW_L1_FILE")) != NULL && *env &&
 	    (rc = copy_str(c->l1_file, env, err, "CW_L1_FILE")) != CW_OK)
+		return rc;
+	if ((env = getenv("CW_REDIS_URL")) != NULL &&
+	    (rc = copy_str(c->l2_url, env, err, "CW_REDIS_URL")) != CW_OK)
 		return rc;
 	if ((env = getenv("CW_SOURCE")) != NULL && *env &&
 	    (rc = copy_str(c->source, env, err, "CW_SOURCE")) != CW_OK)

@@ -24,6 +24,16 @@ system_now_ns(void *ctx, enum cw_clock_kind kind)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void
+system_sleep_ns(void *ctx, int64_t ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+
+	(void)ctx;
+	while (ns > 0 && nanosleep(&ts, &ts) != 0)
+		;	/* interrupted: sleep what is left */
+}
+
 static int64_t
 manual_now_ns(void *ctx, enum cw_clock_kind kind)
 {
@@ -31,10 +41,18 @@ manual_now_ns(void *ctx, enum cw_clock_kind kind)
 	return *(const int64_t *)ctx;
 }
 
+/* Waiting on a driven clock is time passing: tests of timeouts and
+ * back-off run instantly and exactly. */
+static void
+manual_sleep_ns(void *ctx, int64_t ns)
+{
+	*(int64_t *)ctx += ns;
+}
+
 struct cw_clock
 cw_clock_system(void)
 {
-	struct cw_clock c = { system_now_ns, NULL };
+	struct cw_clock c = { system_now_ns, system_sleep_ns, NULL };
 
 	return c;
 }
@@ -42,7 +60,7 @@ cw_clock_system(void)
 struct cw_clock
 cw_clock_manual(int64_t *now_ns)
 {
-	struct cw_clock c = { manual_now_ns, now_ns };
+	struct cw_clock c = { manual_now_ns, manual_sleep_ns, now_ns };
 
 	return c;
 }

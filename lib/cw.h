@@ -92,9 +92,11 @@ enum cw_clock_kind {
 	CW_CLOCK_MONO,	/* monotonic, for latencies */
 };
 
-/* now_ns(ctx, kind) returns nanoseconds. Copy it by value. */
+/* now_ns(ctx, kind) returns nanoseconds; sleep_ns(ctx, ns) waits that
+ * long (a driven clock just moves on). Copy it by value. */
 struct cw_clock {
 	int64_t (*now_ns)(void *ctx, enum cw_clock_kind kind);
+	void (*sleep_ns)(void *ctx, int64_t ns);
 	void *ctx;
 };
 
@@ -112,6 +114,11 @@ static inline int64_t
 cw_clock_mono_ns(const struct cw_clock *c)
 {
 	return c->now_ns(c->ctx, CW_CLOCK_MONO);
+}
+static inline void
+cw_clock_sleep_ns(const struct cw_clock *c, int64_t ns)
+{
+	c->sleep_ns(c->ctx, ns);
 }
 
 /* ---- key: the key grammar ---- */
@@ -167,6 +174,25 @@ int cw_out_is_utf8(const void *src, size_t n);
  * "value", so no byte is ever lost or replaced. */
 int cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
     size_t klen, const void *val, size_t vlen, struct cw_err *err);
+
+/* ---- lines: reading lines in batches of what has arrived ---- */
+
+/* Set fd and zero the rest: struct cw_lines r = { .fd = 0 }. */
+struct cw_lines {
+	int fd;
+	int eof;
+	char *buf;
+	size_t cap, start, end;
+};
+
+/* The next complete line on hand (without its newline; at end of input
+ * the last unterminated one too): 1 with *line, *len set, valid until the
+ * next cw_lines_fill; 0 when no complete line is buffered. Never reads. */
+int cw_lines_next(struct cw_lines *r, const char **line, size_t *len);
+/* One read(2): blocks until more input or its end. CW_ENOTFOUND once the
+ * end was reached before, CW_EIO on a read error. */
+int cw_lines_fill(struct cw_lines *r, struct cw_err *err);
+void cw_lines_free(struct cw_lines *r);
 
 /* ---- hist: latency histograms with bounded relative error ---- */
 
@@ -406,43 +432,147 @@ int cw_stats_check(const struct cw_stats_report *r,
 /* Paths and URLs in the configuration: 1 KiB each keeps the struct to
  * one page, which a short-lived program touches once. */
 #define CW_CFG_STR 1024
+#define CW_CFG_TEMPLATES 16384
 
 struct cw_cfg {
-	char loaded_from[CW_CFG_STR];	/* "" when built-in defaults */
-	char l1_file[CW_CFG_STR];
 	uint64_t l1_max_entries;
 	uint64_t l1_max_bytes;
 	int64_t l1_ttl_ms;
 	unsigned l1_mode;
-	char source[CW_CFG_STR];	/* URL: csv:DIR */
+	int64_t l2_ttl_ms;
+	int64_t l2_connect_timeout_ms;
+	int64_t l2_timeout_ms;
 	int64_t source_ttl_ms;
-	char log_file[CW_CFG_STR];	/* "" disables the access log */
+	int64_t source_connect_timeout_ms;
+	int64_t source_timeout_ms;
+	int64_t negative_ttl_ms;	/* how long "not found" is remembered */
 	uint64_t log_max_bytes;
 	unsigned log_keep;
+	char l2_prefix[64];
+	char loaded_from[CW_CFG_STR];	/* "" when built-in defaults */
+	char l1_file[CW_CFG_STR];
+	char source[CW_CFG_STR];	/* URL: csv:DIR, clickhouse://, exec: */
+	char log_file[CW_CFG_STR];	/* "" disables the access log */
+	char l2_url[CW_CFG_STR];	/* "" when there is no L2 */
+	char l2_password_file[CW_CFG_STR];
+	/* Query templates by key type, "type\0template\0" pairs; last, so
+	 * that a configuration without any never touches these pages. */
+	size_t templates_len;
+	char templates[CW_CFG_TEMPLATES];
 };
 
 /*
  * Fill cfg with built-in defaults, then the first config file found of:
  * path (if not NULL), $CW_CONFIG, $XDG_CONFIG_HOME/cw/cw.conf (or
  * ~/.config/cw/cw.conf), /etc/cw/cw.conf; then the environment overrides
- * CW_L1_FILE and CW_SOURCE. An explicit path or $CW_CONFIG that cannot be
- * read is an error; the others are optional. A bad line is CW_ECONFIG
- * naming the file and line.
+ * CW_L1_FILE, CW_REDIS_URL and CW_SOURCE. An explicit path or $CW_CONFIG
+ * that cannot be read is an error; the others are optional. A bad line,
+ * a query template naming an unknown part included, is CW_ECONFIG naming
+ * the file and line.
  */
 int cw_cfg_load(struct cw_cfg *cfg, const char *path, struct cw_err *err);
+/* The query template configured for a key type, or NULL. */
+const char *cw_cfg_template(const struct cw_cfg *cfg, const char *type);
+
+/* ---- tmpl: SQL query templates ---- */
+
+/*
+ * A template is SQL with references to key parts: {type}, {instrument},
+ * {granularity}, {date}, {key}. Each becomes a quoted, escaped string
+ * literal; {date} becomes toDate('YYYY-MM-DD'). A brace not followed by a
+ * name and '}' is plain SQL.
+ */
+/* CW_ECONFIG when a reference names no known part. */
+int cw_tmpl_check(const char *tmpl, struct cw_err *err);
+/* Append tmpl expanded for key; CW_ENOTFOUND when it needs the parts of
+ * a structured key and key is opaque. */
+int cw_tmpl_expand(struct cw_buf *dst, const char *tmpl,
+    const struct cw_key *key, struct cw_err *err);
+/* Append s[0..n) as a SQL string literal: quotes, backslashes escaped,
+ * control bytes as \xHH. */
+int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
+    struct cw_err *err);
+
+/* ---- l2: Redis, shared by every host ---- */
+
+struct cw_l2;
+
+struct cw_l2_opts {
+	const struct cw_cfg *cfg;	/* l2_*: read during open only */
+	struct cw_clock clock;
+};
+
+/*
+ * Prepare L2 from cfg->l2_url, "redis://[user@]host[:port][/db]" or
+ * "unix:///path", with the password from $CW_REDIS_PASSWORD or
+ * cfg->l2_password_file (a password in the URL is refused). Nothing
+ * connects until the first call that needs Redis. A failed call is
+ * retried once on a new connection; if that fails too, L2 is down for the
+ * rest of the process and every later call fails at once.
+ */
+int cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *opts,
+    struct cw_err *err);
+void cw_l2_close(struct cw_l2 *l2);
+/* Nonzero once the level has been given up on. */
+int cw_l2_down(const struct cw_l2 *l2);
+
+/* One key of a batch lookup. */
+struct cw_l2_lookup {
+	const char *key;	/* in */
+	size_t klen;
+	struct cw_buf *val;	/* in: receives the value */
+	int rc;			/* CW_OK, CW_ENOTFOUND, CW_EUNAVAIL (the
+				   Redis key holds something else) */
+	int negative;		/* not found, and remembered so */
+	int64_t ttl_ms;		/* life left of the value or of the
+				   negative; -1 when it has no expiry */
+};
+
+/* Look n keys up in one round trip. The return is the exchange's; the
+ * keys' own outcomes are in q[i].rc. */
+int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
+    struct cw_err *err);
+/* Store a value for the configured TTL, +-10% jitter, at most
+ * max_ttl_ms; *ttl_ms (may be NULL) gets the TTL set. */
+int cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen,
+    const void *val, size_t vlen, int64_t max_ttl_ms, int64_t *ttl_ms,
+    struct cw_err *err);
+/* Remember for ttl_ms that the source has nothing for key. */
+int cw_l2_set_negative(struct cw_l2 *l2, const char *key, size_t klen,
+    int64_t ttl_ms, struct cw_err *err);
+/* Single flight: try to take key's fetch lock for ttl_ms. *held is 1
+ * when this process now holds it, 0 when another does. */
+int cw_l2_lock(struct cw_l2 *l2, const char *key, size_t klen,
+    int64_t ttl_ms, int *held, struct cw_err *err);
+/* Whether anyone holds key's fetch lock. */
+int cw_l2_lock_exists(struct cw_l2 *l2, const char *key, size_t klen,
+    int *exists, struct cw_err *err);
+/* Release the lock if it is still ours. */
+int cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
+    struct cw_err *err);
 
 /* ---- src: the source of truth (L3) ---- */
 
 struct cw_src;
 
+struct cw_src_opts {
+	const struct cw_cfg *cfg;	/* read during open only */
+	struct cw_clock clock;
+};
+
 /*
- * Open a source by URL: "csv:DIR" (one CSV file per type, instrument and
- * granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv). Opening makes no
+ * Open the configured source by its URL: "csv:DIR" (one CSV file per
+ * type, instrument and granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv),
+ * "clickhouse://host:port/db" or "clickhouses://..." (a query template
+ * per key type), "exec:/path/to/command" (key as the argument, value on
+ * stdout, exit 1 for not found). Opening checks the URL and makes no
  * connection; the first get does.
  */
-int cw_src_open(struct cw_src **out, const char *url, struct cw_err *err);
+int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
+    struct cw_err *err);
 /* The value of a key into out (replacing its contents); CW_ENOTFOUND
- * when the source has nothing for it (opaque keys included). */
+ * when the source has nothing for it (opaque keys included, except for
+ * exec). CW_EUNAVAIL when it failed, CW_ETIMEOUT when it was too slow. */
 int cw_src_get(struct cw_src *src, const struct cw_key *key,
     struct cw_buf *out, struct cw_err *err);
 void cw_src_close(struct cw_src *src);
@@ -470,30 +600,52 @@ void cw_alog_close(struct cw_alog *log);
 struct cw_hier;
 
 struct cw_hier_opts {
-	const struct cw_cfg *cfg;	/* read during open only */
+	const struct cw_cfg *cfg;	/* copied during open */
 	struct cw_clock clock;
 	int no_fill;		/* do not fill upper levels on the way back */
 	int64_t ttl_ms;		/* L1 TTL for fills; 0: the config's */
 	int log_access;		/* append each lookup to the access log */
+	/* Called once when a level below L1 fails and is bypassed from
+	 * then on, with a one-line reason. May be NULL. */
+	void (*on_degraded)(void *ctx, const char *msg);
+	void *on_degraded_ctx;
 };
 
 struct cw_hier_result {
-	enum cw_level level;	/* which level answered */
+	enum cw_level level;	/* which level answered; NONE when the key
+				   was not found (or remembered as such) */
 	int64_t latency_ns;
 };
 
-/* Open the hierarchy: the L1 file now, the source at first need. */
+/* Open the hierarchy: the L1 file now, L2 and the source at first need. */
 int cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *opts,
     struct cw_err *err);
 
+/* One key of a batch. */
+struct cw_hier_item {
+	const char *key;	/* in */
+	size_t klen;
+	struct cw_buf val;	/* out: the value; the caller frees it */
+	int rc;			/* out: as cw_hier_get returns */
+	struct cw_hier_result res;
+	struct cw_err err;	/* out: why, when rc is not CW_OK */
+};
+
 /*
- * Look key up: L1, then the source, filling L1 on the way back. val gets
- * the value; res (may be NULL) the level and latency. CW_EDATA for a
- * malformed key, CW_ENOTFOUND when no level has it, a backend's code when
- * one failed. Nothing below L1 is touched when L1 answers.
+ * Look key up: L1, then L2, then the source, filling the levels above
+ * the one that answered. val gets the value; res (may be NULL) the level
+ * and latency. CW_EDATA for a malformed key, CW_ENOTFOUND when no level
+ * has it, a backend's code (CW_EUNAVAIL, CW_ETIMEOUT) when the level that
+ * had to answer failed. Nothing below L1 is touched when L1 answers.
  */
 int cw_hier_get(struct cw_hier *h, const char *key, size_t klen,
     struct cw_buf *val, struct cw_hier_result *res, struct cw_err *err);
+
+/* Look n keys up as cw_hier_get does, level by level: the L1 misses go
+ * to L2 in one round trip. Each item gets its own outcome. CW_ENOMEM
+ * alone fails the whole batch. */
+int cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items,
+    size_t n);
 
 /* Flush the access log and close everything; accepts NULL. */
 void cw_hier_close(struct cw_hier *h);

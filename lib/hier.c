@@ -1,25 +1,54 @@
 /*
- * hier: lookups through the levels.
+ * hier: lookups through the levels, L1 file -> Redis -> source.
  *
- * L1 first; on a miss the source, whose answer fills L1 on the way back.
- * Every outcome is counted per level in the L1 header and, if asked,
- * appended to the access log. The source is opened at the first miss, so
- * a run that L1 answers never touches anything below it.
+ * A batch goes level by level: every key is tried in L1, the misses in L2
+ * in one round trip, and what is still missing from the source one key at
+ * a time, each answer filling the levels above it. An entry never lives
+ * longer above than below: L2's TTL is capped by the source's, L1's by
+ * what remains of L2's.
+ *
+ * A key missing everywhere is fetched from the source by one process
+ * only: it takes the key's lock in Redis, the others wait for its answer
+ * to appear in L1 or L2 (single flight). Without Redis every process asks
+ * the source itself. "Not found" is remembered in both levels for
+ * negative_ttl, so a key that does not exist does not reach the source
+ * on every lookup either.
+ *
+ * Nothing below L1 is opened or connected before a lookup needs it. A
+ * level that fails is counted, reported once through on_degraded, and
+ * bypassed; what L1 holds is still served.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cw.h"
 
+/* Where each key of a batch stands between the stages. */
+enum { KEY_DONE, KEY_MISSED, KEY_SETTLED };
+
+/* How long a waiter polls between looks at L1 and L2 while another
+ * process fetches: from 1 ms, doubling to at most 20 ms. */
+#define WAIT_FIRST_NS 1000000
+#define WAIT_MAX_NS 20000000
+
 struct cw_hier {
-	char *source;		/* the source URL, opened at first need */
+	struct cw_src_opts src_opts;	/* with a copy of the config */
+	struct cw_cfg *cfg;
 	struct cw_clock clock;
 	int no_fill;
-	int64_t ttl_ms;
+	int64_t l1_ttl_ms;
 	struct cw_l1 *l1;
+	struct cw_l2 *l2;	/* NULL without L2, until the first miss */
+	int l2_configured;
+	int l2_reported;	/* its failure was said */
 	struct cw_src *src;	/* NULL until the first miss */
 	struct cw_alog *log;	/* NULL when not logging */
+	void (*on_degraded)(void *ctx, const char *msg);
+	void *on_degraded_ctx;
 	struct cw_key key;	/* scratch: the parsed key */
+	struct cw_l2_lookup *lq;	/* scratch for the L2 stage */
+	size_t *lq_item;
+	size_t lq_cap;
 };
 
 int
@@ -31,19 +60,23 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	int rc;
 
 	*out = NULL;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
-	/* Only what lookups need is kept, not the whole configuration. */
-	if ((h->source = strdup(o->cfg->source)) == NULL) {
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->cfg = malloc(sizeof(*h->cfg))) == NULL) {
 		free(h);
 		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
 	}
+	/* The lower levels open lazily, from this copy. Only the part in
+	 * use is copied: the templates' buffer is mostly empty. */
+	memcpy(h->cfg, o->cfg, offsetof(struct cw_cfg, templates) +
+	    o->cfg->templates_len);
+	h->src_opts.cfg = h->cfg;
+	h->src_opts.clock = o->clock;
 	h->clock = o->clock;
 	h->no_fill = o->no_fill;
-	h->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : o->cfg->l1_ttl_ms;
-	/* L1 never outlives the level below it. */
-	if (h->ttl_ms > o->cfg->source_ttl_ms)
-		h->ttl_ms = o->cfg->source_ttl_ms;
+	h->on_degraded = o->on_degraded;
+	h->on_degraded_ctx = o->on_degraded_ctx;
+	h->l2_configured = o->cfg->l2_url[0] != '\0';
+	h->l1_ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : o->cfg->l1_ttl_ms;
 	lo.path = o->cfg->l1_file;
 	lo.max_entries = o->cfg->l1_max_entries;
 	lo.max_bytes = o->cfg->l1_max_bytes;
@@ -62,66 +95,351 @@ fail:
 	return rc;
 }
 
-/* Ask the source; fill L1 with what it says. */
-static int
-from_source(struct cw_hier *h, struct cw_buf *val, struct cw_err *err)
+static int64_t
+min64(int64_t a, int64_t b)
 {
-	int64_t t0;
+	return a < b ? a : b;
+}
+
+/* Say once that L2 is gone; lookups go on without it. */
+static void
+l2_failed(struct cw_hier *h, const struct cw_err *e)
+{
+	if (h->l2_reported || !cw_l2_down(h->l2))
+		return;
+	h->l2_reported = 1;
+	if (h->on_degraded != NULL)
+		h->on_degraded(h->on_degraded_ctx, e->msg);
+}
+
+/* L2, opened at first need; NULL when there is none or it is down. */
+static struct cw_l2 *
+l2_usable(struct cw_hier *h)
+{
+	struct cw_l2_opts lo = { h->cfg, h->clock };
+	struct cw_err e;
+
+	if (!h->l2_configured)
+		return NULL;
+	if (h->l2 == NULL && cw_l2_open(&h->l2, &lo, &e) != CW_OK) {
+		/* A bad URL or password file: a configuration error, but
+		 * L1 and the source still answer. Said once. */
+		h->l2_configured = 0;
+		if (h->on_degraded != NULL)
+			h->on_degraded(h->on_degraded_ctx, e.msg);
+		return NULL;
+	}
+	return cw_l2_down(h->l2) ? NULL : h->l2;
+}
+
+static enum cw_result
+result_of(int rc)
+{
+	return rc == CW_OK ? CW_RESULT_HIT : rc == CW_ENOTFOUND ?
+	    CW_RESULT_MISS : rc == CW_ETIMEOUT ? CW_RESULT_TIMEOUT :
+	    CW_RESULT_ERROR;
+}
+
+/* Fill L1 from a lower level's answer (a value, or with CW_L1_NEGATIVE
+ * a remembered "not found"). A failed fill only costs the next lookup. */
+static void
+fill_l1(struct cw_hier *h, const struct cw_hier_item *it, unsigned flags,
+    int64_t ttl_ms)
+{
+	if (h->no_fill || ttl_ms == 0)
+		return;
+	if (ttl_ms < 0 || ttl_ms > h->l1_ttl_ms)
+		ttl_ms = h->l1_ttl_ms;
+	(void)cw_l1_set(h->l1, it->key, it->klen, it->val.data,
+	    flags & CW_L1_NEGATIVE ? 0 : it->val.len, ttl_ms, flags, NULL);
+}
+
+/* The item's outcome; rc CW_ENOTFOUND with level set is a remembered
+ * "not found". */
+static void
+settle(struct cw_hier_item *it, int rc, enum cw_level level)
+{
+	it->rc = rc;
+	it->res.level = rc == CW_OK ? level : CW_LEVEL_NONE;
+	if (rc != CW_OK)
+		it->val.len = 0;
+}
+
+/* Look the items that L1 missed up in L2, in one round trip; those it
+ * answers become KEY_SETTLED. */
+static void
+l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
+    char *state)
+{
+	struct cw_l2 *l2;
+	struct cw_err e;
+	size_t m = 0;
+	int64_t t0, dt;
 	int rc;
 
-	if (h->src == NULL &&
-	    (rc = cw_src_open(&h->src, h->source, err)) != CW_OK)
+	if ((l2 = l2_usable(h)) == NULL)
+		return;
+	if (n > h->lq_cap) {
+		struct cw_l2_lookup *lq = realloc(h->lq, n * sizeof(*lq));
+		size_t *idx = lq != NULL ? realloc(h->lq_item, n *
+		    sizeof(*idx)) : NULL;
+
+		if (lq != NULL)
+			h->lq = lq;
+		if (idx == NULL)
+			return;	/* the source answers instead */
+		h->lq_item = idx;
+		h->lq_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (state[i] != KEY_MISSED)
+			continue;
+		h->lq[m].key = items[i].key;
+		h->lq[m].klen = items[i].klen;
+		h->lq[m].val = &items[i].val;
+		h->lq_item[m++] = i;
+	}
+	t0 = cw_clock_mono_ns(&h->clock);
+	rc = cw_l2_get(l2, h->lq, m, &e);
+	dt = cw_clock_mono_ns(&h->clock) - t0;
+	for (size_t j = 0; j < m; j++) {
+		size_t i = h->lq_item[j];
+		struct cw_hier_item *it = &items[i];
+		struct cw_l2_lookup *q = &h->lq[j];
+
+		if (rc != CW_OK) {
+			cw_l1_record(h->l1, CW_LEVEL_L2, result_of(rc), dt);
+			continue;
+		}
+		cw_l1_record(h->l1, CW_LEVEL_L2, q->negative ?
+		    CW_RESULT_HIT : result_of(q->rc), dt);
+		if (q->rc == CW_OK) {
+			fill_l1(h, it, 0, q->ttl_ms);
+			settle(it, CW_OK, CW_LEVEL_L2);
+			state[i] = KEY_SETTLED;
+		} else if (q->negative) {
+			fill_l1(h, it, CW_L1_NEGATIVE, min64(q->ttl_ms < 0 ?
+			    h->cfg->negative_ttl_ms : q->ttl_ms,
+			    h->cfg->negative_ttl_ms));
+			settle(it, CW_ENOTFOUND, CW_LEVEL_L2);
+			state[i] = KEY_SETTLED;
+		}
+	}
+	if (rc != CW_OK)
+		l2_failed(h, &e);
+}
+
+/* Ask the source and fill L2 and L1 with the answer, "not found"
+ * included. An error fills nothing: what is cached stays. */
+static int
+from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2)
+{
+	int64_t t0, ttl_ms = min64(h->l1_ttl_ms, h->cfg->source_ttl_ms);
+	struct cw_err e;
+	int rc;
+
+	if (h->src == NULL && (rc = cw_src_open(&h->src, &h->src_opts,
+	    &it->err)) != CW_OK)
+		return rc;
+	if ((rc = cw_key_parse(it->key, it->klen, &h->key, &it->err)) !=
+	    CW_OK)
 		return rc;
 	t0 = cw_clock_mono_ns(&h->clock);
-	rc = cw_src_get(h->src, &h->key, val, err);
-	cw_l1_record(h->l1, CW_LEVEL_L3, rc == CW_OK ? CW_RESULT_HIT :
-	    rc == CW_ENOTFOUND ? CW_RESULT_MISS : rc == CW_ETIMEOUT ?
-	    CW_RESULT_TIMEOUT : CW_RESULT_ERROR,
+	rc = cw_src_get(h->src, &h->key, &it->val, &it->err);
+	cw_l1_record(h->l1, CW_LEVEL_L3, result_of(rc),
 	    cw_clock_mono_ns(&h->clock) - t0);
-	if (rc == CW_OK && !h->no_fill)
-		/* Served either way; a value too big for L1 is counted
-		 * there, and a failed fill only costs the next lookup. */
-		(void)cw_l1_set(h->l1, h->key.raw, h->key.len, val->data,
-		    val->len, h->ttl_ms, 0, NULL);
+	if (h->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND))
+		return rc;
+	if (rc == CW_OK) {
+		int64_t l2_ttl;
+
+		if (l2 != NULL && cw_l2_set(l2, it->key, it->klen,
+		    it->val.data, it->val.len, h->cfg->source_ttl_ms, &l2_ttl,
+		    &e) == CW_OK)
+			ttl_ms = min64(ttl_ms, l2_ttl);
+		else if (l2 != NULL)
+			l2_failed(h, &e);
+		fill_l1(h, it, 0, ttl_ms);
+	} else {
+		if (l2 != NULL && cw_l2_set_negative(l2, it->key, it->klen,
+		    h->cfg->negative_ttl_ms, &e) != CW_OK)
+			l2_failed(h, &e);
+		fill_l1(h, it, CW_L1_NEGATIVE, h->cfg->negative_ttl_ms);
+	}
 	return rc;
+}
+
+/* Has another process's fetch landed in L1 or L2? 1 and the item
+ * settled when it has. */
+static int
+fetched_meanwhile(struct cw_hier *h, struct cw_hier_item *it,
+    struct cw_l2 *l2)
+{
+	struct cw_l1_entry_info info;
+	struct cw_l2_lookup q = { it->key, it->klen, &it->val, 0, 0, 0 };
+	struct cw_err e;
+
+	if (cw_l1_get(h->l1, it->key, it->klen, &it->val, &info, NULL) ==
+	    CW_OK) {
+		settle(it, info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND : CW_OK,
+		    CW_LEVEL_L1);
+		return 1;
+	}
+	if (cw_l2_get(l2, &q, 1, &e) != CW_OK) {
+		l2_failed(h, &e);
+		return 0;
+	}
+	if (q.rc == CW_OK || q.negative) {
+		fill_l1(h, it, q.negative ? CW_L1_NEGATIVE : 0,
+		    q.negative ? min64(q.ttl_ms, h->cfg->negative_ttl_ms) :
+		    q.ttl_ms);
+		settle(it, q.rc == CW_OK ? CW_OK : CW_ENOTFOUND, CW_LEVEL_L2);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Single flight: fetch from the source holding the key's lock in L2, or
+ * wait for the holder's answer, at most as long as the holder may take.
+ * Without a usable L2, ask the source directly.
+ */
+static void
+fetch(struct cw_hier *h, struct cw_hier_item *it)
+{
+	int64_t lock_ms = h->cfg->source_timeout_ms + 1000;
+	int64_t deadline = cw_clock_mono_ns(&h->clock) + lock_ms * 1000000;
+	int64_t pause = WAIT_FIRST_NS;
+	struct cw_l2 *l2;
+	struct cw_err e;
+	int held, rc;
+
+	while ((l2 = l2_usable(h)) != NULL) {
+		if (cw_l2_lock(l2, it->key, it->klen, lock_ms, &held, &e) !=
+		    CW_OK) {
+			l2_failed(h, &e);
+			break;
+		}
+		if (held) {
+			/* Filled between our miss and our lock? */
+			if (!fetched_meanwhile(h, it, l2)) {
+				rc = from_source(h, it, l2_usable(h));
+				settle(it, rc, CW_LEVEL_L3);
+			}
+			if ((l2 = l2_usable(h)) != NULL &&
+			    cw_l2_unlock(l2, it->key, it->klen, &e) != CW_OK)
+				l2_failed(h, &e);
+			return;
+		}
+		if (cw_clock_mono_ns(&h->clock) >= deadline) {
+			settle(it, cw_err_set(&it->err, CW_ETIMEOUT, 0,
+			    "%.*s: waited %lld ms for another process to fetch "
+			    "it", (int)it->klen, it->key, (long long)lock_ms),
+			    CW_LEVEL_NONE);
+			return;
+		}
+		cw_clock_sleep_ns(&h->clock, pause);
+		pause = min64(pause * 2, WAIT_MAX_NS);
+		if (fetched_meanwhile(h, it, l2))
+			return;
+	}
+	rc = from_source(h, it, NULL);
+	settle(it, rc, CW_LEVEL_L3);
+}
+
+/* Count, log and describe a settled item. */
+static void
+finish(struct cw_hier *h, struct cw_hier_item *it, int64_t t0)
+{
+	int64_t total = cw_clock_mono_ns(&h->clock) - t0;
+
+	cw_l1_record_lookup(h->l1, total);
+	if (h->log != NULL)
+		/* The log is a hint for the predictor: losing a line must
+		 * not fail the lookup it describes. */
+		(void)cw_alog_append(h->log, cw_clock_wall_ns(&h->clock),
+		    it->key, it->klen, it->res.level, total, NULL);
+	it->res.latency_ns = total;
+	if (it->rc == CW_ENOTFOUND)
+		cw_err_set(&it->err, CW_ENOTFOUND, 0, "%.*s: not found",
+		    (int)it->klen, it->key);
+}
+
+int
+cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
+{
+	struct cw_l1_entry_info info;
+	int64_t t0 = cw_clock_mono_ns(&h->clock), t1;
+	size_t missed = 0;
+	char *state;
+	int rc;
+
+	if ((state = calloc(n > 0 ? n : 1, 1)) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			items[i].rc = cw_err_set(&items[i].err, CW_ENOMEM, 0,
+			    "hierarchy");
+		return CW_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cw_hier_item *it = &items[i];
+		int64_t ti = cw_clock_mono_ns(&h->clock);
+
+		it->res.level = CW_LEVEL_NONE;
+		if ((rc = cw_key_parse(it->key, it->klen, &h->key,
+		    &it->err)) != CW_OK) {
+			settle(it, rc, CW_LEVEL_NONE);
+			continue;	/* neither counted nor logged */
+		}
+		if (i + 4 < n)
+			cw_l1_prefetch(h->l1, items[i + 4].key,
+			    items[i + 4].klen);
+		rc = cw_l1_get(h->l1, it->key, it->klen, &it->val, &info,
+		    &it->err);
+		t1 = cw_clock_mono_ns(&h->clock);
+		cw_l1_record(h->l1, CW_LEVEL_L1, rc == CW_OK ? CW_RESULT_HIT :
+		    rc == CW_ENOTFOUND ? CW_RESULT_MISS : CW_RESULT_ERROR,
+		    t1 - ti);
+		if (rc == CW_OK) {
+			settle(it, info.flags & CW_L1_NEGATIVE ?
+			    CW_ENOTFOUND : CW_OK, CW_LEVEL_L1);
+			finish(h, it, ti);
+		} else {
+			state[i] = KEY_MISSED;
+			missed++;
+		}
+	}
+	if (missed > 0) {
+		l2_stage(h, items, n, state);
+		/* Below L1, a key's latency counts from the batch's start:
+		 * it waited for the keys before it. */
+		for (size_t i = 0; i < n; i++) {
+			if (state[i] == KEY_MISSED)
+				fetch(h, &items[i]);
+			if (state[i] != KEY_DONE)
+				finish(h, &items[i], t0);
+		}
+	}
+	free(state);
+	return CW_OK;
 }
 
 int
 cw_hier_get(struct cw_hier *h, const char *key, size_t klen,
     struct cw_buf *val, struct cw_hier_result *res, struct cw_err *err)
 {
-	enum cw_level level = CW_LEVEL_NONE;
-	int64_t t0 = cw_clock_mono_ns(&h->clock), t1, total;
-	int rc;
+	struct cw_hier_item it;
 
-	if ((rc = cw_key_parse(key, klen, &h->key, err)) != CW_OK)
-		return rc;
-	rc = cw_l1_get(h->l1, key, klen, val, NULL, err);
-	t1 = cw_clock_mono_ns(&h->clock);
-	cw_l1_record(h->l1, CW_LEVEL_L1, rc == CW_OK ? CW_RESULT_HIT :
-	    rc == CW_ENOTFOUND ? CW_RESULT_MISS : CW_RESULT_ERROR, t1 - t0);
-	if (rc == CW_OK) {
-		level = CW_LEVEL_L1;
-	} else if (rc == CW_ENOTFOUND) {
-		rc = from_source(h, val, err);
-		if (rc == CW_OK)
-			level = CW_LEVEL_L3;
-	}
-	total = cw_clock_mono_ns(&h->clock) - t0;
-	cw_l1_record_lookup(h->l1, total);
-	if (h->log != NULL)
-		/* The log is a hint for the predictor: losing a line must
-		 * not fail the lookup it describes. */
-		(void)cw_alog_append(h->log, cw_clock_wall_ns(&h->clock), key,
-		    klen, level, total, NULL);
-	if (res != NULL) {
-		res->level = level;
-		res->latency_ns = total;
-	}
-	if (rc == CW_ENOTFOUND)
-		cw_err_set(err, CW_ENOTFOUND, 0, "%.*s: not found", (int)klen,
-		    key);
-	return rc;
+	memset(&it, 0, sizeof(it));
+	it.key = key;
+	it.klen = klen;
+	it.val = *val;
+	cw_hier_get_batch(h, &it, 1);
+	*val = it.val;
+	if (res != NULL)
+		*res = it.res;
+	if (err != NULL && it.rc != CW_OK)
+		*err = it.err;
+	return it.rc;
 }
 
 void
@@ -131,7 +449,10 @@ cw_hier_close(struct cw_hier *h)
 		return;
 	cw_alog_close(h->log);
 	cw_src_close(h->src);
+	cw_l2_close(h->l2);
 	cw_l1_close(h->l1);
-	free(h->source);
+	free(h->lq);
+	free(h->lq_item);
+	free(h->cfg);
 	free(h);
 }

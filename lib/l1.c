@@ -440,7 +440,8 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
 			return CW_ENOTFOUND;
 		if ((rc = cw_buf_reserve(val, r.value_len, err)) != CW_OK)
 			return rc;
-		memcpy(val->data, body + klen, r.value_len);
+		if (r.value_len > 0)	/* a negative entry has none */
+			memcpy(val->data, body + klen, r.value_len);
 		/* The copy must be complete before it is checked. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (cw_hash_seeded(val->data, r.value_len,
@@ -762,7 +763,8 @@ append(struct cw_l1 *l1, int ring, const struct l1_rec *r, const void *key,
 	/* A reader racing with this copy fails its checksum rather than
 	 * seeing a mix; the head moves only once the record is whole. */
 	memcpy(dst + 1, key, r->key_len);
-	memcpy((char *)(dst + 1) + r->key_len, val, r->value_len);
+	if (r->value_len > 0)
+		memcpy((char *)(dst + 1) + r->key_len, val, r->value_len);
 	memcpy(dst, r, sizeof(*dst));
 	memset((char *)(dst + 1) + r->key_len + r->value_len, 0,
 	    r->rec_bytes - sizeof(*r) - r->key_len - r->value_len);

@@ -9,11 +9,16 @@
 
 static const struct cw_src_ops *const sources[] = {
 	&cw_src_csv_ops,
+	&cw_src_clickhouse_ops,
+	&cw_src_clickhouses_ops,
+	&cw_src_exec_ops,
 };
 
 int
-cw_src_open(struct cw_src **out, const char *url, struct cw_err *err)
+cw_src_open(struct cw_src **out, const struct cw_src_opts *o,
+    struct cw_err *err)
 {
+	const char *url = o->cfg->source;
 	const char *colon = strchr(url, ':');
 	struct cw_src *src;
 	int rc;
@@ -27,7 +32,7 @@ cw_src_open(struct cw_src **out, const char *url, struct cw_err *err)
 		if ((src = calloc(1, sizeof(*src))) == NULL)
 			return cw_err_set(err, CW_ENOMEM, 0, "source %s", url);
 		src->ops = sources[i];
-		if ((rc = src->ops->open(&src->self, colon + 1, err)) != CW_OK) {
+		if ((rc = src->ops->open(&src->self, colon + 1, o, err)) != CW_OK) {
 			free(src);
 			return rc;
 		}
@@ -35,7 +40,8 @@ cw_src_open(struct cw_src **out, const char *url, struct cw_err *err)
 		return CW_OK;
 	}
 	return cw_err_set(err, CW_ECONFIG, 0,
-	    "source '%s': unknown kind (expected csv:DIR)", url);
+	    "source '%s': unknown kind (expected csv:DIR, "
+	    "clickhouse://HOST:PORT/DB or exec:/PATH)", url);
 }
 
 int

@@ -38,10 +38,12 @@ struct scan {
 };
 
 static int
-csv_open(void **self, const char *rest, struct cw_err *err)
+csv_open(void **self, const char *rest, const struct cw_src_opts *o,
+    struct cw_err *err)
 {
 	struct csv_src *s;
 
+	(void)o;
 	if (rest[0] == '\0' || strlen(rest) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_ECONFIG, 0,
 		    "source 'csv:%s': needs a directory", rest);

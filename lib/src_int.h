@@ -12,7 +12,8 @@
 struct cw_src_ops {
 	const char *scheme;	/* "csv" in "csv:DIR" */
 	/* Prepare from the rest of the URL; connect nothing yet. */
-	int (*open)(void **self, const char *rest, struct cw_err *err);
+	int (*open)(void **self, const char *rest,
+	    const struct cw_src_opts *opts, struct cw_err *err);
 	int (*get)(void *self, const struct cw_key *key, struct cw_buf *out,
 	    struct cw_err *err);
 	void (*close)(void *self);
@@ -24,5 +25,8 @@ struct cw_src {
 };
 
 extern const struct cw_src_ops cw_src_csv_ops;
+extern const struct cw_src_ops cw_src_clickhouse_ops;
+extern const struct cw_src_ops cw_src_clickhouses_ops;
+extern const struct cw_src_ops cw_src_exec_ops;
 
 #endif /* CW_SRC_INT_H */

@@ -24,7 +24,8 @@ run cw-stats
 is "$status" 0 "table: exit 0"
 is "$(awk '$1 == "l1" && NF == 7 {print $2, $3, $4}' "$T/out")" "9 5 4" \
 	"table: l1 requests, hits, misses"
-has "$T/out" "3/1000 entries" "table: entries of capacity"
+has "$T/out" "4/1000 entries" \
+	"table: entries of capacity (the key found nowhere is remembered)"
 has "$T/out" "largest     7.6K labels:EUR_USD:M15:2024-01-03" \
 	"table: the largest value first"
 
@@ -40,7 +41,7 @@ print(l1["requests"], l1["hits"], l3["hits"], l3["misses"],
       d["overall"]["latency"]["count"])
 PY
 is "$(cat "$T/parsed")" \
-	"9 5 3 1 9 0.5556 3 labels:EUR_USD:M15:2024-01-03 9" \
+	"9 5 3 1 9 0.5556 4 labels:EUR_USD:M15:2024-01-03 9" \
 	"json parses back with the exact counts"
 
 run cw-stats -o prom
@@ -82,7 +83,7 @@ print(set(typed) <= helped,
       values[("cw_l1_entries", "")])
 PY
 is "$(cat "$T/parsed")" "errors: []
-True 5.0 9.0 3.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts"
+True 5.0 9.0 4.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts"
 
 run cw-stats --check
 is "$status" 2 "hit rate 55.6% < 90%: CRITICAL (2)"
@@ -98,17 +99,17 @@ run cw-stats --check --hit-rate-critical 150
 is "$status" 2 "a limit out of range is a usage error"
 
 run cw-stats keys 'labels:EUR_USD:*'
-is "$(cut -f1 "$T/out" | sort | tr '\n' ' ')" \
-	"labels:EUR_USD:H4:2024-01-02 labels:EUR_USD:M15:2024-01-03 " \
-	"keys GLOB lists the matching entries"
+is "$(cut -f1,5 "$T/out" | sort | tr '\t\n' '  ')" \
+	"labels:EUR_USD:H4:2024-01-02 value labels:EUR_USD:H4:2024-01-06 not-found labels:EUR_USD:M15:2024-01-03 value " \
+	"keys GLOB lists the matching entries, remembered misses marked"
 is "$(awk -F'\t' '$1 == "labels:EUR_USD:H4:2024-01-02" {print $2, ($3 > 290), $4}' "$T/out")" \
 	"552 1 3" "keys: value bytes, seconds left, reads (capped at 3)"
 run cw-stats -o json keys
-is "$(grep -c '^{"key":' "$T/out")" 3 "keys -o json: JSON Lines"
+is "$(grep -c '^{"key":.*"not_found":false}$' "$T/out")" 3 "keys -o json: JSON Lines"
 
 run cw-stats verify
 is "$status" 0 "verify on a sound file: exit 0"
-has "$T/out" "checked 3 entries: 0 damaged" "verify reports what it checked"
+has "$T/out" "checked 4 entries: 0 damaged" "verify reports what it checked"
 # Flip one byte of a stored value in the file itself.
 off=$(grep -boa '2024-01-04T00:00:00Z,GBP_USD' "$CW_L1_FILE" | head -1 | cut -d: -f1)
 printf 'X' | dd of="$CW_L1_FILE" bs=1 seek="$off" conv=notrunc 2>/dev/null
@@ -121,7 +122,7 @@ run cw-stats --reset
 is "$status" 0 "--reset: exit 0"
 run cw-stats -o json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["overall"]["lookups"], d["reset_unix_s"] is not None, d["memory"]["entries"])' "$T/out" >"$T/parsed"
-is "$(cat "$T/parsed")" "0 True 3" "after --reset: no lookups, a reset time, entries kept"
+is "$(cat "$T/parsed")" "0 True 4" "after --reset: no lookups, a reset time, entries kept"
 
 run cw-stats
 has "$T/out" "(reset)" "the table says the counters were reset"

@@ -100,3 +100,47 @@ Test(cfg, bad_values_name_file_and_key)
 	cr_assert_eq(cw_cfg_load(&c, p, &e), CW_OK);
 	cr_assert_str_eq(c.log_file, "");
 }
+
+Test(cfg, templates_l2_and_timeouts)
+{
+	struct cw_cfg *c = malloc(sizeof(*c));
+	struct cw_err e;
+	char p[PATH_MAX];
+
+	isolate();
+	write_file(tpath(p, sizeof(p), "t.conf"),
+	    "[l2]\nurl = redis://127.0.0.1:1/2\nprefix = x:\nttl = 10m\n"
+	    "timeout = 20ms\n"
+	    "[source]\nurl = clickhouse://h:1/db\ntimeout = 2s\n"
+	    "negative_ttl = 5s\n"
+	    "[templates]\n"
+	    "labels = SELECT * FROM labels\n"
+	    "  WHERE i = {instrument}\n"
+	    "bars = SELECT {date}\n");
+	cr_assert_eq(cw_cfg_load(c, p, &e), CW_OK, "%s", e.msg);
+	cr_assert_str_eq(c->l2_url, "redis://127.0.0.1:1/2");
+	cr_assert_str_eq(c->l2_prefix, "x:");
+	cr_assert_eq(c->l2_ttl_ms, 600000);
+	cr_assert_eq(c->l2_timeout_ms, 20);
+	cr_assert_eq(c->l2_connect_timeout_ms, 100);
+	cr_assert_eq(c->source_timeout_ms, 2000);
+	cr_assert_eq(c->negative_ttl_ms, 5000);
+	cr_assert_str_eq(cw_cfg_template(c, "labels"),
+	    "SELECT * FROM labels WHERE i = {instrument}");
+	cr_assert_str_eq(cw_cfg_template(c, "bars"), "SELECT {date}");
+	cr_assert_null(cw_cfg_template(c, "other"));
+	/* The environment names the Redis server too; empty means none. */
+	setenv("CW_REDIS_URL", "", 1);
+	cr_assert_eq(cw_cfg_load(c, p, &e), CW_OK, "%s", e.msg);
+	cr_assert_str_eq(c->l2_url, "");
+	unsetenv("CW_REDIS_URL");
+
+	write_file(p, "[templates]\nlabels = SELECT {instrumnet}\n");
+	cr_assert_eq(cw_cfg_load(c, p, &e), CW_ECONFIG);
+	cr_assert(strstr(e.msg, "{instrumnet}") != NULL, "%s", e.msg);
+	write_file(p, "[templates]\nla'bels = SELECT 1\n");
+	cr_assert_eq(cw_cfg_load(c, p, &e), CW_ECONFIG);
+	write_file(p, "[l2]\ntimeout = 0\n");
+	cr_assert_eq(cw_cfg_load(c, p, &e), CW_ECONFIG);
+	free(c);
+}

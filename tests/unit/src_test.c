@@ -5,6 +5,26 @@
 
 TestSuite(src, .init = tmpdir_setup, .fini = tmpdir_teardown);
 
+/* Open the source at url with the built-in defaults otherwise. */
+static int
+open_url(struct cw_src **src, const char *url, struct cw_err *e)
+{
+	struct cw_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct cw_src_opts o = { cfg, cw_clock_system() };
+	int rc;
+
+	setenv("HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_SOURCE");
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	cr_assert_eq(cw_cfg_load(cfg, NULL, NULL), CW_OK);
+	snprintf(cfg->source, sizeof(cfg->source), "%s", url);
+	cfg->source_timeout_ms = 300;
+	rc = cw_src_open(src, &o, e);
+	free(cfg);
+	return rc;
+}
+
 static struct cw_src *
 csv_source(void)
 {
@@ -23,7 +43,7 @@ csv_source(void)
 	    "2024-01-03T00:00:00Z,later,1.4\n", f);
 	fclose(f);
 	snprintf(url, sizeof(url), "csv:%s", tenv.dir);
-	cr_assert_eq(cw_src_open(&src, url, NULL), CW_OK);
+	cr_assert_eq(open_url(&src, url, NULL), CW_OK);
 	return src;
 }
 
@@ -74,9 +94,13 @@ Test(src, unknown_scheme_is_a_config_error)
 	struct cw_src *src;
 	struct cw_err e;
 
-	cr_assert_eq(cw_src_open(&src, "gopher://x", &e), CW_ECONFIG);
-	cr_assert_eq(cw_src_open(&src, "csv:", &e), CW_ECONFIG);
-	cr_assert_eq(cw_src_open(&src, "nocolon", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "gopher://x", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "csv:", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "nocolon", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "exec:relative/cmd", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "exec:/nonexistent/cmd", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "clickhouse:host", &e), CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "clickhouse://h/d;DROP", &e), CW_ECONFIG);
 }
 
 Test(src, unreadable_file_is_unavailable)
@@ -91,4 +115,55 @@ Test(src, unreadable_file_is_unavailable)
 	cr_assert_eq(get(src, "labels:EUR_USD:H4:2024-01-02", &b), CW_EUNAVAIL);
 	cw_buf_free(&b);
 	cw_src_close(src);
+}
+
+/* A shell script as the exec source; returns its path. */
+static const char *
+script(const char *name, const char *body)
+{
+	static char p[PATH_MAX];
+	FILE *f = fopen(tpath(p, sizeof(p), name), "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	chmod(p, 0700);
+	return p;
+}
+
+Test(src, exec_value_not_found_failure_and_timeout)
+{
+	char url[PATH_MAX + 8];
+	struct cw_src *src;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	struct cw_key k;
+	const char *opaque = "any.opaque-key";
+
+	snprintf(url, sizeof(url), "exec:%s", script("x",
+	    "case $1 in\n"
+	    "  a:*) printf 'v\\0of %s\\n' \"$1\" ;;\n"
+	    "  any.*) printf 'opaque' ;;\n"
+	    "  b:*) exit 1 ;;\n"
+	    "  c:*) echo broken >&2; exit 3 ;;\n"
+	    "  *) exec sleep 5 ;;\n"
+	    "esac"));
+	cr_assert_eq(open_url(&src, url, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(get(src, "a:I:G:2024-01-01", &b), CW_OK);
+	cr_assert_eq(b.len, 22);
+	cr_assert_arr_eq(b.data, "v\0of a:I:G:2024-01-01\n", 22);
+	/* exec answers opaque keys too: the command decides. */
+	cr_assert_eq(cw_key_parse(opaque, strlen(opaque), &k, NULL), CW_OK);
+	cr_assert_eq(cw_src_get(src, &k, &b, NULL), CW_OK);
+	cr_assert_eq(b.len, 6);
+	cr_assert_eq(get(src, "b:I:G:2024-01-01", &b), CW_ENOTFOUND);
+	cr_assert_eq(b.len, 0);
+	cr_assert_eq(cw_key_parse("c:I:G:2024-01-01", 16, &k, NULL), CW_OK);
+	cr_assert_eq(cw_src_get(src, &k, &b, &e), CW_EUNAVAIL);
+	cr_assert(strstr(e.msg, "exit 3") != NULL, "%s", e.msg);
+	cr_assert_eq(cw_key_parse("d:I:G:2024-01-01", 16, &k, NULL), CW_OK);
+	cr_assert_eq(cw_src_get(src, &k, &b, &e), CW_ETIMEOUT);
+	cr_assert(strstr(e.msg, "300 ms") != NULL, "%s", e.msg);
+	cw_src_close(src);
+	cw_buf_free(&b);
 }

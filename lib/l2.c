@@ -1,0 +1,568 @@
+/*
+ * l2: Redis, the level every host shares, through hiredis.
+ *
+ * Nothing connects until a lookup needs L2. Every exchange is one
+ * pipelined round trip, whatever the number of keys. A failed exchange
+ * gets one reconnect and one retry; when that fails too the level is
+ * down for the rest of the process (cw_l2_down), so a dead or stalled
+ * Redis costs one timeout per process, not one per key.
+ *
+ * Under the prefix, a key KEY has up to three Redis keys: "KEY" holds the
+ * value's raw bytes, "KEY none" remembers that the source had nothing,
+ * "KEY lock" is the single-flight lock of whoever is fetching it. The
+ * space cannot occur in a key, so these never collide with another key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "cw.h"
+#include "hash_int.h"
+
+struct cw_l2 {
+	char url[CW_CFG_STR];		/* for messages: holds no password */
+	char host[CW_CFG_STR];		/* or the socket path */
+	int port;			/* 0: a Unix socket */
+	int db;
+	char user[128], password[256];
+	char prefix[64];
+	int64_t ttl_ms, connect_timeout_ms, timeout_ms;
+	struct cw_clock clock;
+	char token[64];			/* ours in a lock: "pid:ns" */
+	redisContext *ctx;		/* NULL: not connected */
+	int down;
+	struct cw_buf name;		/* scratch: prefix + key + suffix */
+};
+
+static struct timeval
+ms_to_tv(int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 *
+	    1000) };
+
+	return tv;
+}
+
+/* redis://[user[:]@]host[:port][/db] or unix:///path. */
+static int
+parse_url(struct cw_l2 *l2, const char *url, struct cw_err *err)
+{
+	const char *p, *at, *end, *colon;
+	char *num_end;
+	long v;
+
+	snprintf(l2->url, sizeof(l2->url), "%s", url);
+	if (strncmp(url, "unix://", 7) == 0) {
+		if (url[7] != '/' || strlen(url + 7) >= sizeof(l2->host))
+			return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': "
+			    "expected unix:///path/to/socket", url);
+		strcpy(l2->host, url + 7);
+		return CW_OK;
+	}
+	if (strncmp(url, "redis://", 8) != 0)
+		return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': expected "
+		    "redis://host:port/db or unix:///path", url);
+	p = url + 8;
+	end = p + strcspn(p, "/");
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (colon != NULL && colon + 1 != at)
+			return cw_err_set(err, CW_ECONFIG, 0, "l2.url: no "
+			    "password in the URL; use CW_REDIS_PASSWORD or "
+			    "l2.password_file");
+		snprintf(l2->user, sizeof(l2->user), "%.*s",
+		    (int)((colon != NULL ? colon : at) - p), p);
+		p = at + 1;
+	}
+	l2->port = 6379;
+	if ((colon = memchr(p, ':', (size_t)(end - p))) != NULL) {
+		errno = 0;
+		v = strtol(colon + 1, &num_end, 10);
+		if (num_end != end || v < 1 || v > 65535)
+			return cw_err_set(err, CW_ECONFIG, 0,
+			    "l2.url '%s': bad port", url);
+		l2->port = (int)v;
+	} else {
+		colon = end;
+	}
+	if (colon == p || (size_t)(colon - p) >= sizeof(l2->host))
+		return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': no host",
+		    url);
+	memcpy(l2->host, p, (size_t)(colon - p));
+	l2->host[colon - p] = '\0';
+	if (*end == '/' && end[1] != '\0') {
+		v = strtol(end + 1, &num_end, 10);
+		if (*num_end != '\0' || v < 0 || v > 1000000)
+			return cw_err_set(err, CW_ECONFIG, 0,
+			    "l2.url '%s': bad database number", url);
+		l2->db = (int)v;
+	}
+	return CW_OK;
+}
+
+/* CW_REDIS_PASSWORD, else the first line of l2.password_file. */
+static int
+read_password(struct cw_l2 *l2, const char *file, struct cw_err *err)
+{
+	const char *env = getenv("CW_REDIS_PASSWORD");
+	FILE *f;
+
+	if (env != NULL && *env != '\0') {
+		if (strlen(env) >= sizeof(l2->password))
+			return cw_err_set(err, CW_ECONFIG, 0,
+			    "CW_REDIS_PASSWORD: too long");
+		strcpy(l2->password, env);
+		return CW_OK;
+	}
+	if (file[0] == '\0')
+		return CW_OK;
+	if ((f = fopen(file, "re")) == NULL)
+		return cw_err_set(err, CW_ECONFIG, errno,
+		    "l2.password_file %s", file);
+	if (fgets(l2->password, sizeof(l2->password), f) == NULL)
+		l2->password[0] = '\0';
+	fclose(f);
+	l2->password[strcspn(l2->password, "\r\n")] = '\0';
+	return CW_OK;
+}
+
+int
+cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
+    struct cw_err *err)
+{
+	struct cw_l2 *l2;
+	int rc;
+
+	*out = NULL;
+	if ((l2 = calloc(1, sizeof(*l2))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "l2");
+	if ((rc = parse_url(l2, o->cfg->l2_url, err)) != CW_OK ||
+	    (rc = read_password(l2, o->cfg->l2_password_file, err)) !=
+	    CW_OK) {
+		free(l2);
+		return rc;
+	}
+	strcpy(l2->prefix, o->cfg->l2_prefix);
+	l2->ttl_ms = o->cfg->l2_ttl_ms;
+	l2->connect_timeout_ms = o->cfg->l2_connect_timeout_ms;
+	l2->timeout_ms = o->cfg->l2_timeout_ms;
+	l2->clock = o->clock;
+	snprintf(l2->token, sizeof(l2->token), "%ld:%lld", (long)getpid(),
+	    (long long)cw_clock_mono_ns(&o->clock));
+	*out = l2;
+	return CW_OK;
+}
+
+void
+cw_l2_close(struct cw_l2 *l2)
+{
+	if (l2 == NULL)
+		return;
+	if (l2->ctx != NULL)
+		redisFree(l2->ctx);
+	cw_buf_free(&l2->name);
+	explicit_bzero(l2->password, sizeof(l2->password));
+	free(l2);
+}
+
+int
+cw_l2_down(const struct cw_l2 *l2)
+{
+	return l2->down;
+}
+
+/* The code and message for a context's failure: a stalled server shows
+ * as EAGAIN from the socket timeout. */
+static int
+context_error(struct cw_l2 *l2, redisContext *c, int saved_errno,
+    struct cw_err *err)
+{
+	if (c != NULL && c->err == REDIS_ERR_IO && (saved_errno == EAGAIN ||
+	    saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT ||
+	    saved_errno == EINPROGRESS))
+		return cw_err_set(err, CW_ETIMEOUT, 0, "l2 %s: no answer "
+		    "within %lld ms", l2->url, (long long)(c->flags & REDIS_CONNECTED
+		    ? l2->timeout_ms : l2->connect_timeout_ms));
+	return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url,
+	    c != NULL ? c->errstr : "out of memory");
+}
+
+/* Run one command on a fresh connection; a reply other than the one
+ * expected is an error. */
+static int
+setup_command(struct cw_l2 *l2, int argc, const char **argv,
+    struct cw_err *err)
+{
+	redisReply *r = redisCommandArgv(l2->ctx, argc, argv, NULL);
+	int rc = CW_OK;
+
+	if (r == NULL)
+		return context_error(l2, l2->ctx, errno, err);
+	if (r->type == REDIS_REPLY_ERROR)
+		rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s: %s", l2->url,
+		    argv[0], r->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+static int
+connect_l2(struct cw_l2 *l2, struct cw_err *err)
+{
+	struct timeval ctv = ms_to_tv(l2->connect_timeout_ms);
+	char db[16];
+	int rc;
+
+	l2->ctx = l2->port == 0 ? redisConnectUnixWithTimeout(l2->host, ctv) :
+	    redisConnectWithTimeout(l2->host, l2->port, ctv);
+	if (l2->ctx == NULL || l2->ctx->err != 0)
+		return context_error(l2, l2->ctx, errno, err);
+	if (redisSetTimeout(l2->ctx, ms_to_tv(l2->timeout_ms)) != REDIS_OK)
+		return context_error(l2, l2->ctx, errno, err);
+	if (l2->password[0] != '\0') {
+		const char *auth_user[] = { "AUTH", l2->user, l2->password };
+		const char *auth[] = { "AUTH", l2->password };
+
+		if ((rc = l2->user[0] != '\0' ?
+		    setup_command(l2, 3, auth_user, err) :
+		    setup_command(l2, 2, auth, err)) != CW_OK)
+			return rc;
+	}
+	if (l2->db != 0) {
+		const char *select[] = { "SELECT", db };
+
+		snprintf(db, sizeof(db), "%d", l2->db);
+		if ((rc = setup_command(l2, 2, select, err)) != CW_OK)
+			return rc;
+	}
+	return CW_OK;
+}
+
+static void
+disconnect(struct cw_l2 *l2)
+{
+	if (l2->ctx != NULL)
+		redisFree(l2->ctx);
+	l2->ctx = NULL;
+}
+
+/* Commands of one exchange: appended by a builder, answered in order. */
+typedef void build_fn(struct cw_l2 *l2, void *ctx);
+
+static int
+exchange_once(struct cw_l2 *l2, build_fn *build, void *ctx,
+    redisReply **replies, size_t n, struct cw_err *err)
+{
+	int rc;
+
+	if (l2->ctx == NULL && (rc = connect_l2(l2, err)) != CW_OK)
+		return rc;
+	build(l2, ctx);
+	for (size_t i = 0; i < n; i++) {
+		if (redisGetReply(l2->ctx, (void **)&replies[i]) != REDIS_OK) {
+			rc = context_error(l2, l2->ctx, errno, err);
+			for (size_t j = 0; j < i; j++)
+				freeReplyObject(replies[j]);
+			return rc;
+		}
+	}
+	return CW_OK;
+}
+
+/*
+ * One round trip, with one reconnect and retry when the connection
+ * fails. Every command here is safe to repeat: GET, PTTL, SET with PX,
+ * SET NX of our own token, and the token-checked unlock.
+ */
+static int
+exchange(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **replies,
+    size_t n, struct cw_err *err)
+{
+	int rc;
+
+	if (l2->down)
+		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down", l2->url);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((rc = exchange_once(l2, build, ctx, replies, n, err)) ==
+		    CW_OK)
+			return CW_OK;
+		disconnect(l2);
+	}
+	l2->down = 1;
+	return rc;
+}
+
+/* The Redis key: prefix + key + suffix, in the scratch buffer. 0 when
+ * out of memory. */
+static size_t
+redis_name(struct cw_l2 *l2, const char *key, size_t klen,
+    const char *suffix)
+{
+	size_t plen = strlen(l2->prefix), slen = strlen(suffix);
+
+	l2->name.len = 0;
+	if (cw_buf_append(&l2->name, l2->prefix, plen, NULL) != CW_OK ||
+	    cw_buf_append(&l2->name, key, klen, NULL) != CW_OK ||
+	    cw_buf_append(&l2->name, suffix, slen, NULL) != CW_OK)
+		return 0;
+	return l2->name.len;
+}
+
+/* Append one command: verb, the Redis key, then extra arguments. Out of
+ * memory, nothing is appended and the exchange fails reading replies. */
+static void
+append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
+    const char *suffix, int nextra, const char **extra,
+    const size_t *extra_len)
+{
+	const char *argv[6];
+	size_t lens[6];
+	int argc = 0;
+
+	if ((lens[1] = redis_name(l2, key, klen, suffix)) == 0)
+		return;
+	argv[argc] = verb;
+	lens[argc++] = strlen(verb);
+	argv[argc++] = l2->name.data;
+	for (int i = 0; i < nextra && argc < 6; i++) {
+		argv[argc] = extra[i];
+		lens[argc++] = extra_len[i];
+	}
+	redisAppendCommandArgv(l2->ctx, argc, argv, lens);
+}
+
+struct get_ctx {
+	struct cw_l2_lookup *q;
+	size_t n;
+};
+
+static void
+build_get(struct cw_l2 *l2, void *ctx)
+{
+	struct get_ctx *g = ctx;
+
+	for (size_t i = 0; i < g->n; i++) {
+		append(l2, "GET", g->q[i].key, g->q[i].klen, "", 0, NULL,
+		    NULL);
+		append(l2, "PTTL", g->q[i].key, g->q[i].klen, "", 0, NULL,
+		    NULL);
+		append(l2, "PTTL", g->q[i].key, g->q[i].klen, " none", 0, NULL,
+		    NULL);
+	}
+}
+
+/* PTTL's answer: -1 no expiry, -2 gone. */
+static int64_t
+pttl(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
+}
+
+int
+cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
+    struct cw_err *err)
+{
+	struct get_ctx g = { q, n };
+	redisReply **r;
+	int rc;
+
+	if (n == 0)
+		return CW_OK;
+	if ((r = calloc(3 * n, sizeof(*r))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "l2");
+	if ((rc = exchange(l2, build_get, &g, r, 3 * n, err)) != CW_OK) {
+		free(r);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		redisReply *val = r[3 * i];
+		int64_t ttl = pttl(r[3 * i + 1]), neg_ttl = pttl(r[3 * i + 2]);
+
+		q[i].negative = 0;
+		q[i].ttl_ms = -1;
+		q[i].rc = CW_ENOTFOUND;
+		if (val->type == REDIS_REPLY_STRING && ttl != -2) {
+			q[i].val->len = 0;
+			q[i].rc = cw_buf_append(q[i].val, val->str, val->len,
+			    err);
+			q[i].ttl_ms = ttl;
+		} else if (val->type == REDIS_REPLY_ERROR) {
+			/* Not a string (someone else's key): unusable. */
+			q[i].rc = CW_EUNAVAIL;
+		} else if (neg_ttl != -2) {
+			q[i].negative = 1;
+			q[i].ttl_ms = neg_ttl;
+		}
+		for (int j = 0; j < 3; j++)
+			freeReplyObject(r[3 * i + j]);
+	}
+	free(r);
+	return CW_OK;
+}
+
+struct set_ctx {
+	const char *key, *suffix;
+	size_t klen;
+	const char *val;
+	size_t vlen;
+	char px[24];
+};
+
+static void
+build_set(struct cw_l2 *l2, void *ctx)
+{
+	struct set_ctx *s = ctx;
+	const char *extra[] = { s->val, "PX", s->px };
+	size_t lens[] = { s->vlen, 2, strlen(s->px) };
+
+	append(l2, "SET", s->key, s->klen, s->suffix, 3, extra, lens);
+}
+
+/* Run one command; an error reply is a failure of the level. */
+static int
+simple(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **reply,
+    struct cw_err *err)
+{
+	int rc;
+
+	if ((rc = exchange(l2, build, ctx, reply, 1, err)) != CW_OK)
+		return rc;
+	if ((*reply)->type == REDIS_REPLY_ERROR) {
+		rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url,
+		    (*reply)->str);
+		freeReplyObject(*reply);
+		*reply = NULL;
+	}
+	return rc;
+}
+
+int
+cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
+    size_t vlen, int64_t max_ttl_ms, int64_t *ttl_ms, struct cw_err *err)
+{
+	struct set_ctx s = { key, "", klen, val, vlen, { 0 } };
+	uint64_t h = cw_hash_seeded(key, klen,
+	    (uint64_t)cw_clock_mono_ns(&l2->clock));
+	/* +-10%: entries warmed together do not all expire together. */
+	double u = (double)(h >> 11) * 0x1.0p-53;
+	int64_t ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
+	redisReply *r;
+	int rc;
+
+	if (ttl > max_ttl_ms)
+		ttl = max_ttl_ms;
+	if (ttl < 1)
+		ttl = 1;
+	snprintf(s.px, sizeof(s.px), "%lld", (long long)ttl);
+	if ((rc = simple(l2, build_set, &s, &r, err)) != CW_OK)
+		return rc;
+	freeReplyObject(r);
+	if (ttl_ms != NULL)
+		*ttl_ms = ttl;
+	return CW_OK;
+}
+
+int
+cw_l2_set_negative(struct cw_l2 *l2, const char *key, size_t klen,
+    int64_t ttl_ms, struct cw_err *err)
+{
+	struct set_ctx s = { key, " none", klen, "", 0, { 0 } };
+	redisReply *r;
+	int rc;
+
+	snprintf(s.px, sizeof(s.px), "%lld", (long long)(ttl_ms > 0 ? ttl_ms :
+	    1));
+	if ((rc = simple(l2, build_set, &s, &r, err)) != CW_OK)
+		return rc;
+	freeReplyObject(r);
+	return CW_OK;
+}
+
+static void
+build_lock(struct cw_l2 *l2, void *ctx)
+{
+	struct set_ctx *s = ctx;
+	const char *extra[] = { l2->token, "NX", "PX", s->px };
+	size_t lens[] = { strlen(l2->token), 2, 2, strlen(s->px) };
+
+	append(l2, "SET", s->key, s->klen, s->suffix, 4, extra, lens);
+}
+
+int
+cw_l2_lock(struct cw_l2 *l2, const char *key, size_t klen, int64_t ttl_ms,
+    int *held, struct cw_err *err)
+{
+	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
+	redisReply *r;
+	int rc;
+
+	snprintf(s.px, sizeof(s.px), "%lld", (long long)ttl_ms);
+	if ((rc = simple(l2, build_lock, &s, &r, err)) != CW_OK)
+		return rc;
+	/* OK: ours now. Nil: somebody else's. A retried SET NX after a
+	 * lost reply finds our own token: ours too. */
+	*held = r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	return CW_OK;
+}
+
+static void
+build_lock_exists(struct cw_l2 *l2, void *ctx)
+{
+	struct set_ctx *s = ctx;
+
+	append(l2, "EXISTS", s->key, s->klen, s->suffix, 0, NULL, NULL);
+}
+
+int
+cw_l2_lock_exists(struct cw_l2 *l2, const char *key, size_t klen,
+    int *exists, struct cw_err *err)
+{
+	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
+	redisReply *r;
+	int rc;
+
+	if ((rc = simple(l2, build_lock_exists, &s, &r, err)) != CW_OK)
+		return rc;
+	*exists = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return CW_OK;
+}
+
+/* Delete the lock only if it still holds our token: one that expired
+ * and was taken by another process is theirs. */
+static const char unlock_script[] =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('del', KEYS[1]) else return 0 end";
+
+static void
+build_unlock(struct cw_l2 *l2, void *ctx)
+{
+	struct set_ctx *s = ctx;
+	const char *argv[] = { "EVAL", unlock_script, "1", NULL, l2->token };
+	size_t lens[] = { 4, sizeof(unlock_script) - 1, 1, 0,
+		strlen(l2->token) };
+
+	if ((lens[3] = redis_name(l2, s->key, s->klen, s->suffix)) == 0)
+		return;
+	argv[3] = l2->name.data;
+	redisAppendCommandArgv(l2->ctx, 5, argv, lens);
+}
+
+int
+cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
+    struct cw_err *err)
+{
+	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
+	redisReply *r;
+	int rc;
+
+	if ((rc = simple(l2, build_unlock, &s, &r, err)) != CW_OK)
+		return rc;
+	freeReplyObject(r);
+	return CW_OK;
+}
