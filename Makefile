@@ -36,7 +36,7 @@ LIBS = -l:libinih.a -l:libcsv.a -l:libhiredis.a -lm
 # Debian 12 packages: build, tests, benchmarks.
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
-	shellcheck python3 curl redis-server redis-tools clickhouse-server
+	shellcheck python3 curl strace redis-server redis-tools clickhouse-server
 
 PROGS = cw-get cw-stats
 LIB_SRCS = $(wildcard lib/*.c)
@@ -79,6 +79,11 @@ $(B)/gen-sample: share/gen-sample.c
 
 # The sample data is generated once and shipped; this target remakes it
 # (deterministic: the same bytes every time, checked by a CLI test).
+# Helpers the CLI tests drive.
+$(B)/tests/%: tests/tools/%.c $(B)/libcw.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
+
 sample-data: $(B)/gen-sample
 	$(B)/gen-sample share/data
 
@@ -92,7 +97,7 @@ check-unit: $(B)/unit-tests
 	if grep -q 'ERROR: LeakSanitizer' $(B)/unit-tests.log; then exit 1; fi; \
 	exit $$rc
 
-check-cli: all $(B)/gen-sample
+check-cli: all $(B)/gen-sample $(B)/tests/sqlquote
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
 
 check-asan:

@@ -10,7 +10,21 @@ set -u
 : "${CW_BIN:?run through make check}"
 PATH=$CW_BIN:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/cwcli.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+# Servers a test starts (servers.sh) are stopped here, even when the test
+# fails or is interrupted; a stopped (SIGSTOP) one is woken first.
+SERVER_PIDS=""
+cleanup() {
+	for pid in $SERVER_PIDS; do
+		kill -CONT "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+	done
+	for pid in $SERVER_PIDS; do
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 export HOME="$T/home" XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
 export CW_L1_FILE="$T/l1"
 unset CW_CONFIG CW_SOURCE

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The three levels with real servers: L1 -> Redis -> ClickHouse, filling
+# upward, TTLs cascading, misses remembered, batches in one round trip.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/servers.sh
+. "$(dirname "$0")/servers.sh"
+plan 22
+
+start_redis
+start_clickhouse
+write_config
+k=labels:EUR_USD:H4:2024-01-02
+
+run cw-get -v "$k"
+is "$status" 0 "a cold key: exit 0"
+has "$T/err" "$k: l3 hit" "answered by ClickHouse"
+is "$(cat "$T/out")" '"ts","label","note"
+"2024-01-02 00:00:00",1,"first"
+"2024-01-02 04:00:00",-1,"say ""hi"", twice"' "the value is ClickHouse's CSV"
+is "$(rcli get "cw:$k")" "$(cat "$T/out")" "L2 holds the same bytes under cw:"
+ttl=$(rcli pttl "cw:$k")
+is "$([ "$ttl" -gt 3200000 ] && [ "$ttl" -le 3960000 ] && echo ok)" ok \
+	"L2 TTL is 3600 s +-10% ($ttl ms)"
+left=$(cw-stats keys "$k" | cut -f3)
+is "$([ "$left" -le 300 ] && [ "$left" -gt 290 ] && echo ok)" ok \
+	"L1 TTL is L1's 300 s ($left s)"
+
+run cw-get -v "$k"
+has "$T/err" "$k: l1 hit" "the second lookup: L1"
+rm "$CW_L1_FILE"
+run cw-get -v "$k"
+has "$T/err" "$k: l2 hit" "with L1 gone: L2"
+is "$(ch_count "EUR_USD")" 1 "ClickHouse was asked once in all"
+
+# L1 never outlives L2: an L2 entry with 20 s left gives L1 at most 20 s.
+rcli pexpire "cw:$k" 20000 >/dev/null
+rm "$CW_L1_FILE"
+cw-get "$k" >/dev/null
+left=$(cw-stats keys "$k" | cut -f3)
+is "$([ "$left" -le 20 ] && echo ok)" ok "L1 TTL capped by what L2 has left ($left s)"
+
+# A key that ClickHouse has no rows for: exit 1, remembered in both levels.
+m=labels:EUR_USD:H4:2023-06-01
+run cw-get "$m"
+is "$status" 1 "an empty result is not found: exit 1"
+has "$T/err" "$m: not found" "and says so"
+is "$(rcli exists "cw:$m none")" 1 "L2 remembers the miss"
+run cw-get "$m"
+is "$status" 1 "still not found"
+rm "$CW_L1_FILE"
+run cw-get -v "$m"
+has "$T/err" "$m: none not found" "...from L2's memory, with L1 gone"
+is "$(ch_count "2023-06-01")" 1 "ClickHouse was asked once for the missing key"
+
+# A batch from L2: 300 keys, one write to Redis for all the lookups.
+i=0
+while [ $i -lt 300 ]; do
+	printf 'SET cw:opaque-%d v%d\n' $i $i
+	i=$((i + 1))
+done | rcli >/dev/null
+rm "$CW_L1_FILE"
+i=0
+while [ $i -lt 300 ]; do echo "opaque-$i"; i=$((i + 1)); done >"$T/keys"
+strace -f -e trace=connect,write -o "$T/strace" cw-get - <"$T/keys" >"$T/out"
+is "$(wc -l <"$T/out" | tr -d ' ')" 300 "300 keys from L2"
+fd=$(awk -v p="htons($REDIS_PORT)" 'index($0, "connect(") && index($0, p) {
+	sub(/.*connect\(/, ""); sub(/,.*/, ""); print; exit }' "$T/strace")
+writes=$(grep -c "write($fd," "$T/strace")
+is "$writes" 1 "in one round trip (writes to Redis: $writes)"
+
+# Hostile keys never reach ClickHouse: the grammar refuses them first.
+run cw-get "labels:EUR_USD';DROP_TABLE_labels:H4:2024-01-02"
+is "$status" 65 "a key with a quote: exit 65"
+is "$(chq 'EXISTS TABLE labels')" 1 "and the table is still there"
+
+# The quoting itself, sent to the real server: each literal comes back
+# as the very bytes it was made from.
+printf '%s\n' "x' OR 1=1 --" "\\'; DROP TABLE labels; --" 'tab	and \\t' \
+	"a\\\\'\\" '{instrument}' >"$T/hostile"
+"$CW_BUILD/tests/sqlquote" <"$T/hostile" >"$T/queries"
+: >"$T/back"
+while IFS= read -r q; do chq "SELECT $q FORMAT TSVRaw" >>"$T/back"; done \
+	<"$T/queries"
+is "$(cat "$T/back")" "$(cat "$T/hostile")" "hostile text round-trips as a literal"
+is "$(chq 'SELECT count() FROM labels')" 4 "and the table is untouched"
+finish
