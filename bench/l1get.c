@@ -161,8 +161,10 @@ main(int argc, char *argv[])
 		size_t s;
 
 		key_of(k, i);
-		if (cw_l1_set(l1, k, strlen(k), value, VALUE, 3600000, 0,
-		    &e) != CW_OK) {
+		/* Warmed, as cw-warm would: demand fills start on
+		 * probation, and 100k unread ones would not all stay. */
+		if (cw_l1_set(l1, k, strlen(k), value, VALUE, 3600000,
+		    CW_L1_WARM, &e) != CW_OK) {
 			fprintf(stderr, "l1get: %s\n", e.msg);
 			return 74;
 		}

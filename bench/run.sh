@@ -5,7 +5,12 @@ set -eu
 : "${CW_BIN:?run through make bench}" "${CW_BUILD:?}"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$(mktemp -d "${TMPDIR:-/tmp}/cwbench.XXXXXX")
-trap 'rm -rf "$B"' EXIT INT TERM
+T=$B/servers
+mkdir -p "$T"
+# shellcheck source=tests/cli/servers.sh
+. "$ROOT/tests/cli/servers.sh"
+trap 'stop_servers; rm -rf "$B"' EXIT
+trap 'exit 1' INT TERM
 export HOME="$B" XDG_CACHE_HOME="$B/cache" XDG_CONFIG_HOME="$B/config"
 export CW_L1_FILE="$B/l1"
 unset CW_CONFIG CW_SOURCE
@@ -51,3 +56,67 @@ echo "== Eviction quality on ../shared/traces (miss ratio)"
 "$CW_BUILD/bench/evict" "$ROOT"/../shared/traces/cache2k_web12.csv \
 	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
 	"$ROOT"/../shared/traces/cloudphysics_io.csv || true
+
+echo "== Levels below L1: real redis-server and clickhouse-server"
+start_redis
+start_clickhouse
+write_config
+k=labels:EUR_USD:H4:2024-01-02
+"$CW_BIN/cw-get" "$k" >/dev/null
+
+echo "-- one key from L2, whole process, next to redis-cli GET (median us)"
+"$CW_BUILD/bench/spawn" 300 -- redis-cli -p "$REDIS_PORT" GET "cw:$k" --- \
+	"$CW_BIN/cw-get" --no-fill "$k" | tee "$B/spawn"
+awk 'NR == 1 { floor = $2 } NR == 2 { printf "cw_get_l2_over_redis_cli %.2f\n", $2 / floor }' \
+	"$B/spawn"
+
+echo "-- 10,000 keys through cw-get - answered from L2 (keys per second)"
+v=$(head -c 200 /dev/zero | tr '\0' v)
+i=0
+while [ $i -lt 10000 ]; do
+	printf 'SET cw:bench-%d %s\n' $i "$v"
+	i=$((i + 1))
+done | rcli >/dev/null
+i=0
+while [ $i -lt 10000 ]; do echo "bench-$i"; i=$((i + 1)); done >"$B/keys10k"
+for run in 1 2 3; do
+	t0=$(date +%s.%N)
+	"$CW_BIN/cw-get" --no-fill - <"$B/keys10k" >"$B/out10k"
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk -v r=$run -v n="$(wc -l <"$B/out10k")" \
+		'{ printf "run %d: %d keys, l2_keys_per_s %.0f\n", r, n, n / ($2 - $1) }'
+done
+
+echo "-- 200 distinct cold keys from ClickHouse, next to curl (ms per key)"
+chq "INSERT INTO labels SELECT 'BENCH', 'H1',
+	toDateTime('2024-01-01 00:00:00') + number * 3600, 1, 'bench'
+	FROM numbers(4800)"
+chq "SELECT DISTINCT toString(toDate(ts)) FROM labels
+	WHERE instrument_id = 'BENCH' ORDER BY 1" >"$B/dates"
+sed 's/^/labels:BENCH:H1:/' "$B/dates" >"$B/keys200"
+: >"$B/curl.cfg"
+while read -r d; do
+	q="SELECT ts, label, note FROM labels WHERE instrument_id = 'BENCH' AND granularity = 'H1' AND toDate(ts) = toDate('$d') ORDER BY ts FORMAT CSVWithNames"
+	echo "$q" >>"$B/queries"
+	printf 'url = "http://127.0.0.1:%s/?database=default"\ndata-binary = "%s"\noutput = /dev/null\nnext\n' \
+		"$CH_PORT" "$q" >>"$B/curl.cfg"
+done <"$B/dates"
+sed -i '$d' "$B/curl.cfg"	# no "next" after the last transfer
+for run in 1 2 3; do
+	rcli flushall >/dev/null
+	rm -f "$CW_L1_FILE"
+	t0=$(date +%s.%N)
+	"$CW_BIN/cw-get" - <"$B/keys200" >"$B/out200"
+	t1=$(date +%s.%N)
+	curl -s -K "$B/curl.cfg"
+	t2=$(date +%s.%N)
+	while read -r q; do
+		curl -s "http://127.0.0.1:$CH_PORT/?database=default" \
+			--data-binary "$q" >/dev/null
+	done <"$B/queries"
+	t3=$(date +%s.%N)
+	echo "$t0 $t1 $t2 $t3" | awk -v r=$run -v n="$(wc -l <"$B/keys200")" '{
+		a = ($2 - $1) * 1000 / n; b = ($3 - $2) * 1000 / n; c = ($4 - $3) * 1000 / n
+		printf "run %d: cw-get - %.2f ms/key; curl one process %.2f ms/query (%.2fx); curl per query %.2f ms (%.2fx)\n",
+		    r, a, b, a / b, c, a / c }'
+done

@@ -55,7 +55,7 @@ static void
 help(void)
 {
 	usage(stdout);
-	printf("Look keys up through the cache levels (L1 file, source) "
+	printf("Look keys up through the cache levels (L1 file, Redis, source) "
 	    "and print their values.\n\n"
 	    "  -c, --config FILE    configuration file "
 	    "(default: $CW_CONFIG, ~/.config/cw/cw.conf, /etc/cw/cw.conf)\n"

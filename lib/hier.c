@@ -261,7 +261,8 @@ from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2)
 			l2_failed(h, &e);
 		fill_l1(h, it, 0, ttl_ms);
 	} else {
-		if (l2 != NULL && cw_l2_set_negative(l2, it->key, it->klen,
+		if (l2 != NULL && h->cfg->negative_ttl_ms > 0 &&
+		    cw_l2_set_negative(l2, it->key, it->klen,
 		    h->cfg->negative_ttl_ms, &e) != CW_OK)
 			l2_failed(h, &e);
 		fill_l1(h, it, CW_L1_NEGATIVE, h->cfg->negative_ttl_ms);

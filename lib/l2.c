@@ -250,6 +250,21 @@ disconnect(struct cw_l2 *l2)
 	l2->ctx = NULL;
 }
 
+/*
+ * An error reply: WRONGTYPE concerns one key (someone else's data under
+ * our prefix); any other (NOAUTH, LOADING, READONLY, OOM...) says the
+ * server cannot serve us now, and the level is given up like a dead one.
+ */
+static int
+error_reply(struct cw_l2 *l2, const redisReply *r, struct cw_err *err)
+{
+	int per_key = strncmp(r->str, "WRONGTYPE", 9) == 0;
+
+	if (!per_key)
+		l2->down = 1;
+	return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url, r->str);
+}
+
 /* Commands of one exchange: appended by a builder, answered in order. */
 typedef void build_fn(struct cw_l2 *l2, void *ctx);
 
@@ -378,6 +393,16 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 		free(r);
 		return rc;
 	}
+	/* An error reply that is not about one key gives the level up. */
+	for (size_t i = 0; i < 3 * n && !l2->down; i++)
+		if (r[i]->type == REDIS_REPLY_ERROR)
+			rc = error_reply(l2, r[i], err);
+	if (l2->down) {
+		for (size_t i = 0; i < 3 * n; i++)
+			freeReplyObject(r[i]);
+		free(r);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		redisReply *val = r[3 * i];
 		int64_t ttl = pttl(r[3 * i + 1]), neg_ttl = pttl(r[3 * i + 2]);
@@ -432,8 +457,7 @@ simple(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **reply,
 	if ((rc = exchange(l2, build, ctx, reply, 1, err)) != CW_OK)
 		return rc;
 	if ((*reply)->type == REDIS_REPLY_ERROR) {
-		rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url,
-		    (*reply)->str);
+		rc = error_reply(l2, *reply, err);
 		freeReplyObject(*reply);
 		*reply = NULL;
 	}

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 22
+plan 31
 
 start_redis
 start_clickhouse
@@ -28,6 +28,11 @@ is "$([ "$left" -le 300 ] && [ "$left" -gt 290 ] && echo ok)" ok \
 
 run cw-get -v "$k"
 has "$T/err" "$k: l1 hit" "the second lookup: L1"
+LD_DEBUG=libs cw-get "$k" 2>"$T/ld" >/dev/null
+is "$(grep -c 'libcurl' "$T/ld")" 0 "an L1 hit does not load libcurl"
+LD_DEBUG=libs cw-get labels:GBP_USD:H1:2024-01-02 2>"$T/ld" >/dev/null
+is "$(grep -q 'calling init: .*libcurl' "$T/ld" && echo loaded)" loaded \
+	"a ClickHouse query does"
 rm "$CW_L1_FILE"
 run cw-get -v "$k"
 has "$T/err" "$k: l2 hit" "with L1 gone: L2"
@@ -84,4 +89,30 @@ while IFS= read -r q; do chq "SELECT $q FORMAT TSVRaw" >>"$T/back"; done \
 	<"$T/queries"
 is "$(cat "$T/back")" "$(cat "$T/hostile")" "hostile text round-trips as a literal"
 is "$(chq 'SELECT count() FROM labels')" 4 "and the table is untouched"
+
+# Credentials from the environment, as headers.
+g=labels:GBP_USD:H1:2024-01-02
+rm "$CW_L1_FILE"
+rcli flushall >/dev/null
+run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=wrong cw-get "$g"
+is "$status" 69 "a wrong ClickHouse password: exit 69"
+has "$T/err" "Wrong password for user cw" "with ClickHouse's reason"
+run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=s3cret cw-get -v "$g"
+has "$T/err" "$g: l3 hit" "the right one: answered"
+
+# A Redis that wants a password: from CW_REDIS_PASSWORD or the file.
+rcli config set requirepass pw >/dev/null
+rm "$CW_L1_FILE"
+run cw-get -v "$g"
+has "$T/err" "NOAUTH Authentication required.; going on without it" \
+	"no Redis password: said once, and on without L2"
+has "$T/err" "$g: l3 hit" "answered by the source"
+rm "$CW_L1_FILE"
+run env CW_REDIS_PASSWORD=pw cw-get -v "$g"
+has "$T/err" "$g: l2 hit" "CW_REDIS_PASSWORD: L2 answers"
+printf 'pw\n' >"$T/redis.pass"
+printf '[l2]\npassword_file = %s\n' "$T/redis.pass" >>"$T/cw.conf"
+rm "$CW_L1_FILE"
+run cw-get -v "$g"
+has "$T/err" "$g: l2 hit" "l2.password_file: L2 answers"
 finish

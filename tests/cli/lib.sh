@@ -11,16 +11,9 @@ set -u
 PATH=$CW_BIN:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/cwcli.XXXXXX")
 # Servers a test starts (servers.sh) are stopped here, even when the test
-# fails or is interrupted; a stopped (SIGSTOP) one is woken first.
-SERVER_PIDS=""
+# fails or is interrupted.
 cleanup() {
-	for pid in $SERVER_PIDS; do
-		kill -CONT "$pid" 2>/dev/null
-		kill "$pid" 2>/dev/null
-	done
-	for pid in $SERVER_PIDS; do
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-	done
+	if command -v stop_servers >/dev/null; then stop_servers; fi
 	rm -rf "$T"
 }
 trap cleanup EXIT

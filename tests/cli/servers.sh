@@ -1,9 +1,23 @@
-# servers.sh: real redis-server and clickhouse-server for the CLI tests,
-# sourced after lib.sh. Each runs on a free loopback port with its files
-# under $T, and is stopped by lib.sh's cleanup at exit, also on failure.
-# A missing server binary fails the test ("Bail out!"): run make deps.
+# servers.sh: real redis-server and clickhouse-server for the CLI tests
+# and the benchmarks, sourced after $T is set. Each runs on a free
+# loopback port with its files under $T; the caller's exit trap runs
+# stop_servers, so they stop also when a test fails. A missing server
+# binary fails the test ("Bail out!"): run make deps.
 
 # shellcheck disable=SC2034
+SERVER_PIDS=""
+
+# Stop every server started; a stopped (SIGSTOP) one is woken first.
+stop_servers() {
+	for pid in $SERVER_PIDS; do
+		kill -CONT "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+	done
+	for pid in $SERVER_PIDS; do
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	done
+	SERVER_PIDS=""
+}
 
 need() {
 	command -v "$1" >/dev/null 2>&1 ||
