@@ -26,6 +26,12 @@ k=labels:EUR_USD:H4:2024-01-02
 awk 'NR == 1 { floor = $2 } NR == 2 { printf "cw_get_over_noop %.2f\n", $2 / floor }' \
 	"$B/spawn"
 
+echo "== what linking libcurl would add to every start (median us)"
+"$CW_BUILD/bench/spawn" 300 -- "$CW_BUILD/bench/noop" --- \
+	"$CW_BUILD/bench/noop-curl" | tee "$B/spawn"
+awk 'NR == 1 { floor = $2 } NR == 2 { printf "libcurl_link_cost_us %.0f (%.2fx a no-op)\n", $2 - floor, $2 / floor }' \
+	"$B/spawn"
+
 # million GRANULARITY_GLOB LABEL: 1M lookups of that data's keys, all hits.
 million() {
 	find "$ROOT/share/data/labels" -name "$1.csv" | while read -r f; do

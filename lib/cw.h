@@ -532,21 +532,24 @@ struct cw_l2_lookup {
  * keys' own outcomes are in q[i].rc. */
 int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
     struct cw_err *err);
+/* cw_l2_set flags. */
+#define CW_L2_NEGATIVE 0x1u	/* remember "not found" for max_ttl_ms */
+#define CW_L2_UNLOCK 0x2u	/* and release our fetch lock, in the same
+				   round trip */
+
 /* Store a value for the configured TTL, +-10% jitter, at most
- * max_ttl_ms; *ttl_ms (may be NULL) gets the TTL set. */
+ * max_ttl_ms (or with CW_L2_NEGATIVE remember that the source has none,
+ * for max_ttl_ms; val is ignored). *ttl_ms (may be NULL) gets the TTL. */
 int cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen,
-    const void *val, size_t vlen, int64_t max_ttl_ms, int64_t *ttl_ms,
-    struct cw_err *err);
-/* Remember for ttl_ms that the source has nothing for key. */
-int cw_l2_set_negative(struct cw_l2 *l2, const char *key, size_t klen,
-    int64_t ttl_ms, struct cw_err *err);
-/* Single flight: try to take key's fetch lock for ttl_ms. *held is 1
- * when this process now holds it, 0 when another does. */
-int cw_l2_lock(struct cw_l2 *l2, const char *key, size_t klen,
-    int64_t ttl_ms, int *held, struct cw_err *err);
-/* Whether anyone holds key's fetch lock. */
-int cw_l2_lock_exists(struct cw_l2 *l2, const char *key, size_t klen,
-    int *exists, struct cw_err *err);
+    const void *val, size_t vlen, int64_t max_ttl_ms, unsigned flags,
+    int64_t *ttl_ms, struct cw_err *err);
+/*
+ * Single flight: take q->key's fetch lock for ttl_ms if it is free, and
+ * look the key up in the same round trip (q as for cw_l2_get). *held is
+ * 1 when this process holds the lock, 0 when another does.
+ */
+int cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
+    int *held, struct cw_err *err);
 /* Release the lock if it is still ours. */
 int cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
     struct cw_err *err);
@@ -600,7 +603,8 @@ void cw_alog_close(struct cw_alog *log);
 struct cw_hier;
 
 struct cw_hier_opts {
-	const struct cw_cfg *cfg;	/* copied during open */
+	const struct cw_cfg *cfg;	/* must outlive the hierarchy: the
+					   lower levels open from it lazily */
 	struct cw_clock clock;
 	int no_fill;		/* do not fill upper levels on the way back */
 	int64_t ttl_ms;		/* L1 TTL for fills; 0: the config's */

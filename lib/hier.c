@@ -32,8 +32,8 @@ enum { KEY_DONE, KEY_MISSED, KEY_SETTLED };
 #define WAIT_MAX_NS 20000000
 
 struct cw_hier {
-	struct cw_src_opts src_opts;	/* with a copy of the config */
-	struct cw_cfg *cfg;
+	struct cw_src_opts src_opts;
+	const struct cw_cfg *cfg;	/* the caller's, alive until close */
 	struct cw_clock clock;
 	int no_fill;
 	int64_t l1_ttl_ms;
@@ -60,15 +60,10 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	int rc;
 
 	*out = NULL;
-	if ((h = calloc(1, sizeof(*h))) == NULL ||
-	    (h->cfg = malloc(sizeof(*h->cfg))) == NULL) {
-		free(h);
+	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
-	}
-	/* The lower levels open lazily, from this copy. Only the part in
-	 * use is copied: the templates' buffer is mostly empty. */
-	memcpy(h->cfg, o->cfg, offsetof(struct cw_cfg, templates) +
-	    o->cfg->templates_len);
+	/* The lower levels open lazily, from the caller's configuration. */
+	h->cfg = o->cfg;
 	h->src_opts.cfg = h->cfg;
 	h->src_opts.clock = o->clock;
 	h->clock = o->clock;
@@ -165,6 +160,26 @@ settle(struct cw_hier_item *it, int rc, enum cw_level level)
 		it->val.len = 0;
 }
 
+/* Settle an item from L2's answer q, filling L1; 0 when L2 had nothing. */
+static int
+settle_from_l2(struct cw_hier *h, struct cw_hier_item *it,
+    const struct cw_l2_lookup *q)
+{
+	if (q->rc == CW_OK) {
+		fill_l1(h, it, 0, q->ttl_ms);
+		settle(it, CW_OK, CW_LEVEL_L2);
+		return 1;
+	}
+	if (q->negative) {
+		fill_l1(h, it, CW_L1_NEGATIVE, min64(q->ttl_ms < 0 ?
+		    h->cfg->negative_ttl_ms : q->ttl_ms,
+		    h->cfg->negative_ttl_ms));
+		settle(it, CW_ENOTFOUND, CW_LEVEL_L2);
+		return 1;
+	}
+	return 0;
+}
+
 /* Look the items that L1 missed up in L2, in one round trip; those it
  * answers become KEY_SETTLED. */
 static void
@@ -203,41 +218,33 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	rc = cw_l2_get(l2, h->lq, m, &e);
 	dt = cw_clock_mono_ns(&h->clock) - t0;
 	for (size_t j = 0; j < m; j++) {
-		size_t i = h->lq_item[j];
-		struct cw_hier_item *it = &items[i];
-		struct cw_l2_lookup *q = &h->lq[j];
+		const struct cw_l2_lookup *q = &h->lq[j];
 
-		if (rc != CW_OK) {
-			cw_l1_record(h->l1, CW_LEVEL_L2, result_of(rc), dt);
-			continue;
-		}
-		cw_l1_record(h->l1, CW_LEVEL_L2, q->negative ?
-		    CW_RESULT_HIT : result_of(q->rc), dt);
-		if (q->rc == CW_OK) {
-			fill_l1(h, it, 0, q->ttl_ms);
-			settle(it, CW_OK, CW_LEVEL_L2);
-			state[i] = KEY_SETTLED;
-		} else if (q->negative) {
-			fill_l1(h, it, CW_L1_NEGATIVE, min64(q->ttl_ms < 0 ?
-			    h->cfg->negative_ttl_ms : q->ttl_ms,
-			    h->cfg->negative_ttl_ms));
-			settle(it, CW_ENOTFOUND, CW_LEVEL_L2);
-			state[i] = KEY_SETTLED;
-		}
+		cw_l1_record(h->l1, CW_LEVEL_L2, rc != CW_OK ? result_of(rc) :
+		    q->negative ? CW_RESULT_HIT : result_of(q->rc), dt);
+		if (rc == CW_OK && settle_from_l2(h, &items[h->lq_item[j]], q))
+			state[h->lq_item[j]] = KEY_SETTLED;
 	}
 	if (rc != CW_OK)
 		l2_failed(h, &e);
 }
 
-/* Ask the source and fill L2 and L1 with the answer, "not found"
- * included. An error fills nothing: what is cached stays. */
+/*
+ * Ask the source and fill L2 and L1 with the answer, "not found"
+ * included; with locked, the fill of L2 also releases our fetch lock.
+ * An error fills nothing: what is cached stays. *unlocked says whether
+ * the lock went with a fill.
+ */
 static int
-from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2)
+from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2,
+    int locked, int *unlocked)
 {
-	int64_t t0, ttl_ms = min64(h->l1_ttl_ms, h->cfg->source_ttl_ms);
+	int64_t t0, ttl_ms = min64(h->l1_ttl_ms, h->cfg->source_ttl_ms), l2_ttl;
+	unsigned flags = locked ? CW_L2_UNLOCK : 0;
 	struct cw_err e;
 	int rc;
 
+	*unlocked = 0;
 	if (h->src == NULL && (rc = cw_src_open(&h->src, &h->src_opts,
 	    &it->err)) != CW_OK)
 		return rc;
@@ -251,59 +258,47 @@ from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2)
 	if (h->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND))
 		return rc;
 	if (rc == CW_OK) {
-		int64_t l2_ttl;
-
 		if (l2 != NULL && cw_l2_set(l2, it->key, it->klen,
-		    it->val.data, it->val.len, h->cfg->source_ttl_ms, &l2_ttl,
-		    &e) == CW_OK)
+		    it->val.data, it->val.len, h->cfg->source_ttl_ms, flags,
+		    &l2_ttl, &e) == CW_OK) {
 			ttl_ms = min64(ttl_ms, l2_ttl);
-		else if (l2 != NULL)
+			*unlocked = locked;
+		} else if (l2 != NULL) {
 			l2_failed(h, &e);
+		}
 		fill_l1(h, it, 0, ttl_ms);
-	} else {
-		if (l2 != NULL && h->cfg->negative_ttl_ms > 0 &&
-		    cw_l2_set_negative(l2, it->key, it->klen,
-		    h->cfg->negative_ttl_ms, &e) != CW_OK)
+	} else if (h->cfg->negative_ttl_ms > 0) {
+		if (l2 != NULL && cw_l2_set(l2, it->key, it->klen, NULL, 0,
+		    h->cfg->negative_ttl_ms, flags | CW_L2_NEGATIVE, NULL,
+		    &e) == CW_OK)
+			*unlocked = locked;
+		else if (l2 != NULL)
 			l2_failed(h, &e);
 		fill_l1(h, it, CW_L1_NEGATIVE, h->cfg->negative_ttl_ms);
 	}
 	return rc;
 }
 
-/* Has another process's fetch landed in L1 or L2? 1 and the item
+/* Has another process on this host filled L1 meanwhile? 1 and the item
  * settled when it has. */
 static int
-fetched_meanwhile(struct cw_hier *h, struct cw_hier_item *it,
-    struct cw_l2 *l2)
+in_l1(struct cw_hier *h, struct cw_hier_item *it)
 {
 	struct cw_l1_entry_info info;
-	struct cw_l2_lookup q = { it->key, it->klen, &it->val, 0, 0, 0 };
-	struct cw_err e;
 
-	if (cw_l1_get(h->l1, it->key, it->klen, &it->val, &info, NULL) ==
-	    CW_OK) {
-		settle(it, info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND : CW_OK,
-		    CW_LEVEL_L1);
-		return 1;
-	}
-	if (cw_l2_get(l2, &q, 1, &e) != CW_OK) {
-		l2_failed(h, &e);
+	if (cw_l1_get(h->l1, it->key, it->klen, &it->val, &info, NULL) !=
+	    CW_OK)
 		return 0;
-	}
-	if (q.rc == CW_OK || q.negative) {
-		fill_l1(h, it, q.negative ? CW_L1_NEGATIVE : 0,
-		    q.negative ? min64(q.ttl_ms, h->cfg->negative_ttl_ms) :
-		    q.ttl_ms);
-		settle(it, q.rc == CW_OK ? CW_OK : CW_ENOTFOUND, CW_LEVEL_L2);
-		return 1;
-	}
-	return 0;
+	settle(it, info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND : CW_OK,
+	    CW_LEVEL_L1);
+	return 1;
 }
 
 /*
  * Single flight: fetch from the source holding the key's lock in L2, or
  * wait for the holder's answer, at most as long as the holder may take.
- * Without a usable L2, ask the source directly.
+ * Each try at the lock looks at L2 in the same round trip. Without a
+ * usable L2, ask the source directly.
  */
 static void
 fetch(struct cw_hier *h, struct cw_hier_item *it)
@@ -311,23 +306,27 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 	int64_t lock_ms = h->cfg->source_timeout_ms + 1000;
 	int64_t deadline = cw_clock_mono_ns(&h->clock) + lock_ms * 1000000;
 	int64_t pause = WAIT_FIRST_NS;
+	struct cw_l2_lookup q = { it->key, it->klen, &it->val, 0, 0, 0 };
 	struct cw_l2 *l2;
 	struct cw_err e;
-	int held, rc;
+	int held, unlocked, rc;
 
 	while ((l2 = l2_usable(h)) != NULL) {
-		if (cw_l2_lock(l2, it->key, it->klen, lock_ms, &held, &e) !=
-		    CW_OK) {
+		if (cw_l2_lock(l2, &q, lock_ms, &held, &e) != CW_OK) {
 			l2_failed(h, &e);
 			break;
 		}
+		if (settle_from_l2(h, it, &q)) {
+			/* Filled between our miss and our try. */
+			if (held && cw_l2_unlock(l2, it->key, it->klen, &e) !=
+			    CW_OK)
+				l2_failed(h, &e);
+			return;
+		}
 		if (held) {
-			/* Filled between our miss and our lock? */
-			if (!fetched_meanwhile(h, it, l2)) {
-				rc = from_source(h, it, l2_usable(h));
-				settle(it, rc, CW_LEVEL_L3);
-			}
-			if ((l2 = l2_usable(h)) != NULL &&
+			rc = from_source(h, it, l2, 1, &unlocked);
+			settle(it, rc, CW_LEVEL_L3);
+			if (!unlocked && (l2 = l2_usable(h)) != NULL &&
 			    cw_l2_unlock(l2, it->key, it->klen, &e) != CW_OK)
 				l2_failed(h, &e);
 			return;
@@ -341,10 +340,10 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 		}
 		cw_clock_sleep_ns(&h->clock, pause);
 		pause = min64(pause * 2, WAIT_MAX_NS);
-		if (fetched_meanwhile(h, it, l2))
+		if (in_l1(h, it))
 			return;
 	}
-	rc = from_source(h, it, NULL);
+	rc = from_source(h, it, NULL, 0, &unlocked);
 	settle(it, rc, CW_LEVEL_L3);
 }
 
@@ -454,6 +453,5 @@ cw_hier_close(struct cw_hier *h)
 	cw_l1_close(h->l1);
 	free(h->lq);
 	free(h->lq_item);
-	free(h->cfg);
 	free(h);
 }

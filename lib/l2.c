@@ -350,6 +350,73 @@ append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
 	redisAppendCommandArgv(l2->ctx, argc, argv, lens);
 }
 
+/* The three commands that look a key up: its value, the value's life
+ * left, and the life left of a remembered miss. */
+static void
+append_look(struct cw_l2 *l2, const char *key, size_t klen)
+{
+	append(l2, "GET", key, klen, "", 0, NULL, NULL);
+	append(l2, "PTTL", key, klen, "", 0, NULL, NULL);
+	append(l2, "PTTL", key, klen, " none", 0, NULL, NULL);
+}
+
+/* PTTL's answer: -1 no expiry, -2 gone. */
+static int64_t
+pttl(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
+}
+
+/* Fill q from the three replies of append_look. */
+static int
+read_look(struct cw_l2_lookup *q, redisReply **r, struct cw_err *err)
+{
+	int64_t ttl = pttl(r[1]), neg_ttl = pttl(r[2]);
+
+	q->negative = 0;
+	q->ttl_ms = -1;
+	q->rc = CW_ENOTFOUND;
+	if (r[0]->type == REDIS_REPLY_STRING && ttl != -2) {
+		q->val->len = 0;
+		q->rc = cw_buf_append(q->val, r[0]->str, r[0]->len, err);
+		q->ttl_ms = ttl;
+	} else if (r[0]->type == REDIS_REPLY_ERROR) {
+		/* WRONGTYPE: someone else's data under our prefix. */
+		q->rc = CW_EUNAVAIL;
+	} else if (neg_ttl != -2) {
+		q->negative = 1;
+		q->ttl_ms = neg_ttl;
+	}
+	return q->rc == CW_ENOMEM ? CW_ENOMEM : CW_OK;
+}
+
+/* Run an exchange of n replies; a server-wide error reply among them
+ * gives the level up. The caller frees the replies on CW_OK. */
+static int
+exchange_checked(struct cw_l2 *l2, build_fn *build, void *ctx,
+    redisReply **r, size_t n, struct cw_err *err)
+{
+	int rc;
+
+	if ((rc = exchange(l2, build, ctx, r, n, err)) != CW_OK)
+		return rc;
+	for (size_t i = 0; i < n && !l2->down; i++)
+		if (r[i]->type == REDIS_REPLY_ERROR)
+			rc = error_reply(l2, r[i], err);
+	if (!l2->down)
+		return CW_OK;
+	for (size_t i = 0; i < n; i++)
+		freeReplyObject(r[i]);
+	return rc;
+}
+
+static void
+free_replies(redisReply **r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		freeReplyObject(r[i]);
+}
+
 struct get_ctx {
 	struct cw_l2_lookup *q;
 	size_t n;
@@ -360,21 +427,8 @@ build_get(struct cw_l2 *l2, void *ctx)
 {
 	struct get_ctx *g = ctx;
 
-	for (size_t i = 0; i < g->n; i++) {
-		append(l2, "GET", g->q[i].key, g->q[i].klen, "", 0, NULL,
-		    NULL);
-		append(l2, "PTTL", g->q[i].key, g->q[i].klen, "", 0, NULL,
-		    NULL);
-		append(l2, "PTTL", g->q[i].key, g->q[i].klen, " none", 0, NULL,
-		    NULL);
-	}
-}
-
-/* PTTL's answer: -1 no expiry, -2 gone. */
-static int64_t
-pttl(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
+	for (size_t i = 0; i < g->n; i++)
+		append_look(l2, g->q[i].key, g->q[i].klen);
 }
 
 int
@@ -389,51 +443,41 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 		return CW_OK;
 	if ((r = calloc(3 * n, sizeof(*r))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	if ((rc = exchange(l2, build_get, &g, r, 3 * n, err)) != CW_OK) {
-		free(r);
-		return rc;
-	}
-	/* An error reply that is not about one key gives the level up. */
-	for (size_t i = 0; i < 3 * n && !l2->down; i++)
-		if (r[i]->type == REDIS_REPLY_ERROR)
-			rc = error_reply(l2, r[i], err);
-	if (l2->down) {
-		for (size_t i = 0; i < 3 * n; i++)
-			freeReplyObject(r[i]);
-		free(r);
-		return rc;
-	}
-	for (size_t i = 0; i < n; i++) {
-		redisReply *val = r[3 * i];
-		int64_t ttl = pttl(r[3 * i + 1]), neg_ttl = pttl(r[3 * i + 2]);
-
-		q[i].negative = 0;
-		q[i].ttl_ms = -1;
-		q[i].rc = CW_ENOTFOUND;
-		if (val->type == REDIS_REPLY_STRING && ttl != -2) {
-			q[i].val->len = 0;
-			q[i].rc = cw_buf_append(q[i].val, val->str, val->len,
-			    err);
-			q[i].ttl_ms = ttl;
-		} else if (val->type == REDIS_REPLY_ERROR) {
-			/* Not a string (someone else's key): unusable. */
-			q[i].rc = CW_EUNAVAIL;
-		} else if (neg_ttl != -2) {
-			q[i].negative = 1;
-			q[i].ttl_ms = neg_ttl;
-		}
-		for (int j = 0; j < 3; j++)
-			freeReplyObject(r[3 * i + j]);
+	if ((rc = exchange_checked(l2, build_get, &g, r, 3 * n, err)) ==
+	    CW_OK) {
+		for (size_t i = 0; i < n && rc == CW_OK; i++)
+			rc = read_look(&q[i], r + 3 * i, err);
+		free_replies(r, 3 * n);
 	}
 	free(r);
-	return CW_OK;
+	return rc;
+}
+
+/* Delete the lock only if it still holds our token: one that expired
+ * and was taken by another process is theirs. */
+static const char unlock_script[] =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('del', KEYS[1]) else return 0 end";
+
+static void
+append_unlock(struct cw_l2 *l2, const char *key, size_t klen)
+{
+	const char *argv[] = { "EVAL", unlock_script, "1", NULL, l2->token };
+	size_t lens[] = { 4, sizeof(unlock_script) - 1, 1, 0,
+		strlen(l2->token) };
+
+	if ((lens[3] = redis_name(l2, key, klen, " lock")) == 0)
+		return;
+	argv[3] = l2->name.data;
+	redisAppendCommandArgv(l2->ctx, 5, argv, lens);
 }
 
 struct set_ctx {
-	const char *key, *suffix;
+	const char *key;
 	size_t klen;
 	const char *val;
 	size_t vlen;
+	unsigned flags;
 	char px[24];
 };
 
@@ -444,148 +488,104 @@ build_set(struct cw_l2 *l2, void *ctx)
 	const char *extra[] = { s->val, "PX", s->px };
 	size_t lens[] = { s->vlen, 2, strlen(s->px) };
 
-	append(l2, "SET", s->key, s->klen, s->suffix, 3, extra, lens);
-}
-
-/* Run one command; an error reply is a failure of the level. */
-static int
-simple(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **reply,
-    struct cw_err *err)
-{
-	int rc;
-
-	if ((rc = exchange(l2, build, ctx, reply, 1, err)) != CW_OK)
-		return rc;
-	if ((*reply)->type == REDIS_REPLY_ERROR) {
-		rc = error_reply(l2, *reply, err);
-		freeReplyObject(*reply);
-		*reply = NULL;
-	}
-	return rc;
+	append(l2, "SET", s->key, s->klen, s->flags & CW_L2_NEGATIVE ?
+	    " none" : "", 3, extra, lens);
+	if (s->flags & CW_L2_UNLOCK)
+		append_unlock(l2, s->key, s->klen);
 }
 
 int
 cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
-    size_t vlen, int64_t max_ttl_ms, int64_t *ttl_ms, struct cw_err *err)
+    size_t vlen, int64_t max_ttl_ms, unsigned flags, int64_t *ttl_ms,
+    struct cw_err *err)
 {
-	struct set_ctx s = { key, "", klen, val, vlen, { 0 } };
-	uint64_t h = cw_hash_seeded(key, klen,
-	    (uint64_t)cw_clock_mono_ns(&l2->clock));
-	/* +-10%: entries warmed together do not all expire together. */
-	double u = (double)(h >> 11) * 0x1.0p-53;
-	int64_t ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
-	redisReply *r;
+	struct set_ctx s = { key, klen, val, vlen, flags, { 0 } };
+	int64_t ttl = max_ttl_ms;
+	redisReply *r[2];
+	size_t n = flags & CW_L2_UNLOCK ? 2 : 1;
 	int rc;
 
-	if (ttl > max_ttl_ms)
-		ttl = max_ttl_ms;
+	if (!(flags & CW_L2_NEGATIVE)) {
+		uint64_t h = cw_hash_seeded(key, klen,
+		    (uint64_t)cw_clock_mono_ns(&l2->clock));
+		/* +-10%: entries warmed together do not all expire
+		 * together. */
+		double u = (double)(h >> 11) * 0x1.0p-53;
+
+		ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
+		if (ttl > max_ttl_ms)
+			ttl = max_ttl_ms;
+	} else {
+		s.val = "";
+		s.vlen = 0;
+	}
 	if (ttl < 1)
 		ttl = 1;
 	snprintf(s.px, sizeof(s.px), "%lld", (long long)ttl);
-	if ((rc = simple(l2, build_set, &s, &r, err)) != CW_OK)
+	if ((rc = exchange_checked(l2, build_set, &s, r, n, err)) != CW_OK)
 		return rc;
-	freeReplyObject(r);
+	free_replies(r, n);
 	if (ttl_ms != NULL)
 		*ttl_ms = ttl;
 	return CW_OK;
 }
 
-int
-cw_l2_set_negative(struct cw_l2 *l2, const char *key, size_t klen,
-    int64_t ttl_ms, struct cw_err *err)
-{
-	struct set_ctx s = { key, " none", klen, "", 0, { 0 } };
-	redisReply *r;
-	int rc;
-
-	snprintf(s.px, sizeof(s.px), "%lld", (long long)(ttl_ms > 0 ? ttl_ms :
-	    1));
-	if ((rc = simple(l2, build_set, &s, &r, err)) != CW_OK)
-		return rc;
-	freeReplyObject(r);
-	return CW_OK;
-}
+struct lock_ctx {
+	struct cw_l2_lookup *q;
+	char px[24];
+};
 
 static void
 build_lock(struct cw_l2 *l2, void *ctx)
 {
-	struct set_ctx *s = ctx;
-	const char *extra[] = { l2->token, "NX", "PX", s->px };
-	size_t lens[] = { strlen(l2->token), 2, 2, strlen(s->px) };
+	struct lock_ctx *lc = ctx;
+	const char *extra[] = { l2->token, "NX", "PX", lc->px };
+	size_t lens[] = { strlen(l2->token), 2, 2, strlen(lc->px) };
 
-	append(l2, "SET", s->key, s->klen, s->suffix, 4, extra, lens);
+	append(l2, "SET", lc->q->key, lc->q->klen, " lock", 4, extra, lens);
+	append(l2, "GET", lc->q->key, lc->q->klen, " lock", 0, NULL, NULL);
+	append_look(l2, lc->q->key, lc->q->klen);
 }
 
 int
-cw_l2_lock(struct cw_l2 *l2, const char *key, size_t klen, int64_t ttl_ms,
+cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
     int *held, struct cw_err *err)
 {
-	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
-	redisReply *r;
+	struct lock_ctx lc = { q, { 0 } };
+	redisReply *r[5];
 	int rc;
 
-	snprintf(s.px, sizeof(s.px), "%lld", (long long)ttl_ms);
-	if ((rc = simple(l2, build_lock, &s, &r, err)) != CW_OK)
+	snprintf(lc.px, sizeof(lc.px), "%lld", (long long)ttl_ms);
+	if ((rc = exchange_checked(l2, build_lock, &lc, r, 5, err)) != CW_OK)
 		return rc;
-	/* OK: ours now. Nil: somebody else's. A retried SET NX after a
-	 * lost reply finds our own token: ours too. */
-	*held = r->type == REDIS_REPLY_STATUS;
-	freeReplyObject(r);
-	return CW_OK;
+	/* Ours if the lock now holds our token: a SET NX that is retried
+	 * after a lost reply finds it there already. */
+	*held = r[1]->type == REDIS_REPLY_STRING &&
+	    r[1]->len == strlen(l2->token) &&
+	    memcmp(r[1]->str, l2->token, r[1]->len) == 0;
+	rc = read_look(q, r + 2, err);
+	free_replies(r, 5);
+	return rc;
 }
-
-static void
-build_lock_exists(struct cw_l2 *l2, void *ctx)
-{
-	struct set_ctx *s = ctx;
-
-	append(l2, "EXISTS", s->key, s->klen, s->suffix, 0, NULL, NULL);
-}
-
-int
-cw_l2_lock_exists(struct cw_l2 *l2, const char *key, size_t klen,
-    int *exists, struct cw_err *err)
-{
-	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
-	redisReply *r;
-	int rc;
-
-	if ((rc = simple(l2, build_lock_exists, &s, &r, err)) != CW_OK)
-		return rc;
-	*exists = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-	freeReplyObject(r);
-	return CW_OK;
-}
-
-/* Delete the lock only if it still holds our token: one that expired
- * and was taken by another process is theirs. */
-static const char unlock_script[] =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('del', KEYS[1]) else return 0 end";
 
 static void
 build_unlock(struct cw_l2 *l2, void *ctx)
 {
-	struct set_ctx *s = ctx;
-	const char *argv[] = { "EVAL", unlock_script, "1", NULL, l2->token };
-	size_t lens[] = { 4, sizeof(unlock_script) - 1, 1, 0,
-		strlen(l2->token) };
+	const struct cw_l2_lookup *q = ctx;
 
-	if ((lens[3] = redis_name(l2, s->key, s->klen, s->suffix)) == 0)
-		return;
-	argv[3] = l2->name.data;
-	redisAppendCommandArgv(l2->ctx, 5, argv, lens);
+	append_unlock(l2, q->key, q->klen);
 }
 
 int
 cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
     struct cw_err *err)
 {
-	struct set_ctx s = { key, " lock", klen, NULL, 0, { 0 } };
+	struct cw_l2_lookup q = { key, klen, NULL, 0, 0, 0 };
 	redisReply *r;
 	int rc;
 
-	if ((rc = simple(l2, build_unlock, &s, &r, err)) != CW_OK)
+	if ((rc = exchange_checked(l2, build_unlock, &q, &r, 1, err)) !=
+	    CW_OK)
 		return rc;
 	freeReplyObject(r);
 	return CW_OK;

@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 14
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -40,9 +40,12 @@ is "$status" 0 "an L1 hit never opens the source"
 run env CW_SOURCE=nosuch:scheme cw-get -f "$T/l1-lazy" labels:EUR_USD:H4:2024-01-03
 is "$status" 78 "a miss does, and a broken source is exit 78"
 
+run cw-get -c "$ROOT/share/cw.conf" -f "$T/l1-example" labels:EUR_USD:H4:2024-01-02
+is "$status" 0 "the example share/cw.conf loads and works as it is"
+
 log="$XDG_CACHE_HOME/cw/access.log"
 lines=$(wc -l <"$log" | tr -d ' ')
-is "$lines" 7 "every lookup appends one log line"
+is "$lines" 8 "every lookup appends one log line"
 is "$(awk -F, 'NF != 4' "$log")" "" "log lines are ts,key,level,latency_us"
 is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l1 l3 none " \
 	"the log records the answering level"
