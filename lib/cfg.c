@@ -16,6 +16,7 @@
 #include <ini.h>
 
 #include "cw.h"
+#include "cfg_int.h"
 
 #ifndef CW_DATADIR
 #define CW_DATADIR "/usr/local/share/cachewarm"
@@ -107,17 +108,23 @@ too_long:
 }
 
 const char *
-cw_cfg_template(const struct cw_cfg *c, const char *type)
+cw_cfg_templates_find(const char *packed, size_t len, const char *type)
 {
-	for (size_t off = 0; off < c->templates_len;) {
-		const char *name = c->templates + off;
+	for (size_t off = 0; off < len;) {
+		const char *name = packed + off;
 		const char *sql = name + strlen(name) + 1;
 
 		if (strcmp(name, type) == 0)
 			return sql;
-		off = (size_t)(sql - c->templates) + strlen(sql) + 1;
+		off = (size_t)(sql - packed) + strlen(sql) + 1;
 	}
 	return NULL;
+}
+
+const char *
+cw_cfg_template(const struct cw_cfg *c, const char *type)
+{
+	return cw_cfg_templates_find(c->templates, c->templates_len, type);
 }
 
 /* $XDG_CACHE_HOME/cw/NAME or ~/.cache/cw/NAME. */

@@ -149,8 +149,8 @@ fill_l1(struct cw_hier *h, const struct cw_hier_item *it, unsigned flags,
 	    flags & CW_L1_NEGATIVE ? 0 : it->val.len, ttl_ms, flags, NULL);
 }
 
-/* The item's outcome; rc CW_ENOTFOUND with level set is a remembered
- * "not found". */
+/* The item's outcome: level is who answered with a value, NONE for
+ * anything else (a remembered "not found" included). */
 static void
 settle(struct cw_hier_item *it, int rc, enum cw_level level)
 {

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "cw.h"
+#include "cfg_int.h"
 #include "src_int.h"
 
 /* The part of libcurl we use, resolved at first need. */
@@ -220,21 +221,6 @@ prepare(struct ch_src *s, struct cw_err *err)
 	return CW_OK;
 }
 
-/* The template for a key type, or NULL. */
-static const char *
-template_for(const struct ch_src *s, const char *type)
-{
-	for (size_t off = 0; off < s->templates_len;) {
-		const char *name = s->templates + off;
-		const char *tmpl = name + strlen(name) + 1;
-
-		if (strcmp(name, type) == 0)
-			return tmpl;
-		off = (size_t)(tmpl + strlen(tmpl) + 1 - s->templates);
-	}
-	return NULL;
-}
-
 /* Lines a result of the template's FORMAT starts with before any row:
  * an empty result is only those. */
 static int
@@ -290,7 +276,8 @@ ch_get(void *self, const struct cw_key *key, struct cw_buf *out,
 	CURLcode cc;
 	int rc;
 
-	if (!key->structured || (tmpl = template_for(s, key->type)) == NULL)
+	if (!key->structured || (tmpl = cw_cfg_templates_find(s->templates,
+	    s->templates_len, key->type)) == NULL)
 		return CW_ENOTFOUND;
 	s->query.len = 0;
 	if ((rc = cw_tmpl_expand(&s->query, tmpl, key, err)) != CW_OK ||

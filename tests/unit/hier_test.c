@@ -88,3 +88,64 @@ Test(hier, no_fill_leaves_l1_alone_and_misses_are_counted)
 	free(st);
 	cw_buf_free(&b);
 }
+
+Test(hier, a_miss_is_remembered_for_negative_ttl)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_result r;
+	struct cw_buf b = { 0 };
+	struct cw_l1_opts lo = { 0 };
+	struct cw_l1 *l1;
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	const char *missing = "t:I:G:2024-01-02";
+
+	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
+	    CW_ENOTFOUND);
+	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
+	    CW_ENOTFOUND);
+	cr_assert_eq(r.level, CW_LEVEL_NONE);
+	/* 30 s later the source is asked again. */
+	tenv.now_ns += 31 * 1000000000LL;
+	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
+	    CW_ENOTFOUND);
+	cw_hier_close(h);
+	lo.path = cfg.l1_file;
+	lo.clock = cw_clock_manual(&tenv.now_ns);
+	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
+	cw_l1_stats(l1, st);
+	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_MISS], 2,
+	    "the source: first lookup, and after negative_ttl");
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 1,
+	    "L1 answered the second from memory");
+	cw_l1_close(l1);
+	cw_buf_free(&b);
+	free(st);
+}
+
+Test(hier, a_batch_answers_each_key_in_order)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_item it[3];
+	const char *keys[] = { "t:I:G:2024-01-01", "bad key", "t:I:G:2024-01-09" };
+
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 3; i++) {
+		it[i].key = keys[i];
+		it[i].klen = strlen(keys[i]);
+	}
+	cr_assert_eq(cw_hier_get_batch(h, it, 3), CW_OK);
+	cr_assert_eq(it[0].rc, CW_OK);
+	cr_assert_eq(it[0].res.level, CW_LEVEL_L3);
+	cr_assert_eq(it[1].rc, CW_EDATA);
+	cr_assert_eq(it[2].rc, CW_ENOTFOUND);
+	cr_assert_str_eq(it[2].err.msg, "t:I:G:2024-01-09: not found");
+	cr_assert_eq(cw_hier_get_batch(h, it, 3), CW_OK);
+	cr_assert_eq(it[0].res.level, CW_LEVEL_L1);
+	cr_assert_arr_eq(it[0].val.data, "ts,v\n2024-01-01T00:00:00Z,one\n",
+	    it[0].val.len);
+	cw_hier_close(h);
+	for (int i = 0; i < 3; i++)
+		cw_buf_free(&it[i].val);
+}

@@ -1,0 +1,15 @@
+/*
+ * cfg_int.h: the query templates' packed form, shared by cfg.c, which
+ * builds it, and the ClickHouse source, which keeps a copy of it.
+ */
+#ifndef CW_CFG_INT_H
+#define CW_CFG_INT_H
+
+#include <stddef.h>
+
+/* In "type\0template\0type\0template\0..." of len bytes, the template of
+ * type, or NULL. */
+const char *cw_cfg_templates_find(const char *packed, size_t len,
+    const char *type);
+
+#endif /* CW_CFG_INT_H */
