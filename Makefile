@@ -38,7 +38,7 @@ DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
 	shellcheck python3 curl strace redis-server redis-tools clickhouse-server
 
-PROGS = cw-get cw-stats
+PROGS = cw-get cw-stats cw-predict cw-bench
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*_test.c)

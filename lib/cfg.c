@@ -187,6 +187,8 @@ defaults(struct cw_cfg *c)
 	cache_path(c->log_file, "access.log");
 	c->l2_url[0] = '\0';
 	c->l2_password_file[0] = '\0';
+	cache_path(c->predict_state, "predict.state");
+	c->predict_history_ms = 168 * 3600 * 1000ll;
 	c->templates_len = 0;
 }
 
@@ -270,6 +272,12 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 			c->log_keep = (unsigned)u;
 		return rc;
 	}
+	if (IS("predict", "state_file"))
+		return copy_str(c->predict_state, value, err,
+		    "predict.state_file");
+	if (IS("predict", "history"))
+		return positive_duration(value, "predict.history",
+		    &c->predict_history_ms, err);
 #undef IS
 	return cw_err_set(err, CW_ECONFIG, 0, "unknown setting [%s] %s",
 	    section, name);

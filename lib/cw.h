@@ -147,6 +147,91 @@ struct cw_key {
 int cw_key_parse(const char *s, size_t len, struct cw_key *out,
     struct cw_err *err);
 
+/* ---- cal: market time: dates, zones, trading days, sessions ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t cw_cal_days_from_civil(int y, int m, int d);
+void cw_cal_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* Day of the week of a day number: 0 Monday .. 6 Sunday. */
+int cw_cal_weekday(int64_t days);
+/* The trading day of a day number: weekdays count 0, 1, 2, ... and a
+ * Saturday or Sunday shares the Friday before it, so that "one trading
+ * day back" from a Monday is the Friday. */
+int64_t cw_cal_tday(int64_t days);
+/* The weekday a trading day number names, as a day number. */
+int64_t cw_cal_tday_days(int64_t tday);
+
+/* A POSIX TZ rule with Mm.w.d transitions ("EST5EDT,M3.2.0,M11.1.0"). */
+struct cw_tz_rule {
+	int month, week, wday;	/* wday 0 Sunday, as POSIX */
+	int32_t time_s;		/* local time of the change */
+};
+
+struct cw_tz {
+	int32_t std_offset_s;	/* east of UTC */
+	int32_t dst_offset_s;
+	int has_dst;
+	struct cw_tz_rule start, end;
+};
+
+/* Local time of a moment in a zone. */
+struct cw_local {
+	int64_t days;		/* local day number */
+	int weekday;		/* 0 Monday .. 6 Sunday */
+	int hour, minute;
+};
+
+/* Parse a POSIX TZ rule; CW_EDATA when it is not one. */
+int cw_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err);
+/* Seconds east of UTC in force at a moment. */
+int32_t cw_tz_offset_s(const struct cw_tz *tz, int64_t utc_s);
+void cw_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out);
+
+/* The four FX sessions, defined in their own zones' local time. */
+enum { CW_SESSION_SYDNEY, CW_SESSION_TOKYO, CW_SESSION_LONDON,
+	CW_SESSION_NEW_YORK, CW_SESSION_COUNT };
+
+struct cw_session {
+	const char *name;	/* "london" */
+	const char *zone;	/* IANA name, for people */
+	const char *posix_tz;	/* the rule used */
+	int open_min, close_min;	/* local minutes after midnight */
+	const char *currencies;	/* space-separated ISO codes */
+};
+
+/* Session i (0 .. CW_SESSION_COUNT-1), or NULL. */
+const struct cw_session *cw_session_get(unsigned i);
+/* The zone of session i. */
+int cw_session_tz(unsigned i, struct cw_tz *tz);
+/* Nonzero when a local time is inside the session (weekdays only). */
+int cw_session_is_open(const struct cw_session *s, const struct cw_local *l);
+/* Nonzero while FX trades: Sunday 17:00 to Friday 17:00 New York time;
+ * new_york is that session's zone. */
+int cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s);
+
+/* ---- workload: a synthetic trading-desk access trace ---- */
+
+struct cw_workload_opts {
+	uint64_t seed;
+	int64_t start_s;		/* Unix seconds of the first minute */
+	unsigned weeks;			/* 1 .. 520 */
+	const char *instruments;	/* "EUR_USD,GBP_USD", copied */
+	double rate_per_hour;		/* requests an hour of one instrument
+					   in the middle of one session */
+};
+
+struct cw_workload;
+
+/* CW_EUSAGE for a bad instrument list, week count or rate. */
+int cw_workload_open(struct cw_workload **out,
+    const struct cw_workload_opts *opts, struct cw_err *err);
+/* The next minute of the trace as "ts,key" lines in time order (replacing
+ * out's contents; a quiet minute leaves it empty); CW_ENOTFOUND past the
+ * end. The same seed and options give the same bytes. */
+int cw_workload_next(struct cw_workload *w, struct cw_buf *out,
+    struct cw_err *err);
+void cw_workload_close(struct cw_workload *w);
+
 /* ---- out: how values travel in TSV and JSON ---- */
 
 enum cw_format {
@@ -455,6 +540,8 @@ struct cw_cfg {
 	char log_file[CW_CFG_STR];	/* "" disables the access log */
 	char l2_url[CW_CFG_STR];	/* "" when there is no L2 */
 	char l2_password_file[CW_CFG_STR];
+	char predict_state[CW_CFG_STR];	/* cw-predict's model file */
+	int64_t predict_history_ms;	/* how far back the log is read */
 	/* Query templates by key type, "type\0template\0" pairs; last, so
 	 * that a configuration without any never touches these pages. */
 	size_t templates_len;
@@ -597,6 +684,177 @@ int cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
 int cw_alog_flush(struct cw_alog *log, struct cw_err *err);
 /* Flush and close; accepts NULL. */
 void cw_alog_close(struct cw_alog *log);
+
+/* ---- predict: access patterns learned from the log, and forecasts ---- */
+
+#define CW_PATTERN_MAX (CW_KEY_MAX + 16)
+
+/* The pattern a key read at at_s belongs to: TYPE:INSTRUMENT:GRAN:T for
+ * the data of that trading day, T-1 for the one before, T+1 after; an
+ * opaque key is its own pattern. CW_EDATA for a malformed key. */
+int cw_pattern_of_key(const char *key, size_t klen, int64_t at_s,
+    char *out, size_t cap, struct cw_err *err);
+/* The key a pattern names on the trading day of at_s. */
+int cw_pattern_key(const char *pattern, int64_t at_s,
+    char out[CW_KEY_MAX + 1], struct cw_err *err);
+
+struct cw_predict_counts {
+	uint64_t lines;		/* read */
+	uint64_t learned;
+	uint64_t malformed;	/* skipped: not "ts,key", or a bad key */
+	uint64_t future;	/* skipped: after now */
+	uint64_t old;		/* skipped: before the history */
+	uint64_t late;		/* skipped: their hour was learned */
+};
+
+/* Where the log was read up to, so the next run reads only what is new. */
+struct cw_predict_logpos {
+	uint64_t dev, ino;
+	uint64_t offset;
+};
+
+/* Accuracy of one forecaster over a backtest. */
+struct cw_backtest_scores {
+	double coverage;	/* share of reads whose key was in the top
+				   2 x (distinct keys read) forecast */
+	double precision[2], recall[2], f1[2];	/* at floors 0.5, 0.7 */
+	double brier;
+};
+
+enum { CW_BT_MODEL, CW_BT_LAST_HOUR, CW_BT_WEEK_AGO, CW_BT_COUNT };
+
+struct cw_backtest_report {
+	struct cw_backtest_scores method[CW_BT_COUNT];
+	uint64_t hours, reads;	/* scored */
+	int64_t first_s, last_s;	/* the scored span */
+	int64_t window_s;
+	int64_t ran_s;		/* when, by the caller's clock */
+};
+
+/* The name of forecaster i: "model", "last_hour", "week_ago". */
+const char *cw_backtest_method_name(unsigned i);
+
+struct cw_predict;
+
+int cw_predict_new(struct cw_predict **out, struct cw_err *err);
+void cw_predict_free(struct cw_predict *m);
+
+/* Split "ts,key[,...]" (ts Unix seconds, fractions allowed). */
+int cw_predict_parse_line(const char *line, size_t len, int64_t *ts_ms,
+    const char **key, size_t *klen);
+/* Learn one log line. Never fatal: a malformed line (CW_EDATA), one
+ * after now_s or before now_s - history_s (now_s 0: no bounds), or one
+ * for an hour already learned is counted and skipped. CW_ENOMEM alone
+ * is an error. */
+int cw_predict_learn_line(struct cw_predict *m, const char *line,
+    size_t len, int64_t now_s, int64_t history_s);
+/* Learn one read. Lines may come up to an hour out of order. */
+int cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms,
+    const char *key, size_t klen);
+/* Fold every hour before until_s: the reads of the current hour wait
+ * for stragglers until then. */
+void cw_predict_advance(struct cw_predict *m, int64_t until_s);
+
+struct cw_forecast_opts {
+	double min_probability;
+	double min_confidence;
+	size_t top;		/* 0: all */
+};
+
+struct cw_forecast {
+	char key[CW_KEY_MAX + 1];
+	size_t pattern;		/* internal index */
+	double expected;	/* reads in the window */
+	double probability;	/* of at least one read */
+	double confidence;	/* of the pattern, 0..1 */
+	const char *priority;	/* critical, high, medium, low */
+	char reason[32];	/* session:NAME, pattern or trend */
+};
+
+/* The keys expected in [from_s, from_s + window_s), most likely first.
+ * *out is the caller's to free. */
+int cw_predict_forecast(struct cw_predict *m, int64_t from_s,
+    int64_t window_s, const struct cw_forecast_opts *opts,
+    struct cw_forecast **out, size_t *n, struct cw_err *err);
+
+struct cw_pattern_info {
+	char name[CW_PATTERN_MAX];
+	double per_hour[24];	/* forecast reads by UTC hour of the day of
+				   at (the next trading day at a weekend) */
+	double per_day;
+	int peak[3];		/* the three busiest UTC hours */
+	double session_share[CW_SESSION_COUNT];	/* of a week's reads */
+	const char *frame;	/* the clock it follows best */
+	double confidence;
+	int64_t last_read_s;	/* -1: never */
+};
+
+/* What the model knows of a pattern, named by itself or by a key read at
+ * at_s. CW_ENOTFOUND when the model has not seen it. */
+int cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
+    int64_t at_s, struct cw_pattern_info *out, struct cw_err *err);
+
+struct cw_predict_summary {
+	uint64_t patterns;
+	int64_t first_s, until_s;	/* learned span; -1 when empty */
+	struct cw_predict_counts counts;
+	double level;		/* recent reads / forecast, all patterns */
+	int has_backtest;
+	struct cw_backtest_report backtest;
+};
+
+void cw_predict_summary(const struct cw_predict *m,
+    struct cw_predict_summary *out);
+
+/* The state file: written whole to a temporary file and renamed, so a
+ * reader sees the old model or the new one. Load: CW_ENOTFOUND when
+ * missing, CW_EDATA when damaged (the message says how to rebuild). */
+int cw_predict_save(struct cw_predict *m, const char *path,
+    struct cw_err *err);
+int cw_predict_load(struct cw_predict **out, const char *path,
+    struct cw_err *err);
+struct cw_predict_logpos *cw_predict_logpos(struct cw_predict *m);
+void cw_predict_set_backtest(struct cw_predict *m,
+    const struct cw_backtest_report *r);
+/* Learn the lines readable on fd up to its end; a last line without a
+ * newline too when last_partial (a pipe), else it is left for the next
+ * run. *consumed (may be NULL) gets the bytes taken. */
+int cw_predict_learn_fd(struct cw_predict *m, int fd, int64_t now_s,
+    int64_t history_s, int last_partial, uint64_t *consumed,
+    struct cw_err *err);
+/* Learn what the access log at path gained since the model last read it:
+ * the rest of the file it was reading (found as path.1 after a rotation),
+ * then path. With from_start, every rotated file and path, whole. */
+int cw_predict_learn_log(struct cw_predict *m, const char *path,
+    int64_t now_s, int64_t history_s, int from_start, struct cw_err *err);
+/* Drop patterns not read since before_s whose forecasts have faded. */
+int cw_predict_prune(struct cw_predict *m, int64_t before_s);
+
+/* The model as CSV (a header, then a line per pattern), and back. */
+int cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
+    struct cw_err *err);
+int cw_predict_import(struct cw_predict **out, const char *csv, size_t len,
+    struct cw_err *err);
+
+/* ---- backtest: forecasts scored against what was read next ---- */
+
+struct cw_backtest;
+
+/* window_s: the forecast window (an hour by default). */
+int cw_backtest_new(struct cw_backtest **out, int64_t window_s,
+    struct cw_err *err);
+/* Feed one trace line; malformed ones are counted and skipped. */
+int cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len);
+/* Walk the trace forward hour by hour: at each hour forecast the window
+ * from the past only, and score the model and both baselines. Hours of
+ * the first week are learned, not scored (the week-ago baseline has
+ * nothing to say before). CW_EDATA when the trace is too short. */
+int cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
+    struct cw_err *err);
+/* Lines read and skipped. */
+void cw_backtest_counts(const struct cw_backtest *bt,
+    struct cw_predict_counts *out);
+void cw_backtest_free(struct cw_backtest *bt);
 
 /* ---- hier: lookups through the levels ---- */
 

@@ -1,0 +1,788 @@
+/*
+ * predict: learn when each kind of key is read, and forecast it.
+ *
+ * A key TYPE:INSTRUMENT:GRAN:DATE read on trading day D belongs to the
+ * pattern TYPE:INSTRUMENT:GRAN:T-n, n = D - DATE in trading days, so the
+ * model names keys it has never seen (tomorrow's). Opaque keys are their
+ * own pattern.
+ *
+ * Per pattern, reads are counted per hour and folded, hour by hour, into
+ * seasonal profiles by exponential smoothing (Holt-Winters' seasonal
+ * equation, with the level inside each season's slot):
+ *  - the daily season is kept in five frames, UTC and the local time of
+ *    each session, each with its own smoothed one-hour-ahead error; the
+ *    forecast reads the frame that has been right, so a pattern driven
+ *    by London stays aligned across the clock changes;
+ *  - the weekly season is FX's: trading hours (Sunday 17:00 to Friday
+ *    17:00 New York) and the weekend, each with its own daily profile;
+ *  - a sparse pattern borrows the shape of its group (its instrument),
+ *    learned from many more reads, in proportion to how little it has;
+ *  - an hour much thinner than forecast over all patterns (a holiday)
+ *    is learned from in proportion, so one thin day does not teach the
+ *    model that the desk has gone quiet.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+#include "hash_int.h"
+#include "predict_int.h"
+
+#define ALPHA_OPEN 0.25		/* per visit of a slot: ~5 a week */
+#define ALPHA_CLOSED 0.35	/* ~2 a week */
+#define ALPHA_RATE 0.02		/* the rate behind group shares */
+#define BETA_ERR 0.05		/* frame errors: over ~20 hours */
+#define GROUP_PRIOR 8.0		/* reads a day at which a pattern's own
+				   shape weighs as much as its group's */
+#define FUTURE_SLACK_S 300	/* clocks of writers differ a little */
+#define MAX_GAP_HOURS 336	/* silence longer than this is skipped */
+
+static const char *const frame_names[CW_FRAMES] = {
+	"utc", "sydney", "tokyo", "london", "new_york",
+};
+
+const char *
+cw_predict_frame_name(unsigned f)
+{
+	return f < CW_FRAMES ? frame_names[f] : "?";
+}
+
+int
+cw_predict_new(struct cw_predict **out, struct cw_err *err)
+{
+	struct cw_predict *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "model");
+	for (unsigned i = 0; i < CW_SESSION_COUNT; i++)
+		cw_session_tz(i, &m->tz[i]);
+	m->hour_open = INT64_MIN;
+	m->first_hour = INT64_MIN;
+	m->level = 1;
+	*out = m;
+	return CW_OK;
+}
+
+void
+cw_predict_free(struct cw_predict *m)
+{
+	if (m == NULL)
+		return;
+	free(m->pats);
+	cw_intern_free(&m->names);
+	free(m);
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* ---- patterns and keys ---- */
+
+int
+cw_pattern_of_key(const char *key, size_t klen, int64_t at_s, char *out,
+    size_t cap, struct cw_err *err)
+{
+	struct cw_key k;
+	int64_t back;
+	int rc, n;
+
+	if ((rc = cw_key_parse(key, klen, &k, err)) != CW_OK)
+		return rc;
+	if (!k.structured) {
+		n = snprintf(out, cap, "%s", k.raw);
+	} else {
+		back = cw_cal_tday(floor_div(at_s, 86400)) -
+		    cw_cal_tday(cw_cal_days_from_civil(k.year, k.month,
+		    k.day));
+		if (back == 0)
+			n = snprintf(out, cap, "%s:%s:%s:T", k.type,
+			    k.instrument, k.granularity);
+		else
+			n = snprintf(out, cap, "%s:%s:%s:T%+lld", k.type,
+			    k.instrument, k.granularity, (long long)-back);
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return cw_err_set(err, CW_EUSAGE, 0, "pattern buffer");
+	return CW_OK;
+}
+
+/* Split a pattern name: the length of its "TYPE:INSTRUMENT:GRAN:" and
+ * its trading days back; 0 for an opaque key. A name with three colons
+ * that is not T, T-n or T+n is no pattern at all: -1. */
+static int
+split_pattern(const char *name, size_t len, uint32_t *prefix_len,
+    int32_t *back)
+{
+	const char *last = NULL, *p;
+	int colons = 0;
+	long n = 0;
+	char *end;
+
+	for (p = name; p < name + len; p++)
+		if (*p == ':') {
+			colons++;
+			last = p;
+		}
+	*prefix_len = 0;
+	*back = 0;
+	if (colons != 3)
+		return 0;
+	if (last[1] != 'T')
+		return -1;
+	if (last + 2 < name + len) {
+		if (last[2] != '-' && last[2] != '+')
+			return -1;
+		n = strtol(last + 2, &end, 10);
+		if (end != name + len || last[3] < '0' || last[3] > '9' ||
+		    n < -100000 || n > 100000)
+			return -1;
+	}
+	*prefix_len = (uint32_t)(last + 1 - name);
+	*back = (int32_t)-n;
+	return 0;
+}
+
+/* The key a pattern names on the trading day of at_s. */
+static size_t
+key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
+    char out[CW_KEY_MAX + 1])
+{
+	int y, mo, d;
+
+	if (prefix_len == 0) {
+		size_t len = strlen(name);
+
+		memcpy(out, name, len + 1);
+		return len;
+	}
+	cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(floor_div(at_s,
+	    86400)) - back), &y, &mo, &d);
+	memcpy(out, name, prefix_len);
+	return prefix_len + (size_t)snprintf(out + prefix_len,
+	    CW_KEY_MAX + 1 - prefix_len, "%04d-%02d-%02d", y, mo, d);
+}
+
+static size_t
+pattern_key(const struct cw_predict *m, const struct cw_pat *p,
+    int64_t at_s, char out[CW_KEY_MAX + 1])
+{
+	return key_of(cw_predict_pat_name(m, p), p->prefix_len, p->offset,
+	    at_s, out);
+}
+
+int
+cw_pattern_key(const char *pattern, int64_t at_s,
+    char out[CW_KEY_MAX + 1], struct cw_err *err)
+{
+	size_t len = strlen(pattern);
+	uint32_t prefix;
+	int32_t back;
+	struct cw_key k;
+
+	if (split_pattern(pattern, len, &prefix, &back) != 0 ||
+	    len + 8 > CW_KEY_MAX)
+		return cw_err_set(err, CW_EDATA, 0,
+		    "pattern '%.64s': not a key or TYPE:INSTRUMENT:GRAN:T-n",
+		    pattern);
+	len = key_of(pattern, prefix, back, at_s, out);
+	return cw_key_parse(out, len, &k, err);
+}
+
+/* ---- the pattern table ---- */
+
+int64_t
+cw_predict_intern(struct cw_predict *m, const char *name, size_t len,
+    int create)
+{
+	int64_t id = cw_intern_id(&m->names, name, len, create);
+	struct cw_pat *p;
+
+	if (id < 0 || (size_t)id < m->n_pats)
+		return id;
+	if (m->n_pats == m->cap_pats) {
+		size_t cap = m->cap_pats ? m->cap_pats * 2 : 256;
+		struct cw_pat *pats = realloc(m->pats, cap * sizeof(*pats));
+
+		if (pats == NULL)
+			return -1;
+		m->pats = pats;
+		m->cap_pats = cap;
+	}
+	p = &m->pats[m->n_pats++];
+	memset(p, 0, sizeof(*p));
+	p->group = -1;
+	p->last_hour = -1;
+	p->born_hour = m->hour_open;
+	return id;
+}
+
+int64_t
+cw_predict_pattern_index(struct cw_predict *m, const char *name,
+    size_t len)
+{
+	int64_t i = cw_predict_intern(m, name, len, 0), g;
+	char group[CW_KEY_MAX + 2];
+	uint32_t prefix;
+	int32_t back;
+
+	if (i >= 0)
+		return i;
+	if (split_pattern(name, len, &prefix, &back) != 0)
+		return -1;
+	if (prefix == 0) {
+		strcpy(group, "@*");
+	} else {
+		const char *inst = memchr(name, ':', len) + 1;
+		const char *end = memchr(inst, ':', (size_t)(name + len - inst));
+
+		snprintf(group, sizeof(group), "@%.*s", (int)(end - inst),
+		    inst);
+	}
+	if ((g = cw_predict_intern(m, group, strlen(group), 1)) < 0)
+		return -1;
+	m->pats[g].is_group = 1;
+	if ((i = cw_predict_intern(m, name, len, 1)) < 0)
+		return -1;
+	m->pats[i].group = (int32_t)g;
+	m->pats[i].prefix_len = prefix;
+	m->pats[i].offset = back;
+	return i;
+}
+
+/* ---- forecasting one hour ---- */
+
+/* What every pattern's forecast of one hour shares. */
+struct hour_ctx {
+	int64_t hour;
+	int open;
+	int slot[CW_FRAMES];	/* local hour in each frame */
+};
+
+static void
+hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
+{
+	int64_t mid = hour * 3600 + 1800;
+	struct cw_local l;
+
+	c->hour = hour;
+	c->open = cw_cal_fx_open(&m->tz[CW_SESSION_NEW_YORK], mid);
+	c->slot[0] = (int)(hour - floor_div(hour, 24) * 24);
+	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
+		cw_tz_local(&m->tz[i], mid, &l);
+		c->slot[1 + i] = l.hour;
+	}
+}
+
+/* How much of a frame's daily profile lies in its session's hours, and
+ * half as much again for what lies in the first two (opens are busy). */
+static double
+in_session(const struct cw_pat *p, unsigned f)
+{
+	const struct cw_session *s = cw_session_get(f - 1);
+	double in = 0, at_open = 0, all = 0;
+
+	for (int h = 0; h < 24; h++) {
+		int mid = h * 60 + 30;
+
+		all += p->open[f][h];
+		if (mid >= s->open_min && mid < s->close_min)
+			in += p->open[f][h];
+		if (mid >= s->open_min && mid < s->open_min + 120)
+			at_open += p->open[f][h];
+	}
+	return all > 0 ? (in + at_open / 2) / all : 0;
+}
+
+void
+cw_predict_choose_frame(struct cw_pat *p)
+{
+	double least = p->sq_err[0], best_share = -1;
+	unsigned best = 0;
+
+	for (unsigned f = 1; f < CW_FRAMES; f++)
+		if (p->sq_err[f] < least)
+			least = p->sq_err[f];
+	/* Frames that fit equally well (all of them, in a winter when
+	 * London is on UTC) are told apart by where the reads fall: the
+	 * session whose own hours hold most of them sets the clock, so
+	 * the pattern moves with it at the next clock change. */
+	for (unsigned f = 1; f < CW_FRAMES; f++) {
+		double share;
+
+		if (p->sq_err[f] > least * 1.001 + 1e-6)
+			continue;
+		if ((share = in_session(p, f)) > best_share) {
+			best_share = share;
+			best = f;
+		}
+	}
+	if (p->sq_err[0] <= least * 1.001 + 1e-6 && best_share < 0.5)
+		best = 0;
+	p->frame = best;
+}
+
+static unsigned
+best_frame(const struct cw_pat *p)
+{
+	return p->frame;
+}
+
+/* The pattern's own forecast of reads in the hour. */
+static double
+own_forecast(const struct cw_pat *p, const struct hour_ctx *c)
+{
+	unsigned f;
+
+	if (!c->open)
+		return p->closed[c->slot[0]];
+	f = best_frame(p);
+	return p->open[f][c->slot[f]];
+}
+
+static double
+forecast(const struct cw_predict *m, const struct cw_pat *p,
+    const struct hour_ctx *c)
+{
+	const struct cw_pat *g;
+	double own = own_forecast(p, c), per_day, w, pooled;
+
+	if (p->group < 0)
+		return own;
+	g = &m->pats[p->group];
+	if (!(g->rate > 0))
+		return own;
+	/* The group's shape scaled to the pattern's share of its reads. */
+	pooled = p->rate / g->rate * own_forecast(g, c);
+	per_day = 24.0 * p->rate;
+	w = per_day / (per_day + GROUP_PRIOR);
+	return w * own + (1 - w) * pooled;
+}
+
+/* ---- learning ---- */
+
+static float
+smooth(float old, double target, double alpha)
+{
+	return (float)(old + alpha * (target - old));
+}
+
+/* Fold the reads of one hour into every pattern. */
+static void
+fold(struct cw_predict *m, int64_t hour)
+{
+	struct hour_ctx c;
+	double actual = 0, expected = 0, damp = 1, ratio;
+
+	hour_ctx(m, hour, &c);
+	if (m->first_hour == INT64_MIN)
+		m->first_hour = hour;
+	/* Forecasts first, from the model as it was before this hour. */
+	for (size_t i = 0; i < m->n_pats; i++) {
+		struct cw_pat *p = &m->pats[i];
+		double fc = c.open ? forecast(m, p, &c) : 0;
+
+		if (!c.open)
+			continue;
+		p->surprise = smooth(p->surprise, (p->pending[0] + 1) /
+		    (fc + 1), 0.5);
+		if (!p->is_group) {
+			actual += p->pending[0];
+			expected += fc;
+		}
+	}
+	if (c.open && expected > 10) {
+		ratio = actual / expected;
+		m->level = m->level + 0.3 * (ratio - m->level);
+		/* A thin hour teaches in proportion: a holiday is not the
+		 * new normal. */
+		if (ratio < 1)
+			damp = ratio < 0.1 ? 0.1 : ratio;
+	}
+	for (size_t i = 0; i < m->n_pats; i++) {
+		struct cw_pat *p = &m->pats[i];
+		double n = p->pending[0], days, a;
+
+		if (p->born_hour == INT64_MIN)
+			p->born_hour = hour;
+		days = (double)(hour - p->born_hour) / 24;
+		if (c.open) {
+			uint16_t *v = &p->open_visits[c.slot[0]];
+
+			/* The first visits of a slot weigh as an average. */
+			*v += *v < UINT16_MAX;
+			a = fmax(ALPHA_OPEN * damp, 1.0 / *v);
+			for (unsigned f = 0; f < CW_FRAMES; f++) {
+				float *s = &p->open[f][c.slot[f]];
+				double e = n - *s;
+
+				p->sq_err[f] = smooth(p->sq_err[f], e * e,
+				    BETA_ERR);
+				*s = smooth(*s, n, a);
+			}
+			cw_predict_choose_frame(p);
+			p->rate = smooth(p->rate, n, fmax(ALPHA_RATE * damp,
+			    1 / (1 + 24 * days)));
+		} else {
+			uint16_t *v = &p->closed_visits[c.slot[0]];
+
+			*v += *v < UINT16_MAX;
+			a = fmax(ALPHA_CLOSED, 1.0 / *v);
+			p->closed[c.slot[0]] = smooth(p->closed[c.slot[0]], n,
+			    a);
+		}
+		if (n > 0)
+			p->last_hour = hour;
+		p->pending[0] = p->pending[1];
+		p->pending[1] = 0;
+	}
+}
+
+void
+cw_predict_advance(struct cw_predict *m, int64_t until_s)
+{
+	int64_t until = floor_div(until_s, 3600);
+
+	if (m->hour_open == INT64_MIN)
+		return;
+	if (until - m->hour_open > MAX_GAP_HOURS) {
+		/* Fold the two pending hours, skip the silence. */
+		fold(m, m->hour_open);
+		fold(m, m->hour_open + 1);
+		m->hour_open = until - MAX_GAP_HOURS;
+	}
+	while (m->hour_open < until)
+		fold(m, m->hour_open++);
+}
+
+int
+cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
+    size_t klen)
+{
+	char name[CW_PATTERN_MAX];
+	int64_t hour = floor_div(ts_ms, 3600000), i;
+
+	if (cw_pattern_of_key(key, klen, floor_div(ts_ms, 1000), name,
+	    sizeof(name), NULL) != CW_OK) {
+		m->counts.malformed++;
+		return CW_EDATA;
+	}
+	if (m->hour_open == INT64_MIN)
+		m->hour_open = hour;
+	if (hour < m->hour_open) {
+		m->counts.late++;	/* its hour is folded already */
+		return CW_OK;
+	}
+	/* Two hours stay open: writers flush their buffers late. */
+	if (hour > m->hour_open + 1)
+		cw_predict_advance(m, (hour - 1) * 3600);
+	if ((i = cw_predict_pattern_index(m, name, strlen(name))) < 0)
+		return CW_ENOMEM;
+	m->pats[i].pending[hour - m->hour_open] += 1;
+	m->pats[m->pats[i].group].pending[hour - m->hour_open] += 1;
+	m->counts.learned++;
+	return CW_OK;
+}
+
+/* "ts,key[,...]": ts in Unix seconds, fractions allowed. */
+int
+cw_predict_parse_line(const char *line, size_t len, int64_t *ts_ms,
+    const char **key, size_t *klen)
+{
+	const char *comma = memchr(line, ',', len), *kend;
+	char num[32], *end;
+	double ts;
+
+	if (comma == NULL || comma == line || (size_t)(comma - line) >=
+	    sizeof(num))
+		return CW_EDATA;
+	memcpy(num, line, (size_t)(comma - line));
+	num[comma - line] = '\0';
+	ts = strtod(num, &end);
+	if (*end != '\0' || !(ts >= 0 && ts < 1e11))
+		return CW_EDATA;
+	*key = comma + 1;
+	kend = memchr(*key, ',', len - (size_t)(*key - line));
+	*klen = kend ? (size_t)(kend - *key) : len - (size_t)(*key - line);
+	if (*klen > 0 && (*key)[*klen - 1] == '\r')
+		(*klen)--;
+	*ts_ms = (int64_t)llround(ts * 1000);
+	return CW_OK;
+}
+
+int
+cw_predict_learn_line(struct cw_predict *m, const char *line, size_t len,
+    int64_t now_s, int64_t history_s)
+{
+	const char *key;
+	size_t klen;
+	int64_t ts_ms;
+
+	m->counts.lines++;
+	if (cw_predict_parse_line(line, len, &ts_ms, &key, &klen) != CW_OK) {
+		/* A header line of a trace is not malformed data. */
+		if (m->counts.lines == 1 && len >= 3 &&
+		    memcmp(line, "ts,", 3) == 0) {
+			m->counts.lines--;
+			return CW_OK;
+		}
+		m->counts.malformed++;
+		return CW_EDATA;
+	}
+	if (now_s != 0 && ts_ms / 1000 > now_s + FUTURE_SLACK_S) {
+		m->counts.future++;
+		return CW_OK;
+	}
+	if (history_s > 0 && now_s != 0 && ts_ms / 1000 < now_s - history_s) {
+		m->counts.old++;
+		return CW_OK;
+	}
+	return cw_predict_learn_key(m, ts_ms, key, klen);
+}
+
+/* ---- forecasts of a window ---- */
+
+static const char *
+priority(double p)
+{
+	return p >= 0.9 ? "critical" : p > 0.7 ? "high" : p > 0.4 ?
+	    "medium" : "low";
+}
+
+double
+cw_predict_confidence(const struct cw_predict *m, const struct cw_pat *p)
+{
+	double days = m->hour_open == INT64_MIN || p->born_hour ==
+	    INT64_MIN ? 0 : (double)(m->hour_open - p->born_hour) / 24;
+	double excess = fmax(0, p->sq_err[best_frame(p)] - p->rate);
+
+	/* How long it has been watched, times how small its error is
+	 * beside its rate once the Poisson noise no model can remove is
+	 * taken out (1 / (1 + coefficient of variation)). */
+	if (!(p->rate > 0))
+		return 0;
+	return (1 - exp(-days / 3)) / (1 + sqrt(excess) / p->rate);
+}
+
+static void
+reason(const struct cw_predict *m, const struct cw_pat *p,
+    const struct hour_ctx *c, char *out, size_t cap)
+{
+	const struct cw_pat *g = p->group >= 0 ? &m->pats[p->group] : p;
+	unsigned f = best_frame(p->rate * 24 >= GROUP_PRIOR ? p : g);
+	struct cw_local l;
+
+	if (p->surprise > 2) {
+		snprintf(out, cap, "trend");
+		return;
+	}
+	if (f > 0 && c->open) {
+		cw_tz_local(&m->tz[f - 1], c->hour * 3600 + 1800, &l);
+		if (cw_session_is_open(cw_session_get(f - 1), &l)) {
+			snprintf(out, cap, "session:%s", frame_names[f]);
+			return;
+		}
+	}
+	snprintf(out, cap, "pattern");
+}
+
+static int
+by_probability(const void *a, const void *b)
+{
+	const struct cw_forecast *x = a, *y = b;
+
+	if (x->expected != y->expected)
+		return x->expected > y->expected ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+int
+cw_predict_forecast(struct cw_predict *m, int64_t from_s, int64_t window_s,
+    const struct cw_forecast_opts *o, struct cw_forecast **out, size_t *n,
+    struct cw_err *err)
+{
+	struct cw_forecast *list = NULL;
+	size_t len = 0, cap = 0, n_hours;
+	int64_t end_s = from_s + window_s, first_h = floor_div(from_s, 3600);
+	struct hour_ctx *ctx;
+	double *part;
+
+	*out = NULL;
+	*n = 0;
+	if (window_s <= 0 || window_s > 7 * 86400)
+		return cw_err_set(err, CW_EUSAGE, 0,
+		    "the window must be 1 s to 7 days");
+	/* What the hours of the window share, once, not per pattern. */
+	n_hours = (size_t)(floor_div(end_s - 1, 3600) - first_h + 1);
+	ctx = malloc(n_hours * sizeof(*ctx));
+	part = malloc(n_hours * sizeof(*part));
+	if (ctx == NULL || part == NULL) {
+		free(ctx);
+		free(part);
+		return cw_err_set(err, CW_ENOMEM, 0, "forecast");
+	}
+	for (size_t k = 0; k < n_hours; k++) {
+		int64_t h = first_h + (int64_t)k;
+		int64_t lo = h * 3600 > from_s ? h * 3600 : from_s;
+		int64_t hi = (h + 1) * 3600 < end_s ? (h + 1) * 3600 : end_s;
+
+		hour_ctx(m, h, &ctx[k]);
+		part[k] = (double)(hi - lo) / 3600;
+	}
+	for (size_t i = 0; i < m->n_pats; i++) {
+		const struct cw_pat *p = &m->pats[i];
+		double conf;
+
+		if (p->is_group || (conf = cw_predict_confidence(m, p)) <
+		    o->min_confidence)
+			continue;
+		/* Hour by hour: a window across midnight names two keys. */
+		for (size_t k = 0; k < n_hours; k++) {
+			int64_t at = ctx[k].hour * 3600 > from_s ?
+			    ctx[k].hour * 3600 : from_s;
+			char key[CW_KEY_MAX + 1];
+			double lambda = forecast(m, p, &ctx[k]) * part[k];
+
+			if (!(lambda > 0))
+				continue;
+			pattern_key(m, p, at, key);
+			if (len > 0 && list[len - 1].pattern == i &&
+			    strcmp(list[len - 1].key, key) == 0) {
+				list[len - 1].expected += lambda;
+				continue;
+			}
+			if (len == cap) {
+				size_t nc = cap ? cap * 2 : 1024;
+				struct cw_forecast *nl = realloc(list,
+				    nc * sizeof(*nl));
+
+				if (nl == NULL) {
+					free(list);
+					free(ctx);
+					free(part);
+					return cw_err_set(err, CW_ENOMEM, 0,
+					    "forecast");
+				}
+				list = nl;
+				cap = nc;
+			}
+			struct cw_forecast *f = &list[len++];
+			memset(f, 0, sizeof(*f));
+			strcpy(f->key, key);
+			f->pattern = i;
+			f->expected = lambda;
+			f->confidence = conf;
+			reason(m, p, &ctx[k], f->reason, sizeof(f->reason));
+		}
+	}
+	free(ctx);
+	free(part);
+	/* Reads are Poisson: at least one with 1 - e^-expected. */
+	size_t kept = 0;
+	for (size_t i = 0; i < len; i++) {
+		list[i].probability = 1 - exp(-list[i].expected);
+		list[i].priority = priority(list[i].probability);
+		if (list[i].probability >= o->min_probability)
+			list[kept++] = list[i];
+	}
+	qsort(list, kept, sizeof(*list), by_probability);
+	if (o->top > 0 && kept > o->top)
+		kept = o->top;
+	*out = list;
+	*n = kept;
+	return CW_OK;
+}
+
+/* ---- what it knows ---- */
+
+int
+cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
+    int64_t at_s, struct cw_pattern_info *out, struct cw_err *err)
+{
+	size_t len = strlen(key_or_pattern);
+	char name[CW_PATTERN_MAX];
+	const struct cw_pat *p;
+	double week = 0, in_session[CW_SESSION_COUNT] = { 0 };
+	int64_t i, day = floor_div(at_s, 86400), h;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((i = cw_predict_intern(m, key_or_pattern, len, 0)) < 0) {
+		if ((rc = cw_pattern_of_key(key_or_pattern, len, at_s, name,
+		    sizeof(name), err)) != CW_OK)
+			return rc;
+		i = cw_predict_intern(m, name, strlen(name), 0);
+	}
+	if (i < 0 || m->pats[i].is_group)
+		return cw_err_set(err, CW_ENOTFOUND, 0,
+		    "'%s': no such pattern in the model", key_or_pattern);
+	p = &m->pats[i];
+	snprintf(out->name, sizeof(out->name), "%s",
+	    cw_predict_pat_name(m, p));
+	/* The day of at_s, or the next trading day when FX is shut. */
+	while (cw_cal_weekday(day) > 4)
+		day++;
+	for (h = 0; h < 24; h++) {
+		struct hour_ctx c;
+
+		hour_ctx(m, day * 24 + h, &c);
+		out->per_hour[h] = forecast(m, p, &c);
+		out->per_day += out->per_hour[h];
+	}
+	for (int k = 0; k < 3; k++) {
+		int best = -1;
+
+		for (h = 0; h < 24; h++) {
+			int taken = 0;
+
+			for (int j = 0; j < k; j++)
+				taken |= out->peak[j] == h;
+			if (!taken && (best < 0 ||
+			    out->per_hour[h] > out->per_hour[best]))
+				best = (int)h;
+		}
+		out->peak[k] = best;
+	}
+	/* Share of a trading week's forecast reads in each session. */
+	for (h = 0; h < 7 * 24; h++) {
+		int64_t hour = cw_cal_tday_days(cw_cal_tday(day)) * 24 + h;
+		struct hour_ctx c;
+		double f;
+
+		hour_ctx(m, hour, &c);
+		f = forecast(m, p, &c);
+		week += f;
+		for (unsigned s = 0; s < CW_SESSION_COUNT; s++) {
+			struct cw_local l;
+
+			cw_tz_local(&m->tz[s], hour * 3600 + 1800, &l);
+			if (cw_session_is_open(cw_session_get(s), &l))
+				in_session[s] += f;
+		}
+	}
+	for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
+		out->session_share[s] = week > 0 ? in_session[s] / week : 0;
+	out->frame = cw_predict_frame_name(best_frame(p));
+	out->confidence = cw_predict_confidence(m, p);
+	out->last_read_s = p->last_hour >= 0 ? p->last_hour * 3600 : -1;
+	return CW_OK;
+}
+
+void
+cw_predict_summary(const struct cw_predict *m, struct cw_predict_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < m->n_pats; i++)
+		if (!m->pats[i].is_group)
+			s->patterns++;
+	s->first_s = m->first_hour == INT64_MIN ? -1 : m->first_hour * 3600;
+	s->until_s = m->hour_open == INT64_MIN ? -1 : m->hour_open * 3600;
+	s->counts = m->counts;
+	s->level = m->level;
+	s->has_backtest = m->has_backtest;
+	s->backtest = m->last_backtest;
+}

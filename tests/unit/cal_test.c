@@ -1,0 +1,91 @@
+#include "helpers.h"
+
+TestSuite(cal);
+
+static int64_t
+utc(int y, int m, int d, int h, int mi)
+{
+	return cw_cal_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60;
+}
+
+static int32_t
+offset_h(unsigned session, int64_t t)
+{
+	struct cw_tz tz;
+
+	cr_assert_eq(cw_session_tz(session, &tz), CW_OK);
+	return cw_tz_offset_s(&tz, t) / 3600;
+}
+
+Test(cal, civil_days_round_trip)
+{
+	int y, m, d;
+
+	cr_assert_eq(cw_cal_days_from_civil(1970, 1, 1), 0);
+	cr_assert_eq(cw_cal_days_from_civil(2024, 2, 29), 19782);
+	for (int64_t day = -800000; day < 800000; day += 997) {
+		cw_cal_civil_from_days(day, &y, &m, &d);
+		cr_assert_eq(cw_cal_days_from_civil(y, m, d), day);
+	}
+	cr_assert_eq(cw_cal_weekday(cw_cal_days_from_civil(2024, 3, 4)), 0,
+	    "2024-03-04 was a Monday");
+}
+
+Test(cal, clock_changes_of_the_four_sessions)
+{
+	/* London: last Sunday of March, 01:00 UTC. */
+	cr_assert_eq(offset_h(CW_SESSION_LONDON, utc(2024, 3, 31, 0, 59)), 0);
+	cr_assert_eq(offset_h(CW_SESSION_LONDON, utc(2024, 3, 31, 1, 0)), 1);
+	cr_assert_eq(offset_h(CW_SESSION_LONDON, utc(2024, 10, 27, 0, 59)), 1);
+	cr_assert_eq(offset_h(CW_SESSION_LONDON, utc(2024, 10, 27, 1, 0)), 0);
+	/* New York: second Sunday of March, 02:00 EST = 07:00 UTC. */
+	cr_assert_eq(offset_h(CW_SESSION_NEW_YORK, utc(2024, 3, 10, 6, 59)),
+	    -5);
+	cr_assert_eq(offset_h(CW_SESSION_NEW_YORK, utc(2024, 3, 10, 7, 0)),
+	    -4);
+	cr_assert_eq(offset_h(CW_SESSION_NEW_YORK, utc(2024, 11, 3, 5, 59)), -4);
+	cr_assert_eq(offset_h(CW_SESSION_NEW_YORK, utc(2024, 11, 3, 6, 0)), -5);
+	/* Sydney, southern: summer time across the new year. */
+	cr_assert_eq(offset_h(CW_SESSION_SYDNEY, utc(2024, 1, 15, 0, 0)), 11);
+	cr_assert_eq(offset_h(CW_SESSION_SYDNEY, utc(2024, 4, 6, 15, 59)), 11);
+	cr_assert_eq(offset_h(CW_SESSION_SYDNEY, utc(2024, 4, 6, 16, 0)), 10);
+	cr_assert_eq(offset_h(CW_SESSION_SYDNEY, utc(2024, 10, 5, 16, 0)), 11);
+	cr_assert_eq(offset_h(CW_SESSION_TOKYO, utc(2024, 7, 1, 0, 0)), 9);
+}
+
+Test(cal, bad_zone_rules_are_refused)
+{
+	struct cw_tz tz;
+	struct cw_err e;
+
+	cr_assert_eq(cw_tz_parse("EST5EDT,J60,J300", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_tz_parse("X5", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_tz_parse("<+0530>-5:30", &tz, &e), CW_OK);
+	cr_assert_eq(cw_tz_offset_s(&tz, 0), 5 * 3600 + 1800);
+}
+
+Test(cal, weekends_share_fridays_trading_day)
+{
+	int64_t fri = cw_cal_days_from_civil(2024, 3, 8);
+
+	cr_assert_eq(cw_cal_tday(fri + 1), cw_cal_tday(fri));
+	cr_assert_eq(cw_cal_tday(fri + 2), cw_cal_tday(fri));
+	cr_assert_eq(cw_cal_tday(fri + 3), cw_cal_tday(fri) + 1, "Monday");
+	cr_assert_eq(cw_cal_tday_days(cw_cal_tday(fri + 3) - 1), fri);
+	for (int64_t d = -30; d < 30; d++)
+		if (cw_cal_weekday(d) < 5)
+			cr_assert_eq(cw_cal_tday_days(cw_cal_tday(d)), d);
+}
+
+Test(cal, fx_trades_sunday_to_friday_new_york_time)
+{
+	struct cw_tz ny;
+
+	cw_session_tz(CW_SESSION_NEW_YORK, &ny);
+	/* Friday 2024-03-08 17:00 EST is 22:00 UTC. */
+	cr_assert(cw_cal_fx_open(&ny, utc(2024, 3, 8, 21, 59)));
+	cr_assert_not(cw_cal_fx_open(&ny, utc(2024, 3, 8, 22, 0)));
+	/* Sunday 2024-03-10 17:00 EDT is 21:00 UTC. */
+	cr_assert_not(cw_cal_fx_open(&ny, utc(2024, 3, 10, 20, 59)));
+	cr_assert(cw_cal_fx_open(&ny, utc(2024, 3, 10, 21, 0)));
+}

@@ -1,0 +1,339 @@
+#include <math.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+TestSuite(predict);
+
+static int64_t
+utc(int y, int m, int d, int h, int mi)
+{
+	return cw_cal_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60;
+}
+
+static void
+read_key(struct cw_predict *m, int64_t t_s, const char *key)
+{
+	cr_assert_eq(cw_predict_learn_key(m, t_s * 1000, key, strlen(key)),
+	    CW_OK);
+}
+
+/* Reads of today's key at 08:00-08:59 London time on weekdays only,
+ * from first_day for days days. */
+static void
+london_open_reads(struct cw_predict *m, int64_t first_day, int days)
+{
+	struct cw_tz london;
+
+	cw_session_tz(CW_SESSION_LONDON, &london);
+	for (int64_t day = first_day; day < first_day + days; day++) {
+		int y, mo, d;
+		char key[64];
+
+		if (cw_cal_weekday(day) > 4)
+			continue;
+		cw_cal_civil_from_days(day, &y, &mo, &d);
+		snprintf(key, sizeof(key), "labels:EUR_GBP:M5:%04d-%02d-%02d",
+		    y, mo, d);
+		/* 08:00 local is 08:00 UTC in winter, 07:00 in summer. */
+		int64_t open = day * 86400 + 8 * 3600 -
+		    cw_tz_offset_s(&london, day * 86400 + 8 * 3600);
+		for (int i = 0; i < 6; i++)
+			read_key(m, open + i * 600 + 30, key);
+	}
+}
+
+static int
+peak_hour(struct cw_predict *m, int64_t at)
+{
+	struct cw_pattern_info pi;
+	struct cw_err e;
+
+	cr_assert_eq(cw_predict_pattern(m, "labels:EUR_GBP:M5:T", at, &pi, &e),
+	    CW_OK, "%s", e.msg);
+	return pi.peak[0];
+}
+
+Test(predict, london_open_peaks_at_the_open_in_winter_and_summer)
+{
+	struct cw_predict *m;
+	struct cw_pattern_info pi;
+
+	cr_assert_eq(cw_predict_new(&m, NULL), CW_OK);
+	/* Learned in winter only: 4 to 29 March 2024. */
+	london_open_reads(m, cw_cal_days_from_civil(2024, 3, 4), 26);
+	cw_predict_advance(m, utc(2024, 3, 30, 0, 0));
+	cr_assert_eq(peak_hour(m, utc(2024, 3, 20, 0, 0)), 8, "winter: 08 UTC");
+	/* After the clock change it follows London, not UTC. */
+	cr_assert_eq(peak_hour(m, utc(2024, 4, 2, 0, 0)), 7, "summer: 07 UTC");
+	cr_assert_eq(cw_predict_pattern(m, "labels:EUR_GBP:M5:T",
+	    utc(2024, 4, 2, 0, 0), &pi, NULL), CW_OK);
+	cr_assert_str_eq(pi.frame, "london");
+	cr_assert_gt(pi.session_share[CW_SESSION_LONDON], 0.95);
+	cr_assert_lt(pi.session_share[CW_SESSION_NEW_YORK], 0.05);
+	/* Learned on through the change, it peaks there as well. */
+	london_open_reads(m, cw_cal_days_from_civil(2024, 4, 1), 12);
+	cw_predict_advance(m, utc(2024, 4, 13, 0, 0));
+	cr_assert_eq(peak_hour(m, utc(2024, 4, 15, 0, 0)), 7);
+	cr_assert_eq(peak_hour(m, utc(2024, 11, 4, 0, 0)), 8,
+	    "and back to 08 UTC next winter");
+	cw_predict_free(m);
+}
+
+Test(predict, forecast_names_tomorrows_key_and_the_open)
+{
+	struct cw_predict *m;
+	struct cw_forecast *list;
+	struct cw_forecast_opts o = { .min_probability = 0.5 };
+	size_t n;
+
+	cw_predict_new(&m, NULL);
+	london_open_reads(m, cw_cal_days_from_civil(2024, 3, 4), 26);
+	cw_predict_advance(m, utc(2024, 4, 1, 7, 0));
+	/* A key never read: the data of Monday 1 April, at 08:00 BST. */
+	cr_assert_eq(cw_predict_forecast(m, utc(2024, 4, 1, 7, 0), 3600, &o,
+	    &list, &n, NULL), CW_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(list[0].key, "labels:EUR_GBP:M5:2024-04-01");
+	cr_assert_gt(list[0].expected, 5);
+	cr_assert_str_eq(list[0].reason, "session:london");
+	free(list);
+	/* Nothing at 15:00, nor at the weekend. */
+	cr_assert_eq(cw_predict_forecast(m, utc(2024, 4, 2, 15, 0), 3600, &o,
+	    &list, &n, NULL), CW_OK);
+	cr_assert_eq(n, 0);
+	free(list);
+	cr_assert_eq(cw_predict_forecast(m, utc(2024, 4, 6, 7, 0), 3600, &o,
+	    &list, &n, NULL), CW_OK);
+	cr_assert_eq(n, 0);
+	free(list);
+	cw_predict_free(m);
+}
+
+Test(predict, a_constant_rate_converges)
+{
+	struct cw_predict *m;
+	struct cw_forecast *list;
+	struct cw_forecast_opts o = { 0 };
+	int64_t start = utc(2024, 3, 4, 0, 0), t;
+	size_t n;
+
+	cw_predict_new(&m, NULL);
+	for (t = start; t < start + 21 * 86400; t += 360)	/* 10 an hour */
+		read_key(m, t, "opaque-key");
+	cw_predict_advance(m, t);
+	for (int h = 0; h < 48; h += 5) {
+		cr_assert_eq(cw_predict_forecast(m, t + h * 3600, 3600, &o,
+		    &list, &n, NULL), CW_OK);
+		cr_assert_eq(n, 1);
+		cr_assert_float_eq(list[0].expected, 10, 0.05, "hour %d: %f", h,
+		    list[0].expected);
+		cr_assert_float_eq(list[0].probability, 1 - exp(-10), 1e-4);
+		free(list);
+	}
+	cw_predict_free(m);
+}
+
+Test(predict, patterns_of_keys)
+{
+	char p[CW_PATTERN_MAX], k[CW_KEY_MAX + 1];
+	int64_t monday = utc(2024, 3, 11, 9, 0);
+
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-08", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:T-1", "Friday is the day before");
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-12", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:T+1");
+	cr_assert_eq(cw_pattern_key("a:EUR_USD:H1:T-1", monday, k, NULL),
+	    CW_OK);
+	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-08");
+	cr_assert_eq(cw_pattern_key("a:EUR_USD:H1:T", monday, k, NULL), CW_OK);
+	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-11");
+	cr_assert_eq(cw_pattern_key("plain", monday, k, NULL), CW_OK);
+	cr_assert_str_eq(k, "plain");
+	cr_assert_eq(cw_pattern_key("a:b:c:X-1", monday, k, NULL), CW_EDATA);
+	cr_assert_eq(cw_pattern_of_key("bad key", 7, monday, p, sizeof(p),
+	    NULL), CW_EDATA);
+}
+
+Test(predict, bad_lines_are_counted_never_fatal)
+{
+	struct cw_predict *m;
+	struct cw_predict_summary s;
+	static const char *const lines[] = {
+		"ts,key,level,latency_us",		/* a header */
+		"1709510400.5,labels:EUR_USD:H1:2024-03-04,l1,3",
+		"garbage",
+		"1709510401,labels:EUR_USD:H1:2024-02-30",	/* no such date */
+		"-5,x",
+		"9999999999,future-key",
+		"1709510402,",
+	};
+	int64_t now = 1709510400 + 3600;
+
+	cw_predict_new(&m, NULL);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++)
+		cw_predict_learn_line(m, lines[i], strlen(lines[i]), now, 0);
+	cw_predict_summary(m, &s);
+	cr_assert_eq(s.counts.lines, 6);
+	cr_assert_eq(s.counts.learned, 1);
+	cr_assert_eq(s.counts.malformed, 4);
+	cr_assert_eq(s.counts.future, 1);
+	cr_assert_eq(s.patterns, 1);
+	cw_predict_free(m);
+}
+
+static struct cw_predict *
+learned_workload(void)
+{
+	struct cw_workload_opts wo = { .seed = 3, .weeks = 2,
+	    .instruments = "EUR_USD,AUD_JPY", .rate_per_hour = 40,
+	    .start_s = utc(2024, 10, 21, 0, 0) };
+	struct cw_workload *w;
+	struct cw_predict *m;
+	struct cw_buf minute = { 0 };
+	struct cw_err e;
+
+	cr_assert_eq(cw_workload_open(&w, &wo, &e), CW_OK, "%s", e.msg);
+	cw_predict_new(&m, NULL);
+	while (cw_workload_next(w, &minute, NULL) == CW_OK) {
+		char *line = minute.data, *nl;
+
+		for (; line < minute.data + minute.len; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(minute.data +
+			    minute.len - line));
+			cr_assert_eq(cw_predict_learn_line(m, line,
+			    (size_t)(nl - line), 0, 0), CW_OK, "%.*s",
+			    (int)(nl - line), line);
+		}
+	}
+	cw_buf_free(&minute);
+	cw_workload_close(w);
+	return m;
+}
+
+static void
+assert_same_forecasts(struct cw_predict *a, struct cw_predict *b,
+    int64_t at)
+{
+	struct cw_forecast *fa, *fb;
+	struct cw_forecast_opts o = { 0 };
+	size_t na, nb;
+
+	cr_assert_eq(cw_predict_forecast(a, at, 7200, &o, &fa, &na, NULL),
+	    CW_OK);
+	cr_assert_eq(cw_predict_forecast(b, at, 7200, &o, &fb, &nb, NULL),
+	    CW_OK);
+	cr_assert_eq(na, nb);
+	cr_assert_gt(na, 100);
+	for (size_t i = 0; i < na; i++) {
+		cr_assert_str_eq(fa[i].key, fb[i].key);
+		cr_assert_eq(fa[i].expected, fb[i].expected, "%s", fa[i].key);
+		cr_assert_eq(fa[i].confidence, fb[i].confidence);
+		cr_assert_str_eq(fa[i].reason, fb[i].reason);
+	}
+	free(fa);
+	free(fb);
+}
+
+Test(predict, export_then_import_gives_the_same_forecasts)
+{
+	struct cw_predict *m = learned_workload(), *copy;
+	struct cw_buf csv = { 0 }, again = { 0 };
+	struct cw_err e;
+
+	cr_assert_eq(cw_predict_export(m, &csv, &e), CW_OK);
+	cr_assert_eq(cw_predict_import(&copy, csv.data, csv.len, &e), CW_OK,
+	    "%s", e.msg);
+	assert_same_forecasts(m, copy, utc(2024, 11, 4, 13, 30));
+	cr_assert_eq(cw_predict_export(copy, &again, &e), CW_OK);
+	cr_assert_eq(again.len, csv.len);
+	cr_assert_eq(memcmp(again.data, csv.data, csv.len), 0);
+	cr_assert_eq(cw_predict_import(&copy, "kind,x\nbogus,1\n", 15, &e),
+	    CW_EDATA);
+	cw_buf_free(&csv);
+	cw_buf_free(&again);
+	cw_predict_free(copy);
+	cw_predict_free(m);
+}
+
+Test(predict, state_file_round_trip_and_damage, .init = tmpdir_setup,
+    .fini = tmpdir_teardown)
+{
+	struct cw_predict *m = learned_workload(), *back;
+	char path[600];
+	struct cw_err e;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state", tenv.dir);
+	cr_assert_eq(cw_predict_load(&back, path, &e), CW_ENOTFOUND);
+	cr_assert_eq(cw_predict_save(m, path, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(cw_predict_load(&back, path, &e), CW_OK, "%s", e.msg);
+	assert_same_forecasts(m, back, utc(2024, 11, 5, 1, 0));
+	cw_predict_free(back);
+	/* One flipped byte deep inside: refused, with the way out. */
+	cr_assert_not_null(f = fopen(path, "r+"));
+	fseek(f, 5000, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, 5000, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+	cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA);
+	cr_assert_not_null(strstr(e.msg, "damaged"));
+	cr_assert_not_null(strstr(e.msg, "--rebuild"));
+	cr_assert_eq(truncate(path, 100), 0);
+	cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA);
+	cw_predict_free(m);
+}
+
+/* A tiny trace scored by hand; opaque keys are their own patterns. */
+Test(predict, backtest_scores_by_hand)
+{
+	int64_t t0 = utc(2024, 3, 4, 0, 0);
+	struct {
+		int hour;
+		const char *key;
+	} reads[] = {
+		{ 0, "x" }, { 0, "x" }, { 0, "y" },		/* a week ago */
+		{ 167, "y" }, { 167, "z" }, { 167, "z" }, { 167, "z" },
+		{ 168, "x" }, { 168, "y" }, { 168, "y" }, { 168, "w" },
+	};
+	struct cw_backtest *bt;
+	struct cw_backtest_report r;
+	struct cw_err e;
+	char line[64];
+
+	cr_assert_eq(cw_backtest_new(&bt, 3600, &e), CW_OK);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(*reads); i++) {
+		int n = snprintf(line, sizeof(line), "%lld,%s",
+		    (long long)(t0 + reads[i].hour * 3600 + 60 + (int64_t)i),
+		    reads[i].key);
+		cr_assert_eq(cw_backtest_line(bt, line, (size_t)n), CW_OK);
+	}
+	cr_assert_eq(cw_backtest_run(bt, &r, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(r.hours, 1);
+	cr_assert_eq(r.reads, 4);
+	/* Last hour: y 1, z 3 expected; y read twice of 4 reads. */
+	const struct cw_backtest_scores *last = &r.method[CW_BT_LAST_HOUR];
+	cr_assert_float_eq(last->coverage, 0.5, 1e-9);
+	cr_assert_float_eq(last->precision[0], 0.5, 1e-9);
+	cr_assert_float_eq(last->recall[0], 1.0 / 3, 1e-9);
+	cr_assert_float_eq(last->f1[0], 0.4, 1e-9);
+	cr_assert_float_eq(last->precision[1], 0, 1e-9);
+	/* Over x y z w: (0-1)^2 + (e^-1)^2 + (1-e^-3)^2 + (0-1)^2. */
+	cr_assert_float_eq(last->brier, (2 + exp(-2) + pow(1 - exp(-3), 2)) /
+	    4, 1e-9);
+	/* A week ago: x 2, y 1 expected. */
+	const struct cw_backtest_scores *week = &r.method[CW_BT_WEEK_AGO];
+	cr_assert_float_eq(week->coverage, 0.75, 1e-9);
+	cr_assert_float_eq(week->precision[0], 1, 1e-9);
+	cr_assert_float_eq(week->recall[0], 2.0 / 3, 1e-9);
+	cr_assert_float_eq(week->f1[0], 0.8, 1e-9);
+	cr_assert_float_eq(week->precision[1], 1, 1e-9);
+	cr_assert_float_eq(week->recall[1], 1.0 / 3, 1e-9);
+	cr_assert_float_eq(week->brier, (exp(-4) + exp(-2) + 1) / 4, 1e-9);
+	/* The model knows x, y and z only: w is a miss for everyone. */
+	cr_assert_lt(r.method[CW_BT_MODEL].coverage, 1);
+	cw_backtest_free(bt);
+}
