@@ -275,6 +275,8 @@ score_hour(struct cw_backtest *bt, struct tally t[CW_BT_COUNT],
 	for (int m = 0; m < CW_BT_COUNT; m++) {
 		size_t budget = 2 * distinct, kept = 0;
 
+		if (n == 0)
+			break;
 		memcpy(order, bt->touched, n * sizeof(*order));
 		qsort_r(order, n, sizeof(*order), by_p_desc, bt->p[m]);
 		for (size_t i = 0; i < n && kept < budget; i++) {

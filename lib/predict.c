@@ -689,7 +689,8 @@ cw_predict_forecast(struct cw_predict *m, int64_t from_s, int64_t window_s,
 		if (list[i].probability >= o->min_probability)
 			list[kept++] = list[i];
 	}
-	qsort(list, kept, sizeof(*list), by_probability);
+	if (kept > 1)
+		qsort(list, kept, sizeof(*list), by_probability);
 	if (o->top > 0 && kept > o->top)
 		kept = o->top;
 	*out = list;
@@ -711,7 +712,12 @@ cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((i = cw_predict_intern(m, key_or_pattern, len, 0)) < 0) {
+	uint32_t prefix;
+	int32_t back;
+
+	if ((i = cw_predict_intern(m, key_or_pattern, len, 0)) < 0 &&
+	    (split_pattern(key_or_pattern, len, &prefix, &back) != 0 ||
+	    prefix == 0)) {
 		if ((rc = cw_pattern_of_key(key_or_pattern, len, at_s, name,
 		    sizeof(name), err)) != CW_OK)
 			return rc;

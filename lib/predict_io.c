@@ -302,6 +302,7 @@ cw_predict_prune(struct cw_predict *m, int64_t before_s)
 /* ---- CSV ---- */
 
 #define N_FLOATS (2 + CW_FRAMES + CW_FRAMES * 24 + 24)
+#define N_VISITS (2 * 24)
 
 /* The floats of a pattern in column order: rate, surprise, the frames'
  * errors, the open-market profiles, the weekend profile. */
@@ -363,6 +364,10 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 	for (int h = 0; h < 24; h++)
 		if ((rc = appendf(out, err, ",weekend_%02d", h)) != CW_OK)
 			return rc;
+	for (int h = 0; h < 2 * 24; h++)
+		if ((rc = appendf(out, err, ",visits_%s_%02d", h < 24 ?
+		    "open" : "weekend", h % 24)) != CW_OK)
+			return rc;
 	if ((rc = appendf(out, err, "\nmodel,,%" PRId64 ",%" PRId64 ",0,0,"
 	    "%.17g,0\n", m->hour_open, m->first_hour, m->level)) != CW_OK)
 		return rc;
@@ -380,6 +385,11 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 		floats_of(&p, v);
 		for (size_t k = 0; k < N_FLOATS; k++)
 			if ((rc = appendf(out, err, ",%.9g", *v[k])) != CW_OK)
+				return rc;
+		for (int h = 0; h < 2 * 24; h++)
+			if ((rc = appendf(out, err, ",%u", h < 24 ?
+			    p.open_visits[h] : p.closed_visits[h - 24])) !=
+			    CW_OK)
 				return rc;
 		if ((rc = cw_buf_append(out, "\n", 1, err)) != CW_OK)
 			return rc;
@@ -417,13 +427,13 @@ static int
 import_line(struct cw_predict *m, char *line, size_t lineno,
     struct cw_err *err)
 {
-	char *field[8 + N_FLOATS + 1];
+	char *field[6 + N_FLOATS + N_VISITS + 1];
 	double d[4];
 	size_t n = split(line, field, sizeof(field) / sizeof(*field));
 	int64_t i;
 	int is_model = strcmp(field[0], "model") == 0;
 
-	if (n < 8 || (!is_model && n != 6 + N_FLOATS))
+	if (n < 8 || (!is_model && n != 6 + N_FLOATS + N_VISITS))
 		goto bad;
 	for (int k = 0; k < 4; k++)
 		if (num(field[2 + k], &d[k]) != 0)
@@ -462,6 +472,15 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 		if (num(field[6 + k], &x) != 0)
 			goto bad;
 		*v[k] = (float)x;
+	}
+	for (int h = 0; h < N_VISITS; h++) {
+		double x;
+
+		if (num(field[6 + N_FLOATS + h], &x) != 0 || x < 0 ||
+		    x > UINT16_MAX || x != floor(x))
+			goto bad;
+		*(h < 24 ? &p->open_visits[h] : &p->closed_visits[h - 24]) =
+		    (uint16_t)x;
 	}
 	cw_predict_choose_frame(p);
 	return CW_OK;

@@ -250,7 +250,12 @@ Test(predict, export_then_import_gives_the_same_forecasts)
 	cr_assert_eq(cw_predict_export(copy, &again, &e), CW_OK);
 	cr_assert_eq(again.len, csv.len);
 	cr_assert_eq(memcmp(again.data, csv.data, csv.len), 0);
-	cr_assert_eq(cw_predict_import(&copy, "kind,x\nbogus,1\n", 15, &e),
+	/* And after both learn the same hours on. */
+	cw_predict_advance(m, utc(2024, 11, 5, 15, 0));
+	cw_predict_advance(copy, utc(2024, 11, 5, 15, 0));
+	assert_same_forecasts(m, copy, utc(2024, 11, 5, 15, 0));
+	struct cw_predict *bad;
+	cr_assert_eq(cw_predict_import(&bad, "kind,x\nbogus,1\n", 15, &e),
 	    CW_EDATA);
 	cw_buf_free(&csv);
 	cw_buf_free(&again);
