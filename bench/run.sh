@@ -126,3 +126,22 @@ for run in 1 2 3; do
 		printf "run %d: cw-get - %.2f ms/key; curl one process %.2f ms/query (%.2fx); curl per query %.2f ms (%.2fx)\n",
 		    r, a, b, a / b, c, a / c }'
 done
+
+echo "== cw-predict: learning and forecasting speed"
+"$CW_BUILD/bench/predict"
+
+echo "== cw-predict backtest: four weeks across a clock change, two workloads"
+for w in "--seed 1 --start 2024-03-04" \
+	"--seed 9 --start 2024-10-14 --instruments EUR_USD,USD_JPY,AUD_NZD,GBP_CHF,USD_CAD,EUR_JPY --rate 250"; do
+	echo "-- cw-bench generate $w"
+	# shellcheck disable=SC2086
+	"$CW_BIN/cw-bench" generate $w >"$B/trace"
+	"$CW_BIN/cw-predict" --state "$B/predict.state" backtest "$B/trace" |
+		tee "$B/bt"
+	awk -F '\t' '$1 == "model" { c = $2; b = $3 }
+		$1 == "last_hour" || $1 == "week_ago" {
+			if ($2 > bc) bc = $2; if (bb == 0 || $3 < bb) bb = $3 }
+		END { printf "coverage %.4f (>= 0.90 and above %.4f: %s); Brier %.5f, %.0f%% below the better baseline %.5f (>= 20%%: %s)\n",
+		    c, bc, (c >= 0.9 && c > bc) ? "met" : "NOT met", b,
+		    (1 - b / bb) * 100, bb, (1 - b / bb >= 0.2) ? "met" : "NOT met" }' "$B/bt"
+done

@@ -424,7 +424,10 @@ fold(struct cw_predict *m, int64_t hour)
 				    BETA_ERR);
 				*s = smooth(*s, n, a);
 			}
-			cw_predict_choose_frame(p);
+			/* Frames move slowly: looked at when the pattern is
+			 * read, and once a day when it is not. */
+			if (n > 0 || c.slot[0] == 0)
+				cw_predict_choose_frame(p);
 			p->rate = smooth(p->rate, n, fmax(ALPHA_RATE * damp,
 			    1 / (1 + 24 * days)));
 		} else {

@@ -368,6 +368,8 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 		if ((rc = appendf(out, err, ",visits_%s_%02d", h < 24 ?
 		    "open" : "weekend", h % 24)) != CW_OK)
 			return rc;
+	if ((rc = appendf(out, err, ",frame")) != CW_OK)
+		return rc;
 	if ((rc = appendf(out, err, "\nmodel,,%" PRId64 ",%" PRId64 ",0,0,"
 	    "%.17g,0\n", m->hour_open, m->first_hour, m->level)) != CW_OK)
 		return rc;
@@ -391,6 +393,9 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 			    p.open_visits[h] : p.closed_visits[h - 24])) !=
 			    CW_OK)
 				return rc;
+		if ((rc = appendf(out, err, ",%s",
+		    cw_predict_frame_name(p.frame))) != CW_OK)
+			return rc;
 		if ((rc = cw_buf_append(out, "\n", 1, err)) != CW_OK)
 			return rc;
 	}
@@ -427,13 +432,13 @@ static int
 import_line(struct cw_predict *m, char *line, size_t lineno,
     struct cw_err *err)
 {
-	char *field[6 + N_FLOATS + N_VISITS + 1];
+	char *field[6 + N_FLOATS + N_VISITS + 2];
 	double d[4];
 	size_t n = split(line, field, sizeof(field) / sizeof(*field));
 	int64_t i;
 	int is_model = strcmp(field[0], "model") == 0;
 
-	if (n < 8 || (!is_model && n != 6 + N_FLOATS + N_VISITS))
+	if (n < 8 || (!is_model && n != 6 + N_FLOATS + N_VISITS + 1))
 		goto bad;
 	for (int k = 0; k < 4; k++)
 		if (num(field[2 + k], &d[k]) != 0)
@@ -482,7 +487,12 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 		*(h < 24 ? &p->open_visits[h] : &p->closed_visits[h - 24]) =
 		    (uint16_t)x;
 	}
-	cw_predict_choose_frame(p);
+	for (p->frame = 0; p->frame < CW_FRAMES; p->frame++)
+		if (strcmp(field[6 + N_FLOATS + N_VISITS],
+		    cw_predict_frame_name(p->frame)) == 0)
+			break;
+	if (p->frame == CW_FRAMES)
+		goto bad;
 	return CW_OK;
 bad:
 	return cw_err_set(err, CW_EDATA, 0, "import line %zu: not a line of "
