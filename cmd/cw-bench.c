@@ -74,15 +74,11 @@ number(const char *s, const char *what, uint64_t lo, uint64_t hi)
 static int64_t
 start_date(const char *s)
 {
-	char key[64];
-	struct cw_key k;
+	int64_t t;
 
-	/* The key grammar already knows which dates exist. */
-	snprintf(key, sizeof(key), "t:i:g:%s", s);
-	if (strlen(s) != 10 || cw_key_parse(key, strlen(key), &k, NULL) !=
-	    CW_OK)
+	if (strlen(s) != 10 || cw_cal_parse_utc(s, &t, NULL) != CW_OK)
 		misuse("--start '%s': not a date YYYY-MM-DD", s);
-	return cw_cal_days_from_civil(k.year, k.month, k.day) * 86400;
+	return t;
 }
 
 static void

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,44 +116,15 @@ duration_s(const char *s, const char *what)
 	return ms / 1000;
 }
 
-/* Unix seconds, or an ISO 8601 UTC time. */
 static int64_t
 parse_time(const char *s)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	char key[48];
-	struct cw_key k;
-	uint64_t u;
+	struct cw_err e;
+	int64_t t;
 
-	if (cw_num_parse_u64(s, 1, 100000000000ull, "--at", &u, NULL) ==
-	    CW_OK)
-		return (int64_t)u;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		goto bad;
-	snprintf(key, sizeof(key), "t:i:g:%.10s", s);
-	if (cw_key_parse(key, strlen(key), &k, NULL) != CW_OK)
-		goto bad;
-	s += 10;
-	if (*s == 'T' || *s == ' ') {
-		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
-			goto bad;
-		s += 6;
-		if (*s == ':') {
-			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1 || n != 2)
-				goto bad;
-			s += 3;
-		}
-		if (*s == 'Z')
-			s++;
-	}
-	if (*s != '\0' || h > 23 || mi > 59 || sec > 59)
-		goto bad;
-	return cw_cal_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec;
-bad:
-	misuse("--at: not a time (Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z)",
-	    NULL);
-	return 0;
+	if (cw_cal_parse_utc(s, &t, &e) != CW_OK)
+		misuse("--at %s", e.msg);
+	return t;
 }
 
 static void
@@ -343,45 +313,20 @@ learn(const struct opts *o, const struct cw_cfg *cfg, const char *state,
     int64_t now_s)
 {
 	struct cw_predict *m = NULL;
-	char lock_path[CW_PATH_MAX + 8];
 	struct cw_err e;
 	int lock_fd, rc;
 
-	/* One learner at a time: cron may start the next before this one
-	 * ends. */
-	snprintf(lock_path, sizeof(lock_path), "%s.lock", state);
-	if ((lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) < 0 && errno == ENOENT) {
-		/* The directory may not exist yet: saving makes it. */
-		struct cw_predict *empty;
-
-		if (cw_predict_new(&empty, &e) == CW_OK) {
-			cw_predict_save(empty, state, NULL);
-			cw_predict_free(empty);
-		}
-		lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
-	}
-	if (lock_fd < 0) {
-		warn("%s", lock_path);
-		return EX_IOERR;
-	}
-	flock(lock_fd, LOCK_EX);
+	if ((rc = cw_predict_lock(state, &lock_fd, &e)) != CW_OK)
+		return fail(rc, &e);
 	if (o->rebuild)
 		rc = cw_predict_new(&m, &e);
 	else
 		rc = load(state, &m, &e);
 	if (rc == CW_OK)
 		rc = catch_up(m, o, cfg, now_s, &e);
-	if (rc == CW_OK) {
-		/* The last hour stays open for writers that flush late. */
-		cw_predict_advance(m, now_s - 3600);
-		rc = cw_predict_prune(m, now_s - cfg->predict_history_ms / 1000);
-		if (rc != CW_OK)
-			cw_err_set(&e, rc, 0, "prune: out of memory");
-	}
 	if (rc == CW_OK)
-		rc = cw_predict_save(m, state, &e);
+		rc = cw_predict_checkpoint(m, state, now_s,
+		    cfg->predict_history_ms / 1000, &e);
 	cw_predict_free(m);
 	close(lock_fd);
 	return rc == CW_OK ? 0 : fail(rc, &e);
@@ -429,34 +374,18 @@ forecast(const struct opts *o, struct cw_predict *m, int64_t at_s)
 	return 0;
 }
 
-static void
-iso_time(int64_t s, char out[32])
-{
-	int y, m, d;
-	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-	int64_t sec = s - days * 86400;
-
-	if (s < 0) {
-		snprintf(out, 32, "-");
-		return;
-	}
-	cw_cal_civil_from_days(days, &y, &m, &d);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
-	    (int)(sec / 3600), (int)(sec % 3600 / 60), (int)(sec % 60));
-}
-
 static int
 pattern(const struct opts *o, struct cw_predict *m, int64_t at_s)
 {
 	struct cw_pattern_info pi;
 	struct cw_err e;
-	char when[32];
+	char when[CW_CAL_UTC_LEN];
 	int rc, json = strcmp(o->format, "json") == 0;
 
 	cw_predict_advance(m, at_s);
 	if ((rc = cw_predict_pattern(m, o->arg, at_s, &pi, &e)) != CW_OK)
 		return fail(rc, &e);
-	iso_time(pi.last_read_s, when);
+	cw_cal_format_utc(pi.last_read_s, when);
 	if (json) {
 		printf("{\"pattern\":");
 		print_json_string(pi.name);
@@ -488,10 +417,10 @@ pattern(const struct opts *o, struct cw_predict *m, int64_t at_s)
 static void
 print_scores_json(const struct cw_backtest_report *r)
 {
-	char from[32], to[32];
+	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
 
-	iso_time(r->first_s, from);
-	iso_time(r->last_s, to);
+	cw_cal_format_utc(r->first_s, from);
+	cw_cal_format_utc(r->last_s, to);
 	printf("{\"window_s\":%lld,\"hours\":%llu,\"reads\":%llu,"
 	    "\"from\":\"%s\",\"to\":\"%s\"", (long long)r->window_s,
 	    (unsigned long long)r->hours, (unsigned long long)r->reads, from,
@@ -514,10 +443,10 @@ print_scores_json(const struct cw_backtest_report *r)
 static void
 print_scores_table(const struct cw_backtest_report *r)
 {
-	char from[32], to[32];
+	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
 
-	iso_time(r->first_s, from);
-	iso_time(r->last_s, to);
+	cw_cal_format_utc(r->first_s, from);
+	cw_cal_format_utc(r->last_s, to);
 	printf("# %llu hours, %llu reads, %s to %s, window %llds\n",
 	    (unsigned long long)r->hours, (unsigned long long)r->reads, from,
 	    to, (long long)r->window_s);
@@ -537,44 +466,46 @@ static int
 stats(const struct opts *o, struct cw_predict *m)
 {
 	struct cw_predict_summary s;
-	char from[32], to[32];
+	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
+	int json = strcmp(o->format, "json") == 0;
 
 	cw_predict_summary(m, &s);
-	iso_time(s.first_s, from);
-	iso_time(s.until_s, to);
-	if (strcmp(o->format, "json") == 0) {
-		printf("{\"patterns\":%llu,\"from\":\"%s\",\"until\":\"%s\","
-		    "\"lines\":%llu,\"learned\":%llu,\"malformed\":%llu,"
-		    "\"future\":%llu,\"old\":%llu,\"late\":%llu,"
-		    "\"level\":%.3f,\"backtest\":",
-		    (unsigned long long)s.patterns, from, to,
-		    (unsigned long long)s.counts.lines,
-		    (unsigned long long)s.counts.learned,
-		    (unsigned long long)s.counts.malformed,
-		    (unsigned long long)s.counts.future,
-		    (unsigned long long)s.counts.old,
-		    (unsigned long long)s.counts.late, s.level);
+	cw_cal_format_utc(s.first_s, from);
+	cw_cal_format_utc(s.until_s, to);
+	/* One list of figures, named for each format. */
+	const struct {
+		const char *json, *tsv;
+		unsigned long long n;
+	} counts[] = {
+		{ "patterns", "patterns", s.patterns },
+		{ "lines", "lines", s.counts.lines },
+		{ "learned", "learned", s.counts.learned },
+		{ "malformed", "malformed", s.counts.malformed },
+		{ "future", "future", s.counts.future },
+		{ "old", "old", s.counts.old },
+		{ "late", "late", s.counts.late },
+	};
+
+	if (json)
+		printf("{\"from\":\"%s\",\"until\":\"%s\"", from, to);
+	else
+		printf("learned_from\t%s\nlearned_until\t%s\n", from, to);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++)
+		printf(json ? ",\"%s\":%llu" : "%s\t%llu\n",
+		    json ? counts[i].json : counts[i].tsv, counts[i].n);
+	printf(json ? ",\"level\":%.3f,\"backtest\":" : "level\t%.3f\n",
+	    s.level);
+	if (json) {
 		if (s.has_backtest)
 			print_scores_json(&s.backtest);
 		else
 			printf("null");
 		printf("}\n");
-		return 0;
-	}
-	printf("patterns\t%llu\nlearned_from\t%s\nlearned_until\t%s\n"
-	    "lines\t%llu\nlearned\t%llu\nmalformed\t%llu\nfuture\t%llu\n"
-	    "old\t%llu\nlate\t%llu\nlevel\t%.3f\n",
-	    (unsigned long long)s.patterns, from, to,
-	    (unsigned long long)s.counts.lines,
-	    (unsigned long long)s.counts.learned,
-	    (unsigned long long)s.counts.malformed,
-	    (unsigned long long)s.counts.future,
-	    (unsigned long long)s.counts.old,
-	    (unsigned long long)s.counts.late, s.level);
-	if (s.has_backtest)
+	} else if (s.has_backtest) {
 		print_scores_table(&s.backtest);
-	else
+	} else {
 		printf("# no backtest yet: cw-predict backtest TRACE\n");
+	}
 	return 0;
 }
 

@@ -77,6 +77,65 @@ cw_cal_tday_days(int64_t tday)
 	return weeks * 7 + (tday - weeks * 5) - 3;
 }
 
+int
+cw_cal_parse_utc(const char *s, int64_t *out_s, struct cw_err *err)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	char key[48];
+	struct cw_key k;
+	uint64_t u;
+	const char *p = s;
+
+	if (cw_num_parse_u64(s, 1, 100000000000ull, "time", &u, NULL) ==
+	    CW_OK) {
+		*out_s = (int64_t)u;
+		return CW_OK;
+	}
+	if (sscanf(p, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		goto bad;
+	/* The key grammar already knows which dates exist. */
+	snprintf(key, sizeof(key), "t:i:g:%.10s", p);
+	if (cw_key_parse(key, strlen(key), &k, NULL) != CW_OK)
+		goto bad;
+	p += 10;
+	if (*p == 'T' || *p == ' ') {
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+			goto bad;
+		p += 6;
+		if (*p == ':') {
+			if (sscanf(p + 1, "%2d%n", &sec, &n) != 1 || n != 2)
+				goto bad;
+			p += 3;
+		}
+		if (*p == 'Z')
+			p++;
+	}
+	if (*p != '\0' || h > 23 || mi > 59 || sec > 59)
+		goto bad;
+	*out_s = cw_cal_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+	    mi * 60 + sec;
+	return CW_OK;
+bad:
+	return cw_err_set(err, CW_EDATA, 0, "'%.40s': not a time (Unix "
+	    "seconds or YYYY-MM-DD[THH:MM[:SS]][Z])", s);
+}
+
+void
+cw_cal_format_utc(int64_t s, char out[CW_CAL_UTC_LEN])
+{
+	int64_t days = floor_div(s, 86400), sec = s - days * 86400;
+	int y, m, d;
+
+	if (s < 0) {
+		snprintf(out, CW_CAL_UTC_LEN, "-");
+		return;
+	}
+	cw_cal_civil_from_days(days, &y, &m, &d);
+	snprintf(out, CW_CAL_UTC_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    y % 10000, m, d, (int)(sec / 3600), (int)(sec % 3600 / 60),
+	    (int)(sec % 60));
+}
+
 /* ---- POSIX TZ rules ---- */
 
 static const char *

@@ -161,6 +161,13 @@ int64_t cw_cal_tday(int64_t days);
 /* The weekday a trading day number names, as a day number. */
 int64_t cw_cal_tday_days(int64_t tday);
 
+/* Unix seconds from "1709510400" or UTC "YYYY-MM-DD[THH:MM[:SS]][Z]";
+ * CW_EDATA otherwise (a date that does not exist included). */
+int cw_cal_parse_utc(const char *s, int64_t *out_s, struct cw_err *err);
+/* "YYYY-MM-DDTHH:MM:SSZ", or "-" for a negative time (none). */
+#define CW_CAL_UTC_LEN 24
+void cw_cal_format_utc(int64_t s, char out[CW_CAL_UTC_LEN]);
+
 /* A POSIX TZ rule with Mm.w.d transitions ("EST5EDT,M3.2.0,M11.1.0"). */
 struct cw_tz_rule {
 	int month, week, wday;	/* wday 0 Sunday, as POSIX */
@@ -827,6 +834,14 @@ int cw_predict_learn_fd(struct cw_predict *m, int fd, int64_t now_s,
  * then path. With from_start, every rotated file and path, whole. */
 int cw_predict_learn_log(struct cw_predict *m, const char *path,
     int64_t now_s, int64_t history_s, int from_start, struct cw_err *err);
+/* Take the lock that makes one learner of a state file at a time (cron
+ * may start the next before this one ends): *fd, to close when done. */
+int cw_predict_lock(const char *state_path, int *fd, struct cw_err *err);
+/* After learning up to now_s: fold the hours that ended more than an
+ * hour ago (the last one stays open for writers that flush late), drop
+ * patterns faded since before the history, and save to state_path. */
+int cw_predict_checkpoint(struct cw_predict *m, const char *state_path,
+    int64_t now_s, int64_t history_s, struct cw_err *err);
 /* Drop patterns not read since before_s whose forecasts have faded. */
 int cw_predict_prune(struct cw_predict *m, int64_t before_s);
 

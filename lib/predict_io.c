@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -246,6 +247,40 @@ fail:
 	free(data);
 	cw_predict_free(m);
 	return rc;
+}
+
+int
+cw_predict_lock(const char *state_path, int *fd, struct cw_err *err)
+{
+	char path[CW_PATH_MAX + 8];
+
+	if (snprintf(path, sizeof(path), "%s.lock", state_path) >=
+	    (int)sizeof(path))
+		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", state_path);
+	cw_fs_make_parents(path, NULL);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return cw_err_set(err, CW_EIO, errno, "%s: %s", path,
+		    strerror(errno));
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			int saved = errno;
+
+			close(*fd);
+			return cw_err_set(err, CW_EIO, saved, "lock %s: %s",
+			    path, strerror(saved));
+		}
+	return CW_OK;
+}
+
+int
+cw_predict_checkpoint(struct cw_predict *m, const char *state_path,
+    int64_t now_s, int64_t history_s, struct cw_err *err)
+{
+	cw_predict_advance(m, now_s - 3600);
+	if (cw_predict_prune(m, now_s - history_s) != CW_OK)
+		return cw_err_set(err, CW_ENOMEM, 0, "prune: out of memory");
+	return cw_predict_save(m, state_path, err);
 }
 
 /* ---- pruning ---- */

@@ -89,3 +89,23 @@ Test(cal, fx_trades_sunday_to_friday_new_york_time)
 	cr_assert_not(cw_cal_fx_open(&ny, utc(2024, 3, 10, 20, 59)));
 	cr_assert(cw_cal_fx_open(&ny, utc(2024, 3, 10, 21, 0)));
 }
+
+Test(cal, utc_times_parse_and_print)
+{
+	char out[CW_CAL_UTC_LEN];
+	int64_t t;
+
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30Z", &t, NULL), CW_OK);
+	cr_assert_eq(t, 1709541000);
+	cr_assert_eq(cw_cal_parse_utc("1709541000", &t, NULL), CW_OK);
+	cr_assert_eq(t, 1709541000);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04", &t, NULL), CW_OK);
+	cr_assert_eq(t, 1709510400);
+	cw_cal_format_utc(1709541005, out);
+	cr_assert_str_eq(out, "2024-03-04T08:30:05Z");
+	cw_cal_format_utc(-1, out);
+	cr_assert_str_eq(out, "-");
+	cr_assert_eq(cw_cal_parse_utc("2024-02-30", &t, NULL), CW_EDATA);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T24:00", &t, NULL), CW_EDATA);
+	cr_assert_eq(cw_cal_parse_utc("soon", &t, NULL), CW_EDATA);
+}
