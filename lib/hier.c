@@ -347,29 +347,75 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 	settle(it, rc, CW_LEVEL_L3);
 }
 
-/* Count, log and describe a settled item. */
+/* Count, log and describe a settled item that took total_ns. */
 static void
-finish(struct cw_hier *h, struct cw_hier_item *it, int64_t t0)
+finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
 {
-	int64_t total = cw_clock_mono_ns(&h->clock) - t0;
-
-	cw_l1_record_lookup(h->l1, total);
+	cw_l1_record_lookup(h->l1, total_ns);
 	if (h->log != NULL)
 		/* The log is a hint for the predictor: losing a line must
 		 * not fail the lookup it describes. */
 		(void)cw_alog_append(h->log, cw_clock_wall_ns(&h->clock),
-		    it->key, it->klen, it->res.level, total, NULL);
-	it->res.latency_ns = total;
+		    it->key, it->klen, it->res.level, total_ns, NULL);
+	it->res.latency_ns = total_ns;
 	if (it->rc == CW_ENOTFOUND)
 		cw_err_set(&it->err, CW_ENOTFOUND, 0, "%.*s: not found",
 		    (int)it->klen, it->key);
 }
 
+/* Keys per L1 batch: enough for the pipeline in cw_l1_get_batch to run
+ * full, few enough to sit on the stack. */
+#define L1_CHUNK 128
+
+/*
+ * Look the pending (KEY_MISSED) items up in L1, L1_CHUNK at a time; those
+ * it answers are settled and finished (KEY_DONE). The lookups of a chunk
+ * overlap in memory, so no one key's time can be told apart: each is
+ * counted at its share of the chunk's time.
+ */
+static void
+l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
+    char *state)
+{
+	struct cw_l1_lookup q[L1_CHUNK];
+	size_t item_of[L1_CHUNK];
+
+	for (size_t i = 0; i < n;) {
+		size_t m = 0;
+		int64_t t0, share;
+
+		for (; i < n && m < L1_CHUNK; i++) {
+			if (state[i] != KEY_MISSED)
+				continue;
+			q[m].key = items[i].key;
+			q[m].klen = items[i].klen;
+			q[m].val = &items[i].val;
+			item_of[m++] = i;
+		}
+		if (m == 0)
+			break;
+		t0 = cw_clock_mono_ns(&h->clock);
+		cw_l1_get_batch(h->l1, q, m);
+		share = (cw_clock_mono_ns(&h->clock) - t0) / (int64_t)m;
+		for (size_t j = 0; j < m; j++) {
+			struct cw_hier_item *it = &items[item_of[j]];
+
+			cw_l1_record(h->l1, CW_LEVEL_L1, result_of(q[j].rc),
+			    share);
+			if (q[j].rc != CW_OK)
+				continue;	/* for the levels below */
+			settle(it, q[j].info.flags & CW_L1_NEGATIVE ?
+			    CW_ENOTFOUND : CW_OK, CW_LEVEL_L1);
+			finish(h, it, share);
+			state[item_of[j]] = KEY_DONE;
+		}
+	}
+}
+
 int
 cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 {
-	struct cw_l1_entry_info info;
-	int64_t t0 = cw_clock_mono_ns(&h->clock), t1;
+	int64_t t0 = cw_clock_mono_ns(&h->clock);
 	size_t missed = 0;
 	char *state;
 	int rc;
@@ -382,32 +428,18 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct cw_hier_item *it = &items[i];
-		int64_t ti = cw_clock_mono_ns(&h->clock);
 
 		it->res.level = CW_LEVEL_NONE;
 		if ((rc = cw_key_parse(it->key, it->klen, &h->key,
-		    &it->err)) != CW_OK) {
-			settle(it, rc, CW_LEVEL_NONE);
-			continue;	/* neither counted nor logged */
-		}
-		if (i + 4 < n)
-			cw_l1_prefetch(h->l1, items[i + 4].key,
-			    items[i + 4].klen);
-		rc = cw_l1_get(h->l1, it->key, it->klen, &it->val, &info,
-		    &it->err);
-		t1 = cw_clock_mono_ns(&h->clock);
-		cw_l1_record(h->l1, CW_LEVEL_L1, rc == CW_OK ? CW_RESULT_HIT :
-		    rc == CW_ENOTFOUND ? CW_RESULT_MISS : CW_RESULT_ERROR,
-		    t1 - ti);
-		if (rc == CW_OK) {
-			settle(it, info.flags & CW_L1_NEGATIVE ?
-			    CW_ENOTFOUND : CW_OK, CW_LEVEL_L1);
-			finish(h, it, ti);
-		} else {
+		    &it->err)) != CW_OK)
+			settle(it, rc, CW_LEVEL_NONE);	/* neither counted
+							   nor logged */
+		else
 			state[i] = KEY_MISSED;
-			missed++;
-		}
 	}
+	l1_stage(h, items, n, state);
+	for (size_t i = 0; i < n; i++)
+		missed += state[i] == KEY_MISSED;
 	if (missed > 0) {
 		l2_stage(h, items, n, state);
 		/* Below L1, a key's latency counts from the batch's start:
@@ -416,7 +448,8 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 			if (state[i] == KEY_MISSED)
 				fetch(h, &items[i]);
 			if (state[i] != KEY_DONE)
-				finish(h, &items[i], t0);
+				finish(h, &items[i],
+				    cw_clock_mono_ns(&h->clock) - t0);
 		}
 	}
 	free(state);

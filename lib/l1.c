@@ -406,11 +406,16 @@ cw_l1_close(struct cw_l1 *l1)
 
 /* ---- reading ---- */
 
-int
-cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
-    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
+/*
+ * Look up key, whose hash the caller has computed, as of wall time now:
+ * the body of both cw_l1_get and cw_l1_get_batch.
+ */
+static int
+lookup(struct cw_l1 *l1, uint64_t hash, const char *key, size_t klen,
+    int64_t now, struct cw_buf *val, struct cw_l1_entry_info *info,
+    struct cw_err *err)
 {
-	uint64_t hash = cw_hash(key, klen), mask = l1->nslots - 1;
+	uint64_t mask = l1->nslots - 1;
 	int rc;
 
 	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
@@ -436,7 +441,7 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
 		}
 		if (n == l1->nslots)
 			return CW_ENOTFOUND;
-		if (r.expires_ns <= cw_clock_wall_ns(&l1->clock))
+		if (r.expires_ns <= now)
 			return CW_ENOTFOUND;
 		if ((rc = cw_buf_reserve(val, r.value_len, err)) != CW_OK)
 			return rc;
@@ -465,19 +470,68 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
 	return CW_ENOTFOUND;
 }
 
-void
-cw_l1_prefetch(struct cw_l1 *l1, const char *key, size_t klen)
+int
+cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
 {
-	uint64_t hash = cw_hash(key, klen);
-	const uint64_t *slot = &l1->slots[hash & (l1->nslots - 1)];
-	uint64_t s;
+	return lookup(l1, cw_hash(key, klen), key, klen,
+	    cw_clock_wall_ns(&l1->clock), val, info, err);
+}
 
-	__builtin_prefetch(slot);
-	/* If the slot is already at hand (prefetched on an earlier call),
-	 * fetch the record it points at too; never wait for it here. */
-	s = __atomic_load_n(slot, __ATOMIC_RELAXED);
-	if (slot_live(s) && slot_rec(l1, s) != NULL)
-		__builtin_prefetch(slot_rec(l1, s));
+/*
+ * A batch is a software pipeline three keys wide, BATCH_STRIDE apart:
+ * while key k is looked up, the record of key k + STRIDE and the index
+ * slot of key k + 2 STRIDE are on their way from memory. A lone lookup
+ * waits for two cache misses in a row (slot, then record) and is too
+ * long for the CPU to start the next one meanwhile; in the pipeline both
+ * misses of a key are issued before its turn. Eight keys ahead covers a
+ * memory latency of about ten lookups' work; the hashes of keys in flight
+ * are kept in a ring of HASH_RING.
+ */
+#define BATCH_STRIDE 8
+#define HASH_RING 32
+_Static_assert(HASH_RING > 2 * BATCH_STRIDE, "ring holds the keys in flight");
+
+/* How much of a record to fetch ahead: its header, key and a value of
+ * up to about 130 bytes. The copy streams the rest of a longer one. */
+#define RECORD_PREFETCH_LINES 3
+
+void
+cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n)
+{
+	/* One reading of the clock for the batch: a batch takes
+	 * microseconds, the coarse wall clock ticks in milliseconds. */
+	int64_t now = cw_clock_wall_ns(&l1->clock);
+	uint64_t mask = l1->nslots - 1, hash[HASH_RING];
+
+	for (size_t k = 0; k < n + 2 * BATCH_STRIDE; k++) {
+		if (k < n) {
+			hash[k % HASH_RING] = cw_hash(q[k].key, q[k].klen);
+			__builtin_prefetch(&l1->slots[hash[k % HASH_RING] &
+			    mask]);
+		}
+		if (k >= BATCH_STRIDE && k - BATCH_STRIDE < n) {
+			/* The slot fetched a stride ago: where the record is,
+			 * if the key sits in its first slot (it mostly does,
+			 * at a load below one half). Only a hint. */
+			uint64_t s = __atomic_load_n(&l1->slots[
+			    hash[(k - BATCH_STRIDE) % HASH_RING] & mask],
+			    __ATOMIC_RELAXED);
+			const char *rec;
+
+			if (slot_live(s) &&
+			    (rec = (const char *)slot_rec(l1, s)) != NULL)
+				for (int line = 0; line < RECORD_PREFETCH_LINES;
+				    line++)
+					__builtin_prefetch(rec + 64 * line);
+		}
+		if (k >= 2 * BATCH_STRIDE) {
+			size_t j = k - 2 * BATCH_STRIDE;
+
+			q[j].rc = lookup(l1, hash[j % HASH_RING], q[j].key,
+			    q[j].klen, now, q[j].val, &q[j].info, NULL);
+		}
+	}
 }
 
 /* ---- writer side: all below runs under the lock ---- */

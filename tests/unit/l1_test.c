@@ -410,6 +410,74 @@ Test(l1, damaged_value_reads_as_miss_and_is_counted)
 	cw_l1_close(l1);
 }
 
+/*
+ * A batch answers every key exactly as a single get would: values, "not
+ * found", remembered misses, expired and damaged entries, in any order
+ * and repeated, for batches shorter and longer than its pipeline.
+ */
+Test(l1, batch_answers_as_single_gets_do)
+{
+	struct cw_l1 *l1 = open_l1("l1", 200, 1 << 20);
+	struct cw_l1_lookup q[150];
+	struct cw_buf got[150], one = { 0 };
+	struct cw_l1_entry_info info;
+	char keys[150][16], v[64];
+	const size_t sizes[] = { 0, 1, 2, 16, 17, 33, 150 };
+	char *p;
+
+	for (int i = 0; i < 120; i++) {
+		snprintf(keys[0], sizeof(keys[0]), "key%d", i);
+		snprintf(v, sizeof(v), "value of %d", i);
+		cr_assert_eq(cw_l1_set(l1, keys[0], strlen(keys[0]), v,
+		    strlen(v), i % 10 == 3 ? 1000 : 60000,
+		    i % 10 == 7 ? CW_L1_NEGATIVE : 0, NULL), CW_OK);
+	}
+	p = memmem(l1->map, l1->map_bytes, "value of 42", 11);
+	cr_assert_not_null(p);
+	p[3] ^= 0x20;			/* key42: damaged */
+	tenv.now_ns += 2000 * 1000000LL;	/* key3, key13, ...: expired */
+	memset(got, 0, sizeof(got));
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t n = sizes[z];
+
+		for (size_t k = 0; k < n; k++) {
+			/* Keys 0..139 in a scrambled order, some twice. */
+			snprintf(keys[k], sizeof(keys[k]), "key%zu",
+			    (k * 37 + z) % 140);
+			q[k].key = keys[k];
+			q[k].klen = strlen(keys[k]);
+			q[k].val = &got[k];
+			q[k].rc = -1;
+		}
+		cw_l1_get_batch(l1, q, n);
+		for (size_t k = 0; k < n; k++) {
+			int rc = cw_l1_get(l1, keys[k], q[k].klen, &one,
+			    &info, NULL);
+
+			cr_assert_eq(q[k].rc, rc, "batch of %zu, %s: %d, not %d",
+			    n, keys[k], q[k].rc, rc);
+			if (rc != CW_OK)
+				continue;
+			cr_assert_eq(got[k].len, one.len, "%s", keys[k]);
+			cr_assert_arr_eq(got[k].data, one.data, one.len);
+			cr_assert_eq(q[k].info.flags, info.flags);
+			cr_assert_eq(q[k].info.expires_ns, info.expires_ns);
+		}
+	}
+	/* The cases above were all there. */
+	cr_assert_eq(cw_l1_get(l1, "key1", 4, &one, &info, NULL), CW_OK);
+	cr_assert_eq(cw_l1_get(l1, "key7", 4, &one, &info, NULL), CW_OK);
+	cr_assert_eq(info.flags & CW_L1_NEGATIVE, CW_L1_NEGATIVE);
+	cr_assert_eq(cw_l1_get(l1, "key3", 4, &one, NULL, NULL), CW_ENOTFOUND);
+	cr_assert_eq(cw_l1_get(l1, "key42", 5, &one, NULL, NULL), CW_ENOTFOUND);
+	cr_assert_eq(cw_l1_get(l1, "key130", 6, &one, NULL, NULL),
+	    CW_ENOTFOUND);
+	for (size_t k = 0; k < 150; k++)
+		cw_buf_free(&got[k]);
+	cw_buf_free(&one);
+	cw_l1_close(l1);
+}
+
 Test(l1, stats_count_recorded_outcomes)
 {
 	struct cw_l1 *l1 = open_l1("l1", 10, 1 << 16);
@@ -480,7 +548,7 @@ hammer(const char *path, uint64_t seed, int ops)
 		.mode = 0600, .clock = cw_clock_system(),
 	};
 	struct cw_l1 *l1;
-	struct cw_buf b = { 0 };
+	struct cw_buf b = { 0 }, bb[8] = { { 0 } };
 	char key[32], v[1024];
 
 	if (cw_l1_open(&l1, &o, NULL) != CW_OK)
@@ -496,12 +564,33 @@ hammer(const char *path, uint64_t seed, int ops)
 			if (cw_l1_set(l1, key, strlen(key), v, n, 60000, 0,
 			    NULL) != CW_OK)
 				_exit(4);
+		} else if (r % 4 == 1) {
+			/* A batch of keys near this one: the pipelined path
+			 * must refuse torn values as the single one does. */
+			char bkeys[8][32];
+			struct cw_l1_lookup q[8];
+
+			for (int k = 0; k < 8; k++) {
+				snprintf(bkeys[k], sizeof(bkeys[k]), "key%llu",
+				    (unsigned long long)((r + (uint64_t)k) %
+				    200));
+				q[k].key = bkeys[k];
+				q[k].klen = strlen(bkeys[k]);
+				q[k].val = &bb[k];
+			}
+			cw_l1_get_batch(l1, q, 8);
+			for (int k = 0; k < 8; k++)
+				if (q[k].rc == CW_OK &&
+				    !value_intact(bkeys[k], &bb[k]))
+					_exit(1);
 		} else if (cw_l1_get(l1, key, strlen(key), &b, NULL,
 		    NULL) == CW_OK && !value_intact(key, &b)) {
 			_exit(1);
 		}
 	}
 	cw_buf_free(&b);
+	for (int k = 0; k < 8; k++)
+		cw_buf_free(&bb[k]);
 	cw_l1_close(l1);
 	_exit(0);
 }
