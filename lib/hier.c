@@ -46,9 +46,12 @@ struct cw_hier {
 	void (*on_degraded)(void *ctx, const char *msg);
 	void *on_degraded_ctx;
 	struct cw_key key;	/* scratch: the parsed key */
-	struct cw_l2_lookup *lq;	/* scratch for the L2 stage */
-	size_t *lq_item;
-	size_t lq_cap;
+	/* Scratch for the stages of a batch, kept between batches: the
+	 * lookups of the L1 and L2 stages, and the item each stands for. */
+	struct cw_l1_lookup *l1q;
+	struct cw_l2_lookup *l2q;
+	size_t *item_of;
+	size_t scratch_cap;
 };
 
 int
@@ -194,36 +197,24 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 
 	if ((l2 = l2_usable(h)) == NULL)
 		return;
-	if (n > h->lq_cap) {
-		struct cw_l2_lookup *lq = realloc(h->lq, n * sizeof(*lq));
-		size_t *idx = lq != NULL ? realloc(h->lq_item, n *
-		    sizeof(*idx)) : NULL;
-
-		if (lq != NULL)
-			h->lq = lq;
-		if (idx == NULL)
-			return;	/* the source answers instead */
-		h->lq_item = idx;
-		h->lq_cap = n;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (state[i] != KEY_MISSED)
 			continue;
-		h->lq[m].key = items[i].key;
-		h->lq[m].klen = items[i].klen;
-		h->lq[m].val = &items[i].val;
-		h->lq_item[m++] = i;
+		h->l2q[m].key = items[i].key;
+		h->l2q[m].klen = items[i].klen;
+		h->l2q[m].val = &items[i].val;
+		h->item_of[m++] = i;
 	}
 	t0 = cw_clock_mono_ns(&h->clock);
-	rc = cw_l2_get(l2, h->lq, m, &e);
+	rc = cw_l2_get(l2, h->l2q, m, &e);
 	dt = cw_clock_mono_ns(&h->clock) - t0;
 	for (size_t j = 0; j < m; j++) {
-		const struct cw_l2_lookup *q = &h->lq[j];
+		const struct cw_l2_lookup *q = &h->l2q[j];
 
 		cw_l1_record(h->l1, CW_LEVEL_L2, rc != CW_OK ? result_of(rc) :
 		    q->negative ? CW_RESULT_HIT : result_of(q->rc), dt);
-		if (rc == CW_OK && settle_from_l2(h, &items[h->lq_item[j]], q))
-			state[h->lq_item[j]] = KEY_SETTLED;
+		if (rc == CW_OK && settle_from_l2(h, &items[h->item_of[j]], q))
+			state[h->item_of[j]] = KEY_SETTLED;
 	}
 	if (rc != CW_OK)
 		l2_failed(h, &e);
@@ -363,53 +354,67 @@ finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
 		    (int)it->klen, it->key);
 }
 
-/* Keys per L1 batch: enough for the pipeline in cw_l1_get_batch to run
- * full, few enough to sit on the stack. */
-#define L1_CHUNK 128
-
 /*
- * Look the pending (KEY_MISSED) items up in L1, L1_CHUNK at a time; those
- * it answers are settled and finished (KEY_DONE). The lookups of a chunk
+ * Look the pending (KEY_MISSED) items up in L1 in one batch; those it
+ * answers are settled and finished (KEY_DONE). The lookups of a batch
  * overlap in memory, so no one key's time can be told apart: each is
- * counted at its share of the chunk's time.
+ * counted at its share of the batch's time.
  */
 static void
 l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
     char *state)
 {
-	struct cw_l1_lookup q[L1_CHUNK];
-	size_t item_of[L1_CHUNK];
+	size_t m = 0;
+	int64_t t0, share;
 
-	for (size_t i = 0; i < n;) {
-		size_t m = 0;
-		int64_t t0, share;
-
-		for (; i < n && m < L1_CHUNK; i++) {
-			if (state[i] != KEY_MISSED)
-				continue;
-			q[m].key = items[i].key;
-			q[m].klen = items[i].klen;
-			q[m].val = &items[i].val;
-			item_of[m++] = i;
-		}
-		if (m == 0)
-			break;
-		t0 = cw_clock_mono_ns(&h->clock);
-		cw_l1_get_batch(h->l1, q, m);
-		share = (cw_clock_mono_ns(&h->clock) - t0) / (int64_t)m;
-		for (size_t j = 0; j < m; j++) {
-			struct cw_hier_item *it = &items[item_of[j]];
-
-			cw_l1_record(h->l1, CW_LEVEL_L1, result_of(q[j].rc),
-			    share);
-			if (q[j].rc != CW_OK)
-				continue;	/* for the levels below */
-			settle(it, q[j].info.flags & CW_L1_NEGATIVE ?
-			    CW_ENOTFOUND : CW_OK, CW_LEVEL_L1);
-			finish(h, it, share);
-			state[item_of[j]] = KEY_DONE;
-		}
+	for (size_t i = 0; i < n; i++) {
+		if (state[i] != KEY_MISSED)
+			continue;
+		h->l1q[m].key = items[i].key;
+		h->l1q[m].klen = items[i].klen;
+		h->l1q[m].val = &items[i].val;
+		h->item_of[m++] = i;
 	}
+	if (m == 0)
+		return;
+	t0 = cw_clock_mono_ns(&h->clock);
+	cw_l1_get_batch(h->l1, h->l1q, m);
+	share = (cw_clock_mono_ns(&h->clock) - t0) / (int64_t)m;
+	for (size_t j = 0; j < m; j++) {
+		const struct cw_l1_lookup *q = &h->l1q[j];
+		struct cw_hier_item *it = &items[h->item_of[j]];
+
+		cw_l1_record(h->l1, CW_LEVEL_L1, result_of(q->rc), share);
+		if (q->rc != CW_OK)
+			continue;	/* for the levels below */
+		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :
+		    CW_OK, CW_LEVEL_L1);
+		finish(h, it, share);
+		state[h->item_of[j]] = KEY_DONE;
+	}
+}
+
+/* Make the stages' scratch hold n keys. Grown to the largest batch seen,
+ * on the heap: a batch of one key touches no more memory than it needs,
+ * which is what a short process pays for (a page fault per page). */
+static int
+reserve_scratch(struct cw_hier *h, size_t n)
+{
+	void *p;
+
+	if (n <= h->scratch_cap)
+		return CW_OK;
+	if ((p = realloc(h->l1q, n * sizeof(*h->l1q))) == NULL)
+		return CW_ENOMEM;
+	h->l1q = p;
+	if ((p = realloc(h->l2q, n * sizeof(*h->l2q))) == NULL)
+		return CW_ENOMEM;
+	h->l2q = p;
+	if ((p = realloc(h->item_of, n * sizeof(*h->item_of))) == NULL)
+		return CW_ENOMEM;
+	h->item_of = p;
+	h->scratch_cap = n;
+	return CW_OK;
 }
 
 int
@@ -420,7 +425,8 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 	char *state;
 	int rc;
 
-	if ((state = calloc(n > 0 ? n : 1, 1)) == NULL) {
+	if (reserve_scratch(h, n) != CW_OK ||
+	    (state = calloc(n > 0 ? n : 1, 1)) == NULL) {
 		for (size_t i = 0; i < n; i++)
 			items[i].rc = cw_err_set(&items[i].err, CW_ENOMEM, 0,
 			    "hierarchy");
@@ -484,7 +490,8 @@ cw_hier_close(struct cw_hier *h)
 	cw_src_close(h->src);
 	cw_l2_close(h->l2);
 	cw_l1_close(h->l1);
-	free(h->lq);
-	free(h->lq_item);
+	free(h->l1q);
+	free(h->l2q);
+	free(h->item_of);
 	free(h);
 }

@@ -45,6 +45,33 @@ Test(cfg, defaults_need_no_file)
 	cr_assert_eq(strncmp(c.source, "csv:", 4), 0);
 }
 
+/* Without XDG variables, files go under HOME as the XDG defaults say,
+ * and the built-in source is the sample data, installed or in the tree. */
+Test(cfg, home_paths_without_xdg)
+{
+	char p[PATH_MAX], dir[PATH_MAX], want[PATH_MAX];
+	struct cw_cfg c;
+
+	isolate();
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_CACHE_HOME");
+	cr_assert_eq(cw_cfg_load(&c, NULL, NULL), CW_OK);
+	cr_assert_str_eq(c.l1_file, tpath(want, sizeof(want),
+	    "home/.cache/cw/l1"));
+	cr_assert_str_eq(c.log_file, tpath(want, sizeof(want),
+	    "home/.cache/cw/access.log"));
+	cr_assert(strcmp(c.source, "csv:" CW_TREE_DATADIR) == 0 ||
+	    strcmp(c.source, "csv:" CW_DATADIR "/data") == 0, "%s", c.source);
+	mkdir(tpath(dir, sizeof(dir), "home"), 0700);
+	mkdir(tpath(dir, sizeof(dir), "home/.config"), 0700);
+	mkdir(tpath(dir, sizeof(dir), "home/.config/cw"), 0700);
+	write_file(tpath(p, sizeof(p), "home/.config/cw/cw.conf"),
+	    "[l1]\nmax_entries = 44\n");
+	cr_assert_eq(cw_cfg_load(&c, NULL, NULL), CW_OK);
+	cr_assert_eq(c.l1_max_entries, 44);
+	cr_assert_str_eq(c.loaded_from, p);
+}
+
 Test(cfg, precedence_explicit_env_xdg)
 {
 	char p[PATH_MAX], dir[PATH_MAX];
