@@ -53,8 +53,8 @@ cw_cal_weekday(int64_t days)
 	return (int)(w < 0 ? w + 7 : w);
 }
 
-static int64_t
-floor_div(int64_t a, int64_t b)
+int64_t
+cw_cal_floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
@@ -63,7 +63,7 @@ int64_t
 cw_cal_tday(int64_t days)
 {
 	int64_t monday_based = days + 3;
-	int64_t weeks = floor_div(monday_based, 7);
+	int64_t weeks = cw_cal_floor_div(monday_based, 7);
 	int dow = (int)(monday_based - weeks * 7);
 
 	return weeks * 5 + (dow > 4 ? 4 : dow);
@@ -72,7 +72,7 @@ cw_cal_tday(int64_t days)
 int64_t
 cw_cal_tday_days(int64_t tday)
 {
-	int64_t weeks = floor_div(tday, 5);
+	int64_t weeks = cw_cal_floor_div(tday, 5);
 
 	return weeks * 7 + (tday - weeks * 5) - 3;
 }
@@ -123,7 +123,7 @@ bad:
 void
 cw_cal_format_utc(int64_t s, char out[CW_CAL_UTC_LEN])
 {
-	int64_t days = floor_div(s, 86400), sec = s - days * 86400;
+	int64_t days = cw_cal_floor_div(s, 86400), sec = s - days * 86400;
 	int y, m, d;
 
 	if (s < 0) {
@@ -254,8 +254,8 @@ cw_tz_offset_s(const struct cw_tz *tz, int64_t utc_s)
 
 	if (!tz->has_dst)
 		return tz->std_offset_s;
-	cw_cal_civil_from_days(floor_div(utc_s + tz->std_offset_s, 86400),
-	    &y, &m, &d);
+	cw_cal_civil_from_days(cw_cal_floor_div(utc_s + tz->std_offset_s,
+	    86400), &y, &m, &d);
 	start = rule_utc(&tz->start, y, tz->std_offset_s);
 	end = rule_utc(&tz->end, y, tz->dst_offset_s);
 	if (start < end)	/* northern: summer inside the year */
@@ -269,7 +269,7 @@ void
 cw_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out)
 {
 	int64_t local = utc_s + cw_tz_offset_s(tz, utc_s);
-	int64_t days = floor_div(local, 86400);
+	int64_t days = cw_cal_floor_div(local, 86400);
 	int64_t sec = local - days * 86400;
 
 	out->days = days;

@@ -149,6 +149,9 @@ int cw_key_parse(const char *s, size_t len, struct cw_key *out,
 
 /* ---- cal: market time: dates, zones, trading days, sessions ---- */
 
+/* a / b rounded toward minus infinity (b > 0): the day of a time, the
+ * week of a day, for times before 1970 as after. */
+int64_t cw_cal_floor_div(int64_t a, int64_t b);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t cw_cal_days_from_civil(int y, int m, int d);
 void cw_cal_civil_from_days(int64_t days, int *y, int *m, int *d);

@@ -75,12 +75,6 @@ cw_predict_free(struct cw_predict *m)
 	free(m);
 }
 
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 /* ---- patterns and keys ---- */
 
 int
@@ -96,7 +90,7 @@ cw_pattern_of_key(const char *key, size_t klen, int64_t at_s, char *out,
 	if (!k.structured) {
 		n = snprintf(out, cap, "%s", k.raw);
 	} else {
-		back = cw_cal_tday(floor_div(at_s, 86400)) -
+		back = cw_cal_tday(cw_cal_floor_div(at_s, 86400)) -
 		    cw_cal_tday(cw_cal_days_from_civil(k.year, k.month,
 		    k.day));
 		if (back == 0)
@@ -160,8 +154,8 @@ key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
 		memcpy(out, name, len + 1);
 		return len;
 	}
-	cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(floor_div(at_s,
-	    86400)) - back), &y, &mo, &d);
+	cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(
+	    cw_cal_floor_div(at_s, 86400)) - back), &y, &mo, &d);
 	memcpy(out, name, prefix_len);
 	return prefix_len + (size_t)snprintf(out + prefix_len,
 	    CW_KEY_MAX + 1 - prefix_len, "%04d-%02d-%02d", y, mo, d);
@@ -271,7 +265,7 @@ hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
 
 	c->hour = hour;
 	c->open = cw_cal_fx_open(&m->tz[CW_SESSION_NEW_YORK], mid);
-	c->slot[0] = (int)(hour - floor_div(hour, 24) * 24);
+	c->slot[0] = (int)(hour - cw_cal_floor_div(hour, 24) * 24);
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
 		cw_tz_local(&m->tz[i], mid, &l);
 		c->slot[1 + i] = l.hour;
@@ -448,7 +442,7 @@ fold(struct cw_predict *m, int64_t hour)
 void
 cw_predict_advance(struct cw_predict *m, int64_t until_s)
 {
-	int64_t until = floor_div(until_s, 3600);
+	int64_t until = cw_cal_floor_div(until_s, 3600);
 
 	if (m->hour_open == INT64_MIN)
 		return;
@@ -467,9 +461,9 @@ cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
     size_t klen)
 {
 	char name[CW_PATTERN_MAX];
-	int64_t hour = floor_div(ts_ms, 3600000), i;
+	int64_t hour = cw_cal_floor_div(ts_ms, 3600000), i;
 
-	if (cw_pattern_of_key(key, klen, floor_div(ts_ms, 1000), name,
+	if (cw_pattern_of_key(key, klen, cw_cal_floor_div(ts_ms, 1000), name,
 	    sizeof(name), NULL) != CW_OK) {
 		m->counts.malformed++;
 		return CW_EDATA;
@@ -610,7 +604,8 @@ cw_predict_forecast(struct cw_predict *m, int64_t from_s, int64_t window_s,
 {
 	struct cw_forecast *list = NULL;
 	size_t len = 0, cap = 0, n_hours;
-	int64_t end_s = from_s + window_s, first_h = floor_div(from_s, 3600);
+	int64_t end_s = from_s + window_s;
+	int64_t first_h = cw_cal_floor_div(from_s, 3600);
 	struct hour_ctx *ctx;
 	double *part;
 
@@ -620,7 +615,7 @@ cw_predict_forecast(struct cw_predict *m, int64_t from_s, int64_t window_s,
 		return cw_err_set(err, CW_EUSAGE, 0,
 		    "the window must be 1 s to 7 days");
 	/* What the hours of the window share, once, not per pattern. */
-	n_hours = (size_t)(floor_div(end_s - 1, 3600) - first_h + 1);
+	n_hours = (size_t)(cw_cal_floor_div(end_s - 1, 3600) - first_h + 1);
 	ctx = malloc(n_hours * sizeof(*ctx));
 	part = malloc(n_hours * sizeof(*part));
 	if (ctx == NULL || part == NULL) {
@@ -711,7 +706,7 @@ cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
 	char name[CW_PATTERN_MAX];
 	const struct cw_pat *p;
 	double week = 0, in_session[CW_SESSION_COUNT] = { 0 };
-	int64_t i, day = floor_div(at_s, 86400), h;
+	int64_t i, day = cw_cal_floor_div(at_s, 86400), h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));

@@ -17,6 +17,18 @@ offset_h(unsigned session, int64_t t)
 	return cw_tz_offset_s(&tz, t) / 3600;
 }
 
+Test(cal, floor_division_rounds_down_before_1970_too)
+{
+	cr_assert_eq(cw_cal_floor_div(7, 7), 1);
+	cr_assert_eq(cw_cal_floor_div(6, 7), 0);
+	cr_assert_eq(cw_cal_floor_div(0, 7), 0);
+	cr_assert_eq(cw_cal_floor_div(-1, 7), -1);
+	cr_assert_eq(cw_cal_floor_div(-7, 7), -1);
+	cr_assert_eq(cw_cal_floor_div(-8, 7), -2);
+	/* One second before the epoch is on 1969-12-31. */
+	cr_assert_eq(cw_cal_floor_div(-1, 86400), -1);
+}
+
 Test(cal, civil_days_round_trip)
 {
 	int y, m, d;
