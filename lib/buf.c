@@ -5,6 +5,8 @@
  * process may rewrite the entry the next instant); they are copied into a
  * buffer the caller owns and reuses, which grows geometrically.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +60,32 @@ cw_buf_free(struct cw_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = b->cap - b->len;
+	int n, rc;
+
+	/* Most text fits what is already allocated: one pass. Otherwise
+	 * the first pass measured it, and the second writes it. */
+	for (int pass = 0; pass < 2; pass++) {
+		va_start(ap, fmt);
+		n = vsnprintf(room > 0 ? b->data + b->len : NULL, room, fmt,
+		    ap);
+		va_end(ap);
+		if (n < 0)
+			return cw_err_set(err, CW_EDATA, 0, "format %s", fmt);
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return CW_OK;
+		}
+		if ((rc = cw_buf_reserve(b, b->len + (size_t)n + 1, err)) !=
+		    CW_OK)
+			return rc;
+		room = b->cap - b->len;
+	}
+	return cw_err_set(err, CW_EDATA, 0, "format %s", fmt);
 }

@@ -69,6 +69,9 @@ int cw_buf_reserve(struct cw_buf *b, size_t cap, struct cw_err *err);
 /* Append n bytes. */
 int cw_buf_append(struct cw_buf *b, const void *p, size_t n,
     struct cw_err *err);
+/* Append printf-formatted text, of any length. */
+int cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* Release the memory; accepts a zeroed buffer. */
 void cw_buf_free(struct cw_buf *b);
 

@@ -357,25 +357,6 @@ floats_of(struct cw_pat *p, float *v[N_FLOATS])
 		v[k++] = &p->closed[h];
 }
 
-static int
-appendf(struct cw_buf *b, struct cw_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-appendf(struct cw_buf *b, struct cw_err *err, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return cw_err_set(err, CW_EUSAGE, 0, "export: field too long");
-	return cw_buf_append(b, tmp, (size_t)n, err);
-}
-
 int
 cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
     struct cw_err *err)
@@ -384,28 +365,28 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 
 	/* The header names every column; a "model" line carries the
 	 * model-wide fields in the first numeric columns. */
-	if ((rc = appendf(out, err, "kind,name,born_hour,last_hour,pending0,"
+	if ((rc = cw_buf_appendf(out, err, "kind,name,born_hour,last_hour,pending0,"
 	    "pending1,rate,surprise")) != CW_OK)
 		return rc;
 	for (unsigned f = 0; f < CW_FRAMES; f++)
-		if ((rc = appendf(out, err, ",err_%s",
+		if ((rc = cw_buf_appendf(out, err, ",err_%s",
 		    cw_predict_frame_name(f))) != CW_OK)
 			return rc;
 	for (unsigned f = 0; f < CW_FRAMES; f++)
 		for (int h = 0; h < 24; h++)
-			if ((rc = appendf(out, err, ",%s_%02d",
+			if ((rc = cw_buf_appendf(out, err, ",%s_%02d",
 			    cw_predict_frame_name(f), h)) != CW_OK)
 				return rc;
 	for (int h = 0; h < 24; h++)
-		if ((rc = appendf(out, err, ",weekend_%02d", h)) != CW_OK)
+		if ((rc = cw_buf_appendf(out, err, ",weekend_%02d", h)) != CW_OK)
 			return rc;
 	for (int h = 0; h < 2 * 24; h++)
-		if ((rc = appendf(out, err, ",visits_%s_%02d", h < 24 ?
+		if ((rc = cw_buf_appendf(out, err, ",visits_%s_%02d", h < 24 ?
 		    "open" : "weekend", h % 24)) != CW_OK)
 			return rc;
-	if ((rc = appendf(out, err, ",frame")) != CW_OK)
+	if ((rc = cw_buf_appendf(out, err, ",frame")) != CW_OK)
 		return rc;
-	if ((rc = appendf(out, err, "\nmodel,,%" PRId64 ",%" PRId64 ",0,0,"
+	if ((rc = cw_buf_appendf(out, err, "\nmodel,,%" PRId64 ",%" PRId64 ",0,0,"
 	    "%.17g,0\n", m->hour_open, m->first_hour, m->level)) != CW_OK)
 		return rc;
 	for (size_t i = 0; i < m->n_pats; i++) {
@@ -414,21 +395,21 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 
 		/* Names are keys or built of key parts: no commas, quotes
 		 * or blanks to escape. */
-		if ((rc = appendf(out, err, "%s,%s,%" PRId64 ",%" PRId64
+		if ((rc = cw_buf_appendf(out, err, "%s,%s,%" PRId64 ",%" PRId64
 		    ",%.9g,%.9g", p.is_group ? "group" : "pattern",
 		    cw_predict_pat_name(m, &m->pats[i]), p.born_hour,
 		    p.last_hour, p.pending[0], p.pending[1])) != CW_OK)
 			return rc;
 		floats_of(&p, v);
 		for (size_t k = 0; k < N_FLOATS; k++)
-			if ((rc = appendf(out, err, ",%.9g", *v[k])) != CW_OK)
+			if ((rc = cw_buf_appendf(out, err, ",%.9g", *v[k])) != CW_OK)
 				return rc;
 		for (int h = 0; h < 2 * 24; h++)
-			if ((rc = appendf(out, err, ",%u", h < 24 ?
+			if ((rc = cw_buf_appendf(out, err, ",%u", h < 24 ?
 			    p.open_visits[h] : p.closed_visits[h - 24])) !=
 			    CW_OK)
 				return rc;
-		if ((rc = appendf(out, err, ",%s",
+		if ((rc = cw_buf_appendf(out, err, ",%s",
 		    cw_predict_frame_name(p.frame))) != CW_OK)
 			return rc;
 		if ((rc = cw_buf_append(out, "\n", 1, err)) != CW_OK)

@@ -7,7 +7,6 @@
  * the monitoring check can never disagree about a number.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,21 +113,9 @@ cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
 
 /* ---- formatting ---- */
 
-static int
-put(struct cw_buf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return CW_EDATA;
-	return cw_buf_append(b, tmp, (size_t)n < sizeof(tmp) ?
-	    (size_t)n : sizeof(tmp) - 1, NULL);
-}
+/* Every figure is appended to the caller's buffer. Running out of memory
+ * here leaves a report cut short; nothing else can fail. */
+#define put(b, ...) cw_buf_appendf((b), NULL, __VA_ARGS__)
 
 /* A duration for people: "812 ns", "3.1 us", "4.20 ms", "1.50 s". */
 static const char *
