@@ -272,15 +272,14 @@ fail(int rc, const struct cw_err *e)
 	return cw_exit_code(rc);
 }
 
-/* The model: the saved one, or a new one when there is none yet. */
-static int
-load(const char *path, struct cw_predict **m, struct cw_err *e)
+/* The log to learn from: --log (- for stdin), else the configured one;
+ * NULL when there is none. */
+static const char *
+log_of(const struct opts *o, const struct cw_cfg *cfg)
 {
-	int rc = cw_predict_load(m, path, e);
-
-	if (rc == CW_ENOTFOUND)
-		rc = cw_predict_new(m, e);
-	return rc;
+	if (o->log != NULL)
+		return o->log;
+	return cfg->log_file[0] != '\0' ? cfg->log_file : NULL;
 }
 
 /* Learn what is new since the model last read, from the log or stdin. */
@@ -288,23 +287,15 @@ static int
 catch_up(struct cw_predict *m, const struct opts *o,
     const struct cw_cfg *cfg, int64_t now_s, struct cw_err *e)
 {
-	struct cw_predict_summary before, after;
+	struct cw_predict_counts read;
+	const char *log = log_of(o, cfg);
 	int rc;
 
-	cw_predict_summary(m, &before);
-	if (o->log != NULL && strcmp(o->log, "-") == 0)
-		rc = cw_predict_learn_fd(m, 0, now_s, cfg->predict_history_ms /
-		    1000, 1, NULL, e);
-	else if (o->log != NULL || cfg->log_file[0] != '\0')
-		rc = cw_predict_learn_log(m, o->log ? o->log : cfg->log_file,
-		    now_s, cfg->predict_history_ms / 1000, o->rebuild, e);
-	else
+	if (log == NULL)
 		return CW_OK;
-	cw_predict_summary(m, &after);
-	after.counts.lines -= before.counts.lines;
-	after.counts.malformed -= before.counts.malformed;
-	after.counts.future -= before.counts.future;
-	summarize_skips(&after.counts);
+	rc = cw_predict_catch_up(m, log, now_s, cfg->predict_history_ms /
+	    1000, o->rebuild, &read, e);
+	summarize_skips(&read);
 	return rc;
 }
 
@@ -312,23 +303,13 @@ static int
 learn(const struct opts *o, const struct cw_cfg *cfg, const char *state,
     int64_t now_s)
 {
-	struct cw_predict *m = NULL;
+	struct cw_predict_counts read;
 	struct cw_err e;
-	int lock_fd, rc;
+	int rc;
 
-	if ((rc = cw_predict_lock(state, &lock_fd, &e)) != CW_OK)
-		return fail(rc, &e);
-	if (o->rebuild)
-		rc = cw_predict_new(&m, &e);
-	else
-		rc = load(state, &m, &e);
-	if (rc == CW_OK)
-		rc = catch_up(m, o, cfg, now_s, &e);
-	if (rc == CW_OK)
-		rc = cw_predict_checkpoint(m, state, now_s,
-		    cfg->predict_history_ms / 1000, &e);
-	cw_predict_free(m);
-	close(lock_fd);
+	rc = cw_predict_update(state, log_of(o, cfg), now_s,
+	    cfg->predict_history_ms / 1000, o->rebuild, &read, &e);
+	summarize_skips(&read);
 	return rc == CW_OK ? 0 : fail(rc, &e);
 }
 
@@ -634,7 +615,7 @@ run(const struct opts *o)
 		status = import(o, state);
 	} else if (o->command != NULL && strcmp(o->command, "backtest") == 0) {
 		status = backtest(o, state, now_s);
-	} else if ((rc = load(state, &m, &e)) != CW_OK) {
+	} else if ((rc = cw_predict_load_or_new(&m, state, &e)) != CW_OK) {
 		status = fail(rc, &e);
 	} else if (o->command != NULL && strcmp(o->command, "stats") == 0) {
 		status = stats(o, m);

@@ -839,25 +839,31 @@ int cw_predict_load(struct cw_predict **out, const char *path,
 struct cw_predict_logpos *cw_predict_logpos(struct cw_predict *m);
 void cw_predict_set_backtest(struct cw_predict *m,
     const struct cw_backtest_report *r);
-/* Learn the lines readable on fd up to its end; a last line without a
- * newline too when last_partial (a pipe), else it is left for the next
- * run. *consumed (may be NULL) gets the bytes taken. */
-int cw_predict_learn_fd(struct cw_predict *m, int fd, int64_t now_s,
-    int64_t history_s, int last_partial, uint64_t *consumed,
+/* The model saved at path, or a new one when there is none yet. */
+int cw_predict_load_or_new(struct cw_predict **out, const char *path,
     struct cw_err *err);
-/* Learn what the access log at path gained since the model last read it:
- * the rest of the file it was reading (found as path.1 after a rotation),
- * then path. With from_start, every rotated file and path, whole. */
-int cw_predict_learn_log(struct cw_predict *m, const char *path,
-    int64_t now_s, int64_t history_s, int from_start, struct cw_err *err);
-/* Take the lock that makes one learner of a state file at a time (cron
- * may start the next before this one ends): *fd, to close when done. */
-int cw_predict_lock(const char *state_path, int *fd, struct cw_err *err);
-/* After learning up to now_s: fold the hours that ended more than an
- * hour ago (the last one stays open for writers that flush late), drop
- * patterns faded since before the history, and save to state_path. */
-int cw_predict_checkpoint(struct cw_predict *m, const char *state_path,
-    int64_t now_s, int64_t history_s, struct cw_err *err);
+/*
+ * Learn what the access log gained since the model last read it: log "-"
+ * is standard input, read to its end; any other path is the log file,
+ * the rest of the one the model was reading first (found as log.1 after
+ * a rotation). With from_start, every rotated file and the log, whole.
+ * *read gets the counts of this call alone, for the caller to report
+ * what was skipped.
+ */
+int cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
+    int64_t history_s, int from_start, struct cw_predict_counts *read,
+    struct cw_err *err);
+/*
+ * The learner's turn on a state file, as cron runs it: take the lock that
+ * makes one learner at a time (the next run may start before this one
+ * ends), load the model (a new one with rebuild), catch up with log (none
+ * when NULL), fold the hours that ended more than an hour before now_s
+ * (the last stays open for writers that flush late), drop patterns faded
+ * since before the history, save, and release the lock.
+ */
+int cw_predict_update(const char *state, const char *log, int64_t now_s,
+    int64_t history_s, int rebuild, struct cw_predict_counts *read,
+    struct cw_err *err);
 /* Drop patterns not read since before_s whose forecasts have faded. */
 int cw_predict_prune(struct cw_predict *m, int64_t before_s);
 

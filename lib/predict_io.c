@@ -249,8 +249,10 @@ fail:
 	return rc;
 }
 
-int
-cw_predict_lock(const char *state_path, int *fd, struct cw_err *err)
+/* Take the lock that makes one learner of a state file at a time: *fd,
+ * to close when done. */
+static int
+lock_learner(const char *state_path, int *fd, struct cw_err *err)
 {
 	char path[CW_PATH_MAX + 8];
 
@@ -273,8 +275,10 @@ cw_predict_lock(const char *state_path, int *fd, struct cw_err *err)
 	return CW_OK;
 }
 
-int
-cw_predict_checkpoint(struct cw_predict *m, const char *state_path,
+/* After learning up to now_s: fold the hours that ended more than an
+ * hour ago, drop patterns faded since before the history, and save. */
+static int
+checkpoint(struct cw_predict *m, const char *state_path,
     int64_t now_s, int64_t history_s, struct cw_err *err)
 {
 	cw_predict_advance(m, now_s - 3600);
@@ -558,8 +562,11 @@ cw_predict_import(struct cw_predict **out, const char *csv, size_t len,
 
 /* ---- reading the log ---- */
 
-int
-cw_predict_learn_fd(struct cw_predict *m, int fd, int64_t now_s,
+/* Learn the lines readable on fd up to its end; a last line without a
+ * newline too when last_partial (a pipe), else it is left for the next
+ * run. *consumed (may be NULL) gets the bytes taken. */
+static int
+learn_fd(struct cw_predict *m, int fd, int64_t now_s,
     int64_t history_s, int last_partial, uint64_t *consumed,
     struct cw_err *err)
 {
@@ -640,14 +647,16 @@ learn_file(struct cw_predict *m, const char *path, uint64_t offset,
 		return cw_err_set(err, CW_EIO, errno, "seek %s: %s", path,
 		    strerror(errno));
 	}
-	rc = cw_predict_learn_fd(m, fd, now_s, history_s, 0, &used, err);
+	rc = learn_fd(m, fd, now_s, history_s, 0, &used, err);
 	close(fd);
 	*end = offset + used;
 	return rc;
 }
 
-int
-cw_predict_learn_log(struct cw_predict *m, const char *path, int64_t now_s,
+/* Learn what the access log at path gained since the model last read it
+ * (see cw_predict_catch_up). */
+static int
+learn_log(struct cw_predict *m, const char *path, int64_t now_s,
     int64_t history_s, int from_start, struct cw_err *err)
 {
 	char older[CW_PATH_MAX + 8];
@@ -690,4 +699,60 @@ cw_predict_learn_log(struct cw_predict *m, const char *path, int64_t now_s,
 	m->logpos.ino = (uint64_t)st.st_ino;
 	m->logpos.offset = end;
 	return CW_OK;
+}
+
+int
+cw_predict_load_or_new(struct cw_predict **out, const char *path,
+    struct cw_err *err)
+{
+	int rc = cw_predict_load(out, path, err);
+
+	if (rc == CW_ENOTFOUND)
+		rc = cw_predict_new(out, err);
+	return rc;
+}
+
+int
+cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
+    int64_t history_s, int from_start, struct cw_predict_counts *read,
+    struct cw_err *err)
+{
+	struct cw_predict_counts before = m->counts;
+	int rc;
+
+	if (strcmp(log, "-") == 0)
+		rc = learn_fd(m, 0, now_s, history_s, 1, NULL, err);
+	else
+		rc = learn_log(m, log, now_s, history_s,
+		    from_start, err);
+	read->lines = m->counts.lines - before.lines;
+	read->learned = m->counts.learned - before.learned;
+	read->malformed = m->counts.malformed - before.malformed;
+	read->future = m->counts.future - before.future;
+	read->old = m->counts.old - before.old;
+	read->late = m->counts.late - before.late;
+	return rc;
+}
+
+int
+cw_predict_update(const char *state, const char *log, int64_t now_s,
+    int64_t history_s, int rebuild, struct cw_predict_counts *read,
+    struct cw_err *err)
+{
+	struct cw_predict *m = NULL;
+	int lock_fd, rc;
+
+	memset(read, 0, sizeof(*read));
+	if ((rc = lock_learner(state, &lock_fd, err)) != CW_OK)
+		return rc;
+	rc = rebuild ? cw_predict_new(&m, err) :
+	    cw_predict_load_or_new(&m, state, err);
+	if (rc == CW_OK && log != NULL)
+		rc = cw_predict_catch_up(m, log, now_s, history_s, rebuild,
+		    read, err);
+	if (rc == CW_OK)
+		rc = checkpoint(m, state, now_s, history_s, err);
+	cw_predict_free(m);
+	close(lock_fd);
+	return rc;
 }

@@ -292,6 +292,54 @@ Test(predict, state_file_round_trip_and_damage, .init = tmpdir_setup,
 	cw_predict_free(m);
 }
 
+/* The learner's turn: a log learned into the state file once, what it
+ * gains later learned on the next turn, and each turn's counts its own. */
+Test(predict, update_learns_what_the_log_gained, .init = tmpdir_setup,
+    .fini = tmpdir_teardown)
+{
+	struct cw_predict_counts read;
+	struct cw_predict_summary sum;
+	struct cw_predict *m;
+	char state[600], log[600];
+	int64_t t = utc(2024, 11, 5, 8, 0);
+	struct cw_err e;
+	FILE *f;
+
+	snprintf(state, sizeof(state), "%s/sub/state", tenv.dir);
+	snprintf(log, sizeof(log), "%s/access.log", tenv.dir);
+	cr_assert_not_null(f = fopen(log, "w"));
+	fprintf(f, "%lld,labels:EUR_USD:H4:2024-11-05,l1,12\n"
+	    "not a line\n"
+	    "%lld,labels:EUR_USD:H4:2024-11-05,l1,9\n",
+	    (long long)t, (long long)t + 60);
+	fclose(f);
+	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
+	    &read, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.lines, 3);
+	cr_assert_eq(read.learned, 2);
+	cr_assert_eq(read.malformed, 1);
+	cr_assert_not_null(f = fopen(log, "a"));
+	fprintf(f, "%lld,labels:GBP_USD:H4:2024-11-05,l2,300\n",
+	    (long long)t + 3600);
+	fclose(f);
+	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
+	    &read, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.lines, 1, "only what the log gained");
+	cr_assert_eq(read.learned, 1);
+	cr_assert_eq(cw_predict_load_or_new(&m, state, &e), CW_OK);
+	cw_predict_summary(m, &sum);
+	cr_assert_eq(sum.counts.learned, 3);
+	cr_assert_eq(sum.patterns, 2);
+	cw_predict_free(m);
+	/* No log yet and no state yet: a new, empty model is saved. */
+	snprintf(state, sizeof(state), "%s/other", tenv.dir);
+	cr_assert_eq(cw_predict_update(state, NULL, t, 7 * 86400, 0, &read,
+	    &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.lines, 0);
+	cr_assert_eq(cw_predict_load(&m, state, &e), CW_OK, "%s", e.msg);
+	cw_predict_free(m);
+}
+
 /* A tiny trace scored by hand; opaque keys are their own patterns. */
 Test(predict, backtest_scores_by_hand)
 {
