@@ -20,7 +20,7 @@ struct opts {
 	const char *config;
 	const char *state;
 	const char *log;	/* NULL: the config's; "-": stdin */
-	const char *format;	/* tsv or json */
+	enum cw_format format;	/* TSV or JSON */
 	int learn, rebuild, no_learn;
 	int64_t at_s;		/* 0: now; else act as if it were then */
 	int64_t look_ahead_s;
@@ -155,7 +155,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->format = "tsv";
+	o->format = CW_FORMAT_TSV;
 	o->look_ahead_s = 3600;
 	o->window_s = 3600;
 	o->fc.min_probability = 0.05;
@@ -180,7 +180,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			if (strcmp(optarg, "tsv") != 0 &&
 			    strcmp(optarg, "json") != 0)
 				misuse("-o '%s': tsv or json", optarg);
-			o->format = optarg;
+			o->format = strcmp(optarg, "json") == 0 ?
+			    CW_FORMAT_JSON : CW_FORMAT_TSV;
 			break;
 		case OPT_AT:
 			o->at_s = parse_time(optarg);
@@ -313,20 +314,21 @@ learn(const struct opts *o, const struct cw_cfg *cfg, const char *state,
 	return rc == CW_OK ? 0 : fail(rc, &e);
 }
 
-static void
-print_json_string(const char *s)
+/* Write what lib formatted; a write error shows at exit (main). */
+static int
+emit(struct cw_buf *b, int rc, const struct cw_err *e)
 {
-	struct cw_buf b = { 0 };
-
-	if (cw_out_json_string(&b, s, strlen(s), NULL) == CW_OK)
-		fwrite(b.data, 1, b.len, stdout);
-	cw_buf_free(&b);
+	if (rc == CW_OK)
+		fwrite(b->data, 1, b->len, stdout);
+	cw_buf_free(b);
+	return rc == CW_OK ? 0 : fail(rc, e);
 }
 
 static int
 forecast(const struct opts *o, struct cw_predict *m, int64_t at_s)
 {
 	struct cw_forecast *list;
+	struct cw_buf b = { 0 };
 	struct cw_err e;
 	size_t n;
 	int rc;
@@ -335,159 +337,34 @@ forecast(const struct opts *o, struct cw_predict *m, int64_t at_s)
 	if ((rc = cw_predict_forecast(m, at_s, o->look_ahead_s, &o->fc, &list,
 	    &n, &e)) != CW_OK)
 		return fail(rc, &e);
-	for (size_t i = 0; i < n; i++) {
-		const struct cw_forecast *f = &list[i];
-
-		if (strcmp(o->format, "json") == 0) {
-			printf("{\"key\":");
-			print_json_string(f->key);
-			printf(",\"expected\":%.4f,\"probability\":%.4f,"
-			    "\"priority\":\"%s\",\"reason\":\"%s\","
-			    "\"confidence\":%.3f}\n", f->expected,
-			    f->probability, f->priority, f->reason,
-			    f->confidence);
-		} else {
-			printf("%s\t%.3f\t%.3f\t%s\t%s\n", f->key, f->expected,
-			    f->probability, f->priority, f->reason);
-		}
-	}
+	rc = cw_forecast_format(list, n, o->format, &b, &e);
 	free(list);
-	return 0;
+	return emit(&b, rc, &e);
 }
 
 static int
 pattern(const struct opts *o, struct cw_predict *m, int64_t at_s)
 {
 	struct cw_pattern_info pi;
+	struct cw_buf b = { 0 };
 	struct cw_err e;
-	char when[CW_CAL_UTC_LEN];
-	int rc, json = strcmp(o->format, "json") == 0;
+	int rc;
 
 	cw_predict_advance(m, at_s);
 	if ((rc = cw_predict_pattern(m, o->arg, at_s, &pi, &e)) != CW_OK)
 		return fail(rc, &e);
-	cw_cal_format_utc(pi.last_read_s, when);
-	if (json) {
-		printf("{\"pattern\":");
-		print_json_string(pi.name);
-		printf(",\"frame\":\"%s\",\"confidence\":%.3f,"
-		    "\"per_day\":%.3f,\"last_read\":\"%s\",\"peak_hours\":"
-		    "[%d,%d,%d],\"sessions\":{", pi.frame, pi.confidence,
-		    pi.per_day, when, pi.peak[0], pi.peak[1], pi.peak[2]);
-		for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
-			printf("%s\"%s\":%.3f", s ? "," : "",
-			    cw_session_get(s)->name, pi.session_share[s]);
-		printf("},\"per_hour\":[");
-		for (int h = 0; h < 24; h++)
-			printf("%s%.4f", h ? "," : "", pi.per_hour[h]);
-		printf("]}\n");
-		return 0;
-	}
-	printf("pattern\t%s\nframe\t%s\nconfidence\t%.3f\nper_day\t%.3f\n"
-	    "last_read\t%s\npeak_hours_utc\t%02d %02d %02d\n", pi.name,
-	    pi.frame, pi.confidence, pi.per_day, when, pi.peak[0], pi.peak[1],
-	    pi.peak[2]);
-	for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
-		printf("session_%s\t%.3f\n", cw_session_get(s)->name,
-		    pi.session_share[s]);
-	for (int h = 0; h < 24; h++)
-		printf("hour_%02d\t%.4f\n", h, pi.per_hour[h]);
-	return 0;
-}
-
-static void
-print_scores_json(const struct cw_backtest_report *r)
-{
-	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
-
-	cw_cal_format_utc(r->first_s, from);
-	cw_cal_format_utc(r->last_s, to);
-	printf("{\"window_s\":%lld,\"hours\":%llu,\"reads\":%llu,"
-	    "\"from\":\"%s\",\"to\":\"%s\"", (long long)r->window_s,
-	    (unsigned long long)r->hours, (unsigned long long)r->reads, from,
-	    to);
-	for (unsigned i = 0; i < CW_BT_COUNT; i++) {
-		const struct cw_backtest_scores *s = &r->method[i];
-
-		printf(",\"%s\":{\"coverage\":%.4f,\"brier\":%.5f",
-		    cw_backtest_method_name(i), s->coverage, s->brier);
-		for (int f = 0; f < 2; f++)
-			printf(",\"precision_%s\":%.4f,\"recall_%s\":%.4f,"
-			    "\"f1_%s\":%.4f", f ? "0.7" : "0.5",
-			    s->precision[f], f ? "0.7" : "0.5", s->recall[f],
-			    f ? "0.7" : "0.5", s->f1[f]);
-		printf("}");
-	}
-	printf("}");
-}
-
-static void
-print_scores_table(const struct cw_backtest_report *r)
-{
-	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
-
-	cw_cal_format_utc(r->first_s, from);
-	cw_cal_format_utc(r->last_s, to);
-	printf("# %llu hours, %llu reads, %s to %s, window %llds\n",
-	    (unsigned long long)r->hours, (unsigned long long)r->reads, from,
-	    to, (long long)r->window_s);
-	printf("forecaster\tcoverage\tbrier\tprecision@0.5\trecall@0.5\t"
-	    "f1@0.5\tprecision@0.7\trecall@0.7\tf1@0.7\n");
-	for (unsigned i = 0; i < CW_BT_COUNT; i++) {
-		const struct cw_backtest_scores *s = &r->method[i];
-
-		printf("%s\t%.4f\t%.5f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n",
-		    cw_backtest_method_name(i), s->coverage, s->brier,
-		    s->precision[0], s->recall[0], s->f1[0], s->precision[1],
-		    s->recall[1], s->f1[1]);
-	}
+	return emit(&b, cw_pattern_format(&pi, o->format, &b, &e), &e);
 }
 
 static int
 stats(const struct opts *o, struct cw_predict *m)
 {
 	struct cw_predict_summary s;
-	char from[CW_CAL_UTC_LEN], to[CW_CAL_UTC_LEN];
-	int json = strcmp(o->format, "json") == 0;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
 
 	cw_predict_summary(m, &s);
-	cw_cal_format_utc(s.first_s, from);
-	cw_cal_format_utc(s.until_s, to);
-	/* One list of figures, named for each format. */
-	const struct {
-		const char *json, *tsv;
-		unsigned long long n;
-	} counts[] = {
-		{ "patterns", "patterns", s.patterns },
-		{ "lines", "lines", s.counts.lines },
-		{ "learned", "learned", s.counts.learned },
-		{ "malformed", "malformed", s.counts.malformed },
-		{ "future", "future", s.counts.future },
-		{ "old", "old", s.counts.old },
-		{ "late", "late", s.counts.late },
-	};
-
-	if (json)
-		printf("{\"from\":\"%s\",\"until\":\"%s\"", from, to);
-	else
-		printf("learned_from\t%s\nlearned_until\t%s\n", from, to);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++)
-		printf(json ? ",\"%s\":%llu" : "%s\t%llu\n",
-		    json ? counts[i].json : counts[i].tsv, counts[i].n);
-	printf(json ? ",\"level\":%.3f,\"backtest\":" : "level\t%.3f\n",
-	    s.level);
-	if (json) {
-		if (s.has_backtest)
-			print_scores_json(&s.backtest);
-		else
-			printf("null");
-		printf("}\n");
-	} else if (s.has_backtest) {
-		print_scores_table(&s.backtest);
-	} else {
-		printf("# no backtest yet: cw-predict backtest TRACE\n");
-	}
-	return 0;
+	return emit(&b, cw_predict_summary_format(&s, o->format, &b, &e), &e);
 }
 
 static int
@@ -542,10 +419,11 @@ backtest(const struct opts *o, const char *state, int64_t now_s)
 	struct cw_predict_counts c;
 	struct cw_predict *m;
 	struct cw_lines in = { .fd = 0 };
+	struct cw_buf b = { 0 };
 	struct cw_err e;
 	const char *line;
 	size_t len;
-	int rc;
+	int rc, status;
 
 	if (strcmp(o->arg, "-") != 0 &&
 	    (in.fd = open(o->arg, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -575,11 +453,11 @@ backtest(const struct opts *o, const char *state, int64_t now_s)
 	if (rc != CW_OK)
 		return fail(rc, &e);
 	r.ran_s = now_s;
-	if (strcmp(o->format, "json") == 0) {
-		print_scores_json(&r);
-		putchar('\n');
-	} else
-		print_scores_table(&r);
+	rc = cw_backtest_format(&r, o->format, &b, &e);
+	if (rc == CW_OK && o->format == CW_FORMAT_JSON)
+		rc = cw_buf_append(&b, "\n", 1, &e);
+	if ((status = emit(&b, rc, &e)) != 0)
+		return status;
 	/* Kept for "cw-predict stats"; the scores are printed either way. */
 	if (cw_predict_load(&m, state, &e) == CW_OK) {
 		cw_predict_set_backtest(m, &r);

@@ -893,6 +893,23 @@ void cw_backtest_counts(const struct cw_backtest *bt,
     struct cw_predict_counts *out);
 void cw_backtest_free(struct cw_backtest *bt);
 
+/* ---- predict_out: cw-predict's outputs, TSV or JSON ---- */
+
+/* A line per forecast key: key, expected reads, probability, priority,
+ * reason (JSON adds the confidence). */
+int cw_forecast_format(const struct cw_forecast *list, size_t n,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+/* What the model knows of a pattern: a line per figure, or one object. */
+int cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* The scores of a backtest: a table (a line per forecaster), or one JSON
+ * object without a newline, to stand alone or inside another. */
+int cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* The model's figures and its last backtest. */
+int cw_predict_summary_format(const struct cw_predict_summary *s,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+
 /* ---- hier: lookups through the levels ---- */
 
 struct cw_hier;
