@@ -371,27 +371,15 @@ static int
 read_input(const char *path, struct cw_buf *out, struct cw_err *e)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[65536];
-	ssize_t r;
+	int rc;
 
 	if (fd < 0)
 		return cw_err_set(e, CW_EIO, errno, "%s: %s", path,
 		    strerror(errno));
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || cw_buf_append(out, chunk, (size_t)r, e) != CW_OK) {
-			int saved = errno;
-
-			if (fd != 0)
-				close(fd);
-			return r < 0 ? cw_err_set(e, CW_EIO, saved, "%s: %s",
-			    path, strerror(saved)) : CW_ENOMEM;
-		}
-	}
+	rc = cw_buf_read_fd(out, fd, path, e);
 	if (fd != 0)
 		close(fd);
-	return CW_OK;
+	return rc;
 }
 
 static int

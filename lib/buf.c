@@ -5,10 +5,12 @@
  * process may rewrite the entry the next instant); they are copied into a
  * buffer the caller owns and reuses, which grows geometrically.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cw.h"
 
@@ -88,4 +90,27 @@ cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt, ...)
 		room = b->cap - b->len;
 	}
 	return cw_err_set(err, CW_EDATA, 0, "format %s", fmt);
+}
+
+int
+cw_buf_read_fd(struct cw_buf *b, int fd, const char *what,
+    struct cw_err *err)
+{
+	for (;;) {
+		ssize_t r;
+		int rc;
+
+		if (b->cap - b->len < 4096 &&
+		    (rc = cw_buf_reserve(b, b->len + 65536, err)) != CW_OK)
+			return rc;
+		r = read(fd, b->data + b->len, b->cap - b->len);
+		if (r == 0)
+			return CW_OK;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cw_err_set(err, CW_EIO, errno, "%s: %s", what,
+			    strerror(errno));
+		b->len += (size_t)r;
+	}
 }

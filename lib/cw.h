@@ -69,6 +69,10 @@ int cw_buf_reserve(struct cw_buf *b, size_t cap, struct cw_err *err);
 /* Append n bytes. */
 int cw_buf_append(struct cw_buf *b, const void *p, size_t n,
     struct cw_err *err);
+/* Append everything readable from fd up to its end; a read error is
+ * CW_EIO, named by what. */
+int cw_buf_read_fd(struct cw_buf *b, int fd, const char *what,
+    struct cw_err *err);
 /* Append printf-formatted text, of any length. */
 int cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));

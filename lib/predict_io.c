@@ -158,8 +158,9 @@ cw_predict_load(struct cw_predict **out, const char *path,
 {
 	struct state_header h;
 	struct cw_predict *m = NULL;
+	struct cw_buf file = { 0 };
 	struct stat st;
-	char *data = NULL;
+	char *data;
 	uint64_t sum;
 	size_t off;
 	int fd, rc;
@@ -172,21 +173,17 @@ cw_predict_load(struct cw_predict **out, const char *path,
 		return cw_err_set(err, CW_EIO, errno, "open %s: %s", path,
 		    strerror(errno));
 	}
-	if (fstat(fd, &st) != 0 || (data = malloc((size_t)st.st_size + 1)) ==
-	    NULL) {
+	/* Sized by the file first: one allocation, one read. */
+	if ((fstat(fd, &st) == 0 && (rc = cw_buf_reserve(&file,
+	    (size_t)st.st_size + 1, err)) != CW_OK) ||
+	    (rc = cw_buf_read_fd(&file, fd, path, err)) != CW_OK) {
 		close(fd);
-		return cw_err_set(err, CW_ENOMEM, 0, "%s", path);
-	}
-	for (off = 0; off < (size_t)st.st_size; ) {
-		ssize_t r = read(fd, data + off, (size_t)st.st_size - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
+		cw_buf_free(&file);
+		return rc;
 	}
 	close(fd);
+	data = file.data;
+	off = file.len;
 	rc = CW_EDATA;
 	if (off < sizeof(h)) {
 		damaged(err, path, "too short");
@@ -240,11 +237,11 @@ cw_predict_load(struct cw_predict **out, const char *path,
 	m->logpos = h.logpos;
 	m->last_backtest = h.last_backtest;
 	m->has_backtest = h.has_backtest != 0;
-	free(data);
+	cw_buf_free(&file);
 	*out = m;
 	return CW_OK;
 fail:
-	free(data);
+	cw_buf_free(&file);
 	cw_predict_free(m);
 	return rc;
 }
