@@ -94,13 +94,11 @@ misuse(const char *msg, const char *arg)
 static double
 fraction(const char *s, const char *what)
 {
-	char *end;
+	struct cw_err e;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !(v >= 0 && v <= 1))
-		misuse("%s: not a number in 0..1", what);
+	if (cw_num_parse_double(s, 0, 1, what, &v, &e) != CW_OK)
+		misuse("%s", e.msg);
 	return v;
 }
 

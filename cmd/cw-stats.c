@@ -8,7 +8,6 @@
  * the file end to end (verify).
  */
 #include <err.h>
-#include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -94,16 +93,11 @@ misuse(const char *msg, const char *arg)
 static double
 number(const char *s, const char *what, double lo, double hi)
 {
-	char *end;
+	struct cw_err e;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		fprintf(stderr, "cw-stats: %s '%s': not a number in %g..%g\n",
-		    what, s, lo, hi);
-		misuse(NULL, NULL);
-	}
+	if (cw_num_parse_double(s, lo, hi, what, &v, &e) != CW_OK)
+		misuse("%s", e.msg);
 	return v;
 }
 

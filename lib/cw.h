@@ -85,6 +85,10 @@ void cw_buf_free(struct cw_buf *b);
  * what names the thing in the message ("--ttl"). */
 int cw_num_parse_u64(const char *s, uint64_t min, uint64_t max,
     const char *what, uint64_t *out, struct cw_err *err);
+/* A decimal number ("0.5", "99.9") in [min, max]; anything else,
+ * trailing junk included, is CW_EDATA. */
+int cw_num_parse_double(const char *s, double min, double max,
+    const char *what, double *out, struct cw_err *err);
 /* A duration: "300" (seconds), "500ms", "90s", "15m", "2h", "7d". */
 int cw_num_parse_duration_ms(const char *s, const char *what,
     int64_t *out_ms, struct cw_err *err);

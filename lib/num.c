@@ -54,6 +54,24 @@ cw_num_parse_u64(const char *s, uint64_t min, uint64_t max, const char *what,
 	return CW_OK;
 }
 
+int
+cw_num_parse_double(const char *s, double min, double max, const char *what,
+    double *out, struct cw_err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	/* !(in range) also refuses NaN. */
+	if (*s == '\0' || *end != '\0' || errno != 0 ||
+	    !(v >= min && v <= max))
+		return cw_err_set(err, CW_EDATA, 0,
+		    "%s '%s': not a number in %g..%g", what, s, min, max);
+	*out = v;
+	return CW_OK;
+}
+
 /* Multiply with overflow check. */
 static int
 scale(uint64_t v, uint64_t unit, const char *what, const char *s,

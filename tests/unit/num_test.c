@@ -71,3 +71,20 @@ Test(err, exit_codes_and_ranking)
 	cr_assert_eq(cw_exit_worse(74, 2), 2);
 	cr_assert_eq(cw_exit_worse(0, 0), 0);
 }
+
+Test(num, decimals_in_range_only)
+{
+	struct cw_err e;
+	double v;
+
+	cr_assert_eq(cw_num_parse_double("0.5", 0, 1, "-p", &v, &e), CW_OK);
+	cr_assert_float_eq(v, 0.5, 1e-12);
+	cr_assert_eq(cw_num_parse_double("99.9", 0, 100, "-p", &v, &e), CW_OK);
+	cr_assert_eq(cw_num_parse_double("1.01", 0, 1, "-p", &v, &e), CW_EDATA);
+	cr_assert_not_null(strstr(e.msg, "-p '1.01': not a number in 0..1"),
+	    "%s", e.msg);
+	cr_assert_eq(cw_num_parse_double("", 0, 1, "-p", &v, &e), CW_EDATA);
+	cr_assert_eq(cw_num_parse_double("0.5x", 0, 1, "-p", &v, &e), CW_EDATA);
+	cr_assert_eq(cw_num_parse_double("nan", 0, 1, "-p", &v, &e), CW_EDATA);
+	cr_assert_eq(cw_num_parse_double("-0.1", 0, 1, "-p", &v, &e), CW_EDATA);
+}
