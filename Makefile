@@ -62,9 +62,10 @@ $(B)/libcw.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/bin/%: $(B)/cmd/%.o $(B)/libcw.a
+# cmd/cli.c: what every program does the same way, linked into each.
+$(B)/bin/%: $(B)/cmd/%.o $(B)/cmd/cli.o $(B)/libcw.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/cmd/cli.o $(B)/libcw.a $(LIBS)
 
 $(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) -lcriterion
@@ -156,4 +157,5 @@ lint: $(B)/libcw.a
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d) \
+	$(B)/cmd/cli.d

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "cw.h"
+#include "cli.h"
 
 #define DEFAULT_INSTRUMENTS "EUR_USD,GBP_USD,USD_JPY,AUD_USD,USD_CAD"
 
@@ -20,17 +20,14 @@ struct opts {
 	struct cw_workload_opts gen;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: cw-bench generate [--seed N] [--weeks N] "
-	    "[--start DATE] [--instruments LIST] [--rate N]\n");
-}
+static const char usage_text[] =
+    "usage: cw-bench generate [--seed N] [--weeks N] "
+    "[--start DATE] [--instruments LIST] [--rate N]\n";
 
 static void
 help(void)
 {
-	usage(stdout);
+	fputs(usage_text, stdout);
 	printf("Benchmark workloads.\n\n"
 	    "generate: print a synthetic trading-desk access trace, CSV "
 	    "ts,key, on stdout.\n"
@@ -47,19 +44,6 @@ help(void)
 	    "      --weeks N           length (default 4)\n");
 }
 
-static void
-misuse(const char *msg, const char *arg)
-{
-	if (msg != NULL) {
-		fprintf(stderr, "cw-bench: ");
-		fprintf(stderr, msg, arg);
-		fputc('\n', stderr);
-	}
-	usage(stderr);
-	fprintf(stderr, "Try 'cw-bench --help'.\n");
-	exit(2);
-}
-
 static uint64_t
 number(const char *s, const char *what, uint64_t lo, uint64_t hi)
 {
@@ -67,7 +51,7 @@ number(const char *s, const char *what, uint64_t lo, uint64_t hi)
 	uint64_t v;
 
 	if (cw_num_parse_u64(s, lo, hi, what, &v, &e) != CW_OK)
-		misuse("%s", e.msg);
+		cli_misuse(usage_text, "%s", e.msg);
 	return v;
 }
 
@@ -77,7 +61,8 @@ start_date(const char *s)
 	int64_t t;
 
 	if (strlen(s) != 10 || cw_cal_parse_utc(s, &t, NULL) != CW_OK)
-		misuse("--start '%s': not a date YYYY-MM-DD", s);
+		cli_misuse(usage_text,
+		    "--start '%s': not a date YYYY-MM-DD", s);
 	return t;
 }
 
@@ -130,14 +115,15 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    520);
 			break;
 		default:
-			misuse(NULL, NULL);
+			cli_misuse(usage_text, NULL);
 		}
 	if (optind >= argc)
-		misuse("no command: generate", NULL);
+		cli_misuse(usage_text, "no command: generate");
 	if (strcmp(argv[optind], "generate") != 0)
-		misuse("unknown command '%s'", argv[optind]);
+		cli_misuse(usage_text, "unknown command '%s'", argv[optind]);
 	if (optind + 1 < argc)
-		misuse("unexpected argument '%s'", argv[optind + 1]);
+		cli_misuse(usage_text,
+		    "unexpected argument '%s'", argv[optind + 1]);
 }
 
 static int
@@ -150,7 +136,7 @@ generate(const struct opts *o)
 
 	if ((rc = cw_workload_open(&w, &o->gen, &e)) != CW_OK) {
 		if (rc == CW_EUSAGE)
-			misuse("%s", e.msg);
+			cli_misuse(usage_text, "%s", e.msg);
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
@@ -171,13 +157,8 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int status;
 
+	cli_start();
 	parse_args(argc, argv, &o);
-	status = generate(&o);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("write stdout");
-		return cw_exit_worse(status, EX_IOERR);
-	}
-	return status;
+	return cli_finish_stdout(generate(&o));
 }

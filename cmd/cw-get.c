@@ -14,6 +14,7 @@
 #include <sysexits.h>
 
 #include "cw.h"
+#include "cli.h"
 
 struct opts {
 	const char *config;
@@ -44,17 +45,14 @@ struct run {
 	int nreported;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: cw-get [-hqv] [-c file] [-f l1file] [-o format] "
-	    "[--no-fill] [--ttl duration] key ... | -\n");
-}
+static const char usage_text[] =
+    "usage: cw-get [-hqv] [-c file] [-f l1file] [-o format] "
+    "[--no-fill] [--ttl duration] key ... | -\n";
 
 static void
 help(void)
 {
-	usage(stdout);
+	fputs(usage_text, stdout);
 	printf("Look keys up through the cache levels (L1 file, Redis, source) "
 	    "and print their values.\n\n"
 	    "  -c, --config FILE    configuration file "
@@ -75,19 +73,6 @@ help(void)
 	    "column).\n"
 	    "Exit: 0 all found, 1 some not found, 2 usage, 65 malformed key, "
 	    "69 backend down, 74 I/O error, 75 timeout, 78 bad config.\n");
-}
-
-static void
-misuse(const char *fmt, const char *arg)
-{
-	if (fmt != NULL) {
-		fprintf(stderr, "cw-get: ");
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	usage(stderr);
-	fprintf(stderr, "Try 'cw-get --help'.\n");
-	exit(2);
 }
 
 static void
@@ -124,7 +109,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			exit(0);
 		case 'o':
 			if (cw_out_parse_format(optarg, &o->format, &e) != CW_OK)
-				misuse("%s", e.msg);
+				cli_misuse(usage_text, "%s", e.msg);
 			o->format_given = 1;
 			break;
 		case 'q':
@@ -139,26 +124,27 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_TTL:
 			if (cw_num_parse_duration_ms(optarg, "--ttl", &o->ttl_ms,
 			    &e) != CW_OK)
-				misuse("%s", e.msg);
+				cli_misuse(usage_text, "%s", e.msg);
 			if (o->ttl_ms <= 0)
-				misuse("--ttl must be positive", NULL);
+				cli_misuse(usage_text,
+				    "--ttl must be positive");
 			break;
 		case OPT_VERSION:
 			printf("cw-get (cachewarm) %s\n", CW_VERSION);
 			exit(0);
 		default:
-			misuse(NULL, NULL);
+			cli_misuse(usage_text, NULL);
 		}
 	}
 	o->keys = argv + optind;
 	o->nkeys = argc - optind;
 	if (o->nkeys == 0)
-		misuse("no key given", NULL);
+		cli_misuse(usage_text, "no key given");
 	for (int i = 0; i < o->nkeys; i++)
 		if (strcmp(o->keys[i], "-") == 0)
 			o->from_stdin = 1;
 	if (o->from_stdin && o->nkeys > 1)
-		misuse("'-' cannot be mixed with keys", NULL);
+		cli_misuse(usage_text, "'-' cannot be mixed with keys");
 	if (!o->format_given)
 		o->format = o->nkeys == 1 && !o->from_stdin ? CW_FORMAT_RAW :
 		    CW_FORMAT_TSV;
@@ -337,24 +323,14 @@ run(const struct opts *o)
 	return r.status;
 }
 
-/* Flush stdout; a write error (full disk, closed pipe) is exit 74. */
-static int
-finish_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("write stdout");
-		return cw_exit_worse(status, EX_IOERR);
-	}
-	return status;
-}
-
 int
 main(int argc, char *argv[])
 {
 	static char outbuf[1 << 16];
 	struct opts o;
 
+	cli_start();
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	parse_args(argc, argv, &o);
-	return finish_stdout(run(&o));
+	return cli_finish_stdout(run(&o));
 }

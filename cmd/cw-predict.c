@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "cli.h"
 
 struct opts {
 	const char *config;
@@ -31,24 +32,21 @@ struct opts {
 	const char *arg;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: cw-predict [-c file] [--at time] [--look-ahead dur] "
-	    "[-o tsv|json] [--top n] [--min-probability p] "
-	    "[--min-confidence c]\n"
-	    "       cw-predict --learn [--rebuild] [--log file|-]\n"
-	    "       cw-predict pattern KEY|PATTERN [--at time]\n"
-	    "       cw-predict stats [-o json]\n"
-	    "       cw-predict export > FILE\n"
-	    "       cw-predict import FILE\n"
-	    "       cw-predict backtest TRACE [--window dur] [-o json]\n");
-}
+static const char usage_text[] =
+    "usage: cw-predict [-c file] [--at time] [--look-ahead dur] "
+    "[-o tsv|json] [--top n] [--min-probability p] "
+    "[--min-confidence c]\n"
+    "       cw-predict --learn [--rebuild] [--log file|-]\n"
+    "       cw-predict pattern KEY|PATTERN [--at time]\n"
+    "       cw-predict stats [-o json]\n"
+    "       cw-predict export > FILE\n"
+    "       cw-predict import FILE\n"
+    "       cw-predict backtest TRACE [--window dur] [-o json]\n";
 
 static void
 help(void)
 {
-	usage(stdout);
+	fputs(usage_text, stdout);
 	printf("Learn access patterns from the access log and forecast the "
 	    "keys about to be read.\n\n"
 	    "  -c, --config FILE         configuration file\n"
@@ -78,19 +76,6 @@ help(void)
 	    "priority, reason.\n");
 }
 
-static void
-misuse(const char *msg, const char *arg)
-{
-	if (msg != NULL) {
-		fprintf(stderr, "cw-predict: ");
-		fprintf(stderr, msg, arg);
-		fputc('\n', stderr);
-	}
-	usage(stderr);
-	fprintf(stderr, "Try 'cw-predict --help'.\n");
-	exit(2);
-}
-
 static double
 fraction(const char *s, const char *what)
 {
@@ -98,7 +83,7 @@ fraction(const char *s, const char *what)
 	double v;
 
 	if (cw_num_parse_double(s, 0, 1, what, &v, &e) != CW_OK)
-		misuse("%s", e.msg);
+		cli_misuse(usage_text, "%s", e.msg);
 	return v;
 }
 
@@ -109,7 +94,8 @@ duration_s(const char *s, const char *what)
 	int64_t ms;
 
 	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK || ms < 1000)
-		misuse("%s: not a duration of a second or more (2h, 90m)",
+		cli_misuse(usage_text,
+		    "%s: not a duration of a second or more (2h, 90m)",
 		    what);
 	return ms / 1000;
 }
@@ -121,7 +107,7 @@ parse_time(const char *s)
 	int64_t t;
 
 	if (cw_cal_parse_utc(s, &t, &e) != CW_OK)
-		misuse("--at %s", e.msg);
+		cli_misuse(usage_text, "--at %s", e.msg);
 	return t;
 }
 
@@ -166,7 +152,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			else if (o->arg == NULL)
 				o->arg = optarg;
 			else
-				misuse("unexpected argument '%s'", optarg);
+				cli_misuse(usage_text,
+				    "unexpected argument '%s'", optarg);
 			break;
 		case 'c':
 			o->config = optarg;
@@ -177,7 +164,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case 'o':
 			if (strcmp(optarg, "tsv") != 0 &&
 			    strcmp(optarg, "json") != 0)
-				misuse("-o '%s': tsv or json", optarg);
+				cli_misuse(usage_text,
+				    "-o '%s': tsv or json", optarg);
 			o->format = strcmp(optarg, "json") == 0 ?
 			    CW_FORMAT_JSON : CW_FORMAT_TSV;
 			break;
@@ -213,7 +201,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_TOP:
 			if (cw_num_parse_u64(optarg, 1, 100000000, "--top", &u,
 			    NULL) != CW_OK)
-				misuse("--top '%s': not a count", optarg);
+				cli_misuse(usage_text,
+				    "--top '%s': not a count", optarg);
 			o->fc.top = (size_t)u;
 			break;
 		case OPT_VERSION:
@@ -223,7 +212,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->window_s = duration_s(optarg, "--window");
 			break;
 		default:
-			misuse(NULL, NULL);
+			cli_misuse(usage_text, NULL);
 		}
 	if (o->command != NULL) {
 		static const char *const commands[] = { "pattern", "stats",
@@ -233,21 +222,25 @@ parse_args(int argc, char *argv[], struct opts *o)
 		for (size_t i = 0; i < 5; i++)
 			known |= strcmp(o->command, commands[i]) == 0;
 		if (!known)
-			misuse("unknown command '%s'", o->command);
+			cli_misuse(usage_text,
+			    "unknown command '%s'", o->command);
 		wants_arg = strcmp(o->command, "pattern") == 0 ||
 		    strcmp(o->command, "import") == 0 ||
 		    strcmp(o->command, "backtest") == 0;
 		if (wants_arg && o->arg == NULL)
-			misuse("%s: what? (see --help)", o->command);
+			cli_misuse(usage_text,
+			    "%s: what? (see --help)", o->command);
 		if (!wants_arg && o->arg != NULL)
-			misuse("unexpected argument '%s'", o->arg);
+			cli_misuse(usage_text,
+			    "unexpected argument '%s'", o->arg);
 		if (o->learn)
-			misuse("--learn does not combine with a command", NULL);
+			cli_misuse(usage_text,
+			    "--learn does not combine with a command");
 	}
 	if (o->rebuild && !o->learn)
-		misuse("--rebuild needs --learn", NULL);
+		cli_misuse(usage_text, "--rebuild needs --learn");
 	if (o->learn && o->no_learn)
-		misuse("--learn and --no-learn contradict", NULL);
+		cli_misuse(usage_text, "--learn and --no-learn contradict");
 }
 
 /* Report skipped lines once, in one line. */
@@ -509,13 +502,8 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int status;
 
+	cli_start();
 	parse_args(argc, argv, &o);
-	status = run(&o);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("write stdout");
-		return cw_exit_worse(status, EX_IOERR);
-	}
-	return status;
+	return cli_finish_stdout(run(&o));
 }

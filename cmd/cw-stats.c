@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "cli.h"
 
 /* Monitoring-plugin statuses (--check). */
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
@@ -35,21 +36,18 @@ struct opts {
 	const char *glob;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: cw-stats [-h] [-c file] [-f l1file] [-o format] "
-	    "[--interval seconds [--count n]] [--reset]\n"
-	    "       cw-stats --check [--hit-rate-critical pct] "
-	    "[--p99-critical ms] [--memory-warning pct]\n"
-	    "       cw-stats keys [glob]\n"
-	    "       cw-stats verify\n");
-}
+static const char usage_text[] =
+    "usage: cw-stats [-h] [-c file] [-f l1file] [-o format] "
+    "[--interval seconds [--count n]] [--reset]\n"
+    "       cw-stats --check [--hit-rate-critical pct] "
+    "[--p99-critical ms] [--memory-warning pct]\n"
+    "       cw-stats keys [glob]\n"
+    "       cw-stats verify\n";
 
 static void
 help(void)
 {
-	usage(stdout);
+	fputs(usage_text, stdout);
 	printf("Show what the cache is doing, from the L1 file's shared "
 	    "counters.\n\n"
 	    "  -c, --config FILE          configuration file\n"
@@ -76,19 +74,6 @@ help(void)
 	    "verify: check every entry; exit 65 when any is damaged.\n");
 }
 
-static void
-misuse(const char *msg, const char *arg)
-{
-	if (msg != NULL) {
-		fprintf(stderr, "cw-stats: ");
-		fprintf(stderr, msg, arg);
-		fputc('\n', stderr);
-	}
-	usage(stderr);
-	fprintf(stderr, "Try 'cw-stats --help'.\n");
-	exit(2);
-}
-
 /* A number in [lo, hi] for option what; misuse otherwise. */
 static double
 number(const char *s, const char *what, double lo, double hi)
@@ -97,7 +82,7 @@ number(const char *s, const char *what, double lo, double hi)
 	double v;
 
 	if (cw_num_parse_double(s, lo, hi, what, &v, &e) != CW_OK)
-		misuse("%s", e.msg);
+		cli_misuse(usage_text, "%s", e.msg);
 	return v;
 }
 
@@ -168,7 +153,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			printf("cw-stats (cachewarm) %s\n", CW_VERSION);
 			exit(0);
 		default:
-			misuse(NULL, NULL);
+			cli_misuse(usage_text, NULL);
 		}
 	if (optind < argc) {
 		o->command = argv[optind++];
@@ -176,16 +161,19 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->glob = argv[optind++];
 		else if (strcmp(o->command, "keys") != 0 &&
 		    strcmp(o->command, "verify") != 0)
-			misuse("unknown command '%s'", o->command);
+			cli_misuse(usage_text,
+			    "unknown command '%s'", o->command);
 		if (optind < argc)
-			misuse("unexpected argument '%s'", argv[optind]);
+			cli_misuse(usage_text,
+			    "unexpected argument '%s'", argv[optind]);
 	}
 	if (o->count > 0 && o->interval_s == 0)
-		misuse("--count needs --interval", NULL);
+		cli_misuse(usage_text, "--count needs --interval");
 	if (o->check + o->reset + (o->interval_s > 0) + (o->command != NULL) >
 	    1)
-		misuse("--check, --reset, --interval, keys and verify do not "
-		    "combine", NULL);
+		cli_misuse(usage_text,
+		    "--check, --reset, --interval, keys and verify do not "
+		    "combine");
 }
 
 /* Open the existing L1 file named by the options or configuration. */
@@ -252,7 +240,7 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 
 	if (o->format != NULL &&
 	    cw_out_parse_format(o->format, &k.format, &e) != CW_OK)
-		misuse("%s", e.msg);
+		cli_misuse(usage_text, "%s", e.msg);
 	k.now_ns = cw_clock_wall_ns(&clk);
 	rc = cw_l1_scan(l1, print_key, &k, &e);
 	cw_buf_free(&k.line);
@@ -336,7 +324,8 @@ run(const struct opts *o)
 		else if (strcmp(o->format, "prom") == 0)
 			form = CW_STATS_PROM;
 		else if (strcmp(o->format, "table") != 0)
-			misuse("unknown output format '%s' (use table, json or "
+			cli_misuse(usage_text,
+			    "unknown output format '%s' (use table, json or "
 			    "prom)", o->format);
 	}
 	if (open_l1(o, &l1, &e) != CW_OK) {
@@ -391,11 +380,10 @@ main(int argc, char *argv[])
 	struct opts o;
 	int status;
 
+	cli_start();
 	parse_args(argc, argv, &o);
 	status = run(&o);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("write stdout");
-		return o.check ? CHECK_UNKNOWN : cw_exit_worse(status, EX_IOERR);
-	}
-	return status;
+	if (o.check)	/* a plugin's output that did not arrive: UNKNOWN */
+		return cli_flush_stdout() == 0 ? status : CHECK_UNKNOWN;
+	return cli_finish_stdout(status);
 }

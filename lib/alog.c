@@ -34,8 +34,8 @@ struct cw_alog {
 static int
 open_fd(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	return cw_fs_fd_above_std(open(path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0600));
 }
 
 int

@@ -4,8 +4,10 @@
  * fresh user's ~/.cache/cw.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cw.h"
 #include "fs_int.h"
@@ -28,4 +30,20 @@ cw_fs_make_parents(const char *path, struct cw_err *err)
 		*p = '/';
 	}
 	return CW_OK;
+}
+
+int
+cw_fs_fd_above_std(int fd)
+{
+	int moved, saved;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	saved = errno;
+	/* The low number is closed again: the program's writes to it fail
+	 * (EBADF) instead of landing in the file. */
+	close(fd);
+	errno = saved;
+	return moved;
 }

@@ -8,5 +8,12 @@
 
 /* Create the missing parent directories of path, mode 0700. */
 int cw_fs_make_parents(const char *path, struct cw_err *err);
+/*
+ * A descriptor just opened, moved above 2 if it landed on 0, 1 or 2 (the
+ * caller's stdin, stdout or stderr was closed): a file there would be
+ * written over by whatever the program prints. Returns the descriptor
+ * to use, or -1 with errno set (fd is closed then).
+ */
+int cw_fs_fd_above_std(int fd);
 
 #endif /* CW_FS_INT_H */

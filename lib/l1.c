@@ -276,8 +276,11 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 	if ((rc = cw_fs_make_parents(o->path, err)) != CW_OK)
 		return rc;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->path);
-	if ((fd = mkstemp(tmp)) < 0)
-		return cw_err_set(err, CW_EIO, errno, "create %s", tmp);
+	if ((fd = cw_fs_fd_above_std(mkstemp(tmp))) < 0) {
+		rc = cw_err_set(err, CW_EIO, errno, "create %s", tmp);
+		unlink(tmp);
+		return rc;
+	}
 	if (fchmod(fd, o->mode) != 0 ||
 	    ftruncate(fd, (off_t)plan_hdr.file_bytes) != 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "create %s", o->path);
@@ -324,7 +327,8 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	if (strlen(o->path) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", o->path);
 	for (int attempt = 0;; attempt++) {
-		fd = open(o->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		fd = cw_fs_fd_above_std(open(o->path,
+		    O_RDWR | O_NOFOLLOW | O_CLOEXEC));
 		if (fd >= 0 || errno != ENOENT || attempt > 0 ||
 		    o->must_exist)
 			break;

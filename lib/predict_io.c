@@ -104,8 +104,8 @@ cw_predict_save(struct cw_predict *m, const char *path, struct cw_err *err)
 	h.checksum = XXH3_64bits_digest(xs);
 	XXH3_freeState(xs);
 	cw_fs_make_parents(path, NULL);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = cw_fs_fd_above_std(open(tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600));
 	if (fd < 0)
 		return cw_err_set(err, CW_EIO, errno, "create %s: %s", tmp,
 		    strerror(errno));
@@ -257,8 +257,8 @@ lock_learner(const char *state_path, int *fd, struct cw_err *err)
 	    (int)sizeof(path))
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", state_path);
 	cw_fs_make_parents(path, NULL);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) < 0)
+	if ((*fd = cw_fs_fd_above_std(open(path, O_RDWR | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0600))) < 0)
 		return cw_err_set(err, CW_EIO, errno, "%s: %s", path,
 		    strerror(errno));
 	while (flock(*fd, LOCK_EX) != 0)

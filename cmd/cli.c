@@ -1,0 +1,62 @@
+/*
+ * cli: the start, the misuse message and the end that every program
+ * shares (cli.h).
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cw.h"
+#include "cli.h"
+
+void
+cli_start(void)
+{
+	/* A closed descriptor is what fcntl says EBADF for; open() takes
+	 * the lowest free number, which is exactly the one closed. */
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(74);	/* cannot make the process safe */
+	}
+}
+
+void
+cli_misuse(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", program_invocation_short_name);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fputs(usage, stderr);
+	fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
+	exit(2);
+}
+
+int
+cli_flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("write stdout");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_finish_stdout(int status)
+{
+	return cli_flush_stdout() == 0 ? status :
+	    cw_exit_worse(status, EX_IOERR);
+}

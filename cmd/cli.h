@@ -1,0 +1,34 @@
+/*
+ * cli.h: what every program in cmd/ does the same way, written once:
+ * the start (descriptors 0, 1 and 2 open before anything else is), the
+ * misuse message, and the end (stdout flushed, a write error is 74).
+ * Linked into each program; not part of libcw, which never prints or
+ * exits.
+ */
+#ifndef CW_CLI_H
+#define CW_CLI_H
+
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+/*
+ * Make sure descriptors 0, 1 and 2 are open, putting /dev/null on any
+ * that is closed, so that no file the program opens later (the L1 file,
+ * the log) can land on one and be written over by the program's own
+ * output or diagnostics. First thing in main().
+ */
+void cli_start(void);
+
+/* Print "PROG: message" (when fmt is not NULL), the synopsis usage
+ * ("usage: ..." lines) and "Try 'PROG --help'." to stderr; exit 2. */
+noreturn void cli_misuse(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Flush stdout: 0 when everything written arrived, else -1 after a
+ * one-line diagnostic (a full disk, a closed pipe). */
+int cli_flush_stdout(void);
+/* The exit status after a run that ended with status: the worse of it
+ * and 74 when stdout could not be written. */
+int cli_finish_stdout(int status);
+
+#endif /* CW_CLI_H */
