@@ -315,6 +315,10 @@ run(const struct opts *o)
 		}
 		lookup_batch(&r, nitems);
 	}
+	/* Served without L1: the answers stand, the status says that the
+	 * file failed (said already, through on_degraded). */
+	r.status = cw_exit_worse(r.status,
+	    cw_exit_code(cw_hier_l1_status(r.hier, NULL)));
 	cw_hier_close(r.hier);
 	for (size_t i = 0; i < nitems; i++)
 		cw_buf_free(&r.items[i].val);

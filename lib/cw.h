@@ -941,9 +941,18 @@ struct cw_hier_result {
 	int64_t latency_ns;
 };
 
-/* Open the hierarchy: the L1 file now, L2 and the source at first need. */
+/*
+ * Open the hierarchy: the L1 file now, L2 and the source at first need.
+ * An L1 file that cannot be used (a full disk, no permission, a file that
+ * is not ours, refused untouched) is reported through on_degraded and
+ * the hierarchy goes on without it: cw_hier_l1_status says so. Only
+ * CW_ENOMEM fails the open.
+ */
 int cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *opts,
     struct cw_err *err);
+/* CW_OK while L1 is in use, else the code (and in err, may be NULL, the
+ * reason) that kept it out. */
+int cw_hier_l1_status(const struct cw_hier *h, struct cw_err *err);
 
 /* One key of a batch. */
 struct cw_hier_item {

@@ -37,7 +37,8 @@ struct cw_hier {
 	struct cw_clock clock;
 	int no_fill;
 	int64_t l1_ttl_ms;
-	struct cw_l1 *l1;
+	struct cw_l1 *l1;	/* NULL when the file could not be used */
+	struct cw_err l1_err;	/* why, then */
 	struct cw_l2 *l2;	/* NULL without L2, until the first miss */
 	int l2_configured;
 	int l2_reported;	/* its failure was said */
@@ -80,8 +81,14 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	lo.max_bytes = o->cfg->l1_max_bytes;
 	lo.mode = o->cfg->l1_mode;
 	lo.clock = o->clock;
-	if ((rc = cw_l1_open(&h->l1, &lo, err)) != CW_OK)
+	/* Without L1 the levels below still answer: a full disk, a file
+	 * that is not ours or not writable costs speed, not the data. */
+	if ((rc = cw_l1_open(&h->l1, &lo, &h->l1_err)) == CW_ENOMEM) {
+		*err = h->l1_err;
 		goto fail;
+	}
+	if (rc != CW_OK && h->on_degraded != NULL)
+		h->on_degraded(h->on_degraded_ctx, h->l1_err.msg);
 	if (o->log_access && o->cfg->log_file[0] != '\0' &&
 	    (rc = cw_alog_open(&h->log, o->cfg->log_file,
 	    o->cfg->log_max_bytes, o->cfg->log_keep, err)) != CW_OK)
@@ -91,6 +98,15 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 fail:
 	cw_hier_close(h);
 	return rc;
+}
+
+/* Count an outcome in L1's shared counters, when there is an L1. */
+static void
+record(struct cw_hier *h, enum cw_level level, enum cw_result result,
+    int64_t latency_ns)
+{
+	if (h->l1 != NULL)
+		cw_l1_record(h->l1, level, result, latency_ns);
 }
 
 static int64_t
@@ -144,7 +160,7 @@ static void
 fill_l1(struct cw_hier *h, const struct cw_hier_item *it, unsigned flags,
     int64_t ttl_ms)
 {
-	if (h->no_fill || ttl_ms == 0)
+	if (h->no_fill || ttl_ms == 0 || h->l1 == NULL)
 		return;
 	if (ttl_ms < 0 || ttl_ms > h->l1_ttl_ms)
 		ttl_ms = h->l1_ttl_ms;
@@ -211,7 +227,7 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	for (size_t j = 0; j < m; j++) {
 		const struct cw_l2_lookup *q = &h->l2q[j];
 
-		cw_l1_record(h->l1, CW_LEVEL_L2, rc != CW_OK ? result_of(rc) :
+		record(h, CW_LEVEL_L2, rc != CW_OK ? result_of(rc) :
 		    q->negative ? CW_RESULT_HIT : result_of(q->rc), dt);
 		if (rc == CW_OK && settle_from_l2(h, &items[h->item_of[j]], q))
 			state[h->item_of[j]] = KEY_SETTLED;
@@ -244,7 +260,7 @@ from_source(struct cw_hier *h, struct cw_hier_item *it, struct cw_l2 *l2,
 		return rc;
 	t0 = cw_clock_mono_ns(&h->clock);
 	rc = cw_src_get(h->src, &h->key, &it->val, &it->err);
-	cw_l1_record(h->l1, CW_LEVEL_L3, result_of(rc),
+	record(h, CW_LEVEL_L3, result_of(rc),
 	    cw_clock_mono_ns(&h->clock) - t0);
 	if (h->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND))
 		return rc;
@@ -277,8 +293,8 @@ in_l1(struct cw_hier *h, struct cw_hier_item *it)
 {
 	struct cw_l1_entry_info info;
 
-	if (cw_l1_get(h->l1, it->key, it->klen, &it->val, &info, NULL) !=
-	    CW_OK)
+	if (h->l1 == NULL || cw_l1_get(h->l1, it->key, it->klen, &it->val,
+	    &info, NULL) != CW_OK)
 		return 0;
 	settle(it, info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND : CW_OK,
 	    CW_LEVEL_L1);
@@ -342,7 +358,8 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 static void
 finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
 {
-	cw_l1_record_lookup(h->l1, total_ns);
+	if (h->l1 != NULL)
+		cw_l1_record_lookup(h->l1, total_ns);
 	if (h->log != NULL)
 		/* The log is a hint for the predictor: losing a line must
 		 * not fail the lookup it describes. */
@@ -375,7 +392,7 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		h->l1q[m].val = &items[i].val;
 		h->item_of[m++] = i;
 	}
-	if (m == 0)
+	if (m == 0 || h->l1 == NULL)
 		return;
 	t0 = cw_clock_mono_ns(&h->clock);
 	cw_l1_get_batch(h->l1, h->l1q, m);
@@ -384,7 +401,7 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		const struct cw_l1_lookup *q = &h->l1q[j];
 		struct cw_hier_item *it = &items[h->item_of[j]];
 
-		cw_l1_record(h->l1, CW_LEVEL_L1, result_of(q->rc), share);
+		record(h, CW_LEVEL_L1, result_of(q->rc), share);
 		if (q->rc != CW_OK)
 			continue;	/* for the levels below */
 		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :
@@ -460,6 +477,16 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 	}
 	free(state);
 	return CW_OK;
+}
+
+int
+cw_hier_l1_status(const struct cw_hier *h, struct cw_err *err)
+{
+	if (h->l1 != NULL)
+		return CW_OK;
+	if (err != NULL)
+		*err = h->l1_err;
+	return h->l1_err.code;
 }
 
 int

@@ -281,9 +281,16 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 		unlink(tmp);
 		return rc;
 	}
-	if (fchmod(fd, o->mode) != 0 ||
-	    ftruncate(fd, (off_t)plan_hdr.file_bytes) != 0) {
+	if (fchmod(fd, o->mode) != 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "create %s", o->path);
+		goto fail;
+	}
+	/* Every page allocated now, not at its first write: a sparse file
+	 * on a full disk would be SIGBUS in the middle of some later
+	 * process's set. Here it is ENOSPC, said once, and the file is
+	 * never made. */
+	if ((rc = posix_fallocate(fd, 0, (off_t)plan_hdr.file_bytes)) != 0) {
+		rc = cw_err_set(err, CW_EIO, rc, "create %s", o->path);
 		goto fail;
 	}
 	map = mmap(NULL, L1_HEADER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,

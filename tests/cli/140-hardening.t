@@ -3,7 +3,7 @@
 # hangs, crashes or damages the shared L1 file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 14
 
 k=labels:EUR_USD:H4:2024-01-02
 cw-get "$k" >"$T/value"
@@ -39,4 +39,24 @@ head -c 8 "$CW_L1_FILE" | od -An -c | tr -d ' \n' >"$T/magic"
 is "$(cat "$T/magic")" 'CWL1\r\n032\n' "the header's magic is intact"
 run cw-get "$k" "$k"
 is "$status" 0 "and a batch still reads the file"
+
+# A full disk: the 100 MB file cannot be made on a 64 KiB filesystem.
+# It is refused at creation (its space allocated then, not at some later
+# write, which would be SIGBUS), and the value still comes from below.
+# A private mount namespace: nothing is left mounted, even on failure.
+mkdir "$T/full"
+unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" &&
+	CW_L1_FILE=$1/l1 cw-get "$2" >"$3/out" 2>"$3/err"; echo $? >"$3/status"
+	ls -A "$1" >"$3/left"' sh "$T/full" "$k" "$T"
+is "$(cat "$T/status")" 74 "a full disk: exit 74"
+is "$(cat "$T/err")" "cw-get: create $T/full/l1: No space left on device; going on without it" \
+	"said once, in one line"
+is "$(cmp -s "$T/out" "$T/value" && echo same)" same "the value is served from the source"
+is "$(cat "$T/left")" "" "no file or temporary is left on the full disk"
+
+# A file that is not ours: refused untouched, and the value still served.
+printf 'precious\n' >"$T/foreign"
+run cw-get -f "$T/foreign" "$k"
+is "$status:$(cmp -s "$T/out" "$T/value" && echo same):$(cat "$T/foreign")" \
+	74:same:precious "a foreign L1 file: exit 74, value served, file untouched"
 finish

@@ -149,3 +149,36 @@ Test(hier, a_batch_answers_each_key_in_order)
 	for (int i = 0; i < 3; i++)
 		cw_buf_free(&it[i].val);
 }
+
+Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_opts o = { 0 };
+	struct cw_hier_result r;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	const char *k = "t:I:G:2024-01-01";
+	char back[16] = { 0 };
+	FILE *f;
+
+	cw_hier_close(h);
+	f = fopen(tpath(cfg.l1_file, sizeof(cfg.l1_file), "foreign"), "w");
+	fputs("precious", f);
+	fclose(f);
+	o.cfg = &cfg;
+	o.clock = cw_clock_manual(&tenv.now_ns);
+	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
+	cr_assert_eq(cw_hier_l1_status(h, &e), CW_EFOREIGN);
+	cr_assert(strstr(e.msg, "not a cachewarm L1 file") != NULL, "%s", e.msg);
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L3);
+	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
+	cr_assert_eq(r.level, CW_LEVEL_L3, "nothing was filled");
+	cw_hier_close(h);
+	f = fopen(cfg.l1_file, "r");
+	cr_assert_eq(fread(back, 1, sizeof(back) - 1, f), 8);
+	fclose(f);
+	cr_assert_str_eq(back, "precious");
+	cw_buf_free(&b);
+}
