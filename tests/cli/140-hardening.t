@@ -45,6 +45,7 @@ is "$status" 0 "and a batch still reads the file"
 # write, which would be SIGBUS), and the value still comes from below.
 # A private mount namespace: nothing is left mounted, even on failure.
 mkdir "$T/full"
+# shellcheck disable=SC2016
 unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" &&
 	CW_L1_FILE=$1/l1 cw-get "$2" >"$3/out" 2>"$3/err"; echo $? >"$3/status"
 	ls -A "$1" >"$3/left"' sh "$T/full" "$k" "$T"
