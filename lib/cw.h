@@ -450,8 +450,8 @@ void cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out);
  * entries stay. Takes the writer lock. */
 int cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err);
 
-/* One live entry, as cw_l1_scan shows it. key points into the map and is
- * valid only during the callback. */
+/* One live entry, as cw_l1_scan shows it. key is valid only during the
+ * callback. */
 struct cw_l1_entry {
 	const char *key;
 	size_t key_len;
@@ -464,7 +464,10 @@ struct cw_l1_entry {
 /* Return nonzero to stop the scan. */
 typedef int cw_l1_scan_fn(const struct cw_l1_entry *e, void *ctx);
 
-/* Call fn for every live entry, under the writer lock (writers wait). */
+/* Call fn for every live entry, as of one moment: the entries are copied
+ * under the writer lock, which is released before fn is first called, so
+ * fn may wait on anything (a full pipe) without holding writers back.
+ * CW_ETIMEOUT when the lock's holder is stuck, CW_ENOMEM. */
 int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
 

@@ -9,11 +9,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cw.h"
@@ -154,20 +160,141 @@ rec_valid(const struct l1_rec *r, uint64_t phys, uint64_t ring_size)
 
 /* ---- the lock ---- */
 
+/* Is the writers' state in the header believable? Positions and counts
+ * that no writer could have left (a damaged or crafted file) would send
+ * eviction and the index's upkeep out of bounds. */
+static int
+writer_state_sane(const struct l1_header *h)
+{
+	for (int ring = 0; ring < 2; ring++) {
+		const struct l1_ring *rg = &h->ring[ring];
+
+		if (rg->head < rg->tail || rg->head - rg->tail > rg->size ||
+		    rg->entries > h->max_entries || rg->bytes > rg->size)
+			return 0;
+	}
+	return h->live_entries <= h->nslots && h->tombstones <= h->nslots;
+}
+
+/* The thread holding the lock, from the futex word: its kernel thread id
+ * (glibc's robust mutexes keep it there), 0 when free. */
+static pid_t
+lock_owner(const struct cw_l1 *l1)
+{
+	return (pid_t)(__atomic_load_n(&l1->hdr->lock.mutex.__data.__lock,
+	    __ATOMIC_ACQUIRE) & FUTEX_TID_MASK);
+}
+
+static int
+thread_alive(pid_t tid)
+{
+	/* kill() finds a process by any of its threads' ids. */
+	return kill(tid, 0) == 0 || errno != ESRCH;
+}
+
+/* Make a fresh robust, process-shared mutex at m. */
+static int
+init_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t ma;
+	int rc;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(m, &ma);
+	pthread_mutexattr_destroy(&ma);
+	return rc;
+}
+
+/*
+ * The lock names an owner that no longer exists and that the kernel
+ * will never report dead: the file was restored from a copy taken while
+ * a writer held it, or written back before a power loss. Only one
+ * process may replace the mutex (flock on the file orders them, and
+ * each looks again under it); the writers' state is then repaired as
+ * after a dead writer, and every waiter is woken to look again.
+ */
+static void
+recover_orphaned_lock(struct cw_l1 *l1, pid_t dead)
+{
+	pthread_mutex_t *m = &l1->hdr->lock.mutex;
+
+	if (flock(l1->fd, LOCK_EX) != 0)
+		return;
+	if (lock_owner(l1) == dead && !thread_alive(dead) &&
+	    init_mutex(m) == 0 && pthread_mutex_lock(m) == 0) {
+		cw_l1_int_repair(l1);
+		pthread_mutex_unlock(m);
+		syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE, INT_MAX,
+		    NULL, NULL, 0);
+	}
+	flock(l1->fd, LOCK_UN);
+}
+
+/*
+ * Take the writers' lock within L1_LOCK_WAIT_MS. A dead owner's lock is
+ * recovered (EOWNERDEAD from the kernel, or an owner id that is not a
+ * live thread); a live owner that holds it past the wait (stopped, or
+ * stuck) is CW_ETIMEOUT, and for a while after that the handle only
+ * tries, so that a batch of fills does not wait once per key.
+ */
 static int
 lock(struct cw_l1 *l1, struct cw_err *err)
 {
-	int rc = pthread_mutex_lock(&l1->hdr->lock.mutex);
+	pthread_mutex_t *m = &l1->hdr->lock.mutex;
+	struct timespec deadline;
+	int rc, recovered = 0;
+	pid_t owner;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (deadline.tv_sec < l1->lock_stuck_until_s) {
+		if ((rc = pthread_mutex_trylock(m)) == EBUSY)
+			return cw_err_set(err, CW_ETIMEOUT, 0,
+			    "lock %s: still held by process %d", l1->path,
+			    (int)lock_owner(l1));
+	} else {
+		deadline.tv_sec += L1_LOCK_WAIT_MS / 1000;
+		deadline.tv_nsec += L1_LOCK_WAIT_MS % 1000 * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		for (;;) {
+			if ((rc = pthread_mutex_trylock(m)) != EBUSY)
+				break;
+			owner = lock_owner(l1);
+			if (owner != 0 && !thread_alive(owner) && !recovered) {
+				recover_orphaned_lock(l1, owner);
+				recovered = 1;
+				continue;
+			}
+			rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
+			    &deadline);
+			if (rc != ETIMEDOUT)
+				break;
+			owner = lock_owner(l1);
+			if (owner != 0 && !thread_alive(owner) && !recovered)
+				continue;	/* died while we waited */
+			l1->lock_stuck_until_s = deadline.tv_sec +
+			    L1_LOCK_BACKOFF_S;
+			return cw_err_set(err, CW_ETIMEOUT, 0,
+			    "lock %s: held by process %d for over %d ms",
+			    l1->path, (int)owner, L1_LOCK_WAIT_MS);
+		}
+	}
 	if (rc == EOWNERDEAD) {
 		/* A writer died holding the lock: the file may be half
 		 * written. Make it consistent before anyone else goes on. */
 		cw_l1_int_repair(l1);
-		pthread_mutex_consistent(&l1->hdr->lock.mutex);
+		pthread_mutex_consistent(m);
 		return CW_OK;
 	}
 	if (rc != 0)
 		return cw_err_set(err, CW_EIO, rc, "lock %s", l1->path);
+	l1->lock_stuck_until_s = 0;
+	if (!writer_state_sane(l1->hdr))
+		cw_l1_int_repair(l1);
 	return CW_OK;
 }
 
@@ -235,6 +362,32 @@ plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
 	return CW_OK;
 }
 
+/*
+ * Does every field that locates something (the index, the ghost, the
+ * stats, both rings, the file's size) say what plan() makes of the
+ * capacity? The geometry hash catches damage, not a crafted header, and
+ * does not cover the rings: this check is what makes a header that
+ * points outside the file impossible, whatever its bytes.
+ */
+static int
+geometry_planned(const struct l1_header *h)
+{
+	struct l1_header want;
+
+	if (plan(&want, h->max_entries, h->max_bytes, h->created_ns, NULL) !=
+	    CW_OK)
+		return 0;
+	for (int ring = 0; ring < 2; ring++)
+		if (h->ring[ring].off != want.ring[ring].off ||
+		    h->ring[ring].size != want.ring[ring].size)
+			return 0;
+	return h->nslots == want.nslots && h->index_off == want.index_off &&
+	    h->ghost_slots == want.ghost_slots &&
+	    h->ghost_off == want.ghost_off && h->stats_off == want.stats_off &&
+	    h->stripe_bytes == want.stripe_bytes &&
+	    h->file_bytes == want.file_bytes;
+}
+
 /* Is the header in a mapped file of st_size bytes ours and whole? */
 static int
 check_header(const struct l1_header *h, uint64_t st_size, const char *path,
@@ -250,7 +403,7 @@ check_header(const struct l1_header *h, uint64_t st_size, const char *path,
 		    L1_VERSION);
 	if (h->header_bytes != sizeof(*h) || h->geometry_hash !=
 	    geometry_hash(h) || h->file_bytes != st_size ||
-	    h->stripe_bytes < sizeof(struct l1_stripe))
+	    !geometry_planned(h))
 		return cw_err_set(err, CW_EFOREIGN, 0,
 		    "%s: L1 header damaged or file truncated "
 		    "(remove the file to recreate it)", path);
@@ -265,7 +418,6 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 {
 	char tmp[CW_PATH_MAX + 16];
 	struct l1_header plan_hdr;
-	pthread_mutexattr_t ma;
 	struct l1_header *h;
 	void *map;
 	int fd, rc;
@@ -301,11 +453,7 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 	}
 	h = map;
 	*h = plan_hdr;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	rc = pthread_mutex_init(&h->lock.mutex, &ma);
-	pthread_mutexattr_destroy(&ma);
+	rc = init_mutex(&h->lock.mutex);
 	munmap(map, L1_HEADER_BYTES);
 	if (rc != 0) {
 		rc = cw_err_set(err, CW_EIO, rc, "init lock in %s", o->path);
@@ -880,12 +1028,18 @@ rebuild_index(struct cw_l1 *l1)
 	struct l1_header *h = l1->hdr;
 	uint64_t *live, n = 0, mask = h->nslots - 1;
 
-	if ((live = malloc(h->live_entries * sizeof(*live) + 8)) == NULL)
+	uint64_t counted = 0;
+
+	/* Counted, not taken from live_entries: a damaged count must not
+	 * size the copy. */
+	for (uint64_t i = 0; i < h->nslots; i++)
+		counted += slot_live(l1->slots[i]);
+	if ((live = malloc(counted * sizeof(*live) + 8)) == NULL)
 		return CW_ENOMEM;
 	for (uint64_t i = 0; i < h->nslots; i++) {
 		uint64_t s = l1->slots[i];
 
-		if (slot_live(s) && n < h->live_entries)
+		if (slot_live(s) && n < counted)
 			live[n++] = s;
 	}
 	for (uint64_t i = 0; i < h->nslots; i++)
@@ -904,20 +1058,40 @@ rebuild_index(struct cw_l1 *l1)
 	return CW_OK;
 }
 
-static void
+/* The first slot from hash's on that is not live, or -1 when none is. */
+static int64_t
+free_slot(struct cw_l1 *l1, uint64_t hash)
+{
+	uint64_t mask = l1->hdr->nslots - 1, i = hash & mask;
+
+	for (uint64_t n = 0; n < l1->hdr->nslots; n++, i = (i + 1) & mask)
+		if (!slot_live(l1->slots[i]))
+			return (int64_t)i;
+	return -1;
+}
+
+/* Put a new entry's slot into the index. The index has room for twice
+ * max_entries, so only a damaged one (every slot marked live) is full:
+ * it is repaired, and if even that leaves no room the entry is dropped. */
+static int
 insert_slot(struct cw_l1 *l1, uint64_t hash, uint64_t slot)
 {
 	struct l1_header *h = l1->hdr;
-	uint64_t mask = h->nslots - 1, i = hash & mask;
+	int64_t i;
 
 	if ((h->live_entries + h->tombstones + 1) * 4 > h->nslots * 3)
 		rebuild_index(l1);
-	while (slot_live(l1->slots[i]))
-		i = (i + 1) & mask;
+	if ((i = free_slot(l1, hash)) < 0) {
+		cw_l1_int_repair(l1);
+		rebuild_index(l1);
+		if ((i = free_slot(l1, hash)) < 0)
+			return CW_EIO;
+	}
 	if (l1->slots[i] == L1_SLOT_TOMB)
-		h->tombstones--;
+		h->tombstones -= h->tombstones > 0;
 	store(&l1->slots[i], slot);
 	h->live_entries++;
+	return CW_OK;
 }
 
 int
@@ -991,7 +1165,12 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 	} else {
 		if (h->live_entries >= h->max_entries)
 			make_entry_room(l1);
-		insert_slot(l1, hash, slot_make(hash, ring, phys, 0));
+		if (insert_slot(l1, hash, slot_make(hash, ring, phys, 0)) !=
+		    CW_OK) {
+			unlock(l1);
+			return cw_err_set(err, CW_EIO, 0,
+			    "%s: index full, every slot damaged", l1->path);
+		}
 	}
 	account(l1, ring, r.rec_bytes, +1);
 	count(&h->sets, 1);
@@ -1207,31 +1386,54 @@ cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
 int
 cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
 {
+	struct cw_buf keys = { 0 };
+	struct cw_l1_entry *list = NULL;
+	size_t n = 0, cap = 0, at = 0;
 	int rc;
 
-	/* Under the lock: a consistent listing, at the price of holding
-	 * writers back for the scan (milliseconds for 100k entries). */
+	/* Copied under the lock (a consistent listing, writers held back
+	 * for the copy alone), then handed to fn with the lock released:
+	 * fn may print into a pipe nobody reads without stopping writers. */
 	if ((rc = lock(l1, err)) != CW_OK)
 		return rc;
 	for (uint64_t i = 0; i < l1->nslots; i++) {
 		uint64_t s = l1->slots[i];
 		const struct l1_rec *r;
-		struct cw_l1_entry e;
+		struct cw_l1_entry *e;
+		void *p;
 
 		if (!slot_live(s) || (r = slot_rec(l1, s)) == NULL ||
 		    !rec_sane(r, slot_phys(s), l1->ring_size[slot_ring(s)]))
 			continue;
-		e.key = (const char *)(r + 1);
-		e.key_len = r->key_len;
-		e.value_bytes = r->value_len;
-		e.expires_ns = r->expires_ns;
-		e.flags = r->flags;
-		e.reads = (unsigned)slot_freq(s);
-		if (fn(&e, ctx) != 0)
-			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((p = realloc(list, cap * sizeof(*list))) == NULL)
+				goto nomem;
+			list = p;
+		}
+		if (cw_buf_append(&keys, r + 1, r->key_len, NULL) != CW_OK)
+			goto nomem;
+		e = &list[n++];
+		e->key = NULL;	/* set once keys stops moving */
+		e->key_len = r->key_len;
+		e->value_bytes = r->value_len;
+		e->expires_ns = r->expires_ns;
+		e->flags = r->flags;
+		e->reads = (unsigned)slot_freq(s);
 	}
 	unlock(l1);
+	for (size_t i = 0; i < n; at += list[i++].key_len)
+		list[i].key = keys.data + at;
+	for (size_t i = 0; i < n && fn(&list[i], ctx) == 0; i++)
+		;
+	free(list);
+	cw_buf_free(&keys);
 	return CW_OK;
+nomem:
+	unlock(l1);
+	free(list);
+	cw_buf_free(&keys);
+	return cw_err_set(err, CW_ENOMEM, 0, "scan %s", l1->path);
 }
 
 int

@@ -107,6 +107,12 @@
 
 enum { L1_SMALL = 0, L1_MAIN = 1 };
 
+/* How long a writer waits for the lock before calling its holder stuck
+ * (writers hold it for microseconds), and how long after that a handle
+ * only tries it. */
+#define L1_LOCK_WAIT_MS 2000
+#define L1_LOCK_BACKOFF_S 10
+
 /* How deep moving an entry may recurse into evicting others. */
 #define L1_MAX_DEPTH 8u
 
@@ -217,6 +223,7 @@ struct cw_l1 {
 	struct l1_ghost *ghost;
 	struct l1_stripe *stripe;	/* this handle's */
 	struct cw_clock clock;
+	int64_t lock_stuck_until_s;	/* monotonic: only try until then */
 	struct cw_buf scratch[L1_MAX_DEPTH];	/* copies for reinsertion */
 	char *path;			/* for messages */
 };

@@ -3,7 +3,7 @@
 # hangs, crashes or damages the shared L1 file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 k=labels:EUR_USD:H4:2024-01-02
 cw-get "$k" >"$T/value"
@@ -60,4 +60,30 @@ printf 'precious\n' >"$T/foreign"
 run cw-get -f "$T/foreign" "$k"
 is "$status:$(cmp -s "$T/out" "$T/value" && echo same):$(cat "$T/foreign")" \
 	74:same:precious "a foreign L1 file: exit 74, value served, file untouched"
+
+# cw-stats keys into a pipe nobody reads holds no lock while it waits: a
+# writer goes on. 300 entries with 240-byte keys overflow the pipe's
+# 64 KiB buffer.
+printf '#!/bin/sh\nprintf v\n' >"$T/any"
+chmod +x "$T/any"
+export CW_SOURCE="exec:$T/any"
+rm -f "$CW_L1_FILE"
+pad=$(printf '%0230d' 0)
+i=0
+while [ $i -lt 300 ]; do echo "key-$i-$pad"; i=$((i + 1)); done |
+	cw-get - >/dev/null
+mkfifo "$T/fifo"
+cw-stats keys >"$T/fifo" &
+lister=$!
+exec 3<"$T/fifo"	# opened, never read: the lister blocks in write
+sleep 0.3
+t0=$(date +%s%3N)
+run timeout 10 cw-get new-key-after-the-listing
+took=$(($(date +%s%3N) - t0))
+is "$status" 0 "a fill while cw-stats keys is blocked on its output"
+is "$([ "$took" -lt 1500 ] && echo quick)" quick "does not wait for it (${took} ms)"
+kill "$lister" 2>/dev/null
+exec 3<&-
+wait "$lister" 2>/dev/null
+unset CW_SOURCE
 finish
