@@ -170,6 +170,7 @@ writer_state_sane(const struct l1_header *h)
 		const struct l1_ring *rg = &h->ring[ring];
 
 		if (rg->head < rg->tail || rg->head - rg->tail > rg->size ||
+		    (rg->head | rg->tail) % 8 != 0 ||
 		    rg->entries > h->max_entries || rg->bytes > rg->size)
 			return 0;
 	}
@@ -1214,8 +1215,13 @@ cw_l1_int_repair(struct cw_l1 *l1)
 	for (int ring = 0; ring < 2; ring++) {
 		struct l1_ring *rg = &h->ring[ring];
 
-		if (rg->head < rg->tail || rg->head - rg->tail > rg->size)
+		if (rg->head < rg->tail || rg->head - rg->tail > rg->size ||
+		    (rg->head | rg->tail) % 8 != 0) {
+			/* Positions no writer leaves: the ring starts over
+			 * empty (its entries fail the window check below). */
+			store(&rg->head, rg->head & ~(uint64_t)7);
 			store(&rg->tail, rg->head);
+		}
 		rg->entries = 0;
 		rg->bytes = 0;
 	}
