@@ -455,7 +455,7 @@ run(const struct opts *o)
 	struct cw_predict *m = NULL;
 	struct cw_err e;
 	const char *state;
-	int64_t now_s = cw_clock_wall_ns(&clock) / 1000000000;
+	int64_t now_s = cw_clock_calendar_ns(&clock) / 1000000000;
 	int64_t at_s = o->at_s ? o->at_s : now_s;
 	int rc, status;
 

@@ -241,7 +241,7 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 	if (o->format != NULL &&
 	    cw_out_parse_format(o->format, &k.format, &e) != CW_OK)
 		cli_misuse(usage_text, "%s", e.msg);
-	k.now_ns = cw_clock_wall_ns(&clk);
+	k.now_ns = cw_clock_calendar_ns(&clk);
 	rc = cw_l1_scan(l1, print_key, &k, &e);
 	cw_buf_free(&k.line);
 	if (rc != CW_OK) {

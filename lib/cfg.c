@@ -196,6 +196,9 @@ defaults(struct cw_cfg *c)
 	c->source_ttl_ms = 86400 * 1000ll;
 	c->source_connect_timeout_ms = 1000;
 	c->source_timeout_ms = 10000;
+	/* Far above any real bar file (a year of M1 bars is a few MB),
+	 * low enough that an endless writer cannot eat the memory. */
+	c->source_max_value_bytes = 16ull << 20;
 	c->negative_ttl_ms = 30 * 1000;
 	c->log_max_bytes = 64ull << 20;
 	c->log_keep = 1;
@@ -274,6 +277,9 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (IS("source", "timeout"))
 		return positive_duration(value, "source.timeout",
 		    &c->source_timeout_ms, err);
+	if (IS("source", "max_value_size"))
+		return cw_num_parse_size(value, "source.max_value_size",
+		    &c->source_max_value_bytes, err);
 	if (IS("source", "negative_ttl"))
 		return cw_num_parse_duration_ms(value, "source.negative_ttl",
 		    &c->negative_ttl_ms, err);

@@ -98,38 +98,58 @@ int cw_num_parse_size(const char *s, const char *what, uint64_t *out_bytes,
 
 /* ---- clock: time comes in, so tests and benchmarks can drive it ---- */
 
-enum cw_clock_kind {
-	CW_CLOCK_WALL,	/* Unix time, for expiry and logs */
-	CW_CLOCK_MONO,	/* monotonic, for latencies */
-};
-
-/* now_ns(ctx, kind) returns nanoseconds; sleep_ns(ctx, ns) waits that
- * long (a driven clock just moves on). Copy it by value. */
-struct cw_clock {
-	int64_t (*now_ns)(void *ctx, enum cw_clock_kind kind);
-	void (*sleep_ns)(void *ctx, int64_t ns);
+/*
+ * Two kinds of time, never mixed up. Calendar time is Unix time: when an
+ * entry expires, which session is open, a cron time, the predictor's
+ * "now", a log line's stamp. Elapsed time is monotonic: latencies, I/O
+ * timeouts, deadlines, waits. A replay simulates the first while it
+ * measures the second for real; with one clock it would read zero
+ * latencies and time real backends out.
+ */
+struct cw_time {
+	int64_t (*now_ns)(void *ctx);
 	void *ctx;
 };
 
-/* The system clocks (clock_gettime). */
+/* Copy it by value; whatever the contexts point to must outlive it. */
+struct cw_clock {
+	struct cw_time calendar;
+	struct cw_time elapsed;
+	/* Wait ns of elapsed time (a driven clock just moves on). */
+	void (*sleep_ns)(void *ctx, int64_t ns);
+	void *sleep_ctx;
+	/* Randomness (TTL jitter, lock tokens): the same seed gives the same
+	 * numbers, so a replay or a test is repeatable. */
+	uint64_t seed;
+};
+
+/* The system's clocks (clock_gettime, nanosleep); a seed of its own for
+ * each process. */
 struct cw_clock cw_clock_system(void);
-/* A driven clock: both kinds read *now_ns, which the caller moves.
- * now_ns must outlive every user of the clock. */
+/* A driven clock: both kinds read *now_ns, which the caller moves, and
+ * sleeping moves it on. A fixed seed. */
 struct cw_clock cw_clock_manual(int64_t *now_ns);
+/* A replay's clock: calendar time from *calendar_ns, which the caller
+ * moves; elapsed time and sleeping real. A fixed seed. */
+struct cw_clock cw_clock_replay(int64_t *calendar_ns);
+/* The n-th number of the clock's random sequence: a pure function of the
+ * seed and n (callers count n), uniform over 64 bits. */
+uint64_t cw_clock_random(const struct cw_clock *c, uint64_t n);
+
 static inline int64_t
-cw_clock_wall_ns(const struct cw_clock *c)
+cw_clock_calendar_ns(const struct cw_clock *c)
 {
-	return c->now_ns(c->ctx, CW_CLOCK_WALL);
+	return c->calendar.now_ns(c->calendar.ctx);
 }
 static inline int64_t
-cw_clock_mono_ns(const struct cw_clock *c)
+cw_clock_elapsed_ns(const struct cw_clock *c)
 {
-	return c->now_ns(c->ctx, CW_CLOCK_MONO);
+	return c->elapsed.now_ns(c->elapsed.ctx);
 }
 static inline void
 cw_clock_sleep_ns(const struct cw_clock *c, int64_t ns)
 {
-	c->sleep_ns(c->ctx, ns);
+	c->sleep_ns(c->sleep_ctx, ns);
 }
 
 /* ---- key: the key grammar ---- */
@@ -564,6 +584,7 @@ struct cw_cfg {
 	int64_t source_ttl_ms;
 	int64_t source_connect_timeout_ms;
 	int64_t source_timeout_ms;
+	uint64_t source_max_value_bytes;	/* larger answers fail */
 	int64_t negative_ttl_ms;	/* how long "not found" is remembered */
 	uint64_t log_max_bytes;
 	unsigned log_keep;
@@ -618,15 +639,20 @@ int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
 
 struct cw_l2;
 
+/* L2's own settings; the strings are read during open only. */
 struct cw_l2_opts {
-	const struct cw_cfg *cfg;	/* l2_*: read during open only */
+	const char *url;		/* redis://... or unix:///path */
+	const char *password_file;	/* "" or NULL: none */
+	const char *prefix;		/* of every Redis key, "cw:" */
+	int64_t ttl_ms;			/* of a value, before jitter */
+	int64_t connect_timeout_ms, timeout_ms;
 	struct cw_clock clock;
 };
 
 /*
- * Prepare L2 from cfg->l2_url, "redis://[user@]host[:port][/db]" or
+ * Prepare L2 from opts->url, "redis://[user@]host[:port][/db]" or
  * "unix:///path", with the password from $CW_REDIS_PASSWORD or
- * cfg->l2_password_file (a password in the URL is refused). Nothing
+ * opts->password_file (a password in the URL is refused). Nothing
  * connects until the first call that needs Redis. A failed call is
  * retried once on a new connection; if that fails too, L2 is down for the
  * rest of the process and every later call fails at once.
@@ -679,13 +705,20 @@ int cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
 
 struct cw_src;
 
+/* The source's own settings; everything is copied during open. */
 struct cw_src_opts {
-	const struct cw_cfg *cfg;	/* read during open only */
+	const char *url;		/* csv:, clickhouse://, exec: */
+	int64_t connect_timeout_ms, timeout_ms;
+	uint64_t max_value_bytes;	/* a larger answer fails (CW_ETOOBIG) */
+	/* Query templates by key type, packed "type\0template\0" pairs
+	 * (struct cw_cfg's form), for ClickHouse. */
+	const char *templates;
+	size_t templates_len;
 	struct cw_clock clock;
 };
 
 /*
- * Open the configured source by its URL: "csv:DIR" (one CSV file per
+ * Open the source by its URL: "csv:DIR" (one CSV file per
  * type, instrument and granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv),
  * "clickhouse://host:port/db" or "clickhouses://..." (a query template
  * per key type), "exec:/path/to/command" (key as the argument, value on
@@ -696,9 +729,36 @@ int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
     struct cw_err *err);
 /* The value of a key into out (replacing its contents); CW_ENOTFOUND
  * when the source has nothing for it (opaque keys included, except for
- * exec). CW_EUNAVAIL when it failed, CW_ETIMEOUT when it was too slow. */
+ * exec). CW_EUNAVAIL when it failed, CW_ETIMEOUT when it was too slow,
+ * CW_ETOOBIG past max_value_bytes. Only with nothing else in flight
+ * (CW_EUSAGE otherwise). */
 int cw_src_get(struct cw_src *src, const struct cw_key *key,
     struct cw_buf *out, struct cw_err *err);
+
+/*
+ * Many fetches in flight: ClickHouse queries on one libcurl multi handle,
+ * exec commands as concurrent children, CSV answered at once. submit
+ * starts one (each with its own timeout from now); poll reports the
+ * finished ones, each with the tag it was submitted with and the code
+ * cw_src_get would have returned.
+ */
+struct cw_src_done {
+	void *tag;
+	int rc;
+	struct cw_err err;	/* when rc is not CW_OK or CW_ENOTFOUND */
+};
+
+/* Start fetching key into out (emptied). key may go once this returns;
+ * out must stay until poll reports tag. Not CW_OK: nothing in flight. */
+int cw_src_submit(struct cw_src *src, const struct cw_key *key,
+    struct cw_buf *out, void *tag, struct cw_err *err);
+/* Report up to cap finished fetches into done; when none has finished
+ * yet, wait up to wait_ns (negative: until one does, if any is in
+ * flight). Returns how many were reported. */
+size_t cw_src_poll(struct cw_src *src, int64_t wait_ns,
+    struct cw_src_done *done, size_t cap);
+/* Fetches submitted and not yet reported. */
+size_t cw_src_pending(const struct cw_src *src);
 void cw_src_close(struct cw_src *src);
 
 /* ---- alog: the access log ---- */
@@ -920,6 +980,101 @@ int cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
 /* The model's figures and its last backtest. */
 int cw_predict_summary_format(const struct cw_predict_summary *s,
     enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+
+/* ---- fill: the rules that fill the levels, one key at a time ---- */
+
+/*
+ * Every fill of every program goes through here, so the rules exist
+ * once: an entry never lives longer above than below (L2's TTL capped by
+ * the source's, L1's by what L2 gave or has left); "not found" is
+ * remembered in both levels for negative_ttl; a key missing everywhere
+ * is fetched by one process of all hosts (single flight: the one that
+ * takes its lock in Redis, with a look at L2 in the same round trip; the
+ * others wait for its answer in L1 or L2, at most as long as the holder
+ * may take); the lock goes in the round trip that fills L2; an error
+ * fills nothing, so what is cached stays.
+ *
+ * The fill of a key is a step machine, so one caller may have many in
+ * flight (a warmer), and another drive one at a time (cw_fill_run).
+ * The handle owns the levels: the L1 file from the start, L2 and the
+ * source from their first need. Not for use by two threads at once.
+ */
+struct cw_fill;
+
+struct cw_fill_opts {
+	const struct cw_cfg *cfg;	/* read during open only */
+	struct cw_clock clock;
+	int no_fill;		/* look, fetch, but fill no level */
+	int64_t ttl_ms;		/* L1 lifetime of fills; 0: the config's */
+	unsigned l1_flags;	/* added to every L1 fill (CW_L1_WARM) */
+	/* Called once when a level fails and is bypassed from then on,
+	 * with a one-line reason. May be NULL. */
+	void (*on_degraded)(void *ctx, const char *msg);
+	void *on_degraded_ctx;
+};
+
+/*
+ * Open the levels from the configuration (copied). An L1 file that
+ * cannot be used (a full disk, no permission, a file that is not ours,
+ * refused untouched) is reported through on_degraded and the fills go
+ * on without it: cw_fill_l1_status says so. Only CW_ENOMEM fails.
+ */
+int cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *opts,
+    struct cw_err *err);
+/* CW_OK while L1 is in use, else the code (and in err, may be NULL, the
+ * reason) that kept it out. */
+int cw_fill_l1_status(const struct cw_fill *f, struct cw_err *err);
+/* Stop every fetch in flight and close the levels; accepts NULL. */
+void cw_fill_close(struct cw_fill *f);
+
+enum cw_fill_state {
+	CW_FILL_LOCK,		/* next: try the lock, looking at L2 */
+	CW_FILL_WAITING,	/* another process fetches: step at wake_ns */
+	CW_FILL_FETCHING,	/* the source has it: cw_fill_poll reports */
+	CW_FILL_DONE,		/* rc, level and err say how it ended */
+};
+
+/* cw_fill_key flags. */
+#define CW_FILL_REFRESH 0x1u	/* the source's answer, whatever L1 and
+				   L2 hold: overwrite both */
+
+/* One key's fill. The caller sets key, klen, val (and flags), keeps the
+ * struct and val in place until it is done, and reads the outcome. */
+struct cw_fill_key {
+	const char *key;	/* in: valid until done */
+	size_t klen;
+	struct cw_buf *val;	/* in: receives the value */
+	unsigned flags;
+	void *ctx;		/* the caller's, untouched */
+	enum cw_fill_state state;
+	int rc;			/* when done: CW_OK, CW_ENOTFOUND, a code */
+	enum cw_level level;	/* who answered with a value, or NONE */
+	struct cw_err err;	/* when rc is neither CW_OK nor NOTFOUND */
+	int64_t wake_ns;	/* WAITING: elapsed time to step again */
+	/* The machine's own. */
+	int held;		/* this process holds the key's lock */
+	int via_l2;		/* the lock was tried: fill L2 too */
+	int64_t deadline_ns, pause_ns, fetch_ns;
+};
+
+/* Start k's fill: the caller has looked in L1 (and may have in L2) and
+ * found nothing it wants. A malformed key is done at once (CW_EDATA). */
+void cw_fill_begin(struct cw_fill *f, struct cw_fill_key *k);
+/* Take k as far as it goes without waiting; returns its state. */
+enum cw_fill_state cw_fill_step(struct cw_fill *f, struct cw_fill_key *k);
+/*
+ * Wait up to wait_ns of elapsed time (negative: until one is done) for
+ * fetches in flight, finish the fills of those that answered (the rules
+ * above) and put up to cap of them, now done, into done[]. Returns how
+ * many.
+ */
+size_t cw_fill_poll(struct cw_fill *f, int64_t wait_ns,
+    struct cw_fill_key **done, size_t cap);
+/* Fetches in flight. */
+size_t cw_fill_in_flight(const struct cw_fill *f);
+/* Begin k and drive it to the end, waiting as it must: for a caller
+ * with nothing else in flight. */
+void cw_fill_run(struct cw_fill *f, struct cw_fill_key *k);
 
 /* ---- hier: lookups through the levels ---- */
 

@@ -424,7 +424,7 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 	int fd, rc;
 
 	if ((rc = plan(&plan_hdr, o->max_entries, o->max_bytes,
-	    cw_clock_wall_ns(&o->clock), err)) != CW_OK)
+	    cw_clock_calendar_ns(&o->clock), err)) != CW_OK)
 		return rc;
 	if ((rc = cw_fs_make_parents(o->path, err)) != CW_OK)
 		return rc;
@@ -635,7 +635,7 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
 {
 	return lookup(l1, cw_hash(key, klen), key, klen,
-	    cw_clock_wall_ns(&l1->clock), val, info, err);
+	    cw_clock_calendar_ns(&l1->clock), val, info, err);
 }
 
 /*
@@ -664,7 +664,7 @@ cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n)
 {
 	/* One reading of the clock for the batch: a batch takes
 	 * microseconds, the coarse wall clock ticks in milliseconds. */
-	int64_t now = cw_clock_wall_ns(&l1->clock);
+	int64_t now = cw_clock_calendar_ns(&l1->clock);
 	uint64_t mask = l1->nslots - 1, hash[HASH_RING];
 
 	for (size_t k = 0; k < n + 2 * BATCH_STRIDE; k++) {
@@ -885,7 +885,7 @@ evict_tail(struct cw_l1 *l1, int ring, unsigned depth)
 	}
 	s = l1->slots[i];
 	freq = slot_freq(s);
-	if (r->expires_ns <= cw_clock_wall_ns(&l1->clock)) {
+	if (r->expires_ns <= cw_clock_calendar_ns(&l1->clock)) {
 		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->expirations);
 		return;
 	}
@@ -1117,7 +1117,7 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 	r.flags = flags;
 	r.rec_bytes = (uint32_t)align8(sizeof(r) + klen + vlen);
 	r.key_hash = hash;
-	r.expires_ns = cw_clock_wall_ns(&l1->clock) +
+	r.expires_ns = cw_clock_calendar_ns(&l1->clock) +
 	    (ttl_ms > INT64_MAX / 1000000 ? INT64_MAX / 2 : ttl_ms * 1000000);
 	r.checksum = cw_hash_seeded(val, vlen, rec_seed(hash, &r));
 
@@ -1272,7 +1272,7 @@ cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
 void
 cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
 {
-	int64_t wall = cw_clock_wall_ns(&l1->clock);
+	int64_t wall = cw_clock_calendar_ns(&l1->clock);
 	uint64_t tick = wall > 0 ? (uint64_t)wall / 1000000000 / L1_TICK_S : 0;
 	unsigned slot = (unsigned)(tick % L1_TICKS);
 	uint64_t seen = load(&l1->stripe->tick_epoch[slot]);
@@ -1323,7 +1323,7 @@ void
 cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 {
 	const struct l1_header *h = l1->hdr;
-	int64_t now = cw_clock_wall_ns(&l1->clock);
+	int64_t now = cw_clock_calendar_ns(&l1->clock);
 
 	memset(out, 0, sizeof(*out));
 	out->reset_ns = load((const uint64_t *)&h->reset_ns);
@@ -1384,7 +1384,7 @@ cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
 	store(&h->too_big, 0);
 	store(&h->repairs, 0);
 	store((uint64_t *)&h->reset_ns,
-	    (uint64_t)cw_clock_wall_ns(&l1->clock));
+	    (uint64_t)cw_clock_calendar_ns(&l1->clock));
 	unlock(l1);
 	return CW_OK;
 }

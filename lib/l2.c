@@ -33,6 +33,7 @@ struct cw_l2 {
 	char prefix[64];
 	int64_t ttl_ms, connect_timeout_ms, timeout_ms;
 	struct cw_clock clock;
+	uint64_t draws;			/* of the clock's random numbers */
 	char token[64];			/* ours in a lock: "pid:ns" */
 	redisContext *ctx;		/* NULL: not connected */
 	int down;
@@ -141,19 +142,23 @@ cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
 	*out = NULL;
 	if ((l2 = calloc(1, sizeof(*l2))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	if ((rc = parse_url(l2, o->cfg->l2_url, err)) != CW_OK ||
-	    (rc = read_password(l2, o->cfg->l2_password_file, err)) !=
+	if ((rc = parse_url(l2, o->url, err)) != CW_OK ||
+	    (rc = read_password(l2, o->password_file != NULL ?
+	    o->password_file : "", err)) !=
 	    CW_OK) {
 		free(l2);
 		return rc;
 	}
-	strcpy(l2->prefix, o->cfg->l2_prefix);
-	l2->ttl_ms = o->cfg->l2_ttl_ms;
-	l2->connect_timeout_ms = o->cfg->l2_connect_timeout_ms;
-	l2->timeout_ms = o->cfg->l2_timeout_ms;
+	snprintf(l2->prefix, sizeof(l2->prefix), "%s", o->prefix != NULL ?
+	    o->prefix : "");
+	l2->ttl_ms = o->ttl_ms;
+	l2->connect_timeout_ms = o->connect_timeout_ms;
+	l2->timeout_ms = o->timeout_ms;
 	l2->clock = o->clock;
-	snprintf(l2->token, sizeof(l2->token), "%ld:%lld", (long)getpid(),
-	    (long long)cw_clock_mono_ns(&o->clock));
+	/* Ours alone: the pid tells processes apart, the random part a
+	 * reused pid. */
+	snprintf(l2->token, sizeof(l2->token), "%ld:%llx", (long)getpid(),
+	    (unsigned long long)cw_clock_random(&o->clock, l2->draws++));
 	*out = l2;
 	return CW_OK;
 }
@@ -507,7 +512,7 @@ cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
 
 	if (!(flags & CW_L2_NEGATIVE)) {
 		uint64_t h = cw_hash_seeded(key, klen,
-		    (uint64_t)cw_clock_mono_ns(&l2->clock));
+		    cw_clock_random(&l2->clock, l2->draws++));
 		/* +-10%: entries warmed together do not all expire
 		 * together. */
 		double u = (double)(h >> 11) * 0x1.0p-53;

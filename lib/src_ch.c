@@ -5,7 +5,8 @@
  * libcurl is loaded with dlopen at the first query, not linked: linking
  * it costs every process start about 13 ms of relocations and library
  * constructors, and most runs are answered by L1 without a query. One
- * easy handle per process is kept for keep-alive.
+ * multi handle carries every query in flight; its easy handles are kept
+ * and reused, so their connections stay alive.
  *
  * The query is the key type's template from the configuration with the
  * key's parts as quoted literals (tmpl.c). Credentials come from the
@@ -29,12 +30,31 @@ struct curl_api {
 	void *dl;
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
 	void (*easy_cleanup)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned, int,
+	    int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+};
+
+/* One query: in flight, or idle and kept for its connection. */
+struct xfer {
+	CURL *easy;
+	struct cw_buf query;
+	struct cw_buf *out;
+	void *tag;
+	int headers;		/* header lines of its template's FORMAT */
+	int too_big;		/* the answer passed max_value_bytes */
+	uint64_t max_value_bytes;
+	int busy;
 };
 
 struct ch_src {
@@ -42,12 +62,16 @@ struct ch_src {
 	char where[CW_CFG_STR];		/* host:port, for messages */
 	char user[256], password[256];
 	long connect_timeout_ms, timeout_ms;
+	uint64_t max_value_bytes;
 	char *templates;		/* a copy of the configuration's */
 	size_t templates_len;
 	struct curl_api api;
-	CURL *curl;			/* NULL until the first query */
+	CURLM *multi;			/* NULL until the first query */
 	struct curl_slist *headers;
-	struct cw_buf query;
+	struct xfer **xfers;		/* made so far, busy or idle */
+	size_t nxfers, busy;
+	struct cw_src_ready ready;	/* answered without a query */
+	struct cw_clock clock;
 };
 
 static int
@@ -122,20 +146,23 @@ ch_open_scheme(void **self, const char *rest, const struct cw_src_opts *o,
 	snprintf(s->url, sizeof(s->url),
 	    "%s://%s/?database=%s&enable_http_compression=1",
 	    tls ? "https" : "http", s->where, db);
-	s->connect_timeout_ms = (long)o->cfg->source_connect_timeout_ms;
-	s->timeout_ms = (long)o->cfg->source_timeout_ms;
+	s->connect_timeout_ms = (long)o->connect_timeout_ms;
+	s->timeout_ms = (long)o->timeout_ms;
+	s->max_value_bytes = o->max_value_bytes;
+	s->clock = o->clock;
 	if ((rc = copy_env(s->user, sizeof(s->user), "CW_CLICKHOUSE_USER",
 	    err)) != CW_OK || (rc = copy_env(s->password,
 	    sizeof(s->password), "CW_CLICKHOUSE_PASSWORD", err)) != CW_OK) {
 		free(s);
 		return rc;
 	}
-	s->templates_len = o->cfg->templates_len;
+	s->templates_len = o->templates_len;
 	if ((s->templates = malloc(s->templates_len + 1)) == NULL) {
 		free(s);
 		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse source");
 	}
-	memcpy(s->templates, o->cfg->templates, s->templates_len);
+	if (s->templates_len > 0)
+		memcpy(s->templates, o->templates, s->templates_len);
 	*self = s;
 	return CW_OK;
 }
@@ -171,12 +198,18 @@ load_curl(struct curl_api *a, struct cw_err *err)
 		    "clickhouse: libcurl lacks %s", name)
 	SYM(easy_init, "curl_easy_init");
 	SYM(easy_setopt, "curl_easy_setopt");
-	SYM(easy_perform, "curl_easy_perform");
 	SYM(easy_getinfo, "curl_easy_getinfo");
 	SYM(easy_cleanup, "curl_easy_cleanup");
 	SYM(easy_strerror, "curl_easy_strerror");
 	SYM(slist_append, "curl_slist_append");
 	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(multi_init, "curl_multi_init");
+	SYM(multi_add_handle, "curl_multi_add_handle");
+	SYM(multi_remove_handle, "curl_multi_remove_handle");
+	SYM(multi_perform, "curl_multi_perform");
+	SYM(multi_poll, "curl_multi_poll");
+	SYM(multi_info_read, "curl_multi_info_read");
+	SYM(multi_cleanup, "curl_multi_cleanup");
 #undef SYM
 	return CW_OK;
 }
@@ -184,24 +217,30 @@ load_curl(struct curl_api *a, struct cw_err *err)
 static size_t
 on_body(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	/* Returning less than given makes curl abort with an error. */
-	return cw_buf_append(ctx, p, size * nmemb, NULL) == CW_OK ?
+	struct xfer *x = ctx;
+
+	if (x->max_value_bytes > 0 &&
+	    x->out->len + size * nmemb > x->max_value_bytes) {
+		x->too_big = 1;
+		return 0;	/* less than given: curl aborts the transfer */
+	}
+	return cw_buf_append(x->out, p, size * nmemb, NULL) == CW_OK ?
 	    size * nmemb : 0;
 }
 
-/* The handle, made once and reused: its connection stays alive. */
+/* libcurl and the multi handle, at the first query. */
 static int
 prepare(struct ch_src *s, struct cw_err *err)
 {
 	char h[300];
 	int rc;
 
-	if (s->curl != NULL)
+	if (s->multi != NULL)
 		return CW_OK;
 	if ((rc = load_curl(&s->api, err)) != CW_OK)
 		return rc;
-	if ((s->curl = s->api.easy_init()) == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse: curl handle");
+	if ((s->multi = s->api.multi_init()) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse: curl multi");
 	if (s->user[0] != '\0') {
 		snprintf(h, sizeof(h), "X-ClickHouse-User: %s", s->user);
 		s->headers = s->api.slist_append(s->headers, h);
@@ -210,15 +249,47 @@ prepare(struct ch_src *s, struct cw_err *err)
 		snprintf(h, sizeof(h), "X-ClickHouse-Key: %s", s->password);
 		s->headers = s->api.slist_append(s->headers, h);
 	}
-	s->api.easy_setopt(s->curl, CURLOPT_URL, s->url);
-	s->api.easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers);
-	s->api.easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	s->api.easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "");
-	s->api.easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    s->connect_timeout_ms);
-	s->api.easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-	s->api.easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
 	return CW_OK;
+}
+
+/* An idle transfer, or a new one. */
+static struct xfer *
+idle_xfer(struct ch_src *s, struct cw_err *err)
+{
+	struct xfer *x;
+	void *p;
+
+	for (size_t i = 0; i < s->nxfers; i++)
+		if (!s->xfers[i]->busy)
+			return s->xfers[i];
+	if ((p = realloc(s->xfers, (s->nxfers + 1) * sizeof(*s->xfers))) ==
+	    NULL) {
+		cw_err_set(err, CW_ENOMEM, 0, "clickhouse: transfer");
+		return NULL;
+	}
+	s->xfers = p;
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		cw_err_set(err, CW_ENOMEM, 0, "clickhouse: transfer");
+		return NULL;
+	}
+	if ((x->easy = s->api.easy_init()) == NULL) {
+		free(x);
+		cw_err_set(err, CW_ENOMEM, 0, "clickhouse: curl handle");
+		return NULL;
+	}
+	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url);
+	s->api.easy_setopt(x->easy, CURLOPT_HTTPHEADER, s->headers);
+	s->api.easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	s->api.easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+	s->api.easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    s->connect_timeout_ms);
+	s->api.easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+	s->api.easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+	s->api.easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	s->api.easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	x->max_value_bytes = s->max_value_bytes;
+	s->xfers[s->nxfers++] = x;
+	return x;
 }
 
 /* Lines a result of the template's FORMAT starts with before any row:
@@ -267,26 +338,50 @@ server_error(struct ch_src *s, long status, const struct cw_buf *body,
 }
 
 static int
-ch_get(void *self, const struct cw_key *key, struct cw_buf *out,
-    struct cw_err *err)
+ch_submit(void *self, const struct cw_key *key, struct cw_buf *out,
+    void *tag, struct cw_err *err)
 {
 	struct ch_src *s = self;
 	const char *tmpl;
-	long status = 0;
-	CURLcode cc;
+	struct xfer *x;
 	int rc;
 
+	/* No template for it: not found, without a query. */
 	if (!key->structured || (tmpl = cw_cfg_templates_find(s->templates,
 	    s->templates_len, key->type)) == NULL)
-		return CW_ENOTFOUND;
-	s->query.len = 0;
-	if ((rc = cw_tmpl_expand(&s->query, tmpl, key, err)) != CW_OK ||
-	    (rc = prepare(s, err)) != CW_OK)
+		return cw_src_ready_push(&s->ready, tag, CW_ENOTFOUND, NULL) ==
+		    CW_OK ? CW_OK : cw_err_set(err, CW_ENOMEM, 0,
+		    "clickhouse source");
+	if ((rc = prepare(s, err)) != CW_OK || (x = idle_xfer(s, err)) == NULL)
+		return rc != CW_OK ? rc : CW_ENOMEM;
+	x->query.len = 0;
+	if ((rc = cw_tmpl_expand(&x->query, tmpl, key, err)) != CW_OK)
 		return rc;
-	s->api.easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->query.data);
-	s->api.easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)s->query.len);
-	s->api.easy_setopt(s->curl, CURLOPT_WRITEDATA, out);
-	cc = s->api.easy_perform(s->curl);
+	x->out = out;
+	x->tag = tag;
+	x->headers = header_lines(tmpl);
+	x->too_big = 0;
+	s->api.easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->query.data);
+	s->api.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE,
+	    (long)x->query.len);
+	if (s->api.multi_add_handle(s->multi, x->easy) != CURLM_OK)
+		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse: curl multi");
+	x->busy = 1;
+	s->busy++;
+	return CW_OK;
+}
+
+/* The answer of a finished transfer. */
+static int
+finished(struct ch_src *s, struct xfer *x, CURLcode cc, struct cw_err *err)
+{
+	long status = 0;
+	int rc;
+
+	if (x->too_big)
+		return cw_err_set(err, CW_ETOOBIG, 0, "clickhouse %s: answer "
+		    "over %llu bytes (source.max_value_size)", s->where,
+		    (unsigned long long)x->max_value_bytes);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return cw_err_set(err, CW_ETIMEOUT, 0,
 		    "clickhouse %s: no answer within %ld ms", s->where,
@@ -294,17 +389,75 @@ ch_get(void *self, const struct cw_key *key, struct cw_buf *out,
 	if (cc != CURLE_OK)
 		return cw_err_set(err, CW_EUNAVAIL, 0, "clickhouse %s: %s",
 		    s->where, s->api.easy_strerror(cc));
-	s->api.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	s->api.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
-		rc = server_error(s, status, out, err);
-		out->len = 0;
+		rc = server_error(s, status, x->out, err);
 		return rc;
 	}
-	if (is_empty_result(out, header_lines(tmpl))) {
-		out->len = 0;
+	if (is_empty_result(x->out, x->headers))
 		return CW_ENOTFOUND;
-	}
 	return CW_OK;
+}
+
+/* Move what the multi handle has finished to the ready queue. */
+static void
+collect(struct ch_src *s)
+{
+	struct cw_err e;
+	CURLMsg *m;
+	int left, rc;
+
+	while ((m = s->api.multi_info_read(s->multi, &left)) != NULL) {
+		struct xfer *x = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		s->api.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
+		rc = finished(s, x, m->data.result, &e);
+		if (rc != CW_OK)
+			x->out->len = 0;
+		s->api.multi_remove_handle(s->multi, x->easy);
+		x->busy = 0;
+		s->busy--;
+		(void)cw_src_ready_push(&s->ready, x->tag, rc, &e);
+	}
+}
+
+static size_t
+ch_poll(void *self, int64_t wait_ns, struct cw_src_done *done, size_t cap)
+{
+	struct ch_src *s = self;
+	const struct cw_clock *c = &s->clock;
+	int64_t until = cw_clock_elapsed_ns(c) + wait_ns;
+	int running;
+
+	for (;;) {
+		int64_t left;
+		int ms;
+
+		if (s->busy > 0) {
+			s->api.multi_perform(s->multi, &running);
+			collect(s);
+		}
+		if (s->ready.n > 0 || s->busy == 0)
+			return cw_src_ready_pop(&s->ready, done, cap);
+		left = wait_ns < 0 ? 1000000000 : until - cw_clock_elapsed_ns(c);
+		if (left <= 0)
+			return 0;
+		/* Each transfer has its own timeout in curl: waiting a
+		 * second at a time never outlives one. */
+		ms = left > 1000000000 ? 1000 : (int)((left + 999999) / 1000000);
+		s->api.multi_poll(s->multi, NULL, 0, ms, NULL);
+	}
+}
+
+static size_t
+ch_pending(const void *self)
+{
+	const struct ch_src *s = self;
+
+	return s->busy + s->ready.n;
 }
 
 static void
@@ -312,21 +465,29 @@ ch_close(void *self)
 {
 	struct ch_src *s = self;
 
-	if (s->curl != NULL)
-		s->api.easy_cleanup(s->curl);
+	for (size_t i = 0; i < s->nxfers; i++) {
+		if (s->xfers[i]->busy)
+			s->api.multi_remove_handle(s->multi, s->xfers[i]->easy);
+		s->api.easy_cleanup(s->xfers[i]->easy);
+		cw_buf_free(&s->xfers[i]->query);
+		free(s->xfers[i]);
+	}
+	free(s->xfers);
+	if (s->multi != NULL)
+		s->api.multi_cleanup(s->multi);
 	if (s->headers != NULL)
 		s->api.slist_free_all(s->headers);
 	/* libcurl stays loaded: unloading it would run its TLS library's
 	 * destructors while atexit handlers may still point into it. */
-	cw_buf_free(&s->query);
+	cw_src_ready_free(&s->ready);
 	free(s->templates);
 	free(s);
 }
 
 const struct cw_src_ops cw_src_clickhouse_ops = {
-	"clickhouse", ch_open, ch_get, ch_close,
+	"clickhouse", ch_open, ch_submit, ch_poll, ch_pending, ch_close,
 };
 
 const struct cw_src_ops cw_src_clickhouses_ops = {
-	"clickhouses", chs_open, ch_get, ch_close,
+	"clickhouses", chs_open, ch_submit, ch_poll, ch_pending, ch_close,
 };

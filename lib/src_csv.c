@@ -22,6 +22,8 @@
 
 struct csv_src {
 	char dir[CW_PATH_MAX];
+	uint64_t max_value_bytes;
+	struct cw_src_ready ready;	/* answered in submit */
 };
 
 /* State of one scan through a file. */
@@ -43,13 +45,13 @@ csv_open(void **self, const char *rest, const struct cw_src_opts *o,
 {
 	struct csv_src *s;
 
-	(void)o;
 	if (rest[0] == '\0' || strlen(rest) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_ECONFIG, 0,
 		    "source 'csv:%s': needs a directory", rest);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "csv source");
 	strcpy(s->dir, rest);
+	s->max_value_bytes = o->max_value_bytes;
 	*self = s;
 	return CW_OK;
 }
@@ -164,12 +166,50 @@ csv_get(void *self, const struct cw_key *key, struct cw_buf *out,
 	return rc;
 }
 
+/* A file read is fast and local: answered in submit, reported by poll. */
+static int
+csv_submit(void *self, const struct cw_key *key, struct cw_buf *out,
+    void *tag, struct cw_err *err)
+{
+	struct csv_src *s = self;
+	struct cw_err e;
+	int rc = csv_get(s, key, out, &e);
+
+	if (rc == CW_OK && s->max_value_bytes > 0 &&
+	    out->len > s->max_value_bytes) {
+		rc = cw_err_set(&e, CW_ETOOBIG, 0, "csv %s: value of %zu "
+		    "bytes, over source.max_value_size", key->raw, out->len);
+		out->len = 0;
+	}
+	if (cw_src_ready_push(&s->ready, tag, rc, &e) != CW_OK)
+		return cw_err_set(err, CW_ENOMEM, 0, "csv source");
+	return CW_OK;
+}
+
+static size_t
+csv_poll(void *self, int64_t wait_ns, struct cw_src_done *done, size_t cap)
+{
+	struct csv_src *s = self;
+
+	(void)wait_ns;	/* nothing is ever still running */
+	return cw_src_ready_pop(&s->ready, done, cap);
+}
+
+static size_t
+csv_pending(const void *self)
+{
+	return ((const struct csv_src *)self)->ready.n;
+}
+
 static void
 csv_close(void *self)
 {
-	free(self);
+	struct csv_src *s = self;
+
+	cw_src_ready_free(&s->ready);
+	free(s);
 }
 
 const struct cw_src_ops cw_src_csv_ops = {
-	"csv", csv_open, csv_get, csv_close,
+	"csv", csv_open, csv_submit, csv_poll, csv_pending, csv_close,
 };

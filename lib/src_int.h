@@ -14,8 +14,19 @@ struct cw_src_ops {
 	/* Prepare from the rest of the URL; connect nothing yet. */
 	int (*open)(void **self, const char *rest,
 	    const struct cw_src_opts *opts, struct cw_err *err);
-	int (*get)(void *self, const struct cw_key *key, struct cw_buf *out,
-	    struct cw_err *err);
+	/* Start fetching key into out (empty); key is the source's to copy,
+	 * out stays the caller's until the fetch is reported by poll with
+	 * tag. A source that answers at once (CSV) queues its answer. A
+	 * code other than CW_OK: nothing is in flight. */
+	int (*submit)(void *self, const struct cw_key *key, struct cw_buf *out,
+	    void *tag, struct cw_err *err);
+	/* Report up to cap finished fetches into done; when none has
+	 * finished, wait up to wait_ns of elapsed time (negative: as long
+	 * as one is in flight) for the first. */
+	size_t (*poll)(void *self, int64_t wait_ns, struct cw_src_done *done,
+	    size_t cap);
+	/* Fetches submitted and not yet reported. */
+	size_t (*pending)(const void *self);
 	void (*close)(void *self);
 };
 
@@ -23,6 +34,21 @@ struct cw_src {
 	const struct cw_src_ops *ops;
 	void *self;
 };
+
+/* A queue of answers known before poll is called (a source that answers
+ * in submit, an immediate "not found"), for the sources to share. */
+struct cw_src_ready {
+	struct cw_src_done *q;
+	size_t n, cap;
+};
+
+/* Queue one answer; CW_ENOMEM. */
+int cw_src_ready_push(struct cw_src_ready *r, void *tag, int rc,
+    const struct cw_err *err);
+/* Move up to cap queued answers, oldest first, into done. */
+size_t cw_src_ready_pop(struct cw_src_ready *r, struct cw_src_done *done,
+    size_t cap);
+void cw_src_ready_free(struct cw_src_ready *r);
 
 extern const struct cw_src_ops cw_src_csv_ops;
 extern const struct cw_src_ops cw_src_clickhouse_ops;

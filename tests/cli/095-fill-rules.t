@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 35
+plan 37
 
 start_redis
 # A counting source: a value for every key, exit 1 for missing:*, and a
@@ -159,4 +159,11 @@ is "$(calls)" 2 "a second lookup asks the source again"
 rm "$T/fail"
 run cw-get "$f"
 is "$status:$(calls)" 0:3 "and once it is back, is answered by it"
+
+# A source that cannot even be opened: the lock is released all the same.
+sed -i "s|^url = exec:.*|url = exec:$T/no-such-command|" "$T/cw.conf"
+fresh
+run cw-get "$f"
+is "$status" 78 "a source that cannot be opened: exit 78"
+is "$(rcli exists "cw:$f lock")" 0 "the fetch lock is gone after it"
 finish

@@ -10,7 +10,7 @@ static int
 open_url(struct cw_src **src, const char *url, struct cw_err *e)
 {
 	struct cw_cfg *cfg = calloc(1, sizeof(*cfg));
-	struct cw_src_opts o = { cfg, cw_clock_system() };
+	struct cw_src_opts o = { 0 };
 	int rc;
 
 	setenv("HOME", tenv.dir, 1);
@@ -20,6 +20,13 @@ open_url(struct cw_src **src, const char *url, struct cw_err *e)
 	cr_assert_eq(cw_cfg_load(cfg, NULL, NULL), CW_OK);
 	snprintf(cfg->source, sizeof(cfg->source), "%s", url);
 	cfg->source_timeout_ms = 300;
+	o.url = cfg->source;
+	o.connect_timeout_ms = cfg->source_connect_timeout_ms;
+	o.timeout_ms = cfg->source_timeout_ms;
+	o.max_value_bytes = cfg->source_max_value_bytes;
+	o.templates = cfg->templates;
+	o.templates_len = cfg->templates_len;
+	o.clock = cw_clock_system();
 	rc = cw_src_open(src, &o, e);
 	free(cfg);
 	return rc;

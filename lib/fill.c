@@ -1,0 +1,505 @@
+/*
+ * fill: the fill rules, once, as a step machine per key (cw.h says what
+ * the rules are).
+ *
+ * A key's fill moves LOCK -> (WAITING -> LOCK)* -> FETCHING -> DONE, or
+ * ends early when L2 or another process's fill answers. Each step does
+ * at most one round trip to Redis and never waits: WAITING says when to
+ * look again, FETCHING that the source has the key in flight and
+ * cw_fill_poll will finish it. So cw-get drives one key at a time with
+ * cw_fill_run, and a warmer keeps many in flight over one source.
+ *
+ * The handle owns the levels and builds each one's options from the
+ * configuration, which it copies: nothing of the caller's is kept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+#include "fill_int.h"
+
+/* How long a waiter waits between looks at L1 and L2 while another
+ * process fetches: from 1 ms, doubling to at most 20 ms. */
+#define WAIT_FIRST_NS 1000000
+#define WAIT_MAX_NS 20000000
+
+struct cw_fill {
+	struct cw_clock clock;
+	int no_fill;
+	unsigned l1_flags;
+	int64_t l1_ttl_ms, source_ttl_ms, negative_ttl_ms;
+	int64_t lock_ms;		/* how long a fetcher may hold a key */
+	void (*on_degraded)(void *ctx, const char *msg);
+	void *on_degraded_ctx;
+	/* Each level's options, with the strings they point to. */
+	struct cw_l2_opts l2_opts;
+	char l2_url[CW_CFG_STR], l2_password_file[CW_CFG_STR];
+	char l2_prefix[64];
+	struct cw_src_opts src_opts;
+	char src_url[CW_CFG_STR];
+	char *templates;
+	/* The levels. */
+	struct cw_l1 *l1;		/* NULL when the file could not be used */
+	struct cw_err l1_err;		/* why, then */
+	struct cw_l2 *l2;		/* NULL until the first need */
+	int l2_configured;
+	int l2_reported;		/* its failure was said */
+	struct cw_src *src;		/* NULL until the first fetch */
+	size_t in_flight;
+	struct cw_key key;		/* scratch: the key being submitted */
+	struct cw_src_done *done;	/* scratch for cw_src_poll */
+	size_t done_cap;
+};
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+int
+cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
+    struct cw_err *err)
+{
+	const struct cw_cfg *cfg = o->cfg;
+	struct cw_l1_opts lo = { 0 };
+	struct cw_fill *f;
+	int rc;
+
+	*out = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->templates = malloc(cfg->templates_len + 1)) == NULL) {
+		free(f);
+		return cw_err_set(err, CW_ENOMEM, 0, "fill");
+	}
+	f->clock = o->clock;
+	f->no_fill = o->no_fill;
+	f->l1_flags = o->l1_flags;
+	f->l1_ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : cfg->l1_ttl_ms;
+	f->source_ttl_ms = cfg->source_ttl_ms;
+	f->negative_ttl_ms = cfg->negative_ttl_ms;
+	/* A holder may take the source's whole timeout, and a little. */
+	f->lock_ms = cfg->source_timeout_ms + 1000;
+	f->on_degraded = o->on_degraded;
+	f->on_degraded_ctx = o->on_degraded_ctx;
+
+	strcpy(f->l2_url, cfg->l2_url);
+	strcpy(f->l2_password_file, cfg->l2_password_file);
+	snprintf(f->l2_prefix, sizeof(f->l2_prefix), "%s", cfg->l2_prefix);
+	f->l2_configured = f->l2_url[0] != '\0';
+	f->l2_opts.url = f->l2_url;
+	f->l2_opts.password_file = f->l2_password_file;
+	f->l2_opts.prefix = f->l2_prefix;
+	f->l2_opts.ttl_ms = cfg->l2_ttl_ms;
+	f->l2_opts.connect_timeout_ms = cfg->l2_connect_timeout_ms;
+	f->l2_opts.timeout_ms = cfg->l2_timeout_ms;
+	f->l2_opts.clock = o->clock;
+
+	strcpy(f->src_url, cfg->source);
+	memcpy(f->templates, cfg->templates, cfg->templates_len);
+	f->src_opts.url = f->src_url;
+	f->src_opts.connect_timeout_ms = cfg->source_connect_timeout_ms;
+	f->src_opts.timeout_ms = cfg->source_timeout_ms;
+	f->src_opts.max_value_bytes = cfg->source_max_value_bytes;
+	f->src_opts.templates = f->templates;
+	f->src_opts.templates_len = cfg->templates_len;
+	f->src_opts.clock = o->clock;
+
+	lo.path = cfg->l1_file;
+	lo.max_entries = cfg->l1_max_entries;
+	lo.max_bytes = cfg->l1_max_bytes;
+	lo.mode = cfg->l1_mode;
+	lo.clock = o->clock;
+	/* Without L1 the levels below still answer: a full disk, a file
+	 * that is not ours or not writable costs speed, not the data. */
+	if ((rc = cw_l1_open(&f->l1, &lo, &f->l1_err)) == CW_ENOMEM) {
+		if (err != NULL)
+			*err = f->l1_err;
+		cw_fill_close(f);
+		return rc;
+	}
+	if (rc != CW_OK && f->on_degraded != NULL)
+		f->on_degraded(f->on_degraded_ctx, f->l1_err.msg);
+	*out = f;
+	return CW_OK;
+}
+
+int
+cw_fill_l1_status(const struct cw_fill *f, struct cw_err *err)
+{
+	if (f->l1 != NULL)
+		return CW_OK;
+	if (err != NULL)
+		*err = f->l1_err;
+	return f->l1_err.code;
+}
+
+void
+cw_fill_close(struct cw_fill *f)
+{
+	if (f == NULL)
+		return;
+	cw_src_close(f->src);
+	cw_l2_close(f->l2);
+	cw_l1_close(f->l1);
+	free(f->done);
+	free(f->templates);
+	free(f);
+}
+
+/* ---- the levels ---- */
+
+struct cw_l1 *
+cw_fill_int_l1(struct cw_fill *f)
+{
+	return f->l1;
+}
+
+void
+cw_fill_int_l2_failed(struct cw_fill *f, const struct cw_err *e)
+{
+	if (f->l2_reported || !cw_l2_down(f->l2))
+		return;
+	f->l2_reported = 1;
+	if (f->on_degraded != NULL)
+		f->on_degraded(f->on_degraded_ctx, e->msg);
+}
+
+struct cw_l2 *
+cw_fill_int_l2(struct cw_fill *f)
+{
+	struct cw_err e;
+
+	if (!f->l2_configured)
+		return NULL;
+	if (f->l2 == NULL && cw_l2_open(&f->l2, &f->l2_opts, &e) != CW_OK) {
+		/* A bad URL or password file: a configuration error, but
+		 * L1 and the source still answer. Said once. */
+		f->l2_configured = 0;
+		if (f->on_degraded != NULL)
+			f->on_degraded(f->on_degraded_ctx, e.msg);
+		return NULL;
+	}
+	return cw_l2_down(f->l2) ? NULL : f->l2;
+}
+
+void
+cw_fill_int_record(struct cw_fill *f, enum cw_level level,
+    enum cw_result result, int64_t latency_ns)
+{
+	if (f->l1 != NULL)
+		cw_l1_record(f->l1, level, result, latency_ns);
+}
+
+static enum cw_result
+result_of(int rc)
+{
+	return rc == CW_OK ? CW_RESULT_HIT : rc == CW_ENOTFOUND ?
+	    CW_RESULT_MISS : rc == CW_ETIMEOUT ? CW_RESULT_TIMEOUT :
+	    CW_RESULT_ERROR;
+}
+
+/* ---- the rules ---- */
+
+/* Fill L1 from a lower level's answer (a value, or with CW_L1_NEGATIVE
+ * a remembered "not found"), for at most L1's own lifetime. A failed
+ * fill only costs the next lookup. */
+static void
+fill_l1(struct cw_fill *f, const char *key, size_t klen,
+    const struct cw_buf *val, unsigned flags, int64_t ttl_ms)
+{
+	if (f->no_fill || ttl_ms == 0 || f->l1 == NULL)
+		return;
+	if (ttl_ms < 0 || ttl_ms > f->l1_ttl_ms)
+		ttl_ms = f->l1_ttl_ms;
+	(void)cw_l1_set(f->l1, key, klen, val->data,
+	    flags & CW_L1_NEGATIVE ? 0 : val->len, ttl_ms,
+	    flags | f->l1_flags, NULL);
+}
+
+int
+cw_fill_int_from_l2(struct cw_fill *f, const char *key, size_t klen,
+    const struct cw_l2_lookup *q, int *rc)
+{
+	if (q->rc == CW_OK) {
+		fill_l1(f, key, klen, q->val, 0, q->ttl_ms);
+		*rc = CW_OK;
+		return 1;
+	}
+	if (q->negative) {
+		fill_l1(f, key, klen, q->val, CW_L1_NEGATIVE,
+		    min64(q->ttl_ms < 0 ? f->negative_ttl_ms : q->ttl_ms,
+		    f->negative_ttl_ms));
+		*rc = CW_ENOTFOUND;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+done(struct cw_fill_key *k, int rc, enum cw_level level)
+{
+	k->state = CW_FILL_DONE;
+	k->rc = rc;
+	k->level = rc == CW_OK ? level : CW_LEVEL_NONE;
+	if (rc != CW_OK)
+		k->val->len = 0;
+}
+
+/* Release k's lock if this process holds it. */
+static void
+release(struct cw_fill *f, struct cw_fill_key *k)
+{
+	struct cw_l2 *l2;
+	struct cw_err e;
+
+	if (!k->held)
+		return;
+	k->held = 0;
+	if ((l2 = cw_fill_int_l2(f)) != NULL &&
+	    cw_l2_unlock(l2, k->key, k->klen, &e) != CW_OK)
+		cw_fill_int_l2_failed(f, &e);
+}
+
+/* Has another process on this host filled L1 meanwhile? */
+static int
+in_l1(struct cw_fill *f, struct cw_fill_key *k)
+{
+	struct cw_l1_entry_info info;
+
+	if (f->l1 == NULL || cw_l1_get(f->l1, k->key, k->klen, k->val, &info,
+	    NULL) != CW_OK)
+		return 0;
+	done(k, info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND : CW_OK,
+	    CW_LEVEL_L1);
+	return 1;
+}
+
+/* Hand k to the source; FETCHING, or done when that fails at once. */
+static void
+submit(struct cw_fill *f, struct cw_fill_key *k)
+{
+	int rc;
+
+	if (f->src == NULL && (rc = cw_src_open(&f->src, &f->src_opts,
+	    &k->err)) != CW_OK) {
+		release(f, k);
+		done(k, rc, CW_LEVEL_NONE);
+		return;
+	}
+	if ((rc = cw_key_parse(k->key, k->klen, &f->key, &k->err)) != CW_OK ||
+	    (rc = cw_src_submit(f->src, &f->key, k->val, k, &k->err)) !=
+	    CW_OK) {
+		release(f, k);
+		done(k, rc, CW_LEVEL_NONE);
+		return;
+	}
+	k->fetch_ns = cw_clock_elapsed_ns(&f->clock);
+	k->state = CW_FILL_FETCHING;
+	f->in_flight++;
+}
+
+/*
+ * The source answered k with rc: fill L2 and L1 with the answer, "not
+ * found" included, releasing the lock in the round trip that fills L2.
+ * An error fills nothing.
+ */
+static void
+fetched(struct cw_fill *f, struct cw_fill_key *k, int rc)
+{
+	int64_t ttl_ms = min64(f->l1_ttl_ms, f->source_ttl_ms), l2_ttl;
+	struct cw_l2 *l2 = k->via_l2 ? cw_fill_int_l2(f) : NULL;
+	unsigned flags = k->held ? CW_L2_UNLOCK : 0;
+	struct cw_err e;
+
+	f->in_flight--;
+	cw_fill_int_record(f, CW_LEVEL_L3, result_of(rc),
+	    cw_clock_elapsed_ns(&f->clock) - k->fetch_ns);
+	if (f->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND)) {
+		release(f, k);
+		done(k, rc, CW_LEVEL_L3);
+		return;
+	}
+	if (rc == CW_OK) {
+		if (l2 != NULL && cw_l2_set(l2, k->key, k->klen,
+		    k->val->data, k->val->len, f->source_ttl_ms, flags,
+		    &l2_ttl, &e) == CW_OK) {
+			ttl_ms = min64(ttl_ms, l2_ttl);
+			k->held = 0;
+		} else if (l2 != NULL) {
+			cw_fill_int_l2_failed(f, &e);
+		}
+		fill_l1(f, k->key, k->klen, k->val, 0, ttl_ms);
+	} else if (f->negative_ttl_ms > 0) {
+		if (l2 != NULL && cw_l2_set(l2, k->key, k->klen, NULL, 0,
+		    f->negative_ttl_ms, flags | CW_L2_NEGATIVE, NULL, &e) ==
+		    CW_OK)
+			k->held = 0;
+		else if (l2 != NULL)
+			cw_fill_int_l2_failed(f, &e);
+		fill_l1(f, k->key, k->klen, k->val, CW_L1_NEGATIVE,
+		    f->negative_ttl_ms);
+	}
+	release(f, k);
+	done(k, rc, CW_LEVEL_L3);
+}
+
+/* ---- the machine ---- */
+
+void
+cw_fill_begin(struct cw_fill *f, struct cw_fill_key *k)
+{
+	k->state = CW_FILL_LOCK;
+	k->rc = CW_OK;
+	k->level = CW_LEVEL_NONE;
+	k->held = 0;
+	k->via_l2 = 0;
+	k->deadline_ns = cw_clock_elapsed_ns(&f->clock) + f->lock_ms *
+	    1000000;
+	k->pause_ns = WAIT_FIRST_NS;
+	k->val->len = 0;
+	if (cw_key_parse(k->key, k->klen, &f->key, &k->err) != CW_OK)
+		done(k, CW_EDATA, CW_LEVEL_NONE);
+}
+
+/* One try at k's lock, looking at L2 in the same round trip. */
+static void
+try_lock(struct cw_fill *f, struct cw_fill_key *k)
+{
+	struct cw_l2_lookup q = { k->key, k->klen, k->val, 0, 0, 0 };
+	struct cw_l2 *l2;
+	struct cw_err e;
+	int64_t now;
+	int held, rc;
+
+	/* Without a usable L2 there is no lock to share: ask directly. */
+	if ((l2 = cw_fill_int_l2(f)) == NULL) {
+		k->via_l2 = 0;
+		submit(f, k);
+		return;
+	}
+	if (cw_l2_lock(l2, &q, f->lock_ms, &held, &e) != CW_OK) {
+		cw_fill_int_l2_failed(f, &e);
+		k->via_l2 = 0;
+		submit(f, k);
+		return;
+	}
+	k->via_l2 = 1;
+	k->held = held;
+	/* Filled between our miss and our try (a refresh wants the
+	 * source's answer, not this one). */
+	if (!(k->flags & CW_FILL_REFRESH) &&
+	    cw_fill_int_from_l2(f, k->key, k->klen, &q, &rc)) {
+		release(f, k);
+		done(k, rc, CW_LEVEL_L2);
+		return;
+	}
+	if (held) {
+		submit(f, k);
+		return;
+	}
+	now = cw_clock_elapsed_ns(&f->clock);
+	if (now >= k->deadline_ns) {
+		done(k, cw_err_set(&k->err, CW_ETIMEOUT, 0,
+		    "%.*s: waited %lld ms for another process to fetch it",
+		    (int)k->klen, k->key, (long long)f->lock_ms),
+		    CW_LEVEL_NONE);
+		return;
+	}
+	k->state = CW_FILL_WAITING;
+	k->wake_ns = now + k->pause_ns;
+	k->pause_ns = min64(k->pause_ns * 2, WAIT_MAX_NS);
+}
+
+enum cw_fill_state
+cw_fill_step(struct cw_fill *f, struct cw_fill_key *k)
+{
+	for (;;) {
+		switch (k->state) {
+		case CW_FILL_LOCK:
+			try_lock(f, k);
+			if (k->state == CW_FILL_LOCK)
+				continue;
+			return k->state;
+		case CW_FILL_WAITING:
+			if (cw_clock_elapsed_ns(&f->clock) < k->wake_ns)
+				return k->state;
+			/* The holder's answer may be in L1 already (it
+			 * shares this host) or in L2 (the next try looks);
+			 * a refresh waits for the lock itself. */
+			if (!(k->flags & CW_FILL_REFRESH) && in_l1(f, k))
+				return k->state;
+			k->state = CW_FILL_LOCK;
+			continue;
+		case CW_FILL_FETCHING:
+		case CW_FILL_DONE:
+			return k->state;
+		}
+	}
+}
+
+size_t
+cw_fill_poll(struct cw_fill *f, int64_t wait_ns, struct cw_fill_key **out,
+    size_t cap)
+{
+	size_t n;
+
+	if (f->src == NULL || f->in_flight == 0 || cap == 0)
+		return 0;
+	if (f->done_cap < cap) {
+		void *p = realloc(f->done, cap * sizeof(*f->done));
+
+		if (p == NULL)
+			cap = f->done_cap;	/* fewer at a time */
+		else {
+			f->done = p;
+			f->done_cap = cap;
+		}
+		if (cap == 0)
+			return 0;
+	}
+	n = cw_src_poll(f->src, wait_ns, f->done, cap);
+	for (size_t i = 0; i < n; i++) {
+		struct cw_fill_key *k = f->done[i].tag;
+
+		if (f->done[i].rc != CW_OK && f->done[i].rc != CW_ENOTFOUND)
+			k->err = f->done[i].err;
+		fetched(f, k, f->done[i].rc);
+		out[i] = k;
+	}
+	return n;
+}
+
+size_t
+cw_fill_in_flight(const struct cw_fill *f)
+{
+	return f->in_flight;
+}
+
+void
+cw_fill_run(struct cw_fill *f, struct cw_fill_key *k)
+{
+	struct cw_fill_key *got;
+
+	cw_fill_begin(f, k);
+	for (;;) {
+		switch (cw_fill_step(f, k)) {
+		case CW_FILL_WAITING: {
+			int64_t left = k->wake_ns -
+			    cw_clock_elapsed_ns(&f->clock);
+
+			if (left > 0)
+				cw_clock_sleep_ns(&f->clock, left);
+			break;
+		}
+		case CW_FILL_FETCHING:
+			(void)cw_fill_poll(f, -1, &got, 1);
+			break;
+		case CW_FILL_LOCK:
+			break;
+		case CW_FILL_DONE:
+			return;
+		}
+	}
+}
