@@ -181,6 +181,28 @@ default_source(char *dst)
 		join3(dst, "csv:", CW_DATADIR, "/data");
 }
 
+void
+cw_cfg_warm_path(const struct cw_cfg *c, int which, char out[CW_CFG_STR])
+{
+	const char *set = which == 'c' ? c->warm_calendar : c->warm_journal;
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (set[0] != '\0')
+		snprintf(out, CW_CFG_STR, "%s", set);
+	else if (which == 'c' && !is_dir(CW_DATADIR "/data") &&
+	    is_dir(CW_TREE_DATADIR))
+		join3(out, CW_TREE_DATADIR, "/../calendar.conf", "");
+	else if (which == 'c')
+		join3(out, CW_DATADIR, "/calendar.conf", "");
+	else if (xdg != NULL && xdg[0] == '/')
+		join3(out, xdg, "/cw/", "warm.journal");
+	else if (home != NULL && home[0] != '\0')
+		join3(out, home, "/.local/state/cw/", "warm.journal");
+	else
+		snprintf(out, CW_CFG_STR, "/tmp/cw-%ld/warm.journal",
+		    (long)getuid());
+}
+
 /* Every field is set here; the struct is not zeroed as a whole because
  * its path buffers span pages that a short-lived program need not touch. */
 static void
@@ -211,6 +233,12 @@ defaults(struct cw_cfg *c)
 	c->l2_password_file[0] = '\0';
 	cache_path(c->predict_state, "predict.state");
 	c->predict_history_ms = 168 * 3600 * 1000ll;
+	c->warm_calendar[0] = '\0';
+	c->warm_journal[0] = '\0';
+	c->warm_jobs = 5;			/* the seed's */
+	c->warm_deadline_ms = 10 * 60 * 1000;	/* the seed's, per task */
+	c->warm_refresh_below = 0.1;
+	c->warm_failure_warning = 5;
 	c->templates_len = 0;
 }
 
@@ -283,6 +311,27 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (IS("source", "negative_ttl"))
 		return cw_num_parse_duration_ms(value, "source.negative_ttl",
 		    &c->negative_ttl_ms, err);
+	if (IS("warm", "calendar"))
+		return copy_str(c->warm_calendar, value, err, "warm.calendar");
+	if (IS("warm", "journal"))
+		return copy_str(c->warm_journal, value, err, "warm.journal");
+	if (IS("warm", "jobs")) {
+		if ((rc = cw_num_parse_u64(value, 1, 1024, "warm.jobs", &u,
+		    err)) != CW_OK)
+			return CW_ECONFIG;
+		c->warm_jobs = (unsigned)u;
+		return CW_OK;
+	}
+	if (IS("warm", "deadline"))
+		return positive_duration(value, "warm.deadline",
+		    &c->warm_deadline_ms, err);
+	if (IS("warm", "refresh_below"))
+		return cw_num_parse_double(value, 0, 1, "warm.refresh_below",
+		    &c->warm_refresh_below, err) == CW_OK ? CW_OK : CW_ECONFIG;
+	if (IS("stats", "warm_failure_warning"))
+		return cw_num_parse_double(value, 0, 100,
+		    "stats.warm_failure_warning", &c->warm_failure_warning,
+		    err) == CW_OK ? CW_OK : CW_ECONFIG;
 	if (strcmp(section, "templates") == 0)
 		return add_template(c, name, value, err);
 	if (IS("log", "file"))

@@ -250,6 +250,80 @@ int cw_session_is_open(const struct cw_session *s, const struct cw_local *l);
  * new_york is that session's zone. */
 int cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s);
 
+/* ---- calendar: trading sessions as data, and the keys they warm ---- */
+
+/* A zone's POSIX rule from the system's tzdata: the footer of the TZif
+ * file tzdir/zone (tzdir NULL: /usr/share/zoneinfo). CW_ENOTFOUND when
+ * there is no such file, CW_EDATA when it carries no rule. */
+int cw_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
+    struct cw_err *err);
+
+#define CW_CAL_SESSIONS 8
+#define CW_CAL_LIST 16
+#define CW_CAL_WORD 32
+#define CW_CAL_ZONE_MAX 64
+#define CW_CAL_HOLIDAYS 128
+
+struct cw_cal_session {
+	char name[CW_CAL_WORD];		/* "london" */
+	char zone[CW_CAL_ZONE_MAX];	/* "Europe/London" */
+	struct cw_tz tz;
+	int tz_from_system;		/* 1: tzdata's rule; 0: built in */
+	int open_min, close_min;	/* local minutes after midnight */
+	char instruments[CW_CAL_LIST][CW_CAL_WORD];
+	unsigned ninstruments;
+};
+
+struct cw_calendar {
+	struct cw_cal_session session[CW_CAL_SESSIONS];
+	unsigned nsessions;
+	char types[CW_CAL_LIST][CW_CAL_WORD];	/* key types to warm */
+	unsigned ntypes;
+	char grans[CW_CAL_LIST][CW_CAL_WORD];	/* granularities */
+	unsigned ngrans;
+	unsigned days_back;	/* trading days before the session's */
+	int64_t holiday[CW_CAL_HOLIDAYS];	/* day numbers */
+	unsigned nholidays;
+	char fx_zone[CW_CAL_ZONE_MAX];	/* the FX week's: New York */
+	struct cw_tz fx_tz;
+};
+
+/* Read the calendar file at path (cw-warm(1) documents it), resolving
+ * zones from tzdir's tzdata (NULL: the system's), else the built-in
+ * rules. CW_ECONFIG naming the file and line. */
+int cw_calendar_load(struct cw_calendar **out, const char *path,
+    const char *tzdir, struct cw_err *err);
+void cw_calendar_free(struct cw_calendar *cal);
+/* The session called name, or NULL. */
+const struct cw_cal_session *cw_calendar_session(
+    const struct cw_calendar *cal, const char *name);
+/* A weekday that is not a holiday. */
+int cw_calendar_trading_day(const struct cw_calendar *cal, int64_t day);
+/* Unix seconds of session s's open on its local day. */
+int64_t cw_calendar_open_s(const struct cw_cal_session *s, int64_t local_day);
+
+/* One opening of a session. */
+struct cw_cal_open {
+	const struct cw_cal_session *session;
+	int64_t local_day;	/* the session's trading day */
+	int64_t open_s;		/* Unix seconds */
+};
+
+/* The sessions that open within [at_s, at_s + lead_s] on a trading day
+ * outside the FX weekend, in calendar order; returns how many (at most
+ * cap). */
+size_t cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
+    int64_t lead_s, struct cw_cal_open *out, size_t cap);
+/* Session s's trading day at at_s: its local day then, or the next one
+ * it opens on. CW_ENOTFOUND when none within two weeks. */
+int cw_calendar_day_of(const struct cw_calendar *cal,
+    const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out);
+/* Append the keys an opening warms, one a line: every instrument of the
+ * session x type x granularity x (its day and days_back trading days
+ * before), TYPE:INSTRUMENT:GRAN:YYYY-MM-DD. */
+int cw_calendar_keys(const struct cw_calendar *cal,
+    const struct cw_cal_open *o, struct cw_buf *out, struct cw_err *err);
+
 /* ---- workload: a synthetic trading-desk access trace ---- */
 
 struct cw_workload_opts {
@@ -597,6 +671,13 @@ struct cw_cfg {
 	char l2_password_file[CW_CFG_STR];
 	char predict_state[CW_CFG_STR];	/* cw-predict's model file */
 	int64_t predict_history_ms;	/* how far back the log is read */
+	/* cw-warm's: "" for the default path (cw_cfg_warm_path). */
+	char warm_calendar[CW_CFG_STR];
+	char warm_journal[CW_CFG_STR];
+	unsigned warm_jobs;		/* fetches in flight */
+	int64_t warm_deadline_ms;	/* a run's bound */
+	double warm_refresh_below;	/* share of a TTL left: refresh */
+	double warm_failure_warning;	/* cw-stats --check: percent */
 	/* Query templates by key type, "type\0template\0" pairs; last, so
 	 * that a configuration without any never touches these pages. */
 	size_t templates_len;
@@ -613,6 +694,12 @@ struct cw_cfg {
  * the file and line.
  */
 int cw_cfg_load(struct cw_cfg *cfg, const char *path, struct cw_err *err);
+/* cw-warm's calendar (which = 'c') or journal ('j') path into out: the
+ * configured one, else the default (the calendar shipped in the data
+ * directory; $XDG_STATE_HOME/cw/warm.journal or
+ * ~/.local/state/cw/warm.journal). */
+void cw_cfg_warm_path(const struct cw_cfg *cfg, int which,
+    char out[CW_CFG_STR]);
 /* The query template configured for a key type, or NULL. */
 const char *cw_cfg_template(const struct cw_cfg *cfg, const char *type);
 
