@@ -38,7 +38,7 @@ DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
 	shellcheck python3 curl strace redis-server redis-tools clickhouse-server
 
-PROGS = cw-get cw-stats cw-predict cw-bench
+PROGS = cw-get cw-warm cw-stats cw-predict cw-bench
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*_test.c)
@@ -141,7 +141,8 @@ install: all
 	install -m 644 lib/cw.h $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 share/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 share/man/*.5 $(DESTDIR)$(MANDIR)/man5
-	install -m 644 share/cw.conf $(DESTDIR)$(DATADIR)
+	install -m 644 share/cw.conf share/calendar.conf share/cw-warm.cron \
+		share/cw-warm.service share/cw-warm.timer $(DESTDIR)$(DATADIR)
 	cp -R share/data $(DESTDIR)$(DATADIR)/
 	for p in $(PROGS); do \
 		install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \

@@ -452,6 +452,8 @@ struct cw_l1_opts {
 #define CW_L1_NEGATIVE 0x1u	/* a remembered "not found" */
 #define CW_L1_WARM 0x2u		/* set ahead of use by a warmer: kept in
 				   the main queue rather than on probation */
+#define CW_L1_NO_EVICT 0x4u	/* take free space only: a set that would
+				   evict fails with CW_ETOOBIG (not stored) */
 
 struct cw_l1_entry_info {
 	int64_t expires_ns;	/* wall clock */
@@ -786,6 +788,10 @@ int cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
     int *held, struct cw_err *err);
 /* Release the lock if it is still ours. */
 int cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
+    struct cw_err *err);
+/* Forget key's value and its remembered miss, in one round trip;
+ * *existed (may be NULL) says whether there was either. */
+int cw_l2_del(struct cw_l2 *l2, const char *key, size_t klen, int *existed,
     struct cw_err *err);
 
 /* ---- src: the source of truth (L3) ---- */
@@ -1125,6 +1131,10 @@ enum cw_fill_state {
 #define CW_FILL_REFRESH 0x1u	/* the source's answer, whatever L1 and
 				   L2 hold: overwrite both */
 
+/* cw_fill_key filled bits. */
+#define CW_FILL_L1 0x1u
+#define CW_FILL_L2 0x2u
+
 /* One key's fill. The caller sets key, klen, val (and flags), keeps the
  * struct and val in place until it is done, and reads the outcome. */
 struct cw_fill_key {
@@ -1138,6 +1148,8 @@ struct cw_fill_key {
 	enum cw_level level;	/* who answered with a value, or NONE */
 	struct cw_err err;	/* when rc is neither CW_OK nor NOTFOUND */
 	int64_t wake_ns;	/* WAITING: elapsed time to step again */
+	unsigned l1_flags;	/* in: added to this key's L1 fill */
+	unsigned filled;	/* out: CW_FILL_L1, CW_FILL_L2 written */
 	/* The machine's own. */
 	int held;		/* this process holds the key's lock */
 	int via_l2;		/* the lock was tried: fill L2 too */
@@ -1162,6 +1174,23 @@ size_t cw_fill_in_flight(const struct cw_fill *f);
 /* Begin k and drive it to the end, waiting as it must: for a caller
  * with nothing else in flight. */
 void cw_fill_run(struct cw_fill *f, struct cw_fill_key *k);
+
+/* How much life each level has left for a key: a share of the level's
+ * own TTL (0..1; over 1 when set for longer), -1 when absent. A
+ * remembered miss counts as present. */
+struct cw_fill_fresh {
+	const char *key;	/* in */
+	size_t klen;
+	double l1_left, l2_left;	/* out; l2 -1 also without an L2 */
+	int has_l2;		/* out: an L2 is in use */
+};
+
+/* Look n keys up in L1 and, in one round trip, L2. */
+void cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n);
+/* Remove key (and its remembered miss) from L1 and L2. *existed says
+ * whether either level had something. CW_EUNAVAIL when L2 failed. */
+int cw_fill_drop(struct cw_fill *f, const char *key, size_t klen,
+    int *existed, struct cw_err *err);
 
 /* ---- sched: which warming task runs next ---- */
 
@@ -1216,6 +1245,172 @@ size_t cw_sched_left(const struct cw_sched *s);
 /* Take up to cap tasks that never got to finish (queued or waiting to
  * retry) out, in the order they would have run: the expired ones. */
 size_t cw_sched_expire(struct cw_sched *s, size_t *ids, size_t cap);
+
+/* ---- warm: filling the cache ahead of the reads ---- */
+
+/* What became of a warming task. */
+enum cw_warm_result {
+	CW_WARM_WARMED,		/* filled from L2 or the source */
+	CW_WARM_FRESH,		/* fresh in L1 and L2 already: skipped */
+	CW_WARM_REFRESHED,	/* re-read from the source, every level
+				   overwritten */
+	CW_WARM_DROPPED,	/* removed from L1 and L2 */
+	CW_WARM_FAILED,		/* the source failed, or has no such key */
+	CW_WARM_EXPIRED,	/* the deadline passed before it was done */
+	CW_WARM_RESULTS,
+};
+
+/* "warmed", "fresh", ...; "pending" for anything else. */
+const char *cw_warm_result_name(int result);
+
+/* cw_warm_task flags. */
+#define CW_WARM_REFRESH 0x1u	/* re-read from the source whatever is
+				   cached (--refresh, --force) */
+#define CW_WARM_DROP 0x2u	/* remove instead (--drop) */
+
+#define CW_WARM_ID_MAX 48
+
+/* One task: the caller fills the inputs; the run fills the rest. */
+struct cw_warm_task {
+	char key[CW_KEY_MAX + 1];	/* in */
+	size_t klen;
+	int prio;			/* enum cw_prio */
+	int64_t deadline_ns;		/* elapsed time; 0: the run's */
+	unsigned flags;
+	size_t seq;			/* the caller's number, untouched */
+	int result;			/* out: enum cw_warm_result */
+	char filled[8];			/* levels written: "l1,l2", "l2", "-" */
+	int64_t elapsed_ns;		/* from its start to its end */
+	unsigned tries;
+	int rc;				/* the fill's code */
+	struct cw_err err;		/* why it failed */
+};
+
+struct cw_warm_opts {
+	const struct cw_cfg *cfg;	/* read during the run */
+	struct cw_clock clock;
+	unsigned jobs;			/* fetches in flight */
+	double max_rate;		/* task starts per second; 0: no cap */
+	int64_t deadline_ns;		/* elapsed time: nothing after it */
+	double refresh_below;		/* refresh when less of a TTL is left */
+	int force;			/* refresh even what is fresh */
+	/* Each task as it ends (warmed, failed, expired...), in the order
+	 * they end; may be NULL. */
+	void (*on_task)(void *ctx, const struct cw_warm_task *t);
+	void *ctx;
+	void (*on_degraded)(void *ctx, const char *msg);
+};
+
+/* What a run did. */
+struct cw_warm_totals {
+	size_t by_result[CW_WARM_RESULTS];
+	size_t not_found;		/* failed: the source has no such key */
+	int worst_rc;			/* of the failures, ranked as exits */
+	int critical_left;		/* critical tasks not completed */
+	int l1_rc;			/* CW_OK, or why L1 was not used */
+};
+
+/*
+ * Warm tasks[0..n): drop those flagged so; skip those fresh in L1 and L2
+ * (unless refresh or force); fill the rest through the fill machine, up
+ * to jobs at once, highest class first, earliest deadline next, input
+ * order last, at most max_rate starts a second, retrying critical ones
+ * with back-off until the deadline; what is left then is expired. Every
+ * L1 fill is marked warmed (CW_L1_WARM); a low-class one only takes free
+ * space, never evicting. CW_ENOMEM, or a code the L1 file's opening gave
+ * (in totals, not here: the run goes on without L1).
+ */
+int cw_warm_run(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
+    size_t n, struct cw_warm_totals *totals, struct cw_err *err);
+
+/* Which tasks need warming, as a dry run sees it: fills result with
+ * CW_WARM_FRESH for the fresh ones and CW_WARM_WARMED (would be) for
+ * the rest, reading L1 and L2, fetching nothing. */
+int cw_warm_plan(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
+    size_t n, struct cw_err *err);
+
+/* One input line: a key, or cw-predict's TSV (key, expected reads,
+ * probability, priority, ...): its priority column when it names a
+ * class, else above 0.7 probability high and medium below, else
+ * default_prio. CW_EDATA for a malformed key. Sets key, klen and prio;
+ * zeroes the rest. */
+int cw_warm_parse_line(const char *line, size_t len, int default_prio,
+    struct cw_warm_task *t, struct cw_err *err);
+/* Merge tasks for the same key into the first, with the most urgent
+ * class, the earliest deadline and every flag; keeps seq order (the
+ * caller numbers seq). Returns the new count. */
+size_t cw_warm_dedup(struct cw_warm_task *tasks, size_t n);
+
+/* ---- journal: a record of every warming run ---- */
+
+struct cw_journal;
+
+/* Open (create) the journal at path for appending; a torn last record
+ * is ended first. CW_EIO. */
+int cw_journal_open(struct cw_journal **out, const char *path,
+    struct cw_err *err);
+void cw_journal_close(struct cw_journal *j);
+/* The records of a run (journal.c's opening comment has the format). */
+int cw_journal_begin(struct cw_journal *j, const char *id, int64_t start_s,
+    struct cw_err *err);
+int cw_journal_plan(struct cw_journal *j, const char *id, size_t seq,
+    int prio, const char *key, size_t klen, struct cw_err *err);
+int cw_journal_task(struct cw_journal *j, const char *id, size_t seq,
+    const struct cw_warm_task *t, struct cw_err *err);
+int cw_journal_end(struct cw_journal *j, const char *id, int64_t end_s,
+    int status, struct cw_err *err);
+
+struct cw_journal_counts {
+	uint64_t records;	/* valid */
+	uint64_t bad;		/* invalid lines skipped (torn, then ended) */
+	uint64_t torn_bytes;	/* an unfinished last line */
+};
+
+/* fn gets each valid record's fields (unescaped, NUL-terminated, valid
+ * during the call); nonzero stops. CW_ENOTFOUND when there is no
+ * journal. */
+typedef int cw_journal_fn(void *ctx, const char *const *fields,
+    const size_t *lens, size_t n);
+int cw_journal_read(const char *path, cw_journal_fn *fn, void *ctx,
+    struct cw_journal_counts *counts, struct cw_err *err);
+
+struct cw_warm_run_task {
+	char key[CW_KEY_MAX + 1];
+	int prio;
+	int result;		/* -1: never ended */
+	char filled[8];
+	double ms;
+	char error[160];
+};
+
+/* A run as the journal tells it. */
+struct cw_warm_run {
+	char id[CW_WARM_ID_MAX];
+	int64_t start_s, end_s;	/* end -1: no end record */
+	long pid;		/* of its last process */
+	int status;		/* exit status, -1 without an end */
+	unsigned resumed;	/* times */
+	struct cw_warm_run_task *tasks;	/* by sequence number */
+	size_t ntasks, cap;
+};
+
+/* Load run id (NULL: the last one) from the journal at path into a
+ * zeroed run. CW_ENOTFOUND when there is none. */
+int cw_journal_load_run(const char *path, const char *id,
+    struct cw_warm_run *run, struct cw_err *err);
+void cw_warm_run_free(struct cw_warm_run *run);
+
+/* Every run summed, for cw-stats. */
+struct cw_journal_summary {
+	uint64_t runs;
+	uint64_t by_result[CW_WARM_RESULTS];
+	uint64_t timed;			/* tasks with a time */
+	uint64_t latency[CW_HIST_BUCKETS];	/* their times */
+	struct cw_journal_counts counts;
+};
+
+int cw_journal_summary(const char *path, struct cw_journal_summary *s,
+    struct cw_err *err);
 
 /* ---- hier: lookups through the levels ---- */
 

@@ -205,36 +205,56 @@ result_of(int rc)
 /* Fill L1 from a lower level's answer (a value, or with CW_L1_NEGATIVE
  * a remembered "not found"), for at most L1's own lifetime. A failed
  * fill only costs the next lookup. */
-static void
+static unsigned
 fill_l1(struct cw_fill *f, const char *key, size_t klen,
     const struct cw_buf *val, unsigned flags, int64_t ttl_ms)
 {
 	if (f->no_fill || ttl_ms == 0 || f->l1 == NULL)
-		return;
+		return 0;
 	if (ttl_ms < 0 || ttl_ms > f->l1_ttl_ms)
 		ttl_ms = f->l1_ttl_ms;
-	(void)cw_l1_set(f->l1, key, klen, val->data,
+	return cw_l1_set(f->l1, key, klen, val->data,
 	    flags & CW_L1_NEGATIVE ? 0 : val->len, ttl_ms,
-	    flags | f->l1_flags, NULL);
+	    flags | f->l1_flags, NULL) == CW_OK ? CW_FILL_L1 : 0;
 }
 
-int
-cw_fill_int_from_l2(struct cw_fill *f, const char *key, size_t klen,
-    const struct cw_l2_lookup *q, int *rc)
+/* The same, for a key's fill: its own L1 flags, and what was written. */
+static void
+fill_l1_key(struct cw_fill *f, struct cw_fill_key *k, unsigned flags,
+    int64_t ttl_ms)
+{
+	k->filled |= fill_l1(f, k->key, k->klen, k->val, flags | k->l1_flags,
+	    ttl_ms);
+}
+
+/* L2's answer q: fill L1 from it with flags; which L1 was written
+ * (CW_FILL_L1 or 0) into *filled. */
+static int
+from_l2(struct cw_fill *f, const char *key, size_t klen,
+    const struct cw_l2_lookup *q, unsigned flags, int *rc, unsigned *filled)
 {
 	if (q->rc == CW_OK) {
-		fill_l1(f, key, klen, q->val, 0, q->ttl_ms);
+		*filled = fill_l1(f, key, klen, q->val, flags, q->ttl_ms);
 		*rc = CW_OK;
 		return 1;
 	}
 	if (q->negative) {
-		fill_l1(f, key, klen, q->val, CW_L1_NEGATIVE,
+		*filled = fill_l1(f, key, klen, q->val, flags | CW_L1_NEGATIVE,
 		    min64(q->ttl_ms < 0 ? f->negative_ttl_ms : q->ttl_ms,
 		    f->negative_ttl_ms));
 		*rc = CW_ENOTFOUND;
 		return 1;
 	}
 	return 0;
+}
+
+int
+cw_fill_int_from_l2(struct cw_fill *f, const char *key, size_t klen,
+    const struct cw_l2_lookup *q, int *rc)
+{
+	unsigned filled;
+
+	return from_l2(f, key, klen, q, 0, rc, &filled);
 }
 
 static void
@@ -327,19 +347,20 @@ fetched(struct cw_fill *f, struct cw_fill_key *k, int rc)
 		    &l2_ttl, &e) == CW_OK) {
 			ttl_ms = min64(ttl_ms, l2_ttl);
 			k->held = 0;
+			k->filled |= CW_FILL_L2;
 		} else if (l2 != NULL) {
 			cw_fill_int_l2_failed(f, &e);
 		}
-		fill_l1(f, k->key, k->klen, k->val, 0, ttl_ms);
+		fill_l1_key(f, k, 0, ttl_ms);
 	} else if (f->negative_ttl_ms > 0) {
 		if (l2 != NULL && cw_l2_set(l2, k->key, k->klen, NULL, 0,
 		    f->negative_ttl_ms, flags | CW_L2_NEGATIVE, NULL, &e) ==
-		    CW_OK)
+		    CW_OK) {
 			k->held = 0;
-		else if (l2 != NULL)
+			k->filled |= CW_FILL_L2;
+		} else if (l2 != NULL)
 			cw_fill_int_l2_failed(f, &e);
-		fill_l1(f, k->key, k->klen, k->val, CW_L1_NEGATIVE,
-		    f->negative_ttl_ms);
+		fill_l1_key(f, k, CW_L1_NEGATIVE, f->negative_ttl_ms);
 	}
 	release(f, k);
 	done(k, rc, CW_LEVEL_L3);
@@ -355,6 +376,7 @@ cw_fill_begin(struct cw_fill *f, struct cw_fill_key *k)
 	k->level = CW_LEVEL_NONE;
 	k->held = 0;
 	k->via_l2 = 0;
+	k->filled = 0;
 	k->deadline_ns = cw_clock_elapsed_ns(&f->clock) + f->lock_ms *
 	    1000000;
 	k->pause_ns = WAIT_FIRST_NS;
@@ -389,8 +411,8 @@ try_lock(struct cw_fill *f, struct cw_fill_key *k)
 	k->held = held;
 	/* Filled between our miss and our try (a refresh wants the
 	 * source's answer, not this one). */
-	if (!(k->flags & CW_FILL_REFRESH) &&
-	    cw_fill_int_from_l2(f, k->key, k->klen, &q, &rc)) {
+	if (!(k->flags & CW_FILL_REFRESH) && from_l2(f, k->key, k->klen, &q,
+	    k->l1_flags, &rc, &k->filled)) {
 		release(f, k);
 		done(k, rc, CW_LEVEL_L2);
 		return;
@@ -502,4 +524,80 @@ cw_fill_run(struct cw_fill *f, struct cw_fill_key *k)
 			return;
 		}
 	}
+}
+
+/* ---- for warmers ---- */
+
+/* What is left of a lifetime of life_ms, of which ttl_ms is the whole. */
+static double
+share_left(int64_t left_ms, int64_t ttl_ms)
+{
+	return ttl_ms > 0 ? (double)left_ms / (double)ttl_ms : 1;
+}
+
+void
+cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
+{
+	int64_t now = cw_clock_calendar_ns(&f->clock);
+	struct cw_l2_lookup *lq = NULL;
+	struct cw_buf *vals = NULL, val = { 0 };
+	struct cw_l2 *l2 = cw_fill_int_l2(f);
+	struct cw_err e;
+
+	for (size_t i = 0; i < n; i++) {
+		struct cw_l1_entry_info info;
+
+		q[i].l1_left = q[i].l2_left = -1;
+		q[i].has_l2 = l2 != NULL;
+		if (f->l1 != NULL && cw_l1_get(f->l1, q[i].key, q[i].klen, &val,
+		    &info, NULL) == CW_OK)
+			q[i].l1_left = share_left((info.expires_ns - now) /
+			    1000000, f->l1_ttl_ms);
+	}
+	cw_buf_free(&val);
+	if (l2 == NULL || n == 0)
+		return;
+	if ((lq = calloc(n, sizeof(*lq))) == NULL ||
+	    (vals = calloc(n, sizeof(*vals))) == NULL)
+		goto out;	/* unknown counts as absent: it is warmed */
+	for (size_t i = 0; i < n; i++) {
+		lq[i].key = q[i].key;
+		lq[i].klen = q[i].klen;
+		lq[i].val = &vals[i];
+	}
+	if (cw_l2_get(l2, lq, n, &e) != CW_OK) {
+		cw_fill_int_l2_failed(f, &e);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (lq[i].rc == CW_OK || lq[i].negative)
+			q[i].l2_left = lq[i].ttl_ms < 0 ? 1 :
+			    share_left(lq[i].ttl_ms, lq[i].negative ?
+			    f->negative_ttl_ms : f->l2_opts.ttl_ms);
+out:
+	for (size_t i = 0; vals != NULL && i < n; i++)
+		cw_buf_free(&vals[i]);
+	free(vals);
+	free(lq);
+}
+
+int
+cw_fill_drop(struct cw_fill *f, const char *key, size_t klen, int *existed,
+    struct cw_err *err)
+{
+	struct cw_l2 *l2 = cw_fill_int_l2(f);
+	int in_l2 = 0, rc;
+
+	*existed = f->l1 != NULL && cw_l1_del(f->l1, key, klen, NULL) ==
+	    CW_OK;
+	if (l2 == NULL)
+		return f->l2_configured ? cw_err_set(err, CW_EUNAVAIL, 0,
+		    "%.*s: L2 is down, not dropped there", (int)klen, key) :
+		    CW_OK;
+	if ((rc = cw_l2_del(l2, key, klen, &in_l2, err)) != CW_OK) {
+		cw_fill_int_l2_failed(f, err);
+		return rc;
+	}
+	*existed |= in_l2;
+	return CW_OK;
 }

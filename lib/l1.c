@@ -1114,7 +1114,7 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 	r.magic = L1_REC_MAGIC;
 	r.key_len = (uint16_t)klen;
 	r.value_len = (uint32_t)vlen;
-	r.flags = flags;
+	r.flags = flags & ~CW_L1_NO_EVICT;	/* how to store, not what */
 	r.rec_bytes = (uint32_t)align8(sizeof(r) + klen + vlen);
 	r.key_hash = hash;
 	r.expires_ns = cw_clock_calendar_ns(&l1->clock) +
@@ -1147,6 +1147,13 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 		unlock(l1);
 		return cw_err_set(err, CW_ETOOBIG, 0,
 		    "value of %zu bytes does not fit in %s", vlen, l1->path);
+	}
+	/* A background warmer's fill: into free space or not at all. */
+	if ((flags & CW_L1_NO_EVICT) && ((i < 0 && h->live_entries >=
+	    h->max_entries) || !ring_fits(&h->ring[ring], r.rec_bytes))) {
+		unlock(l1);
+		return cw_err_set(err, CW_ETOOBIG, 0, "%s: no free space "
+		    "(this fill may not evict)", l1->path);
 	}
 	if (i < 0)
 		make_entry_room(l1);

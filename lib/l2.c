@@ -595,3 +595,30 @@ cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
 	freeReplyObject(r);
 	return CW_OK;
 }
+
+static void
+build_del(struct cw_l2 *l2, void *ctx)
+{
+	const struct cw_l2_lookup *q = ctx;
+
+	append(l2, "DEL", q->key, q->klen, "", 0, NULL, NULL);
+	append(l2, "DEL", q->key, q->klen, " none", 0, NULL, NULL);
+}
+
+int
+cw_l2_del(struct cw_l2 *l2, const char *key, size_t klen, int *existed,
+    struct cw_err *err)
+{
+	struct cw_l2_lookup q = { key, klen, NULL, 0, 0, 0 };
+	redisReply *r[2];
+	int rc;
+
+	if ((rc = exchange_checked(l2, build_del, &q, r, 2, err)) != CW_OK)
+		return rc;
+	if (existed != NULL)
+		*existed = (r[0]->type == REDIS_REPLY_INTEGER &&
+		    r[0]->integer > 0) || (r[1]->type == REDIS_REPLY_INTEGER &&
+		    r[1]->integer > 0);
+	free_replies(r, 2);
+	return CW_OK;
+}

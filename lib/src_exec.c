@@ -263,6 +263,7 @@ exec_poll(void *self, int64_t wait_ns, struct cw_src_done *done, size_t cap)
 	struct exec_src *s = self;
 	int64_t now = cw_clock_elapsed_ns(&s->clock), until = now + wait_ns;
 	int64_t pause_ns = 100000;
+	int looked = 0;
 
 	for (;;) {
 		int64_t next, left;
@@ -271,8 +272,8 @@ exec_poll(void *self, int64_t wait_ns, struct cw_src_done *done, size_t cap)
 		int rc, ms;
 
 		settle(s, now);
-		if (s->ready.n > 0 || s->nkids == 0 ||
-		    (wait_ns >= 0 && now >= until))
+		/* Past the wait, one look without blocking was taken. */
+		if (s->ready.n > 0 || s->nkids == 0 || looked)
 			return cw_src_ready_pop(&s->ready, done, cap);
 		if (s->cappfd < s->nkids) {
 			void *p = realloc(s->pfd, s->nkids * sizeof(*s->pfd));
@@ -307,6 +308,7 @@ exec_poll(void *self, int64_t wait_ns, struct cw_src_done *done, size_t cap)
 		}
 		ms = left <= 0 ? 0 : left > INT32_MAX * 1000000ll ? INT32_MAX :
 		    (int)((left + 999999) / 1000000);
+		looked = wait_ns >= 0 && now + left >= until;
 		if (poll(s->pfd, npfd, ms) > 0) {
 			/* From the last: ending child i moves the last child
 			 * into its place, one already looked at. */

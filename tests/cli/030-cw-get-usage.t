@@ -28,7 +28,7 @@ has "$T/err" "--ttl '5x'" "the bad value is named"
 # Every long option in each program's --help is in its rendered man page
 # (mdoc writes "--config" as "Fl Fl config") and both completions.
 missing=""
-for prog in cw-get cw-stats; do
+for prog in cw-get cw-warm cw-stats cw-predict cw-bench; do
 	groff -mandoc -Tascii -P-c -P-b -P-u "$ROOT/share/man/$prog.1" \
 		>"$T/man.txt" 2>/dev/null
 	for opt in $($prog -h | grep -o -- '--[a-z0-9-]*' | sort -u); do

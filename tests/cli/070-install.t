@@ -2,20 +2,25 @@
 # make install: everything lands under DESTDIR/PREFIX, and works there.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 9
 
 : "${CW_BUILD:?}"
 make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw install \
 	>"$T/out" 2>"$T/err"
 is "$?" 0 "make install succeeds"
 d="$T/dest/opt/cw"
-for f in bin/cw-get lib/libcw.a include/cw.h share/man/man1/cw-get.1 \
-	share/man/man5/cw.conf.5 share/cachewarm/data/labels/EUR_USD/H4.csv; do
+for f in bin/cw-get bin/cw-warm lib/libcw.a include/cw.h \
+	share/man/man1/cw-get.1 share/man/man1/cw-warm.1 \
+	share/man/man5/cw.conf.5 share/cachewarm/data/labels/EUR_USD/H4.csv \
+	share/cachewarm/calendar.conf share/cachewarm/cw-warm.cron \
+	share/cachewarm/cw-warm.service share/cachewarm/cw-warm.timer; do
 	[ -f "$d/$f" ] || missing="${missing:-} $f"
 done
 is "${missing:-}" "" "programs, library, header, man pages and data installed"
 is "$(test -f "$d/share/bash-completion/completions/cw-get" &&
-	test -f "$d/share/zsh/vendor-completions/_cw-get" && echo yes)" yes \
+	test -f "$d/share/zsh/vendor-completions/_cw-get" &&
+	test -f "$d/share/bash-completion/completions/cw-warm" &&
+	test -f "$d/share/zsh/vendor-completions/_cw-warm" && echo yes)" yes \
 	"completions installed"
 is "$(stat -c %a "$d/bin/cw-get")" 755 "program mode 755"
 run "$d/bin/cw-get" --version
@@ -24,4 +29,12 @@ run env CW_SOURCE="csv:$d/share/cachewarm/data" "$d/bin/cw-get" \
 	labels:EUR_USD:H4:2024-01-02
 is "$status" 0 "the installed data answers"
 has "$T/out" "2024-01-02T00:00:00Z,EUR_USD,H4" "with the day's rows"
+printf '[warm]\ncalendar = %s\n[source]\nurl = csv:%s\n' \
+	"$d/share/cachewarm/calendar.conf" "$d/share/cachewarm/data" >"$T/inst.conf"
+rm -f "$CW_L1_FILE"
+run "$d/bin/cw-warm" -c "$T/inst.conf" --session london --at 2024-01-03T07:45Z
+is "$status:$(cut -f2 "$T/out" | sort | uniq -c | tr -s ' ')" "0: 16 warmed" \
+	"the installed calendar and data warm a session"
+is "$(grep -c 'cw-warm --session auto' "$d/share/cachewarm/cw-warm.cron")" 1 \
+	"the crontab example runs --session auto"
 finish

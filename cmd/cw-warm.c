@@ -1,0 +1,870 @@
+/*
+ * cw-warm: fill L1 and L2 ahead of the reads, from keys on the command
+ * line or stdin (cw-predict's TSV included), from the trading sessions
+ * about to open, or from the saved predictor; report each key, keep a
+ * journal of the run, and show or resume a run from it.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cw.h"
+#include "cli.h"
+
+enum strategy { ST_ON_DEMAND, ST_MARKET_OPEN, ST_PREDICTIVE, ST_PATTERN,
+	ST_BACKGROUND };
+
+static const char *const strategy_names[] = { "on_demand", "market_open",
+	"predictive", "pattern", "background" };
+
+struct opts {
+	const char *config;
+	const char *l1_file;
+	enum cw_format format;
+	unsigned jobs;			/* 0: the config's */
+	double max_rate;
+	int64_t deadline_ms;		/* 0: the config's */
+	int64_t lead_s;
+	int64_t look_ahead_s;
+	double min_probability;
+	int at_given;
+	int64_t at_s;
+	const char *session;		/* NULL, a name or "auto" */
+	enum strategy strategy;
+	int dry_run, force, refresh, drop, verbose;
+	int status, resume;
+	const char *run_id;		/* --status ID, --resume ID */
+	char **keys;
+	int nkeys;
+};
+
+static const char usage_text[] =
+    "usage: cw-warm [-hnv] [-c file] [-f l1file] [-j jobs] [-o format] "
+    "[--at time] [--deadline dur]\n"
+    "               [--force] [--lead dur] [--max-rate n] "
+    "[--session name|auto] [--strategy name] [key ... | -]\n"
+    "       cw-warm --refresh key ...\n"
+    "       cw-warm --drop key ...\n"
+    "       cw-warm --status [id]\n"
+    "       cw-warm --resume id\n";
+
+static void
+help(void)
+{
+	fputs(usage_text, stdout);
+	printf("Fill the cache ahead of the reads: keys, \"-\" for stdin "
+	    "(keys or cw-predict's TSV),\nthe sessions about to open, or the "
+	    "saved forecast.\n\n"
+	    "  -c, --config FILE      configuration file\n"
+	    "  -f, --l1-file FILE     the L1 file (default: from the config)\n"
+	    "  -h, --help             print this help and exit\n"
+	    "  -j, --jobs N           fetches in flight (default: warm.jobs, "
+	    "5)\n"
+	    "  -n, --dry-run          print what would be warmed; fetch "
+	    "nothing\n"
+	    "  -o, --output FORMAT    tsv or json (default tsv)\n"
+	    "  -v, --verbose          say which sessions and how many keys\n"
+	    "      --at TIME          the moment to plan for (default now), "
+	    "UTC\n"
+	    "      --deadline DUR     bound of the run (default: "
+	    "warm.deadline, 10m)\n"
+	    "      --drop             remove the keys from L1 and L2\n"
+	    "      --force            re-read fresh keys from the source too\n"
+	    "      --lead DUR         --session auto: opens this far ahead "
+	    "(default 30m)\n"
+	    "      --look-ahead DUR   predictive, pattern: the forecast "
+	    "window (default 2h)\n"
+	    "      --max-rate N       at most N keys started a second "
+	    "(default: no cap)\n"
+	    "      --min-probability P  predictive: the floor (default 0.5)\n"
+	    "      --refresh          re-read the keys from the source, "
+	    "overwriting every level\n"
+	    "      --resume ID        finish what run ID left\n"
+	    "      --session NAME     warm a session's keys: sydney, tokyo, "
+	    "london, newyork, or auto\n"
+	    "      --status [ID]      show run ID (default: the last run)\n"
+	    "      --strategy NAME    on_demand, market_open, predictive, "
+	    "pattern, background\n"
+	    "      --version          print the version and exit\n"
+	    "\nOutput: key, result (warmed fresh refreshed dropped failed "
+	    "expired), levels filled, ms, error.\n"
+	    "Exit: 0 all done or fresh, 1 some key not found, 2 usage, 65 "
+	    "malformed input, 69 source down,\n74 I/O error, 75 critical "
+	    "keys not done by the deadline (or any expired), 78 bad "
+	    "config.\n");
+}
+
+static int64_t
+duration_s(const char *s, const char *what)
+{
+	struct cw_err e;
+	int64_t ms;
+
+	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK)
+		cli_misuse(usage_text, "%s", e.msg);
+	return ms / 1000;
+}
+
+static void
+parse_args(int argc, char *argv[], struct opts *o)
+{
+	enum { OPT_AT = 256, OPT_DEADLINE, OPT_DROP, OPT_FORCE, OPT_LEAD,
+	    OPT_LOOK_AHEAD, OPT_MAX_RATE, OPT_MIN_PROB, OPT_REFRESH,
+	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "l1-file", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "deadline", required_argument, NULL, OPT_DEADLINE },
+		{ "drop", no_argument, NULL, OPT_DROP },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "lead", required_argument, NULL, OPT_LEAD },
+		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
+		{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
+		{ "min-probability", required_argument, NULL, OPT_MIN_PROB },
+		{ "refresh", no_argument, NULL, OPT_REFRESH },
+		{ "resume", required_argument, NULL, OPT_RESUME },
+		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "status", no_argument, NULL, OPT_STATUS },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cw_err e;
+	uint64_t u;
+	int c, modes;
+
+	memset(o, 0, sizeof(*o));
+	o->format = CW_FORMAT_TSV;
+	o->lead_s = 30 * 60;
+	o->look_ahead_s = 2 * 3600;
+	o->min_probability = 0.5;
+	while ((c = getopt_long(argc, argv, "c:f:hj:no:v", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->l1_file = optarg;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'j':
+			if (cw_num_parse_u64(optarg, 1, 1024, "-j", &u, &e) !=
+			    CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			o->jobs = (unsigned)u;
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'o':
+			if (cw_out_parse_format(optarg, &o->format, &e) !=
+			    CW_OK || o->format == CW_FORMAT_RAW)
+				cli_misuse(usage_text, "-o '%s': tsv or json",
+				    optarg);
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_AT:
+			if (cw_cal_parse_utc(optarg, &o->at_s, &e) != CW_OK)
+				cli_misuse(usage_text, "--at %s", e.msg);
+			o->at_given = 1;
+			break;
+		case OPT_DEADLINE:
+			o->deadline_ms = duration_s(optarg, "--deadline") *
+			    1000;
+			if (o->deadline_ms <= 0)
+				cli_misuse(usage_text,
+				    "--deadline: a second or more");
+			break;
+		case OPT_DROP:
+			o->drop = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case OPT_LEAD:
+			o->lead_s = duration_s(optarg, "--lead");
+			break;
+		case OPT_LOOK_AHEAD:
+			if ((o->look_ahead_s = duration_s(optarg,
+			    "--look-ahead")) <= 0)
+				cli_misuse(usage_text,
+				    "--look-ahead: a second or more");
+			break;
+		case OPT_MAX_RATE:
+			if (cw_num_parse_double(optarg, 0.001, 1e6,
+			    "--max-rate", &o->max_rate, &e) != CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			break;
+		case OPT_MIN_PROB:
+			if (cw_num_parse_double(optarg, 0, 1,
+			    "--min-probability", &o->min_probability, &e) !=
+			    CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			break;
+		case OPT_REFRESH:
+			o->refresh = 1;
+			break;
+		case OPT_RESUME:
+			o->resume = 1;
+			o->run_id = optarg;
+			break;
+		case OPT_SESSION:
+			o->session = optarg;
+			break;
+		case OPT_STATUS:
+			o->status = 1;
+			break;
+		case OPT_STRATEGY:
+			for (c = 0; c < 5; c++)
+				if (strcmp(optarg, strategy_names[c]) == 0)
+					break;
+			if (c == 5)
+				cli_misuse(usage_text, "--strategy '%s': one of "
+				    "on_demand, market_open, predictive, "
+				    "pattern, background", optarg);
+			o->strategy = (enum strategy)c;
+			break;
+		case OPT_VERSION:
+			printf("cw-warm (cachewarm) %s\n", CW_VERSION);
+			exit(0);
+		default:
+			cli_misuse(usage_text, NULL);
+		}
+	}
+	o->keys = argv + optind;
+	o->nkeys = argc - optind;
+	modes = o->refresh + o->drop + o->status + o->resume;
+	if (modes > 1)
+		cli_misuse(usage_text, "--refresh, --drop, --status and "
+		    "--resume do not combine");
+	if (o->status && o->nkeys > 1)
+		cli_misuse(usage_text, "--status takes one run id");
+	if (o->status && o->nkeys == 1) {
+		o->run_id = o->keys[0];
+		o->nkeys = 0;
+	}
+	if ((o->status || o->resume) && (o->nkeys > 0 || o->session != NULL))
+		cli_misuse(usage_text, "--status and --resume take no keys");
+	if ((o->refresh || o->drop) && (o->nkeys == 0 || o->session != NULL))
+		cli_misuse(usage_text, "--refresh and --drop need keys");
+	if (o->strategy == ST_MARKET_OPEN && o->session == NULL)
+		o->session = "auto";
+	if (modes == 0 && o->nkeys == 0 && o->session == NULL &&
+	    o->strategy != ST_PREDICTIVE && o->strategy != ST_PATTERN)
+		cli_misuse(usage_text, "nothing to warm: keys, -, --session "
+		    "or --strategy");
+}
+
+/* ---- what to warm ---- */
+
+struct plan {
+	struct cw_warm_task *t;
+	size_t n, cap;
+	int status;		/* from reading the inputs */
+};
+
+static struct cw_warm_task *
+add_task(struct plan *p)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		void *q = realloc(p->t, cap * sizeof(*p->t));
+
+		if (q == NULL)
+			errx(EX_OSERR, "out of memory");
+		p->t = q;
+		p->cap = cap;
+	}
+	memset(&p->t[p->n], 0, sizeof(p->t[0]));
+	p->t[p->n].seq = p->n;
+	return &p->t[p->n++];
+}
+
+/* One key or input line into the plan; a bad one is said and counted. */
+static void
+add_line(struct plan *p, const char *line, size_t len, int prio,
+    unsigned flags, const char *where)
+{
+	struct cw_warm_task t;
+	struct cw_err e;
+	size_t seq;
+
+	if (cw_warm_parse_line(line, len, prio, &t, &e) != CW_OK) {
+		warnx("%s: %s", where, e.msg);
+		p->status = cw_exit_worse(p->status, EX_DATAERR);
+		return;
+	}
+	t.flags = flags;
+	seq = p->n;
+	*add_task(p) = t;
+	p->t[seq].seq = seq;
+}
+
+static int
+default_prio(const struct opts *o)
+{
+	return o->strategy == ST_BACKGROUND ? CW_PRIO_LOW :
+	    o->strategy == ST_PATTERN ? CW_PRIO_MEDIUM : CW_PRIO_HIGH;
+}
+
+static void
+read_stdin(struct plan *p, const struct opts *o)
+{
+	struct cw_lines in = { .fd = 0 };
+	struct cw_err e;
+	const char *line;
+	char where[32];
+	size_t len, lineno = 0;
+	int rc;
+
+	for (;;) {
+		while (cw_lines_next(&in, &line, &len)) {
+			lineno++;
+			if (len == 0 || line[0] == '#')
+				continue;
+			snprintf(where, sizeof(where), "stdin:%zu", lineno);
+			add_line(p, line, len, default_prio(o), 0, where);
+		}
+		if ((rc = cw_lines_fill(&in, &e)) == CW_ENOTFOUND)
+			break;
+		if (rc != CW_OK) {
+			warnx("stdin: %s", e.msg);
+			p->status = cw_exit_worse(p->status, EX_IOERR);
+			break;
+		}
+	}
+	cw_lines_free(&in);
+}
+
+/* The keys of one session opening, critical, due at the open. */
+static void
+add_opening(struct plan *p, const struct cw_calendar *cal,
+    const struct cw_cal_open *op, int64_t at_s, int64_t now_ns,
+    const struct opts *o)
+{
+	struct cw_buf keys = { 0 };
+	struct cw_err e;
+	char when[CW_CAL_UTC_LEN];
+
+	if (cw_calendar_keys(cal, op, &keys, &e) != CW_OK)
+		errx(EX_OSERR, "%s", e.msg);
+	if (o->verbose) {
+		cw_cal_format_utc(op->open_s, when);
+		warnx("session %s opens %s", op->session->name, when);
+	}
+	for (size_t at = 0; at < keys.len;) {
+		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
+		size_t n = (size_t)(nl - (keys.data + at));
+
+		add_line(p, keys.data + at, n, CW_PRIO_CRITICAL, 0, "calendar");
+		if (op->open_s > at_s)
+			p->t[p->n - 1].deadline_ns = now_ns +
+			    (op->open_s - at_s) * 1000000000;
+		at += n + 1;
+	}
+	cw_buf_free(&keys);
+}
+
+static int
+add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
+    int64_t at_s, int64_t now_ns)
+{
+	struct cw_calendar *cal;
+	struct cw_cal_open open[CW_CAL_SESSIONS];
+	const struct cw_cal_session *s;
+	char path[CW_CFG_STR];
+	struct cw_err e;
+	const char *name = o->session;
+	size_t n;
+	int rc;
+
+	cw_cfg_warm_path(cfg, 'c', path);
+	if ((rc = cw_calendar_load(&cal, path, getenv("TZDIR"), &e)) !=
+	    CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	if (strcmp(name, "auto") == 0) {
+		n = cw_calendar_opening(cal, at_s, o->lead_s, open,
+		    CW_CAL_SESSIONS);
+		if (n == 0 && o->verbose)
+			warnx("no session opens within the lead");
+		for (size_t i = 0; i < n; i++)
+			add_opening(p, cal, &open[i], at_s, now_ns, o);
+	} else {
+		if (strcmp(name, "new_york") == 0)
+			name = "newyork";	/* cw-predict's spelling */
+		if ((s = cw_calendar_session(cal, name)) == NULL) {
+			cw_calendar_free(cal);
+			cli_misuse(usage_text, "--session '%s': not in the "
+			    "calendar %s", o->session, path);
+		}
+		if (cw_calendar_day_of(cal, s, at_s, &open[0]) == CW_OK)
+			add_opening(p, cal, &open[0], at_s, now_ns, o);
+	}
+	cw_calendar_free(cal);
+	return 0;
+}
+
+/* The saved predictor's forecast for the look-ahead from at_s. */
+static int
+add_forecast(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
+    int64_t at_s)
+{
+	struct cw_forecast_opts fo = { o->strategy == ST_PREDICTIVE ?
+	    o->min_probability : 0, 0, 0 };
+	struct cw_forecast *list;
+	struct cw_predict *m;
+	struct cw_err e;
+	size_t n;
+	int rc, prio;
+
+	if ((rc = cw_predict_load(&m, cfg->predict_state, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return rc == CW_ENOTFOUND ? EX_NOINPUT : cw_exit_code(rc);
+	}
+	cw_predict_advance(m, at_s);
+	rc = cw_predict_forecast(m, at_s, o->look_ahead_s, &fo, &list, &n, &e);
+	cw_predict_free(m);
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (o->strategy == ST_PATTERN)
+			prio = CW_PRIO_MEDIUM;
+		else if (cw_prio_parse(list[i].priority,
+		    strlen(list[i].priority), &prio) != CW_OK)
+			prio = list[i].probability > 0.7 ? CW_PRIO_HIGH :
+			    CW_PRIO_MEDIUM;
+		add_line(p, list[i].key, strlen(list[i].key), prio, 0,
+		    "forecast");
+	}
+	free(list);
+	return 0;
+}
+
+/* ---- output ---- */
+
+struct out {
+	const struct opts *o;
+	struct cw_journal *journal;
+	const char *run_id;
+	struct cw_buf line;
+	size_t done, total;
+	int progress;		/* stderr is a terminal */
+	int64_t shown_ns;
+	struct cw_clock clock;
+	int journal_failed;
+};
+
+static void
+print_task(struct out *w, const struct cw_warm_task *t)
+{
+	struct cw_buf *b = &w->line;
+	double ms = (double)t->elapsed_ns / 1e6;
+	const char *error = t->result == CW_WARM_FAILED ||
+	    t->result == CW_WARM_EXPIRED ? t->err.msg : "";
+
+	b->len = 0;
+	if (w->o->format == CW_FORMAT_JSON) {
+		cw_buf_append(b, "{\"key\":", 7, NULL);
+		cw_out_json_string(b, t->key, t->klen, NULL);
+		cw_buf_appendf(b, NULL, ",\"result\":\"%s\",\"filled\":\"%s\","
+		    "\"ms\":%.3f,\"priority\":\"%s\",\"tries\":%u,\"error\":",
+		    cw_warm_result_name(t->result), t->filled, ms,
+		    cw_prio_name(t->prio), t->tries);
+		cw_out_json_string(b, error, strlen(error), NULL);
+		cw_buf_append(b, "}\n", 2, NULL);
+	} else {
+		cw_out_tsv_escape(b, t->key, t->klen, NULL);
+		cw_buf_appendf(b, NULL, "\t%s\t%s\t%.3f\t",
+		    cw_warm_result_name(t->result), t->filled, ms);
+		cw_out_tsv_escape(b, error, strlen(error), NULL);
+		cw_buf_append(b, "\n", 1, NULL);
+	}
+	fwrite(b->data, 1, b->len, stdout);
+}
+
+static void
+on_task(void *ctx, const struct cw_warm_task *t)
+{
+	struct out *w = ctx;
+	struct cw_err e;
+	int64_t now;
+
+	print_task(w, t);
+	fflush(stdout);
+	if (w->journal != NULL && !w->journal_failed &&
+	    cw_journal_task(w->journal, w->run_id, t->seq, t, &e) != CW_OK) {
+		warnx("%s; the run goes on without it", e.msg);
+		w->journal_failed = 1;
+	}
+	w->done++;
+	if (!w->progress)
+		return;
+	now = cw_clock_elapsed_ns(&w->clock);
+	if (now - w->shown_ns > 100000000 || w->done == w->total) {
+		fprintf(stderr, "\rcw-warm: %zu/%zu keys", w->done, w->total);
+		w->shown_ns = now;
+	}
+}
+
+static void
+on_degraded(void *ctx, const char *msg)
+{
+	(void)ctx;
+	warnx("%s; going on without it", msg);
+}
+
+/* ---- the run ---- */
+
+static int
+load_config(const struct opts *o, struct cw_cfg *cfg)
+{
+	struct cw_err e;
+	int rc;
+
+	if ((rc = cw_cfg_load(cfg, o->config, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	if (o->l1_file != NULL) {
+		if (strlen(o->l1_file) >= sizeof(cfg->l1_file))
+			cli_misuse(usage_text, "%s: path too long", o->l1_file);
+		strcpy(cfg->l1_file, o->l1_file);
+	}
+	return 0;
+}
+
+/* The exit status of a run's totals. */
+static int
+status_of(const struct cw_warm_totals *tot)
+{
+	int status = 0;
+
+	if (tot->not_found > 0)
+		status = 1;
+	if (tot->worst_rc != CW_OK)
+		status = cw_exit_worse(status, cw_exit_code(tot->worst_rc));
+	if (tot->critical_left > 0 || tot->by_result[CW_WARM_EXPIRED] > 0)
+		status = cw_exit_worse(status, EX_TEMPFAIL);
+	if (tot->l1_rc != CW_OK)
+		status = cw_exit_worse(status, cw_exit_code(tot->l1_rc));
+	return status;
+}
+
+static void
+summary(const struct cw_warm_totals *tot, size_t n, double secs,
+    const char *id)
+{
+	size_t failed = tot->by_result[CW_WARM_FAILED];
+
+	fprintf(stderr, "cw-warm: %zu keys: %zu warmed, %zu fresh, %zu "
+	    "refreshed, %zu dropped, %zu failed, %zu expired in %.2f s "
+	    "(%.0f keys/s)%s%s\n", n, tot->by_result[CW_WARM_WARMED],
+	    tot->by_result[CW_WARM_FRESH], tot->by_result[CW_WARM_REFRESHED],
+	    tot->by_result[CW_WARM_DROPPED], failed,
+	    tot->by_result[CW_WARM_EXPIRED], secs, secs > 0 ? (double)n /
+	    secs : 0, id != NULL ? ", run " : "", id != NULL ? id : "");
+}
+
+static void
+dry_run(const struct cw_warm_opts *wo, struct plan *p)
+{
+	struct cw_err e;
+	struct out w = { 0 };
+
+	if (cw_warm_plan(wo, p->t, p->n, &e) != CW_OK)
+		errx(cw_exit_code(e.code), "%s", e.msg);
+	for (size_t i = 0; i < p->n; i++) {
+		w.line.len = 0;
+		cw_out_tsv_escape(&w.line, p->t[i].key, p->t[i].klen, NULL);
+		printf("%.*s\t%s\t%s\n", (int)w.line.len, w.line.data,
+		    p->t[i].result == CW_WARM_FRESH ? "fresh" :
+		    p->t[i].result == CW_WARM_REFRESHED ? "refresh" :
+		    p->t[i].result == CW_WARM_DROPPED ? "drop" : "warm",
+		    cw_prio_name(p->t[i].prio));
+	}
+	cw_buf_free(&w.line);
+}
+
+/* A run id: when and which process, sortable and unique on the host. */
+static void
+make_id(char id[CW_WARM_ID_MAX], int64_t now_s)
+{
+	char t[CW_CAL_UTC_LEN];
+	size_t j = 0;
+
+	cw_cal_format_utc(now_s, t);
+	for (size_t i = 0; t[i] != '\0' && j < 20; i++)
+		if (t[i] != '-' && t[i] != ':')
+			id[j++] = t[i];
+	snprintf(id + j, CW_WARM_ID_MAX - j, "-%ld", (long)getpid());
+}
+
+static int
+warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
+    const char *resume_id)
+{
+	struct cw_clock clock = cw_clock_system();
+	struct cw_warm_opts wo = { 0 };
+	struct cw_warm_totals tot;
+	struct out w = { 0 };
+	char id[CW_WARM_ID_MAX], path[CW_CFG_STR];
+	int64_t t0 = cw_clock_elapsed_ns(&clock);
+	struct cw_err e;
+	int status = p->status, rc;
+
+	wo.cfg = cfg;
+	wo.clock = clock;
+	wo.jobs = o->jobs > 0 ? o->jobs : cfg->warm_jobs;
+	wo.max_rate = o->max_rate;
+	wo.deadline_ns = t0 + (o->deadline_ms > 0 ? o->deadline_ms :
+	    cfg->warm_deadline_ms) * 1000000;
+	wo.refresh_below = cfg->warm_refresh_below;
+	wo.force = o->force;
+	wo.on_task = on_task;
+	wo.ctx = &w;
+	wo.on_degraded = on_degraded;
+	if (o->dry_run) {
+		dry_run(&wo, p);
+		return status;
+	}
+	w.o = o;
+	w.clock = clock;
+	w.total = p->n;
+	w.progress = isatty(2);
+	if (resume_id != NULL)
+		snprintf(id, sizeof(id), "%s", resume_id);
+	else
+		make_id(id, cw_clock_calendar_ns(&clock) / 1000000000);
+	w.run_id = id;
+	cw_cfg_warm_path(cfg, 'j', path);
+	if ((rc = cw_journal_open(&w.journal, path, &e)) != CW_OK ||
+	    (rc = cw_journal_begin(w.journal, id, cw_clock_calendar_ns(&clock) /
+	    1000000000, &e)) != CW_OK) {
+		warnx("%s; the run goes on without it", e.msg);
+		status = cw_exit_worse(status, EX_IOERR);
+		cw_journal_close(w.journal);
+		w.journal = NULL;
+	}
+	for (size_t i = 0; w.journal != NULL && resume_id == NULL && i < p->n;
+	    i++)
+		if (cw_journal_plan(w.journal, id, p->t[i].seq, p->t[i].prio,
+		    p->t[i].key, p->t[i].klen, &e) != CW_OK) {
+			warnx("%s; the run goes on without it", e.msg);
+			status = cw_exit_worse(status, EX_IOERR);
+			cw_journal_close(w.journal);
+			w.journal = NULL;
+		}
+	if ((rc = cw_warm_run(&wo, p->t, p->n, &tot, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		cw_journal_close(w.journal);
+		return cw_exit_worse(status, cw_exit_code(rc));
+	}
+	if (w.progress && p->n > 0)
+		fputc('\n', stderr);
+	status = cw_exit_worse(status, status_of(&tot));
+	if (w.journal_failed)
+		status = cw_exit_worse(status, EX_IOERR);
+	if (w.journal != NULL && cw_journal_end(w.journal, id,
+	    cw_clock_calendar_ns(&clock) / 1000000000, status, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_worse(status, EX_IOERR);
+	}
+	cw_journal_close(w.journal);
+	summary(&tot, p->n, (double)(cw_clock_elapsed_ns(&clock) - t0) / 1e9,
+	    w.journal != NULL ? id : NULL);
+	cw_buf_free(&w.line);
+	return status;
+}
+
+/* ---- status and resume ---- */
+
+static int
+show_status(const struct opts *o, const struct cw_cfg *cfg)
+{
+	struct cw_warm_run run;
+	size_t count[CW_WARM_RESULTS] = { 0 }, pending = 0;
+	char path[CW_CFG_STR], t1[CW_CAL_UTC_LEN], t2[CW_CAL_UTC_LEN];
+	const char *state;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	int rc;
+
+	cw_cfg_warm_path(cfg, 'j', path);
+	memset(&run, 0, sizeof(run));
+	if ((rc = cw_journal_load_run(path, o->run_id, &run, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return rc == CW_ENOTFOUND ? 1 : cw_exit_code(rc);
+	}
+	for (size_t i = 0; i < run.ntasks; i++)
+		if (run.tasks[i].result >= 0)
+			count[run.tasks[i].result]++;
+		else
+			pending++;
+	state = run.end_s >= 0 ? "finished" : run.pid > 0 &&
+	    kill((pid_t)run.pid, 0) == 0 ? "running" : "interrupted";
+	cw_cal_format_utc(run.start_s, t1);
+	cw_cal_format_utc(run.end_s, t2);
+	if (o->format == CW_FORMAT_JSON) {
+		printf("{\"run\":\"%s\",\"state\":\"%s\",\"started\":\"%s\","
+		    "\"ended\":%s%s%s,\"status\":%d,\"resumed\":%u,\"tasks\":%zu",
+		    run.id, state, t1, run.end_s >= 0 ? "\"" : "",
+		    run.end_s >= 0 ? t2 : "null", run.end_s >= 0 ? "\"" : "",
+		    run.status, run.resumed, run.ntasks);
+		for (int r = 0; r < CW_WARM_RESULTS; r++)
+			printf(",\"%s\":%zu", cw_warm_result_name(r), count[r]);
+		printf(",\"pending\":%zu,\"keys\":[", pending);
+		for (size_t i = 0; i < run.ntasks; i++) {
+			const struct cw_warm_run_task *t = &run.tasks[i];
+
+			b.len = 0;
+			cw_out_json_string(&b, t->key, strlen(t->key), NULL);
+			printf("%s{\"key\":%.*s,\"priority\":\"%s\","
+			    "\"result\":\"%s\",\"filled\":\"%s\",\"ms\":%.3f,"
+			    "\"error\":", i ? "," : "", (int)b.len, b.data,
+			    cw_prio_name(t->prio),
+			    cw_warm_result_name(t->result), t->result >= 0 ?
+			    t->filled : "-", t->ms);
+			b.len = 0;
+			cw_out_json_string(&b, t->error, strlen(t->error),
+			    NULL);
+			printf("%.*s}", (int)b.len, b.data);
+		}
+		printf("]}\n");
+	} else {
+		printf("run\t%s\nstate\t%s\nstarted\t%s\nended\t%s\n"
+		    "status\t%d\nresumed\t%u\ntasks\t%zu\n", run.id, state, t1,
+		    t2, run.status, run.resumed, run.ntasks);
+		for (int r = 0; r < CW_WARM_RESULTS; r++)
+			printf("%s\t%zu\n", cw_warm_result_name(r), count[r]);
+		printf("pending\t%zu\n", pending);
+		for (size_t i = 0; i < run.ntasks; i++) {
+			const struct cw_warm_run_task *t = &run.tasks[i];
+
+			b.len = 0;
+			cw_out_tsv_escape(&b, t->key, strlen(t->key), NULL);
+			printf("key\t%.*s\t%s\t%s\t%s\t%.3f\t", (int)b.len,
+			    b.data, cw_prio_name(t->prio),
+			    cw_warm_result_name(t->result), t->result >= 0 ?
+			    t->filled : "-", t->ms);
+			b.len = 0;
+			cw_out_tsv_escape(&b, t->error, strlen(t->error), NULL);
+			printf("%.*s\n", (int)b.len, b.data);
+		}
+	}
+	cw_buf_free(&b);
+	cw_warm_run_free(&run);
+	return 0;
+}
+
+/* What run id left: every task that did not end well, as planned. */
+static int
+resume(const struct opts *o, struct cw_cfg *cfg)
+{
+	struct cw_warm_run run;
+	struct plan p = { 0 };
+	char path[CW_CFG_STR];
+	struct cw_err e;
+	int rc;
+
+	cw_cfg_warm_path(cfg, 'j', path);
+	memset(&run, 0, sizeof(run));
+	if ((rc = cw_journal_load_run(path, o->run_id, &run, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return rc == CW_ENOTFOUND ? 1 : cw_exit_code(rc);
+	}
+	if (run.end_s < 0 && run.pid > 0 && run.pid != (long)getpid() &&
+	    kill((pid_t)run.pid, 0) == 0) {
+		warnx("run %s is still going (process %ld)", run.id, run.pid);
+		cw_warm_run_free(&run);
+		return EX_TEMPFAIL;
+	}
+	for (size_t i = 0; i < run.ntasks; i++) {
+		const struct cw_warm_run_task *t = &run.tasks[i];
+		struct cw_warm_task *w;
+
+		if (t->result == CW_WARM_WARMED || t->result == CW_WARM_FRESH ||
+		    t->result == CW_WARM_REFRESHED ||
+		    t->result == CW_WARM_DROPPED || t->key[0] == '\0')
+			continue;
+		w = add_task(&p);
+		snprintf(w->key, sizeof(w->key), "%s", t->key);
+		w->klen = strlen(w->key);
+		w->prio = t->prio;
+		w->seq = i;
+	}
+	if (o->verbose)
+		warnx("run %s: %zu of %zu tasks left", run.id, p.n, run.ntasks);
+	rc = warm(o, cfg, &p, run.id);
+	cw_warm_run_free(&run);
+	free(p.t);
+	return rc;
+}
+
+static int
+run(const struct opts *o)
+{
+	struct cw_clock clock = cw_clock_system();
+	struct cw_cfg cfg;
+	struct plan p = { 0 };
+	int64_t at_s;
+	int status;
+
+	if ((status = load_config(o, &cfg)) != 0)
+		return status;
+	if (o->status)
+		return show_status(o, &cfg);
+	if (o->resume)
+		return resume(o, &cfg);
+	at_s = o->at_given ? o->at_s : cw_clock_calendar_ns(&clock) /
+	    1000000000;
+	for (int i = 0; i < o->nkeys; i++) {
+		if (strcmp(o->keys[i], "-") == 0)
+			read_stdin(&p, o);
+		else
+			add_line(&p, o->keys[i], strlen(o->keys[i]),
+			    default_prio(o), o->refresh ? CW_WARM_REFRESH :
+			    o->drop ? CW_WARM_DROP : 0, "argument");
+	}
+	if (o->session != NULL && (status = add_sessions(&p, o, &cfg, at_s,
+	    cw_clock_elapsed_ns(&clock))) != 0)
+		return status;
+	if ((o->strategy == ST_PREDICTIVE || o->strategy == ST_PATTERN) &&
+	    (status = add_forecast(&p, o, &cfg, at_s)) != 0)
+		return cw_exit_worse(status, p.status);
+	p.n = cw_warm_dedup(p.t, p.n);
+	for (size_t i = 0; i < p.n; i++)
+		p.t[i].seq = i;
+	status = warm(o, &cfg, &p, NULL);
+	free(p.t);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+
+	cli_start();
+	parse_args(argc, argv, &o);
+	return cli_finish_stdout(run(&o));
+}

@@ -1,0 +1,212 @@
+#!/bin/sh
+# cw-warm with a real Redis and a counting exec source: sessions from the
+# sample data, priority order, deadlines, freshness, refresh and drop,
+# low priority never evicting, the pipe from cw-predict, the journal
+# after a SIGKILL, a failing source, two runs at once.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/servers.sh
+. "$(dirname "$0")/servers.sh"
+plan 53
+
+# ---- a session from the sample data, no L2 ----
+run cw-warm --session london --at 2024-01-03T07:45Z
+is "$status" 0 "a London warm-up on the sample data: exit 0"
+is "$(wc -l <"$T/out" | tr -d ' ')" 16 "16 keys: 2 instruments x 4 granularities x 2 days"
+is "$(head -n 3 "$T/out" | cut -f1-3)" "labels:EUR_USD:M15:2024-01-03	warmed	l1
+labels:EUR_USD:M15:2024-01-02	warmed	l1
+labels:EUR_USD:H1:2024-01-03	warmed	l1" "in order, each warmed into L1"
+has "$T/err" "cw-warm: 16 keys: 16 warmed, 0 fresh, 0 refreshed, 0 dropped, 0 failed, 0 expired in" \
+	"the summary line"
+is "$(wc -l <"$T/err" | tr -d ' ')" 1 "and nothing else on stderr"
+run cw-get -v labels:GBP_USD:H4:2024-01-02
+has "$T/err" "labels:GBP_USD:H4:2024-01-02: l1 hit" "a warmed key is an L1 hit"
+run cw-warm --session london --at 2024-01-03T07:45Z
+is "$status:$(cut -f2 "$T/out" | sort -u)" "0:fresh" "the second run: every key fresh"
+run cw-warm -n --session auto --at 2024-01-06T07:45Z
+is "$status:$(cat "$T/out")" "0:" "a Saturday: no session opens"
+run cw-warm -n -v --session auto --at 2024-01-08T07:45Z
+has "$T/err" "session london opens 2024-01-08T08:00:00Z" "a Monday: London"
+is "$(head -n 2 "$T/out")" "labels:EUR_USD:M15:2024-01-08	warm	critical
+labels:EUR_USD:M15:2024-01-05	warm	critical" \
+	"a dry run: the plan, Friday as the day before, critical"
+run cw-warm --session mars
+is "$status" 2 "an unknown session: usage error"
+has "$T/err" "--session 'mars': not in the calendar" "saying so"
+
+# ---- a counting source, Redis as L2 ----
+start_redis
+cat >"$T/source" <<EOF
+#!/bin/sh
+echo "\$1" >>"$T/calls"
+[ -e "$T/fail" ] && { echo "source broken" >&2; exit 3; }
+[ -e "$T/slow" ] && sleep "\$(cat "$T/slow")"
+case \$1 in
+missing:*) exit 1 ;;
+esac
+printf 'value %s of %s' "\$(wc -l <"$T/calls" | tr -d ' ')" "\$1"
+EOF
+chmod +x "$T/source"
+cat >"$T/cw.conf" <<EOF
+[l2]
+url = $REDIS_URL
+timeout = 2s
+[source]
+url = exec:$T/source
+timeout = 5s
+EOF
+export CW_CONFIG="$T/cw.conf"
+fresh() { rm -f "$CW_L1_FILE"; rcli flushall >/dev/null; : >"$T/calls"; }
+calls() { wc -l <"$T/calls" | tr -d ' '; }
+
+# Priority order, and the same order every time: one job, so the source
+# sees the order the tasks start in.
+printf 'p:A:B:2024-01-01\t1\t0.2\tlow\np:A:B:2024-01-02\t1\t0.9\tcritical\np:A:B:2024-01-03\t1\t0.9\nnot a key\np:A:B:2024-01-04\t1\t0.4\np:A:B:2024-01-05\t1\t0.9\tcritical\n' \
+	>"$T/forecast"
+fresh
+run cw-warm -j 1 - <"$T/forecast"
+is "$status" 65 "a malformed line: exit 65"
+has "$T/err" "stdin:4: key 'not a key'" "naming the line"
+is "$(tr '\n' ' ' <"$T/calls")" "p:A:B:2024-01-02 p:A:B:2024-01-05 p:A:B:2024-01-03 p:A:B:2024-01-04 p:A:B:2024-01-01 " \
+	"critical first (input order among them), high (0.9), medium (0.4), low"
+cp "$T/calls" "$T/order1"
+fresh
+cw-warm -j 1 - <"$T/forecast" >/dev/null 2>&1
+is "$(cat "$T/calls")" "$(cat "$T/order1")" "the same input: the same order"
+
+# Freshness: skipped unless --force, and then re-read from the source.
+k=f:A:B:2024-01-01
+fresh
+cw-warm "$k" >/dev/null 2>&1
+is "$(rcli get "cw:$k")" "value 1 of $k" "warmed into L2"
+run cw-warm "$k"
+is "$(cut -f2,3 "$T/out"):$(calls)" "fresh	-:1" "fresh in both levels: skipped"
+run cw-warm --force "$k"
+is "$(cut -f2,3 "$T/out"):$(calls)" "refreshed	l1,l2:2" "--force: re-read, both levels filled"
+is "$(rcli get "cw:$k")" "value 2 of $k" "L2 holds the new value"
+# L2's copy about to go: the source's answer, not a copy of it.
+rm -f "$CW_L1_FILE"
+rcli pexpire "cw:$k" 100000 >/dev/null
+run cw-warm "$k"
+is "$(cut -f2,3 "$T/out"):$(calls)" "refreshed	l1,l2:3" "L2 at 3% of its TTL: refreshed from the source"
+# L2 fresh, L1 empty: copied from L2, no query.
+rm -f "$CW_L1_FILE"
+run cw-warm "$k"
+is "$(cut -f2,3 "$T/out"):$(calls)" "warmed	l1:3" "L2 fresh, L1 empty: L1 filled from L2"
+
+# --refresh and --drop across both levels.
+run cw-warm --refresh "$k"
+is "$(cut -f2 "$T/out"):$(rcli get "cw:$k")" "refreshed:value 4 of $k" "--refresh overwrites L2"
+is "$(cw-get "$k")" "value 4 of $k" "and L1"
+cw-get missing:A:B:2024-01-01 2>/dev/null
+run cw-warm --drop "$k" missing:A:B:2024-01-01
+is "$status:$(cut -f1,2 "$T/out" | tr '\n' ' ')" "0:$k	dropped missing:A:B:2024-01-01	dropped " "--drop: both dropped"
+is "$(rcli exists "cw:$k" "cw:missing:A:B:2024-01-01 none")" 0 "gone from L2, the remembered miss too"
+is "$(cw-stats keys)" "" "and from L1"
+
+# A key the source does not have: failed, not found, exit 1.
+run cw-warm missing:A:B:2024-01-02
+is "$status:$(cut -f2,5 "$T/out")" "1:failed	not found" "not in the source: failed, exit 1"
+
+# Deadline: what is left is reported expired, exit 75.
+fresh
+echo 0.6 >"$T/slow"
+run cw-warm -j 1 --deadline 1s d:A:B:2024-01-01 d:A:B:2024-01-02 d:A:B:2024-01-03 d:A:B:2024-01-04
+rm "$T/slow"
+is "$status" 75 "past the deadline: exit 75"
+is "$(cut -f2 "$T/out" | tr '\n' ' ')" "warmed expired expired expired " \
+	"the first warmed, the rest expired, none dropped silently"
+has "$T/out" "deadline passed" "with the reason"
+
+# Low priority never evicts: an L1 of 4 entries, full.
+printf '[l1]\nmax_entries = 4\n' >>"$T/cw.conf"
+fresh
+cw-get l:A:B:2024-01-01 l:A:B:2024-01-02 l:A:B:2024-01-03 l:A:B:2024-01-04 >/dev/null
+cw-stats keys | cut -f1 | sort >"$T/before"
+run cw-warm --strategy background l:A:B:2024-01-05 l:A:B:2024-01-06
+is "$status:$(cut -f2,3 "$T/out" | tr '\n' ' ')" "0:warmed	l2 warmed	l2 " \
+	"background into a full L1: warmed into L2 only"
+is "$(cw-stats keys | cut -f1 | sort)" "$(cat "$T/before")" "L1 kept every entry it had"
+run cw-warm l:A:B:2024-01-07
+is "$(cut -f3 "$T/out"):$(cw-stats keys | wc -l | tr -d ' ')" "l1,l2:4" \
+	"a high-priority key evicts as usual"
+sed -i '/^\[l1\]$/,$d' "$T/cw.conf"
+
+# The source failing mid-run: the cached values stay; the run says so.
+fresh
+cw-warm c:A:B:2024-01-01 >/dev/null 2>&1
+touch "$T/fail"
+run cw-warm --force c:A:B:2024-01-01 c:A:B:2024-01-02
+rm "$T/fail"
+is "$status" 69 "the source failing: exit 69"
+is "$(cut -f1,2 "$T/out" | tr '\n' ' ')" "c:A:B:2024-01-01	failed c:A:B:2024-01-02	failed " \
+	"both failed"
+has "$T/out" "exit 3" "with the source's reason"
+is "$(rcli get "cw:c:A:B:2024-01-01"):$(cw-get c:A:B:2024-01-01)" \
+	"value 1 of c:A:B:2024-01-01:value 1 of c:A:B:2024-01-01" \
+	"L1 and L2 keep what they had"
+
+# Two runs at once, one host: each key fetched once.
+fresh
+echo 0.2 >"$T/slow"
+i=0
+while [ $i -lt 10 ]; do echo "t:A:B:2024-01-$((i + 10))"; i=$((i + 1)); done >"$T/ten"
+cw-warm -j 4 - <"$T/ten" >"$T/run1" 2>&1 &
+r1=$!
+cw-warm -j 4 - <"$T/ten" >"$T/run2" 2>&1 &
+r2=$!
+wait "$r1"
+s1=$?
+wait "$r2"
+s2=$?
+rm "$T/slow"
+is "$s1:$s2" "0:0" "two concurrent runs: both exit 0"
+is "$(calls):$(sort -u "$T/calls" | wc -l | tr -d ' ')" "10:10" \
+	"each of the 10 keys fetched once in all"
+
+# The journal: a run killed mid-way, its status, and its resumption.
+# No L2 here: the killed run's locks would hold its keys for a while.
+printf '[source]\nurl = exec:%s\ntimeout = 5s\n' "$T/source" >"$T/nol2.conf"
+export CW_CONFIG="$T/nol2.conf"
+fresh
+echo 0.15 >"$T/slow"
+cw-warm -j 1 - <"$T/ten" >"$T/killed" 2>/dev/null &
+victim=$!
+sleep 0.9
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+rm "$T/slow"
+run cw-warm --status
+is "$status" 0 "--status of a killed run: exit 0"
+has "$T/out" "state	interrupted" "it was interrupted"
+has "$T/out" "tasks	10" "with its 10 tasks"
+id=$(sed -n 's/^run	//p' "$T/out")
+done_before=$(grep -c '^key	.*	warmed	' "$T/out")
+pending=$(sed -n 's/^pending	//p' "$T/out")
+is "$([ "$done_before" -ge 1 ] && [ "$pending" -ge 1 ] && [ $((done_before + pending)) -eq 10 ] && echo yes)" yes \
+	"some warmed ($done_before), the rest pending ($pending)"
+grep '^key	.*	warmed	' "$T/out" | cut -f2 | sort >"$T/warmed_before"
+run cw-warm --resume "$id"
+is "$status" 0 "--resume: exit 0"
+is "$(wc -l <"$T/out" | tr -d ' ')" "$pending" "it warms only what was left"
+dup=$(sort "$T/calls" | uniq -d | comm -12 - "$T/warmed_before")
+is "$dup" "" "no key the first run completed was fetched again"
+run cw-warm --status "$id"
+is "$(sed -n 's/^state	//p; s/^warmed	//p' "$T/out" | tr '\n' ' ')" "finished 10 " \
+	"now finished, all 10 warmed"
+run cw-warm --status -o json "$id"
+has "$T/out" "\"state\":\"finished\"" "--status -o json"
+run cw-warm --status nosuchrun
+is "$status" 1 "--status of an unknown run: exit 1"
+
+# cw-predict's forecast on a pipe.
+export CW_CONFIG="$T/cw.conf"
+fresh
+cw-bench generate --weeks 2 --instruments EUR_USD,USD_JPY --start 2024-03-04 >"$T/trace"
+cw-predict --learn --log "$T/trace" --state "$T/model" --at 2024-03-18T06:00Z 2>/dev/null
+cw-predict --state "$T/model" --no-learn --at 2024-03-18T07:00Z --look-ahead 2h --top 60 >"$T/fc"
+run sh -c "cw-predict --state '$T/model' --no-learn --at 2024-03-18T07:00Z --look-ahead 2h --top 60 | cw-warm -j 8 -"
+is "$status" 0 "cw-predict | cw-warm -: exit 0"
+is "$(cut -f1 "$T/out" | sort)" "$(cut -f1 "$T/fc" | sort -u)" "every forecast key warmed once"
+is "$(cut -f2 "$T/out" | sort -u)" "warmed" "all warmed"
+finish
