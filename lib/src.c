@@ -115,6 +115,8 @@ cw_src_ready_pop(struct cw_src_ready *r, struct cw_src_done *done, size_t cap)
 {
 	size_t n = r->n < cap ? r->n : cap;
 
+	if (n == 0)
+		return 0;	/* r->q may be NULL */
 	memcpy(done, r->q, n * sizeof(*done));
 	memmove(r->q, r->q + n, (r->n - n) * sizeof(*r->q));
 	r->n -= n;

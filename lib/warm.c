@@ -445,6 +445,8 @@ cw_warm_dedup(struct cw_warm_task *t, size_t n)
 {
 	size_t out = 0;
 
+	if (n == 0)
+		return 0;	/* t may be NULL */
 	qsort(t, n, sizeof(*t), by_key_then_seq);
 	for (size_t i = 0; i < n; i++) {
 		if (out > 0 && t[out - 1].klen == t[i].klen &&

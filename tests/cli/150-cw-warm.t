@@ -151,9 +151,9 @@ fresh
 echo 0.2 >"$T/slow"
 i=0
 while [ $i -lt 10 ]; do echo "t:A:B:2024-01-$((i + 10))"; i=$((i + 1)); done >"$T/ten"
-cw-warm -j 4 - <"$T/ten" >"$T/run1" 2>&1 &
+cw-warm -j 4 - <"$T/ten" >"$T/run1" 2>"$T/run1.err" &
 r1=$!
-cw-warm -j 4 - <"$T/ten" >"$T/run2" 2>&1 &
+cw-warm -j 4 - <"$T/ten" >"$T/run2" 2>"$T/run2.err" &
 r2=$!
 wait "$r1"
 s1=$?
