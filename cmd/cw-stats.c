@@ -29,6 +29,7 @@ struct opts {
 	const char *format;
 	int check;
 	int reset;
+	int warm_limit_given;
 	long interval_s;
 	long count;
 	struct cw_stats_thresholds limits;
@@ -41,6 +42,7 @@ static const char usage_text[] =
     "[--interval seconds [--count n]] [--reset]\n"
     "       cw-stats --check [--hit-rate-critical pct] "
     "[--p99-critical ms] [--memory-warning pct]\n"
+    "                      [--warm-failure-warning pct]\n"
     "       cw-stats keys [glob]\n"
     "       cw-stats verify\n";
 
@@ -69,6 +71,8 @@ help(void)
 	    "(default 100)\n"
 	    "      --reset                zero the counters (entries stay)\n"
 	    "      --version              print the version and exit\n"
+	    "      --warm-failure-warning PCT  --check: WARNING when more "
+	    "warming tasks failed (default 5)\n"
 	    "\nkeys [GLOB]: the entries: key, value bytes, seconds left, "
 	    "reads, value or not-found.\n"
 	    "verify: check every entry; exit 65 when any is damaged.\n");
@@ -90,7 +94,7 @@ static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_INTERVAL, OPT_MEM,
-	    OPT_P99, OPT_RESET, OPT_VERSION };
+	    OPT_P99, OPT_RESET, OPT_VERSION, OPT_WARM };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "l1-file", required_argument, NULL, 'f' },
@@ -104,6 +108,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "p99-critical", required_argument, NULL, OPT_P99 },
 		{ "reset", no_argument, NULL, OPT_RESET },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "warm-failure-warning", required_argument, NULL, OPT_WARM },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -146,6 +151,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->limits.p99_critical_ms =
 			    number(optarg, "--p99-critical", 0, 1e9);
 			break;
+		case OPT_WARM:
+			o->limits.warm_failure_warning_pct =
+			    number(optarg, "--warm-failure-warning", 0, 100);
+			o->warm_limit_given = 1;
+			break;
 		case OPT_RESET:
 			o->reset = 1;
 			break;
@@ -176,9 +186,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 		    "combine");
 }
 
-/* Open the existing L1 file named by the options or configuration. */
+/* Open the existing L1 file named by the options or configuration; the
+ * journal's path and the configured warming threshold too. */
 static int
-open_l1(const struct opts *o, struct cw_l1 **l1, struct cw_err *e)
+open_l1(struct opts *o, struct cw_l1 **l1, char journal[CW_CFG_STR],
+    struct cw_err *e)
 {
 	struct cw_l1_opts lo = { 0 };
 	struct cw_cfg *cfg = malloc(sizeof(*cfg));
@@ -190,6 +202,10 @@ open_l1(const struct opts *o, struct cw_l1 **l1, struct cw_err *e)
 		lo.path = o->l1_file != NULL ? o->l1_file : cfg->l1_file;
 		lo.clock = cw_clock_system();
 		lo.must_exist = 1;
+		cw_cfg_warm_path(cfg, 'j', journal);
+		if (!o->warm_limit_given)
+			o->limits.warm_failure_warning_pct =
+			    cfg->warm_failure_warning;
 		rc = cw_l1_open(l1, &lo, e);
 	}
 	free(cfg);
@@ -309,8 +325,9 @@ every_interval(const struct opts *o, struct cw_l1 *l1,
 }
 
 static int
-run(const struct opts *o)
+run(struct opts *o)
 {
+	char journal[CW_CFG_STR];
 	struct cw_stats_report *r = NULL;
 	enum cw_stats_form form = CW_STATS_TABLE;
 	struct cw_buf out = { 0 };
@@ -328,7 +345,7 @@ run(const struct opts *o)
 			    "unknown output format '%s' (use table, json or "
 			    "prom)", o->format);
 	}
-	if (open_l1(o, &l1, &e) != CW_OK) {
+	if (open_l1(o, &l1, journal, &e) != CW_OK) {
 		warnx("%s", e.msg);
 		if (o->check)
 			printf("CACHEWARM UNKNOWN - %s\n", e.msg);
@@ -359,6 +376,14 @@ run(const struct opts *o)
 		warnx("%s", e.msg);
 		status = o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
 		goto done;
+	}
+	r->has_warm = 0;
+	if (cw_stats_collect_journal(journal, r, &e) != CW_OK) {
+		/* The cache's own figures still stand. */
+		warnx("%s", e.msg);
+		status = o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
+		if (o->check)
+			goto done;
 	}
 	if (o->check)
 		status = cw_stats_check(r, &o->limits, &out);

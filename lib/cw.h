@@ -609,6 +609,13 @@ struct cw_stats_report {
 		uint32_t value_bytes;
 	} largest[CW_STATS_LARGEST];	/* biggest values, biggest first */
 	unsigned nlargest;
+	/* Warming, from cw-warm's journal (cw_stats_collect_journal). */
+	int has_warm;			/* the journal was read */
+	uint64_t warm_runs, warm_tasks;	/* tasks that ended */
+	uint64_t warm_done;		/* warmed, refreshed, fresh, dropped */
+	uint64_t warm_failed, warm_expired;
+	double warm_success_rate;	/* done / tasks; NAN without tasks */
+	struct cw_stats_latency warm_latency;	/* per task that fetched */
 };
 
 enum cw_stats_form {
@@ -621,6 +628,11 @@ enum cw_stats_form {
 int cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
     struct cw_err *err);
 
+/* Sum cw-warm's journal at path into r's warming figures; no journal
+ * yet is no warming (has_warm 1, zero tasks). */
+int cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
+    struct cw_err *err);
+
 /* Append r in the given form to out. PROM re-reads l1 for the raw
  * histograms. */
 int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
@@ -630,6 +642,8 @@ struct cw_stats_thresholds {
 	double hit_rate_critical;	/* below: CRITICAL (0.90) */
 	double p99_critical_ms;		/* above: CRITICAL (100) */
 	double memory_warning_pct;	/* L1 fuller: WARNING (85) */
+	double warm_failure_warning_pct;	/* more warming tasks failed
+						   or expired: WARNING (5) */
 };
 
 /* The seed's alert conditions. */

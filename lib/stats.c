@@ -118,6 +118,34 @@ cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
 #define put(b, ...) cw_buf_appendf((b), NULL, __VA_ARGS__)
 
 /* A duration for people: "812 ns", "3.1 us", "4.20 ms", "1.50 s". */
+int
+cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
+    struct cw_err *err)
+{
+	struct cw_journal_summary *s = malloc(sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "journal summary");
+	if ((rc = cw_journal_summary(path, s, err)) != CW_OK) {
+		free(s);
+		return rc;
+	}
+	r->has_warm = 1;
+	r->warm_runs = s->runs;
+	r->warm_tasks = 0;
+	for (int i = 0; i < CW_WARM_RESULTS; i++)
+		r->warm_tasks += s->by_result[i];
+	r->warm_failed = s->by_result[CW_WARM_FAILED];
+	r->warm_expired = s->by_result[CW_WARM_EXPIRED];
+	r->warm_done = r->warm_tasks - r->warm_failed - r->warm_expired;
+	r->warm_success_rate = r->warm_tasks > 0 ? (double)r->warm_done /
+	    (double)r->warm_tasks : NAN;
+	latency_of(s->latency, &r->warm_latency);
+	free(s);
+	return CW_OK;
+}
+
 static const char *
 human_ns(char *buf, size_t n, double ns)
 {
@@ -237,6 +265,18 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
 		    human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
 		    r->largest[i].key);
+	if (!r->has_warm)
+		return;
+	put(b, "warming     %llu runs, %llu tasks: %llu done, %llu failed, "
+	    "%llu expired, %s success\n", (unsigned long long)r->warm_runs,
+	    (unsigned long long)r->warm_tasks,
+	    (unsigned long long)r->warm_done,
+	    (unsigned long long)r->warm_failed,
+	    (unsigned long long)r->warm_expired,
+	    pct(h1, sizeof(h1), r->warm_success_rate));
+	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", "per task", "mean",
+	    "p50", "p90", "p99", "p99.9", "max");
+	table_latency(b, "warm", &r->warm_latency);
 }
 
 static void
@@ -307,7 +347,20 @@ format_json(const struct cw_stats_report *r, struct cw_buf *b)
 		    strlen(r->largest[i].key), NULL);
 		put(b, ",\"value_bytes\":%u}", r->largest[i].value_bytes);
 	}
-	put(b, "]}}\n");
+	put(b, "]}");
+	if (r->has_warm) {
+		put(b, ",\"warming\":{\"runs\":%llu,\"tasks\":%llu,"
+		    "\"done\":%llu,\"failed\":%llu,\"expired\":%llu,",
+		    (unsigned long long)r->warm_runs,
+		    (unsigned long long)r->warm_tasks,
+		    (unsigned long long)r->warm_done,
+		    (unsigned long long)r->warm_failed,
+		    (unsigned long long)r->warm_expired);
+		json_num(b, "success_rate", r->warm_success_rate, 0);
+		json_latency(b, &r->warm_latency);
+		put(b, "}");
+	}
+	put(b, "}\n");
 }
 
 /* Prometheus buckets (seconds): 1 us to 10 s, 1-2.5-5 per decade. */
@@ -401,6 +454,27 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    "cw_lookups_per_second{window=\"5m\"} %.6g\n"
 	    "cw_lookups_per_second{window=\"15m\"} %.6g\n",
 	    r->rate_1m, r->rate_5m, r->rate_15m);
+	if (!r->has_warm)
+		return;
+	prom_metric(b, "cw_warm_runs_total", "counter",
+	    "cw-warm runs in the journal.");
+	put(b, "cw_warm_runs_total %llu\n", (unsigned long long)r->warm_runs);
+	prom_metric(b, "cw_warm_tasks_total", "counter",
+	    "Warming tasks that ended, by how.");
+	put(b, "cw_warm_tasks_total{result=\"done\"} %llu\n"
+	    "cw_warm_tasks_total{result=\"failed\"} %llu\n"
+	    "cw_warm_tasks_total{result=\"expired\"} %llu\n",
+	    (unsigned long long)r->warm_done,
+	    (unsigned long long)r->warm_failed,
+	    (unsigned long long)r->warm_expired);
+	prom_metric(b, "cw_warm_task_seconds", "summary",
+	    "Time per warming task that fetched.");
+	put(b, "cw_warm_task_seconds{quantile=\"0.5\"} %.9f\n"
+	    "cw_warm_task_seconds{quantile=\"0.99\"} %.9f\n"
+	    "cw_warm_task_seconds_count %llu\n",
+	    (double)r->warm_latency.p50_ns / 1e9,
+	    (double)r->warm_latency.p99_ns / 1e9,
+	    (unsigned long long)r->warm_latency.count);
 }
 
 int
@@ -429,6 +503,7 @@ void
 cw_stats_thresholds_default(struct cw_stats_thresholds *t)
 {
 	t->hit_rate_critical = 0.90;
+	t->warm_failure_warning_pct = 5;
 	t->p99_critical_ms = 100;
 	t->memory_warning_pct = 85;
 }
@@ -457,6 +532,14 @@ cw_stats_check(const struct cw_stats_report *r,
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 		    " L1 %.1f%% full > %.1f%%;", r->fill_pct,
 		    t->memory_warning_pct);
+	}
+	if (r->has_warm && r->warm_tasks > 0 && 100 * (1 -
+	    r->warm_success_rate) > t->warm_failure_warning_pct) {
+		status = status > 1 ? status : 1;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    " warming failures %.1f%% > %.1f%%;",
+		    100 * (1 - r->warm_success_rate),
+		    t->warm_failure_warning_pct);
 	}
 	if (why[0] != '\0')
 		why[strlen(why) - 1] = '\0';	/* the last ';' */

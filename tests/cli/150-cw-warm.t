@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 53
+plan 57
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -209,4 +209,23 @@ run sh -c "cw-predict --state '$T/model' --no-learn --at 2024-03-18T07:00Z --loo
 is "$status" 0 "cw-predict | cw-warm -: exit 0"
 is "$(cut -f1 "$T/out" | sort)" "$(cut -f1 "$T/fc" | sort -u)" "every forecast key warmed once"
 is "$(cut -f2 "$T/out" | sort -u)" "warmed" "all warmed"
+
+# cw-stats sums the journal: every run above, failures and expiries too.
+run cw-stats -o json
+is "$(python3 -c 'import json,sys; w=json.load(sys.stdin)["warming"]; print(w["runs"] > 10, w["failed"] >= 3, w["expired"] >= 3, 0 < w["success_rate"] < 1, w["latency"]["count"] > 0)' <"$T/out")" \
+	"True True True True True" "cw-stats -o json: the journal's runs, failures, expiries, success rate, task times"
+run cw-stats
+has "$T/out" "warming     " "the table ends with the warming figures"
+# A journal of its own: one key of four warmed.
+printf '[warm]\njournal = %s\n' "$T/j2" >>"$T/cw.conf"
+fresh
+cw-warm missing:A:B:2024-01-03 missing:A:B:2024-01-04 j:A:B:2024-01-01 >/dev/null 2>&1
+touch "$T/fail"
+cw-warm j:A:B:2024-01-02 >/dev/null 2>&1
+rm "$T/fail"
+run cw-stats --check --hit-rate-critical 0 --p99-critical 100000 --memory-warning 100
+is "$status:$(grep -o 'WARNING - warming failures 75.0% > 5.0%' "$T/out")" \
+	"1:WARNING - warming failures 75.0% > 5.0%" "--check: the seed's fourth alert, warming failures above 5%"
+run cw-stats --check --hit-rate-critical 0 --p99-critical 100000 --memory-warning 100 --warm-failure-warning 80
+is "$status" 0 "--warm-failure-warning overrides it"
 finish

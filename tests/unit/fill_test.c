@@ -74,7 +74,7 @@ Test(fill, the_nth_call_failing_fails_that_key_alone_and_fills_nothing)
 	struct cw_l1_opts lo = { 0 };
 	struct cw_l1 *l1;
 	struct cw_buf vals[5] = { { 0 } }, b = { 0 };
-	char keys[5][32];
+	char keys[5][48];
 
 	open_fill(&cfg, &f, NULL);
 	put("fail_at", "3\n");
@@ -117,7 +117,7 @@ Test(fill, many_keys_in_flight_at_once)
 	struct cw_fill *f;
 	struct cw_fill_key k[6], *done[6];
 	struct cw_buf vals[6] = { { 0 } };
-	char keys[6][32];
+	char keys[6][48];
 	struct timespec t0, t1;
 	size_t ended = 0;
 	double secs;
