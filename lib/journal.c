@@ -88,7 +88,7 @@ cw_journal_open(struct cw_journal **out, const char *path,
 	}
 	if ((rc = cw_fs_make_parents(path, err)) != CW_OK)
 		goto fail;
-	if ((j->fd = cw_fs_fd_above_std(open(path, O_WRONLY | O_APPEND |
+	if ((j->fd = cw_fs_fd_above_std(open(path, O_RDWR | O_APPEND |
 	    O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600))) < 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "journal %s", path);
 		goto fail;
