@@ -37,7 +37,7 @@ struct opts {
 	const char *session;		/* NULL, a name or "auto" */
 	enum strategy strategy;
 	int dry_run, force, refresh, drop, verbose;
-	int status, resume;
+	int status, resume, optimize;
 	const char *run_id;		/* --status ID, --resume ID */
 	char **keys;
 	int nkeys;
@@ -50,6 +50,7 @@ static const char usage_text[] =
     "[--session name|auto] [--strategy name] [key ... | -]\n"
     "       cw-warm --refresh key ...\n"
     "       cw-warm --drop key ...\n"
+    "       cw-warm --optimize\n"
     "       cw-warm --status [id]\n"
     "       cw-warm --resume id\n";
 
@@ -82,6 +83,8 @@ help(void)
 	    "      --max-rate N       at most N keys started a second "
 	    "(default: no cap)\n"
 	    "      --min-probability P  predictive: the floor (default 0.5)\n"
+	    "      --optimize         promote into L1 what L2 keeps "
+	    "answering; reclaim expired L1 entries\n"
 	    "      --refresh          re-read the keys from the source, "
 	    "overwriting every level\n"
 	    "      --resume ID        finish what run ID left\n"
@@ -114,7 +117,8 @@ static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_AT = 256, OPT_DEADLINE, OPT_DROP, OPT_FORCE, OPT_LEAD,
-	    OPT_LOOK_AHEAD, OPT_MAX_RATE, OPT_MIN_PROB, OPT_REFRESH,
+	    OPT_LOOK_AHEAD, OPT_MAX_RATE, OPT_MIN_PROB, OPT_OPTIMIZE,
+	    OPT_REFRESH,
 	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -132,6 +136,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 		{ "min-probability", required_argument, NULL, OPT_MIN_PROB },
+		{ "optimize", no_argument, NULL, OPT_OPTIMIZE },
 		{ "refresh", no_argument, NULL, OPT_REFRESH },
 		{ "resume", required_argument, NULL, OPT_RESUME },
 		{ "session", required_argument, NULL, OPT_SESSION },
@@ -217,6 +222,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    CW_OK)
 				cli_misuse(usage_text, "%s", e.msg);
 			break;
+		case OPT_OPTIMIZE:
+			o->optimize = 1;
+			break;
 		case OPT_REFRESH:
 			o->refresh = 1;
 			break;
@@ -249,10 +257,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 	}
 	o->keys = argv + optind;
 	o->nkeys = argc - optind;
-	modes = o->refresh + o->drop + o->status + o->resume;
+	modes = o->refresh + o->drop + o->status + o->resume + o->optimize;
 	if (modes > 1)
-		cli_misuse(usage_text, "--refresh, --drop, --status and "
-		    "--resume do not combine");
+		cli_misuse(usage_text, "--refresh, --drop, --optimize, --status "
+		    "and --resume do not combine");
+	if (o->optimize && (o->nkeys > 0 || o->session != NULL))
+		cli_misuse(usage_text, "--optimize takes no keys");
 	if (o->status && o->nkeys > 1)
 		cli_misuse(usage_text, "--status takes one run id");
 	if (o->status && o->nkeys == 1) {
@@ -458,6 +468,56 @@ add_forecast(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 	}
 	free(list);
 	return 0;
+}
+
+/*
+ * --optimize, the seed's optimize_cache_levels: reclaim L1's expired
+ * entries, then warm into L1 what L2 answered at least twice in the
+ * hour before --at (read often, yet not in L1).
+ */
+#define HOT_WINDOW_S 3600
+#define HOT_MIN_READS 2
+
+static int
+add_optimize(struct plan *p, const struct cw_cfg *cfg, int64_t at_s)
+{
+	struct cw_l1_opts lo = { 0 };
+	struct cw_buf keys = { 0 };
+	struct cw_l1 *l1;
+	struct cw_err e;
+	uint64_t reclaimed = 0;
+	size_t n;
+	int rc, status = 0;
+
+	lo.path = cfg->l1_file;
+	lo.clock = cw_clock_system();
+	lo.must_exist = 1;
+	if ((rc = cw_l1_open(&l1, &lo, &e)) == CW_OK) {
+		rc = cw_l1_reclaim(l1, &reclaimed, &e);
+		cw_l1_close(l1);
+	}
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(rc);
+	}
+	rc = cw_warm_l2_answered(cfg->log_file, at_s - HOT_WINDOW_S,
+	    HOT_MIN_READS, &keys, &n, &e);
+	if (rc != CW_OK && rc != CW_ENOTFOUND) {
+		warnx("%s", e.msg);
+		status = cw_exit_worse(status, cw_exit_code(rc));
+	}
+	fprintf(stderr, "cw-warm: optimize: %llu expired L1 entries "
+	    "reclaimed, %zu keys L2 kept answering to promote\n",
+	    (unsigned long long)reclaimed, n);
+	for (size_t at = 0; at < keys.len;) {
+		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
+		size_t len = (size_t)(nl - (keys.data + at));
+
+		add_line(p, keys.data + at, len, CW_PRIO_HIGH, 0, "log");
+		at += len + 1;
+	}
+	cw_buf_free(&keys);
+	return status;
 }
 
 /* ---- output ---- */
@@ -848,6 +908,8 @@ run(const struct opts *o)
 	if (o->session != NULL && (status = add_sessions(&p, o, &cfg, at_s,
 	    cw_clock_elapsed_ns(&clock))) != 0)
 		return status;
+	if (o->optimize)
+		p.status = cw_exit_worse(p.status, add_optimize(&p, &cfg, at_s));
 	if ((o->strategy == ST_PREDICTIVE || o->strategy == ST_PATTERN) &&
 	    (status = add_forecast(&p, o, &cfg, at_s)) != 0)
 		return cw_exit_worse(status, p.status);

@@ -26,7 +26,8 @@ _cw_warm()
 		COMPREPLY=($(compgen -W "-c --config -f --l1-file -h --help
 			-j --jobs -n --dry-run -o --output -v --verbose --at
 			--deadline --drop --force --lead --look-ahead --max-rate
-			--min-probability --refresh --resume --session --status
+			--min-probability --optimize --refresh --resume --session
+			--status
 			--strategy --version" -- "$cur"))
 	fi
 }

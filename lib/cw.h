@@ -510,6 +510,10 @@ int cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen,
     const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
     struct cw_err *err);
 
+/* Drop every expired entry now rather than when eviction reaches it,
+ * so its slot and bytes are free for what is warmed next; *reclaimed
+ * gets how many. Takes the writer lock. */
+int cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err);
 /* Remove key. CW_ENOTFOUND when it was not there. */
 int cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_err *err);
@@ -1354,6 +1358,15 @@ int cw_warm_parse_line(const char *line, size_t len, int default_prio,
  * class, the earliest deadline and every flag; keeps seq order (the
  * caller numbers seq). Returns the new count. */
 size_t cw_warm_dedup(struct cw_warm_task *tasks, size_t n);
+
+/*
+ * The keys the access log at path shows L2 answering at least min_reads
+ * times since since_s (Unix seconds): read often, yet missing from L1.
+ * Appended to keys one a line, most answered first. The rotated log.1
+ * is read too. CW_ENOTFOUND when there is no log.
+ */
+int cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
+    struct cw_buf *keys, size_t *n, struct cw_err *err);
 
 /* ---- journal: a record of every warming run ---- */
 

@@ -1187,6 +1187,30 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 }
 
 int
+cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err)
+{
+	int64_t now = cw_clock_calendar_ns(&l1->clock);
+	int rc;
+
+	*reclaimed = 0;
+	if ((rc = lock(l1, err)) != CW_OK)
+		return rc;
+	for (uint64_t i = 0; i < l1->nslots; i++) {
+		uint64_t s = l1->slots[i];
+		const struct l1_rec *r;
+
+		if (!slot_live(s) || (r = slot_rec(l1, s)) == NULL ||
+		    r->expires_ns > now)
+			continue;
+		drop_slot(l1, i);
+		count(&l1->hdr->expirations, 1);
+		(*reclaimed)++;
+	}
+	unlock(l1);
+	return CW_OK;
+}
+
+int
 cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen, struct cw_err *err)
 {
 	int64_t i;

@@ -10,10 +10,15 @@
  * look, a retry's back-off, the rate cap's next start, the deadline).
  * Everything time-related reads elapsed time from the clock handed in.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cw.h"
+#include "intern_int.h"
 
 /* Fresh-check this many keys per L2 round trip. */
 #define FRESH_BATCH 256
@@ -469,4 +474,125 @@ cw_warm_dedup(struct cw_warm_task *t, size_t n)
 	}
 	qsort(t, out, sizeof(*t), by_seq);
 	return out;
+}
+
+/* ---- what L2 keeps answering (--optimize) ---- */
+
+struct hot {
+	struct cw_intern keys;
+	uint32_t *count;
+	size_t cap;
+};
+
+/* Count the L2 answers of one log file's lines since since_s. */
+static int
+count_l2(struct hot *h, const char *path, int64_t since_s, struct cw_err *err)
+{
+	struct cw_lines in = { .fd = -1 };
+	const char *line, *key;
+	size_t len, klen;
+	int64_t ts_ms;
+	int rc;
+
+	if ((in.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? CW_ENOTFOUND : cw_err_set(err, CW_EIO,
+		    errno, "log %s", path);
+	for (;;) {
+		while (cw_lines_next(&in, &line, &len)) {
+			int64_t id;
+
+			/* "ts,key,level,latency_us" */
+			if (cw_predict_parse_line(line, len, &ts_ms, &key,
+			    &klen) != CW_OK || ts_ms / 1000 < since_s ||
+			    (size_t)(key + klen - line) + 4 > len ||
+			    memcmp(key + klen, ",l2,", 4) != 0)
+				continue;
+			if ((id = cw_intern_id(&h->keys, key, klen, 1)) < 0)
+				goto nomem;
+			if ((size_t)id >= h->cap) {
+				size_t cap = h->cap ? 2 * h->cap : 1024;
+				void *p = realloc(h->count, cap *
+				    sizeof(*h->count));
+
+				if (p == NULL)
+					goto nomem;
+				memset((uint32_t *)p + h->cap, 0, (cap -
+				    h->cap) * sizeof(*h->count));
+				h->count = p;
+				h->cap = cap;
+			}
+			h->count[id]++;
+		}
+		if ((rc = cw_lines_fill(&in, err)) == CW_ENOTFOUND)
+			break;
+		if (rc != CW_OK)
+			goto out;
+	}
+	rc = CW_OK;
+	goto out;
+nomem:
+	rc = cw_err_set(err, CW_ENOMEM, 0, "log %s", path);
+out:
+	close(in.fd);
+	cw_lines_free(&in);
+	return rc;
+}
+
+struct ranked {
+	uint32_t id, count;
+};
+
+static int
+by_count(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int
+cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
+    struct cw_buf *keys, size_t *n, struct cw_err *err)
+{
+	struct hot h;
+	struct ranked *r = NULL;
+	char rotated[CW_PATH_MAX + 3];
+	size_t m = 0;
+	int rc, rc1;
+
+	memset(&h, 0, sizeof(h));
+	*n = 0;
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	if ((rc1 = count_l2(&h, rotated, since_s, err)) != CW_OK &&
+	    rc1 != CW_ENOTFOUND) {
+		rc = rc1;
+		goto out;
+	}
+	if ((rc = count_l2(&h, path, since_s, err)) == CW_ENOTFOUND &&
+	    rc1 == CW_OK)
+		rc = CW_OK;
+	if (rc != CW_OK)
+		goto out;
+	if (h.keys.n > 0 && (r = malloc(h.keys.n * sizeof(*r))) == NULL) {
+		rc = cw_err_set(err, CW_ENOMEM, 0, "log %s", path);
+		goto out;
+	}
+	for (size_t i = 0; i < h.keys.n; i++)
+		if (h.count[i] >= min_reads) {
+			r[m].id = (uint32_t)i;
+			r[m++].count = h.count[i];
+		}
+	if (m > 0)
+		qsort(r, m, sizeof(*r), by_count);
+	for (size_t i = 0; i < m && rc == CW_OK; i++)
+		rc = cw_buf_appendf(keys, err, "%s\n",
+		    cw_intern_name(&h.keys, r[i].id));
+	*n = m;
+out:
+	free(r);
+	free(h.count);
+	cw_intern_free(&h.keys);
+	return rc;
 }

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 57
+plan 60
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -209,6 +209,23 @@ run sh -c "cw-predict --state '$T/model' --no-learn --at 2024-03-18T07:00Z --loo
 is "$status" 0 "cw-predict | cw-warm -: exit 0"
 is "$(cut -f1 "$T/out" | sort)" "$(cut -f1 "$T/fc" | sort -u)" "every forecast key warmed once"
 is "$(cut -f2 "$T/out" | sort -u)" "warmed" "all warmed"
+
+# --optimize: what L2 keeps answering goes into L1; expired entries go.
+fresh
+rm -f "$T/cache/cw/access.log"
+cw-warm o:A:B:2024-01-01 o:A:B:2024-01-02 >/dev/null 2>&1
+for i in 1 2 3; do rm -f "$CW_L1_FILE"; cw-get o:A:B:2024-01-01 >/dev/null; done
+rm -f "$CW_L1_FILE"
+cw-get o:A:B:2024-01-02 >/dev/null
+rm -f "$CW_L1_FILE"
+cw-get --ttl 1s o:A:B:2024-01-03 >/dev/null
+sleep 1.2
+run cw-warm --optimize
+is "$status:$(cut -f1-3 "$T/out")" "0:o:A:B:2024-01-01	warmed	l1" \
+	"--optimize: the key L2 answered three times is promoted into L1"
+has "$T/err" "optimize: 1 expired L1 entries reclaimed, 1 keys L2 kept answering to promote" \
+	"and the expired entry reclaimed"
+is "$(cw-stats keys | cut -f1)" "o:A:B:2024-01-01" "L1 holds the promoted key alone"
 
 # cw-stats sums the journal: every run above, failures and expiries too.
 run cw-stats -o json
