@@ -127,6 +127,80 @@ for run in 1 2 3; do
 		    r, a, b, a / b, c, a / c }'
 done
 
+echo "== cw-warm: 1,000 cold keys from ClickHouse at 20 ms a query, by -j"
+cat >>"$B/servers/cw.conf" <<'CONF'
+slow = SELECT sleep(0.02), {instrument}, {date} FORMAT CSV
+fast = SELECT {instrument}, {date} FORMAT CSV
+CONF
+d=0
+while [ "$d" -lt 100 ]; do
+	date -u -d "2024-01-01 + $d days" +%F
+	d=$((d + 1))
+done >"$B/days100"
+keys() {	# keys TYPE INSTRUMENTS: TYPE:I0..I(n-1):G:each of 100 days
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		sed "s/^/$1:I$i:G:/" "$B/days100"
+		i=$((i + 1))
+	done
+}
+keys slow 10 >"$B/slow1k"
+for j in 1 2 4 8 16 32; do
+	rcli flushall >/dev/null
+	rm -f "$CW_L1_FILE"
+	t0=$(date +%s.%N)
+	"$CW_BIN/cw-warm" -j "$j" - <"$B/slow1k" >"$B/warm.out" 2>/dev/null
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk -v j="$j" -v n="$(grep -c '	warmed	' "$B/warm.out")" \
+		'{ printf "warm_j%d keys_per_s %.1f (%d warmed, %.2f s)\n", j, n / ($2 - $1), n, $2 - $1 }'
+done | tee "$B/curve"
+awk '{ v[NR] = $3 } END { r = v[4] / v[1]
+	up = v[2] > v[1] && v[3] > v[2] && v[4] > v[3] && v[5] > v[4] && v[6] > v[5]
+	printf "j8_over_j1 %.2f (>= 6: %s); rising to 32: %s\n", r,
+	    (r >= 6) ? "met" : "NOT met", up ? "met" : "NOT met" }' "$B/curve"
+
+echo "== cw-warm: 10,000 cold keys from ClickHouse without sleep, next to curl"
+keys fast 100 >"$B/fast10k"
+: >"$B/curl10k.cfg"
+while read -r k; do
+	i=${k#fast:}; i=${i%%:*}; d=${k##*:}
+	printf 'url = "http://127.0.0.1:%s/?database=default"\ndata-binary = "SELECT %s, %s FORMAT CSV"\noutput = /dev/null\nnext\n' \
+		"$CH_PORT" "'$i'" "toDate('$d')" >>"$B/curl10k.cfg"
+done <"$B/fast10k"
+sed -i '$d' "$B/curl10k.cfg"
+for run in 1 2; do
+	rcli flushall >/dev/null
+	rm -f "$CW_L1_FILE"
+	t0=$(date +%s.%N)
+	"$CW_BIN/cw-warm" -j 16 - <"$B/fast10k" >"$B/warm.out" 2>/dev/null
+	t1=$(date +%s.%N)
+	curl -s -K "$B/curl10k.cfg"
+	t2=$(date +%s.%N)
+	echo "$t0 $t1 $t2" | awk -v r=$run -v n="$(grep -c '	warmed	' "$B/warm.out")" '{
+		a = n / ($2 - $1); b = 10000 / ($3 - $2)
+		printf "run %d: cw-warm -j 16 %.0f keys/s (%d warmed, into L1 and L2); curl one query at a time %.0f queries/s; ratio %.2f\n",
+		    r, a, n, b, a / b }'
+done
+
+echo "== cw-warm: a session warm-up of the sample data (the seed: 1.1 s)"
+unset CW_CONFIG
+: >"$B/session.times"
+: >"$B/task.ms"
+for run in $(seq 1 30); do
+	rm -f "$CW_L1_FILE"
+	t0=$(date +%s.%N)
+	"$CW_BIN/cw-warm" --session newyork --at 2024-01-03T12:45Z >"$B/warm.out" 2>/dev/null
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{ printf "%.6f\n", ($2 - $1) * 1000 }' >>"$B/session.times"
+	cut -f4 "$B/warm.out" >>"$B/task.ms"
+done
+for f in session task; do
+	sort -n "$B/$f"* | awk -v what="$f" '{ v[NR] = $1; s += $1 }
+		END { p = int(NR * 0.99 + 0.5); if (p < 1) p = 1
+		printf "%s_ms mean %.3f p99 %.3f (%d samples)\n", what, s / NR, v[p], NR }'
+done
+echo "(a New York session: 5 instruments x 4 granularities x 2 days = 40 keys, from CSV)"
+
 echo "== cw-predict: learning and forecasting speed"
 "$CW_BUILD/bench/predict"
 

@@ -537,29 +537,9 @@ struct out {
 static void
 print_task(struct out *w, const struct cw_warm_task *t)
 {
-	struct cw_buf *b = &w->line;
-	double ms = (double)t->elapsed_ns / 1e6;
-	const char *error = t->result == CW_WARM_FAILED ||
-	    t->result == CW_WARM_EXPIRED ? t->err.msg : "";
-
-	b->len = 0;
-	if (w->o->format == CW_FORMAT_JSON) {
-		cw_buf_append(b, "{\"key\":", 7, NULL);
-		cw_out_json_string(b, t->key, t->klen, NULL);
-		cw_buf_appendf(b, NULL, ",\"result\":\"%s\",\"filled\":\"%s\","
-		    "\"ms\":%.3f,\"priority\":\"%s\",\"tries\":%u,\"error\":",
-		    cw_warm_result_name(t->result), t->filled, ms,
-		    cw_prio_name(t->prio), t->tries);
-		cw_out_json_string(b, error, strlen(error), NULL);
-		cw_buf_append(b, "}\n", 2, NULL);
-	} else {
-		cw_out_tsv_escape(b, t->key, t->klen, NULL);
-		cw_buf_appendf(b, NULL, "\t%s\t%s\t%.3f\t",
-		    cw_warm_result_name(t->result), t->filled, ms);
-		cw_out_tsv_escape(b, error, strlen(error), NULL);
-		cw_buf_append(b, "\n", 1, NULL);
-	}
-	fwrite(b->data, 1, b->len, stdout);
+	w->line.len = 0;
+	if (cw_warm_task_format(t, w->o->format, &w->line, NULL) == CW_OK)
+		fwrite(w->line.data, 1, w->line.len, stdout);
 }
 
 static void
@@ -762,9 +742,7 @@ static int
 show_status(const struct opts *o, const struct cw_cfg *cfg)
 {
 	struct cw_warm_run run;
-	size_t count[CW_WARM_RESULTS] = { 0 }, pending = 0;
-	char path[CW_CFG_STR], t1[CW_CAL_UTC_LEN], t2[CW_CAL_UTC_LEN];
-	const char *state;
+	char path[CW_CFG_STR];
 	struct cw_buf b = { 0 };
 	struct cw_err e;
 	int rc;
@@ -775,65 +753,16 @@ show_status(const struct opts *o, const struct cw_cfg *cfg)
 		warnx("%s", e.msg);
 		return rc == CW_ENOTFOUND ? 1 : cw_exit_code(rc);
 	}
-	for (size_t i = 0; i < run.ntasks; i++)
-		if (run.tasks[i].result >= 0)
-			count[run.tasks[i].result]++;
-		else
-			pending++;
-	state = run.end_s >= 0 ? "finished" : run.pid > 0 &&
-	    kill((pid_t)run.pid, 0) == 0 ? "running" : "interrupted";
-	cw_cal_format_utc(run.start_s, t1);
-	cw_cal_format_utc(run.end_s, t2);
-	if (o->format == CW_FORMAT_JSON) {
-		printf("{\"run\":\"%s\",\"state\":\"%s\",\"started\":\"%s\","
-		    "\"ended\":%s%s%s,\"status\":%d,\"resumed\":%u,\"tasks\":%zu",
-		    run.id, state, t1, run.end_s >= 0 ? "\"" : "",
-		    run.end_s >= 0 ? t2 : "null", run.end_s >= 0 ? "\"" : "",
-		    run.status, run.resumed, run.ntasks);
-		for (int r = 0; r < CW_WARM_RESULTS; r++)
-			printf(",\"%s\":%zu", cw_warm_result_name(r), count[r]);
-		printf(",\"pending\":%zu,\"keys\":[", pending);
-		for (size_t i = 0; i < run.ntasks; i++) {
-			const struct cw_warm_run_task *t = &run.tasks[i];
-
-			b.len = 0;
-			cw_out_json_string(&b, t->key, strlen(t->key), NULL);
-			printf("%s{\"key\":%.*s,\"priority\":\"%s\","
-			    "\"result\":\"%s\",\"filled\":\"%s\",\"ms\":%.3f,"
-			    "\"error\":", i ? "," : "", (int)b.len, b.data,
-			    cw_prio_name(t->prio),
-			    cw_warm_result_name(t->result), t->result >= 0 ?
-			    t->filled : "-", t->ms);
-			b.len = 0;
-			cw_out_json_string(&b, t->error, strlen(t->error),
-			    NULL);
-			printf("%.*s}", (int)b.len, b.data);
-		}
-		printf("]}\n");
-	} else {
-		printf("run\t%s\nstate\t%s\nstarted\t%s\nended\t%s\n"
-		    "status\t%d\nresumed\t%u\ntasks\t%zu\n", run.id, state, t1,
-		    t2, run.status, run.resumed, run.ntasks);
-		for (int r = 0; r < CW_WARM_RESULTS; r++)
-			printf("%s\t%zu\n", cw_warm_result_name(r), count[r]);
-		printf("pending\t%zu\n", pending);
-		for (size_t i = 0; i < run.ntasks; i++) {
-			const struct cw_warm_run_task *t = &run.tasks[i];
-
-			b.len = 0;
-			cw_out_tsv_escape(&b, t->key, strlen(t->key), NULL);
-			printf("key\t%.*s\t%s\t%s\t%s\t%.3f\t", (int)b.len,
-			    b.data, cw_prio_name(t->prio),
-			    cw_warm_result_name(t->result), t->result >= 0 ?
-			    t->filled : "-", t->ms);
-			b.len = 0;
-			cw_out_tsv_escape(&b, t->error, strlen(t->error), NULL);
-			printf("%.*s\n", (int)b.len, b.data);
-		}
-	}
+	/* Without an end record: still going, or killed? */
+	rc = cw_warm_run_format(&run, run.end_s < 0 && run.pid > 0 &&
+	    kill((pid_t)run.pid, 0) == 0, o->format, &b, &e);
+	if (rc == CW_OK)
+		fwrite(b.data, 1, b.len, stdout);
+	else
+		warnx("%s", e.msg);
 	cw_buf_free(&b);
 	cw_warm_run_free(&run);
-	return 0;
+	return rc == CW_OK ? 0 : cw_exit_code(rc);
 }
 
 /* What run id left: every task that did not end well, as planned. */

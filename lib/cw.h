@@ -1439,6 +1439,17 @@ struct cw_journal_summary {
 int cw_journal_summary(const char *path, struct cw_journal_summary *s,
     struct cw_err *err);
 
+/* ---- warm_out: cw-warm's outputs, TSV or JSON ---- */
+
+/* A task as it ends: key, result, levels filled, ms, error (JSON adds
+ * the priority and the tries). */
+int cw_warm_task_format(const struct cw_warm_task *t, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* A run as --status shows it (cw-warm(1), OUTPUT); running says whether
+ * a run without an end record still has a live process. */
+int cw_warm_run_format(const struct cw_warm_run *run, int running,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+
 /* ---- hier: lookups through the levels ---- */
 
 struct cw_hier;
