@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -42,6 +43,28 @@ cli_misuse(const char *usage, const char *fmt, ...)
 	fputs(usage, stderr);
 	fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
 	exit(2);
+}
+
+enum cw_format
+cli_output_format(const char *usage, const char *arg, int allow_raw)
+{
+	enum cw_format f;
+	struct cw_err e;
+
+	if (cw_out_parse_format(arg, &f, &e) != CW_OK)
+		cli_misuse(usage, "%s", e.msg);
+	if (f == CW_FORMAT_RAW && !allow_raw)
+		cli_misuse(usage, "-o '%s': tsv or json", arg);
+	return f;
+}
+
+int
+cli_command(const char *usage, const char *cmd, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(cmd, names[i]) == 0)
+			return i;
+	cli_misuse(usage, "unknown command '%s'", cmd);
 }
 
 int

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdnoreturn.h>
 
+#include "cw.h"
+
 /*
  * Make sure descriptors 0, 1 and 2 are open, putting /dev/null on any
  * that is closed, so that no file the program opens later (the L1 file,
@@ -23,6 +25,14 @@ void cli_start(void);
  * ("usage: ..." lines) and "Try 'PROG --help'." to stderr; exit 2. */
 noreturn void cli_misuse(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* -o's argument: tsv or json (and raw with allow_raw); anything else is
+ * misuse. */
+enum cw_format cli_output_format(const char *usage, const char *arg,
+    int allow_raw);
+/* The index of cmd in the NULL-terminated names; an unknown command is
+ * misuse. */
+int cli_command(const char *usage, const char *cmd, const char *const *names);
 
 /* Flush stdout: 0 when everything written arrived, else -1 after a
  * one-line diagnostic (a full disk, a closed pipe). */

@@ -119,8 +119,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		}
 	if (optind >= argc)
 		cli_misuse(usage_text, "no command: generate");
-	if (strcmp(argv[optind], "generate") != 0)
-		cli_misuse(usage_text, "unknown command '%s'", argv[optind]);
+	(void)cli_command(usage_text, argv[optind],
+	    (const char *const[]){ "generate", NULL });
 	if (optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);

@@ -108,8 +108,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			help();
 			exit(0);
 		case 'o':
-			if (cw_out_parse_format(optarg, &o->format, &e) != CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->format = cli_output_format(usage_text, optarg, 1);
 			o->format_given = 1;
 			break;
 		case 'q':

@@ -162,12 +162,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			help();
 			exit(0);
 		case 'o':
-			if (strcmp(optarg, "tsv") != 0 &&
-			    strcmp(optarg, "json") != 0)
-				cli_misuse(usage_text,
-				    "-o '%s': tsv or json", optarg);
-			o->format = strcmp(optarg, "json") == 0 ?
-			    CW_FORMAT_JSON : CW_FORMAT_TSV;
+			o->format = cli_output_format(usage_text, optarg, 0);
 			break;
 		case OPT_AT:
 			o->at_s = parse_time(optarg);
@@ -216,14 +211,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 		}
 	if (o->command != NULL) {
 		static const char *const commands[] = { "pattern", "stats",
-		    "export", "import", "backtest" };
-		int known = 0, wants_arg;
+		    "export", "import", "backtest", NULL };
+		int wants_arg;
 
-		for (size_t i = 0; i < 5; i++)
-			known |= strcmp(o->command, commands[i]) == 0;
-		if (!known)
-			cli_misuse(usage_text,
-			    "unknown command '%s'", o->command);
+		(void)cli_command(usage_text, o->command, commands);
 		wants_arg = strcmp(o->command, "pattern") == 0 ||
 		    strcmp(o->command, "import") == 0 ||
 		    strcmp(o->command, "backtest") == 0;

@@ -166,13 +166,13 @@ parse_args(int argc, char *argv[], struct opts *o)
 			cli_misuse(usage_text, NULL);
 		}
 	if (optind < argc) {
+		static const char *const commands[] = { "keys", "verify",
+		    NULL };
+
 		o->command = argv[optind++];
-		if (strcmp(o->command, "keys") == 0 && optind < argc)
+		if (cli_command(usage_text, o->command, commands) == 0 &&
+		    optind < argc)
 			o->glob = argv[optind++];
-		else if (strcmp(o->command, "keys") != 0 &&
-		    strcmp(o->command, "verify") != 0)
-			cli_misuse(usage_text,
-			    "unknown command '%s'", o->command);
 		if (optind < argc)
 			cli_misuse(usage_text,
 			    "unexpected argument '%s'", argv[optind]);
@@ -254,9 +254,8 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 	struct cw_err e;
 	int rc;
 
-	if (o->format != NULL &&
-	    cw_out_parse_format(o->format, &k.format, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
+	if (o->format != NULL)
+		k.format = cli_output_format(usage_text, o->format, 0);
 	k.now_ns = cw_clock_calendar_ns(&clk);
 	rc = cw_l1_scan(l1, print_key, &k, &e);
 	cw_buf_free(&k.line);

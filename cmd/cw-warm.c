@@ -176,10 +176,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->dry_run = 1;
 			break;
 		case 'o':
-			if (cw_out_parse_format(optarg, &o->format, &e) !=
-			    CW_OK || o->format == CW_FORMAT_RAW)
-				cli_misuse(usage_text, "-o '%s': tsv or json",
-				    optarg);
+			o->format = cli_output_format(usage_text, optarg, 0);
 			break;
 		case 'v':
 			o->verbose = 1;
