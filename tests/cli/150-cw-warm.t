@@ -110,12 +110,13 @@ is "$status:$(cut -f2,5 "$T/out")" "1:failed	not found" "not in the source: fail
 
 # Deadline: what is left is reported expired, exit 75.
 fresh
-echo 0.6 >"$T/slow"
-run cw-warm -j 1 --deadline 1s d:A:B:2024-01-01 d:A:B:2024-01-02 d:A:B:2024-01-03 d:A:B:2024-01-04
+echo 0.4 >"$T/slow"
+run cw-warm -j 1 --deadline 2s d:A:B:2024-01-01 d:A:B:2024-01-02 d:A:B:2024-01-03 d:A:B:2024-01-04 \
+	d:A:B:2024-01-05 d:A:B:2024-01-06 d:A:B:2024-01-07 d:A:B:2024-01-08
 rm "$T/slow"
 is "$status" 75 "past the deadline: exit 75"
-is "$(cut -f2 "$T/out" | tr '\n' ' ')" "warmed expired expired expired " \
-	"the first warmed, the rest expired, none dropped silently"
+is "$(wc -l <"$T/out" | tr -d ' '):$(head -n 1 "$T/out" | cut -f2):$(tail -n 1 "$T/out" | cut -f2)" \
+	"8:warmed:expired" "the first warmed, the last expired, none dropped silently"
 has "$T/out" "deadline passed" "with the reason"
 
 # Low priority never evicts: an L1 of 4 entries, full.
