@@ -385,8 +385,15 @@ load_file(struct cw_cfg *c, const char *path, struct cw_err *err)
 	FILE *f;
 	int line;
 
+	struct stat st;
+
 	if ((f = fopen(path, "re")) == NULL)
 		return cw_err_set(err, CW_ECONFIG, errno, "%s", path);
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return cw_err_set(err, CW_ECONFIG, 0, "%s: not a regular file",
+		    path);
+	}
 	line = ini_parse_file(f, on_ini, &lc);
 	fclose(f);
 	if (lc.rc != CW_OK)

@@ -766,6 +766,9 @@ struct cw_l2_opts {
  */
 int cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *opts,
     struct cw_err *err);
+/* Is url one cw_l2_open takes? CW_ECONFIG saying why not. Connects
+ * nothing, reads nothing. */
+int cw_l2_check_url(const char *url, struct cw_err *err);
 void cw_l2_close(struct cw_l2 *l2);
 /* Nonzero once the level has been given up on. */
 int cw_l2_down(const struct cw_l2 *l2);
@@ -1455,8 +1458,7 @@ int cw_warm_run_format(const struct cw_warm_run *run, int running,
 struct cw_hier;
 
 struct cw_hier_opts {
-	const struct cw_cfg *cfg;	/* must outlive the hierarchy: the
-					   lower levels open from it lazily */
+	const struct cw_cfg *cfg;	/* read during open only */
 	struct cw_clock clock;
 	int no_fill;		/* do not fill upper levels on the way back */
 	int64_t ttl_ms;		/* L1 TTL for fills; 0: the config's */

@@ -88,6 +88,13 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	strcpy(f->l2_password_file, cfg->l2_password_file);
 	snprintf(f->l2_prefix, sizeof(f->l2_prefix), "%s", cfg->l2_prefix);
 	f->l2_configured = f->l2_url[0] != '\0';
+	/* A URL that can never work is the configuration's fault: said at
+	 * the start, exit 78, not as a degraded level at the first miss. */
+	if (f->l2_configured && (rc = cw_l2_check_url(f->l2_url, err)) !=
+	    CW_OK) {
+		cw_fill_close(f);
+		return rc;
+	}
 	f->l2_opts.url = f->l2_url;
 	f->l2_opts.password_file = f->l2_password_file;
 	f->l2_opts.prefix = f->l2_prefix;

@@ -106,6 +106,19 @@ parse_url(struct cw_l2 *l2, const char *url, struct cw_err *err)
 	return CW_OK;
 }
 
+int
+cw_l2_check_url(const char *url, struct cw_err *err)
+{
+	struct cw_l2 *probe = calloc(1, sizeof(*probe));
+	int rc;
+
+	if (probe == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "l2");
+	rc = parse_url(probe, url, err);
+	free(probe);
+	return rc;
+}
+
 /* CW_REDIS_PASSWORD, else the first line of l2.password_file. */
 static int
 read_password(struct cw_l2 *l2, const char *file, struct cw_err *err)

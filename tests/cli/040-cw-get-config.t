@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 20
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -49,4 +49,20 @@ is "$lines" 8 "every lookup appends one log line"
 is "$(awk -F, 'NF != 4' "$log")" "" "log lines are ts,key,level,latency_us"
 is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l1 l3 none " \
 	"the log records the answering level"
+
+# A configuration that can never work is exit 78 at the start, even for a
+# key L1 holds: a directory as the file, an L2 URL of another kind.
+k=labels:EUR_USD:H4:2024-01-02
+cw-get "$k" >/dev/null
+run cw-get -c "$T" "$k"
+is "$status" 78 "-c naming a directory: exit 78"
+is "$(cat "$T/err")" "cw-get: $T: not a regular file" "saying so, in one line"
+printf '[l2]\nurl = http://127.0.0.1:6379\n' >"$T/badl2.conf"
+run cw-get -c "$T/badl2.conf" "$k"
+is "$status" 78 "a bad l2.url: exit 78, though L1 has the key"
+is "$(cat "$T/err")" "cw-get: l2.url 'http://127.0.0.1:6379': expected redis://host:port/db or unix:///path" \
+	"naming the URL"
+run env CW_REDIS_URL=redis://:1/0 cw-get "$k"
+is "$status" 78 "CW_REDIS_URL without a host: exit 78"
+has "$T/err" "no host" "saying what is wrong"
 finish
