@@ -43,6 +43,12 @@ struct cw_err {
 /* Fixed text for a code, never NULL. */
 const char *cw_strerror(int code);
 
+/* s[0..n) as printable text for a message, into dst (cap bytes, NUL-
+ * terminated, cut with "..." when longer): control bytes, DEL and bytes
+ * above 0x7e become \xHH, so no input can write to a terminal through
+ * a diagnostic. Returns dst. */
+const char *cw_err_printable(char *dst, size_t cap, const char *s, size_t n);
+
 /* Fill err (if not NULL) and return code. sys_errno may be 0. */
 int cw_err_set(struct cw_err *err, int code, int sys_errno,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

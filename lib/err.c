@@ -96,3 +96,33 @@ cw_err_set(struct cw_err *err, int code, int sys_errno, const char *fmt, ...)
 	}
 	return code;
 }
+
+const char *
+cw_err_printable(char *dst, size_t cap, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (cap == 0)
+		return dst;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need = c < 0x20 || c > 0x7e ? 4 : 1;
+
+		if (o + need + 4 > cap) {	/* room for "..." and NUL */
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (need == 1) {
+			dst[o++] = (char)c;
+			continue;
+		}
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	dst[o] = '\0';
+	return dst;
+}

@@ -7,6 +7,7 @@
  * rules out ".", ".." and hidden names as path components; quotes,
  * semicolons, slashes and whitespace are never accepted.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cw.h"
@@ -25,21 +26,32 @@ is_alnum(unsigned char c)
 	    (c >= '0' && c <= '9');
 }
 
+/* Refuse key (NUL-terminated) for why (a format of name), printed so
+ * that no byte of it reaches a terminal as it is. */
+static int
+refuse(struct cw_err *err, const char *key, const char *why,
+    const char *name)
+{
+	char shown[160], msg[96];
+
+	snprintf(msg, sizeof(msg), why, name);
+	return cw_err_set(err, CW_EDATA, 0, "key '%s': %s",
+	    cw_err_printable(shown, sizeof(shown), key, strlen(key)), msg);
+}
+
 /* Copy the part p[0..n) into dst after checking its pattern. */
 static int
 take_part(const char *key, const char *name, const char *p, size_t n,
     char *dst, struct cw_err *err)
 {
 	if (n == 0)
-		return cw_err_set(err, CW_EDATA, 0, "key '%s': empty %s",
-		    key, name);
+		return refuse(err, key, "empty %s", name);
 	if (!is_alnum((unsigned char)p[0]))
-		return cw_err_set(err, CW_EDATA, 0,
-		    "key '%s': %s must start with a letter or digit", key, name);
+		return refuse(err, key, "%s must start with a letter or digit",
+		    name);
 	for (size_t i = 0; i < n; i++)
 		if (!is_part_byte((unsigned char)p[i]))
-			return cw_err_set(err, CW_EDATA, 0,
-			    "key '%s': bad character in %s", key, name);
+			return refuse(err, key, "bad character in %s", name);
 	memcpy(dst, p, n);
 	dst[n] = '\0';
 	return CW_OK;
@@ -64,19 +76,17 @@ take_date(const char *key, const char *p, size_t n, struct cw_key *k,
 	size_t i = 0;
 
 	if (n != 10 || p[4] != '-' || p[7] != '-')
-		return cw_err_set(err, CW_EDATA, 0,
-		    "key '%s': date must be YYYY-MM-DD", key);
+		return refuse(err, key, "date must be YYYY-MM-DD%s", "");
 	for (int f = 0; f < 3; f++, i++)
 		for (int w = 0; w < width[f]; w++, i++) {
 			if (p[i] < '0' || p[i] > '9')
-				return cw_err_set(err, CW_EDATA, 0,
-				    "key '%s': date must be YYYY-MM-DD", key);
+				return refuse(err, key,
+				    "date must be YYYY-MM-DD%s", "");
 			v[f] = v[f] * 10 + (p[i] - '0');
 		}
 	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > days_in_month(v[0], v[1]))
-		return cw_err_set(err, CW_EDATA, 0,
-		    "key '%s': no such date", key);
+		return refuse(err, key, "no such date%s", "");
 	memcpy(k->date, p, 10);
 	k->date[10] = '\0';
 	k->year = v[0];
@@ -90,6 +100,7 @@ cw_key_parse(const char *s, size_t len, struct cw_key *out,
     struct cw_err *err)
 {
 	const char *colon[3];
+	char shown[160];
 	int ncolons = 0;
 	int rc;
 
@@ -98,14 +109,15 @@ cw_key_parse(const char *s, size_t len, struct cw_key *out,
 		return cw_err_set(err, CW_EDATA, 0, "empty key");
 	if (len > CW_KEY_MAX)
 		return cw_err_set(err, CW_EDATA, 0,
-		    "key '%.40s...': longer than %d bytes", s, CW_KEY_MAX);
+		    "key '%s': longer than %d bytes", cw_err_printable(shown,
+		    48, s, len), CW_KEY_MAX);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= ' ' || c == 0x7f)
 			return cw_err_set(err, CW_EDATA, 0,
-			    "key '%.*s': whitespace or control character",
-			    (int)len, s);
+			    "key '%s': whitespace or control character",
+			    cw_err_printable(shown, sizeof(shown), s, len));
 		if (c == ':' && ncolons++ < 3)
 			colon[ncolons - 1] = s + i;
 	}

@@ -91,3 +91,22 @@ Test(key, whitespace_control_and_length_are_refused)
 	cr_assert_eq(cw_key_parse(long_key, CW_KEY_MAX, &k, &e), CW_OK);
 	cr_assert_eq(cw_key_parse(long_key, CW_KEY_MAX + 1, &k, &e), CW_EDATA);
 }
+
+Test(key, refusals_never_print_control_bytes)
+{
+	struct cw_key k;
+	struct cw_err e;
+	char buf[16];
+
+	cr_assert_eq(cw_key_parse("a\033[2Jb c", 8, &k, &e), CW_EDATA);
+	cr_assert_str_eq(e.msg, "key 'a\\x1b[2Jb c': whitespace or control "
+	    "character");
+	cr_assert_eq(cw_key_parse("t:I\xc2\x9b:G:2024-01-01", 18, &k, &e),
+	    CW_EDATA);
+	cr_assert_str_eq(e.msg, "key 't:I\\xc2\\x9b:G:2024-01-01': bad "
+	    "character in instrument");
+	cr_assert_str_eq(cw_err_printable(buf, sizeof(buf), "\x7f\x01z", 3),
+	    "\\x7f\\x01z");
+	cr_assert_str_eq(cw_err_printable(buf, sizeof(buf),
+	    "0123456789abcdef", 16), "0123456789a...");
+}
