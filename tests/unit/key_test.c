@@ -108,5 +108,5 @@ Test(key, refusals_never_print_control_bytes)
 	cr_assert_str_eq(cw_err_printable(buf, sizeof(buf), "\x7f\x01z", 3),
 	    "\\x7f\\x01z");
 	cr_assert_str_eq(cw_err_printable(buf, sizeof(buf),
-	    "0123456789abcdef", 16), "0123456789a...");
+	    "0123456789abcdef", 16), "0123456789ab...");
 }
