@@ -806,6 +806,21 @@ int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 int cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen,
     const void *val, size_t vlen, int64_t max_ttl_ms, unsigned flags,
     int64_t *ttl_ms, struct cw_err *err);
+/* One store of a batch, as cw_l2_set takes it; ttl_ms is set. */
+struct cw_l2_write {
+	const char *key;
+	size_t klen;
+	const void *val;	/* ignored with CW_L2_NEGATIVE */
+	size_t vlen;
+	int64_t max_ttl_ms;
+	unsigned flags;
+	int64_t ttl_ms;		/* out: the TTL given */
+};
+
+/* cw_l2_set for n keys in one round trip (pipelined): a warmer's answers
+ * go to Redis together. */
+int cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
+    struct cw_err *err);
 /*
  * Single flight: take q->key's fetch lock for ttl_ms if it is free, and
  * look the key up in the same round trip (q as for cw_l2_get). *held is

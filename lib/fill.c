@@ -12,6 +12,7 @@
  * The handle owns the levels and builds each one's options from the
  * configuration, which it copies: nothing of the caller's is kept.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,9 @@ struct cw_fill {
 	struct cw_src *src;		/* NULL until the first fetch */
 	size_t in_flight;
 	struct cw_key key;		/* scratch: the key being submitted */
-	struct cw_src_done *done;	/* scratch for cw_src_poll */
+	struct cw_src_done *done;	/* scratch for cw_fill_poll: the */
+	struct cw_l2_write *writes;	/* answers, their stores in L2, */
+	size_t *write_of;		/* and which store is whose */
 	size_t done_cap;
 };
 
@@ -151,6 +154,8 @@ cw_fill_close(struct cw_fill *f)
 	cw_l2_close(f->l2);
 	cw_l1_close(f->l1);
 	free(f->done);
+	free(f->writes);
+	free(f->write_of);
 	free(f->templates);
 	free(f);
 }
@@ -327,46 +332,53 @@ submit(struct cw_fill *f, struct cw_fill_key *k)
 	f->in_flight++;
 }
 
+/* Should the source's answer rc for k go to L2? Then w describes it. */
+static int
+l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
+    struct cw_l2_write *w)
+{
+	if (f->no_fill || !k->via_l2 || (rc != CW_OK && (rc != CW_ENOTFOUND ||
+	    f->negative_ttl_ms <= 0)))
+		return 0;
+	w->key = k->key;
+	w->klen = k->klen;
+	w->val = k->val->data;
+	w->vlen = k->val->len;
+	/* The lock goes in the round trip that fills L2. */
+	w->flags = (k->held ? CW_L2_UNLOCK : 0) |
+	    (rc == CW_OK ? 0 : CW_L2_NEGATIVE);
+	w->max_ttl_ms = rc == CW_OK ? f->source_ttl_ms : f->negative_ttl_ms;
+	w->ttl_ms = 0;
+	return 1;
+}
+
 /*
- * The source answered k with rc: fill L2 and L1 with the answer, "not
- * found" included, releasing the lock in the round trip that fills L2.
- * An error fills nothing.
+ * The source answered k with rc, and w is what was stored in L2 for it
+ * (NULL: nothing): fill L1 with the answer, "not found" included, never
+ * longer than L2 was given; release the lock if the store did not. An
+ * error fills nothing.
  */
 static void
-fetched(struct cw_fill *f, struct cw_fill_key *k, int rc)
+fetched(struct cw_fill *f, struct cw_fill_key *k, int rc,
+    const struct cw_l2_write *w)
 {
-	int64_t ttl_ms = min64(f->l1_ttl_ms, f->source_ttl_ms), l2_ttl;
-	struct cw_l2 *l2 = k->via_l2 ? cw_fill_int_l2(f) : NULL;
-	unsigned flags = k->held ? CW_L2_UNLOCK : 0;
-	struct cw_err e;
+	int64_t ttl_ms = min64(f->l1_ttl_ms, f->source_ttl_ms);
 
-	f->in_flight--;
-	cw_fill_int_record(f, CW_LEVEL_L3, result_of(rc),
-	    cw_clock_elapsed_ns(&f->clock) - k->fetch_ns);
+	if (w != NULL) {
+		k->filled |= CW_FILL_L2;
+		if (w->flags & CW_L2_UNLOCK)
+			k->held = 0;
+	}
 	if (f->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND)) {
 		release(f, k);
 		done(k, rc, CW_LEVEL_L3);
 		return;
 	}
 	if (rc == CW_OK) {
-		if (l2 != NULL && cw_l2_set(l2, k->key, k->klen,
-		    k->val->data, k->val->len, f->source_ttl_ms, flags,
-		    &l2_ttl, &e) == CW_OK) {
-			ttl_ms = min64(ttl_ms, l2_ttl);
-			k->held = 0;
-			k->filled |= CW_FILL_L2;
-		} else if (l2 != NULL) {
-			cw_fill_int_l2_failed(f, &e);
-		}
+		if (w != NULL)
+			ttl_ms = min64(ttl_ms, w->ttl_ms);
 		fill_l1_key(f, k, 0, ttl_ms);
 	} else if (f->negative_ttl_ms > 0) {
-		if (l2 != NULL && cw_l2_set(l2, k->key, k->klen, NULL, 0,
-		    f->negative_ttl_ms, flags | CW_L2_NEGATIVE, NULL, &e) ==
-		    CW_OK) {
-			k->held = 0;
-			k->filled |= CW_FILL_L2;
-		} else if (l2 != NULL)
-			cw_fill_int_l2_failed(f, &e);
 		fill_l1_key(f, k, CW_L1_NEGATIVE, f->negative_ttl_ms);
 	}
 	release(f, k);
@@ -468,33 +480,67 @@ cw_fill_step(struct cw_fill *f, struct cw_fill_key *k)
 	}
 }
 
+/* Make the poll's scratch hold cap answers and their L2 stores. */
+static int
+reserve_done(struct cw_fill *f, size_t cap)
+{
+	void *p;
+
+	if (f->done_cap >= cap)
+		return CW_OK;
+	if ((p = realloc(f->done, cap * sizeof(*f->done))) == NULL)
+		return CW_ENOMEM;
+	f->done = p;
+	if ((p = realloc(f->writes, cap * sizeof(*f->writes))) == NULL)
+		return CW_ENOMEM;
+	f->writes = p;
+	if ((p = realloc(f->write_of, cap * sizeof(*f->write_of))) == NULL)
+		return CW_ENOMEM;
+	f->write_of = p;
+	f->done_cap = cap;
+	return CW_OK;
+}
+
 size_t
 cw_fill_poll(struct cw_fill *f, int64_t wait_ns, struct cw_fill_key **out,
     size_t cap)
 {
-	size_t n;
+	struct cw_l2 *l2;
+	struct cw_err e;
+	size_t n, nw = 0;
+	int64_t now;
 
 	if (f->src == NULL || f->in_flight == 0 || cap == 0)
 		return 0;
-	if (f->done_cap < cap) {
-		void *p = realloc(f->done, cap * sizeof(*f->done));
-
-		if (p == NULL)
-			cap = f->done_cap;	/* fewer at a time */
-		else {
-			f->done = p;
-			f->done_cap = cap;
-		}
-		if (cap == 0)
-			return 0;
-	}
+	if (reserve_done(f, cap) != CW_OK && (cap = f->done_cap) == 0)
+		return 0;	/* fewer at a time, or none until memory */
 	n = cw_src_poll(f->src, wait_ns, f->done, cap);
+	now = cw_clock_elapsed_ns(&f->clock);
+	/* Every answer that goes to L2 goes in one round trip. */
+	l2 = n > 0 ? cw_fill_int_l2(f) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct cw_fill_key *k = f->done[i].tag;
+		int rc = f->done[i].rc;
+
+		f->in_flight--;
+		cw_fill_int_record(f, CW_LEVEL_L3, result_of(rc),
+		    now - k->fetch_ns);
+		if (rc != CW_OK && rc != CW_ENOTFOUND)
+			k->err = f->done[i].err;
+		f->write_of[i] = SIZE_MAX;
+		if (l2 != NULL && l2_write_of(f, k, rc, &f->writes[nw]))
+			f->write_of[i] = nw++;
+	}
+	if (nw > 0 && cw_l2_set_many(l2, f->writes, nw, &e) != CW_OK) {
+		cw_fill_int_l2_failed(f, &e);
+		for (size_t i = 0; i < n; i++)
+			f->write_of[i] = SIZE_MAX;	/* none stored */
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct cw_fill_key *k = f->done[i].tag;
 
-		if (f->done[i].rc != CW_OK && f->done[i].rc != CW_ENOTFOUND)
-			k->err = f->done[i].err;
-		fetched(f, k, f->done[i].rc);
+		fetched(f, k, f->done[i].rc, f->write_of[i] == SIZE_MAX ?
+		    NULL : &f->writes[f->write_of[i]]);
 		out[i] = k;
 	}
 	return n;

@@ -491,25 +491,77 @@ append_unlock(struct cw_l2 *l2, const char *key, size_t klen)
 }
 
 struct set_ctx {
-	const char *key;
-	size_t klen;
-	const char *val;
-	size_t vlen;
-	unsigned flags;
-	char px[24];
+	struct cw_l2_write *w;
+	size_t n;
+	char (*px)[24];
 };
 
 static void
 build_set(struct cw_l2 *l2, void *ctx)
 {
 	struct set_ctx *s = ctx;
-	const char *extra[] = { s->val, "PX", s->px };
-	size_t lens[] = { s->vlen, 2, strlen(s->px) };
 
-	append(l2, "SET", s->key, s->klen, s->flags & CW_L2_NEGATIVE ?
-	    " none" : "", 3, extra, lens);
-	if (s->flags & CW_L2_UNLOCK)
-		append_unlock(l2, s->key, s->klen);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cw_l2_write *w = &s->w[i];
+		int neg = (w->flags & CW_L2_NEGATIVE) != 0;
+		const char *extra[] = { neg ? "" : w->val, "PX", s->px[i] };
+		size_t lens[] = { neg ? 0 : w->vlen, 2, strlen(s->px[i]) };
+
+		append(l2, "SET", w->key, w->klen, neg ? " none" : "", 3,
+		    extra, lens);
+		if (w->flags & CW_L2_UNLOCK)
+			append_unlock(l2, w->key, w->klen);
+	}
+}
+
+/* A value's lifetime: the configured TTL +-10%, so entries warmed
+ * together do not all expire together; at most max_ttl_ms. A remembered
+ * miss lives max_ttl_ms exactly. */
+static int64_t
+ttl_of(struct cw_l2 *l2, const struct cw_l2_write *w)
+{
+	int64_t ttl = w->max_ttl_ms;
+
+	if (!(w->flags & CW_L2_NEGATIVE)) {
+		uint64_t h = cw_hash_seeded(w->key, w->klen,
+		    cw_clock_random(&l2->clock, l2->draws++));
+		double u = (double)(h >> 11) * 0x1.0p-53;
+
+		ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
+		if (ttl > w->max_ttl_ms)
+			ttl = w->max_ttl_ms;
+	}
+	return ttl < 1 ? 1 : ttl;
+}
+
+int
+cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
+    struct cw_err *err)
+{
+	struct set_ctx s = { w, n, NULL };
+	redisReply **r = NULL;
+	size_t nr = 0;
+	int rc;
+
+	if (n == 0)
+		return CW_OK;
+	for (size_t i = 0; i < n; i++)
+		nr += w[i].flags & CW_L2_UNLOCK ? 2 : 1;
+	if ((s.px = calloc(n, sizeof(*s.px))) == NULL ||
+	    (r = calloc(nr, sizeof(*r))) == NULL) {
+		free(s.px);
+		return cw_err_set(err, CW_ENOMEM, 0, "l2");
+	}
+	for (size_t i = 0; i < n; i++) {
+		w[i].ttl_ms = ttl_of(l2, &w[i]);
+		snprintf(s.px[i], sizeof(s.px[i]), "%lld",
+		    (long long)w[i].ttl_ms);
+	}
+	if ((rc = exchange_checked(l2, build_set, &s, r, nr, err)) == CW_OK)
+		free_replies(r, nr);
+	free(r);
+	free(s.px);
+	return rc;
 }
 
 int
@@ -517,35 +569,12 @@ cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
     size_t vlen, int64_t max_ttl_ms, unsigned flags, int64_t *ttl_ms,
     struct cw_err *err)
 {
-	struct set_ctx s = { key, klen, val, vlen, flags, { 0 } };
-	int64_t ttl = max_ttl_ms;
-	redisReply *r[2];
-	size_t n = flags & CW_L2_UNLOCK ? 2 : 1;
+	struct cw_l2_write w = { key, klen, val, vlen, max_ttl_ms, flags, 0 };
 	int rc;
 
-	if (!(flags & CW_L2_NEGATIVE)) {
-		uint64_t h = cw_hash_seeded(key, klen,
-		    cw_clock_random(&l2->clock, l2->draws++));
-		/* +-10%: entries warmed together do not all expire
-		 * together. */
-		double u = (double)(h >> 11) * 0x1.0p-53;
-
-		ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
-		if (ttl > max_ttl_ms)
-			ttl = max_ttl_ms;
-	} else {
-		s.val = "";
-		s.vlen = 0;
-	}
-	if (ttl < 1)
-		ttl = 1;
-	snprintf(s.px, sizeof(s.px), "%lld", (long long)ttl);
-	if ((rc = exchange_checked(l2, build_set, &s, r, n, err)) != CW_OK)
-		return rc;
-	free_replies(r, n);
-	if (ttl_ms != NULL)
-		*ttl_ms = ttl;
-	return CW_OK;
+	if ((rc = cw_l2_set_many(l2, &w, 1, err)) == CW_OK && ttl_ms != NULL)
+		*ttl_ms = w.ttl_ms;
+	return rc;
 }
 
 struct lock_ctx {

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 60
+plan 61
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -164,6 +164,19 @@ rm "$T/slow"
 is "$s1:$s2" "0:0" "two concurrent runs: both exit 0"
 is "$(calls):$(sort -u "$T/calls" | wc -l | tr -d ' ')" "10:10" \
 	"each of the 10 keys fetched once in all"
+
+# Redis writes pipelined: a session of 16 sample keys at -j 16 is one
+# look for freshness, a lock (with its look) a key, and one round trip
+# for every fill of L2 with the locks' release.
+printf '[l2]\nurl = %s\n' "$REDIS_URL" >"$T/samplel2.conf"
+rcli flushall >/dev/null
+rm -f "$CW_L1_FILE"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" CW_CONFIG=$T/samplel2.conf \
+	strace -f -e trace=connect,write -o "$T/strace" \
+	cw-warm -j 16 --session london --at 2024-01-03T07:45Z >/dev/null 2>&1
+fd=$(awk -v p="htons($REDIS_PORT)" 'index($0, "connect(") && index($0, p) {
+	sub(/.*connect\(/, ""); sub(/,.*/, ""); print; exit }' "$T/strace")
+is "$(grep -c "write($fd," "$T/strace")" 18 "16 keys warmed into L2 in 18 round trips: 1 + 16 locks + 1 for the fills"
 
 # The journal: a run killed mid-way, its status, and its resumption.
 # No L2 here: the killed run's locks would hold its keys for a while.
