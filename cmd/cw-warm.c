@@ -280,47 +280,27 @@ parse_args(int argc, char *argv[], struct opts *o)
 
 /* ---- what to warm ---- */
 
+/* The plan, and what reading the inputs came to. */
 struct plan {
-	struct cw_warm_task *t;
-	size_t n, cap;
-	int status;		/* from reading the inputs */
+	struct cw_warm_plan p;
+	int status;
 };
-
-static struct cw_warm_task *
-add_task(struct plan *p)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
-		void *q = realloc(p->t, cap * sizeof(*p->t));
-
-		if (q == NULL)
-			errx(EX_OSERR, "out of memory");
-		p->t = q;
-		p->cap = cap;
-	}
-	memset(&p->t[p->n], 0, sizeof(p->t[0]));
-	p->t[p->n].seq = p->n;
-	return &p->t[p->n++];
-}
 
 /* One key or input line into the plan; a bad one is said and counted. */
 static void
 add_line(struct plan *p, const char *line, size_t len, int prio,
     unsigned flags, const char *where)
 {
-	struct cw_warm_task t;
 	struct cw_err e;
-	size_t seq;
+	int rc;
 
-	if (cw_warm_parse_line(line, len, prio, &t, &e) != CW_OK) {
+	if ((rc = cw_warm_plan_line(&p->p, line, len, prio, flags, &e)) ==
+	    CW_ENOMEM)
+		errx(EX_OSERR, "%s", e.msg);
+	if (rc != CW_OK) {
 		warnx("%s: %s", where, e.msg);
 		p->status = cw_exit_worse(p->status, EX_DATAERR);
-		return;
 	}
-	t.flags = flags;
-	seq = p->n;
-	*add_task(p) = t;
-	p->t[seq].seq = seq;
 }
 
 static int
@@ -359,33 +339,21 @@ read_stdin(struct plan *p, const struct opts *o)
 	cw_lines_free(&in);
 }
 
-/* The keys of one session opening, critical, due at the open. */
+/* The keys of one session opening. */
 static void
 add_opening(struct plan *p, const struct cw_calendar *cal,
     const struct cw_cal_open *op, int64_t at_s, int64_t now_ns,
     const struct opts *o)
 {
-	struct cw_buf keys = { 0 };
-	struct cw_err e;
 	char when[CW_CAL_UTC_LEN];
+	struct cw_err e;
 
-	if (cw_calendar_keys(cal, op, &keys, &e) != CW_OK)
-		errx(EX_OSERR, "%s", e.msg);
 	if (o->verbose) {
 		cw_cal_format_utc(op->open_s, when);
 		warnx("session %s opens %s", op->session->name, when);
 	}
-	for (size_t at = 0; at < keys.len;) {
-		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
-		size_t n = (size_t)(nl - (keys.data + at));
-
-		add_line(p, keys.data + at, n, CW_PRIO_CRITICAL, 0, "calendar");
-		if (op->open_s > at_s)
-			p->t[p->n - 1].deadline_ns = now_ns +
-			    (op->open_s - at_s) * 1000000000;
-		at += n + 1;
-	}
-	cw_buf_free(&keys);
+	if (cw_warm_plan_opening(&p->p, cal, op, at_s, now_ns, &e) != CW_OK)
+		errx(EX_OSERR, "%s", e.msg);
 }
 
 static int
@@ -440,7 +408,7 @@ add_forecast(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 	struct cw_predict *m;
 	struct cw_err e;
 	size_t n;
-	int rc, prio;
+	int rc;
 
 	if ((rc = cw_predict_load(&m, cfg->predict_state, &e)) != CW_OK) {
 		warnx("%s", e.msg);
@@ -453,17 +421,13 @@ add_forecast(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (o->strategy == ST_PATTERN)
-			prio = CW_PRIO_MEDIUM;
-		else if (cw_prio_parse(list[i].priority,
-		    strlen(list[i].priority), &prio) != CW_OK)
-			prio = list[i].probability > 0.7 ? CW_PRIO_HIGH :
-			    CW_PRIO_MEDIUM;
-		add_line(p, list[i].key, strlen(list[i].key), prio, 0,
-		    "forecast");
-	}
+	rc = cw_warm_plan_forecast(&p->p, list, n, o->strategy == ST_PATTERN ?
+	    CW_PRIO_MEDIUM : -1, &e);
 	free(list);
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
 	return 0;
 }
 
@@ -628,16 +592,16 @@ dry_run(const struct cw_warm_opts *wo, struct plan *p)
 	struct cw_err e;
 	struct out w = { 0 };
 
-	if (cw_warm_plan(wo, p->t, p->n, &e) != CW_OK)
+	if (cw_warm_plan(wo, p->p.t, p->p.n, &e) != CW_OK)
 		errx(cw_exit_code(e.code), "%s", e.msg);
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < p->p.n; i++) {
 		w.line.len = 0;
-		cw_out_tsv_escape(&w.line, p->t[i].key, p->t[i].klen, NULL);
+		cw_out_tsv_escape(&w.line, p->p.t[i].key, p->p.t[i].klen, NULL);
 		printf("%.*s\t%s\t%s\n", (int)w.line.len, w.line.data,
-		    p->t[i].result == CW_WARM_FRESH ? "fresh" :
-		    p->t[i].result == CW_WARM_REFRESHED ? "refresh" :
-		    p->t[i].result == CW_WARM_DROPPED ? "drop" : "warm",
-		    cw_prio_name(p->t[i].prio));
+		    p->p.t[i].result == CW_WARM_FRESH ? "fresh" :
+		    p->p.t[i].result == CW_WARM_REFRESHED ? "refresh" :
+		    p->p.t[i].result == CW_WARM_DROPPED ? "drop" : "warm",
+		    cw_prio_name(p->p.t[i].prio));
 	}
 	cw_buf_free(&w.line);
 }
@@ -686,7 +650,7 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 	}
 	w.o = o;
 	w.clock = clock;
-	w.total = p->n;
+	w.total = p->p.n;
 	w.progress = isatty(2);
 	if (resume_id != NULL)
 		snprintf(id, sizeof(id), "%s", resume_id);
@@ -702,21 +666,21 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 		cw_journal_close(w.journal);
 		w.journal = NULL;
 	}
-	for (size_t i = 0; w.journal != NULL && resume_id == NULL && i < p->n;
+	for (size_t i = 0; w.journal != NULL && resume_id == NULL && i < p->p.n;
 	    i++)
-		if (cw_journal_plan(w.journal, id, p->t[i].seq, p->t[i].prio,
-		    p->t[i].key, p->t[i].klen, &e) != CW_OK) {
+		if (cw_journal_plan(w.journal, id, p->p.t[i].seq, p->p.t[i].prio,
+		    p->p.t[i].key, p->p.t[i].klen, &e) != CW_OK) {
 			warnx("%s; the run goes on without it", e.msg);
 			status = cw_exit_worse(status, EX_IOERR);
 			cw_journal_close(w.journal);
 			w.journal = NULL;
 		}
-	if ((rc = cw_warm_run(&wo, p->t, p->n, &tot, &e)) != CW_OK) {
+	if ((rc = cw_warm_run(&wo, p->p.t, p->p.n, &tot, &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		cw_journal_close(w.journal);
 		return cw_exit_worse(status, cw_exit_code(rc));
 	}
-	if (w.progress && p->n > 0)
+	if (w.progress && p->p.n > 0)
 		fputc('\n', stderr);
 	status = cw_exit_worse(status, status_of(&tot));
 	if (w.journal_failed)
@@ -727,7 +691,7 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 		status = cw_exit_worse(status, EX_IOERR);
 	}
 	cw_journal_close(w.journal);
-	summary(&tot, p->n, (double)(cw_clock_elapsed_ns(&clock) - t0) / 1e9,
+	summary(&tot, p->p.n, (double)(cw_clock_elapsed_ns(&clock) - t0) / 1e9,
 	    w.journal != NULL ? id : NULL);
 	cw_buf_free(&w.line);
 	return status;
@@ -786,23 +750,23 @@ resume(const struct opts *o, struct cw_cfg *cfg)
 	}
 	for (size_t i = 0; i < run.ntasks; i++) {
 		const struct cw_warm_run_task *t = &run.tasks[i];
-		struct cw_warm_task *w;
 
 		if (t->result == CW_WARM_WARMED || t->result == CW_WARM_FRESH ||
 		    t->result == CW_WARM_REFRESHED ||
 		    t->result == CW_WARM_DROPPED || t->key[0] == '\0')
 			continue;
-		w = add_task(&p);
-		snprintf(w->key, sizeof(w->key), "%s", t->key);
-		w->klen = strlen(w->key);
-		w->prio = t->prio;
-		w->seq = i;
+		if (cw_warm_plan_line(&p.p, t->key, strlen(t->key), t->prio,
+		    0, &e) != CW_OK)
+			continue;	/* the journal's, checked when made */
+		/* Its number in the run, so the journal matches them. */
+		p.p.t[p.p.n - 1].seq = i;
 	}
 	if (o->verbose)
-		warnx("run %s: %zu of %zu tasks left", run.id, p.n, run.ntasks);
+		warnx("run %s: %zu of %zu tasks left", run.id, p.p.n,
+		    run.ntasks);
 	rc = warm(o, cfg, &p, run.id);
 	cw_warm_run_free(&run);
-	free(p.t);
+	cw_warm_plan_free(&p.p);
 	return rc;
 }
 
@@ -839,11 +803,9 @@ run(const struct opts *o)
 	if ((o->strategy == ST_PREDICTIVE || o->strategy == ST_PATTERN) &&
 	    (status = add_forecast(&p, o, &cfg, at_s)) != 0)
 		return cw_exit_worse(status, p.status);
-	p.n = cw_warm_dedup(p.t, p.n);
-	for (size_t i = 0; i < p.n; i++)
-		p.t[i].seq = i;
+	cw_warm_plan_finish(&p.p);
 	status = warm(o, &cfg, &p, NULL);
-	free(p.t);
+	cw_warm_plan_free(&p.p);
 	return status;
 }
 

@@ -1392,6 +1392,29 @@ size_t cw_warm_dedup(struct cw_warm_task *tasks, size_t n);
 int cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
     struct cw_buf *keys, size_t *n, struct cw_err *err);
 
+/* What a run warms, in input order: set to zero, add, finish, free. */
+struct cw_warm_plan {
+	struct cw_warm_task *t;
+	size_t n, cap;
+};
+
+/* One key or input line (cw_warm_parse_line) with flags; CW_EDATA for a
+ * malformed one (err says why; the plan is unchanged), CW_ENOMEM. */
+int cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
+    int prio, unsigned flags, struct cw_err *err);
+/* The keys of a session's opening, critical, due at its open (at_s is
+ * the planning moment, now_ns the elapsed time that stands for it). */
+int cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
+    const struct cw_cal_open *o, int64_t at_s, int64_t now_ns,
+    struct cw_err *err);
+/* The keys of a forecast, of class prio (negative: each forecast's own,
+ * else high above 0.7 probability and medium below). */
+int cw_warm_plan_forecast(struct cw_warm_plan *p,
+    const struct cw_forecast *list, size_t n, int prio, struct cw_err *err);
+/* Merge the tasks of one key (cw_warm_dedup) and renumber them. */
+void cw_warm_plan_finish(struct cw_warm_plan *p);
+void cw_warm_plan_free(struct cw_warm_plan *p);
+
 /* ---- journal: a record of every warming run ---- */
 
 struct cw_journal;

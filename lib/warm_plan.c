@@ -1,0 +1,108 @@
+/*
+ * warm_plan: the list of what a cw-warm run warms, built from its inputs:
+ * input lines (keys, cw-predict's TSV), a session's opening, a forecast.
+ * The program reads the inputs and says what was wrong with them; which
+ * task each becomes, with which class and deadline, is decided here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+
+/* Room for one more task, zeroed and numbered in input order. */
+static struct cw_warm_task *
+next_task(struct cw_warm_plan *p, struct cw_err *err)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		void *q = realloc(p->t, cap * sizeof(*p->t));
+
+		if (q == NULL) {
+			cw_err_set(err, CW_ENOMEM, 0, "warming plan");
+			return NULL;
+		}
+		p->t = q;
+		p->cap = cap;
+	}
+	memset(&p->t[p->n], 0, sizeof(p->t[0]));
+	p->t[p->n].seq = p->n;
+	return &p->t[p->n++];
+}
+
+int
+cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
+    int prio, unsigned flags, struct cw_err *err)
+{
+	struct cw_warm_task t, *slot;
+	int rc;
+
+	if ((rc = cw_warm_parse_line(line, len, prio, &t, err)) != CW_OK)
+		return rc;
+	if ((slot = next_task(p, err)) == NULL)
+		return CW_ENOMEM;
+	t.flags = flags;
+	t.seq = slot->seq;
+	*slot = t;
+	return CW_OK;
+}
+
+int
+cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
+    const struct cw_cal_open *o, int64_t at_s, int64_t now_ns,
+    struct cw_err *err)
+{
+	struct cw_buf keys = { 0 };
+	int rc;
+
+	if ((rc = cw_calendar_keys(cal, o, &keys, err)) != CW_OK)
+		goto out;
+	for (size_t at = 0; at < keys.len && rc == CW_OK;) {
+		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
+		size_t n = (size_t)(nl - (keys.data + at));
+
+		/* Critical, due at the open: that is what it is for. */
+		if ((rc = cw_warm_plan_line(p, keys.data + at, n,
+		    CW_PRIO_CRITICAL, 0, err)) == CW_OK && o->open_s > at_s)
+			p->t[p->n - 1].deadline_ns = now_ns +
+			    (o->open_s - at_s) * 1000000000;
+		at += n + 1;
+	}
+out:
+	cw_buf_free(&keys);
+	return rc;
+}
+
+int
+cw_warm_plan_forecast(struct cw_warm_plan *p, const struct cw_forecast *list,
+    size_t n, int prio, struct cw_err *err)
+{
+	int rc = CW_OK;
+
+	for (size_t i = 0; i < n && rc == CW_OK; i++) {
+		int cls = prio;
+
+		/* The forecast's own class, else its probability's. */
+		if (cls < 0 && cw_prio_parse(list[i].priority,
+		    strlen(list[i].priority), &cls) != CW_OK)
+			cls = list[i].probability > 0.7 ? CW_PRIO_HIGH :
+			    CW_PRIO_MEDIUM;
+		rc = cw_warm_plan_line(p, list[i].key, strlen(list[i].key), cls,
+		    0, err);
+	}
+	return rc;
+}
+
+void
+cw_warm_plan_finish(struct cw_warm_plan *p)
+{
+	p->n = cw_warm_dedup(p->t, p->n);
+	for (size_t i = 0; i < p->n; i++)
+		p->t[i].seq = i;
+}
+
+void
+cw_warm_plan_free(struct cw_warm_plan *p)
+{
+	free(p->t);
+	memset(p, 0, sizeof(*p));
+}
