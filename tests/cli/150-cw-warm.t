@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 61
+plan 63
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -30,6 +30,14 @@ has "$T/err" "session london opens 2024-01-08T08:00:00Z" "a Monday: London"
 is "$(head -n 2 "$T/out")" "labels:EUR_USD:M15:2024-01-08	warm	critical
 labels:EUR_USD:M15:2024-01-05	warm	critical" \
 	"a dry run: the plan, Friday as the day before, critical"
+# --max-rate: 6 keys at 5 a second take a second (the first at once).
+t0=$(date +%s%3N)
+run cw-warm --force --max-rate 5 labels:EUR_USD:H4:2024-01-02 labels:EUR_USD:H4:2024-01-03 \
+	labels:EUR_USD:H4:2024-01-04 labels:EUR_USD:H4:2024-01-05 labels:EUR_USD:H4:2024-01-08 \
+	labels:EUR_USD:H4:2024-01-09
+took=$(($(date +%s%3N) - t0))
+is "$status:$(cut -f2 "$T/out" | sort -u)" "0:refreshed" "--max-rate: every key done"
+is "$([ "$took" -ge 950 ] && echo capped)" capped "at most 5 started a second (${took} ms)"
 run cw-warm --session mars
 is "$status" 2 "an unknown session: usage error"
 has "$T/err" "--session 'mars': not in the calendar" "saying so"
