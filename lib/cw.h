@@ -870,30 +870,7 @@ int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
 int cw_src_get(struct cw_src *src, const struct cw_key *key,
     struct cw_buf *out, struct cw_err *err);
 
-/*
- * Many fetches in flight: ClickHouse queries on one libcurl multi handle,
- * exec commands as concurrent children, CSV answered at once. submit
- * starts one (each with its own timeout from now); poll reports the
- * finished ones, each with the tag it was submitted with and the code
- * cw_src_get would have returned.
- */
-struct cw_src_done {
-	void *tag;
-	int rc;
-	struct cw_err err;	/* when rc is not CW_OK or CW_ENOTFOUND */
-};
 
-/* Start fetching key into out (emptied). key may go once this returns;
- * out must stay until poll reports tag. Not CW_OK: nothing in flight. */
-int cw_src_submit(struct cw_src *src, const struct cw_key *key,
-    struct cw_buf *out, void *tag, struct cw_err *err);
-/* Report up to cap finished fetches into done; when none has finished
- * yet, wait up to wait_ns (negative: until one does, if any is in
- * flight). Returns how many were reported. */
-size_t cw_src_poll(struct cw_src *src, int64_t wait_ns,
-    struct cw_src_done *done, size_t cap);
-/* Fetches submitted and not yet reported. */
-size_t cw_src_pending(const struct cw_src *src);
 void cw_src_close(struct cw_src *src);
 
 /* ---- alog: the access log ---- */
@@ -1211,8 +1188,7 @@ enum cw_fill_state cw_fill_step(struct cw_fill *f, struct cw_fill_key *k);
  */
 size_t cw_fill_poll(struct cw_fill *f, int64_t wait_ns,
     struct cw_fill_key **done, size_t cap);
-/* Fetches in flight. */
-size_t cw_fill_in_flight(const struct cw_fill *f);
+size_t cw_fill_in_flight(const struct cw_fill *f);	/* fetches */
 /* Begin k and drive it to the end, waiting as it must: for a caller
  * with nothing else in flight. */
 void cw_fill_run(struct cw_fill *f, struct cw_fill_key *k);
@@ -1234,7 +1210,7 @@ void cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n);
 int cw_fill_drop(struct cw_fill *f, const char *key, size_t klen,
     int *existed, struct cw_err *err);
 
-/* ---- sched: which warming task runs next ---- */
+/* ---- sched: warming priorities (the scheduler: sched_int.h) ---- */
 
 /* Priority classes, most urgent first. */
 enum cw_prio {
@@ -1248,45 +1224,6 @@ enum cw_prio {
 /* "critical", "high", "medium", "low"; and back (CW_EDATA). */
 const char *cw_prio_name(int prio);
 int cw_prio_parse(const char *s, size_t len, int *prio);
-
-struct cw_sched_opts {
-	unsigned slots;			/* tasks running at once */
-	int64_t deadline_ns;		/* nothing starts at or after it */
-	int64_t retry_first_ns;		/* a critical task's first back-off */
-	int64_t retry_max_ns;		/* doubling up to this */
-};
-
-/*
- * The order tasks start in: higher class first, then the earliest
- * deadline, then the order they were added; at most `slots` at once. A
- * critical task that failed is tried again after a back-off while the
- * run's deadline allows. Pure: no I/O, every time is handed in (elapsed
- * nanoseconds), tasks are numbers 0, 1, 2, ... in the order added.
- */
-struct cw_sched;
-
-int cw_sched_new(struct cw_sched **out, const struct cw_sched_opts *opts,
-    struct cw_err *err);
-void cw_sched_free(struct cw_sched *s);
-/* Queue a task of class prio that should be done by deadline_ns (the
- * run's when later); *id gets its number. CW_ENOMEM. */
-int cw_sched_add(struct cw_sched *s, int prio, int64_t deadline_ns,
-    size_t *id, struct cw_err *err);
-/* 1 with *id set when a task may start now (a slot free, the deadline
- * not passed, one ready), else 0. */
-int cw_sched_next(struct cw_sched *s, int64_t now_ns, size_t *id);
-/* A started task ended; failed says whether it may be worth a retry.
- * Returns 1 when it will be retried (it frees its slot meanwhile). */
-int cw_sched_done(struct cw_sched *s, size_t id, int failed, int64_t now_ns);
-/* How often a task was started. */
-unsigned cw_sched_tries(const struct cw_sched *s, size_t id);
-/* When the next back-off ends, or the deadline if sooner. */
-int64_t cw_sched_wake_ns(const struct cw_sched *s);
-/* Tasks not yet done: queued, waiting to retry, or running. */
-size_t cw_sched_left(const struct cw_sched *s);
-/* Take up to cap tasks that never got to finish (queued or waiting to
- * retry) out, in the order they would have run: the expired ones. */
-size_t cw_sched_expire(struct cw_sched *s, size_t *ids, size_t cap);
 
 /* ---- warm: filling the cache ahead of the reads ---- */
 
@@ -1398,8 +1335,7 @@ struct cw_warm_plan {
 	size_t n, cap;
 };
 
-/* One key or input line (cw_warm_parse_line) with flags; CW_EDATA for a
- * malformed one (err says why; the plan is unchanged), CW_ENOMEM. */
+/* An input line (cw_warm_parse_line) with flags; CW_EDATA, CW_ENOMEM. */
 int cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
     int prio, unsigned flags, struct cw_err *err);
 /* The keys of a session's opening, critical, due at its open (at_s is
@@ -1407,8 +1343,7 @@ int cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
 int cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
     const struct cw_cal_open *o, int64_t at_s, int64_t now_ns,
     struct cw_err *err);
-/* The keys of a forecast, of class prio (negative: each forecast's own,
- * else high above 0.7 probability and medium below). */
+/* A forecast's keys, of class prio (negative: each forecast's own). */
 int cw_warm_plan_forecast(struct cw_warm_plan *p,
     const struct cw_forecast *list, size_t n, int prio, struct cw_err *err);
 /* Merge the tasks of one key (cw_warm_dedup) and renumber them. */

@@ -19,6 +19,7 @@
 
 #include "cw.h"
 #include "fill_int.h"
+#include "src_int.h"
 
 /* How long a waiter waits between looks at L1 and L2 while another
  * process fetches: from 1 ms, doubling to at most 20 ms. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "sched_int.h"
 
 struct task {
 	int prio;

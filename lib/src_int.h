@@ -9,6 +9,31 @@
 
 #include "cw.h"
 
+/*
+ * Many fetches in flight: ClickHouse queries on one libcurl multi handle,
+ * exec commands as concurrent children, CSV answered at once. submit
+ * starts one (each with its own timeout from now); poll reports the
+ * finished ones, each with the tag it was submitted with and the code
+ * cw_src_get would have returned.
+ */
+struct cw_src_done {
+	void *tag;
+	int rc;
+	struct cw_err err;	/* when rc is not CW_OK or CW_ENOTFOUND */
+};
+
+/* Start fetching key into out (emptied). key may go once this returns;
+ * out must stay until poll reports tag. Not CW_OK: nothing in flight. */
+int cw_src_submit(struct cw_src *src, const struct cw_key *key,
+    struct cw_buf *out, void *tag, struct cw_err *err);
+/* Report up to cap finished fetches into done; when none has finished
+ * yet, wait up to wait_ns (negative: until one does, if any is in
+ * flight). Returns how many were reported. */
+size_t cw_src_poll(struct cw_src *src, int64_t wait_ns,
+    struct cw_src_done *done, size_t cap);
+/* Fetches submitted and not yet reported. */
+size_t cw_src_pending(const struct cw_src *src);
+
 struct cw_src_ops {
 	const char *scheme;	/* "csv" in "csv:DIR" */
 	/* Prepare from the rest of the URL; connect nothing yet. */

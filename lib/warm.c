@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "sched_int.h"
 #include "intern_int.h"
 
 /* Fresh-check this many keys per L2 round trip. */

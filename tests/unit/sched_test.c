@@ -1,4 +1,5 @@
 #include "helpers.h"
+#include "sched_int.h"
 
 TestSuite(sched);
 
