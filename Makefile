@@ -49,8 +49,8 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .SECONDARY:
 
-.PHONY: all check check-unit check-cli check-asan deps demo bench install \
-	lint clean sample-data
+.PHONY: all check check-unit check-cli check-asan coverage deps demo bench \
+	install lint clean sample-data
 
 all: $(BINS) $(B)/libcw.a
 
@@ -106,6 +106,14 @@ check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' check
 
+# Line and branch coverage of lib/ over the whole suite (gcov): a figure
+# per module, then the total. Not in CI: it rebuilds everything.
+coverage:
+	rm -rf build-cov
+	$(MAKE) B=build-cov CFLAGS='-O0 -g --coverage' LDFLAGS='--coverage' \
+		check >build-cov.log 2>&1 || { tail -20 build-cov.log; exit 1; }
+	sh tests/coverage.sh build-cov | tee build-cov/coverage.txt
+
 deps:
 	@missing=""; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -153,10 +161,10 @@ lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
-	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh bench/*.sh
+	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh bench/*.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-cov build-cov.log
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d) \
 	$(B)/cmd/cli.d

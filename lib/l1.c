@@ -7,6 +7,7 @@
  * that trust nothing they have not checksummed, and writers serialised by
  * a robust mutex whose EOWNERDEAD triggers a repair of the whole file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -411,6 +412,46 @@ check_header(const struct l1_header *h, uint64_t st_size, const char *path,
 	return CW_OK;
 }
 
+/*
+ * A creator killed between mkstemp and unlink leaves PATH.XXXXXX behind:
+ * the size of a whole L1 file. The next creation removes those older
+ * than a minute (one being made right now is younger: creation takes
+ * milliseconds), and only those of exactly that shape.
+ */
+static void
+remove_stale_temporaries(const char *path)
+{
+	char dir[CW_PATH_MAX], full[CW_PATH_MAX + 300];
+	const char *slash = strrchr(path, '/'), *base;
+	struct dirent *de;
+	struct stat st;
+	size_t blen;
+	DIR *d;
+
+	if (slash == NULL) {
+		strcpy(dir, ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
+		    path);
+		base = slash + 1;
+	}
+	blen = strlen(base);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != blen + 7 ||
+		    strncmp(de->d_name, base, blen) != 0 ||
+		    de->d_name[blen] != '.')
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", dir, de->d_name);
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && time(NULL) - st.st_mtime > 60)
+			unlink(full);
+	}
+	closedir(d);
+}
+
 /* Build a complete file under a temporary name, then link it into place:
  * no process ever sees a half-initialised L1. EEXIST from link means
  * another process won the race; its file is used. */
@@ -428,6 +469,7 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 		return rc;
 	if ((rc = cw_fs_make_parents(o->path, err)) != CW_OK)
 		return rc;
+	remove_stale_temporaries(o->path);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->path);
 	if ((fd = cw_fs_fd_above_std(mkstemp(tmp))) < 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "create %s", tmp);

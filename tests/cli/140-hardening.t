@@ -3,7 +3,7 @@
 # hangs, crashes or damages the shared L1 file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 18
 
 k=labels:EUR_USD:H4:2024-01-02
 cw-get "$k" >"$T/value"
@@ -54,6 +54,17 @@ is "$(cat "$T/err")" "cw-get: create $T/full/l1: No space left on device; going 
 	"said once, in one line"
 is "$(cmp -s "$T/out" "$T/value" && echo same)" same "the value is served from the source"
 is "$(cat "$T/left")" "" "no file or temporary is left on the full disk"
+
+# A killed creator's temporary: removed at the next creation once it is
+# over a minute old; one that may still be in the making is left alone.
+rm -f "$CW_L1_FILE"
+head -c 4096 /dev/zero >"$CW_L1_FILE.ab12CD"
+touch -d '2 minutes ago' "$CW_L1_FILE.ab12CD"
+: >"$CW_L1_FILE.zz99YY"
+cw-get "$k" >/dev/null
+is "$(test -e "$CW_L1_FILE.ab12CD" || echo gone)" gone "a stale temporary is removed"
+is "$(test -e "$CW_L1_FILE.zz99YY" && echo kept)" kept "a fresh one is left alone"
+rm -f "$CW_L1_FILE.zz99YY"
 
 # A file that is not ours: refused untouched, and the value still served.
 printf 'precious\n' >"$T/foreign"
