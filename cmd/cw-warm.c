@@ -339,33 +339,14 @@ read_stdin(struct plan *p, const struct opts *o)
 	cw_lines_free(&in);
 }
 
-/* The keys of one session opening. */
-static void
-add_opening(struct plan *p, const struct cw_calendar *cal,
-    const struct cw_cal_open *op, int64_t at_s, int64_t now_ns,
-    const struct opts *o)
-{
-	char when[CW_CAL_UTC_LEN];
-	struct cw_err e;
-
-	if (o->verbose) {
-		cw_cal_format_utc(op->open_s, when);
-		warnx("session %s opens %s", op->session->name, when);
-	}
-	if (cw_warm_plan_opening(&p->p, cal, op, at_s, now_ns, &e) != CW_OK)
-		errx(EX_OSERR, "%s", e.msg);
-}
-
 static int
 add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
     int64_t at_s, int64_t now_ns)
 {
-	struct cw_calendar *cal;
 	struct cw_cal_open open[CW_CAL_SESSIONS];
-	const struct cw_cal_session *s;
-	char path[CW_CFG_STR];
+	struct cw_calendar *cal;
+	char path[CW_CFG_STR], when[CW_CAL_UTC_LEN];
 	struct cw_err e;
-	const char *name = o->session;
 	size_t n;
 	int rc;
 
@@ -375,25 +356,20 @@ add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
-	if (strcmp(name, "auto") == 0) {
-		n = cw_calendar_opening(cal, at_s, o->lead_s, open,
-		    CW_CAL_SESSIONS);
-		if (n == 0 && o->verbose)
-			warnx("no session opens within the lead");
-		for (size_t i = 0; i < n; i++)
-			add_opening(p, cal, &open[i], at_s, now_ns, o);
-	} else {
-		if (strcmp(name, "new_york") == 0)
-			name = "newyork";	/* cw-predict's spelling */
-		if ((s = cw_calendar_session(cal, name)) == NULL) {
-			cw_calendar_free(cal);
-			cli_misuse(usage_text, "--session '%s': not in the "
-			    "calendar %s", o->session, path);
-		}
-		if (cw_calendar_day_of(cal, s, at_s, &open[0]) == CW_OK)
-			add_opening(p, cal, &open[0], at_s, now_ns, o);
-	}
+	rc = cw_warm_plan_sessions(&p->p, cal, o->session, at_s, o->lead_s,
+	    now_ns, open, CW_CAL_SESSIONS, &n, &e);
 	cw_calendar_free(cal);
+	if (rc == CW_ENOTFOUND)
+		cli_misuse(usage_text, "--session '%s': not in the calendar %s",
+		    o->session, path);
+	if (rc != CW_OK)
+		errx(cw_exit_code(rc), "%s", e.msg);
+	for (size_t i = 0; o->verbose && i < n; i++) {
+		cw_cal_format_utc(open[i].open_s, when);
+		warnx("session %s opens %s", open[i].session->name, when);
+	}
+	if (n == 0 && o->verbose)
+		warnx("no session opens within the lead");
 	return 0;
 }
 
@@ -402,83 +378,35 @@ static int
 add_forecast(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
     int64_t at_s)
 {
-	struct cw_forecast_opts fo = { o->strategy == ST_PREDICTIVE ?
-	    o->min_probability : 0, 0, 0 };
-	struct cw_forecast *list;
-	struct cw_predict *m;
 	struct cw_err e;
-	size_t n;
 	int rc;
 
-	if ((rc = cw_predict_load(&m, cfg->predict_state, &e)) != CW_OK) {
+	if ((rc = cw_warm_plan_predicted(&p->p, cfg->predict_state, at_s,
+	    o->look_ahead_s, o->strategy == ST_PREDICTIVE ?
+	    o->min_probability : 0, o->strategy == ST_PATTERN ?
+	    CW_PRIO_MEDIUM : -1, &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		return rc == CW_ENOTFOUND ? EX_NOINPUT : cw_exit_code(rc);
-	}
-	cw_predict_advance(m, at_s);
-	rc = cw_predict_forecast(m, at_s, o->look_ahead_s, &fo, &list, &n, &e);
-	cw_predict_free(m);
-	if (rc != CW_OK) {
-		warnx("%s", e.msg);
-		return cw_exit_code(rc);
-	}
-	rc = cw_warm_plan_forecast(&p->p, list, n, o->strategy == ST_PATTERN ?
-	    CW_PRIO_MEDIUM : -1, &e);
-	free(list);
-	if (rc != CW_OK) {
-		warnx("%s", e.msg);
-		return cw_exit_code(rc);
 	}
 	return 0;
 }
 
-/*
- * --optimize, the seed's optimize_cache_levels: reclaim L1's expired
- * entries, then warm into L1 what L2 answered at least twice in the
- * hour before --at (read often, yet not in L1).
- */
-#define HOT_WINDOW_S 3600
-#define HOT_MIN_READS 2
-
+/* --optimize, the seed's optimize_cache_levels (cw-warm(1)). */
 static int
 add_optimize(struct plan *p, const struct cw_cfg *cfg, int64_t at_s)
 {
-	struct cw_l1_opts lo = { 0 };
-	struct cw_buf keys = { 0 };
-	struct cw_l1 *l1;
+	uint64_t reclaimed;
+	size_t promoted;
 	struct cw_err e;
-	uint64_t reclaimed = 0;
-	size_t n;
-	int rc, status = 0;
+	int rc;
 
-	lo.path = cfg->l1_file;
-	lo.clock = cw_clock_system();
-	lo.must_exist = 1;
-	if ((rc = cw_l1_open(&l1, &lo, &e)) == CW_OK) {
-		rc = cw_l1_reclaim(l1, &reclaimed, &e);
-		cw_l1_close(l1);
-	}
-	if (rc != CW_OK) {
+	if ((rc = cw_warm_plan_optimize(&p->p, cfg, at_s, cw_clock_system(),
+	    &reclaimed, &promoted, &e)) != CW_OK)
 		warnx("%s", e.msg);
-		status = cw_exit_code(rc);
-	}
-	rc = cw_warm_l2_answered(cfg->log_file, at_s - HOT_WINDOW_S,
-	    HOT_MIN_READS, &keys, &n, &e);
-	if (rc != CW_OK && rc != CW_ENOTFOUND) {
-		warnx("%s", e.msg);
-		status = cw_exit_worse(status, cw_exit_code(rc));
-	}
 	fprintf(stderr, "cw-warm: optimize: %llu expired L1 entries "
 	    "reclaimed, %zu keys L2 kept answering to promote\n",
-	    (unsigned long long)reclaimed, n);
-	for (size_t at = 0; at < keys.len;) {
-		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
-		size_t len = (size_t)(nl - (keys.data + at));
-
-		add_line(p, keys.data + at, len, CW_PRIO_HIGH, 0, "log");
-		at += len + 1;
-	}
-	cw_buf_free(&keys);
-	return status;
+	    (unsigned long long)reclaimed, promoted);
+	return rc == CW_OK ? 0 : cw_exit_code(rc);
 }
 
 /* ---- output ---- */

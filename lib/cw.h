@@ -772,8 +772,7 @@ struct cw_l2_opts {
  */
 int cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *opts,
     struct cw_err *err);
-/* Is url one cw_l2_open takes? CW_ECONFIG saying why not. Connects
- * nothing, reads nothing. */
+/* Is url one cw_l2_open takes? CW_ECONFIG why not. No I/O. */
 int cw_l2_check_url(const char *url, struct cw_err *err);
 void cw_l2_close(struct cw_l2 *l2);
 /* Nonzero once the level has been given up on. */
@@ -806,21 +805,6 @@ int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 int cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen,
     const void *val, size_t vlen, int64_t max_ttl_ms, unsigned flags,
     int64_t *ttl_ms, struct cw_err *err);
-/* One store of a batch, as cw_l2_set takes it; ttl_ms is set. */
-struct cw_l2_write {
-	const char *key;
-	size_t klen;
-	const void *val;	/* ignored with CW_L2_NEGATIVE */
-	size_t vlen;
-	int64_t max_ttl_ms;
-	unsigned flags;
-	int64_t ttl_ms;		/* out: the TTL given */
-};
-
-/* cw_l2_set for n keys in one round trip (pipelined): a warmer's answers
- * go to Redis together. */
-int cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
-    struct cw_err *err);
 /*
  * Single flight: take q->key's fetch lock for ttl_ms if it is free, and
  * look the key up in the same round trip (q as for cw_l2_get). *held is
@@ -1346,6 +1330,23 @@ int cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
 /* A forecast's keys, of class prio (negative: each forecast's own). */
 int cw_warm_plan_forecast(struct cw_warm_plan *p,
     const struct cw_forecast *list, size_t n, int prio, struct cw_err *err);
+/* The keys of session name (or "auto": every one opening within lead_s
+ * of at_s); the openings into opened[0..*n). CW_ENOTFOUND for a name
+ * the calendar has not. */
+int cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
+    const char *name, int64_t at_s, int64_t lead_s, int64_t now_ns,
+    struct cw_cal_open *opened, size_t cap, size_t *n, struct cw_err *err);
+/* The forecast of the model saved at state for look_ahead_s from at_s,
+ * above min_probability (cw_warm_plan_forecast's prio). */
+int cw_warm_plan_predicted(struct cw_warm_plan *p, const char *state,
+    int64_t at_s, int64_t look_ahead_s, double min_probability, int prio,
+    struct cw_err *err);
+/* --optimize: reclaim L1's expired entries, then plan (high) the keys
+ * the access log shows L2 answering twice or more in the hour before
+ * at_s. The counts of each; the first failure's code. */
+int cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
+    int64_t at_s, struct cw_clock clock, uint64_t *reclaimed,
+    size_t *promoted, struct cw_err *err);
 /* Merge the tasks of one key (cw_warm_dedup) and renumber them. */
 void cw_warm_plan_finish(struct cw_warm_plan *p);
 void cw_warm_plan_free(struct cw_warm_plan *p);

@@ -19,6 +19,7 @@
 
 #include "cw.h"
 #include "fill_int.h"
+#include "l2_int.h"
 #include "src_int.h"
 
 /* How long a waiter waits between looks at L1 and L2 while another

@@ -23,6 +23,7 @@
 
 #include "cw.h"
 #include "hash_int.h"
+#include "l2_int.h"
 
 struct cw_l2 {
 	char url[CW_CFG_STR];		/* for messages: holds no password */

@@ -106,3 +106,95 @@ cw_warm_plan_free(struct cw_warm_plan *p)
 	free(p->t);
 	memset(p, 0, sizeof(*p));
 }
+
+int
+cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
+    const char *name, int64_t at_s, int64_t lead_s, int64_t now_ns,
+    struct cw_cal_open *opened, size_t cap, size_t *n, struct cw_err *err)
+{
+	const struct cw_cal_session *s;
+	int rc = CW_OK;
+
+	*n = 0;
+	if (strcmp(name, "auto") == 0) {
+		*n = cw_calendar_opening(cal, at_s, lead_s, opened, cap);
+	} else {
+		if (strcmp(name, "new_york") == 0)
+			name = "newyork";	/* cw-predict's spelling */
+		if ((s = cw_calendar_session(cal, name)) == NULL)
+			return cw_err_set(err, CW_ENOTFOUND, 0,
+			    "'%s': not in the calendar", name);
+		if (cap > 0 && cw_calendar_day_of(cal, s, at_s, &opened[0]) ==
+		    CW_OK)
+			*n = 1;
+	}
+	for (size_t i = 0; i < *n && rc == CW_OK; i++)
+		rc = cw_warm_plan_opening(p, cal, &opened[i], at_s, now_ns,
+		    err);
+	return rc;
+}
+
+int
+cw_warm_plan_predicted(struct cw_warm_plan *p, const char *state,
+    int64_t at_s, int64_t look_ahead_s, double min_probability, int prio,
+    struct cw_err *err)
+{
+	struct cw_forecast_opts fo = { min_probability, 0, 0 };
+	struct cw_forecast *list;
+	struct cw_predict *m;
+	size_t n;
+	int rc;
+
+	if ((rc = cw_predict_load(&m, state, err)) != CW_OK)
+		return rc;
+	cw_predict_advance(m, at_s);
+	rc = cw_predict_forecast(m, at_s, look_ahead_s, &fo, &list, &n, err);
+	cw_predict_free(m);
+	if (rc != CW_OK)
+		return rc;
+	rc = cw_warm_plan_forecast(p, list, n, prio, err);
+	free(list);
+	return rc;
+}
+
+/* What --optimize promotes: L2 answered it this often in this window. */
+#define HOT_WINDOW_S 3600
+#define HOT_MIN_READS 2
+
+int
+cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
+    int64_t at_s, struct cw_clock clock, uint64_t *reclaimed,
+    size_t *promoted, struct cw_err *err)
+{
+	struct cw_l1_opts lo = { 0 };
+	struct cw_buf keys = { 0 };
+	struct cw_l1 *l1;
+	struct cw_err e2;
+	int rc, rc2;
+
+	*reclaimed = 0;
+	*promoted = 0;
+	lo.path = cfg->l1_file;
+	lo.clock = clock;
+	lo.must_exist = 1;
+	if ((rc = cw_l1_open(&l1, &lo, err)) == CW_OK) {
+		rc = cw_l1_reclaim(l1, reclaimed, err);
+		cw_l1_close(l1);
+	}
+	/* Without L1 there is nothing to reclaim, and still what to
+	 * promote: the first failure is the one reported. */
+	rc2 = cw_warm_l2_answered(cfg->log_file, at_s - HOT_WINDOW_S,
+	    HOT_MIN_READS, &keys, promoted, rc == CW_OK ? err : &e2);
+	if (rc2 == CW_ENOTFOUND)
+		rc2 = CW_OK;	/* no log yet: nothing read */
+	for (size_t at = 0; rc2 == CW_OK && at < keys.len;) {
+		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
+		size_t len = (size_t)(nl - (keys.data + at));
+
+		rc2 = cw_warm_plan_line(p, keys.data + at, len, CW_PRIO_HIGH,
+		    0, rc == CW_OK ? err : &e2);
+		at += len + 1;
+	}
+	cw_buf_free(&keys);
+	return rc != CW_OK ? rc : rc2;
+}
