@@ -854,7 +854,6 @@ int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
 int cw_src_get(struct cw_src *src, const struct cw_key *key,
     struct cw_buf *out, struct cw_err *err);
 
-
 void cw_src_close(struct cw_src *src);
 
 /* ---- alog: the access log ---- */
