@@ -199,8 +199,9 @@ open_l1(struct opts *o, struct cw_l1 **l1, char journal[CW_CFG_STR],
 	if (cfg == NULL)
 		return cw_err_set(e, CW_ENOMEM, 0, "configuration");
 	if ((rc = cw_cfg_load(cfg, o->config, e)) == CW_OK) {
-		lo.path = o->l1_file != NULL ? o->l1_file : cfg->l1_file;
-		lo.clock = cw_clock_system();
+		cw_cfg_l1_opts(cfg, cw_clock_system(), &lo);
+		if (o->l1_file != NULL)
+			lo.path = o->l1_file;
 		lo.must_exist = 1;
 		cw_cfg_warm_path(cfg, 'j', journal);
 		if (!o->warm_limit_given)

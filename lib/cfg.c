@@ -7,6 +7,7 @@
  * the bundled sample data as the source.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,7 @@ defaults(struct cw_cfg *c)
 	c->l1_max_bytes = 100ull << 20;
 	c->l1_ttl_ms = 300 * 1000;
 	c->l1_mode = 0600;
+	c->l1_gid = -1;
 	c->l2_ttl_ms = 3600 * 1000;
 	c->l2_connect_timeout_ms = 100;
 	c->l2_timeout_ms = 50;
@@ -270,6 +272,15 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 			return cw_err_set(err, CW_EDATA, 0,
 			    "l1.mode '%s': not an octal mode", value);
 		c->l1_mode = (unsigned)m;
+		return CW_OK;
+	}
+	if (IS("l1", "group")) {
+		struct group *g = getgrnam(value);
+
+		if (g == NULL)
+			return cw_err_set(err, CW_ECONFIG, 0,
+			    "l1.group '%s': no such group", value);
+		c->l1_gid = (long)g->gr_gid;
 		return CW_OK;
 	}
 	if (IS("l2", "url"))
@@ -442,4 +453,18 @@ cw_cfg_load(struct cw_cfg *c, const char *path, struct cw_err *err)
 	    (rc = copy_str(c->source, env, err, "CW_SOURCE")) != CW_OK)
 		return rc;
 	return CW_OK;
+}
+
+void
+cw_cfg_l1_opts(const struct cw_cfg *c, struct cw_clock clock,
+    struct cw_l1_opts *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->path = c->l1_file;
+	lo->max_entries = c->l1_max_entries;
+	lo->max_bytes = c->l1_max_bytes;
+	lo->mode = c->l1_mode;
+	lo->clock = clock;
+	lo->shared = c->l1_gid >= 0;
+	lo->share_gid = c->l1_gid >= 0 ? (unsigned)c->l1_gid : 0;
 }

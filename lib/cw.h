@@ -129,14 +129,11 @@ struct cw_clock {
 	uint64_t seed;
 };
 
-/* The system's clocks (clock_gettime, nanosleep); a seed of its own for
- * each process. */
+/* The system's clocks; a seed of its own for each process. */
 struct cw_clock cw_clock_system(void);
-/* A driven clock: both kinds read *now_ns, which the caller moves, and
- * sleeping moves it on. A fixed seed. */
+/* A driven clock: both kinds read *now_ns; sleeping moves it on. */
 struct cw_clock cw_clock_manual(int64_t *now_ns);
-/* A replay's clock: calendar time from *calendar_ns, which the caller
- * moves; elapsed time and sleeping real. A fixed seed. */
+/* A replay's: calendar time from *calendar_ns, elapsed time real. */
 struct cw_clock cw_clock_replay(int64_t *calendar_ns);
 /* The n-th number of the clock's random sequence: a pure function of the
  * seed and n (callers count n), uniform over 64 bits. */
@@ -452,6 +449,8 @@ struct cw_l1_opts {
 	unsigned mode;		/* creation mode, e.g. 0600 */
 	struct cw_clock clock;
 	int must_exist;		/* do not create: a missing file is CW_EIO */
+	int shared;		/* also use share_gid's, if others can't write */
+	unsigned share_gid;
 };
 
 /* Entry flags. */
@@ -678,6 +677,7 @@ struct cw_cfg {
 	uint64_t l1_max_bytes;
 	int64_t l1_ttl_ms;
 	unsigned l1_mode;
+	long l1_gid;			/* l1.group's id, -1 when none */
 	int64_t l2_ttl_ms;
 	int64_t l2_connect_timeout_ms;
 	int64_t l2_timeout_ms;
@@ -726,6 +726,9 @@ int cw_cfg_load(struct cw_cfg *cfg, const char *path, struct cw_err *err);
  * ~/.local/state/cw/warm.journal). */
 void cw_cfg_warm_path(const struct cw_cfg *cfg, int which,
     char out[CW_CFG_STR]);
+/* The L1 file's options from cfg (lo->path points into it). */
+void cw_cfg_l1_opts(const struct cw_cfg *cfg, struct cw_clock clock,
+    struct cw_l1_opts *lo);
 /* The query template configured for a key type, or NULL. */
 const char *cw_cfg_template(const struct cw_cfg *cfg, const char *type);
 
@@ -1204,8 +1207,7 @@ enum cw_prio {
 	CW_PRIO_COUNT,
 };
 
-/* "critical", "high", "medium", "low"; and back (CW_EDATA). */
-const char *cw_prio_name(int prio);
+const char *cw_prio_name(int prio);	/* "critical" ... and back: */
 int cw_prio_parse(const char *s, size_t len, int *prio);
 
 /* ---- warm: filling the cache ahead of the reads ---- */
@@ -1222,8 +1224,7 @@ enum cw_warm_result {
 	CW_WARM_RESULTS,
 };
 
-/* "warmed", "fresh", ...; "pending" for anything else. */
-const char *cw_warm_result_name(int result);
+const char *cw_warm_result_name(int result);	/* "pending" if none */
 
 /* cw_warm_task flags. */
 #define CW_WARM_REFRESH 0x1u	/* re-read from the source whatever is

@@ -118,11 +118,7 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	f->src_opts.templates_len = cfg->templates_len;
 	f->src_opts.clock = o->clock;
 
-	lo.path = cfg->l1_file;
-	lo.max_entries = cfg->l1_max_entries;
-	lo.max_bytes = cfg->l1_max_bytes;
-	lo.mode = cfg->l1_mode;
-	lo.clock = o->clock;
+	cw_cfg_l1_opts(cfg, o->clock, &lo);
 	/* Without L1 the levels below still answer: a full disk, a file
 	 * that is not ours or not writable costs speed, not the data. */
 	if ((rc = cw_l1_open(&f->l1, &lo, &f->l1_err)) == CW_ENOMEM) {

@@ -545,6 +545,18 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 		close(fd);
 		return rc;
 	}
+	/* A file another user planted could be crafted, or rewritten by
+	 * them at any moment: only our own, or the sharing group's when
+	 * nobody else may write it. */
+	if (st.st_uid != geteuid() && (!o->shared ||
+	    st.st_gid != (gid_t)o->share_gid || (st.st_mode & S_IWOTH))) {
+		rc = cw_err_set(err, CW_EFOREIGN, 0,
+		    "%s: owned by uid %ld, not this user, nor shared through "
+		    "l1.group without others' write permission (refused)",
+		    o->path, (long)st.st_uid);
+		close(fd);
+		return rc;
+	}
 	if ((l1 = calloc(1, sizeof(*l1))) == NULL) {
 		close(fd);
 		return cw_err_set(err, CW_ENOMEM, 0, "open %s", o->path);

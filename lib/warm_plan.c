@@ -174,8 +174,7 @@ cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
 
 	*reclaimed = 0;
 	*promoted = 0;
-	lo.path = cfg->l1_file;
-	lo.clock = clock;
+	cw_cfg_l1_opts(cfg, clock, &lo);
 	lo.must_exist = 1;
 	if ((rc = cw_l1_open(&l1, &lo, err)) == CW_OK) {
 		rc = cw_l1_reclaim(l1, reclaimed, err);

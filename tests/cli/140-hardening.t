@@ -3,7 +3,7 @@
 # hangs, crashes or damages the shared L1 file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 21
 
 k=labels:EUR_USD:H4:2024-01-02
 cw-get "$k" >"$T/value"
@@ -71,6 +71,26 @@ printf 'precious\n' >"$T/foreign"
 run cw-get -f "$T/foreign" "$k"
 is "$status:$(cmp -s "$T/out" "$T/value" && echo same):$(cat "$T/foreign")" \
 	74:same:precious "a foreign L1 file: exit 74, value served, file untouched"
+
+# An L1 file planted by another user is refused (the value still comes
+# from the source), unless shared through l1.group and not writable by
+# others. Planting one takes root (CI runs as root).
+if [ "$(id -u)" -eq 0 ]; then
+	cw-get "$k" >/dev/null
+	cp "$CW_L1_FILE" "$T/planted"
+	chown nobody:nogroup "$T/planted"
+	chmod 0666 "$T/planted"
+	run cw-get -f "$T/planted" "$k"
+	is "$status:$(cmp -s "$T/out" "$T/value" && echo same)" 74:same \
+		"another user's L1 file: refused, exit 74, the value still served"
+	has "$T/err" "owned by uid $(id -u nobody), not this user" "saying whose it is"
+	chmod 0660 "$T/planted"
+	printf '[l1]\ngroup = nogroup\n' >"$T/group.conf"
+	run cw-get -c "$T/group.conf" -f "$T/planted" "$k"
+	is "$status:$(cat "$T/err")" "0:" "shared through l1.group, others unable to write: used"
+else
+	for i in 1 2 3; do ok "# SKIP planting another user's file takes root"; done
+fi
 
 # cw-stats keys into a pipe nobody reads holds no lock while it waits: a
 # writer goes on. 300 entries with 240-byte keys overflow the pipe's
