@@ -96,7 +96,9 @@ is "$status" 1 "L1 fuller than the memory limit: WARNING (1)"
 run cw-stats --check --hit-rate-critical 50 --p99-critical 0.001
 is "$status" 2 "P99 above the limit: CRITICAL"
 run cw-stats --check --hit-rate-critical 150
-is "$status" 2 "a limit out of range is a usage error"
+is "$status:$(cat "$T/out"):$(head -n 1 "$T/err")" \
+	"2::cw-stats: --hit-rate-critical '150': not a number in 0..100" \
+	"a limit out of range is a usage error (no status line, the reason)"
 
 run cw-stats keys 'labels:EUR_USD:*'
 is "$(cut -f1,5 "$T/out" | sort | tr '\t\n' '  ')" \
