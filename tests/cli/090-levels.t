@@ -36,7 +36,7 @@ is "$(grep -q 'calling init: .*libcurl' "$T/ld" && echo loaded)" loaded \
 rm "$CW_L1_FILE"
 run cw-get -v "$k"
 has "$T/err" "$k: l2 hit" "with L1 gone: L2"
-is "$(ch_count "EUR_USD")" 1 "ClickHouse was asked once in all"
+is "$(ch_count "EUR_USD" 1)" 1 "ClickHouse was asked once in all"
 
 # L1 never outlives L2: an L2 entry with 20 s left gives L1 at most 20 s.
 rcli pexpire "cw:$k" 20000 >/dev/null
@@ -56,7 +56,7 @@ is "$status" 1 "still not found"
 rm "$CW_L1_FILE"
 run cw-get -v "$m"
 has "$T/err" "$m: none not found" "...from L2's memory, with L1 gone"
-is "$(ch_count "2023-06-01")" 1 "ClickHouse was asked once for the missing key"
+is "$(ch_count "2023-06-01" 1)" 1 "ClickHouse was asked once for the missing key"
 
 # A batch from L2: 300 keys, one write to Redis for all the lookups.
 i=0

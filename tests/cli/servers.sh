@@ -121,11 +121,23 @@ chq() {
 		"http://127.0.0.1:$CH_PORT/" --data-binary @-
 }
 
-# How many times ClickHouse ran a query containing TEXT.
+# ch_count TEXT WANT: how many times ClickHouse ran a query containing
+# TEXT. The query log is written asynchronously, so it is read again
+# (for up to 5 s) until it shows WANT: a slow flush is not a wrong
+# count, and a count above WANT still shows at once.
 ch_count() {
-	chq "SYSTEM FLUSH LOGS" >/dev/null
-	chq "SELECT count() FROM system.query_log WHERE type = 1 AND
-		query LIKE '%$1%' AND query NOT LIKE '%query_log%'"
+	i=0
+	while :; do
+		chq "SYSTEM FLUSH LOGS" >/dev/null
+		c=$(chq "SELECT count() FROM system.query_log WHERE type = 1 AND
+			query LIKE '%$1%' AND query NOT LIKE '%query_log%'")
+		if [ "$c" -ge "$2" ] || [ "$i" -ge 50 ]; then
+			echo "$c"
+			return
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
 }
 
 # A configuration with L2 and ClickHouse, in $T/cw.conf.
