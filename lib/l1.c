@@ -472,7 +472,8 @@ create_file(const struct cw_l1_opts *o, struct cw_err *err)
 	remove_stale_temporaries(o->path);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->path);
 	if ((fd = cw_fs_fd_above_std(mkstemp(tmp))) < 0) {
-		rc = cw_err_set(err, CW_EIO, errno, "create %s", tmp);
+		/* Named by the file wanted: the temporary's name is ours. */
+		rc = cw_err_set(err, CW_EIO, errno, "create %s", o->path);
 		unlink(tmp);
 		return rc;
 	}
