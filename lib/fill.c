@@ -202,8 +202,8 @@ cw_fill_int_record(struct cw_fill *f, enum cw_level level,
 		cw_l1_record(f->l1, level, result, latency_ns);
 }
 
-static enum cw_result
-result_of(int rc)
+enum cw_result
+cw_fill_int_result_of(int rc)
 {
 	return rc == CW_OK ? CW_RESULT_HIT : rc == CW_ENOTFOUND ?
 	    CW_RESULT_MISS : rc == CW_ETIMEOUT ? CW_RESULT_TIMEOUT :
@@ -521,8 +521,8 @@ cw_fill_poll(struct cw_fill *f, int64_t wait_ns, struct cw_fill_key **out,
 		int rc = f->done[i].rc;
 
 		f->in_flight--;
-		cw_fill_int_record(f, CW_LEVEL_L3, result_of(rc),
-		    now - k->fetch_ns);
+		cw_fill_int_record(f, CW_LEVEL_L3,
+		    cw_fill_int_result_of(rc), now - k->fetch_ns);
 		if (rc != CW_OK && rc != CW_ENOTFOUND)
 			k->err = f->done[i].err;
 		f->write_of[i] = SIZE_MAX;

@@ -64,14 +64,6 @@ fail:
 	return rc;
 }
 
-static enum cw_result
-result_of(int rc)
-{
-	return rc == CW_OK ? CW_RESULT_HIT : rc == CW_ENOTFOUND ?
-	    CW_RESULT_MISS : rc == CW_ETIMEOUT ? CW_RESULT_TIMEOUT :
-	    CW_RESULT_ERROR;
-}
-
 /* The item's outcome: level is who answered with a value, NONE for
  * anything else (a remembered "not found" included). */
 static void
@@ -113,8 +105,8 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		struct cw_hier_item *it = &items[h->item_of[j]];
 
 		cw_fill_int_record(h->fill, CW_LEVEL_L2, rc != CW_OK ?
-		    result_of(rc) : q->negative ? CW_RESULT_HIT :
-		    result_of(q->rc), dt);
+		    cw_fill_int_result_of(rc) : q->negative ?
+		    CW_RESULT_HIT : cw_fill_int_result_of(q->rc), dt);
 		if (rc == CW_OK && cw_fill_int_from_l2(h->fill, it->key,
 		    it->klen, q, &krc)) {
 			settle(it, krc, CW_LEVEL_L2);
@@ -190,7 +182,8 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		const struct cw_l1_lookup *q = &h->l1q[j];
 		struct cw_hier_item *it = &items[h->item_of[j]];
 
-		cw_l1_record(l1, CW_LEVEL_L1, result_of(q->rc), share);
+		cw_l1_record(l1, CW_LEVEL_L1, cw_fill_int_result_of(q->rc),
+		    share);
 		if (q->rc != CW_OK)
 			continue;	/* for the levels below */
 		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :

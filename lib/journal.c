@@ -151,8 +151,7 @@ append(struct cw_journal *j, const char *const *f, const size_t *len,
 	return CW_OK;
 }
 
-/* Append a record from printf-formatted numbers and up to two strings:
- * the shapes every kind has. */
+/* Append a record of n NUL-terminated fields. */
 static int
 record(struct cw_journal *j, struct cw_err *err, size_t n,
     const char *const *f)
