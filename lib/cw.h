@@ -695,6 +695,9 @@ struct cw_cfg {
 	char log_file[CW_CFG_STR];	/* "" disables the access log */
 	char l2_url[CW_CFG_STR];	/* "" when there is no L2 */
 	char l2_password_file[CW_CFG_STR];
+	/* Set by a program, never by a file: L2 judges expiry by the
+	 * clock's calendar (a replay's), not by Redis's (cw_l2_opts). */
+	int l2_calendar_expiry;
 	char predict_state[CW_CFG_STR];	/* cw-predict's model file */
 	int64_t predict_history_ms;	/* how far back the log is read */
 	/* cw-warm's: "" for the default path (cw_cfg_warm_path). */
@@ -749,78 +752,6 @@ int cw_tmpl_expand(struct cw_buf *dst, const char *tmpl,
 /* Append s[0..n) as a SQL string literal: quotes, backslashes escaped,
  * control bytes as \xHH. */
 int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
-    struct cw_err *err);
-
-/* ---- l2: Redis, shared by every host ---- */
-
-struct cw_l2;
-
-/* L2's own settings; the strings are read during open only. */
-struct cw_l2_opts {
-	const char *url;		/* redis://... or unix:///path */
-	const char *password_file;	/* "" or NULL: none */
-	const char *prefix;		/* of every Redis key, "cw:" */
-	int64_t ttl_ms;			/* of a value, before jitter */
-	int64_t connect_timeout_ms, timeout_ms;
-	struct cw_clock clock;
-};
-
-/*
- * Prepare L2 from opts->url, "redis://[user@]host[:port][/db]" or
- * "unix:///path", with the password from $CW_REDIS_PASSWORD or
- * opts->password_file (a password in the URL is refused). Nothing
- * connects until the first call that needs Redis. A failed call is
- * retried once on a new connection; if that fails too, L2 is down for the
- * rest of the process and every later call fails at once.
- */
-int cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *opts,
-    struct cw_err *err);
-/* Is url one cw_l2_open takes? CW_ECONFIG why not. No I/O. */
-int cw_l2_check_url(const char *url, struct cw_err *err);
-void cw_l2_close(struct cw_l2 *l2);
-/* Nonzero once the level has been given up on. */
-int cw_l2_down(const struct cw_l2 *l2);
-
-/* One key of a batch lookup. */
-struct cw_l2_lookup {
-	const char *key;	/* in */
-	size_t klen;
-	struct cw_buf *val;	/* in: receives the value */
-	int rc;			/* CW_OK, CW_ENOTFOUND, CW_EUNAVAIL (the
-				   Redis key holds something else) */
-	int negative;		/* not found, and remembered so */
-	int64_t ttl_ms;		/* life left of the value or of the
-				   negative; -1 when it has no expiry */
-};
-
-/* Look n keys up in one round trip. The return is the exchange's; the
- * keys' own outcomes are in q[i].rc. */
-int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
-    struct cw_err *err);
-/* cw_l2_set flags. */
-#define CW_L2_NEGATIVE 0x1u	/* remember "not found" for max_ttl_ms */
-#define CW_L2_UNLOCK 0x2u	/* and release our fetch lock, in the same
-				   round trip */
-
-/* Store a value for the configured TTL, +-10% jitter, at most
- * max_ttl_ms (or with CW_L2_NEGATIVE remember that the source has none,
- * for max_ttl_ms; val is ignored). *ttl_ms (may be NULL) gets the TTL. */
-int cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen,
-    const void *val, size_t vlen, int64_t max_ttl_ms, unsigned flags,
-    int64_t *ttl_ms, struct cw_err *err);
-/*
- * Single flight: take q->key's fetch lock for ttl_ms if it is free, and
- * look the key up in the same round trip (q as for cw_l2_get). *held is
- * 1 when this process holds the lock, 0 when another does.
- */
-int cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
-    int *held, struct cw_err *err);
-/* Release the lock if it is still ours. */
-int cw_l2_unlock(struct cw_l2 *l2, const char *key, size_t klen,
-    struct cw_err *err);
-/* Forget key's value and its remembered miss, in one round trip;
- * *existed (may be NULL) says whether there was either. */
-int cw_l2_del(struct cw_l2 *l2, const char *key, size_t klen, int *existed,
     struct cw_err *err);
 
 /* ---- src: the source of truth (L3) ---- */

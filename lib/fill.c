@@ -107,6 +107,7 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	f->l2_opts.connect_timeout_ms = cfg->l2_connect_timeout_ms;
 	f->l2_opts.timeout_ms = cfg->l2_timeout_ms;
 	f->l2_opts.clock = o->clock;
+	f->l2_opts.calendar_expiry = cfg->l2_calendar_expiry;
 
 	strcpy(f->src_url, cfg->source);
 	memcpy(f->templates, cfg->templates, cfg->templates_len);

@@ -6,6 +6,7 @@
 #define CW_FILL_INT_H
 
 #include "cw.h"
+#include "l2_int.h"
 
 /* The L1 file, or NULL when it could not be used. */
 struct cw_l1 *cw_fill_int_l1(struct cw_fill *f);

@@ -16,6 +16,7 @@
 
 #include "cw.h"
 #include "fill_int.h"
+#include "l2_int.h"
 
 /* Where each key of a batch stands between the stages. */
 enum { KEY_DONE, KEY_MISSED, KEY_SETTLED };

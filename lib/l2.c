@@ -11,6 +11,9 @@
  * value's raw bytes, "KEY none" remembers that the source had nothing,
  * "KEY lock" is the single-flight lock of whoever is fetching it. The
  * space cannot occur in a key, so these never collide with another key.
+ * With calendar expiry (a replay's), "KEY until" holds the value's
+ * expiry in calendar milliseconds and "KEY none" the miss's: Redis
+ * expires by its own clock, which a simulated month does not move.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +41,7 @@ struct cw_l2 {
 	char token[64];			/* ours in a lock: "pid:ns" */
 	redisContext *ctx;		/* NULL: not connected */
 	int down;
+	int calendar_expiry;
 	struct cw_buf name;		/* scratch: prefix + key + suffix */
 };
 
@@ -169,6 +173,7 @@ cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
 	l2->connect_timeout_ms = o->connect_timeout_ms;
 	l2->timeout_ms = o->timeout_ms;
 	l2->clock = o->clock;
+	l2->calendar_expiry = o->calendar_expiry;
 	/* Ours alone: the pid tells processes apart, the random part a
 	 * reused pid. */
 	snprintf(l2->token, sizeof(l2->token), "%ld:%llx", (long)getpid(),
@@ -369,14 +374,48 @@ append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
 	redisAppendCommandArgv(l2->ctx, argc, argv, lens);
 }
 
-/* The three commands that look a key up: its value, the value's life
- * left, and the life left of a remembered miss. */
+/* The commands that look a key up: its value, the value's life left,
+ * and the life left of a remembered miss; with calendar expiry, the two
+ * expiries too. */
+static size_t
+look_replies(const struct cw_l2 *l2)
+{
+	return l2->calendar_expiry ? 5 : 3;
+}
+
 static void
 append_look(struct cw_l2 *l2, const char *key, size_t klen)
 {
 	append(l2, "GET", key, klen, "", 0, NULL, NULL);
 	append(l2, "PTTL", key, klen, "", 0, NULL, NULL);
 	append(l2, "PTTL", key, klen, " none", 0, NULL, NULL);
+	if (l2->calendar_expiry) {
+		append(l2, "GET", key, klen, " until", 0, NULL, NULL);
+		append(l2, "GET", key, klen, " none", 0, NULL, NULL);
+	}
+}
+
+static int64_t
+calendar_ms(const struct cw_l2 *l2)
+{
+	return cw_clock_calendar_ns(&l2->clock) / 1000000;
+}
+
+/* Life left by a calendar expiry stamp: -2 when it has passed, ttl
+ * (Redis's view) when there is no stamp. */
+static int64_t
+stamped_life(const struct cw_l2 *l2, const redisReply *stamp, int64_t ttl)
+{
+	char text[24];
+	int64_t left;
+
+	if (ttl == -2 || stamp->type != REDIS_REPLY_STRING || stamp->len == 0 ||
+	    stamp->len >= sizeof(text))
+		return ttl;
+	memcpy(text, stamp->str, stamp->len);
+	text[stamp->len] = '\0';
+	left = strtoll(text, NULL, 10) - calendar_ms(l2);
+	return left > 0 ? left : -2;
 }
 
 /* PTTL's answer: -1 no expiry, -2 gone. */
@@ -386,11 +425,17 @@ pttl(const redisReply *r)
 	return r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
 }
 
-/* Fill q from the three replies of append_look. */
+/* Fill q from the replies of append_look. */
 static int
-read_look(struct cw_l2_lookup *q, redisReply **r, struct cw_err *err)
+read_look(const struct cw_l2 *l2, struct cw_l2_lookup *q, redisReply **r,
+    struct cw_err *err)
 {
 	int64_t ttl = pttl(r[1]), neg_ttl = pttl(r[2]);
+
+	if (l2->calendar_expiry) {
+		ttl = stamped_life(l2, r[3], ttl);
+		neg_ttl = stamped_life(l2, r[4], neg_ttl);
+	}
 
 	q->negative = 0;
 	q->ttl_ms = -1;
@@ -455,18 +500,19 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
     struct cw_err *err)
 {
 	struct get_ctx g = { q, n };
+	size_t per = look_replies(l2);
 	redisReply **r;
 	int rc;
 
 	if (n == 0)
 		return CW_OK;
-	if ((r = calloc(3 * n, sizeof(*r))) == NULL)
+	if ((r = calloc(per * n, sizeof(*r))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	if ((rc = exchange_checked(l2, build_get, &g, r, 3 * n, err)) ==
+	if ((rc = exchange_checked(l2, build_get, &g, r, per * n, err)) ==
 	    CW_OK) {
 		for (size_t i = 0; i < n && rc == CW_OK; i++)
-			rc = read_look(&q[i], r + 3 * i, err);
-		free_replies(r, 3 * n);
+			rc = read_look(l2, &q[i], r + per * i, err);
+		free_replies(r, per * n);
 	}
 	free(r);
 	return rc;
@@ -495,6 +541,7 @@ struct set_ctx {
 	struct cw_l2_write *w;
 	size_t n;
 	char (*px)[24];
+	char (*until)[24];	/* calendar expiry, with calendar_expiry */
 };
 
 static void
@@ -505,11 +552,19 @@ build_set(struct cw_l2 *l2, void *ctx)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cw_l2_write *w = &s->w[i];
 		int neg = (w->flags & CW_L2_NEGATIVE) != 0;
-		const char *extra[] = { neg ? "" : w->val, "PX", s->px[i] };
-		size_t lens[] = { neg ? 0 : w->vlen, 2, strlen(s->px[i]) };
+		const char *stamp = l2->calendar_expiry ? s->until[i] : "";
+		const char *extra[] = { neg ? stamp : w->val, "PX", s->px[i] };
+		size_t lens[] = { neg ? strlen(stamp) : w->vlen, 2,
+			strlen(s->px[i]) };
 
 		append(l2, "SET", w->key, w->klen, neg ? " none" : "", 3,
 		    extra, lens);
+		if (l2->calendar_expiry && !neg) {
+			extra[0] = stamp;
+			lens[0] = strlen(stamp);
+			append(l2, "SET", w->key, w->klen, " until", 3, extra,
+			    lens);
+		}
 		if (w->flags & CW_L2_UNLOCK)
 			append_unlock(l2, w->key, w->klen);
 	}
@@ -539,7 +594,7 @@ int
 cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
     struct cw_err *err)
 {
-	struct set_ctx s = { w, n, NULL };
+	struct set_ctx s = { w, n, NULL, NULL };
 	redisReply **r = NULL;
 	size_t nr = 0;
 	int rc;
@@ -547,21 +602,27 @@ cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
 	if (n == 0)
 		return CW_OK;
 	for (size_t i = 0; i < n; i++)
-		nr += w[i].flags & CW_L2_UNLOCK ? 2 : 1;
+		nr += 1 + ((w[i].flags & CW_L2_UNLOCK) != 0) +
+		    (l2->calendar_expiry && !(w[i].flags & CW_L2_NEGATIVE));
 	if ((s.px = calloc(n, sizeof(*s.px))) == NULL ||
+	    (s.until = calloc(n, sizeof(*s.until))) == NULL ||
 	    (r = calloc(nr, sizeof(*r))) == NULL) {
 		free(s.px);
+		free(s.until);
 		return cw_err_set(err, CW_ENOMEM, 0, "l2");
 	}
 	for (size_t i = 0; i < n; i++) {
 		w[i].ttl_ms = ttl_of(l2, &w[i]);
 		snprintf(s.px[i], sizeof(s.px[i]), "%lld",
 		    (long long)w[i].ttl_ms);
+		snprintf(s.until[i], sizeof(s.until[i]), "%lld",
+		    (long long)(calendar_ms(l2) + w[i].ttl_ms));
 	}
 	if ((rc = exchange_checked(l2, build_set, &s, r, nr, err)) == CW_OK)
 		free_replies(r, nr);
 	free(r);
 	free(s.px);
+	free(s.until);
 	return rc;
 }
 
@@ -595,24 +656,27 @@ build_lock(struct cw_l2 *l2, void *ctx)
 	append_look(l2, lc->q->key, lc->q->klen);
 }
 
+#define LOCK_REPLIES_MAX 7	/* the lock's two and a look */
+
 int
 cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
     int *held, struct cw_err *err)
 {
 	struct lock_ctx lc = { q, { 0 } };
-	redisReply *r[5];
+	redisReply *r[LOCK_REPLIES_MAX];
+	size_t nr = 2 + look_replies(l2);
 	int rc;
 
 	snprintf(lc.px, sizeof(lc.px), "%lld", (long long)ttl_ms);
-	if ((rc = exchange_checked(l2, build_lock, &lc, r, 5, err)) != CW_OK)
+	if ((rc = exchange_checked(l2, build_lock, &lc, r, nr, err)) != CW_OK)
 		return rc;
 	/* Ours if the lock now holds our token: a SET NX that is retried
 	 * after a lost reply finds it there already. */
 	*held = r[1]->type == REDIS_REPLY_STRING &&
 	    r[1]->len == strlen(l2->token) &&
 	    memcmp(r[1]->str, l2->token, r[1]->len) == 0;
-	rc = read_look(q, r + 2, err);
-	free_replies(r, 5);
+	rc = read_look(l2, q, r + 2, err);
+	free_replies(r, nr);
 	return rc;
 }
 
@@ -646,6 +710,8 @@ build_del(struct cw_l2 *l2, void *ctx)
 
 	append(l2, "DEL", q->key, q->klen, "", 0, NULL, NULL);
 	append(l2, "DEL", q->key, q->klen, " none", 0, NULL, NULL);
+	if (l2->calendar_expiry)
+		append(l2, "DEL", q->key, q->klen, " until", 0, NULL, NULL);
 }
 
 int
@@ -653,15 +719,98 @@ cw_l2_del(struct cw_l2 *l2, const char *key, size_t klen, int *existed,
     struct cw_err *err)
 {
 	struct cw_l2_lookup q = { key, klen, NULL, 0, 0, 0 };
-	redisReply *r[2];
+	redisReply *r[3];
+	size_t nr = l2->calendar_expiry ? 3 : 2;
 	int rc;
 
-	if ((rc = exchange_checked(l2, build_del, &q, r, 2, err)) != CW_OK)
+	if ((rc = exchange_checked(l2, build_del, &q, r, nr, err)) != CW_OK)
 		return rc;
 	if (existed != NULL)
 		*existed = (r[0]->type == REDIS_REPLY_INTEGER &&
 		    r[0]->integer > 0) || (r[1]->type == REDIS_REPLY_INTEGER &&
 		    r[1]->integer > 0);
-	free_replies(r, 2);
+	free_replies(r, nr);
 	return CW_OK;
+}
+
+/* SCAN's pattern for every key under the prefix: the prefix's glob
+ * characters escaped, then "*". */
+static int
+prefix_pattern(const struct cw_l2 *l2, struct cw_buf *pat, struct cw_err *err)
+{
+	for (const char *p = l2->prefix; *p != '\0'; p++)
+		if ((strchr("*?[]\\", *p) != NULL &&
+		    cw_buf_append(pat, "\\", 1, err) != CW_OK) ||
+		    cw_buf_append(pat, p, 1, err) != CW_OK)
+			return CW_ENOMEM;
+	return cw_buf_append(pat, "*", 1, err);
+}
+
+int
+cw_l2_purge(struct cw_l2 *l2, uint64_t *removed, struct cw_err *err)
+{
+	struct cw_buf pat = { 0 };
+	char cursor[32] = "0";
+	int rc;
+
+	*removed = 0;
+	if (l2->prefix[0] == '\0')
+		return cw_err_set(err, CW_EUSAGE, 0,
+		    "l2: no prefix: refusing to remove every key");
+	if (l2->down)
+		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down", l2->url);
+	if ((rc = prefix_pattern(l2, &pat, err)) != CW_OK)
+		goto out;
+	do {
+		redisReply *r;
+		const char *argv[] = { "SCAN", cursor, "MATCH", pat.data,
+			"COUNT", "1000" };
+		size_t lens[] = { 4, strlen(cursor), 5, pat.len, 5, 4 };
+
+		if (l2->ctx == NULL && (rc = connect_l2(l2, err)) != CW_OK) {
+			disconnect(l2);
+			goto out;
+		}
+		r = redisCommandArgv(l2->ctx, 6, argv, lens);
+		if (r == NULL) {
+			rc = context_error(l2, l2->ctx, errno, err);
+			disconnect(l2);
+			goto out;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = cw_err_set(err, CW_EUNAVAIL, 0,
+			    "l2 %s: SCAN: unexpected reply", l2->url);
+			freeReplyObject(r);
+			goto out;
+		}
+		snprintf(cursor, sizeof(cursor), "%.*s",
+		    (int)r->element[0]->len, r->element[0]->str);
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			const redisReply *k = r->element[1]->element[i];
+			const char *dv[] = { "UNLINK", k->str };
+			size_t dl[] = { 6, k->len };
+
+			redisAppendCommandArgv(l2->ctx, 2, dv, dl);
+		}
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			redisReply *d;
+
+			if (redisGetReply(l2->ctx, (void **)&d) != REDIS_OK) {
+				rc = context_error(l2, l2->ctx, errno, err);
+				disconnect(l2);
+				freeReplyObject(r);
+				goto out;
+			}
+			if (d->type == REDIS_REPLY_INTEGER)
+				*removed += (uint64_t)d->integer;
+			freeReplyObject(d);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	rc = CW_OK;
+out:
+	cw_buf_free(&pat);
+	return rc;
 }
