@@ -3,43 +3,89 @@
  *
  * generate: a deterministic synthetic trading-desk access trace, CSV
  * "ts,key", for the predictor's backtest and for replays.
+ * replay: a trace through the real levels on a simulated calendar, one
+ * row per warming strategy (lib/replay.c does the work).
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cw.h"
 #include "cli.h"
 
 #define DEFAULT_INSTRUMENTS "EUR_USD,GBP_USD,USD_JPY,AUD_USD,USD_CAD"
+/* A miss's cost when the replay answers from its own source. */
+#define SYNTHETIC_SOURCE "synthetic:2ms"
+
+enum { CMD_GENERATE, CMD_REPLAY };
 
 struct opts {
+	int cmd;
 	struct cw_workload_opts gen;
+	/* replay */
+	const char *config, *trace, *keep, *source;
+	int strategies[CW_STRATEGY_COUNT];
+	size_t nstrategies;
+	struct cw_replay_opts replay;
+	enum cw_format format;
 };
 
 static const char usage_text[] =
     "usage: cw-bench generate [--seed N] [--weeks N] "
-    "[--start DATE] [--instruments LIST] [--rate N]\n";
+    "[--start DATE] [--instruments LIST] [--rate N]\n"
+    "       cw-bench replay --trace FILE [-c FILE] [-o table|json] "
+    "[--strategy LIST]\n"
+    "                [--interval DUR] [--look-ahead DUR] [--budget N] "
+    "[--jobs N] [--keep DIR]\n"
+    "                [--source URL]\n";
 
 static void
 help(void)
 {
 	fputs(usage_text, stdout);
-	printf("Benchmark workloads.\n\n"
+	printf("Benchmark workloads, and what warming is worth on them.\n\n"
 	    "generate: print a synthetic trading-desk access trace, CSV "
 	    "ts,key, on stdout.\n"
+	    "replay: replay a trace through the configured levels on a "
+	    "simulated calendar,\n"
+	    "once per strategy, and print a row of figures for each.\n\n"
+	    "  -c, --config FILE       configuration file (replay)\n"
 	    "  -h, --help              print this help and exit\n"
+	    "  -o, --output FORMAT     table (default) or json (replay)\n"
+	    "      --budget N          keys a predictive or oracle run may "
+	    "warm (default 500)\n"
 	    "      --instruments LIST  comma-separated (default: "
 	    DEFAULT_INSTRUMENTS ")\n"
+	    "      --interval DUR      how often cron runs the warmers "
+	    "(default 15m)\n"
+	    "      --jobs N            a warm run's fetches in flight "
+	    "(default [warm] jobs)\n"
+	    "      --keep DIR          leave each strategy's L1 file, "
+	    "NAME.l1, in DIR, and its\n"
+	    "                          Redis keys (default: a temporary "
+	    "directory, removed)\n"
+	    "      --look-ahead DUR    the window a warm run is for "
+	    "(default 1h)\n"
 	    "      --rate N            requests an hour of one instrument in "
 	    "a session (default 400)\n"
 	    "      --seed N            the same seed gives the same trace "
 	    "(default 1)\n"
+	    "      --source URL        the source to replay against "
+	    "(default: the configured\n"
+	    "                          one; " SYNTHETIC_SOURCE " when "
+	    "there is no configuration)\n"
 	    "      --start DATE        first day, YYYY-MM-DD, UTC (default "
 	    "2024-03-04: the US and UK clock changes fall inside 4 weeks)\n"
+	    "      --strategy LIST     of none, market_open, predictive, "
+	    "refresh_ahead, oracle\n"
+	    "                          (default: all)\n"
+	    "      --trace FILE        ts,key[,...] lines; - for standard "
+	    "input\n"
 	    "      --version           print the version and exit\n"
 	    "      --weeks N           length (default 4)\n");
 }
@@ -53,6 +99,41 @@ number(const char *s, const char *what, uint64_t lo, uint64_t hi)
 	if (cw_num_parse_u64(s, lo, hi, what, &v, &e) != CW_OK)
 		cli_misuse(usage_text, "%s", e.msg);
 	return v;
+}
+
+static int64_t
+duration_s(const char *s, const char *what)
+{
+	struct cw_err e;
+	int64_t ms;
+
+	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK)
+		cli_misuse(usage_text, "%s", e.msg);
+	if (ms < 60000)
+		cli_misuse(usage_text, "%s '%s': at least a minute", what, s);
+	return ms / 1000;
+}
+
+static void
+strategy_list(struct opts *o, const char *list)
+{
+	o->nstrategies = 0;
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		int s;
+
+		if (cw_strategy_parse(p, len, &s) != CW_OK)
+			cli_misuse(usage_text, "--strategy: unknown strategy "
+			    "'%.*s'", (int)len, p);
+		for (size_t i = 0; i < o->nstrategies; i++)
+			if (o->strategies[i] == s)
+				cli_misuse(usage_text, "--strategy: '%.*s' "
+				    "twice", (int)len, p);
+		o->strategies[o->nstrategies++] = s;
+		p += len;
+		if (*p == '\0')
+			break;
+	}
 }
 
 static int64_t
@@ -70,10 +151,21 @@ static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_INSTRUMENTS = 256, OPT_RATE, OPT_SEED, OPT_START,
-	    OPT_VERSION, OPT_WEEKS };
+	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
+	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE };
 	static const struct option longopts[] = {
+		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "instruments", required_argument, NULL, OPT_INSTRUMENTS },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
+		{ "output", required_argument, NULL, 'o' },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "start", required_argument, NULL, OPT_START },
@@ -81,19 +173,63 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "weeks", required_argument, NULL, OPT_WEEKS },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, replay_only = 0, generate_only = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->replay.interval_s = 900;
+	o->replay.look_ahead_s = 3600;
+	o->replay.budget = 500;
+	o->format = CW_FORMAT_TSV;
+	for (int i = 0; i < CW_STRATEGY_COUNT; i++)
+		o->strategies[o->nstrategies++] = i;
 	o->gen.seed = 1;
 	o->gen.weeks = 4;
 	o->gen.instruments = DEFAULT_INSTRUMENTS;
 	o->gen.rate_per_hour = 400;
 	o->gen.start_s = start_date("2024-03-04");
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
+		replay_only += c == 'c' || c == 'o' || c >= OPT_TRACE;
+		generate_only += c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
+		    c != OPT_VERSION;
 		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
 		case 'h':
 			help();
 			exit(0);
+		case 'o':
+			if (strcmp(optarg, "table") == 0)
+				optarg = "tsv";
+			o->format = cli_output_format(usage_text, optarg, 0);
+			break;
+		case OPT_BUDGET:
+			o->replay.budget = (size_t)number(optarg, "--budget",
+			    0, 10000000);
+			break;
+		case OPT_INTERVAL:
+			o->replay.interval_s = duration_s(optarg, "--interval");
+			break;
+		case OPT_JOBS:
+			o->replay.jobs = (unsigned)number(optarg, "--jobs", 1,
+			    1024);
+			break;
+		case OPT_KEEP:
+			o->keep = optarg;
+			break;
+		case OPT_LOOK_AHEAD:
+			o->replay.look_ahead_s = duration_s(optarg,
+			    "--look-ahead");
+			break;
+		case OPT_SOURCE:
+			o->source = optarg;
+			break;
+		case OPT_STRATEGY:
+			strategy_list(o, optarg);
+			break;
+		case OPT_TRACE:
+			o->trace = optarg;
+			break;
 		case OPT_INSTRUMENTS:
 			o->gen.instruments = optarg;
 			break;
@@ -117,13 +253,22 @@ parse_args(int argc, char *argv[], struct opts *o)
 		default:
 			cli_misuse(usage_text, NULL);
 		}
+	}
 	if (optind >= argc)
-		cli_misuse(usage_text, "no command: generate");
-	(void)cli_command(usage_text, argv[optind],
-	    (const char *const[]){ "generate", NULL });
+		cli_misuse(usage_text, "no command: generate or replay");
+	o->cmd = cli_command(usage_text, argv[optind],
+	    (const char *const[]){ "generate", "replay", NULL });
 	if (optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
+	if (o->cmd == CMD_GENERATE && replay_only)
+		cli_misuse(usage_text, "generate takes none of replay's "
+		    "options");
+	if (o->cmd == CMD_REPLAY && generate_only)
+		cli_misuse(usage_text, "replay takes none of generate's "
+		    "options");
+	if (o->cmd == CMD_REPLAY && o->trace == NULL)
+		cli_misuse(usage_text, "replay needs --trace FILE");
 }
 
 static int
@@ -153,6 +298,149 @@ generate(const struct opts *o)
 	return 0;
 }
 
+/* ---- replay ---- */
+
+static void
+on_degraded(void *ctx, const char *msg)
+{
+	(void)ctx;
+	warnx("%s; going on without it", msg);
+}
+
+/* A line on a terminal's stderr, rewritten in place; nothing otherwise. */
+static void
+on_progress(void *ctx, int strategy, double share)
+{
+	(void)ctx;
+	fprintf(stderr, "\rcw-bench: replaying %-13s %3.0f%%",
+	    cw_strategy_name(strategy), 100 * share);
+}
+
+static int
+load_levels(struct opts *o, struct cw_cfg *cfg)
+{
+	struct cw_err e;
+	int rc;
+
+	if ((rc = cw_cfg_load(cfg, o->config, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	/* The embedded default's CSV sample cannot answer a workload: the
+	 * replay brings its own source then, and says so. */
+	if (o->source == NULL && cfg->loaded_from[0] == '\0' &&
+	    getenv("CW_SOURCE") == NULL)
+		o->source = SYNTHETIC_SOURCE;
+	if (o->source != NULL) {
+		if (strlen(o->source) >= sizeof(cfg->source))
+			cli_misuse(usage_text, "--source: too long");
+		strcpy(cfg->source, o->source);
+	}
+	return 0;
+}
+
+/* The directory of the L1 files: --keep's, else a temporary one. */
+static int
+scratch_dir(const struct opts *o, char *dir, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (o->keep != NULL) {
+		if (mkdir(o->keep, 0700) != 0 && errno != EEXIST) {
+			warn("%s", o->keep);
+			return 73;
+		}
+		snprintf(dir, cap, "%s", o->keep);
+		return 0;
+	}
+	snprintf(dir, cap, "%s/cw-bench.XXXXXX", tmp != NULL && tmp[0] != '\0'
+	    ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		warn("%s", dir);
+		return 73;
+	}
+	return 0;
+}
+
+static void
+remove_scratch(const struct opts *o, const char *dir)
+{
+	char path[CW_PATH_MAX];
+
+	if (o->keep != NULL)
+		return;
+	for (size_t i = 0; i < o->nstrategies; i++) {
+		snprintf(path, sizeof(path), "%s/%s.l1", dir,
+		    cw_strategy_name(o->strategies[i]));
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+static int
+replay(struct opts *o)
+{
+	struct cw_replay_result r[CW_STRATEGY_COUNT];
+	struct cw_trace *t = NULL;
+	struct cw_buf out = { 0 };
+	struct cw_cfg *cfg = NULL;
+	char dir[CW_PATH_MAX] = "";
+	uint64_t lru = 0, belady = 0;
+	struct cw_err e;
+	size_t done = 0;
+	int status, rc = CW_OK;
+
+	memset(r, 0, sizeof(r));
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		errx(71, "out of memory");
+	if ((status = load_levels(o, cfg)) != 0)
+		goto out;
+	if ((rc = cw_trace_load(&t, o->trace, &e)) != CW_OK ||
+	    (rc = cw_trace_offline(t, cfg->l1_max_entries, &lru, &belady,
+	    &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(rc);
+		goto out;
+	}
+	if ((status = scratch_dir(o, dir, sizeof(dir))) != 0)
+		goto out;
+	o->replay.cfg = cfg;
+	o->replay.dir = dir;
+	o->replay.keep_l2 = o->keep != NULL;
+	o->replay.on_degraded = on_degraded;
+	if (isatty(2))
+		o->replay.on_progress = on_progress;
+	for (; done < o->nstrategies; done++)
+		if ((rc = cw_replay_run(&o->replay, t, o->strategies[done],
+		    &r[done], &e)) != CW_OK) {
+			if (o->replay.on_progress != NULL)
+				fputc('\n', stderr);
+			warnx("%s: %s", cw_strategy_name(o->strategies[done]),
+			    e.msg);
+			status = cw_exit_code(rc);
+			goto out;
+		}
+	if (o->replay.on_progress != NULL)
+		fputs("\r\033[K", stderr);
+	if ((rc = cw_replay_format(r, done, t, cfg->l1_max_entries, lru,
+	    belady, o->format, &out, &e)) != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(rc);
+		goto out;
+	}
+	if (fwrite(out.data, 1, out.len, stdout) != out.len)
+		status = 74;
+out:
+	if (dir[0] != '\0')
+		remove_scratch(o, dir);
+	for (size_t i = 0; i < CW_STRATEGY_COUNT; i++)
+		free(r[i].hourly);
+	cw_buf_free(&out);
+	cw_trace_free(t);
+	free(cfg);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -160,5 +448,6 @@ main(int argc, char *argv[])
 
 	cli_start();
 	parse_args(argc, argv, &o);
-	return cli_finish_stdout(generate(&o));
+	return cli_finish_stdout(o.cmd == CMD_REPLAY ? replay(&o) :
+	    generate(&o));
 }

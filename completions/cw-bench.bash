@@ -5,14 +5,30 @@ _cw_bench()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
-	--instruments|--rate|--seed|--start|--weeks)
+	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
+	--budget|--jobs|--source)
+		return ;;
+	-c|--config|--trace)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--keep)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return ;;
+	-o|--output)
+		COMPREPLY=($(compgen -W "table json" -- "$cur"))
+		return ;;
+	--strategy)
+		COMPREPLY=($(compgen -W "none market_open predictive
+			refresh_ahead oracle" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-h --help --instruments --rate --seed
-			--start --version --weeks" -- "$cur"))
+		COMPREPLY=($(compgen -W "-c -h -o --budget --config --help
+			--instruments --interval --jobs --keep --look-ahead
+			--output --rate --seed --source --start --strategy
+			--trace --version --weeks" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W "generate" -- "$cur"))
+		COMPREPLY=($(compgen -W "generate replay" -- "$cur"))
 	fi
 }
 complete -F _cw_bench cw-bench

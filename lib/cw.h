@@ -754,42 +754,6 @@ int cw_tmpl_expand(struct cw_buf *dst, const char *tmpl,
 int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
     struct cw_err *err);
 
-/* ---- src: the source of truth (L3) ---- */
-
-struct cw_src;
-
-/* The source's own settings; everything is copied during open. */
-struct cw_src_opts {
-	const char *url;		/* csv:, clickhouse://, exec: */
-	int64_t connect_timeout_ms, timeout_ms;
-	uint64_t max_value_bytes;	/* a larger answer fails (CW_ETOOBIG) */
-	/* Query templates by key type, packed "type\0template\0" pairs
-	 * (struct cw_cfg's form), for ClickHouse. */
-	const char *templates;
-	size_t templates_len;
-	struct cw_clock clock;
-};
-
-/*
- * Open the source by its URL: "csv:DIR" (one CSV file per
- * type, instrument and granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv),
- * "clickhouse://host:port/db" or "clickhouses://..." (a query template
- * per key type), "exec:/path/to/command" (key as the argument, value on
- * stdout, exit 1 for not found). Opening checks the URL and makes no
- * connection; the first get does.
- */
-int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
-    struct cw_err *err);
-/* The value of a key into out (replacing its contents); CW_ENOTFOUND
- * when the source has nothing for it (opaque keys included, except for
- * exec). CW_EUNAVAIL when it failed, CW_ETIMEOUT when it was too slow,
- * CW_ETOOBIG past max_value_bytes. Only with nothing else in flight
- * (CW_EUSAGE otherwise). */
-int cw_src_get(struct cw_src *src, const struct cw_key *key,
-    struct cw_buf *out, struct cw_err *err);
-
-void cw_src_close(struct cw_src *src);
-
 /* ---- alog: the access log ---- */
 
 struct cw_alog;
@@ -1176,6 +1140,7 @@ struct cw_warm_task {
 	char filled[8];			/* levels written: "l1,l2", "l2", "-" */
 	int64_t elapsed_ns;		/* from its start to its end */
 	unsigned tries;
+	int level;			/* who answered: L2, L3, or NONE */
 	int rc;				/* the fill's code */
 	struct cw_err err;		/* why it failed */
 };
@@ -1193,6 +1158,9 @@ struct cw_warm_opts {
 	void (*on_task)(void *ctx, const struct cw_warm_task *t);
 	void *ctx;
 	void (*on_degraded)(void *ctx, const char *msg);
+	/* Levels the caller keeps open across runs (a replay's), opened
+	 * with CW_L1_WARM; NULL: the run opens its own from cfg. */
+	struct cw_fill *fill;
 };
 
 /* What a run did. */
@@ -1427,5 +1395,92 @@ int cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items,
 
 /* Flush the access log and close everything; accepts NULL. */
 void cw_hier_close(struct cw_hier *h);
+
+/* ---- trace and replay: what warming is worth, on the real levels ---- */
+
+struct cw_trace;
+
+/* Read a trace, "ts,key[,...]" lines ("-": standard input); a header
+ * and malformed lines are skipped. CW_EIO, CW_EDATA with no access. */
+int cw_trace_load(struct cw_trace **out, const char *path,
+    struct cw_err *err);
+void cw_trace_free(struct cw_trace *t);
+size_t cw_trace_len(const struct cw_trace *t);	/* accesses */
+size_t cw_trace_keys(const struct cw_trace *t);	/* distinct keys */
+/* L1 alone at capacity entries, offline: the hits of LRU and of
+ * Belady's MIN (the most any eviction policy can get). */
+int cw_trace_offline(const struct cw_trace *t, size_t capacity,
+    uint64_t *lru, uint64_t *belady, struct cw_err *err);
+
+enum cw_strategy {
+	CW_STRATEGY_NONE,		/* the levels as plain caches */
+	CW_STRATEGY_MARKET_OPEN,	/* cw-warm --session auto from cron */
+	CW_STRATEGY_PREDICTIVE,		/* cw-predict | cw-warm from cron */
+	CW_STRATEGY_REFRESH_AHEAD,	/* recent keys refreshed before expiry */
+	CW_STRATEGY_ORACLE,		/* the next window's reads, known */
+	CW_STRATEGY_COUNT,
+};
+
+const char *cw_strategy_name(int strategy);
+int cw_strategy_parse(const char *s, size_t len, int *strategy);
+
+struct cw_replay_opts {
+	const struct cw_cfg *cfg;	/* the levels, TTLs and calendar */
+	const char *dir;		/* each strategy's L1 file: NAME.l1 */
+	int64_t interval_s;		/* cron's period for the warmers */
+	int64_t look_ahead_s;		/* the window a warm run is for */
+	size_t budget;			/* keys a predictive or oracle run
+					   may warm */
+	unsigned jobs;			/* a warm run's fetches in flight */
+	int keep_l2;			/* leave the replay's Redis keys */
+	/* Called about every 1% of the trace; may be NULL. */
+	void (*on_progress)(void *ctx, int strategy, double share);
+	/* Called once a level fails and is bypassed; may be NULL. */
+	void (*on_degraded)(void *ctx, const char *msg);
+	void *ctx;
+};
+
+#define CW_REPLAY_OPEN_WINDOW_S 300	/* "just after an open" */
+
+/* What one strategy's replay measured. */
+struct cw_replay_result {
+	int strategy;
+	uint64_t lookups;
+	uint64_t served[CW_LEVEL_COUNT + 1];	/* by answering level; NONE:
+						   not found or failed */
+	uint64_t open_lookups, open_l3;	/* in the window after opens */
+	uint64_t l3_queries;		/* source answers: lookups' and
+					   warming's, from L1's counters */
+	uint64_t warm_runs, warm_fetches;	/* from the source */
+	uint64_t warm_wasted;		/* fetched, expired unread */
+	uint64_t peak_l1_bytes;
+	uint64_t latency[CW_HIST_BUCKETS];	/* of every lookup, real */
+	double real_s;			/* the replay's own run time */
+	/* Per simulated hour from first_hour_s: lookups, served without
+	 * the source, source answers. The caller frees hourly. */
+	int64_t first_hour_s;
+	size_t hours;
+	uint64_t (*hourly)[3];
+};
+
+/*
+ * Replay t through fresh levels of cfg's shape with one strategy: the
+ * calendar of the clock follows the trace (TTLs expire, cron runs and
+ * the predictor learns at their simulated times), while every lookup's
+ * latency is measured in real elapsed time. The L1 file is
+ * dir/NAME.l1, made anew; L2 keys go under their own prefix, removed at
+ * the end unless keep_l2. CW_ENOMEM, CW_EIO (the L1 file), or a
+ * config's code (the calendar).
+ */
+int cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
+    int strategy, struct cw_replay_result *r, struct cw_err *err);
+
+/* Each result's figures, and L1 alone offline at capacity (lru and
+ * belady hits; capacity 0: not shown): a table, or with CW_FORMAT_JSON
+ * one document with an object per strategy under its name. */
+int cw_replay_format(const struct cw_replay_result *r, size_t n,
+    const struct cw_trace *t, size_t capacity, uint64_t lru,
+    uint64_t belady, enum cw_format fmt, struct cw_buf *out,
+    struct cw_err *err);
 
 #endif /* CW_H */

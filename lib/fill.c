@@ -159,6 +159,16 @@ cw_fill_close(struct cw_fill *f)
 	free(f);
 }
 
+void
+cw_fill_int_abandon(struct cw_fill *f)
+{
+	if (f->in_flight == 0)
+		return;
+	cw_src_close(f->src);	/* the next fetch opens it again */
+	f->src = NULL;
+	f->in_flight = 0;
+}
+
 /* ---- the levels ---- */
 
 struct cw_l1 *

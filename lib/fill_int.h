@@ -14,6 +14,9 @@ struct cw_l1 *cw_fill_int_l1(struct cw_fill *f);
 struct cw_l2 *cw_fill_int_l2(struct cw_fill *f);
 /* An L2 exchange failed: said once, when it takes the level down. */
 void cw_fill_int_l2_failed(struct cw_fill *f, const struct cw_err *e);
+/* Stop every fetch in flight, forgetting their keys (the run that
+ * started them ends at its deadline); their locks lapse by their TTL. */
+void cw_fill_int_abandon(struct cw_fill *f);
 /* How a level's code counts in the stats: hit, miss, error, timeout. */
 enum cw_result cw_fill_int_result_of(int rc);
 /* Count an outcome in L1's shared counters, when there is an L1. */

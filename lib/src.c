@@ -13,6 +13,7 @@ static const struct cw_src_ops *const sources[] = {
 	&cw_src_clickhouse_ops,
 	&cw_src_clickhouses_ops,
 	&cw_src_exec_ops,
+	&cw_src_synthetic_ops,
 };
 
 int
@@ -42,7 +43,7 @@ cw_src_open(struct cw_src **out, const struct cw_src_opts *o,
 	}
 	return cw_err_set(err, CW_ECONFIG, 0,
 	    "source '%s': unknown kind (expected csv:DIR, "
-	    "clickhouse://HOST:PORT/DB or exec:/PATH)", url);
+	    "clickhouse://HOST:PORT/DB, exec:/PATH or synthetic:LATENCY)", url);
 }
 
 int

@@ -9,6 +9,41 @@
 
 #include "cw.h"
 
+struct cw_src;
+
+/* The source's own settings; everything is copied during open. */
+struct cw_src_opts {
+	const char *url;		/* csv:, clickhouse://, exec: */
+	int64_t connect_timeout_ms, timeout_ms;
+	uint64_t max_value_bytes;	/* a larger answer fails (CW_ETOOBIG) */
+	/* Query templates by key type, packed "type\0template\0" pairs
+	 * (struct cw_cfg's form), for ClickHouse. */
+	const char *templates;
+	size_t templates_len;
+	struct cw_clock clock;
+};
+
+/*
+ * Open the source by its URL: "csv:DIR" (one CSV file per
+ * type, instrument and granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv),
+ * "clickhouse://host:port/db" or "clickhouses://..." (a query template
+ * per key type), "exec:/path/to/command" (key as the argument, value on
+ * stdout, exit 1 for not found). Opening checks the URL and makes no
+ * connection; the first get does.
+ */
+int cw_src_open(struct cw_src **out, const struct cw_src_opts *opts,
+    struct cw_err *err);
+/* The value of a key into out (replacing its contents); CW_ENOTFOUND
+ * when the source has nothing for it (opaque keys included, except for
+ * exec). CW_EUNAVAIL when it failed, CW_ETIMEOUT when it was too slow,
+ * CW_ETOOBIG past max_value_bytes. Only with nothing else in flight
+ * (CW_EUSAGE otherwise). */
+int cw_src_get(struct cw_src *src, const struct cw_key *key,
+    struct cw_buf *out, struct cw_err *err);
+
+void cw_src_close(struct cw_src *src);
+
+
 /*
  * Many fetches in flight: ClickHouse queries on one libcurl multi handle,
  * exec commands as concurrent children, CSV answered at once. submit
@@ -79,5 +114,6 @@ extern const struct cw_src_ops cw_src_csv_ops;
 extern const struct cw_src_ops cw_src_clickhouse_ops;
 extern const struct cw_src_ops cw_src_clickhouses_ops;
 extern const struct cw_src_ops cw_src_exec_ops;
+extern const struct cw_src_ops cw_src_synthetic_ops;
 
 #endif /* CW_SRC_INT_H */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "fill_int.h"
 #include "sched_int.h"
 #include "intern_int.h"
 
@@ -180,6 +181,7 @@ finish(struct run *r, struct slot *s)
 	t->rc = s->k.rc;
 	t->tries = cw_sched_tries(r->sched, s->task);
 	t->elapsed_ns = now - s->started_ns;
+	t->level = s->k.level;
 	set_filled(t, s->k.filled);
 	if (failed) {
 		t->err = s->k.err;
@@ -306,7 +308,9 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 	r.nslots = so.slots;
 	fo.on_degraded = o->on_degraded;
 	fo.on_degraded_ctx = o->ctx;
-	if ((rc = cw_fill_open(&r.fill, &fo, err)) != CW_OK)
+	if (o->fill != NULL)
+		r.fill = o->fill;
+	else if ((rc = cw_fill_open(&r.fill, &fo, err)) != CW_OK)
 		return rc;
 	tot->l1_rc = cw_fill_l1_status(r.fill, NULL);
 	if ((rc = cw_sched_new(&r.sched, &so, err)) != CW_OK)
@@ -322,6 +326,7 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 		size_t id;
 
 		tasks[i].tries = 0;
+		tasks[i].level = CW_LEVEL_NONE;
 		tasks[i].err.msg[0] = '\0';
 		strcpy(tasks[i].filled, "-");
 		if (tasks[i].result == CW_WARM_FRESH) {
@@ -367,7 +372,10 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 	}
 	rc = CW_OK;
 out:
-	cw_fill_close(r.fill);	/* stops what still runs */
+	if (o->fill == NULL)
+		cw_fill_close(r.fill);	/* stops what still runs */
+	else
+		cw_fill_int_abandon(r.fill);
 	for (unsigned j = 0; r.slots != NULL && j < r.nslots; j++)
 		cw_buf_free(&r.slots[j].val);
 	free(r.slots);

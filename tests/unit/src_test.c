@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "src_int.h"
 
 TestSuite(src, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

@@ -1,0 +1,568 @@
+/*
+ * replay: a trace through the real levels on a simulated calendar, one
+ * warming strategy at a time.
+ *
+ * The replay's environment is its clock (cw_clock_replay): the calendar
+ * reads the trace's own time, set before each lookup and before each
+ * cron tick, so L1 and L2 entries expire, sessions open and the
+ * predictor learns as they would have; elapsed time stays real, so a
+ * lookup's latency is what the levels really cost, and a simulated hour
+ * between two lookups costs nothing. Redis expires by its own clock,
+ * which the replay cannot move: L2 judges expiry by calendar stamps
+ * instead (cw_l2_opts.calendar_expiry).
+ *
+ * Lookups go through the hierarchy as cw-get's do; warming goes through
+ * the warming engine as cw-warm's runs do, with the levels kept open
+ * across runs. The strategies differ only in which tasks a tick plans.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cw.h"
+#include "fill_int.h"
+#include "intern_int.h"
+#include "l2_int.h"
+#include "trace_int.h"
+
+#define REFRESH_TICK_S 60	/* refresh-ahead runs every minute */
+#define REFRESH_RECENT_S 900	/* on keys read in the last 15 minutes */
+#define REFRESH_BELOW 0.25	/* with less than a quarter of a TTL left */
+#define SESSION_LEAD_S 1800	/* cw-warm --session auto's look ahead */
+#define RUN_DEADLINE_NS 60000000000LL	/* a warm run's bound, real */
+
+static const char *const strategy_names[CW_STRATEGY_COUNT] = {
+	"none", "market_open", "predictive", "refresh_ahead", "oracle",
+};
+
+const char *
+cw_strategy_name(int s)
+{
+	return s >= 0 && s < CW_STRATEGY_COUNT ? strategy_names[s] : "?";
+}
+
+int
+cw_strategy_parse(const char *s, size_t len, int *out)
+{
+	for (int i = 0; i < CW_STRATEGY_COUNT; i++)
+		if (strlen(strategy_names[i]) == len &&
+		    memcmp(s, strategy_names[i], len) == 0) {
+			*out = i;
+			return CW_OK;
+		}
+	return CW_EUSAGE;
+}
+
+/* What the replay knows of each key (ids of its own table: the trace's
+ * first, in the trace's order, then keys only warming named). */
+struct key_state {
+	int64_t warm_until_ms;	/* a warm fetch unread until then; 0 none */
+	int64_t last_read_ms;	/* -1: never */
+	int recent;		/* on the refresh-ahead list */
+	uint32_t count;		/* the oracle's reads in its window */
+};
+
+struct replay {
+	const struct cw_replay_opts *o;
+	const struct cw_trace *t;
+	int strategy;
+	struct cw_replay_result *r;
+	struct cw_cfg cfg;
+	int64_t calendar_ns;
+	struct cw_clock clock;
+	struct cw_hier *hier;
+	struct cw_fill *warm_fill;
+	struct cw_calendar *cal;
+	struct cw_predict *model;
+	struct cw_l1_stats *stats;
+	struct cw_intern ids;
+	struct key_state *ks;
+	size_t nks;
+	uint32_t *recent;	/* refresh-ahead's candidates */
+	size_t nrecent;
+	int64_t *opens_s;	/* session opens in the trace's span */
+	size_t nopens;
+	int64_t warm_life_ms;	/* how long a warmed copy lives below */
+	size_t next;		/* the trace's next access */
+	struct cw_warm_plan plan;
+	struct cw_err *err;
+};
+
+/* Count a source answer in the hour of the calendar's now. */
+static void
+count_l3(struct replay *p)
+{
+	size_t hour = (size_t)((p->calendar_ns / 1000000000 -
+	    p->r->first_hour_s) / 3600);
+
+	if (hour < p->r->hours)
+		p->r->hourly[hour][2]++;
+}
+
+/* The state of key id, growing the table as ids come. */
+static struct key_state *
+state_of(struct replay *p, size_t id)
+{
+	if (id >= p->nks) {
+		size_t n = p->nks ? p->nks : 1024;
+		struct key_state *k;
+
+		while (n <= id)
+			n *= 2;
+		if ((k = realloc(p->ks, n * sizeof(*k))) == NULL)
+			return NULL;
+		for (size_t i = p->nks; i < n; i++)
+			k[i] = (struct key_state){ 0, -1, 0, 0 };
+		p->ks = k;
+		p->nks = n;
+	}
+	return &p->ks[id];
+}
+
+static void
+sample_l1(struct replay *p)
+{
+	struct cw_l1 *l1 = cw_fill_int_l1(p->warm_fill);
+
+	if (l1 == NULL)
+		return;
+	cw_l1_stats(l1, p->stats);
+	if (p->stats->bytes > p->r->peak_l1_bytes)
+		p->r->peak_l1_bytes = p->stats->bytes;
+}
+
+/* ---- warming ---- */
+
+/* A warm task ended: a fetch from the source is wasted unless read
+ * before the copy it made expires. */
+static void
+on_task(void *ctx, const struct cw_warm_task *t)
+{
+	struct replay *p = ctx;
+	int64_t id;
+	struct key_state *k;
+
+	if (t->level != CW_LEVEL_L3 || t->rc != CW_OK)
+		return;
+	p->r->warm_fetches++;
+	count_l3(p);
+	if ((id = cw_intern_id(&p->ids, t->key, t->klen, 1)) < 0 ||
+	    (k = state_of(p, (size_t)id)) == NULL)
+		return;	/* out of memory: the count is all we lose */
+	if (k->warm_until_ms != 0)
+		p->r->warm_wasted++;	/* the last one was never read */
+	k->warm_until_ms = p->calendar_ns / 1000000 + p->warm_life_ms;
+}
+
+static int
+warm(struct replay *p, double refresh_below)
+{
+	struct cw_warm_opts wo;
+	struct cw_warm_totals tot;
+	int rc;
+
+	cw_warm_plan_finish(&p->plan);
+	if (p->plan.n == 0)
+		return CW_OK;
+	memset(&wo, 0, sizeof(wo));
+	wo.cfg = &p->cfg;
+	wo.clock = p->clock;
+	wo.jobs = p->o->jobs > 0 ? p->o->jobs : 1;
+	wo.deadline_ns = cw_clock_elapsed_ns(&p->clock) + RUN_DEADLINE_NS;
+	wo.refresh_below = refresh_below;
+	wo.on_task = on_task;
+	wo.ctx = p;
+	wo.fill = p->warm_fill;
+	rc = cw_warm_run(&wo, p->plan.t, p->plan.n, &tot, p->err);
+	p->r->warm_runs++;
+	p->plan.n = 0;
+	sample_l1(p);
+	return rc;
+}
+
+/* The keys read in [from, from + window), most read first, budget at
+ * most: what a warmer that knew the future would warm. */
+static int
+plan_oracle(struct replay *p, int64_t from_s, int64_t window_s)
+{
+	const struct cw_trace *t = p->t;
+	int64_t end_ms = (from_s + window_s) * 1000;
+	uint32_t *seen = NULL;
+	size_t nseen = 0, cap = 0;
+	int rc = CW_OK;
+
+	for (size_t i = p->next; i < t->n && t->ts_ms[i] < end_ms; i++) {
+		struct key_state *k = state_of(p, t->key[i]);
+
+		if (k == NULL)
+			return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+		if (k->count++ > 0)
+			continue;
+		if (nseen == cap) {
+			uint32_t *s = realloc(seen, (cap = cap ? 2 * cap :
+			    256) * sizeof(*s));
+
+			if (s == NULL) {
+				free(seen);
+				return cw_err_set(p->err, CW_ENOMEM, 0,
+				    "replay");
+			}
+			seen = s;
+		}
+		seen[nseen++] = t->key[i];
+	}
+	/* Most read first; the first read decides a tie. */
+	for (size_t i = 1; i < nseen; i++) {
+		uint32_t v = seen[i];
+		size_t j = i;
+
+		while (j > 0 && p->ks[seen[j - 1]].count < p->ks[v].count) {
+			seen[j] = seen[j - 1];
+			j--;
+		}
+		seen[j] = v;
+	}
+	for (size_t i = 0; i < nseen; i++) {
+		const char *name = cw_intern_name(&t->keys, seen[i]);
+
+		if (rc == CW_OK && i < p->o->budget)
+			rc = cw_warm_plan_line(&p->plan, name, strlen(name),
+			    CW_PRIO_HIGH, 0, p->err);
+		p->ks[seen[i]].count = 0;
+	}
+	free(seen);
+	return rc;
+}
+
+static int
+plan_predicted(struct replay *p, int64_t from_s, int64_t window_s)
+{
+	struct cw_forecast_opts fo = { 0.3, 0, p->o->budget };
+	struct cw_forecast *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	cw_predict_advance(p->model, from_s);
+	if ((rc = cw_predict_forecast(p->model, from_s, window_s, &fo, &list,
+	    &n, p->err)) == CW_OK)
+		rc = cw_warm_plan_forecast(&p->plan, list, n, -1, p->err);
+	free(list);
+	return rc;
+}
+
+/* Keys read lately, to be refreshed when their copies run low. */
+static int
+plan_refresh(struct replay *p, int64_t now_s)
+{
+	size_t kept = 0;
+	int rc = CW_OK;
+
+	for (size_t i = 0; i < p->nrecent; i++) {
+		uint32_t id = p->recent[i];
+		const char *name = cw_intern_name(&p->ids, id);
+
+		if (p->ks[id].last_read_ms < (now_s - REFRESH_RECENT_S) *
+		    1000) {
+			p->ks[id].recent = 0;
+			continue;
+		}
+		p->recent[kept++] = id;
+		if (rc == CW_OK)
+			rc = cw_warm_plan_line(&p->plan, name, strlen(name),
+			    CW_PRIO_HIGH, 0, p->err);
+	}
+	p->nrecent = kept;
+	return rc;
+}
+
+/* One cron tick of the strategy at the calendar's now. */
+static int
+tick(struct replay *p, int64_t now_s)
+{
+	int64_t now_ns = cw_clock_elapsed_ns(&p->clock);
+	struct cw_cal_open opened[CW_CAL_SESSIONS];
+	size_t nopened;
+	int rc;
+
+	switch (p->strategy) {
+	case CW_STRATEGY_MARKET_OPEN:
+		rc = cw_warm_plan_sessions(&p->plan, p->cal, "auto", now_s,
+		    SESSION_LEAD_S, now_ns, opened, CW_CAL_SESSIONS, &nopened,
+		    p->err);
+		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
+	case CW_STRATEGY_PREDICTIVE:
+		rc = plan_predicted(p, now_s, p->o->look_ahead_s);
+		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
+	case CW_STRATEGY_REFRESH_AHEAD:
+		rc = plan_refresh(p, now_s);
+		return rc == CW_OK ? warm(p, REFRESH_BELOW) : rc;
+	case CW_STRATEGY_ORACLE:
+		rc = plan_oracle(p, now_s, p->o->look_ahead_s);
+		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
+	default:
+		return CW_OK;
+	}
+}
+
+/* ---- lookups ---- */
+
+static int
+in_open_window(struct replay *p, int64_t ts_s, size_t *cursor)
+{
+	while (*cursor < p->nopens && p->opens_s[*cursor] +
+	    CW_REPLAY_OPEN_WINDOW_S <= ts_s)
+		(*cursor)++;
+	return *cursor < p->nopens && p->opens_s[*cursor] <= ts_s;
+}
+
+static int
+lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
+{
+	const struct cw_trace *t = p->t;
+	const char *key = cw_intern_name(&t->keys, t->key[i]);
+	size_t klen = strlen(key), hour;
+	int64_t ts_ms = t->ts_ms[i];
+	struct cw_hier_result res;
+	struct key_state *k;
+	struct cw_err e;
+	int rc;
+
+	rc = cw_hier_get(p->hier, key, klen, val, &res, &e);
+	if (rc == CW_ENOMEM)
+		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	p->r->lookups++;
+	p->r->served[rc == CW_OK || rc == CW_ENOTFOUND ? res.level :
+	    CW_LEVEL_NONE]++;
+	p->r->latency[cw_hist_bucket(res.latency_ns)]++;
+	hour = (size_t)((ts_ms / 1000 - p->r->first_hour_s) / 3600);
+	if (hour < p->r->hours) {
+		p->r->hourly[hour][0]++;
+		p->r->hourly[hour][1] += res.level == CW_LEVEL_L1 ||
+		    res.level == CW_LEVEL_L2;
+	}
+	if (res.level == CW_LEVEL_L3)
+		count_l3(p);
+	if (in_open_window(p, ts_ms / 1000, open_cursor)) {
+		p->r->open_lookups++;
+		p->r->open_l3 += res.level != CW_LEVEL_L1 &&
+		    res.level != CW_LEVEL_L2;
+	}
+	if ((k = state_of(p, t->key[i])) == NULL)
+		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	if (k->warm_until_ms != 0) {
+		p->r->warm_wasted += ts_ms > k->warm_until_ms;
+		k->warm_until_ms = 0;
+	}
+	k->last_read_ms = ts_ms;
+	if (p->strategy == CW_STRATEGY_REFRESH_AHEAD && !k->recent) {
+		uint32_t *r = realloc(p->recent, (p->nrecent + 1) *
+		    sizeof(*r));
+
+		if (r == NULL)
+			return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+		p->recent = r;
+		p->recent[p->nrecent++] = t->key[i];
+		k->recent = 1;
+	}
+	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
+	    cw_predict_learn_key(p->model, ts_ms, key, klen) == CW_ENOMEM)
+		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	return CW_OK;
+}
+
+/* ---- setup ---- */
+
+/* The session opens between from_s and to_s, in order. */
+static int
+list_opens(struct replay *p, int64_t from_s, int64_t to_s)
+{
+	struct cw_cal_open o[CW_CAL_SESSIONS];
+	size_t cap = 0;
+
+	for (int64_t at = from_s - 86400; at <= to_s; at += 3600) {
+		size_t n = cw_calendar_opening(p->cal, at, 3599, o,
+		    CW_CAL_SESSIONS);
+
+		for (size_t i = 0; i < n; i++) {
+			if (p->nopens > 0 && o[i].open_s <=
+			    p->opens_s[p->nopens - 1])
+				continue;
+			if (p->nopens == cap) {
+				int64_t *v = realloc(p->opens_s, (cap = cap ?
+				    2 * cap : 64) * sizeof(*v));
+
+				if (v == NULL)
+					return cw_err_set(p->err, CW_ENOMEM, 0,
+					    "replay");
+				p->opens_s = v;
+			}
+			p->opens_s[p->nopens++] = o[i].open_s;
+		}
+	}
+	return CW_OK;
+}
+
+static int
+setup(struct replay *p)
+{
+	const struct cw_trace *t = p->t;
+	struct cw_hier_opts ho;
+	struct cw_fill_opts fo;
+	char path[CW_CFG_STR];
+	int64_t last_s = t->ts_ms[t->n - 1] / 1000;
+	int rc;
+
+	p->cfg = *p->o->cfg;
+	if ((size_t)snprintf(p->cfg.l1_file, sizeof(p->cfg.l1_file),
+	    "%s/%s.l1", p->o->dir, cw_strategy_name(p->strategy)) >=
+	    sizeof(p->cfg.l1_file))
+		return cw_err_set(p->err, CW_EUSAGE, 0, "%s: too long",
+		    p->o->dir);
+	if (unlink(p->cfg.l1_file) != 0 && errno != ENOENT)
+		return cw_err_set(p->err, CW_EIO, errno, "%s",
+		    p->cfg.l1_file);
+	snprintf(p->cfg.l2_prefix, sizeof(p->cfg.l2_prefix),
+	    "cw-bench:%ld:%s:", (long)getpid(),
+	    cw_strategy_name(p->strategy));
+	p->cfg.l2_calendar_expiry = 1;
+	p->cfg.log_file[0] = '\0';	/* the replay records for itself */
+	p->warm_life_ms = p->cfg.l2_url[0] != '\0' ? p->cfg.l2_ttl_ms :
+	    p->cfg.l1_ttl_ms;
+	if (p->cfg.source_ttl_ms < p->warm_life_ms)
+		p->warm_life_ms = p->cfg.source_ttl_ms;
+
+	p->calendar_ns = t->ts_ms[0] * 1000000;
+	p->clock = cw_clock_replay(&p->calendar_ns);
+	memset(&ho, 0, sizeof(ho));
+	ho.cfg = &p->cfg;
+	ho.clock = p->clock;
+	ho.on_degraded = p->o->on_degraded;
+	ho.on_degraded_ctx = p->o->ctx;
+	if ((rc = cw_hier_open(&p->hier, &ho, p->err)) != CW_OK)
+		return rc;
+	if ((rc = cw_hier_l1_status(p->hier, p->err)) != CW_OK)
+		return rc;
+	memset(&fo, 0, sizeof(fo));
+	fo.cfg = &p->cfg;
+	fo.clock = p->clock;
+	fo.l1_flags = CW_L1_WARM;
+	fo.on_degraded = p->o->on_degraded;
+	fo.on_degraded_ctx = p->o->ctx;
+	if ((rc = cw_fill_open(&p->warm_fill, &fo, p->err)) != CW_OK)
+		return rc;
+	if ((p->stats = malloc(sizeof(*p->stats))) == NULL)
+		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	cw_cfg_warm_path(&p->cfg, 'c', path);
+	if ((rc = cw_calendar_load(&p->cal, path, NULL, p->err)) != CW_OK)
+		return rc;
+	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
+	    (rc = cw_predict_new(&p->model, p->err)) != CW_OK)
+		return rc;
+	/* The trace's keys first, so that their ids are the trace's. */
+	for (size_t id = 0; id < t->keys.n; id++) {
+		const char *name = cw_intern_name(&t->keys, id);
+
+		if (cw_intern_id(&p->ids, name, strlen(name), 1) < 0 ||
+		    state_of(p, id) == NULL)
+			return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	}
+	p->r->first_hour_s = cw_cal_floor_div(t->ts_ms[0] / 1000, 3600) * 3600;
+	p->r->hours = (size_t)((last_s - p->r->first_hour_s) / 3600 + 1);
+	if ((p->r->hourly = calloc(p->r->hours, sizeof(*p->r->hourly))) ==
+	    NULL)
+		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	return list_opens(p, t->ts_ms[0] / 1000, last_s);
+}
+
+static void
+teardown(struct replay *p)
+{
+	struct cw_l2 *l2;
+	uint64_t removed;
+
+	if (!p->o->keep_l2 && p->warm_fill != NULL &&
+	    (l2 = cw_fill_int_l2(p->warm_fill)) != NULL)
+		(void)cw_l2_purge(l2, &removed, NULL);
+	cw_hier_close(p->hier);
+	cw_fill_close(p->warm_fill);
+	cw_calendar_free(p->cal);
+	cw_predict_free(p->model);
+	cw_warm_plan_free(&p->plan);
+	cw_intern_free(&p->ids);
+	free(p->stats);
+	free(p->ks);
+	free(p->recent);
+	free(p->opens_s);
+}
+
+/* Source answers of the whole run, as cw-stats would count them. */
+static uint64_t
+l3_answers(const struct cw_l1_stats *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < CW_RESULT_COUNT; i++)
+		n += s->level[CW_LEVEL_L3].results[i];
+	return n;
+}
+
+int
+cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
+    int strategy, struct cw_replay_result *r, struct cw_err *err)
+{
+	struct replay p;
+	struct cw_buf val = { 0 };
+	size_t open_cursor = 0, step = t->n / 100 + 1;
+	int64_t every_s, next_tick_s, t0 = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->strategy = strategy;
+	memset(&p, 0, sizeof(p));
+	p.o = o;
+	p.t = t;
+	p.strategy = strategy;
+	p.r = r;
+	p.err = err;
+	if ((rc = setup(&p)) != CW_OK)
+		goto out;
+	every_s = strategy == CW_STRATEGY_REFRESH_AHEAD ? REFRESH_TICK_S :
+	    o->interval_s > 0 ? o->interval_s : 900;
+	next_tick_s = cw_cal_floor_div(t->ts_ms[0] / 1000, every_s) * every_s;
+	t0 = cw_clock_elapsed_ns(&p.clock);
+	for (p.next = 0; p.next < t->n; p.next++) {
+		int64_t ts_ms = t->ts_ms[p.next];
+
+		while (strategy != CW_STRATEGY_NONE &&
+		    next_tick_s * 1000 <= ts_ms) {
+			p.calendar_ns = next_tick_s * 1000000000;
+			if ((rc = tick(&p, next_tick_s)) != CW_OK)
+				goto out;
+			next_tick_s += every_s;
+		}
+		p.calendar_ns = ts_ms * 1000000;
+		if ((rc = lookup(&p, p.next, &val, &open_cursor)) != CW_OK)
+			goto out;
+		if (p.next % step == 0) {
+			sample_l1(&p);
+			if (o->on_progress != NULL)
+				o->on_progress(o->ctx, strategy,
+				    (double)p.next / (double)t->n);
+		}
+	}
+	r->real_s = (double)(cw_clock_elapsed_ns(&p.clock) - t0) / 1e9;
+	/* Fetches never read, whose copies have expired by the end. */
+	for (size_t id = 0; id < p.nks; id++)
+		r->warm_wasted += p.ks[id].warm_until_ms != 0 &&
+		    p.ks[id].warm_until_ms <= t->ts_ms[t->n - 1];
+	sample_l1(&p);
+	r->l3_queries = cw_fill_int_l1(p.warm_fill) != NULL ?
+	    l3_answers(p.stats) : 0;
+	rc = CW_OK;
+out:
+	teardown(&p);
+	cw_buf_free(&val);
+	return rc;
+}

@@ -1,0 +1,135 @@
+#!/bin/sh
+# cw-bench replay: a trace through a real L1 file, a real Redis and a
+# source, on a simulated calendar, one row per warming strategy.
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/servers.sh
+. "$(dirname "$0")/servers.sh"
+plan 22
+
+# Two days of a small desk: short enough for every strategy to run here.
+cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
+	awk -F, '$1 < 1709510400 + 2 * 86400' >"$T/trace"
+
+# ---- the embedded default: no servers, the replay's own source ----
+run cw-bench replay --trace "$T/trace" --strategy none,oracle
+is "$status" 0 "on the embedded default: exit 0"
+is "$(head -1 "$T/out" | awk '{ print $1, $2, $3, $4, $5 }')" \
+	"strategy l1 l2 overall open5m" "a table with a header"
+is "$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
+	"none oracle " "a row per strategy asked for, in order"
+has "$T/out" "L1 alone at 1000 entries, offline: LRU" \
+	"L1 alone offline: LRU and Belady at the configured size"
+
+start_redis
+printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:1ms\n' \
+	"$REDIS_URL" >"$T/cw.conf"
+
+# ---- every strategy, one JSON document ----
+run cw-bench replay -c "$T/cw.conf" --trace "$T/trace" -o json \
+	--keep "$T/keep"
+is "$status" 0 "every strategy against Redis: exit 0"
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = ["none", "market_open", "predictive", "refresh_ahead", "oracle"]
+fields = {"lookups": int, "l1_hit_rate": float, "l2_hit_rate": float,
+          "overall_hit_rate": float, "open_hit_rate": float,
+          "open_lookups": int, "l3_queries": int, "warm_fetches": int,
+          "warm_wasted": int, "peak_l1_bytes": int, "latency_ns": dict,
+          "latency_spectrum": list, "hourly": list,
+          "lookups_per_second": (int, float)}
+bad = [n + "." + f for n in names for f, t in fields.items()
+       if not isinstance(d[n][f], t)]
+bad += [n + ".latency_ns." + q for n in names
+        for q in ("mean", "p50", "p99", "p999", "max")
+        if q not in d[n]["latency_ns"]]
+print("schema", "ok" if not bad else bad)
+print("lookups", len({d[n]["lookups"] for n in names}) == 1 and
+      d["none"]["lookups"] == d["trace"]["lookups"])
+print("sums", all(abs(d[n]["l1_hit_rate"] + d[n]["l2_hit_rate"] -
+      d[n]["overall_hit_rate"]) < 1e-5 for n in names))
+best = max(d[n]["overall_hit_rate"] for n in names)
+print("oracle", d["oracle"]["overall_hit_rate"] == best)
+print("none warms", d["none"]["warm_fetches"])
+print("warmers warm", all(d[n]["warm_fetches"] > 0
+      for n in ("market_open", "refresh_ahead", "oracle")))
+off = d["l1_offline"]
+print("belady", off["belady_hit_rate"] >= off["lru_hit_rate"])
+sp = d["none"]["latency_spectrum"]
+print("spectrum", all(a[1] <= b[1] for a, b in zip(sp, sp[1:])) and
+      sp[-1][0] == 1)
+print("hourly", sum(h[0] for h in d["none"]["hourly"]) ==
+      d["none"]["lookups"])
+PY
+is "$(sed -n 1p "$T/parsed")" "schema ok" "the JSON report's schema"
+is "$(sed -n 2p "$T/parsed")" "lookups True" \
+	"every strategy replays every access of the trace"
+is "$(sed -n 3p "$T/parsed")" "sums True" "L1's and L2's shares add up"
+is "$(sed -n 4p "$T/parsed")" "oracle True" \
+	"the oracle is never below another strategy"
+is "$(sed -n 5p "$T/parsed")" "none warms 0" "none warms nothing"
+is "$(sed -n 6p "$T/parsed")" "warmers warm True" \
+	"market_open, refresh_ahead and oracle warm from the source"
+is "$(sed -n 7p "$T/parsed")" "belady True" "Belady is never below LRU"
+is "$(sed -n 8p "$T/parsed")" "spectrum True" \
+	"the latency spectrum rises to the maximum"
+is "$(sed -n 9p "$T/parsed")" "hourly True" "the hours hold every lookup"
+
+# ---- the same L1 file, read by cw-stats ----
+CW_L1_FILE="$T/keep/none.l1" cw-stats -o json >"$T/stats"
+python3 - "$T/out" "$T/stats" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["none"]
+s = json.load(open(sys.argv[2]))
+print(s["overall"]["lookups"] == r["lookups"],
+      s["levels"]["l1"]["hits"] == round(r["l1_hit_rate"] * r["lookups"]),
+      s["levels"]["l2"]["hits"] == round(r["l2_hit_rate"] * r["lookups"]),
+      s["levels"]["l3"]["requests"] == r["l3_queries"])
+PY
+is "$(cat "$T/parsed")" "True True True True" \
+	"lookups, L1 and L2 hits and L3 queries agree with cw-stats"
+is "$(rcli --scan --pattern 'cw-bench:*' | head -1 | cut -c1-9)" \
+	"cw-bench:" "--keep leaves the replay's Redis keys"
+
+kept=$(rcli --scan --pattern 'cw-bench:*' | wc -l)
+run cw-bench replay -c "$T/cw.conf" --trace "$T/trace" --strategy oracle
+is "$status:$(rcli --scan --pattern 'cw-bench:*' | wc -l)" "0:$kept" \
+	"without --keep the replay removes its Redis keys"
+
+# ---- simulated time does not leak into measured latency ----
+# A source that sleeps 50 ms for real; two reads of one key a simulated
+# hour apart, inside L1's lifetime: the first costs the sleep, the
+# second an L1 hit, and the hour costs nothing.
+cat >"$T/slow" <<'EOF2'
+#!/bin/sh
+sleep 0.05
+printf 'value of %s' "$1"
+EOF2
+chmod +x "$T/slow"
+printf '[l1]\nttl = 2h\n[source]\nurl = exec:%s\n' "$T/slow" >"$T/slow.conf"
+printf '1709510400,ohlc:EUR_USD:H1:2024-03-01\n1709514000,ohlc:EUR_USD:H1:2024-03-01\n' \
+	>"$T/two"
+run cw-bench replay -c "$T/slow.conf" --trace "$T/two" --strategy none \
+	-o json
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["none"]
+sp = r["latency_spectrum"]
+print(sp[0][1] < 5e6, r["latency_ns"]["max"] >= 50e6,
+      r["replay_seconds"] < 5, r["l1_hit_rate"])
+PY
+is "$(cat "$T/parsed")" "True True True 0.5" \
+	"a real sleep shows in the latency, a simulated hour does not"
+
+# ---- misuse and bad input ----
+run cw-bench replay
+is "$status" 2 "replay without --trace: exit 2"
+run cw-bench replay --trace "$T/trace" --strategy none,psychic
+is "$status:$(head -1 "$T/err")" \
+	"2:cw-bench: --strategy: unknown strategy 'psychic'" \
+	"an unknown strategy: exit 2, named"
+run cw-bench generate --trace "$T/trace"
+is "$status" 2 "generate with replay's options: exit 2"
+run cw-bench replay --trace "$T/missing"
+is "$status" 74 "a trace that cannot be read: exit 74"

@@ -1,0 +1,93 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#include "helpers.h"
+
+static struct cw_trace *
+trace_of(const char *text)
+{
+	char path[4096];
+	struct cw_trace *t;
+	struct cw_err e;
+	FILE *f = fopen(tpath(path, sizeof(path), "trace.csv"), "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(cw_trace_load(&t, path, &e), CW_OK, "%s", e.msg);
+	return t;
+}
+
+TestSuite(trace, .init = tmpdir_setup, .fini = tmpdir_teardown);
+
+Test(trace, loads_skipping_header_and_bad_lines)
+{
+	struct cw_trace *t = trace_of("ts,key,size\n10,a,1\nnot a line\n"
+	    "11.5,b\n9,c\n");
+
+	cr_assert_eq(cw_trace_len(t), 3);
+	cr_assert_eq(cw_trace_keys(t), 3);
+	cw_trace_free(t);
+}
+
+Test(trace, an_empty_trace_is_bad_data)
+{
+	char path[4096];
+	struct cw_trace *t;
+	struct cw_err e;
+	FILE *f = fopen(tpath(path, sizeof(path), "empty.csv"), "w");
+
+	fputs("ts,key\n", f);
+	fclose(f);
+	cr_assert_eq(cw_trace_load(&t, path, &e), CW_EDATA);
+	cr_assert_eq(cw_trace_load(&t, "/nonexistent/x", &e), CW_EIO);
+}
+
+/* Worked by hand, capacity 2: a b c a b c a.
+ * LRU: every access misses (each key is evicted just before its reuse).
+ * Belady: a b c (evicts b, next used after a) a (hit) b (evicts a:
+ * c comes back first) c (hit) a (miss): 2 hits. */
+Test(trace, offline_hits_by_hand)
+{
+	struct cw_trace *t = trace_of("1,a\n2,b\n3,c\n4,a\n5,b\n6,c\n7,a\n");
+	uint64_t lru, belady;
+	struct cw_err e;
+
+	cr_assert_eq(cw_trace_offline(t, 2, &lru, &belady, &e), CW_OK);
+	cr_assert_eq(lru, 0);
+	cr_assert_eq(belady, 2);
+	cr_assert_eq(cw_trace_offline(t, 3, &lru, &belady, &e), CW_OK);
+	cr_assert_eq(lru, 4);
+	cr_assert_eq(belady, 4);
+	cw_trace_free(t);
+}
+
+/* Belady's MIN is optimal: never fewer hits than LRU, at any size, on
+ * the production traces. */
+Test(trace, belady_never_below_lru_on_real_traces, .timeout = 60)
+{
+	static const char *const traces[] = {
+		"../shared/traces/cache2k_web12.csv",
+		"../shared/traces/cloudphysics_io.csv",
+	};
+
+	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
+		struct cw_trace *t;
+		struct cw_err e;
+
+		cr_assert_eq(cw_trace_load(&t, traces[i], &e), CW_OK, "%s",
+		    e.msg);
+		for (size_t cap = 10; cap <= 100000; cap *= 10) {
+			uint64_t lru, belady;
+
+			cr_assert_eq(cw_trace_offline(t, cap, &lru, &belady,
+			    &e), CW_OK);
+			cr_assert_geq(belady, lru, "%s at %zu: %llu < %llu",
+			    traces[i], cap, (unsigned long long)belady,
+			    (unsigned long long)lru);
+			cr_assert_leq(belady, cw_trace_len(t) -
+			    cw_trace_keys(t));
+		}
+		cw_trace_free(t);
+	}
+}
