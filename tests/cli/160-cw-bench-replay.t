@@ -12,17 +12,18 @@ cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
 	awk -F, '$1 < 1709510400 + 2 * 86400' >"$T/trace"
 
 # ---- the embedded default: no servers, the replay's own source ----
-run cw-bench replay --trace "$T/trace" --strategy none,oracle
+head -200 "$T/trace" >"$T/short"
+run cw-bench replay --trace "$T/short" --strategy none,market_open
 is "$status" 0 "on the embedded default: exit 0"
 is "$(head -1 "$T/out" | awk '{ print $1, $2, $3, $4, $5 }')" \
 	"strategy l1 l2 overall open5m" "a table with a header"
 is "$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
-	"none oracle " "a row per strategy asked for, in order"
+	"none market_open " "a row per strategy asked for, in order"
 has "$T/out" "L1 alone at 1000 entries, offline: LRU" \
 	"L1 alone offline: LRU and Belady at the configured size"
 
 start_redis
-printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:1ms\n' \
+printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:0\n' \
 	"$REDIS_URL" >"$T/cw.conf"
 
 # ---- every strategy, one JSON document ----
