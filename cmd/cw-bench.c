@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,19 +363,46 @@ scratch_dir(const struct opts *o, char *dir, size_t cap)
 	return 0;
 }
 
+/* The temporary directory's files, named before the replay starts, so
+ * that an interrupted replay removes them too: unlink and rmdir are
+ * safe in a signal handler. Set once, before the handler is. */
+static char scratch_files[CW_STRATEGY_COUNT + 1][CW_PATH_MAX];
+static size_t nscratch;
+
 static void
-remove_scratch(const struct opts *o, const char *dir)
+remove_scratch(void)
 {
-	char path[CW_PATH_MAX];
+	for (size_t i = 0; i + 1 < nscratch; i++)
+		(void)unlink(scratch_files[i]);
+	if (nscratch > 0)
+		(void)rmdir(scratch_files[nscratch - 1]);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_scratch();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+plan_scratch(const struct opts *o, const char *dir)
+{
+	struct sigaction sa;
 
 	if (o->keep != NULL)
 		return;
-	for (size_t i = 0; i < o->nstrategies; i++) {
-		snprintf(path, sizeof(path), "%s/%s.l1", dir,
-		    cw_strategy_name(o->strategies[i]));
-		(void)unlink(path);
-	}
-	(void)rmdir(dir);
+	for (size_t i = 0; i < o->nstrategies; i++)
+		snprintf(scratch_files[nscratch++], CW_PATH_MAX, "%s/%s.l1",
+		    dir, cw_strategy_name(o->strategies[i]));
+	snprintf(scratch_files[nscratch++], CW_PATH_MAX, "%s", dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static int
@@ -404,6 +432,7 @@ replay(struct opts *o)
 	}
 	if ((status = scratch_dir(o, dir, sizeof(dir))) != 0)
 		goto out;
+	plan_scratch(o, dir);
 	o->replay.cfg = cfg;
 	o->replay.dir = dir;
 	o->replay.keep_l2 = o->keep != NULL;
@@ -431,8 +460,7 @@ replay(struct opts *o)
 	if (fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = 74;
 out:
-	if (dir[0] != '\0')
-		remove_scratch(o, dir);
+	remove_scratch();
 	for (size_t i = 0; i < CW_STRATEGY_COUNT; i++)
 		free(r[i].hourly);
 	cw_buf_free(&out);
