@@ -219,3 +219,16 @@ for w in "--seed 1 --start 2024-03-04" \
 		    c, bc, (c >= 0.9 && c > bc) ? "met" : "NOT met", b,
 		    (1 - b / bb) * 100, bb, (1 - b / bb >= 0.2) ? "met" : "NOT met" }' "$B/bt"
 done
+
+echo "== cw-bench replay: what warming is worth, four simulated weeks per workload"
+# L1 and L2 local (the Redis above); the source is the replay's synthetic
+# one at 1 ms an answer, so that a miss costs a stated, steady amount.
+printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:1ms\n' \
+	"$REDIS_URL" >"$B/replay.conf"
+for w in "--seed 1 --start 2024-03-04" \
+	"--seed 9 --start 2024-10-14 --instruments EUR_USD,USD_JPY,AUD_NZD,GBP_CHF,USD_CAD,EUR_JPY --rate 250"; do
+	echo "-- cw-bench generate $w | cw-bench replay"
+	# shellcheck disable=SC2086
+	"$CW_BIN/cw-bench" generate $w >"$B/trace"
+	"$CW_BIN/cw-bench" replay -c "$B/replay.conf" --trace "$B/trace"
+done

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 22
+plan 23
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -122,6 +122,24 @@ print(sp[0][1] < 5e6, r["latency_ns"]["max"] >= 50e6,
 PY
 is "$(cat "$T/parsed")" "True True True 0.5" \
 	"a real sleep shows in the latency, a simulated hour does not"
+
+# ---- L2 expires by the simulated calendar, not by Redis's clock ----
+# L1 keeps 1 minute, L2 1 hour: a read 30 simulated minutes later comes
+# from L2; 2 hours later, from the source again.
+printf '[l1]\nttl = 1m\n[l2]\nurl = %s\nttl = 1h\n[source]\nurl = synthetic:0\n' \
+	"$REDIS_URL" >"$T/l2.conf"
+k=ohlc:EUR_USD:H1:2024-03-01
+printf '1709510400,%s\n1709512200,%s\n1709519400,%s\n' "$k" "$k" "$k" \
+	>"$T/three"
+run cw-bench replay -c "$T/l2.conf" --trace "$T/three" --strategy none \
+	-o json
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["none"]
+print(round(r["l2_hit_rate"] * 3), r["l3_queries"])
+PY
+is "$status:$(cat "$T/parsed")" "0:1 2" \
+	"30 simulated minutes: from L2; 2 simulated hours: L2 has expired"
 
 # ---- misuse and bad input ----
 run cw-bench replay

@@ -1,3 +1,4 @@
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,4 +190,49 @@ Test(src, exec_value_not_found_failure_and_timeout)
 	cr_assert(strstr(e.msg, "300 ms") != NULL, "%s", e.msg);
 	cw_src_close(src);
 	cw_buf_free(&b);
+}
+
+static int
+synthetic_get(struct cw_src *src, const char *k, struct cw_buf *v)
+{
+	struct cw_key key;
+	struct cw_err e;
+
+	cr_assert_eq(cw_key_parse(k, strlen(k), &key, &e), CW_OK);
+	return cw_src_get(src, &key, v, &e);
+}
+
+/* A day's bars of the key's granularity, the same bytes every time, not
+ * found for a future date, after the stated latency. */
+Test(src, synthetic_sizes_dates_and_latency)
+{
+	struct cw_src *src;
+	struct cw_buf a = { 0 }, b = { 0 };
+	struct cw_err e;
+	struct timespec t0, t1;
+	size_t rows = 0;
+
+	cr_assert_eq(open_url(&src, "synthetic:20ms", &e), CW_OK, "%s", e.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:M5:2024-03-01", &a),
+	    CW_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec -
+	    t0.tv_nsec) / 1000000, 20);
+	for (size_t i = 0; i < a.len; i++)
+		rows += a.data[i] == '\n';
+	cr_assert_eq(rows, 1 + 288, "a header and 288 five-minute bars");
+	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:M5:2024-03-01", &b),
+	    CW_OK);
+	cr_assert(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:D:2999-01-01", &b),
+	    CW_ENOTFOUND);
+	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:W7:2024-03-01", &b),
+	    CW_ENOTFOUND);
+	cr_assert_eq(synthetic_get(src, "12345", &b), CW_OK);
+	cr_assert_eq(b.len, 1024);
+	cw_src_close(src);
+	cw_buf_free(&a);
+	cw_buf_free(&b);
+	cr_assert_eq(open_url(&src, "synthetic:soon", &e), CW_ECONFIG);
 }
