@@ -6,6 +6,7 @@
  * at all everything works: an L1 file in the user's cache directory and
  * the bundled sample data as the source.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
@@ -41,6 +42,40 @@ copy_str(char *dst, const char *src, struct cw_err *err, const char *what)
 		return cw_err_set(err, CW_ECONFIG, 0,
 		    "%s: longer than %d bytes", what, CW_CFG_STR - 1);
 	strcpy(dst, src);
+	return CW_OK;
+}
+
+/* Key types, blank or comma separated, as " t1 t2 " (so that " t "
+ * finds one); each must be a key part. */
+static int
+type_list(char *dst, size_t cap, const char *value, struct cw_err *err)
+{
+	size_t len = 1;
+
+	strcpy(dst, " ");
+	for (const char *p = value; *p != '\0';) {
+		size_t n = strcspn(p, " \t,");
+
+		for (size_t i = 0; i < n; i++)
+			if (!(isalnum((unsigned char)p[i]) || (i > 0 &&
+			    strchr("_-.", p[i]) != NULL)))
+				return cw_err_set(err, CW_EDATA, 0,
+				    "source.closed_day_types: '%.*s' is not a "
+				    "key type", (int)n, p);
+		if (n > 0) {
+			if (len + n + 1 >= cap)
+				return cw_err_set(err, CW_EDATA, 0,
+				    "source.closed_day_types: too long");
+			memcpy(dst + len, p, n);
+			len += n;
+			dst[len++] = ' ';
+			dst[len] = '\0';
+		}
+		p += n;
+		p += strspn(p, " \t,");
+	}
+	if (len == 1)
+		dst[0] = '\0';
 	return CW_OK;
 }
 
@@ -224,6 +259,7 @@ defaults(struct cw_cfg *c)
 	 * low enough that an endless writer cannot eat the memory. */
 	c->source_max_value_bytes = 16ull << 20;
 	c->negative_ttl_ms = 30 * 1000;
+	c->closed_day_ttl_ms = 2 * 86400 * 1000;
 	c->log_max_bytes = 64ull << 20;
 	c->log_keep = 1;
 	strcpy(c->l2_prefix, "cw:");
@@ -322,6 +358,12 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (IS("source", "negative_ttl"))
 		return cw_num_parse_duration_ms(value, "source.negative_ttl",
 		    &c->negative_ttl_ms, err);
+	if (IS("source", "closed_day_ttl"))
+		return positive_duration(value, "source.closed_day_ttl",
+		    &c->closed_day_ttl_ms, err);
+	if (IS("source", "closed_day_types"))
+		return type_list(c->closed_day_types,
+		    sizeof(c->closed_day_types), value, err);
 	if (IS("warm", "calendar"))
 		return copy_str(c->warm_calendar, value, err, "warm.calendar");
 	if (IS("warm", "journal"))

@@ -686,6 +686,10 @@ struct cw_cfg {
 	int64_t source_timeout_ms;
 	uint64_t source_max_value_bytes;	/* larger answers fail */
 	int64_t negative_ttl_ms;	/* how long "not found" is remembered */
+	/* A closed trading day's keys of these types (" t1 t2 ", "" for
+	 * none) live closed_day_ttl_ms at every level. */
+	int64_t closed_day_ttl_ms;
+	char closed_day_types[256];
 	uint64_t log_max_bytes;
 	unsigned log_keep;
 	char l2_prefix[64];

@@ -32,6 +32,9 @@ struct cw_fill {
 	int no_fill;
 	unsigned l1_flags;
 	int64_t l1_ttl_ms, source_ttl_ms, negative_ttl_ms;
+	int l1_ttl_given;		/* by the caller: it wins for L1 */
+	int64_t closed_day_ttl_ms;
+	char closed_day_types[256];
 	int64_t lock_ms;		/* how long a fetcher may hold a key */
 	void (*on_degraded)(void *ctx, const char *msg);
 	void *on_degraded_ctx;
@@ -84,6 +87,9 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	f->l1_ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : cfg->l1_ttl_ms;
 	f->source_ttl_ms = cfg->source_ttl_ms;
 	f->negative_ttl_ms = cfg->negative_ttl_ms;
+	f->l1_ttl_given = o->ttl_ms > 0;
+	f->closed_day_ttl_ms = cfg->closed_day_ttl_ms;
+	strcpy(f->closed_day_types, cfg->closed_day_types);
 	/* A holder may take the source's whole timeout, and a little. */
 	f->lock_ms = cfg->source_timeout_ms + 1000;
 	f->on_degraded = o->on_degraded;
@@ -223,6 +229,44 @@ cw_fill_int_result_of(int rc)
 
 /* ---- the rules ---- */
 
+/* Each level's lifetime for one key. */
+struct lifetimes {
+	int64_t l1, l2, source;
+};
+
+/*
+ * A bar of a trading day that has closed never changes: a key of a type
+ * the configuration names, whose date is before today (UTC, by the
+ * calendar: the FX day closes at 17:00 New York, before UTC midnight),
+ * lives closed_day_ttl at every level; any other key the configured
+ * TTLs. A lifetime the caller gave (--ttl) still rules L1.
+ */
+static struct lifetimes
+lifetimes_of(const struct cw_fill *f, const char *key, size_t klen)
+{
+	struct lifetimes lt = { f->l1_ttl_ms, f->l2_opts.ttl_ms,
+		f->source_ttl_ms };
+	const char *colon = memchr(key, ':', klen), *date = key + klen - 10;
+	char type[CW_KEY_MAX + 3], day[11];
+	int y, m, d, n = 0;
+
+	if (f->closed_day_types[0] == '\0' || colon == NULL || klen < 16 ||
+	    date[-1] != ':')
+		return lt;
+	snprintf(type, sizeof(type), " %.*s ", (int)(colon - key), key);
+	memcpy(day, date, 10);
+	day[10] = '\0';
+	if (strstr(f->closed_day_types, type) == NULL ||
+	    sscanf(day, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    cw_cal_days_from_civil(y, m, d) >= cw_cal_floor_div(
+	    cw_clock_calendar_ns(&f->clock), 86400000000000LL))
+		return lt;
+	lt.l2 = lt.source = f->closed_day_ttl_ms;
+	if (!f->l1_ttl_given)
+		lt.l1 = f->closed_day_ttl_ms;
+	return lt;
+}
+
 /* Fill L1 from a lower level's answer (a value, or with CW_L1_NEGATIVE
  * a remembered "not found"), for at most L1's own lifetime. A failed
  * fill only costs the next lookup. */
@@ -230,10 +274,13 @@ static unsigned
 fill_l1(struct cw_fill *f, const char *key, size_t klen,
     const struct cw_buf *val, unsigned flags, int64_t ttl_ms)
 {
+	int64_t cap;
+
 	if (f->no_fill || ttl_ms == 0 || f->l1 == NULL)
 		return 0;
-	if (ttl_ms < 0 || ttl_ms > f->l1_ttl_ms)
-		ttl_ms = f->l1_ttl_ms;
+	cap = lifetimes_of(f, key, klen).l1;
+	if (ttl_ms < 0 || ttl_ms > cap)
+		ttl_ms = cap;
 	return cw_l1_set(f->l1, key, klen, val->data,
 	    flags & CW_L1_NEGATIVE ? 0 : val->len, ttl_ms,
 	    flags | f->l1_flags, NULL) == CW_OK ? CW_FILL_L1 : 0;
@@ -356,7 +403,9 @@ l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
 	/* The lock goes in the round trip that fills L2. */
 	w->flags = (k->held ? CW_L2_UNLOCK : 0) |
 	    (rc == CW_OK ? 0 : CW_L2_NEGATIVE);
-	w->max_ttl_ms = rc == CW_OK ? f->source_ttl_ms : f->negative_ttl_ms;
+	w->max_ttl_ms = rc == CW_OK ? lifetimes_of(f, k->key, k->klen).source :
+	    f->negative_ttl_ms;
+	w->base_ttl_ms = lifetimes_of(f, k->key, k->klen).l2;
 	w->ttl_ms = 0;
 	return 1;
 }
@@ -371,7 +420,8 @@ static void
 fetched(struct cw_fill *f, struct cw_fill_key *k, int rc,
     const struct cw_l2_write *w)
 {
-	int64_t ttl_ms = min64(f->l1_ttl_ms, f->source_ttl_ms);
+	struct lifetimes lt = lifetimes_of(f, k->key, k->klen);
+	int64_t ttl_ms = min64(lt.l1, lt.source);
 
 	if (w != NULL) {
 		k->filled |= CW_FILL_L2;
@@ -614,7 +664,7 @@ cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
 		if (f->l1 != NULL && cw_l1_get(f->l1, q[i].key, q[i].klen, &val,
 		    &info, NULL) == CW_OK)
 			q[i].l1_left = share_left((info.expires_ns - now) /
-			    1000000, f->l1_ttl_ms);
+			    1000000, lifetimes_of(f, q[i].key, q[i].klen).l1);
 	}
 	cw_buf_free(&val);
 	if (l2 == NULL || n == 0)
@@ -635,7 +685,8 @@ cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
 		if (lq[i].rc == CW_OK || lq[i].negative)
 			q[i].l2_left = lq[i].ttl_ms < 0 ? 1 :
 			    share_left(lq[i].ttl_ms, lq[i].negative ?
-			    f->negative_ttl_ms : f->l2_opts.ttl_ms);
+			    f->negative_ttl_ms : lifetimes_of(f, q[i].key,
+			    q[i].klen).l2);
 out:
 	for (size_t i = 0; vals != NULL && i < n; i++)
 		cw_buf_free(&vals[i]);

@@ -583,7 +583,8 @@ ttl_of(struct cw_l2 *l2, const struct cw_l2_write *w)
 		    cw_clock_random(&l2->clock, l2->draws++));
 		double u = (double)(h >> 11) * 0x1.0p-53;
 
-		ttl = (int64_t)((double)l2->ttl_ms * (0.9 + 0.2 * u));
+		ttl = (int64_t)((double)(w->base_ttl_ms > 0 ? w->base_ttl_ms :
+		    l2->ttl_ms) * (0.9 + 0.2 * u));
 		if (ttl > w->max_ttl_ms)
 			ttl = w->max_ttl_ms;
 	}
@@ -631,7 +632,8 @@ cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
     size_t vlen, int64_t max_ttl_ms, unsigned flags, int64_t *ttl_ms,
     struct cw_err *err)
 {
-	struct cw_l2_write w = { key, klen, val, vlen, max_ttl_ms, flags, 0 };
+	struct cw_l2_write w = { key, klen, val, vlen, max_ttl_ms, flags, 0,
+		0 };
 	int rc;
 
 	if ((rc = cw_l2_set_many(l2, &w, 1, err)) == CW_OK && ttl_ms != NULL)

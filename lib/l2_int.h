@@ -90,6 +90,7 @@ struct cw_l2_write {
 	size_t vlen;
 	int64_t max_ttl_ms;
 	unsigned flags;
+	int64_t base_ttl_ms;	/* before jitter; 0: the configured one */
 	int64_t ttl_ms;		/* out: the TTL given */
 };
 

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 37
+plan 44
 
 start_redis
 # A counting source: a value for every key, exit 1 for missing:*, and a
@@ -159,6 +159,37 @@ is "$(calls)" 2 "a second lookup asks the source again"
 rm "$T/fail"
 run cw-get "$f"
 is "$status:$(calls)" 0:3 "and once it is back, is answered by it"
+
+# Lifetimes by the age of the data: a closed day's key of a listed type
+# lives closed_day_ttl at every level; today's, another type's and a
+# future day's keep the short ones; --ttl still rules L1.
+conf
+printf 'closed_day_ttl = 3d\nclosed_day_types = bars, labels\n' >>"$T/cw.conf"
+today=$(date -u +%F)
+old=bars:I:G:2024-01-02
+fresh
+cw-get "$old" >/dev/null
+is "$(within "$(l2_left "$old")" 233279 285120)" yes \
+	"a closed day's key: L2 lives closed_day_ttl +-10%"
+is "$(within "$(l1_left "$old")" 233000 285120)" yes \
+	"and L1 as long as L2 has"
+cw-get "bars:I:G:$today" >/dev/null
+is "$(within "$(l2_left "bars:I:G:$today")" 3239 3960)" yes \
+	"today's key keeps l2.ttl"
+is "$(within "$(l1_left "bars:I:G:$today")" 298 300)" yes \
+	"and l1.ttl"
+cw-get "other:I:G:2024-01-02" >/dev/null
+is "$(within "$(l2_left "other:I:G:2024-01-02")" 3239 3960)" yes \
+	"a type not listed keeps l2.ttl"
+rm -f "$CW_L1_FILE"
+cw-get --ttl 60 "$old" >/dev/null
+is "$(within "$(l1_left "$old")" 58 60)" yes "--ttl still rules L1"
+sed -i 's/^closed_day_types = .*/closed_day_types = bars bad!/' "$T/cw.conf"
+run cw-get "$old"
+is "$status:$(head -1 "$T/err")" \
+	"78:cw-get: $T/cw.conf: source.closed_day_types: 'bad!' is not a key type" \
+	"a type list with a bad type: exit 78, named"
+sed -i '/^closed_day/d' "$T/cw.conf"
 
 # A source that cannot even be opened: the lock is released all the same.
 sed -i "s|^url = exec:.*|url = exec:$T/no-such-command|" "$T/cw.conf"
