@@ -43,7 +43,7 @@ static const char usage_text[] =
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
-    "                [--source URL]\n";
+    "                [--backfill-days N] [--source URL]\n";
 
 static void
 help(void)
@@ -58,6 +58,8 @@ help(void)
 	    "  -c, --config FILE       configuration file (replay)\n"
 	    "  -h, --help              print this help and exit\n"
 	    "  -o, --output FORMAT     table (default) or json (replay)\n"
+	    "      --backfill-days N   trading days backfill warms at the "
+	    "start (default 260)\n"
 	    "      --budget N          keys a predictive or oracle run may "
 	    "warm (default 500)\n"
 	    "      --instruments LIST  comma-separated (default: "
@@ -83,7 +85,8 @@ help(void)
 	    "      --start DATE        first day, YYYY-MM-DD, UTC (default "
 	    "2024-03-04: the US and UK clock changes fall inside 4 weeks)\n"
 	    "      --strategy LIST     of none, market_open, predictive, "
-	    "refresh_ahead, oracle\n"
+	    "refresh_ahead, oracle,\n"
+	    "                          backfill\n"
 	    "                          (default: all)\n"
 	    "      --trace FILE        ts,key[,...] lines; - for standard "
 	    "input\n"
@@ -153,8 +156,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_INSTRUMENTS = 256, OPT_RATE, OPT_SEED, OPT_START,
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
-	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE };
+	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
+	    OPT_BACKFILL_DAYS };
 	static const struct option longopts[] = {
+		{ "backfill-days", required_argument, NULL,
+		    OPT_BACKFILL_DAYS },
 		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -180,6 +186,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->replay.interval_s = 900;
 	o->replay.look_ahead_s = 3600;
 	o->replay.budget = 500;
+	o->replay.backfill_days = 260;
 	o->format = CW_FORMAT_TSV;
 	for (int i = 0; i < CW_STRATEGY_COUNT; i++)
 		o->strategies[o->nstrategies++] = i;
@@ -203,6 +210,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 			if (strcmp(optarg, "table") == 0)
 				optarg = "tsv";
 			o->format = cli_output_format(usage_text, optarg, 0);
+			break;
+		case OPT_BACKFILL_DAYS:
+			o->replay.backfill_days = (unsigned)number(optarg,
+			    "--backfill-days", 0, 3650);
 			break;
 		case OPT_BUDGET:
 			o->replay.budget = (size_t)number(optarg, "--budget",

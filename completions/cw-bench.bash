@@ -6,7 +6,7 @@ _cw_bench()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
-	--budget|--jobs|--source)
+	--budget|--jobs|--source|--backfill-days)
 		return ;;
 	-c|--config|--trace)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -19,11 +19,12 @@ _cw_bench()
 		return ;;
 	--strategy)
 		COMPREPLY=($(compgen -W "none market_open predictive
-			refresh_ahead oracle" -- "$cur"))
+			refresh_ahead oracle backfill" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-c -h -o --budget --config --help
+		COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
+			--config --help
 			--instruments --interval --jobs --keep --look-ahead
 			--output --rate --seed --source --start --strategy
 			--trace --version --weeks" -- "$cur"))

@@ -1422,6 +1422,8 @@ enum cw_strategy {
 	CW_STRATEGY_PREDICTIVE,		/* cw-predict | cw-warm from cron */
 	CW_STRATEGY_REFRESH_AHEAD,	/* recent keys refreshed before expiry */
 	CW_STRATEGY_ORACLE,		/* the next window's reads, known */
+	CW_STRATEGY_BACKFILL,		/* refresh_ahead, and the recent key
+					   space's closed days in L2 */
 	CW_STRATEGY_COUNT,
 };
 
@@ -1436,6 +1438,7 @@ struct cw_replay_opts {
 	size_t budget;			/* keys a predictive or oracle run
 					   may warm */
 	unsigned jobs;			/* a warm run's fetches in flight */
+	unsigned backfill_days;		/* trading days backfill warms */
 	int keep_l2;			/* leave the replay's Redis keys */
 	/* Called about every 1% of the trace; may be NULL. */
 	void (*on_progress)(void *ctx, int strategy, double share);

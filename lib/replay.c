@@ -32,9 +32,13 @@
 #define REFRESH_BELOW 0.25	/* with less than a quarter of a TTL left */
 #define SESSION_LEAD_S 1800	/* cw-warm --session auto's look ahead */
 #define RUN_DEADLINE_NS 60000000000LL	/* a warm run's bound, real */
+#define BACKFILL_DEADLINE_NS 1800000000000LL	/* the backfill's */
+#define BACKFILL_AT_S 300	/* each day's backfill, after midnight UTC */
+#define BACKFILL_LEARN_S 86400	/* the key space: the first day's reads */
 
 static const char *const strategy_names[CW_STRATEGY_COUNT] = {
 	"none", "market_open", "predictive", "refresh_ahead", "oracle",
+	"backfill",
 };
 
 const char *
@@ -87,6 +91,8 @@ struct replay {
 	int64_t warm_life_ms;	/* how long a warmed copy lives below */
 	size_t next;		/* the trace's next access */
 	struct cw_warm_plan plan;
+	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
+	int64_t backfilled_day;	/* the last day backfill warmed, or -1 */
 	struct cw_err *err;
 };
 
@@ -157,7 +163,7 @@ on_task(void *ctx, const struct cw_warm_task *t)
 }
 
 static int
-warm(struct replay *p, double refresh_below)
+warm_within(struct replay *p, double refresh_below, int64_t deadline_ns)
 {
 	struct cw_warm_opts wo;
 	struct cw_warm_totals tot;
@@ -169,8 +175,8 @@ warm(struct replay *p, double refresh_below)
 	memset(&wo, 0, sizeof(wo));
 	wo.cfg = &p->cfg;
 	wo.clock = p->clock;
-	wo.jobs = p->o->jobs > 0 ? p->o->jobs : 1;
-	wo.deadline_ns = cw_clock_elapsed_ns(&p->clock) + RUN_DEADLINE_NS;
+	wo.jobs = p->o->jobs > 0 ? p->o->jobs : p->cfg.warm_jobs;
+	wo.deadline_ns = cw_clock_elapsed_ns(&p->clock) + deadline_ns;
 	wo.refresh_below = refresh_below;
 	wo.on_task = on_task;
 	wo.ctx = p;
@@ -180,6 +186,67 @@ warm(struct replay *p, double refresh_below)
 	p->plan.n = 0;
 	sample_l1(p);
 	return rc;
+}
+
+static int
+warm(struct replay *p, double refresh_below)
+{
+	return warm_within(p, refresh_below, RUN_DEADLINE_NS);
+}
+
+/* The key space: TYPE:INSTRUMENT:GRANULARITY of every structured key the
+ * first day of the trace reads (what the desk is known to read, not
+ * what it will). */
+static int
+learn_space(struct replay *p)
+{
+	const struct cw_trace *t = p->t;
+	int64_t until_ms = t->ts_ms[0] + BACKFILL_LEARN_S * 1000;
+
+	for (size_t i = 0; i < t->n && t->ts_ms[i] < until_ms; i++) {
+		const char *key = cw_intern_name(&t->keys, t->key[i]);
+		const char *last = strrchr(key, ':');
+		struct cw_key k;
+
+		if (cw_key_parse(key, strlen(key), &k, NULL) != CW_OK ||
+		    !k.structured)
+			continue;
+		if (cw_intern_id(&p->space, key, (size_t)(last - key), 1) < 0)
+			return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	}
+	return CW_OK;
+}
+
+/* Warm the key space on the trading days closed by day: at the start,
+ * backfill_days of them; then each day, the one that has just closed,
+ * whose keys were cached with today's short lifetimes. */
+static int
+backfill(struct replay *p, int64_t day)
+{
+	unsigned days = p->backfilled_day < 0 ? p->o->backfill_days : 1;
+	char key[CW_KEY_MAX + 1];
+	int rc = CW_OK;
+
+	p->backfilled_day = day;
+	for (int64_t d = day - 1; days > 0 && d > day - 3660 && rc == CW_OK;
+	    d--) {
+		int y, m, dd;
+
+		if (!cw_calendar_trading_day(p->cal, d))
+			continue;
+		days--;
+		cw_cal_civil_from_days(d, &y, &m, &dd);
+		for (size_t i = 0; i < p->space.n && rc == CW_OK; i++) {
+			int n = snprintf(key, sizeof(key), "%s:%04d-%02d-%02d",
+			    cw_intern_name(&p->space, i), y, m, dd);
+
+			if (n > 0 && (size_t)n < sizeof(key))
+				rc = cw_warm_plan_line(&p->plan, key,
+				    (size_t)n, CW_PRIO_LOW, 0, p->err);
+		}
+	}
+	return rc == CW_OK ? warm_within(p, p->cfg.warm_refresh_below,
+	    BACKFILL_DEADLINE_NS) : rc;
 }
 
 /* The keys read in [from, from + window), most read first, budget at
@@ -295,6 +362,12 @@ tick(struct replay *p, int64_t now_s)
 	case CW_STRATEGY_PREDICTIVE:
 		rc = plan_predicted(p, now_s, p->o->look_ahead_s);
 		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
+	case CW_STRATEGY_BACKFILL:
+		if (cw_cal_floor_div(now_s - BACKFILL_AT_S, 86400) !=
+		    p->backfilled_day && (rc = backfill(p,
+		    cw_cal_floor_div(now_s - BACKFILL_AT_S, 86400))) != CW_OK)
+			return rc;
+		/* FALLTHROUGH */
 	case CW_STRATEGY_REFRESH_AHEAD:
 		rc = plan_refresh(p, now_s);
 		return rc == CW_OK ? warm(p, REFRESH_BELOW) : rc;
@@ -356,7 +429,8 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 		k->warm_until_ms = 0;
 	}
 	k->last_read_ms = ts_ms;
-	if (p->strategy == CW_STRATEGY_REFRESH_AHEAD && !k->recent) {
+	if ((p->strategy == CW_STRATEGY_REFRESH_AHEAD ||
+	    p->strategy == CW_STRATEGY_BACKFILL) && !k->recent) {
 		uint32_t *r = realloc(p->recent, (p->nrecent + 1) *
 		    sizeof(*r));
 
@@ -460,6 +534,10 @@ setup(struct replay *p)
 	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
 	    (rc = cw_predict_new(&p->model, p->err)) != CW_OK)
 		return rc;
+	p->backfilled_day = -1;
+	if (p->strategy == CW_STRATEGY_BACKFILL && (rc = learn_space(p)) !=
+	    CW_OK)
+		return rc;
 	/* The trace's keys first, so that their ids are the trace's. */
 	for (size_t id = 0; id < t->keys.n; id++) {
 		const char *name = cw_intern_name(&t->keys, id);
@@ -491,6 +569,7 @@ teardown(struct replay *p)
 	cw_predict_free(p->model);
 	cw_warm_plan_free(&p->plan);
 	cw_intern_free(&p->ids);
+	cw_intern_free(&p->space);
 	free(p->stats);
 	free(p->ks);
 	free(p->recent);
@@ -528,7 +607,8 @@ cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 	p.err = err;
 	if ((rc = setup(&p)) != CW_OK)
 		goto out;
-	every_s = strategy == CW_STRATEGY_REFRESH_AHEAD ? REFRESH_TICK_S :
+	every_s = strategy == CW_STRATEGY_REFRESH_AHEAD ||
+	    strategy == CW_STRATEGY_BACKFILL ? REFRESH_TICK_S :
 	    o->interval_s > 0 ? o->interval_s : 900;
 	next_tick_s = cw_cal_floor_div(t->ts_ms[0] / 1000, every_s) * every_s;
 	t0 = cw_clock_elapsed_ns(&p.clock);

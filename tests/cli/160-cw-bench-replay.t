@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 23
+plan 24
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -28,12 +28,13 @@ printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:0\n' \
 
 # ---- every strategy, one JSON document ----
 run cw-bench replay -c "$T/cw.conf" --trace "$T/trace" -o json \
-	--keep "$T/keep"
+	--keep "$T/keep" --backfill-days 5
 is "$status" 0 "every strategy against Redis: exit 0"
 python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-names = ["none", "market_open", "predictive", "refresh_ahead", "oracle"]
+names = ["none", "market_open", "predictive", "refresh_ahead", "oracle",
+         "backfill"]
 fields = {"lookups": int, "l1_hit_rate": float, "l2_hit_rate": float,
           "overall_hit_rate": float, "open_hit_rate": float,
           "open_lookups": int, "l3_queries": int, "warm_fetches": int,
@@ -50,11 +51,11 @@ print("lookups", len({d[n]["lookups"] for n in names}) == 1 and
       d["none"]["lookups"] == d["trace"]["lookups"])
 print("sums", all(abs(d[n]["l1_hit_rate"] + d[n]["l2_hit_rate"] -
       d[n]["overall_hit_rate"]) < 1e-5 for n in names))
-best = max(d[n]["overall_hit_rate"] for n in names)
-print("oracle", d["oracle"]["overall_hit_rate"] == best)
+best = max(d[n]["overall_hit_rate"] for n in names[:4])
+print("oracle", d["oracle"]["overall_hit_rate"] >= best)
 print("none warms", d["none"]["warm_fetches"])
 print("warmers warm", all(d[n]["warm_fetches"] > 0
-      for n in ("market_open", "refresh_ahead", "oracle")))
+      for n in ("market_open", "refresh_ahead", "oracle", "backfill")))
 off = d["l1_offline"]
 print("belady", off["belady_hit_rate"] >= off["lru_hit_rate"])
 sp = d["none"]["latency_spectrum"]
@@ -68,10 +69,10 @@ is "$(sed -n 2p "$T/parsed")" "lookups True" \
 	"every strategy replays every access of the trace"
 is "$(sed -n 3p "$T/parsed")" "sums True" "L1's and L2's shares add up"
 is "$(sed -n 4p "$T/parsed")" "oracle True" \
-	"the oracle is never below another strategy"
+	"the oracle is never below a strategy of no more knowledge"
 is "$(sed -n 5p "$T/parsed")" "none warms 0" "none warms nothing"
 is "$(sed -n 6p "$T/parsed")" "warmers warm True" \
-	"market_open, refresh_ahead and oracle warm from the source"
+	"market_open, refresh_ahead, oracle and backfill warm from the source"
 is "$(sed -n 7p "$T/parsed")" "belady True" "Belady is never below LRU"
 is "$(sed -n 8p "$T/parsed")" "spectrum True" \
 	"the latency spectrum rises to the maximum"
@@ -140,6 +141,25 @@ print(round(r["l2_hit_rate"] * 3), r["l3_queries"])
 PY
 is "$status:$(cat "$T/parsed")" "0:1 2" \
 	"30 simulated minutes: from L2; 2 simulated hours: L2 has expired"
+
+# ---- backfill: the recent key space's closed days, in L2 ----
+# The first day reads a key of today; an hour later, the same series on
+# a day three trading days back, never read before: backfill has it in
+# L2, and in L1's free space (its key space is the first day's
+# TYPE:INSTRUMENT:GRANULARITY).
+printf 'closed_day_types = ohlc\nclosed_day_ttl = 30d\n' >>"$T/l2.conf"
+printf '1709546400,ohlc:EUR_USD:H1:2024-03-04\n1709550000,ohlc:EUR_USD:H1:2024-02-28\n' \
+	>"$T/back"
+run cw-bench replay -c "$T/l2.conf" --trace "$T/back" -o json \
+	--strategy none,backfill --backfill-days 5
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["none"]["overall_hit_rate"], d["backfill"]["overall_hit_rate"],
+      d["backfill"]["warm_fetches"])
+PY
+is "$status:$(cat "$T/parsed")" "0:0.0 0.5 5" \
+	"backfill serves a never-read closed day without the source, at 5 fetches"
 
 # ---- misuse and bad input ----
 run cw-bench replay
