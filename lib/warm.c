@@ -343,7 +343,7 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 	r.tokens_at_ns = now_ns(&r);
 	while (cw_sched_left(r.sched) > 0) {
 		int64_t now = now_ns(&r), until;
-		size_t id, got;
+		size_t id, got, left;
 
 		if (now >= o->deadline_ns) {
 			expire_rest(&r);
@@ -354,9 +354,15 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 			r.tokens -= o->max_rate > 0;
 			start(&r, id);
 		}
+		left = cw_sched_left(r.sched);
 		until = step_waiters(&r, cw_sched_wake_ns(r.sched));
 		if (cw_sched_left(r.sched) == 0)
 			break;	/* the last ended without waiting */
+		/* A waiter that ended freed its slot for the next task: start
+		 * it now, not at the wake computed while every slot was
+		 * taken (with nothing in flight, that was the deadline). */
+		if (cw_sched_left(r.sched) < left)
+			continue;
 		if (until > rate_wake(&r, now) && cw_sched_left(r.sched) >
 		    cw_fill_in_flight(r.fill))
 			until = rate_wake(&r, now);

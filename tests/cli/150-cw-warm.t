@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 63
+plan 64
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -267,4 +267,22 @@ is "$status:$(grep -o 'WARNING - warming failures 75.0% > 5.0%' "$T/out")" \
 	"1:WARNING - warming failures 75.0% > 5.0%" "--check: the seed's fourth alert, warming failures above 5%"
 run cw-stats --check --hit-rate-critical 0 --p99-critical 100000 --memory-warning 100 --warm-failure-warning 80
 is "$status" 0 "--warm-failure-warning overrides it"
+# A waiter whose key another process fills into L1 frees its slot for
+# the next task at once: with one job, key a waits on a lock someone
+# else holds, a cw-get without L2 fills a into the shared L1 file, and
+# b must then start, not wait for the deadline.
+export CW_CONFIG="$T/cw.conf"
+fresh
+rcli set "cw:w:A:B:2024-01-01 lock" someone px 20000 >/dev/null
+printf '[source]\nurl = exec:%s\n' "$T/source" >"$T/nol2.conf"
+t0=$(date +%s%3N)
+cw-warm -j 1 --deadline 8s w:A:B:2024-01-01 w:A:B:2024-01-02 >"$T/w.out" 2>/dev/null &
+w=$!
+sleep 0.5
+cw-get -c "$T/nol2.conf" w:A:B:2024-01-01 >/dev/null
+wait "$w"
+took=$(($(date +%s%3N) - t0))
+is "$(cut -f1,2 "$T/w.out" | tr '\n' ' ')$([ "$took" -lt 5000 ] && echo soon)" \
+	"w:A:B:2024-01-01	warmed w:A:B:2024-01-02	warmed soon" \
+	"a waiter answered from L1 lets the next task start at once (${took} ms)"
 finish
