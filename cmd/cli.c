@@ -83,3 +83,25 @@ cli_finish_stdout(int status)
 	return cli_flush_stdout() == 0 ? status :
 	    cw_exit_worse(status, EX_IOERR);
 }
+
+int64_t
+cli_duration_s(const char *usage, const char *arg, const char *what,
+    int64_t min_s)
+{
+	struct cw_err e;
+	int64_t ms;
+
+	if (cw_num_parse_duration_ms(arg, what, &ms, &e) != CW_OK)
+		cli_misuse(usage, "%s", e.msg);
+	if (ms < min_s * 1000)
+		cli_misuse(usage, "%s '%s': less than %lld s", what, arg,
+		    (long long)min_s);
+	return ms / 1000;
+}
+
+void
+cli_degraded(void *ctx, const char *msg)
+{
+	(void)ctx;
+	warnx("%s; going on without it", msg);
+}

@@ -26,6 +26,14 @@ void cli_start(void);
 noreturn void cli_misuse(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A duration option's argument in whole seconds ("90m", "2h"); one
+ * that is not a duration, or shorter than min_s, is misuse. */
+int64_t cli_duration_s(const char *usage, const char *arg, const char *what,
+    int64_t min_s);
+/* A level that failed and is bypassed from now on (the levels'
+ * on_degraded): said once on stderr. */
+void cli_degraded(void *ctx, const char *msg);
+
 /* -o's argument: tsv or json (and raw with allow_raw); anything else is
  * misuse. */
 enum cw_format cli_output_format(const char *usage, const char *arg,

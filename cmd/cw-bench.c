@@ -105,19 +105,6 @@ number(const char *s, const char *what, uint64_t lo, uint64_t hi)
 	return v;
 }
 
-static int64_t
-duration_s(const char *s, const char *what)
-{
-	struct cw_err e;
-	int64_t ms;
-
-	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
-	if (ms < 60000)
-		cli_misuse(usage_text, "%s '%s': at least a minute", what, s);
-	return ms / 1000;
-}
-
 static void
 strategy_list(struct opts *o, const char *list)
 {
@@ -220,7 +207,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    0, 10000000);
 			break;
 		case OPT_INTERVAL:
-			o->replay.interval_s = duration_s(optarg, "--interval");
+			o->replay.interval_s = cli_duration_s(usage_text, optarg,
+			    "--interval", 60);
 			break;
 		case OPT_JOBS:
 			o->replay.jobs = (unsigned)number(optarg, "--jobs", 1,
@@ -230,8 +218,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->keep = optarg;
 			break;
 		case OPT_LOOK_AHEAD:
-			o->replay.look_ahead_s = duration_s(optarg,
-			    "--look-ahead");
+			o->replay.look_ahead_s = cli_duration_s(usage_text, optarg,
+			    "--look-ahead", 60);
 			break;
 		case OPT_SOURCE:
 			o->source = optarg;
@@ -311,13 +299,6 @@ generate(const struct opts *o)
 }
 
 /* ---- replay ---- */
-
-static void
-on_degraded(void *ctx, const char *msg)
-{
-	(void)ctx;
-	warnx("%s; going on without it", msg);
-}
 
 /* A line on a terminal's stderr, rewritten in place; nothing otherwise. */
 static void
@@ -447,7 +428,7 @@ replay(struct opts *o)
 	o->replay.cfg = cfg;
 	o->replay.dir = dir;
 	o->replay.keep_l2 = o->keep != NULL;
-	o->replay.on_degraded = on_degraded;
+	o->replay.on_degraded = cli_degraded;
 	if (isatty(2))
 		o->replay.on_progress = on_progress;
 	for (; done < o->nstrategies; done++)

@@ -162,14 +162,6 @@ report_once(struct run *r, const struct cw_err *e, int rc)
 	warnx("%s", e->msg);
 }
 
-/* A level below L1 went down: say so once; lookups go on without it. */
-static void
-on_degraded(void *ctx, const char *msg)
-{
-	(void)ctx;
-	warnx("%s; going on without it", msg);
-}
-
 /* Report and print one looked-up key. */
 static void
 emit(struct run *r, struct cw_hier_item *it)
@@ -294,7 +286,7 @@ run(const struct opts *o)
 	ho.no_fill = o->no_fill;
 	ho.ttl_ms = o->ttl_ms;
 	ho.log_access = 1;
-	ho.on_degraded = on_degraded;
+	ho.on_degraded = cli_degraded;
 	if ((rc = cw_hier_open(&r.hier, &ho, &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);

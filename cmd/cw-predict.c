@@ -88,19 +88,6 @@ fraction(const char *s, const char *what)
 }
 
 static int64_t
-duration_s(const char *s, const char *what)
-{
-	struct cw_err e;
-	int64_t ms;
-
-	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK || ms < 1000)
-		cli_misuse(usage_text,
-		    "%s: not a duration of a second or more (2h, 90m)",
-		    what);
-	return ms / 1000;
-}
-
-static int64_t
 parse_time(const char *s)
 {
 	struct cw_err e;
@@ -174,7 +161,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->log = optarg;
 			break;
 		case OPT_LOOK:
-			o->look_ahead_s = duration_s(optarg, "--look-ahead");
+			o->look_ahead_s = cli_duration_s(usage_text, optarg,
+			    "--look-ahead", 1);
 			break;
 		case OPT_MIN_CONF:
 			o->fc.min_confidence = fraction(optarg,
@@ -204,7 +192,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			printf("cw-predict (cachewarm) %s\n", CW_VERSION);
 			exit(0);
 		case OPT_WINDOW:
-			o->window_s = duration_s(optarg, "--window");
+			o->window_s = cli_duration_s(usage_text, optarg,
+			    "--window", 1);
 			break;
 		default:
 			cli_misuse(usage_text, NULL);

@@ -102,17 +102,6 @@ help(void)
 	    "config.\n");
 }
 
-static int64_t
-duration_s(const char *s, const char *what)
-{
-	struct cw_err e;
-	int64_t ms;
-
-	if (cw_num_parse_duration_ms(s, what, &ms, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
-	return ms / 1000;
-}
-
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
@@ -187,7 +176,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->at_given = 1;
 			break;
 		case OPT_DEADLINE:
-			o->deadline_ms = duration_s(optarg, "--deadline") *
+			o->deadline_ms = cli_duration_s(usage_text, optarg,
+			    "--deadline", 0) *
 			    1000;
 			if (o->deadline_ms <= 0)
 				cli_misuse(usage_text,
@@ -200,11 +190,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->force = 1;
 			break;
 		case OPT_LEAD:
-			o->lead_s = duration_s(optarg, "--lead");
+			o->lead_s = cli_duration_s(usage_text, optarg,
+			    "--lead", 0);
 			break;
 		case OPT_LOOK_AHEAD:
-			if ((o->look_ahead_s = duration_s(optarg,
-			    "--look-ahead")) <= 0)
+			if ((o->look_ahead_s = cli_duration_s(usage_text, optarg,
+			    "--look-ahead", 0)) <= 0)
 				cli_misuse(usage_text,
 				    "--look-ahead: a second or more");
 			break;
@@ -455,13 +446,6 @@ on_task(void *ctx, const struct cw_warm_task *t)
 	}
 }
 
-static void
-on_degraded(void *ctx, const char *msg)
-{
-	(void)ctx;
-	warnx("%s; going on without it", msg);
-}
-
 /* ---- the run ---- */
 
 static int
@@ -571,7 +555,7 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 	wo.force = o->force;
 	wo.on_task = on_task;
 	wo.ctx = &w;
-	wo.on_degraded = on_degraded;
+	wo.on_degraded = cli_degraded;
 	if (o->dry_run) {
 		dry_run(&wo, p);
 		return status;
