@@ -393,6 +393,8 @@ static int
 l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
     struct cw_l2_write *w)
 {
+	struct lifetimes lt;
+
 	if (f->no_fill || !k->via_l2 || (rc != CW_OK && (rc != CW_ENOTFOUND ||
 	    f->negative_ttl_ms <= 0)))
 		return 0;
@@ -403,9 +405,9 @@ l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
 	/* The lock goes in the round trip that fills L2. */
 	w->flags = (k->held ? CW_L2_UNLOCK : 0) |
 	    (rc == CW_OK ? 0 : CW_L2_NEGATIVE);
-	w->max_ttl_ms = rc == CW_OK ? lifetimes_of(f, k->key, k->klen).source :
-	    f->negative_ttl_ms;
-	w->base_ttl_ms = lifetimes_of(f, k->key, k->klen).l2;
+	lt = lifetimes_of(f, k->key, k->klen);
+	w->max_ttl_ms = rc == CW_OK ? lt.source : f->negative_ttl_ms;
+	w->base_ttl_ms = lt.l2;
 	w->ttl_ms = 0;
 	return 1;
 }
