@@ -358,7 +358,7 @@ scratch_dir(const struct opts *o, char *dir, size_t cap)
 /* The temporary directory's files, named before the replay starts, so
  * that an interrupted replay removes them too: unlink and rmdir are
  * safe in a signal handler. Set once, before the handler is. */
-static char scratch_files[CW_STRATEGY_COUNT + 1][CW_PATH_MAX];
+static char scratch_files[CW_STRATEGY_COUNT + 1][CW_PATH_MAX + 32];
 static size_t nscratch;
 
 static void
@@ -386,9 +386,10 @@ plan_scratch(const struct opts *o, const char *dir)
 	if (o->keep != NULL)
 		return;
 	for (size_t i = 0; i < o->nstrategies; i++)
-		snprintf(scratch_files[nscratch++], CW_PATH_MAX, "%s/%s.l1",
-		    dir, cw_strategy_name(o->strategies[i]));
-	snprintf(scratch_files[nscratch++], CW_PATH_MAX, "%s", dir);
+		snprintf(scratch_files[nscratch++], sizeof(scratch_files[0]),
+		    "%s/%s.l1", dir, cw_strategy_name(o->strategies[i]));
+	snprintf(scratch_files[nscratch++], sizeof(scratch_files[0]), "%s",
+	    dir);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
