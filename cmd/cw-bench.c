@@ -23,13 +23,15 @@
 /* A miss's cost when the replay answers from its own source. */
 #define SYNTHETIC_SOURCE "synthetic:2ms"
 
-enum { CMD_GENERATE, CMD_REPLAY };
+enum { CMD_GENERATE, CMD_REPLAY, CMD_QUICK };
+/* --quick's key from the source (the sample data has it). */
+#define QUICK_KEY "labels:EUR_USD:H4:2024-01-02"
 
 struct opts {
 	int cmd;
 	struct cw_workload_opts gen;
 	/* replay */
-	const char *config, *trace, *keep, *source;
+	const char *config, *trace, *keep, *source, *key;
 	int strategies[CW_STRATEGY_COUNT];
 	size_t nstrategies;
 	struct cw_replay_opts replay;
@@ -43,7 +45,8 @@ static const char usage_text[] =
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
-    "                [--backfill-days N] [--source URL]\n";
+    "                [--backfill-days N] [--source URL]\n"
+    "       cw-bench --quick [-c FILE] [--key KEY]\n";
 
 static void
 help(void)
@@ -54,7 +57,9 @@ help(void)
 	    "ts,key, on stdout.\n"
 	    "replay: replay a trace through the configured levels on a "
 	    "simulated calendar,\n"
-	    "once per strategy, and print a row of figures for each.\n\n"
+	    "once per strategy, and print a row of figures for each.\n"
+	    "--quick (or quick): check the configured levels in seconds; "
+	    "PASS or FAIL.\n\n"
 	    "  -c, --config FILE       configuration file (replay)\n"
 	    "  -h, --help              print this help and exit\n"
 	    "  -o, --output FORMAT     table (default) or json (replay)\n"
@@ -66,6 +71,8 @@ help(void)
 	    DEFAULT_INSTRUMENTS ")\n"
 	    "      --interval DUR      how often cron runs the warmers "
 	    "(default 15m)\n"
+	    "      --key KEY           --quick's key from the source "
+	    "(default " QUICK_KEY ")\n"
 	    "      --jobs N            a warm run's fetches in flight "
 	    "(default [warm] jobs)\n"
 	    "      --keep DIR          leave each strategy's L1 file, "
@@ -144,7 +151,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	enum { OPT_INSTRUMENTS = 256, OPT_RATE, OPT_SEED, OPT_START,
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
-	    OPT_BACKFILL_DAYS };
+	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
@@ -155,8 +162,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "trace", required_argument, NULL, OPT_TRACE },
@@ -167,7 +176,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "weeks", required_argument, NULL, OPT_WEEKS },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, replay_only = 0, generate_only = 0;
+	int c, replay_only = 0, generate_only = 0, quick = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->replay.interval_s = 900;
@@ -214,6 +223,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->replay.jobs = (unsigned)number(optarg, "--jobs", 1,
 			    1024);
 			break;
+		case OPT_QUICK:
+			quick = 1;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
 		case OPT_KEEP:
 			o->keep = optarg;
 			break;
@@ -254,13 +269,18 @@ parse_args(int argc, char *argv[], struct opts *o)
 			cli_misuse(usage_text, NULL);
 		}
 	}
-	if (optind >= argc)
-		cli_misuse(usage_text, "no command: generate or replay");
-	o->cmd = cli_command(usage_text, argv[optind],
-	    (const char *const[]){ "generate", "replay", NULL });
-	if (optind + 1 < argc)
+	if (quick && optind < argc)
+		cli_misuse(usage_text, "--quick takes no command");
+	if (!quick && optind >= argc)
+		cli_misuse(usage_text, "no command: generate, replay or quick");
+	o->cmd = quick ? CMD_QUICK : cli_command(usage_text, argv[optind],
+	    (const char *const[]){ "generate", "replay", "quick", NULL });
+	if (!quick && optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
+	if (o->cmd == CMD_QUICK && (generate_only || o->trace != NULL ||
+	    o->keep != NULL || o->source != NULL))
+		cli_misuse(usage_text, "--quick takes -c and --key only");
 	if (o->cmd == CMD_GENERATE && replay_only)
 		cli_misuse(usage_text, "generate takes none of replay's "
 		    "options");
@@ -321,8 +341,8 @@ load_levels(struct opts *o, struct cw_cfg *cfg)
 	}
 	/* The embedded default's CSV sample cannot answer a workload: the
 	 * replay brings its own source then, and says so. */
-	if (o->source == NULL && cfg->loaded_from[0] == '\0' &&
-	    getenv("CW_SOURCE") == NULL)
+	if (o->cmd == CMD_REPLAY && o->source == NULL &&
+	    cfg->loaded_from[0] == '\0' && getenv("CW_SOURCE") == NULL)
 		o->source = SYNTHETIC_SOURCE;
 	if (o->source != NULL) {
 		if (strlen(o->source) >= sizeof(cfg->source))
@@ -462,6 +482,79 @@ out:
 	return status;
 }
 
+/* ---- quick ---- */
+
+static int
+quick_check(struct opts *o)
+{
+	struct cw_quick_report *q = malloc(sizeof(*q));
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+	const char *tmp = getenv("TMPDIR");
+	char scratch[CW_PATH_MAX];
+	const char *failed = NULL;
+	struct cw_err e;
+	int status = 1, fd;
+
+	if (q == NULL || cfg == NULL)
+		errx(71, "out of memory");
+	if ((status = load_levels(o, cfg)) != 0)
+		goto out;
+	snprintf(scratch, sizeof(scratch), "%s/cw-bench-quick.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	/* A name of our own; the L1 file is made in its place. */
+	if ((fd = mkstemp(scratch)) < 0) {
+		warn("%s", scratch);
+		status = 73;
+		goto out;
+	}
+	close(fd);
+	(void)unlink(scratch);
+	if (cw_quick_run(cfg, cw_clock_system(), scratch, o->key != NULL ?
+	    o->key : QUICK_KEY, q, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		status = 71;
+		goto out;
+	}
+	printf("l1: set %.0f ns, get %.0f ns mean, %.0f ns p99 (%llu keys, "
+	    "a scratch file of the configured size)\n", q->l1_set_ns,
+	    cw_hist_sum_ns(q->l1_get_hist) / (double)(cw_hist_total(
+	    q->l1_get_hist) ? cw_hist_total(q->l1_get_hist) : 1),
+	    (double)cw_hist_quantile(q->l1_get_hist, 0.99),
+	    (unsigned long long)cw_hist_total(q->l1_get_hist));
+	if (q->rc[CW_LEVEL_L1] != CW_OK)
+		failed = q->err[CW_LEVEL_L1].msg;
+	if (!q->has_l2)
+		printf("l2: none configured\n");
+	else if (q->rc[CW_LEVEL_L2] == CW_OK)
+		printf("l2: a probe stored and read back in %.0f us\n",
+		    (double)q->level_ns[CW_LEVEL_L2] / 1e3);
+	else
+		printf("l2: %s\n", failed == NULL ? (failed =
+		    q->err[CW_LEVEL_L2].msg) : q->err[CW_LEVEL_L2].msg);
+	if (q->rc[CW_LEVEL_L3] == CW_OK || q->rc[CW_LEVEL_L3] == CW_ENOTFOUND)
+		printf("l3: %s %s in %.1f ms\n", o->key != NULL ? o->key :
+		    QUICK_KEY, q->rc[CW_LEVEL_L3] == CW_OK ? "found" :
+		    "not found", (double)q->level_ns[CW_LEVEL_L3] / 1e6);
+	else
+		printf("l3: %s\n", failed == NULL ? (failed =
+		    q->err[CW_LEVEL_L3].msg) : q->err[CW_LEVEL_L3].msg);
+	if (q->alert < 0)
+		printf("alerts: no L1 file yet, nothing to judge\n");
+	else
+		printf("alerts: %s\n", q->alert_line);
+	if (failed == NULL && q->alert == 2)
+		failed = "an alert is CRITICAL";
+	if (failed != NULL)
+		printf("FAIL: %s\n", failed);
+	else
+		printf("PASS\n");
+	status = failed != NULL;
+out:
+	free(q);
+	free(cfg);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -470,5 +563,5 @@ main(int argc, char *argv[])
 	cli_start();
 	parse_args(argc, argv, &o);
 	return cli_finish_stdout(o.cmd == CMD_REPLAY ? replay(&o) :
-	    generate(&o));
+	    o.cmd == CMD_QUICK ? quick_check(&o) : generate(&o));
 }

@@ -6,7 +6,7 @@ _cw_bench()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
-	--budget|--jobs|--source|--backfill-days)
+	--budget|--jobs|--source|--backfill-days|--key)
 		return ;;
 	-c|--config|--trace)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -25,11 +25,12 @@ _cw_bench()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
 			--config --help
-			--instruments --interval --jobs --keep --look-ahead
-			--output --rate --seed --source --start --strategy
+			--instruments --interval --jobs --keep --key
+			--look-ahead --output --quick --rate --seed --source
+			--start --strategy
 			--trace --version --weeks" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W "generate replay" -- "$cur"))
+		COMPREPLY=($(compgen -W "generate replay quick" -- "$cur"))
 	fi
 }
 complete -F _cw_bench cw-bench

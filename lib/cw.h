@@ -1404,8 +1404,8 @@ void cw_hier_close(struct cw_hier *h);
 
 struct cw_trace;
 
-/* Read a trace, "ts,key[,...]" lines ("-": standard input); a header
- * and malformed lines are skipped. CW_EIO, CW_EDATA with no access. */
+/* Read "ts,key[,...]" lines ("-": stdin), skipping a header and bad
+ * lines. CW_EIO, CW_EDATA with no access. */
 int cw_trace_load(struct cw_trace **out, const char *path,
     struct cw_err *err);
 void cw_trace_free(struct cw_trace *t);
@@ -1422,8 +1422,7 @@ enum cw_strategy {
 	CW_STRATEGY_PREDICTIVE,		/* cw-predict | cw-warm from cron */
 	CW_STRATEGY_REFRESH_AHEAD,	/* recent keys refreshed before expiry */
 	CW_STRATEGY_ORACLE,		/* the next window's reads, known */
-	CW_STRATEGY_BACKFILL,		/* refresh_ahead, and the recent key
-					   space's closed days in L2 */
+	CW_STRATEGY_BACKFILL,		/* refresh_ahead + recent days in L2 */
 	CW_STRATEGY_COUNT,
 };
 
@@ -1435,36 +1434,29 @@ struct cw_replay_opts {
 	const char *dir;		/* each strategy's L1 file: NAME.l1 */
 	int64_t interval_s;		/* cron's period for the warmers */
 	int64_t look_ahead_s;		/* the window a warm run is for */
-	size_t budget;			/* keys a predictive or oracle run
-					   may warm */
+	size_t budget;			/* keys a forecast run may warm */
 	unsigned jobs;			/* a warm run's fetches in flight */
 	unsigned backfill_days;		/* trading days backfill warms */
 	int keep_l2;			/* leave the replay's Redis keys */
-	/* Called about every 1% of the trace; may be NULL. */
-	void (*on_progress)(void *ctx, int strategy, double share);
-	/* Called once a level fails and is bypassed; may be NULL. */
-	void (*on_degraded)(void *ctx, const char *msg);
+	void (*on_progress)(void *ctx, int strategy, double share); /* 1% */
+	void (*on_degraded)(void *ctx, const char *msg);	/* or NULL */
 	void *ctx;
 };
 
 #define CW_REPLAY_OPEN_WINDOW_S 300	/* "just after an open" */
-
 /* What one strategy's replay measured. */
 struct cw_replay_result {
 	int strategy;
 	uint64_t lookups;
-	uint64_t served[CW_LEVEL_COUNT + 1];	/* by answering level; NONE:
-						   not found or failed */
+	uint64_t served[CW_LEVEL_COUNT + 1];	/* by level; NONE: missed */
 	uint64_t open_lookups, open_l3;	/* in the window after opens */
-	uint64_t l3_queries;		/* source answers: lookups' and
-					   warming's, from L1's counters */
+	uint64_t l3_queries;		/* all, from L1's counters */
 	uint64_t warm_runs, warm_fetches;	/* from the source */
 	uint64_t warm_wasted;		/* fetched, expired unread */
 	uint64_t peak_l1_bytes;
 	uint64_t latency[CW_HIST_BUCKETS];	/* of every lookup, real */
-	double real_s;			/* the replay's own run time */
-	/* Per simulated hour from first_hour_s: lookups, served without
-	 * the source, source answers. The caller frees hourly. */
+	double real_s;			/* real run time */
+	/* Per simulated hour: lookups, served, L3. The caller frees it. */
 	int64_t first_hour_s;
 	size_t hours;
 	uint64_t (*hourly)[3];
@@ -1488,6 +1480,21 @@ int cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 int cw_replay_format(const struct cw_replay_result *r, size_t n,
     const struct cw_trace *t, size_t capacity, uint64_t lru,
     uint64_t belady, enum cw_format fmt, struct cw_buf *out,
+    struct cw_err *err);
+
+/* cw-bench --quick: L1 speed on a scratch file, an L2 probe, a source
+ * fetch of key filling nothing, cw_stats_check (alert -1: no file). */
+struct cw_quick_report {
+	double l1_set_ns;	/* mean */
+	uint64_t l1_get_hist[CW_HIST_BUCKETS];
+	int rc[CW_LEVEL_COUNT];			/* each level's check */
+	struct cw_err err[CW_LEVEL_COUNT];
+	int64_t level_ns[CW_LEVEL_COUNT];	/* L2's and L3's round trip */
+	int has_l2, alert;
+	char alert_line[512];
+};
+int cw_quick_run(const struct cw_cfg *cfg, struct cw_clock clock,
+    const char *scratch, const char *key, struct cw_quick_report *q,
     struct cw_err *err);
 
 #endif /* CW_H */

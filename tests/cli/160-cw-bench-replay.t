@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 24
+plan 29
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -160,6 +160,25 @@ print(d["none"]["overall_hit_rate"], d["backfill"]["overall_hit_rate"],
 PY
 is "$status:$(cat "$T/parsed")" "0:0.0 0.5 5" \
 	"backfill serves a never-read closed day without the source, at 5 fetches"
+
+# ---- --quick: a health check of the configured levels ----
+run cw-bench --quick
+is "$status:$(tail -1 "$T/out"):$(head -1 "$T/out" | cut -c1-8)" \
+	"0:PASS:l1: set " "--quick on the embedded default: PASS, exit 0"
+run cw-bench --quick -c "$T/cw.conf" --key ohlc:EUR_USD:H1:2024-03-01
+is "$status:$(sed -n 2p "$T/out" | cut -c1-30):$(sed -n 3p "$T/out" | cut -d' ' -f1-3)" \
+	"0:l2: a probe stored and read ba:l3: ohlc:EUR_USD:H1:2024-03-01 found" \
+	"with Redis and a source: each level checked, PASS"
+is "$(rcli --scan --pattern 'cw-bench:quick:*' | wc -l | tr -d ' ')" 0 \
+	"--quick leaves no probe in Redis"
+dead=$(free_port)
+printf '[l2]\nurl = redis://127.0.0.1:%s\n' "$dead" >"$T/dead.conf"
+run cw-bench --quick -c "$T/dead.conf"
+is "$status:$(tail -1 "$T/out")" \
+	"1:FAIL: l2 redis://127.0.0.1:$dead: Connection refused" \
+	"Redis down: FAIL naming it, exit 1"
+run cw-bench --quick generate
+is "$status" 2 "--quick with a command: exit 2"
 
 # ---- misuse and bad input ----
 run cw-bench replay

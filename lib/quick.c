@@ -1,0 +1,161 @@
+/*
+ * quick: cw-bench --quick, a health check of the configured levels that
+ * takes seconds.
+ *
+ * L1's speed is measured on a scratch file of the configured geometry,
+ * so the check never puts its own keys into the shared file; L2 gets one
+ * store, lookup and removal of a probe key under a prefix of its own;
+ * the source one fetch of a real key that fills nothing; the alert
+ * thresholds are judged on the shared file's own counters, as cw-stats
+ * --check does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cw.h"
+#include "fill_int.h"
+#include "l2_int.h"
+
+#define QUICK_KEYS 10000
+#define QUICK_VALUE_BYTES 100
+
+static int
+l1_speed(const struct cw_cfg *cfg, struct cw_clock clock, const char *path,
+    struct cw_quick_report *q)
+{
+	static const char value[QUICK_VALUE_BYTES];
+	struct cw_l1_opts lo;
+	struct cw_l1 *l1;
+	struct cw_buf val = { 0 };
+	char key[32];
+	/* Half the entries at most, so that none is evicted. */
+	unsigned n_keys = cfg->l1_max_entries / 2 < QUICK_KEYS ?
+	    (unsigned)(cfg->l1_max_entries / 2) : QUICK_KEYS;
+	int64_t t0, t;
+	int rc;
+
+	cw_cfg_l1_opts(cfg, clock, &lo);
+	lo.path = path;
+	if ((rc = cw_l1_open(&l1, &lo, &q->err[CW_LEVEL_L1])) != CW_OK)
+		return rc;
+	t0 = cw_clock_elapsed_ns(&clock);
+	for (unsigned i = 0; i < n_keys && rc == CW_OK; i++) {
+		int n = snprintf(key, sizeof(key), "cw-bench:quick:%05u", i);
+
+		rc = cw_l1_set(l1, key, (size_t)n, value, sizeof(value), 60000,
+		    0, &q->err[CW_LEVEL_L1]);
+	}
+	q->l1_set_ns = (double)(cw_clock_elapsed_ns(&clock) - t0) /
+	    (n_keys > 0 ? n_keys : 1);
+	for (unsigned i = 0; i < n_keys && rc == CW_OK; i++) {
+		int n = snprintf(key, sizeof(key), "cw-bench:quick:%05u", i);
+
+		t = cw_clock_elapsed_ns(&clock);
+		rc = cw_l1_get(l1, key, (size_t)n, &val, NULL,
+		    &q->err[CW_LEVEL_L1]);
+		q->l1_get_hist[cw_hist_bucket(cw_clock_elapsed_ns(&clock) -
+		    t)]++;
+	}
+	if (rc == CW_ENOTFOUND)
+		rc = cw_err_set(&q->err[CW_LEVEL_L1], CW_EIO, 0, "l1: a key "
+		    "just stored is not found");
+	cw_buf_free(&val);
+	cw_l1_close(l1);
+	return rc;
+}
+
+static int
+l2_probe(struct cw_fill *f, struct cw_clock clock, struct cw_quick_report *q)
+{
+	struct cw_l2 *l2 = cw_fill_int_l2(f);
+	struct cw_buf val = { 0 };
+	struct cw_l2_lookup lq = { "probe", 5, &val, 0, 0, 0 };
+	struct cw_err *e = &q->err[CW_LEVEL_L2];
+	int64_t t0;
+	int rc;
+
+	if (l2 == NULL)
+		return cw_err_set(e, CW_EUNAVAIL, 0, "l2: down");
+	t0 = cw_clock_elapsed_ns(&clock);
+	if ((rc = cw_l2_set(l2, "probe", 5, "ok", 2, 60000, 0, NULL, e)) ==
+	    CW_OK && (rc = cw_l2_get(l2, &lq, 1, e)) == CW_OK) {
+		q->level_ns[CW_LEVEL_L2] = cw_clock_elapsed_ns(&clock) - t0;
+		rc = lq.rc == CW_OK && val.len == 2 ? cw_l2_del(l2, "probe", 5,
+		    NULL, e) : cw_err_set(e, CW_EIO, 0, "l2: the probe "
+		    "stored is not read back");
+	}
+	cw_buf_free(&val);
+	return rc;
+}
+
+int
+cw_quick_run(const struct cw_cfg *cfg, struct cw_clock clock,
+    const char *scratch, const char *key, struct cw_quick_report *q,
+    struct cw_err *err)
+{
+	struct cw_cfg *c = malloc(sizeof(*c));
+	struct cw_fill_opts fo = { 0 };
+	struct cw_fill *f = NULL;
+	struct cw_fill_key k = { 0 };
+	struct cw_buf val = { 0 };
+	struct cw_l1_opts lo;
+	struct cw_l1 *shared;
+	struct cw_stats_report *r = NULL;
+	struct cw_stats_thresholds th;
+	struct cw_buf line = { 0 };
+	int64_t t0;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if (c == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "quick");
+	q->rc[CW_LEVEL_L1] = l1_speed(cfg, clock, scratch, q);
+	/* The levels below, on the scratch L1 file and a probe prefix. */
+	*c = *cfg;
+	snprintf(c->l1_file, sizeof(c->l1_file), "%s", scratch);
+	snprintf(c->l2_prefix, sizeof(c->l2_prefix), "cw-bench:quick:%ld:",
+	    (long)getpid());
+	c->log_file[0] = '\0';
+	fo.cfg = c;
+	fo.clock = clock;
+	fo.no_fill = 1;
+	if ((rc = cw_fill_open(&f, &fo, err)) != CW_OK)
+		goto out;
+	q->has_l2 = cfg->l2_url[0] != '\0';
+	q->rc[CW_LEVEL_L2] = q->has_l2 ? l2_probe(f, clock, q) : CW_OK;
+	k.key = key;
+	k.klen = strlen(key);
+	k.val = &val;
+	k.flags = CW_FILL_REFRESH;	/* the source's answer, whatever */
+	t0 = cw_clock_elapsed_ns(&clock);
+	cw_fill_run(f, &k);
+	q->level_ns[CW_LEVEL_L3] = cw_clock_elapsed_ns(&clock) - t0;
+	q->rc[CW_LEVEL_L3] = k.rc;
+	q->err[CW_LEVEL_L3] = k.err;
+	/* The alerts, on the shared file's own counters. */
+	q->alert = -1;
+	cw_cfg_l1_opts(cfg, clock, &lo);
+	lo.must_exist = 1;
+	if (cw_l1_open(&shared, &lo, NULL) == CW_OK) {
+		if ((r = malloc(sizeof(*r))) != NULL &&
+		    cw_stats_collect(shared, r, NULL) == CW_OK) {
+			cw_stats_thresholds_default(&th);
+			q->alert = cw_stats_check(r, &th, &line);
+			snprintf(q->alert_line, sizeof(q->alert_line), "%.*s",
+			    (int)strcspn(line.data ? line.data : "", "\n"),
+			    line.data ? line.data : "");
+		}
+		cw_l1_close(shared);
+	}
+	rc = CW_OK;
+out:
+	cw_fill_close(f);
+	(void)unlink(scratch);
+	cw_buf_free(&val);
+	cw_buf_free(&line);
+	free(r);
+	free(c);
+	return rc;
+}
