@@ -487,15 +487,14 @@ out:
 static int
 quick_check(struct opts *o)
 {
-	struct cw_quick_report *q = malloc(sizeof(*q));
 	struct cw_cfg *cfg = malloc(sizeof(*cfg));
 	const char *tmp = getenv("TMPDIR");
 	char scratch[CW_PATH_MAX];
-	const char *failed = NULL;
+	struct cw_buf report = { 0 };
 	struct cw_err e;
-	int status = 1, fd;
+	int status, fd, passed;
 
-	if (q == NULL || cfg == NULL)
+	if (cfg == NULL)
 		errx(71, "out of memory");
 	if ((status = load_levels(o, cfg)) != 0)
 		goto out;
@@ -510,47 +509,17 @@ quick_check(struct opts *o)
 	close(fd);
 	(void)unlink(scratch);
 	if (cw_quick_run(cfg, cw_clock_system(), scratch, o->key != NULL ?
-	    o->key : QUICK_KEY, q, &e) != CW_OK) {
+	    o->key : QUICK_KEY, &report, &passed, &e) != CW_OK) {
 		warnx("%s", e.msg);
-		status = 71;
+		status = cw_exit_code(e.code);
 		goto out;
 	}
-	printf("l1: set %.0f ns, get %.0f ns mean, %.0f ns p99 (%llu keys, "
-	    "a scratch file of the configured size)\n", q->l1_set_ns,
-	    cw_hist_sum_ns(q->l1_get_hist) / (double)(cw_hist_total(
-	    q->l1_get_hist) ? cw_hist_total(q->l1_get_hist) : 1),
-	    (double)cw_hist_quantile(q->l1_get_hist, 0.99),
-	    (unsigned long long)cw_hist_total(q->l1_get_hist));
-	if (q->rc[CW_LEVEL_L1] != CW_OK)
-		failed = q->err[CW_LEVEL_L1].msg;
-	if (!q->has_l2)
-		printf("l2: none configured\n");
-	else if (q->rc[CW_LEVEL_L2] == CW_OK)
-		printf("l2: a probe stored and read back in %.0f us\n",
-		    (double)q->level_ns[CW_LEVEL_L2] / 1e3);
+	if (fwrite(report.data, 1, report.len, stdout) != report.len)
+		status = 74;
 	else
-		printf("l2: %s\n", failed == NULL ? (failed =
-		    q->err[CW_LEVEL_L2].msg) : q->err[CW_LEVEL_L2].msg);
-	if (q->rc[CW_LEVEL_L3] == CW_OK || q->rc[CW_LEVEL_L3] == CW_ENOTFOUND)
-		printf("l3: %s %s in %.1f ms\n", o->key != NULL ? o->key :
-		    QUICK_KEY, q->rc[CW_LEVEL_L3] == CW_OK ? "found" :
-		    "not found", (double)q->level_ns[CW_LEVEL_L3] / 1e6);
-	else
-		printf("l3: %s\n", failed == NULL ? (failed =
-		    q->err[CW_LEVEL_L3].msg) : q->err[CW_LEVEL_L3].msg);
-	if (q->alert < 0)
-		printf("alerts: no L1 file yet, nothing to judge\n");
-	else
-		printf("alerts: %s\n", q->alert_line);
-	if (failed == NULL && q->alert == 2)
-		failed = "an alert is CRITICAL";
-	if (failed != NULL)
-		printf("FAIL: %s\n", failed);
-	else
-		printf("PASS\n");
-	status = failed != NULL;
+		status = !passed;
 out:
-	free(q);
+	cw_buf_free(&report);
 	free(cfg);
 	return status;
 }

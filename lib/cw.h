@@ -1482,19 +1482,12 @@ int cw_replay_format(const struct cw_replay_result *r, size_t n,
     uint64_t belady, enum cw_format fmt, struct cw_buf *out,
     struct cw_err *err);
 
-/* cw-bench --quick: L1 speed on a scratch file, an L2 probe, a source
- * fetch of key filling nothing, cw_stats_check (alert -1: no file). */
-struct cw_quick_report {
-	double l1_set_ns;	/* mean */
-	uint64_t l1_get_hist[CW_HIST_BUCKETS];
-	int rc[CW_LEVEL_COUNT];			/* each level's check */
-	struct cw_err err[CW_LEVEL_COUNT];
-	int64_t level_ns[CW_LEVEL_COUNT];	/* L2's and L3's round trip */
-	int has_l2, alert;
-	char alert_line[512];
-};
+/* cw-bench --quick: L1 speed on a scratch file of the configured size,
+ * an L2 probe, a fetch of key that fills nothing, cw_stats_check on the
+ * shared file: a line each into report, then PASS or "FAIL: why" (and
+ * *passed). CW_ENOMEM, or CW_ECONFIG for an l2.url that cannot work. */
 int cw_quick_run(const struct cw_cfg *cfg, struct cw_clock clock,
-    const char *scratch, const char *key, struct cw_quick_report *q,
-    struct cw_err *err);
+    const char *scratch, const char *key, struct cw_buf *report,
+    int *passed, struct cw_err *err);
 
 #endif /* CW_H */

@@ -21,6 +21,18 @@
 #define QUICK_KEYS 10000
 #define QUICK_VALUE_BYTES 100
 
+/* What the checks found. */
+struct cw_quick_report {
+	double l1_set_ns;	/* mean */
+	uint64_t l1_get_hist[CW_HIST_BUCKETS];
+	int rc[CW_LEVEL_COUNT];			/* each level's check */
+	struct cw_err err[CW_LEVEL_COUNT];
+	int64_t level_ns[CW_LEVEL_COUNT];	/* L2's and L3's round trip */
+	int has_l2;
+	int alert;		/* cw_stats_check's; -1: no shared file */
+	char alert_line[512];
+};
+
 static int
 l1_speed(const struct cw_cfg *cfg, struct cw_clock clock, const char *path,
     struct cw_quick_report *q)
@@ -90,10 +102,9 @@ l2_probe(struct cw_fill *f, struct cw_clock clock, struct cw_quick_report *q)
 	return rc;
 }
 
-int
-cw_quick_run(const struct cw_cfg *cfg, struct cw_clock clock,
-    const char *scratch, const char *key, struct cw_quick_report *q,
-    struct cw_err *err)
+static int
+check(const struct cw_cfg *cfg, struct cw_clock clock, const char *scratch,
+    const char *key, struct cw_quick_report *q, struct cw_err *err)
 {
 	struct cw_cfg *c = malloc(sizeof(*c));
 	struct cw_fill_opts fo = { 0 };
@@ -157,5 +168,69 @@ out:
 	cw_buf_free(&line);
 	free(r);
 	free(c);
+	return rc;
+}
+
+/* A line per check; the first failure is the verdict. */
+static int
+report_of(const struct cw_quick_report *q, const char *key,
+    struct cw_buf *out, int *passed, struct cw_err *err)
+{
+	uint64_t gets = cw_hist_total(q->l1_get_hist);
+	const char *failed = q->rc[CW_LEVEL_L1] != CW_OK ?
+	    q->err[CW_LEVEL_L1].msg : NULL;
+	int rc = cw_buf_appendf(out, err, "l1: set %.0f ns, get %.0f ns mean, "
+	    "%.0f ns p99 (%llu keys, a scratch file of the configured size)\n",
+	    q->l1_set_ns, cw_hist_sum_ns(q->l1_get_hist) / (double)(gets ?
+	    gets : 1), (double)cw_hist_quantile(q->l1_get_hist, 0.99),
+	    (unsigned long long)gets);
+
+	if (rc == CW_OK && !q->has_l2)
+		rc = cw_buf_appendf(out, err, "l2: none configured\n");
+	else if (rc == CW_OK && q->rc[CW_LEVEL_L2] == CW_OK)
+		rc = cw_buf_appendf(out, err, "l2: a probe stored and read back "
+		    "in %.0f us\n", (double)q->level_ns[CW_LEVEL_L2] / 1e3);
+	else if (rc == CW_OK) {
+		failed = failed != NULL ? failed : q->err[CW_LEVEL_L2].msg;
+		rc = cw_buf_appendf(out, err, "l2: %s\n",
+		    q->err[CW_LEVEL_L2].msg);
+	}
+	if (rc == CW_OK && (q->rc[CW_LEVEL_L3] == CW_OK ||
+	    q->rc[CW_LEVEL_L3] == CW_ENOTFOUND))
+		rc = cw_buf_appendf(out, err, "l3: %s %s in %.1f ms\n", key,
+		    q->rc[CW_LEVEL_L3] == CW_OK ? "found" : "not found",
+		    (double)q->level_ns[CW_LEVEL_L3] / 1e6);
+	else if (rc == CW_OK) {
+		failed = failed != NULL ? failed : q->err[CW_LEVEL_L3].msg;
+		rc = cw_buf_appendf(out, err, "l3: %s\n",
+		    q->err[CW_LEVEL_L3].msg);
+	}
+	if (rc == CW_OK)
+		rc = q->alert < 0 ? cw_buf_appendf(out, err, "alerts: no L1 "
+		    "file yet, nothing to judge\n") : cw_buf_appendf(out, err,
+		    "alerts: %s\n", q->alert_line);
+	if (failed == NULL && q->alert == 2)
+		failed = "an alert is CRITICAL";
+	*passed = failed == NULL;
+	if (rc == CW_OK)
+		rc = failed != NULL ? cw_buf_appendf(out, err, "FAIL: %s\n",
+		    failed) : cw_buf_appendf(out, err, "PASS\n");
+	return rc;
+}
+
+int
+cw_quick_run(const struct cw_cfg *cfg, struct cw_clock clock,
+    const char *scratch, const char *key, struct cw_buf *report,
+    int *passed, struct cw_err *err)
+{
+	struct cw_quick_report *q = malloc(sizeof(*q));
+	int rc;
+
+	*passed = 0;
+	if (q == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "quick");
+	if ((rc = check(cfg, clock, scratch, key, q, err)) == CW_OK)
+		rc = report_of(q, key, report, passed, err);
+	free(q);
 	return rc;
 }
