@@ -352,11 +352,19 @@ load_levels(struct opts *o, struct cw_cfg *cfg)
 	return 0;
 }
 
+/* Where temporary files go: $TMPDIR, else /tmp. */
+static const char *
+tmp_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
+}
+
 /* The directory of the L1 files: --keep's, else a temporary one. */
 static int
 scratch_dir(const struct opts *o, char *dir, size_t cap)
 {
-	const char *tmp = getenv("TMPDIR");
 
 	if (o->keep != NULL) {
 		if (mkdir(o->keep, 0700) != 0 && errno != EEXIST) {
@@ -366,8 +374,7 @@ scratch_dir(const struct opts *o, char *dir, size_t cap)
 		snprintf(dir, cap, "%s", o->keep);
 		return 0;
 	}
-	snprintf(dir, cap, "%s/cw-bench.XXXXXX", tmp != NULL && tmp[0] != '\0'
-	    ? tmp : "/tmp");
+	snprintf(dir, cap, "%s/cw-bench.XXXXXX", tmp_dir());
 	if (mkdtemp(dir) == NULL) {
 		warn("%s", dir);
 		return 73;
@@ -488,7 +495,6 @@ static int
 quick_check(struct opts *o)
 {
 	struct cw_cfg *cfg = malloc(sizeof(*cfg));
-	const char *tmp = getenv("TMPDIR");
 	char scratch[CW_PATH_MAX];
 	struct cw_buf report = { 0 };
 	struct cw_err e;
@@ -499,7 +505,7 @@ quick_check(struct opts *o)
 	if ((status = load_levels(o, cfg)) != 0)
 		goto out;
 	snprintf(scratch, sizeof(scratch), "%s/cw-bench-quick.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	    tmp_dir());
 	/* A name of our own; the L1 file is made in its place. */
 	if ((fd = mkstemp(scratch)) < 0) {
 		warn("%s", scratch);
