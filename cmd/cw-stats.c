@@ -203,6 +203,10 @@ open_l1(struct opts *o, struct cw_l1 **l1, char journal[CW_CFG_STR],
 		if (o->l1_file != NULL)
 			lo.path = o->l1_file;
 		lo.must_exist = 1;
+		/* Figures and keys need read access alone (a monitoring
+		 * user); --reset and verify write. */
+		lo.read_only = !o->reset && (o->command == NULL ||
+		    strcmp(o->command, "verify") != 0);
 		cw_cfg_warm_path(cfg, 'j', journal);
 		if (!o->warm_limit_given)
 			o->limits.warm_failure_warning_pct =

@@ -449,6 +449,10 @@ struct cw_l1_opts {
 	unsigned mode;		/* creation mode, e.g. 0600 */
 	struct cw_clock clock;
 	int must_exist;		/* do not create: a missing file is CW_EIO */
+	int read_only;		/* for figures and listings (cw_l1_stats,
+				   cw_l1_scan, cw_l1_get): needs read access
+				   only, any owner; never creates, never
+				   writes; calls that write are CW_EIO */
 	int shared;		/* also use share_gid's, if others can't write */
 	unsigned share_gid;
 };
@@ -471,7 +475,8 @@ struct cw_l1_entry_info {
  * file keeps the geometry it was created with. Opened O_NOFOLLOW: a
  * symlink is refused. A file that is not ours is CW_EFOREIGN, another
  * version CW_EVERSION, a damaged header CW_EFOREIGN too; none of them is
- * ever modified. Safe across processes: any number may open one file.
+ * ever modified. Safe across processes and threads: any number may open
+ * one file, and threads may share a handle.
  */
 int cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *opts,
     struct cw_err *err);
@@ -569,10 +574,10 @@ struct cw_l1_entry {
 /* Return nonzero to stop the scan. */
 typedef int cw_l1_scan_fn(const struct cw_l1_entry *e, void *ctx);
 
-/* Call fn for every live entry, as of one moment: the entries are copied
- * under the writer lock, which is released before fn is first called, so
- * fn may wait on anything (a full pipe) without holding writers back.
- * CW_ETIMEOUT when the lock's holder is stuck, CW_ENOMEM. */
+/* Call fn for every live entry. The entries are copied first, without
+ * the writer lock (as readers do: an entry rewritten during the copy is
+ * left out), so fn may wait on anything (a full pipe) without holding
+ * anyone back, and read access is enough. CW_ENOMEM. */
 int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
 

@@ -213,14 +213,20 @@ struct l1_stripe {
 
 struct cw_l1 {
 	int fd;
+	int read_only;			/* mapped PROT_READ: no lock, no counts */
 	char *map;
 	size_t map_bytes;
 	struct l1_header *hdr;
+	/* Copies of the fixed geometry, checked once on open: a header
+	 * damaged later by another process cannot move what is read. */
 	uint64_t *slots;
-	uint64_t nslots;		/* copies of the fixed geometry */
+	uint64_t nslots;
 	char *ring_base[2];
 	uint64_t ring_size[2];
 	struct l1_ghost *ghost;
+	uint64_t ghost_slots;
+	char *stripes;			/* the first of L1_STRIPES */
+	uint64_t stripe_bytes;
 	struct l1_stripe *stripe;	/* this handle's */
 	struct cw_clock clock;
 	int64_t lock_stuck_until_s;	/* monotonic: only try until then */
@@ -241,6 +247,214 @@ struct cw_l1 {
 #define L1_SMALL_PCT 15u
 #define L1_GHOST_PCT 140u
 
+/*
+ * THE MODULE'S PARTS
+ *
+ *   l1.c         opening, geometry, get, set, delete
+ *   l1_lock.c    the writers' lock and its recovery
+ *   l1_evict.c   the writer side: rings, S3-FIFO eviction, the ghost,
+ *                index upkeep, the one tombstone writer
+ *   l1_check.c   what may be believed: the header, the writer state,
+ *                whether an entry is whole; repair and verify
+ *   l1_stats.c   counters, histograms, and listing the entries
+ *
+ * The small accessors below are what every part needs; they are inline
+ * so that the reader's path stays one function deep.
+ */
+
+static inline uint64_t
+l1_align8(uint64_t n)
+{
+	return (n + 7) & ~(uint64_t)7;
+}
+
+static inline uint64_t
+l1_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+l1_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void
+l1_count(uint64_t *p, uint64_t n)
+{
+	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+}
+
+/* Slot i, read whole: readers bump its access count by CAS at any
+ * moment, writers included, so even a writer under the lock reads it
+ * atomically. */
+static inline uint64_t
+l1_slot(const struct cw_l1 *l1, uint64_t i)
+{
+	return __atomic_load_n(&l1->slots[i], __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+l1_slot_make(uint64_t hash, int ring, uint64_t phys, uint64_t freq)
+{
+	return L1_SLOT_LIVE | freq << L1_FREQ_SHIFT |
+	    ((hash >> 43) << L1_TAG_SHIFT & L1_TAG_MASK) |
+	    (ring == L1_MAIN ? L1_RING_BIT : 0) | (phys >> 3 & L1_OFF_MASK);
+}
+
+static inline int
+l1_slot_live(uint64_t s)
+{
+	return (s & L1_SLOT_LIVE) != 0;
+}
+
+static inline int
+l1_slot_tag_matches(uint64_t s, uint64_t hash)
+{
+	return (s & L1_TAG_MASK) == ((hash >> 43) << L1_TAG_SHIFT & L1_TAG_MASK);
+}
+
+static inline int
+l1_slot_ring(uint64_t s)
+{
+	return (s & L1_RING_BIT) != 0 ? L1_MAIN : L1_SMALL;
+}
+
+static inline uint64_t
+l1_slot_phys(uint64_t s)
+{
+	return (s & L1_OFF_MASK) << 3;
+}
+
+static inline uint64_t
+l1_slot_freq(uint64_t s)
+{
+	return (s & L1_FREQ_MASK) >> L1_FREQ_SHIFT;
+}
+
+static inline uint64_t
+l1_slot_with_freq(uint64_t s, uint64_t freq)
+{
+	return (s & ~L1_FREQ_MASK) | freq << L1_FREQ_SHIFT;
+}
+
+static inline struct l1_rec *
+l1_rec_at(const struct cw_l1 *l1, int ring, uint64_t phys)
+{
+	return (struct l1_rec *)(l1->ring_base[ring] + phys);
+}
+
+/* The record a live slot points at, or NULL when the slot points outside
+ * its ring (a damaged slot must never make us read outside the map). */
+static inline struct l1_rec *
+l1_slot_rec(const struct cw_l1 *l1, uint64_t s)
+{
+	if (l1_slot_phys(s) + sizeof(struct l1_rec) >
+	    l1->ring_size[l1_slot_ring(s)])
+		return NULL;
+	return l1_rec_at(l1, l1_slot_ring(s), l1_slot_phys(s));
+}
+
+/* The checksum's seed: the key's hash and every field a reader acts on,
+ * so a record rewritten under a reader fails however little changed. */
+static inline uint64_t
+l1_rec_seed(uint64_t key_hash, const struct l1_rec *r)
+{
+	return key_hash ^ (uint64_t)r->expires_ns * 0x9e3779b97f4a7c15ull ^
+	    ((uint64_t)r->value_len << 32 | (uint64_t)r->flags << 16 |
+	    r->key_len);
+}
+
+/* Is a record header self-consistent and inside its ring at phys? */
+static inline int
+l1_rec_sane(const struct l1_rec *r, uint64_t phys, uint64_t ring_size)
+{
+	return r->magic == L1_REC_MAGIC && r->key_len > 0 &&
+	    r->key_len <= CW_KEY_MAX &&
+	    r->rec_bytes == l1_align8(sizeof(*r) + r->key_len + r->value_len) &&
+	    phys + r->rec_bytes <= ring_size;
+}
+
+/*
+ * The lock-free readers copy record bytes that a writer may be reusing
+ * at that moment: a race by design, which the checksum then catches.
+ * ThreadSanitizer is told to ignore exactly those copies, nothing more.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define L1_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define L1_TSAN 1
+#endif
+#endif
+#ifdef L1_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define L1_RACY_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define L1_RACY_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define L1_RACY_READS_BEGIN() ((void)0)
+#define L1_RACY_READS_END() ((void)0)
+#endif
+
+/* ---- l1.c ---- */
+
+/* Lay out a file of the given capacity into h (every field that locates
+ * something, and the geometry hash). */
+int cw_l1_int_plan(struct l1_header *h, uint64_t max_entries,
+    uint64_t max_bytes, int64_t now_ns, struct cw_err *err);
+uint64_t cw_l1_int_geometry_hash(const struct l1_header *h);
+
+/* ---- l1_lock.c ---- */
+
+/* A fresh robust, process-shared mutex at m; 0 or an errno. */
+int cw_l1_int_init_mutex(pthread_mutex_t *m);
+/* Take the writers' lock within L1_LOCK_WAIT_MS, recovering a dead
+ * owner's; CW_ETIMEOUT when a live owner holds it too long, CW_EIO on a
+ * read-only handle. */
+int cw_l1_int_lock(struct cw_l1 *l1, struct cw_err *err);
+void cw_l1_int_unlock(struct cw_l1 *l1);
+
+/* ---- l1_evict.c: all of it runs under the lock ---- */
+
+/* The slot index of key, or -1. */
+int64_t cw_l1_int_find_key(struct cw_l1 *l1, uint64_t hash, const char *key,
+    size_t klen);
+/* Add (sign > 0) or remove a record's bytes from its ring's counts. */
+void cw_l1_int_account(struct cw_l1 *l1, int ring, uint64_t rec_bytes,
+    int sign);
+/* The one tombstone writer: slot i becomes a tombstone and the counts
+ * follow, never below zero. cw_l1_int_drop also un-accounts its record. */
+void cw_l1_int_tombstone(struct cw_l1 *l1, uint64_t i);
+void cw_l1_int_drop(struct cw_l1 *l1, uint64_t i);
+/* Was hash evicted from the small queue recently? If so, forget it. */
+int cw_l1_int_ghost_take(struct cw_l1 *l1, uint64_t hash);
+/* Would a record of need bytes fit at the ring's head now? */
+int cw_l1_int_ring_fits(const struct l1_ring *rg, uint64_t need);
+/* Write a record at a ring's head, evicting for room; *phys_out gets
+ * where. key and val may point into another ring, never into this one. */
+int cw_l1_int_append(struct cw_l1 *l1, int ring, const struct l1_rec *r,
+    const void *key, const void *val, unsigned depth, uint64_t *phys_out);
+/* Evict until one more entry fits under max_entries. */
+void cw_l1_int_make_entry_room(struct cw_l1 *l1);
+/* Put a new entry's slot into the index; CW_EIO when even a repair
+ * leaves no room (every slot damaged). */
+int cw_l1_int_insert_slot(struct cw_l1 *l1, uint64_t hash, uint64_t slot);
+
+/* ---- l1_check.c ---- */
+
+/* Is the header in a mapped file of st_size bytes ours, whole, and does
+ * everything it locates lie where the capacity puts it? */
+int cw_l1_int_check_header(const struct l1_header *h, uint64_t st_size,
+    const char *path, struct cw_err *err);
+/* Are the writers' positions and counts ones a writer could leave? */
+int cw_l1_int_writer_state_sane(const struct l1_header *h);
+/* The record of live slot s when the entry is whole (inside its ring and
+ * its ring's used window, key hash, checksum and tag agreeing), else
+ * NULL: the one test repair and verify both make. */
+const struct l1_rec *cw_l1_int_entry_whole(const struct cw_l1 *l1,
+    uint64_t s);
 /* Check the whole file under the writer lock and repair what is damaged:
  * what a writer's death triggers, and what tests call directly. Returns
  * the number of entries dropped. */

@@ -3,7 +3,7 @@
 # hangs, crashes or damages the shared L1 file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 27
 
 k=labels:EUR_USD:H4:2024-01-02
 cw-get "$k" >"$T/value"
@@ -91,6 +91,42 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	for i in 1 2 3; do ok "# SKIP planting another user's file takes root"; done
 fi
+
+# A monitoring user with read access alone: the figures and the keys are
+# read without the writer lock and without writing a byte; what writes
+# (--reset, verify) says it cannot open the file. Root may write anything,
+# so as root (CI) the reader is nobody; otherwise the file's mode is enough.
+rm -f "$CW_L1_FILE"
+cw-get "$k" >/dev/null
+mkdir "$T/mon"
+cp "$CW_L1_FILE" "$T/mon/l1"
+chmod 0444 "$T/mon/l1"
+chmod 755 "$T" "$T/mon"
+cp "$T/mon/l1" "$T/mon.before"
+as_reader() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+run as_reader cw-stats -f "$T/mon/l1" -o json
+is "$status:$(grep -c '"entries":1,' "$T/out")" 0:1 "read access alone: cw-stats -o json"
+run as_reader cw-stats -f "$T/mon/l1" keys
+is "$status:$(cut -f1,2 "$T/out")" "0:$k	$(wc -c <"$T/value" | tr -d ' ')" \
+	"read access alone: cw-stats keys lists the key and its size"
+run as_reader cw-stats -f "$T/mon/l1" --reset
+is "$status:$(cat "$T/err")" "74:cw-stats: open $T/mon/l1: Permission denied" \
+	"--reset needs write access: exit 74, said so"
+run as_reader cw-stats -f "$T/mon/l1" verify
+is "$status:$(cat "$T/err")" "74:cw-stats: open $T/mon/l1: Permission denied" \
+	"verify needs write access: exit 74, said so"
+is "$(cmp -s "$T/mon/l1" "$T/mon.before" && echo same)" same \
+	"the reader wrote nothing into the file"
+rm -f "$T/mon/l1"
+run as_reader cw-stats -f "$T/mon/l1"
+is "$status:$(test -e "$T/mon/l1" || echo absent)" 74:absent \
+	"a missing file is not created by a reader"
 
 # cw-stats keys into a pipe nobody reads holds no lock while it waits: a
 # writer goes on. 300 entries with 240-byte keys overflow the pipe's

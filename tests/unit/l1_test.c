@@ -890,3 +890,59 @@ Test(l1, an_index_with_every_slot_marked_live_does_not_hang_a_writer,
 	cw_l1_close(l1);
 	cw_buf_free(&b);
 }
+
+static int
+count_entry(const struct cw_l1_entry *e, void *ctx)
+{
+	(void)e;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(l1, read_only_handle_reads_lists_and_refuses_writes)
+{
+	char path[PATH_MAX];
+	struct cw_l1 *rw = open_l1("ro", 16, 1 << 16), *ro = NULL;
+	struct cw_l1_opts o = {
+		.path = tpath(path, sizeof(path), "ro"),
+		.clock = cw_clock_manual(&tenv.now_ns), .read_only = 1,
+	};
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1_verify v;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	uint64_t reclaimed;
+	int listed = 0;
+
+	set_str(rw, "a", "alpha", 60000);
+	set_str(rw, "b", "beta", 60000);
+	cr_assert_eq(chmod(path, 0400), 0);
+	cr_assert_eq(cw_l1_open(&ro, &o, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(get_str(ro, "a", &b), CW_OK);
+	cr_assert_arr_eq(b.data, "alpha", 5);
+	cw_l1_stats(ro, st);
+	cr_assert_eq(st->entries, 2);
+	cr_assert_eq(st->sets, 2);
+	cr_assert_eq(cw_l1_scan(ro, count_entry, &listed, &e), CW_OK);
+	cr_assert_eq(listed, 2);
+	/* Everything that writes says so, and writes nothing. */
+	cr_assert_eq(cw_l1_set(ro, "c", 1, "x", 1, 1000, 0, &e), CW_EIO);
+	cr_assert(strstr(e.msg, "opened read-only") != NULL, "%s", e.msg);
+	cr_assert_eq(cw_l1_del(ro, "a", 1, NULL), CW_EIO);
+	cr_assert_eq(cw_l1_reclaim(ro, &reclaimed, NULL), CW_EIO);
+	cr_assert_eq(cw_l1_stats_reset(ro, NULL), CW_EIO);
+	cr_assert_eq(cw_l1_verify(ro, &v, NULL), CW_EIO);
+	cw_l1_record(ro, CW_LEVEL_L1, CW_RESULT_HIT, 1000);
+	cw_l1_record_lookup(ro, 1000);
+	cw_l1_stats(rw, st);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 0);
+	cr_assert_eq(get_str(rw, "a", &b), CW_OK);
+	cw_l1_close(ro);
+	/* A reader never creates. */
+	o.path = tpath(path, sizeof(path), "absent");
+	cr_assert_eq(cw_l1_open(&ro, &o, NULL), CW_EIO);
+	cr_assert_eq(access(path, F_OK), -1);
+	free(st);
+	cw_buf_free(&b);
+	cw_l1_close(rw);
+}

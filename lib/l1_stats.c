@@ -1,0 +1,229 @@
+/*
+ * l1_stats: the counters and histograms in the L1 file, and the listing
+ * of its entries. Reading either takes no lock and needs only read
+ * access, so a monitoring user can watch a file it cannot change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cw.h"
+#include "hash_int.h"
+#include "l1_int.h"
+
+static const struct l1_stripe *
+stripe_at(const struct cw_l1 *l1, unsigned k)
+{
+	return (const struct l1_stripe *)(l1->stripes + k * l1->stripe_bytes);
+}
+
+void
+cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
+    int64_t latency_ns)
+{
+	unsigned b = cw_hist_bucket(latency_ns);
+
+	if (level < CW_LEVEL_COUNT && !l1->read_only) {
+		l1_count(&l1->stripe->results[level][result], 1);
+		l1_count(&l1->stripe->latency[b][level], 1);
+	}
+}
+
+void
+cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
+{
+	int64_t wall = cw_clock_calendar_ns(&l1->clock);
+	uint64_t tick = wall > 0 ? (uint64_t)wall / 1000000000 / L1_TICK_S : 0;
+	unsigned slot = (unsigned)(tick % L1_TICKS);
+	uint64_t seen;
+
+	if (l1->read_only)
+		return;
+	seen = l1_load(&l1->stripe->tick_epoch[slot]);
+	l1_count(&l1->stripe->latency[cw_hist_bucket(latency_ns)]
+	    [L1_HIST_OVERALL], 1);
+	/* The first lookup of a new tick restarts its slot; a race with
+	 * another process here loses at most a count or two. */
+	if (seen != tick && __atomic_compare_exchange_n(
+	    &l1->stripe->tick_epoch[slot], &seen, tick, 0, __ATOMIC_RELAXED,
+	    __ATOMIC_RELAXED))
+		l1_store(&l1->stripe->tick_count[slot], 0);
+	l1_count(&l1->stripe->tick_count[slot], 1);
+}
+
+/* Sum of lookups in the whole ticks of the last window_s seconds before
+ * the current, still running, tick. */
+static uint64_t
+lookups_in_window(const struct cw_l1 *l1, int64_t now_ns, unsigned window_s)
+{
+	uint64_t now_tick = now_ns > 0 ?
+	    (uint64_t)now_ns / 1000000000 / L1_TICK_S : 0, sum = 0;
+
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		const struct l1_stripe *st = stripe_at(l1, k);
+
+		for (unsigned back = 1; back <= window_s / L1_TICK_S; back++) {
+			uint64_t tick = now_tick - back;
+			unsigned slot = (unsigned)(tick % L1_TICKS);
+
+			if (l1_load(&st->tick_epoch[slot]) == tick)
+				sum += l1_load(&st->tick_count[slot]);
+		}
+	}
+	return sum;
+}
+
+const char *
+cw_level_name(enum cw_level level)
+{
+	static const char *const names[] = { "l1", "l2", "l3", "none" };
+
+	return level <= CW_LEVEL_NONE ? names[level] : "none";
+}
+
+void
+cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
+{
+	const struct l1_header *h = l1->hdr;
+	int64_t now = cw_clock_calendar_ns(&l1->clock);
+
+	memset(out, 0, sizeof(*out));
+	out->reset_ns = (int64_t)l1_load((const uint64_t *)&h->reset_ns);
+	out->lookups_1m = lookups_in_window(l1, now, 60);
+	out->lookups_5m = lookups_in_window(l1, now, 300);
+	out->lookups_15m = lookups_in_window(l1, now, 900);
+	out->max_entries = h->max_entries;
+	out->max_bytes = l1->ring_size[0] + l1->ring_size[1];
+	out->entries = l1_load(&h->live_entries);
+	out->bytes = l1_load(&h->ring[0].bytes) + l1_load(&h->ring[1].bytes);
+	out->sets = l1_load(&h->sets);
+	out->evictions = l1_load(&h->evictions);
+	out->expirations = l1_load(&h->expirations);
+	out->damaged = l1_load(&h->damaged);
+	out->too_big = l1_load(&h->too_big);
+	out->repairs = l1_load(&h->repairs);
+	out->created_ns = h->created_ns;
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		const struct l1_stripe *st = stripe_at(l1, k);
+
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+			for (int res = 0; res < CW_RESULT_COUNT; res++)
+				out->level[lv].results[res] +=
+				    l1_load(&st->results[lv][res]);
+			for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+				out->level[lv].latency[b] +=
+				    l1_load(&st->latency[b][lv]);
+		}
+		for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+			out->overall[b] +=
+			    l1_load(&st->latency[b][L1_HIST_OVERALL]);
+	}
+}
+
+int
+cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
+{
+	struct l1_header *h = l1->hdr;
+	int rc;
+
+	/* Under the writer lock so that no two resets interleave; lookups
+	 * counting meanwhile may lose a count, which a reset means anyway. */
+	if ((rc = cw_l1_int_lock(l1, err)) != CW_OK)
+		return rc;
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		uint64_t *p = (uint64_t *)(l1->stripes + k * l1->stripe_bytes);
+
+		for (size_t w = 0; w < sizeof(struct l1_stripe) / 8; w++)
+			if (l1_load(&p[w]) != 0)
+				l1_store(&p[w], 0);
+	}
+	l1_store(&h->sets, 0);
+	l1_store(&h->evictions, 0);
+	l1_store(&h->expirations, 0);
+	l1_store(&h->damaged, 0);
+	l1_store(&h->too_big, 0);
+	l1_store(&h->repairs, 0);
+	l1_store((uint64_t *)&h->reset_ns,
+	    (uint64_t)cw_clock_calendar_ns(&l1->clock));
+	cw_l1_int_unlock(l1);
+	return CW_OK;
+}
+
+/*
+ * Copy live slot s's entry as a reader would, without the lock: the
+ * record's header, then its key, accepted only when the key still hashes
+ * to the header's key hash and the slot still points there (a record
+ * reused meanwhile fails one or the other). The value is not read.
+ */
+static int
+copy_entry(const struct cw_l1 *l1, uint64_t i, uint64_t s,
+    struct cw_l1_entry *e, struct cw_buf *keys)
+{
+	const struct l1_rec *at = l1_slot_rec(l1, s);
+	struct l1_rec r;
+	size_t mark = keys->len;
+
+	if (at == NULL)
+		return 0;
+	L1_RACY_READS_BEGIN();
+	memcpy(&r, at, sizeof(r));
+	L1_RACY_READS_END();
+	if (!l1_rec_sane(&r, l1_slot_phys(s), l1->ring_size[l1_slot_ring(s)]) ||
+	    !l1_slot_tag_matches(s, r.key_hash))
+		return 0;
+	if (cw_buf_reserve(keys, keys->len + r.key_len, NULL) != CW_OK)
+		return -1;
+	L1_RACY_READS_BEGIN();
+	memcpy(keys->data + keys->len, at + 1, r.key_len);
+	L1_RACY_READS_END();
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (cw_hash(keys->data + mark, r.key_len) != r.key_hash ||
+	    l1_slot(l1, i) != s)
+		return 0;
+	keys->len += r.key_len;
+	e->key = NULL;	/* set once keys stops moving */
+	e->key_len = r.key_len;
+	e->value_bytes = r.value_len;
+	e->expires_ns = r.expires_ns;
+	e->flags = r.flags;
+	e->reads = (unsigned)l1_slot_freq(s);
+	return 1;
+}
+
+int
+cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
+{
+	struct cw_buf keys = { 0 };
+	struct cw_l1_entry *list = NULL;
+	size_t n = 0, cap = 0, at = 0;
+	int got;
+
+	/* Copied first, lock-free, then handed to fn: fn may print into a
+	 * pipe nobody reads without holding anyone back. */
+	for (uint64_t i = 0; i < l1->nslots; i++) {
+		uint64_t s = l1_slot(l1, i);
+		void *p;
+
+		if (!l1_slot_live(s))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((p = realloc(list, cap * sizeof(*list))) == NULL)
+				goto nomem;
+			list = p;
+		}
+		if ((got = copy_entry(l1, i, s, &list[n], &keys)) < 0)
+			goto nomem;
+		n += (size_t)got;
+	}
+	for (size_t i = 0; i < n; at += list[i++].key_len)
+		list[i].key = keys.data + at;
+	for (size_t i = 0; i < n && fn(&list[i], ctx) == 0; i++)
+		;
+	free(list);
+	cw_buf_free(&keys);
+	return CW_OK;
+nomem:
+	free(list);
+	cw_buf_free(&keys);
+	return cw_err_set(err, CW_ENOMEM, 0, "scan %s", l1->path);
+}
