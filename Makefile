@@ -8,6 +8,7 @@
 #   make bench      benchmarks; figures go to bench/RESULTS.md by hand
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make lint       man pages, shellcheck, no mutable globals in libcw.a
+#   make torture    the L1 file under kills, contention and stops, long
 
 -include config.mk
 
@@ -50,7 +51,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 .SECONDARY:
 
 .PHONY: all check check-unit check-cli check-asan coverage deps demo bench \
-	install lint clean sample-data
+	install lint clean sample-data torture
 
 all: $(BINS) $(B)/libcw.a
 
@@ -98,13 +99,26 @@ check-unit: $(B)/unit-tests
 	if grep -q 'ERROR: LeakSanitizer' $(B)/unit-tests.log; then exit 1; fi; \
 	exit $$rc
 
-check-cli: all $(B)/gen-sample $(B)/tests/sqlquote
+check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
 
 check-asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:malloc_context_size=2 \
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' check
+
+# The L1 file's ordeal at length (minutes; CI runs a slice of each in
+# tests/cli/170-l1-torture.t): writers SIGKILLed 10,000 times, eight
+# processes of every operation for a minute, a writer stopped and
+# continued for half a minute. TORTURE_KILLS etc. override.
+TORTURE_KILLS ?= 10000
+TORTURE_PROCS ?= 8
+TORTURE_SECONDS ?= 60
+torture: $(B)/tests/l1torture
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(B)/tests/l1torture kill "$$d" $(TORTURE_KILLS) && \
+	$(B)/tests/l1torture mixed "$$d" $(TORTURE_PROCS) $(TORTURE_SECONDS) && \
+	$(B)/tests/l1torture stop "$$d" $$(($(TORTURE_SECONDS) / 2))
 
 # Line and branch coverage of lib/ over the whole suite (gcov): a figure
 # per module, then the total. Not in CI: it rebuilds everything.

@@ -229,7 +229,8 @@ struct cw_l1 {
 	uint64_t stripe_bytes;
 	struct l1_stripe *stripe;	/* this handle's */
 	struct cw_clock clock;
-	int64_t lock_stuck_until_s;	/* monotonic: only try until then */
+	int64_t lock_stuck_until_s;	/* monotonic: only try until then, */
+	int lock_stuck_owner;		/* while this thread id holds it */
 	struct cw_buf scratch[L1_MAX_DEPTH];	/* copies for reinsertion */
 	char *path;			/* for messages */
 };

@@ -105,12 +105,16 @@ cw_l1_int_lock(struct cw_l1 *l1, struct cw_err *err)
 		    "%s: opened read-only (this needs write access)",
 		    l1->path);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	if (deadline.tv_sec < stuck_until(l1)) {
-		if ((rc = pthread_mutex_trylock(m)) == EBUSY)
-			return cw_err_set(err, CW_ETIMEOUT, 0,
-			    "lock %s: still held by process %d", l1->path,
-			    (int)lock_owner(l1));
-	} else {
+	rc = EBUSY;
+	/* Only the owner that was stuck is given up on at once: once it
+	 * has let go, a lock busy with anyone else is waited for again. */
+	if (deadline.tv_sec < stuck_until(l1) &&
+	    (rc = pthread_mutex_trylock(m)) == EBUSY &&
+	    (owner = lock_owner(l1)) == __atomic_load_n(&l1->lock_stuck_owner,
+	    __ATOMIC_RELAXED))
+		return cw_err_set(err, CW_ETIMEOUT, 0,
+		    "lock %s: still held by process %d", l1->path, (int)owner);
+	if (rc == EBUSY) {
 		deadline.tv_sec += L1_LOCK_WAIT_MS / 1000;
 		deadline.tv_nsec += L1_LOCK_WAIT_MS % 1000 * 1000000;
 		if (deadline.tv_nsec >= 1000000000) {
@@ -133,6 +137,8 @@ cw_l1_int_lock(struct cw_l1 *l1, struct cw_err *err)
 			owner = lock_owner(l1);
 			if (owner != 0 && !thread_alive(owner) && !recovered)
 				continue;	/* died while we waited */
+			__atomic_store_n(&l1->lock_stuck_owner, owner,
+			    __ATOMIC_RELAXED);
 			set_stuck_until(l1, deadline.tv_sec +
 			    L1_LOCK_BACKOFF_S);
 			return cw_err_set(err, CW_ETIMEOUT, 0,
