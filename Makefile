@@ -9,6 +9,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make lint       man pages, shellcheck, no mutable globals in libcw.a
 #   make torture    the L1 file under kills, contention and stops, long
+#   make fuzz       every libFuzzer harness for 5 minutes (check-fuzz: 3 s)
 
 -include config.mk
 
@@ -37,7 +38,8 @@ LIBS = -l:libinih.a -l:libcsv.a -l:libhiredis.a -lm
 # Debian 12 packages: build, tests, benchmarks.
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
-	shellcheck python3 curl strace redis-server redis-tools clickhouse-server
+	shellcheck python3 curl strace redis-server redis-tools clickhouse-server \
+	clang libclang-rt-14-dev
 
 PROGS = cw-get cw-warm cw-stats cw-predict cw-bench
 LIB_SRCS = $(wildcard lib/*.c)
@@ -50,8 +52,8 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .SECONDARY:
 
-.PHONY: all check check-unit check-cli check-asan coverage deps demo bench \
-	install lint clean sample-data torture
+.PHONY: all check check-unit check-cli check-asan check-fuzz coverage deps \
+	demo bench install lint clean sample-data torture fuzz fuzzers
 
 all: $(BINS) $(B)/libcw.a
 
@@ -120,6 +122,27 @@ torture: $(B)/tests/l1torture
 	$(B)/tests/l1torture mixed "$$d" $(TORTURE_PROCS) $(TORTURE_SECONDS) && \
 	$(B)/tests/l1torture stop "$$d" $$(($(TORTURE_SECONDS) / 2))
 
+# libFuzzer harnesses (tests/fuzz/*.c), built with clang under ASan and
+# UBSan into build-fuzz/fuzz/. make fuzz runs each FUZZ_SECONDS (5
+# minutes); check-fuzz, which CI runs, a few seconds each from the seed
+# corpora in tests/fuzz/corpus/.
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libcw.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
+fuzzers: $(FUZZ_TARGETS)
+
+FUZZ_MAKE = $(MAKE) CC=clang B=build-fuzz \
+	CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+	LDFLAGS='-fsanitize=address,undefined' fuzzers
+FUZZ_SECONDS ?= 300
+fuzz:
+	$(FUZZ_MAKE)
+	sh tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+check-fuzz:
+	$(FUZZ_MAKE)
+	sh tests/fuzz/run.sh build-fuzz/fuzz 3
+
 # Line and branch coverage of lib/ over the whole suite (gcov): a figure
 # per module, then the total. Not in CI: it rebuilds everything.
 coverage:
@@ -175,10 +198,10 @@ lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
-	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh bench/*.sh
+	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh bench/*.sh
 
 clean:
-	rm -rf build build-asan build-cov build-cov.log
+	rm -rf build build-asan build-cov build-cov.log build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d) \
-	$(B)/cmd/cli.d
+	$(B)/cmd/cli.d $(FUZZ_TARGETS:=.d)

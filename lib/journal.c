@@ -392,8 +392,13 @@ on_run_record(void *ctx, const char *const *f, const size_t *len, size_t n)
 		size_t klen = plan ? len[4] : len[6];
 
 		seq = strtoull(f[2], NULL, 10);
-		if (seq > 10000000 || klen > CW_KEY_MAX ||
-		    grow_tasks(r, (size_t)seq) != CW_OK) {
+		/* Plans are numbered from 0 in order, and a task ends after
+		 * its plan: a record out of that order is skipped, so that
+		 * no record can size the table beyond the records in it. */
+		if (seq > r->ntasks || (!plan && seq == r->ntasks) ||
+		    klen > CW_KEY_MAX)
+			return 0;
+		if (grow_tasks(r, (size_t)seq) != CW_OK) {
 			rc->err = CW_ENOMEM;
 			return 1;
 		}
@@ -475,6 +480,12 @@ on_sum_record(void *ctx, const char *const *f, const size_t *len, size_t n)
 	    result == CW_WARM_FAILED) {
 		double ms = strtod(f[5], NULL);
 
+		/* Taken as written, within what a histogram holds (a day):
+		 * a record proves it is whole, not that its writer was us. */
+		if (!(ms >= 0))
+			ms = 0;
+		if (ms > 86400e3)
+			ms = 86400e3;
 		s->timed++;
 		s->latency[cw_hist_bucket((int64_t)(ms * 1e6))]++;
 	}

@@ -55,8 +55,10 @@ cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
 		dst->data[dst->len++] = esc;
 		start = i + 1;
 	}
-	memcpy(dst->data + dst->len, p + start, n - start);
-	dst->len += n - start;
+	if (n > start) {	/* an empty buffer may have no memory yet */
+		memcpy(dst->data + dst->len, p + start, n - start);
+		dst->len += n - start;
+	}
 	return CW_OK;
 }
 

@@ -226,7 +226,7 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 
 	if (i >= 0)
 		return i;
-	if (split_pattern(name, len, &prefix, &back) != 0)
+	if (len > CW_KEY_MAX || split_pattern(name, len, &prefix, &back) != 0)
 		return -1;
 	if (prefix == 0) {
 		strcpy(group, "@*");
@@ -246,6 +246,21 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 	m->pats[i].prefix_len = prefix;
 	m->pats[i].offset = back;
 	return i;
+}
+
+int
+cw_predict_pat_sane(const struct cw_predict *m, size_t i)
+{
+	const struct cw_pat *p = &m->pats[i];
+	const char *name = cw_predict_pat_name(m, p);
+	size_t len = strlen(name);
+	uint32_t prefix;
+	int32_t back;
+
+	if (p->frame >= CW_FRAMES || len > CW_KEY_MAX)
+		return 0;
+	return p->is_group || (split_pattern(name, len, &prefix, &back) == 0 &&
+	    prefix == p->prefix_len && back == p->offset);
 }
 
 /* ---- forecasting one hour ---- */

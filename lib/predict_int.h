@@ -66,6 +66,10 @@ int64_t cw_predict_intern(struct cw_predict *m, const char *name,
  * its group; -1 when the name is no pattern, or out of memory. */
 int64_t cw_predict_pattern_index(struct cw_predict *m, const char *name,
     size_t len);
+/* Do pattern i's stored fields (frame, prefix, offset) agree with its
+ * name, as a pattern made here would? A state file whose checksum is
+ * right may still not have been made by this library. */
+int cw_predict_pat_sane(const struct cw_predict *m, size_t i);
 static inline const char *
 cw_predict_pat_name(const struct cw_predict *m, const struct cw_pat *p)
 {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,6 +51,33 @@ cw_predict_set_backtest(struct cw_predict *m,
 {
 	m->last_backtest = *r;
 	m->has_backtest = 1;
+}
+
+/* Hours since 1970 that any clock could give (about 125 million years
+ * either way, so that hours times 3600 and their differences never
+ * overflow), or INT64_MIN for none. A state file or an import whose
+ * checksum or syntax is right can still carry others: they are refused
+ * as damaged rather than computed with. */
+#define HOUR_LIMIT (INT64_C(1) << 40)
+
+static int
+hour_sane(int64_t h)
+{
+	return h == INT64_MIN || (h > -HOUR_LIMIT && h < HOUR_LIMIT);
+}
+
+/* Is a loaded model one this library could have made? */
+static int
+model_sane(const struct cw_predict *m)
+{
+	if (!hour_sane(m->hour_open) || !hour_sane(m->first_hour))
+		return 0;
+	for (size_t i = 0; i < m->n_pats; i++)
+		if (!hour_sane(m->pats[i].born_hour) ||
+		    !hour_sane(m->pats[i].last_hour) ||
+		    !cw_predict_pat_sane(m, i))
+			return 0;
+	return 1;
 }
 
 static int
@@ -198,7 +226,7 @@ cw_predict_load(struct cw_predict **out, const char *path,
 		damaged(err, path, "another version");
 		goto fail;
 	}
-	if (h.n_pats > off / sizeof(struct cw_pat) ||
+	if (h.n_pats > off / sizeof(struct cw_pat) || h.names_len > off ||
 	    sizeof(h) + h.n_pats * sizeof(struct cw_pat) + h.names_len != off) {
 		damaged(err, path, "truncated");
 		goto fail;
@@ -237,6 +265,10 @@ cw_predict_load(struct cw_predict **out, const char *path,
 	m->logpos = h.logpos;
 	m->last_backtest = h.last_backtest;
 	m->has_backtest = h.has_backtest != 0;
+	if (!model_sane(m)) {
+		damaged(err, path, "patterns out of range");
+		goto fail;
+	}
 	cw_buf_free(&file);
 	*out = m;
 	return CW_OK;
@@ -445,28 +477,57 @@ num(const char *s, double *out)
 	    0 : -1;
 }
 
+/* An hour field: an integer, exactly, that hour_sane accepts. */
+static int
+hour_num(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	*out = (int64_t)v;
+	return *s != '\0' && *end == '\0' && errno == 0 && hour_sane(*out) ?
+	    0 : -1;
+}
+
+/* A field stored as a float: finite as a float too. */
+static int
+float_num(const char *s, float *out)
+{
+	double x;
+
+	if (num(s, &x) != 0 || fabs(x) > FLT_MAX)
+		return -1;
+	*out = (float)x;
+	return 0;
+}
+
 static int
 import_line(struct cw_predict *m, char *line, size_t lineno,
     struct cw_err *err)
 {
 	char *field[6 + N_FLOATS + N_VISITS + 2];
-	double d[4];
+	int64_t hours[2];
+	float pending[2];
 	size_t n = split(line, field, sizeof(field) / sizeof(*field));
 	int64_t i;
 	int is_model = strcmp(field[0], "model") == 0;
 
 	if (n < 8 || (!is_model && n != 6 + N_FLOATS + N_VISITS + 1))
 		goto bad;
-	for (int k = 0; k < 4; k++)
-		if (num(field[2 + k], &d[k]) != 0)
-			goto bad;
+	if (hour_num(field[2], &hours[0]) != 0 ||
+	    hour_num(field[3], &hours[1]) != 0 ||
+	    float_num(field[4], &pending[0]) != 0 ||
+	    float_num(field[5], &pending[1]) != 0)
+		goto bad;
 	if (is_model) {
 		double level;
 
 		if (num(field[6], &level) != 0 || !(level >= 0))
 			goto bad;
-		m->hour_open = (int64_t)d[0];
-		m->first_hour = (int64_t)d[1];
+		m->hour_open = hours[0];
+		m->first_hour = hours[1];
 		m->level = level;
 		return CW_OK;
 	}
@@ -483,18 +544,14 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 	struct cw_pat *p = &m->pats[i];
 	float *v[N_FLOATS];
 
-	p->born_hour = (int64_t)d[0];
-	p->last_hour = (int64_t)d[1];
-	p->pending[0] = (float)d[2];
-	p->pending[1] = (float)d[3];
+	p->born_hour = hours[0];
+	p->last_hour = hours[1];
+	p->pending[0] = pending[0];
+	p->pending[1] = pending[1];
 	floats_of(p, v);
-	for (size_t k = 0; k < N_FLOATS; k++) {
-		double x;
-
-		if (num(field[6 + k], &x) != 0)
+	for (size_t k = 0; k < N_FLOATS; k++)
+		if (float_num(field[6 + k], v[k]) != 0)
 			goto bad;
-		*v[k] = (float)x;
-	}
 	for (int h = 0; h < N_VISITS; h++) {
 		double x;
 

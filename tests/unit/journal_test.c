@@ -108,3 +108,42 @@ Test(journal, a_record_whose_hash_is_wrong_is_not_believed)
 	cr_assert_eq(cw_journal_load_run(path, "nope", &run, NULL),
 	    CW_ENOTFOUND);
 }
+
+/* Found by fuzzing: a record proves it is whole, not that it makes
+ * sense. A plan numbered far ahead sized the run's table by its number
+ * (ten million tasks, gigabytes), and a task time far past any clock
+ * was converted out of range. */
+Test(journal, records_out_of_order_or_out_of_range_are_not_believed)
+{
+	char path[PATH_MAX];
+	struct cw_journal *j;
+	struct cw_warm_run run;
+	struct cw_journal_summary *s = malloc(sizeof(*s));
+	struct cw_warm_task t;
+
+	tpath(path, sizeof(path), "j");
+	cr_assert_eq(cw_journal_open(&j, path, NULL), CW_OK);
+	cr_assert_eq(cw_journal_begin(j, "R", 1000, NULL), CW_OK);
+	cr_assert_eq(cw_journal_plan(j, "R", 0, CW_PRIO_HIGH, "a", 1, NULL),
+	    CW_OK);
+	cr_assert_eq(cw_journal_plan(j, "R", 9999999, CW_PRIO_HIGH, "far", 3,
+	    NULL), CW_OK);
+	task(j, "R", 5, "no-plan", CW_WARM_WARMED);
+	memset(&t, 0, sizeof(t));
+	strcpy(t.key, "a");
+	t.klen = 1;
+	t.result = CW_WARM_WARMED;
+	t.elapsed_ns = INT64_MAX;	/* 9.2e12 ms: past a day */
+	cr_assert_eq(cw_journal_task(j, "R", 0, &t, NULL), CW_OK);
+	cw_journal_close(j);
+	memset(&run, 0, sizeof(run));
+	cr_assert_eq(cw_journal_load_run(path, NULL, &run, NULL), CW_OK);
+	cr_assert_eq(run.ntasks, 1);
+	cr_assert_str_eq(run.tasks[0].key, "a");
+	cr_assert_eq(run.tasks[0].result, CW_WARM_WARMED);
+	cw_warm_run_free(&run);
+	cr_assert_eq(cw_journal_summary(path, s, NULL), CW_OK);
+	cr_assert_eq(s->timed, 2);
+	cr_assert_eq(s->latency[cw_hist_bucket(86400000000000LL)], 1);
+	free(s);
+}

@@ -1,7 +1,10 @@
+#include <fcntl.h>
 #include <math.h>
 #include <unistd.h>
 
+#include "hash_int.h"
 #include "helpers.h"
+#include "predict_int.h"
 
 TestSuite(predict);
 
@@ -389,4 +392,99 @@ Test(predict, backtest_scores_by_hand)
 	/* The model knows x, y and z only: w is a miss for everyone. */
 	cr_assert_lt(r.method[CW_BT_MODEL].coverage, 1);
 	cw_backtest_free(bt);
+}
+
+/* Found by fuzzing the import: a number that parses as a double but
+ * not as the float or the hour it is stored in (exported as "inf", then
+ * refused: the round trip broke), and a name longer than any key (the
+ * forecast copied it into a key's buffer). */
+Test(predict, import_refuses_what_its_fields_cannot_hold)
+{
+	struct cw_predict *m = learned_workload(), *bad;
+	struct cw_buf csv = { 0 }, edit = { 0 };
+	char *line, *f;
+	struct cw_err e;
+	char name[300];
+
+	cr_assert_eq(cw_predict_export(m, &csv, &e), CW_OK);
+	cw_buf_append(&csv, "", 1, NULL);
+	/* The first pattern line, its fields by number. */
+	line = strstr(csv.data, "\npattern,") + 1;
+	for (int k = 0; k < 5; k++) {
+		const char *repl[] = { "1e39", "9223372036854775807",
+		    "1.5", "-1e300", NULL };
+		int field[] = { 6, 2, 3, 7, 0 };
+
+		if (repl[k] == NULL)
+			break;
+		edit.len = 0;
+		cw_buf_append(&edit, csv.data, (size_t)(line - csv.data), NULL);
+		f = line;
+		for (int c = 0; c < field[k]; c++)
+			f = strchr(f, ',') + 1;
+		cw_buf_append(&edit, line, (size_t)(f - line), NULL);
+		cw_buf_append(&edit, repl[k], strlen(repl[k]), NULL);
+		f += strcspn(f, ",");
+		cw_buf_append(&edit, f, strlen(f), NULL);
+		cr_assert_eq(cw_predict_import(&bad, edit.data, edit.len, &e),
+		    CW_EDATA, "%s in field %d", repl[k], field[k]);
+	}
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	edit.len = 0;
+	cw_buf_append(&edit, csv.data, (size_t)(line - csv.data), NULL);
+	cw_buf_append(&edit, "pattern,", 8, NULL);
+	cw_buf_append(&edit, name, strlen(name), NULL);
+	f = strchr(strchr(line, ',') + 1, ',');
+	cw_buf_append(&edit, f, strlen(f), NULL);
+	cr_assert_eq(cw_predict_import(&bad, edit.data, edit.len, &e),
+	    CW_EDATA);
+	cw_buf_free(&csv);
+	cw_buf_free(&edit);
+	cw_predict_free(m);
+}
+
+/* Found by fuzzing the state file with its checksum made right: a
+ * frame number past the frames (read out of bounds), hours past any
+ * clock (overflow). A checksum says a file is whole, not that this
+ * library made it. */
+Test(predict, state_file_with_a_right_checksum_and_wrong_fields,
+    .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+	struct cw_predict *m = learned_workload(), *back;
+	struct cw_buf f = { 0 };
+	size_t sum_at = 0, pats;
+	char path[600];
+	struct cw_err e;
+	uint64_t was, sum;
+	uint32_t frame = 99;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/state", tenv.dir);
+	cr_assert_eq(cw_predict_save(m, path, &e), CW_OK, "%s", e.msg);
+	cr_assert_geq(fd = open(path, O_RDONLY), 0);
+	cr_assert_eq(cw_buf_read_fd(&f, fd, path, NULL), CW_OK);
+	close(fd);
+	/* The checksum: the 8 bytes that, zeroed, hash to themselves. It
+	 * ends the header, so the patterns follow it. */
+	for (size_t off = 8; off + 8 <= f.len && sum_at == 0; off += 8) {
+		memcpy(&was, f.data + off, 8);
+		memset(f.data + off, 0, 8);
+		if (cw_hash(f.data, f.len) == was)
+			sum_at = off;
+		memcpy(f.data + off, &was, 8);
+	}
+	cr_assert_gt(sum_at, 0);
+	pats = sum_at + 8;
+	memcpy(f.data + pats + offsetof(struct cw_pat, frame), &frame, 4);
+	memset(f.data + sum_at, 0, 8);
+	sum = cw_hash(f.data, f.len);
+	memcpy(f.data + sum_at, &sum, 8);
+	cr_assert_geq(fd = open(path, O_WRONLY | O_TRUNC), 0);
+	cr_assert_eq(write(fd, f.data, f.len), (ssize_t)f.len);
+	close(fd);
+	cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA);
+	cr_assert(strstr(e.msg, "patterns out of range") != NULL, "%s", e.msg);
+	cw_buf_free(&f);
+	cw_predict_free(m);
 }
