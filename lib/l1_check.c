@@ -130,7 +130,7 @@ cw_l1_int_repair(struct cw_l1 *l1)
 			l1_store(&rg->tail, rg->head);
 		}
 		rg->entries = 0;
-		rg->bytes = 0;
+		l1_put(&rg->bytes, 0);
 	}
 	for (uint64_t i = 0; i < l1->nslots; i++) {
 		uint64_t s = l1_slot(l1, i);
@@ -151,7 +151,7 @@ cw_l1_int_repair(struct cw_l1 *l1)
 		dropped++;
 	}
 	/* Recounted from the index, whatever the counts said before. */
-	h->live_entries = live;
+	l1_put(&h->live_entries, live);
 	h->tombstones = tombs;
 	l1_count(&h->damaged, dropped);
 	l1_count(&h->repairs, 1);

@@ -61,10 +61,11 @@ cw_l1_int_account(struct cw_l1 *l1, int ring, uint64_t rec_bytes, int sign)
 
 	if (sign > 0) {
 		rg->entries++;
-		rg->bytes += rec_bytes;
+		l1_put(&rg->bytes, rg->bytes + rec_bytes);
 	} else {
 		rg->entries -= rg->entries > 0;
-		rg->bytes -= rg->bytes >= rec_bytes ? rec_bytes : rg->bytes;
+		l1_put(&rg->bytes, rg->bytes >= rec_bytes ?
+		    rg->bytes - rec_bytes : 0);
 	}
 }
 
@@ -75,7 +76,7 @@ cw_l1_int_tombstone(struct cw_l1 *l1, uint64_t i)
 
 	l1_store(&l1->slots[i], L1_SLOT_TOMB);
 	h->tombstones++;
-	h->live_entries -= h->live_entries > 0;
+	l1_put(&h->live_entries, h->live_entries - (h->live_entries > 0));
 }
 
 void
@@ -147,7 +148,7 @@ reset_ring(struct cw_l1 *l1, int ring)
 		}
 	}
 	l1->hdr->ring[ring].entries = 0;
-	l1->hdr->ring[ring].bytes = 0;
+	l1_put(&l1->hdr->ring[ring].bytes, 0);
 	l1_store(&l1->hdr->ring[ring].tail, l1->hdr->ring[ring].head);
 }
 
@@ -324,7 +325,8 @@ cw_l1_int_make_entry_room(struct cw_l1 *l1)
 
 		if (h->ring[L1_SMALL].head == h->ring[L1_SMALL].tail &&
 		    h->ring[L1_MAIN].head == h->ring[L1_MAIN].tail) {
-			h->live_entries = 0;	/* counts drifted: trust rings */
+			/* The counts drifted: trust the rings. */
+			l1_put(&h->live_entries, 0);
 			break;
 		}
 		ring = (h->ring[L1_SMALL].entries >= small_target(h) ||
@@ -365,7 +367,7 @@ rebuild_index(struct cw_l1 *l1)
 			i = (i + 1) & mask;
 		l1_store(&l1->slots[i], live[k]);
 	}
-	h->live_entries = n;
+	l1_put(&h->live_entries, n);
 	h->tombstones = 0;
 	free(live);
 	return CW_OK;
@@ -403,6 +405,6 @@ cw_l1_int_insert_slot(struct cw_l1 *l1, uint64_t hash, uint64_t slot)
 	if (l1_slot(l1, (uint64_t)i) == L1_SLOT_TOMB)
 		h->tombstones -= h->tombstones > 0;
 	l1_store(&l1->slots[i], slot);
-	h->live_entries++;
+	l1_put(&h->live_entries, h->live_entries + 1);
 	return CW_OK;
 }

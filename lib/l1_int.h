@@ -287,6 +287,14 @@ l1_count(uint64_t *p, uint64_t n)
 	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
+/* A writer's store (under the lock) to a count that cw_l1_stats reads
+ * without it: the live entries and each ring's bytes. */
+static inline void
+l1_put(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
 /* Slot i, read whole: readers bump its access count by CAS at any
  * moment, writers included, so even a writer under the lock reads it
  * atomically. */

@@ -87,6 +87,32 @@ set_stuck_until(struct cw_l1 *l1, int64_t s)
 	__atomic_store_n(&l1->lock_stuck_until_s, s, __ATOMIC_RELAXED);
 }
 
+/* Wait for the lock until a monotonic deadline. ThreadSanitizer does
+ * not know pthread_mutex_clocklock and would take every lock taken by it
+ * for one not held; under it, the same wait on the realtime clock. */
+static int
+timed_lock(pthread_mutex_t *m, const struct timespec *deadline)
+{
+#ifdef L1_TSAN
+	struct timespec now_mono, rt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now_mono);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rt.tv_sec += deadline->tv_sec - now_mono.tv_sec;
+	rt.tv_nsec += deadline->tv_nsec - now_mono.tv_nsec;
+	if (rt.tv_nsec < 0) {
+		rt.tv_sec--;
+		rt.tv_nsec += 1000000000;
+	} else if (rt.tv_nsec >= 1000000000) {
+		rt.tv_sec++;
+		rt.tv_nsec -= 1000000000;
+	}
+	return pthread_mutex_timedlock(m, &rt);
+#else
+	return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, deadline);
+#endif
+}
+
 /*
  * A live owner that holds the lock past the wait (stopped, or stuck) is
  * CW_ETIMEOUT, and for a while after that the handle only tries, so
@@ -130,8 +156,7 @@ cw_l1_int_lock(struct cw_l1 *l1, struct cw_err *err)
 				recovered = 1;
 				continue;
 			}
-			rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
-			    &deadline);
+			rc = timed_lock(m, &deadline);
 			if (rc != ETIMEDOUT)
 				break;
 			owner = lock_owner(l1);

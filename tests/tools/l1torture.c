@@ -3,6 +3,7 @@
  *
  *   l1torture kill  DIR KILLS      writers SIGKILLed at random moments
  *   l1torture mixed DIR PROCS SECONDS   processes of every operation at once
+ *   l1torture threads DIR N SECONDS    the same, threads sharing a handle
  *   l1torture stop  DIR SECONDS    a writer SIGSTOPped while others go on
  *
  * Every value carries its own checksum (XXH3 of its bytes seeded by its
@@ -25,6 +26,7 @@
  * long; tests/cli/170-l1-torture.t runs a slice of each in CI.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,9 +175,15 @@ one_op(struct cw_l1 *l1, uint64_t *seed, int writes, int timed,
 		rc = cw_l1_del(l1, key, strlen(key), NULL);
 	} else if (what < 94) {
 		rc = cw_l1_reclaim(l1, &n, NULL);
-	} else if (what < 97) {
+	} else if (what < 96) {
 		n = 0;
 		rc = cw_l1_scan(l1, count_entry, &n, NULL);
+	} else if (what < 97) {
+		struct cw_l1_stats *st = malloc(sizeof(*st));
+
+		if (st != NULL)
+			cw_l1_stats(l1, st);
+		free(st);
 	} else {
 		struct cw_l1_verify vf;
 
@@ -399,6 +407,51 @@ run_children(const char *path, int procs, int seconds, struct tally *t,
 	return failed || check_file(path, -1);
 }
 
+/* threads: as mixed, but threads of one process sharing one handle, so
+ * that ThreadSanitizer (make check-tsan) sees every access to the map
+ * and the lock; processes each map the file apart, where it sees none. */
+struct thread_arg {
+	struct cw_l1 *l1;
+	int64_t end;
+	uint64_t seed;
+	struct tally *t;
+};
+
+static void *
+thread_main(void *p)
+{
+	struct thread_arg *a = p;
+
+	while (mono_ns() < a->end)
+		one_op(a->l1, &a->seed, 1, 1, a->t);
+	return NULL;
+}
+
+static int
+run_threads(const char *path, int n, int seconds, struct tally *t)
+{
+	pthread_t th[MAX_PROCS];
+	struct thread_arg arg[MAX_PROCS];
+	struct cw_l1 *l1;
+	struct cw_err e;
+
+	if (open_file(&l1, path, &e) != CW_OK) {
+		fprintf(stderr, "l1torture: %s\n", e.msg);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		arg[i] = (struct thread_arg){ l1, mono_ns() +
+		    (int64_t)seconds * 1000000000, 0x51ed * (uint64_t)(i + 1),
+		    t };
+		if (pthread_create(&th[i], NULL, thread_main, &arg[i]) != 0)
+			return perror("l1torture: pthread_create"), 1;
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	cw_l1_close(l1);
+	return check_file(path, -1);
+}
+
 static int
 report(const char *mode, int rc, const struct tally *t)
 {
@@ -416,7 +469,7 @@ static void
 usage(void)
 {
 	fputs("usage: l1torture kill DIR KILLS | mixed DIR PROCS SECONDS | "
-	    "stop DIR SECONDS\n", stderr);
+	    "threads DIR THREADS SECONDS | stop DIR SECONDS\n", stderr);
 	exit(2);
 }
 
@@ -444,6 +497,14 @@ main(int argc, char **argv)
 			usage();
 		rc = run_children(path, procs, atoi(argv[4]), t, 0);
 		return report("mixed", rc, t);
+	}
+	if (strcmp(argv[1], "threads") == 0 && argc == 5) {
+		int n = atoi(argv[3]);
+
+		if (n < 1 || n > MAX_PROCS)
+			usage();
+		rc = run_threads(path, n, atoi(argv[4]), t);
+		return report("threads", rc, t);
 	}
 	if (strcmp(argv[1], "stop") == 0) {
 		rc = run_children(path, 4, atoi(argv[3]), t, 1);
