@@ -12,6 +12,7 @@
 #   make lint       man pages, shellcheck, no mutable globals in libcw.a
 #   make torture    the L1 file under kills, contention and stops, long
 #   make fuzz       every libFuzzer harness for 5 minutes (check-fuzz: 3 s)
+#   make mutants    the curated mutants, each against the whole suite
 
 -include config.mk
 
@@ -56,7 +57,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .PHONY: all check check-unit check-cli check-asan check-fuzz check-tsan \
 	coverage deps \
-	demo bench install lint clean sample-data torture fuzz fuzzers
+	demo bench install lint clean sample-data torture fuzz fuzzers mutants
 
 all: $(BINS) $(B)/libcw.a
 
@@ -157,6 +158,12 @@ check-tsan:
 	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	TSAN_OPTIONS='halt_on_error=1' build-tsan/tests/l1torture threads "$$d" 4 5
 
+# Mutation testing (tests/mutants/run.sh): each mutant of the curated
+# list applied alone to a scratch copy of the tree, the suite run, and the
+# test that killed it named. MUTANTS=PATTERN runs those that match.
+mutants:
+	sh tests/mutants/run.sh $(MUTANTS)
+
 # Line and branch coverage of lib/ over the whole suite (gcov): a figure
 # per module, then the total. Not in CI: it rebuilds everything.
 coverage:
@@ -212,7 +219,7 @@ lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
-	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh bench/*.sh
+	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh tests/mutants/*.sh bench/*.sh
 
 clean:
 	rm -rf build build-asan build-cov build-cov.log build-fuzz build-tsan

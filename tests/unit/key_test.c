@@ -47,6 +47,14 @@ Test(key, calendar_dates_are_checked)
 	cr_assert_eq(parse("labels:EUR_USD:H4:2024-1-01", &k), CW_EDATA);
 	cr_assert_eq(parse("labels:EUR_USD:H4:24-01-01x", &k), CW_EDATA);
 	cr_assert_eq(parse("labels:EUR_USD:H4:1900-01-01", &k), CW_EDATA);
+	/* Day or month 00, and the century rules of the leap year. */
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-03-00", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-00-10", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-01-31", &k), CW_OK);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2024-01-32", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2100-02-29", &k), CW_EDATA);
+	cr_assert_eq(parse("labels:EUR_USD:H4:2000-02-29", &k), CW_OK);
+	cr_assert_eq(k.year * 10000 + k.month * 100 + k.day, 20000229);
 }
 
 Test(key, injection_attempts_are_refused)

@@ -946,3 +946,29 @@ Test(l1, read_only_handle_reads_lists_and_refuses_writes)
 	cw_buf_free(&b);
 	cw_l1_close(rw);
 }
+
+/* S3-FIFO's promotion threshold, exactly: leaving the small queue, an
+ * entry read once there is evicted (as plain FIFO would), one read twice
+ * moves to main and outlives forty newcomers read never. */
+Test(l1, read_twice_in_small_moves_to_main_read_once_does_not)
+{
+	struct cw_l1 *l1 = open_l1("s3", 20, 64 * 1024);
+	struct cw_buf b = { 0 };
+	char key[16];
+
+	set_str(l1, "once", "1", 60000);
+	cr_assert_eq(get_str(l1, "once", &b), CW_OK);
+	set_str(l1, "twice", "2", 60000);
+	cr_assert_eq(get_str(l1, "twice", &b), CW_OK);
+	cr_assert_eq(get_str(l1, "twice", &b), CW_OK);
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "new%d", i);
+		set_str(l1, key, "n", 60000);
+	}
+	cr_assert_eq(get_str(l1, "once", &b), CW_ENOTFOUND);
+	cr_assert_eq(get_str(l1, "twice", &b), CW_OK);
+	cr_assert_eq(get_str(l1, "new0", &b), CW_ENOTFOUND);
+	cr_assert_eq(get_str(l1, "new39", &b), CW_OK);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}

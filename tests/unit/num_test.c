@@ -88,3 +88,18 @@ Test(num, decimals_in_range_only)
 	cr_assert_eq(cw_num_parse_double("nan", 0, 1, "-p", &v, &e), CW_EDATA);
 	cr_assert_eq(cw_num_parse_double("-0.1", 0, 1, "-p", &v, &e), CW_EDATA);
 }
+
+/* The whole ranking, as a table: each status against every other, the
+ * worse being the one later in the list (and a status not listed worse
+ * than all of them). */
+Test(num, exit_code_ranking_whole)
+{
+	static const int order[] = { 0, 1, 65, 75, 69, 74, 71, 78, 2, 99 };
+	size_t n = sizeof(order) / sizeof(order[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			cr_assert_eq(cw_exit_worse(order[i], order[j]),
+			    order[i > j ? i : j], "worse of %d and %d",
+			    order[i], order[j]);
+}

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cw.h"
@@ -70,5 +71,47 @@ Test(out, tsv_record_is_key_tab_value_newline)
 	    CW_OK);
 	cr_assert_eq(b.len, 7);
 	cr_assert_arr_eq(b.data, "k\tv\\tw\n", 7);
+	cw_buf_free(&b);
+}
+
+/* A key is escaped as a value is, in TSV and in JSON. */
+Test(out, keys_with_odd_bytes_are_escaped_in_both_formats)
+{
+	struct cw_buf b = { 0 };
+
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_TSV, "a\\b\tc\nd", 7, "v", 1,
+	    NULL), CW_OK);
+	cr_assert_eq(b.len, strlen("a\\\\b\\tc\\nd\tv\n"));
+	cr_assert_arr_eq(b.data, "a\\\\b\\tc\\nd\tv\n", b.len);
+	b.len = 0;
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_JSON, "a\\\"\x01", 4, "v", 1,
+	    NULL), CW_OK);
+	cr_assert_eq(b.len, strlen("{\"key\":\"a\\\\\\\"\\u0001\",\"value\":\"v\"}\n"));
+	cr_assert_arr_eq(b.data, "{\"key\":\"a\\\\\\\"\\u0001\",\"value\":\"v\"}\n",
+	    b.len);
+	cw_buf_free(&b);
+}
+
+/* Base64 of one, two and three byte tails: padded to whole quads. */
+Test(out, base64_tails_are_padded)
+{
+	static const struct { const char *in; size_t n; const char *b64; } c[] = {
+		{ "\xff", 1, "/w==" },
+		{ "\xff\x00", 2, "/wA=" },
+		{ "\xff\x00z", 3, "/wB6" },
+		{ "\xff\x00z\xfe", 4, "/wB6/g==" },
+	};
+	struct cw_buf b = { 0 };
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		b.len = 0;
+		cr_assert_eq(cw_out_record(&b, CW_FORMAT_JSON, "k", 1, c[i].in,
+		    c[i].n, NULL), CW_OK);
+		snprintf(want, sizeof(want),
+		    "{\"key\":\"k\",\"value_base64\":\"%s\"}\n", c[i].b64);
+		cr_assert_eq(b.len, strlen(want), "tail of %zu", c[i].n);
+		cr_assert_arr_eq(b.data, want, b.len, "tail of %zu", c[i].n);
+	}
 	cw_buf_free(&b);
 }

@@ -81,5 +81,20 @@ Test(tmpl, quoting_hostile_text)
 	b.len = 0;
 	cr_assert_eq(cw_sql_quote(&b, "n\0l", 3, NULL), CW_OK);
 	cr_assert_arr_eq(b.data, "'n\\x00l'", 8);
+	/* Every control byte, and DEL, as \xHH; the byte after them not. */
+	for (int c = 0; c <= 0x80; c++) {
+		char in = (char)c, want[8];
+
+		if (c > 0x1f && c != 0x7f && c != 0x80)
+			continue;
+		b.len = 0;
+		cr_assert_eq(cw_sql_quote(&b, &in, 1, NULL), CW_OK);
+		if (c == 0x80)
+			snprintf(want, sizeof(want), "'%c'", c);
+		else
+			snprintf(want, sizeof(want), "'\\x%02x'", c);
+		cr_assert_eq(b.len, strlen(want), "byte %#x", c);
+		cr_assert_arr_eq(b.data, want, b.len, "byte %#x", c);
+	}
 	cw_buf_free(&b);
 }

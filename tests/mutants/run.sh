@@ -1,0 +1,73 @@
+#!/bin/sh
+# run.sh [PATTERN]: make mutants. Applies each mutant of tests/mutants/list
+# (or those whose WHAT or FILE matches PATTERN) one at a time to a scratch
+# copy of the tree, runs the suite (unit tests, then the CLI tests file by
+# file, stopping at the first that fails) and says which test killed it,
+# or that it survived. Mutants marked "equivalent:" are listed, not run.
+# Ends with the kill rate over the mutants that are not equivalent; exit 1
+# when any survived. Minutes: not part of make check.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+pattern=${1:-}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cw-mutants.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
+mkdir "$work/main"
+(cd "$repo" && git ls-files -z | xargs -0 tar cf - 2>/dev/null) |
+	(cd "$work/main" && tar xf -)
+# The tests that read ../shared find it beside the copy, as beside the repo.
+ln -s "$(cd "$repo/.." && pwd)/shared" "$work/shared"
+cd "$work/main" || exit 2
+make -s all build/unit-tests build/gen-sample build/tests/sqlquote \
+	build/tests/l1torture >/dev/null 2>&1 || { echo "the tree does not build"; exit 2; }
+
+# suite: the name of the first test that fails, or nothing.
+suite() {
+	make -s all build/unit-tests build/tests/l1torture >/dev/null 2>&1 ||
+		{ echo "the build"; return; }
+	if ! timeout 300 build/unit-tests --jobs 2 >/dev/null 2>"$work/unit.log"; then
+		echo "unit: $(sed -n 's/^\[FAIL\] \([^:]*\).*/\1/p' "$work/unit.log" | head -1)"
+		return
+	fi
+	for t in tests/cli/*.t; do
+		if ! CW_BIN=$PWD/build/bin CW_BUILD=$PWD/build timeout 300 \
+			prove "$t" >/dev/null 2>&1; then
+			basename "$t"
+			return
+		fi
+	done
+}
+
+total=0 killed=0 equivalent=0 survived=0
+tab=$(printf '\t')
+while IFS="$tab" read -r file orig repl what; do
+	case $file in ''|'#'*) continue ;; esac
+	[ -n "$pattern" ] && ! printf '%s %s\n' "$file" "$what" | grep -q -- "$pattern" &&
+		continue
+	total=$((total + 1))
+	case $what in
+	equivalent:*)
+		equivalent=$((equivalent + 1))
+		echo "equivalent  $file: ${what#equivalent: }"
+		continue ;;
+	esac
+	cp "$repo/$file" "$file"
+	ORIG=$orig REPL=$repl perl -0pi -e \
+		'my $n = s/\Q$ENV{ORIG}\E/$ENV{REPL}/g; die "matched $n times\n" if $n != 1' \
+		"$file" || { echo "not applied $file: $what"; exit 2; }
+	by=$(suite)
+	cp "$repo/$file" "$file"
+	if [ -n "$by" ]; then
+		killed=$((killed + 1))
+		echo "killed      $file: $what  [$by]"
+	else
+		survived=$((survived + 1))
+		echo "SURVIVED    $file: $what"
+	fi
+done <"$here/list"
+make -s all >/dev/null 2>&1
+run=$((total - equivalent))
+echo "$total mutants: $killed killed, $survived survived, $equivalent equivalent;" \
+	"kill rate $(awk -v k="$killed" -v r="$run" 'BEGIN { printf "%.1f%%", r ? 100 * k / r : 100 }')"
+[ "$survived" -eq 0 ]
