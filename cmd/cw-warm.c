@@ -38,6 +38,10 @@ struct opts {
 	enum strategy strategy;
 	int dry_run, force, refresh, drop, verbose;
 	int status, resume, optimize;
+	int check, wait;		/* --check, --wait */
+	int look_ahead_given;
+	double min_coverage, warn_coverage;	/* warn < 0: min's */
+	int64_t interval_s;
 	const char *run_id;		/* --status ID, --resume ID */
 	char **keys;
 	int nkeys;
@@ -51,6 +55,8 @@ static const char usage_text[] =
     "       cw-warm --refresh key ...\n"
     "       cw-warm --drop key ...\n"
     "       cw-warm --optimize\n"
+    "       cw-warm --check|--wait [--at time] [--look-ahead dur] "
+    "[--min-coverage c] [--warn-coverage c] [--interval dur]\n"
     "       cw-warm --status [id]\n"
     "       cw-warm --resume id\n";
 
@@ -72,16 +78,22 @@ help(void)
 	    "  -v, --verbose          say which sessions and how many keys\n"
 	    "      --at TIME          the moment to plan for (default now), "
 	    "UTC\n"
+	    "      --check            how warm the next window's forecast "
+	    "reads are (a monitoring plugin)\n"
 	    "      --deadline DUR     bound of the run (default: "
 	    "warm.deadline, 10m)\n"
 	    "      --drop             remove the keys from L1 and L2\n"
 	    "      --force            re-read fresh keys from the source too\n"
+	    "      --interval DUR     --wait: look again this often (default "
+	    "10s)\n"
 	    "      --lead DUR         --session auto: opens this far ahead "
 	    "(default 30m)\n"
 	    "      --look-ahead DUR   predictive, pattern: the forecast "
 	    "window (default 2h)\n"
 	    "      --max-rate N       at most N keys started a second "
 	    "(default: no cap)\n"
+	    "      --min-coverage C   --check: CRITICAL below C of the reads "
+	    "warm (default 0.95)\n"
 	    "      --min-probability P  predictive: the floor (default 0.5)\n"
 	    "      --optimize         promote into L1 what L2 keeps "
 	    "answering; reclaim expired L1 entries\n"
@@ -94,21 +106,28 @@ help(void)
 	    "      --strategy NAME    on_demand, market_open, predictive, "
 	    "pattern, background\n"
 	    "      --version          print the version and exit\n"
+	    "      --wait             --check until the coverage is reached "
+	    "or the deadline passes\n"
+	    "      --warn-coverage C  --check: WARNING below C (default: "
+	    "--min-coverage)\n"
 	    "\nOutput: key, result (warmed fresh refreshed dropped failed "
 	    "expired), levels filled, ms, error.\n"
 	    "Exit: 0 all done or fresh, 1 some key not found, 2 usage, 65 "
 	    "malformed input, 69 source down,\n74 I/O error, 75 critical "
 	    "keys not done by the deadline (or any expired), 78 bad "
-	    "config.\n");
+	    "config.\n"
+	    "--check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no model, or "
+	    "nothing forecast).\n");
 }
 
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	enum { OPT_AT = 256, OPT_DEADLINE, OPT_DROP, OPT_FORCE, OPT_LEAD,
-	    OPT_LOOK_AHEAD, OPT_MAX_RATE, OPT_MIN_PROB, OPT_OPTIMIZE,
-	    OPT_REFRESH,
-	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION };
+	enum { OPT_AT = 256, OPT_CHECK, OPT_DEADLINE, OPT_DROP, OPT_FORCE,
+	    OPT_INTERVAL, OPT_LEAD, OPT_LOOK_AHEAD, OPT_MAX_RATE,
+	    OPT_MIN_COVERAGE, OPT_MIN_PROB, OPT_OPTIMIZE, OPT_REFRESH,
+	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION,
+	    OPT_WAIT, OPT_WARN_COVERAGE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -118,6 +137,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "at", required_argument, NULL, OPT_AT },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "min-coverage", required_argument, NULL, OPT_MIN_COVERAGE },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "warn-coverage", required_argument, NULL, OPT_WARN_COVERAGE },
 		{ "deadline", required_argument, NULL, OPT_DEADLINE },
 		{ "drop", no_argument, NULL, OPT_DROP },
 		{ "force", no_argument, NULL, OPT_FORCE },
@@ -143,6 +167,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->lead_s = 30 * 60;
 	o->look_ahead_s = 2 * 3600;
 	o->min_probability = 0.5;
+	o->min_coverage = 0.95;
+	o->warn_coverage = -1;
+	o->interval_s = 10;
 	while ((c = getopt_long(argc, argv, "c:f:hj:no:v", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
@@ -175,6 +202,28 @@ parse_args(int argc, char *argv[], struct opts *o)
 				cli_misuse(usage_text, "--at %s", e.msg);
 			o->at_given = 1;
 			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		case OPT_WAIT:
+			o->check = o->wait = 1;
+			break;
+		case OPT_INTERVAL:
+			if ((o->interval_s = cli_duration_s(usage_text, optarg,
+			    "--interval", 0)) <= 0)
+				cli_misuse(usage_text,
+				    "--interval: a second or more");
+			break;
+		case OPT_MIN_COVERAGE:
+			if (cw_num_parse_double(optarg, 0, 1, "--min-coverage",
+			    &o->min_coverage, &e) != CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			break;
+		case OPT_WARN_COVERAGE:
+			if (cw_num_parse_double(optarg, 0, 1, "--warn-coverage",
+			    &o->warn_coverage, &e) != CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			break;
 		case OPT_DEADLINE:
 			o->deadline_ms = cli_duration_s(usage_text, optarg,
 			    "--deadline", 0) *
@@ -198,6 +247,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    "--look-ahead", 0)) <= 0)
 				cli_misuse(usage_text,
 				    "--look-ahead: a second or more");
+			o->look_ahead_given = 1;
 			break;
 		case OPT_MAX_RATE:
 			if (cw_num_parse_double(optarg, 0.001, 1e6,
@@ -245,10 +295,21 @@ parse_args(int argc, char *argv[], struct opts *o)
 	}
 	o->keys = argv + optind;
 	o->nkeys = argc - optind;
-	modes = o->refresh + o->drop + o->status + o->resume + o->optimize;
+	modes = o->refresh + o->drop + o->status + o->resume + o->optimize +
+	    o->check;
 	if (modes > 1)
-		cli_misuse(usage_text, "--refresh, --drop, --optimize, --status "
-		    "and --resume do not combine");
+		cli_misuse(usage_text, "--refresh, --drop, --optimize, --status, "
+		    "--resume and --check do not combine");
+	if (o->check && (o->nkeys > 0 || o->session != NULL))
+		cli_misuse(usage_text, "--check takes no keys: it reads the "
+		    "forecast");
+	if (o->check && !o->look_ahead_given)
+		o->look_ahead_s = 3600;
+	if (o->warn_coverage < 0)
+		o->warn_coverage = o->min_coverage;
+	if (o->warn_coverage < o->min_coverage)
+		cli_misuse(usage_text, "--warn-coverage is below "
+		    "--min-coverage");
 	if (o->optimize && (o->nkeys > 0 || o->session != NULL))
 		cli_misuse(usage_text, "--optimize takes no keys");
 	if (o->status && o->nkeys > 1)
@@ -444,6 +505,64 @@ on_task(void *ctx, const struct cw_warm_task *t)
 		fprintf(stderr, "\rcw-warm: %zu/%zu keys", w->done, w->total);
 		w->shown_ns = now;
 	}
+}
+
+/* ---- readiness ---- */
+
+/* --check and --wait: the monitoring plugin's line (or JSON), and its
+ * status as the exit code. An error is UNKNOWN, said on the line. */
+static int
+readiness(const struct opts *o, const struct cw_cfg *cfg, int64_t at_s)
+{
+	struct cw_clock clock = cw_clock_system();
+	int64_t deadline = cw_clock_elapsed_ns(&clock) + (o->deadline_ms > 0 ?
+	    o->deadline_ms : cfg->warm_deadline_ms) * 1000000;
+	/* A wait ends when the coverage is reached: no warning band. */
+	double warn = o->wait ? o->min_coverage : o->warn_coverage;
+	struct cw_buf line = { 0 };
+	struct cw_ready r;
+	struct cw_err e;
+	int rc, status;
+
+	for (;;) {
+		if ((rc = cw_ready_measure(cfg, clock, cfg->predict_state, at_s,
+		    o->look_ahead_s, &r, &e)) != CW_OK) {
+			if (rc == CW_ENOTFOUND)
+				cw_buf_appendf(&line, NULL, "; cw-predict "
+				    "--learn makes it");
+			if (o->format == CW_FORMAT_JSON) {
+				struct cw_buf msg = { 0 };
+
+				cw_buf_appendf(&msg, NULL, "%s%.*s", e.msg,
+				    (int)line.len, line.data);
+				line.len = 0;
+				cw_out_json_string(&line, msg.data, msg.len,
+				    NULL);
+				printf("{\"status\":\"UNKNOWN\",\"error\":%.*s}\n",
+				    (int)line.len, line.data);
+				cw_buf_free(&msg);
+			} else {
+				printf("CACHEWARM READY UNKNOWN - %s%.*s\n",
+				    e.msg, (int)line.len, line.data);
+			}
+			cw_buf_free(&line);
+			return 3;
+		}
+		status = cw_ready_status(&r, warn, o->min_coverage);
+		if (!o->wait || status == 0 || cw_clock_elapsed_ns(&clock) +
+		    o->interval_s * 1000000000 > deadline)
+			break;
+		if (o->verbose)
+			fprintf(stderr, "cw-warm: %.1f%% warm, waiting for "
+			    "%.1f%%\n", 100 * r.warm, 100 * o->min_coverage);
+		cw_clock_sleep_ns(&clock, o->interval_s * 1000000000);
+	}
+	if (cw_ready_format(&r, status, warn, o->min_coverage,
+	    o->look_ahead_s, o->format, &line, &e) != CW_OK)
+		errx(EX_OSERR, "%s", e.msg);
+	fwrite(line.data, 1, line.len, stdout);
+	cw_buf_free(&line);
+	return status;
 }
 
 /* ---- the run ---- */
@@ -699,6 +818,8 @@ run(const struct opts *o)
 		return resume(o, &cfg);
 	at_s = o->at_given ? o->at_s : cw_clock_calendar_ns(&clock) /
 	    1000000000;
+	if (o->check)
+		return readiness(o, &cfg, at_s);
 	for (int i = 0; i < o->nkeys; i++) {
 		if (strcmp(o->keys[i], "-") == 0)
 			read_stdin(&p, o);

@@ -19,16 +19,17 @@ _cw_warm()
 		COMPREPLY=($(compgen -W "on_demand market_open predictive
 			pattern background" -- "$cur"))
 		return ;;
-	-j|--jobs|--at|--deadline|--lead|--look-ahead|--max-rate|--min-probability|--resume)
+	-j|--jobs|--at|--deadline|--interval|--lead|--look-ahead|--max-rate|\
+	--min-coverage|--min-probability|--resume|--warn-coverage)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-c --config -f --l1-file -h --help
 			-j --jobs -n --dry-run -o --output -v --verbose --at
-			--deadline --drop --force --lead --look-ahead --max-rate
-			--min-probability --optimize --refresh --resume --session
-			--status
-			--strategy --version" -- "$cur"))
+			--check --deadline --drop --force --interval --lead
+			--look-ahead --max-rate --min-coverage --min-probability
+			--optimize --refresh --resume --session --status
+			--strategy --version --wait --warn-coverage" -- "$cur"))
 	fi
 }
 complete -F _cw_warm cw-warm

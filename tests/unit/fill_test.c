@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fill_int.h"
 #include "helpers.h"
 
 TestSuite(fill, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 30);
