@@ -200,13 +200,15 @@ bench: all $(BENCH_BINS) $(B)/bench/noop-curl
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(B)/libcw.a $(DESTDIR)$(LIBDIR)
 	install -m 644 lib/cw.h $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 share/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 share/man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 share/man/*.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 share/cw.conf share/calendar.conf share/cw-warm.cron \
 		share/cw-warm.service share/cw-warm.timer $(DESTDIR)$(DATADIR)
 	cp -R share/data $(DESTDIR)$(DATADIR)/

@@ -105,3 +105,13 @@ cli_degraded(void *ctx, const char *msg)
 	(void)ctx;
 	warnx("%s; going on without it", msg);
 }
+
+int
+cli_not_a_key(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return i == len || line[0] == '#';
+}

@@ -42,6 +42,10 @@ enum cw_format cli_output_format(const char *usage, const char *arg,
  * misuse. */
 int cli_command(const char *usage, const char *cmd, const char *const *names);
 
+/* Is a line of a key list on stdin no key: blank (spaces and tabs
+ * only) or a comment ('#' first), as operators' key files have? */
+int cli_not_a_key(const char *line, size_t len);
+
 /* Flush stdout: 0 when everything written arrived, else -1 after a
  * one-line diagnostic (a full disk, a closed pipe). */
 int cli_flush_stdout(void);

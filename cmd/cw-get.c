@@ -233,9 +233,9 @@ lookup_stdin(struct run *r)
 
 	for (;;) {
 		while (n < BATCH_MAX && cw_lines_next(&in, &line, &len)) {
+			if (cli_not_a_key(line, len))
+				continue;
 			len = first_field_len(line, len);
-			if (len == 0)
-				continue;	/* blank line */
 			r->items[n].key = line;
 			r->items[n++].klen = len;
 		}

@@ -375,7 +375,7 @@ read_stdin(struct plan *p, const struct opts *o)
 	for (;;) {
 		while (cw_lines_next(&in, &line, &len)) {
 			lineno++;
-			if (len == 0 || line[0] == '#')
+			if (cli_not_a_key(line, len))
 				continue;
 			snprintf(where, sizeof(where), "stdin:%zu", lineno);
 			add_line(p, line, len, default_prio(o), 0, where);

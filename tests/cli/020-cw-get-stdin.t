@@ -2,7 +2,7 @@
 # cw-get -: keys from stdin, TSV columns, blank lines, pipes.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 10
 
 printf '%s\n' labels:EUR_USD:H4:2024-01-02 '' \
 	"labels:GBP_USD:H1:2024-01-03	0.93	high	session" \
@@ -40,4 +40,10 @@ is "$status" 2 "'-' mixed with keys is a usage error"
 
 printf 'labels:EUR_USD:H4:2024-01-02\nbad key\n' | cw-get - >"$T/out" 2>"$T/err"
 is "$?" 65 "a bad key on stdin: exit 65, the rest answered"
+
+# An operator's key file: comments and blank lines are not keys.
+printf '# London morning\n\nlabels:EUR_USD:H4:2024-01-02\n  \n# end\n' |
+	cw-get - >"$T/out" 2>"$T/err"
+is "$?:$(cut -f1 "$T/out"):$(cat "$T/err")" "0:labels:EUR_USD:H4:2024-01-02:" \
+	"# comments and blank lines on stdin are skipped"
 finish

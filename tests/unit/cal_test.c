@@ -72,6 +72,14 @@ Test(cal, bad_zone_rules_are_refused)
 
 	cr_assert_eq(cw_tz_parse("EST5EDT,J60,J300", &tz, &e), CW_EDATA);
 	cr_assert_eq(cw_tz_parse("X5", &tz, &e), CW_EDATA);
+	/* Mm.w.d: month 1..12, week 1..5, weekday 0..6, nothing else. */
+	cr_assert_eq(cw_tz_parse("EST5EDT,M3.5.0,M11.1.0", &tz, &e), CW_OK);
+	cr_assert_eq(cw_tz_parse("EST5EDT,M3.6.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_tz_parse("EST5EDT,M3.0.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_tz_parse("EST5EDT,M13.2.0,M11.1.0", &tz, &e),
+	    CW_EDATA);
+	cr_assert_eq(cw_tz_parse("EST5EDT,M0.2.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_tz_parse("EST5EDT,M3.2.7,M11.1.0", &tz, &e), CW_EDATA);
 	cr_assert_eq(cw_tz_parse("<+0530>-5:30", &tz, &e), CW_OK);
 	cr_assert_eq(cw_tz_offset_s(&tz, 0), 5 * 3600 + 1800);
 }
