@@ -36,7 +36,7 @@ static const char usage_text[] =
     "usage: cw-predict [-c file] [--at time] [--look-ahead dur] "
     "[-o tsv|json] [--top n] [--min-probability p] "
     "[--min-confidence c]\n"
-    "       cw-predict --learn [--rebuild] [--log file|-]\n"
+    "       cw-predict --learn [--rebuild] [--log file|-] [--at time]\n"
     "       cw-predict pattern KEY|PATTERN [--at time]\n"
     "       cw-predict stats [-o json]\n"
     "       cw-predict export > FILE\n"
@@ -282,7 +282,18 @@ learn(const struct opts *o, const struct cw_cfg *cfg, const char *state,
 	rc = cw_predict_update(state, log_of(o, cfg), now_s,
 	    cfg->predict_history_ms / 1000, o->rebuild, &read, &e);
 	summarize_skips(&read);
-	return rc == CW_OK ? 0 : fail(rc, &e);
+	if (rc != CW_OK)
+		return fail(rc, &e);
+	/* A log read to no effect is a mistake worth a status, most often
+	 * a trace learned as of today instead of its own time. */
+	if (read.lines > 0 && read.learned == 0 && read.old > 0) {
+		warnx("learned nothing: all %llu lines are older than the "
+		    "history (%lld h); --at TIME learns as of TIME",
+		    (unsigned long long)read.lines,
+		    (long long)(cfg->predict_history_ms / 3600000));
+		return 1;
+	}
+	return 0;
 }
 
 /* Write what lib formatted; a write error shows at exit (main). */

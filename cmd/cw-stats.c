@@ -222,6 +222,7 @@ struct keys_ctx {
 	enum cw_format format;
 	int64_t now_ns;
 	struct cw_buf line;
+	size_t listed;
 };
 
 static int
@@ -235,6 +236,7 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 	key[e->key_len] = '\0';
 	if (k->glob != NULL && fnmatch(k->glob, key, 0) != 0)
 		return 0;
+	k->listed++;
 	if (k->format == CW_FORMAT_JSON) {
 		k->line.len = 0;
 		cw_buf_append(&k->line, "{\"key\":", 7, NULL);
@@ -254,7 +256,7 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 static int
 list_keys(const struct opts *o, struct cw_l1 *l1)
 {
-	struct keys_ctx k = { o->glob, CW_FORMAT_TSV, 0, { 0 } };
+	struct keys_ctx k = { o->glob, CW_FORMAT_TSV, 0, { 0 }, 0 };
 	struct cw_clock clk = cw_clock_system();
 	struct cw_err e;
 	int rc;
@@ -268,7 +270,8 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
-	return 0;
+	/* Like grep: a pattern that matches nothing is exit 1. */
+	return k.listed == 0 && o->glob != NULL ? 1 : 0;
 }
 
 static int

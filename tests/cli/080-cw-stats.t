@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 32
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -108,6 +108,8 @@ is "$(awk -F'\t' '$1 == "labels:EUR_USD:H4:2024-01-02" {print $2, ($3 > 290), $4
 	"552 1 3" "keys: value bytes, seconds left, reads (capped at 3)"
 run cw-stats -o json keys
 is "$(grep -c '^{"key":.*"not_found":false}$' "$T/out")" 3 "keys -o json: JSON Lines"
+run cw-stats keys 'bars:*'
+is "$status:$(cat "$T/out")$(cat "$T/err")" "1:" "keys GLOB matching nothing: exit 1, like grep"
 
 run cw-stats verify
 is "$status" 0 "verify on a sound file: exit 0"

@@ -3,7 +3,7 @@
 # export/import, backtest, bad input and a damaged state file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 33
 
 cw-bench generate --seed 5 --weeks 2 --rate 60 \
 	--instruments EUR_USD,AUD_JPY >"$T/trace"
@@ -32,6 +32,12 @@ run cw-predict --learn --log "$log" --at $end
 run cw-predict stats
 is "$(awk '$1 == "lines" {print $2}' "$T/out")" "$lines" \
 	"a run with nothing new reads nothing"
+# A trace of 2024 learned as of today: every line older than the week
+# of history. Said, and exit 1, not a silent success.
+run cw-predict --learn --rebuild --log "$T/trace" --state "$T/today.state"
+is "$status" 1 "--learn that learns nothing of an old trace: exit 1"
+is "$(cat "$T/err")" "cw-predict: learned nothing: all $lines lines are older than the history (168 h); --at TIME learns as of TIME" \
+	"saying why and what to do"
 
 # Forecasts: key, expected, probability, priority, reason.
 run cw-predict --log "$log" --at 2024-03-18T08:00Z --top 5
