@@ -972,3 +972,34 @@ Test(l1, read_twice_in_small_moves_to_main_read_once_does_not)
 	cw_buf_free(&b);
 	cw_l1_close(l1);
 }
+
+/* Main's second chance: at main's tail an entry read since it came is
+ * given another round (one read less), one never read is evicted. */
+Test(l1, main_gives_read_entries_another_round)
+{
+	struct cw_l1 *l1 = open_l1("main", 10, 64 * 1024);
+	struct cw_buf b = { 0 };
+	char key[16];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		cr_assert_eq(cw_l1_set(l1, key, strlen(key), "v", 1, 60000,
+		    CW_L1_WARM, NULL), CW_OK);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		cr_assert_eq(get_str(l1, key, &b), CW_OK);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "new%d", i);
+		cr_assert_eq(cw_l1_set(l1, key, strlen(key), "v", 1, 60000,
+		    CW_L1_WARM, NULL), CW_OK);
+	}
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		cr_assert_eq(get_str(l1, key, &b), i < 5 ? CW_OK :
+		    CW_ENOTFOUND, "%s", key);
+	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
