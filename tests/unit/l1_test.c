@@ -1003,3 +1003,25 @@ Test(l1, main_gives_read_entries_another_round)
 	cw_buf_free(&b);
 	cw_l1_close(l1);
 }
+
+/* Deletes leave tombstones, which the index sweeps once they and the
+ * live entries fill three quarters of it: after churn through many
+ * more keys than slots, empty slots remain to end a probe (without the
+ * sweep every slot becomes a tombstone and every miss scans them all). */
+Test(l1, churn_leaves_empty_slots_to_end_probes)
+{
+	struct cw_l1 *l1 = open_l1("churn", 16, 64 * 1024);
+	uint64_t empty = 0;
+	char key[16];
+
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		set_str(l1, key, "v", 60000);
+		cr_assert_eq(cw_l1_del(l1, key, strlen(key), NULL), CW_OK);
+	}
+	for (uint64_t i = 0; i < l1->nslots; i++)
+		empty += l1->slots[i] == L1_SLOT_EMPTY;
+	cr_assert_geq(empty, l1->nslots / 4, "%llu of %llu slots empty",
+	    (unsigned long long)empty, (unsigned long long)l1->nslots);
+	cw_l1_close(l1);
+}
