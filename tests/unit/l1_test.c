@@ -1025,3 +1025,32 @@ Test(l1, churn_leaves_empty_slots_to_end_probes)
 	    (unsigned long long)empty, (unsigned long long)l1->nslots);
 	cw_l1_close(l1);
 }
+
+/* An expired entry at a queue's tail is dropped as expired, whatever its
+ * reads: not moved to main, not counted as an eviction. */
+Test(l1, eviction_drops_expired_entries_as_expired)
+{
+	struct cw_l1 *l1 = open_l1("expiry", 10, 64 * 1024);
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_buf b = { 0 };
+	char key[16];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		set_str(l1, key, "v", 1000);
+		cr_assert_eq(get_str(l1, key, &b), CW_OK);
+		cr_assert_eq(get_str(l1, key, &b), CW_OK);
+	}
+	tenv.now_ns += 2000000000LL;
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "new%d", i);
+		set_str(l1, key, "v", 60000);
+	}
+	cw_l1_stats(l1, st);
+	cr_assert_eq(st->expirations, 10);
+	cr_assert_eq(st->evictions, 0);
+	cr_assert_eq(st->entries, 10);
+	free(st);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
