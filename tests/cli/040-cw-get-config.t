@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 22
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -57,6 +57,12 @@ cw-get "$k" >/dev/null
 run cw-get -c "$T" "$k"
 is "$status" 78 "-c naming a directory: exit 78"
 is "$(cat "$T/err")" "cw-get: $T: not a regular file" "saying so, in one line"
+for port in 0 70000; do
+	printf '[l2]\nurl = redis://127.0.0.1:%s/0\n' "$port" >"$T/port.conf"
+	run cw-get -c "$T/port.conf" "$k"
+	is "$status:$(cat "$T/err")" "78:cw-get: l2.url 'redis://127.0.0.1:$port/0': bad port" \
+		"l2.url with port $port: exit 78, saying so"
+done
 printf '[l2]\nurl = http://127.0.0.1:6379\n' >"$T/badl2.conf"
 run cw-get -c "$T/badl2.conf" "$k"
 is "$status" 78 "a bad l2.url: exit 78, though L1 has the key"
