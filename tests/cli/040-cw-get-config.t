@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -57,6 +57,12 @@ cw-get "$k" >/dev/null
 run cw-get -c "$T" "$k"
 is "$status" 78 "-c naming a directory: exit 78"
 is "$(cat "$T/err")" "cw-get: $T: not a regular file" "saying so, in one line"
+# A path longer than a setting holds (a line of the file is cut at
+# libinih's line length first, so the environment is the way to it).
+long=$(printf '%01030d' 0)
+run env CW_L1_FILE="/tmp/$long" cw-get "$k"
+is "$status:$(cat "$T/err")" "78:cw-get: CW_L1_FILE: longer than 1023 bytes" \
+	"a path longer than a setting holds: exit 78, not cut short"
 for port in 0 70000; do
 	printf '[l2]\nurl = redis://127.0.0.1:%s/0\n' "$port" >"$T/port.conf"
 	run cw-get -c "$T/port.conf" "$k"
