@@ -111,6 +111,11 @@ Test(src, unknown_scheme_is_a_config_error)
 	cr_assert_eq(open_url(&src, "exec:/nonexistent/cmd", &e), CW_ECONFIG);
 	cr_assert_eq(open_url(&src, "clickhouse:host", &e), CW_ECONFIG);
 	cr_assert_eq(open_url(&src, "clickhouse://h/d;DROP", &e), CW_ECONFIG);
+	/* A host is a name or an address: no user, no path in it. */
+	cr_assert_eq(open_url(&src, "clickhouse://user@h:8123/db", &e),
+	    CW_ECONFIG);
+	cr_assert_eq(open_url(&src, "clickhouse://h/x:8123/db", &e),
+	    CW_ECONFIG);
 }
 
 Test(src, unreadable_file_is_unavailable)
@@ -222,6 +227,11 @@ Test(src, synthetic_sizes_dates_and_latency)
 	for (size_t i = 0; i < a.len; i++)
 		rows += a.data[i] == '\n';
 	cr_assert_eq(rows, 1 + 288, "a header and 288 five-minute bars");
+	/* Stamped five minutes apart, through the whole day. */
+	cr_assert(memmem(a.data, a.len, "\n2024-03-01T00:05:00Z,", 22) !=
+	    NULL);
+	cr_assert(memmem(a.data, a.len, "\n2024-03-01T23:55:00Z,", 22) !=
+	    NULL);
 	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:M5:2024-03-01", &b),
 	    CW_OK);
 	cr_assert(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
