@@ -488,3 +488,16 @@ Test(predict, state_file_with_a_right_checksum_and_wrong_fields,
 	cw_buf_free(&f);
 	cw_predict_free(m);
 }
+
+/* The backtest's window: a minute to a week, nothing else. */
+Test(predict, backtest_window_bounds)
+{
+	struct cw_backtest *bt = NULL;
+
+	cr_assert_eq(cw_backtest_new(&bt, 59, NULL), CW_EUSAGE);
+	cr_assert_eq(cw_backtest_new(&bt, 7 * 86400 + 1, NULL), CW_EUSAGE);
+	cr_assert_eq(cw_backtest_new(&bt, 60, NULL), CW_OK);
+	cw_backtest_free(bt);
+	cr_assert_eq(cw_backtest_new(&bt, 7 * 86400, NULL), CW_OK);
+	cw_backtest_free(bt);
+}

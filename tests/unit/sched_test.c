@@ -146,3 +146,27 @@ Test(sched, names_of_the_classes)
 	cr_assert_eq(cw_prio_parse("urgent", 6, &p), CW_EDATA);
 	cr_assert_eq(cw_prio_parse("hig", 3, &p), CW_EDATA);
 }
+
+/* A forecast without a class of its own is high above probability 0.7,
+ * medium at or below it; one with a class keeps it. */
+Test(sched, forecast_classes_by_probability)
+{
+	struct cw_forecast f[4];
+	struct cw_warm_plan p = { 0 };
+	const double prob[4] = { 0.95, 0.71, 0.7, 0.2 };
+	const int want[4] = { CW_PRIO_HIGH, CW_PRIO_HIGH, CW_PRIO_MEDIUM,
+		CW_PRIO_CRITICAL };
+
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < 4; i++) {
+		snprintf(f[i].key, sizeof(f[i].key), "k%d", i);
+		f[i].probability = prob[i];
+		f[i].priority = i == 3 ? "critical" : "";
+	}
+	cr_assert_eq(cw_warm_plan_forecast(&p, f, 4, -1, NULL), CW_OK);
+	cr_assert_eq(p.n, 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(p.t[i].prio, want[i], "probability %.2f",
+		    prob[i]);
+	cw_warm_plan_free(&p);
+}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "helpers.h"
+#include "trace_int.h"
 
 static struct cw_trace *
 trace_of(const char *text)
@@ -90,4 +91,24 @@ Test(trace, belady_never_below_lru_on_real_traces, .timeout = 60)
 		}
 		cw_trace_free(t);
 	}
+}
+
+/* A line stamped before the one above it is counted and taken at the
+ * time above: a replay's clock never runs backwards. */
+Test(trace, a_line_out_of_order_is_counted_and_clamped)
+{
+	char path[PATH_MAX];
+	struct cw_trace *t;
+	FILE *f;
+
+	tpath(path, sizeof(path), "order.csv");
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("ts,key\n100,a\n50,b\n200,c\n", f);
+	fclose(f);
+	cr_assert_eq(cw_trace_load(&t, path, NULL), CW_OK);
+	cr_assert_eq(cw_trace_len(t), 3);
+	cr_assert_eq(t->reordered, 1);
+	cr_assert_eq(t->ts_ms[1], 100000);
+	cr_assert_eq(t->ts_ms[2], 200000);
+	cw_trace_free(t);
 }
