@@ -2,7 +2,7 @@
 # The L1 file from the command line: refusals never touch the file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 10
 
 k=labels:EUR_USD:H4:2024-01-02
 printf 'precious\n' >"$T/foreign"
@@ -17,6 +17,9 @@ is "$status" 74 "a symlinked L1 file is refused"
 
 run cw-get "$k"
 is "$(stat -c %a "$CW_L1_FILE")" 600 "the L1 file is created mode 0600"
+run cw-get -f "$T/made/for/it/l1" "$k"
+is "$status:$(stat -c %a "$T/made" "$T/made/for/it" | tr '\n' ' ')" "0:700 700 " \
+	"the directories made for it are the user's alone (0700)"
 
 # A directory the user cannot write. Root may write anywhere, so as root
 # (CI) the lookup runs as nobody, with a home of its own.
