@@ -37,6 +37,8 @@ struct opts {
 /* What one run has seen, to report each backend failure once. */
 struct run {
 	const struct opts *o;
+	int stale_exit_ok;		/* [l1] stale_exit_ok */
+	int stale_said;
 	struct cw_hier *hier;
 	struct cw_hier_item *items;	/* BATCH_MAX of them */
 	struct cw_buf line;
@@ -169,13 +171,27 @@ emit(struct run *r, struct cw_hier_item *it)
 	struct cw_err e;
 
 	r->status = cw_exit_worse(r->status, cw_exit_code(it->rc));
+	if (it->res.stale_ns > 0) {
+		/* Served, and said once: the levels below failed. */
+		if (!r->stale_said++)
+			warnx("%s; serving from L1 past its lifetime "
+			    "(stale_if_error)", it->err.msg);
+		if (!r->stale_exit_ok)
+			r->status = cw_exit_worse(r->status,
+			    cw_exit_code(it->res.stale_rc));
+	}
 	if (it->rc == CW_EDATA)
 		warnx("%s", it->err.msg);
 	else if (it->rc == CW_ENOTFOUND && !r->o->quiet)
 		warnx("%s", it->err.msg);
 	else if (it->rc != CW_OK && it->rc != CW_ENOTFOUND)
 		report_once(r, &it->err, it->rc);
-	if (r->o->verbose && it->rc != CW_EDATA)
+	if (r->o->verbose && it->res.stale_ns > 0)
+		fprintf(stderr, "cw-get: %.*s: l1 stale (%.0f s past its "
+		    "lifetime) in %.1f us\n", (int)it->klen, it->key,
+		    (double)it->res.stale_ns / 1e9,
+		    (double)it->res.latency_ns / 1000.0);
+	else if (r->o->verbose && it->rc != CW_EDATA)
 		fprintf(stderr, "cw-get: %.*s: %s %s in %.1f us\n",
 		    (int)it->klen, it->key, cw_level_name(it->res.level),
 		    it->rc == CW_OK ? "hit" : it->rc == CW_ENOTFOUND ?
@@ -273,6 +289,7 @@ run(const struct opts *o)
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
+	r.stale_exit_ok = cfg.l1_stale_exit_ok;
 	if (o->l1_file != NULL) {
 		if (strlen(o->l1_file) >= sizeof(cfg.l1_file)) {
 			warnx("%s: path too long", o->l1_file);

@@ -300,6 +300,16 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (IS("l1", "ttl"))
 		return cw_num_parse_duration_ms(value, "l1.ttl",
 		    &c->l1_ttl_ms, err);
+	if (IS("l1", "stale_if_error"))
+		return cw_num_parse_duration_ms(value, "l1.stale_if_error",
+		    &c->l1_stale_if_error_ms, err);
+	if (IS("l1", "stale_exit_ok")) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return cw_err_set(err, CW_ECONFIG, 0,
+			    "l1.stale_exit_ok '%s': yes or no", value);
+		c->l1_stale_exit_ok = strcmp(value, "yes") == 0;
+		return CW_OK;
+	}
 	if (IS("l1", "mode")) {
 		char *end;
 		unsigned long m = strtoul(value, &end, 8);

@@ -491,6 +491,12 @@ void cw_l1_close(struct cw_l1 *l1);
  */
 int cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err);
+/* The same, also answering with an entry that expired less than
+ * stale_ms ago (a value, not a remembered miss): stale-if-error, when
+ * every level below has failed. Counted in the stats' stale_served. */
+int cw_l1_get_stale(struct cw_l1 *l1, const char *key, size_t klen,
+    int64_t stale_ms, struct cw_buf *val, struct cw_l1_entry_info *info,
+    struct cw_err *err);
 
 /* One key of a batch: the caller fills key, klen and val; the batch sets
  * rc (as cw_l1_get would return it) and, when rc is CW_OK, info. */
@@ -545,6 +551,8 @@ struct cw_l1_stats {
 	uint64_t entries, bytes;		/* live now */
 	uint64_t sets, evictions, expirations, damaged, too_big;
 	uint64_t repairs;			/* recoveries after a dead writer */
+	uint64_t stale_served;			/* answers past their lifetime,
+						   when the levels below failed */
 	int64_t created_ns;
 	int64_t reset_ns;			/* 0: never reset */
 	/* Lookups in the last 1, 5 and 15 minutes of whole 10 s ticks. */
@@ -618,6 +626,7 @@ struct cw_stats_report {
 	uint64_t entries, max_entries, bytes, max_bytes;
 	double fill_pct;		/* the fuller of entries and bytes */
 	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
+	uint64_t stale_served;
 	struct {
 		char key[CW_KEY_MAX + 1];
 		uint32_t value_bytes;
@@ -681,6 +690,8 @@ struct cw_cfg {
 	uint64_t l1_max_entries;
 	uint64_t l1_max_bytes;
 	int64_t l1_ttl_ms;
+	int64_t l1_stale_if_error_ms;	/* 0: never serve past a lifetime */
+	int l1_stale_exit_ok;		/* a stale answer exits 0 */
 	unsigned l1_mode;
 	long l1_gid;			/* l1.group's id, -1 when none */
 	int64_t l2_ttl_ms;
@@ -1276,6 +1287,11 @@ struct cw_hier_result {
 	enum cw_level level;	/* which level answered; NONE when the key
 				   was not found (or remembered as such) */
 	int64_t latency_ns;
+	/* Stale if error: the levels below failed (stale_rc; the item's err
+	 * says why) and L1 answered with a value stale_ns past its
+	 * lifetime, within [l1] stale_if_error. 0 otherwise. */
+	int64_t stale_ns;
+	int stale_rc;
 };
 
 /*

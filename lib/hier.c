@@ -24,6 +24,7 @@ enum { KEY_DONE, KEY_MISSED, KEY_SETTLED };
 struct cw_hier {
 	struct cw_fill *fill;	/* the levels, and how they fill */
 	struct cw_clock clock;
+	int64_t stale_ms;	/* [l1] stale_if_error; 0: off */
 	struct cw_alog *log;	/* NULL when not logging */
 	struct cw_key key;	/* scratch: the parsed key */
 	/* Scratch for the stages of a batch, kept between batches: the
@@ -46,6 +47,7 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "hierarchy");
 	h->clock = o->clock;
+	h->stale_ms = o->cfg->l1_stale_if_error_ms;
 	fo.cfg = o->cfg;
 	fo.clock = o->clock;
 	fo.no_fill = o->no_fill;
@@ -118,6 +120,28 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		cw_fill_int_l2_failed(h->fill, &e);
 }
 
+/*
+ * Stale if error (RFC 5861's idea): every level below L1 failed for the
+ * item (rc), so L1's value, if it expired less than stale_if_error ago,
+ * is served as it was. The item keeps the failure in res.stale_rc and
+ * err, for the caller to say so and to choose the exit status.
+ */
+static void
+serve_stale(struct cw_hier *h, struct cw_hier_item *it, int rc)
+{
+	struct cw_l1 *l1 = cw_fill_int_l1(h->fill);
+	struct cw_l1_entry_info info;
+
+	if (l1 == NULL || cw_l1_get_stale(l1, it->key, it->klen, h->stale_ms,
+	    &it->val, &info, NULL) != CW_OK)
+		return;
+	settle(it, CW_OK, CW_LEVEL_L1);
+	it->res.stale_rc = rc;
+	it->res.stale_ns = cw_clock_calendar_ns(&h->clock) - info.expires_ns;
+	if (it->res.stale_ns <= 0)
+		it->res.stale_ns = 1;	/* expired as it was read */
+}
+
 /* Fill an item that no level above the source had: the fill machine,
  * driven to its end. */
 static void
@@ -133,6 +157,8 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 	if (k.rc != CW_OK && k.rc != CW_ENOTFOUND)
 		it->err = k.err;
 	settle(it, k.rc, k.level);
+	if (k.rc != CW_OK && k.rc != CW_ENOTFOUND && h->stale_ms > 0)
+		serve_stale(h, it, k.rc);
 }
 
 /* Count, log and describe a settled item that took total_ns. */
@@ -236,6 +262,8 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 		struct cw_hier_item *it = &items[i];
 
 		it->res.level = CW_LEVEL_NONE;
+		it->res.stale_ns = 0;
+		it->res.stale_rc = CW_OK;
 		if ((rc = cw_key_parse(it->key, it->klen, &h->key,
 		    &it->err)) != CW_OK)
 			settle(it, rc, CW_LEVEL_NONE);	/* neither counted

@@ -389,6 +389,29 @@ cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
 	    cw_clock_calendar_ns(&l1->clock), val, info, err);
 }
 
+int
+cw_l1_get_stale(struct cw_l1 *l1, const char *key, size_t klen,
+    int64_t stale_ms, struct cw_buf *val, struct cw_l1_entry_info *info,
+    struct cw_err *err)
+{
+	struct cw_l1_entry_info got;
+	int rc;
+
+	/* As of stale_ms ago, an entry that expired since is still live. */
+	rc = lookup(l1, cw_hash(key, klen), key, klen,
+	    cw_clock_calendar_ns(&l1->clock) - stale_ms * 1000000, val, &got,
+	    err);
+	if (rc != CW_OK)
+		return rc;
+	if (got.flags & CW_L1_NEGATIVE)
+		return CW_ENOTFOUND;
+	if (info != NULL)
+		*info = got;
+	if (!l1->read_only)
+		l1_count(&l1->hdr->stale_served, 1);
+	return CW_OK;
+}
+
 /*
  * A batch is a software pipeline three keys wide, BATCH_STRIDE apart:
  * while key k is looked up, the record of key k + STRIDE and the index

@@ -165,7 +165,8 @@ struct l1_header {
 	uint64_t damaged;
 	uint64_t too_big;
 	uint64_t repairs;
-	uint64_t stripe_next;	/* unused: stripes go by pid */
+	uint64_t stale_served;	/* stale-if-error answers (once unused:
+				   files made before count from 0) */
 	int64_t reset_ns;	/* when counters were last zeroed, or 0 */
 };
 _Static_assert(sizeof(pthread_mutex_t) <= 64, "mutex fits its line");

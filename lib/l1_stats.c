@@ -101,6 +101,7 @@ cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 	out->damaged = l1_load(&h->damaged);
 	out->too_big = l1_load(&h->too_big);
 	out->repairs = l1_load(&h->repairs);
+	out->stale_served = l1_load(&h->stale_served);
 	out->created_ns = h->created_ns;
 	for (unsigned k = 0; k < L1_STRIPES; k++) {
 		const struct l1_stripe *st = stripe_at(l1, k);
@@ -142,6 +143,7 @@ cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
 	l1_store(&h->damaged, 0);
 	l1_store(&h->too_big, 0);
 	l1_store(&h->repairs, 0);
+	l1_store(&h->stale_served, 0);
 	l1_store((uint64_t *)&h->reset_ns,
 	    (uint64_t)cw_clock_calendar_ns(&l1->clock));
 	cw_l1_int_unlock(l1);

@@ -107,6 +107,7 @@ cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
 	r->damaged = st->damaged;
 	r->too_big = st->too_big;
 	r->repairs = st->repairs;
+	r->stale_served = st->stale_served;
 	free(st);
 	return cw_l1_scan(l1, note_largest, &lc, err);
 }
@@ -256,11 +257,12 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    human_bytes(h2, sizeof(h2), r->bytes),
 	    human_bytes(h3, sizeof(h3), r->max_bytes), r->fill_pct);
 	put(b, "events      %llu sets, %llu evictions, %llu expirations, "
-	    "%llu too big, %llu damaged, %llu repairs\n",
+	    "%llu too big, %llu damaged, %llu repairs, %llu served stale\n",
 	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
 	    (unsigned long long)r->expirations,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
-	    (unsigned long long)r->repairs);
+	    (unsigned long long)r->repairs,
+	    (unsigned long long)r->stale_served);
 	for (unsigned i = 0; i < r->nlargest; i++)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
 		    human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
@@ -336,11 +338,12 @@ format_json(const struct cw_stats_report *r, struct cw_buf *b)
 	json_num(b, "fill_pct", r->fill_pct, 0);
 	put(b, "\"sets\":%llu,\"evictions\":%llu,\"expirations\":%llu,"
 	    "\"too_big\":%llu,\"damaged\":%llu,\"repairs\":%llu,"
-	    "\"largest\":[", (unsigned long long)r->sets,
-	    (unsigned long long)r->evictions,
+	    "\"stale_served\":%llu,\"largest\":[",
+	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
 	    (unsigned long long)r->expirations,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
-	    (unsigned long long)r->repairs);
+	    (unsigned long long)r->repairs,
+	    (unsigned long long)r->stale_served);
 	for (unsigned i = 0; i < r->nlargest; i++) {
 		put(b, "%s{\"key\":", i ? "," : "");
 		cw_out_json_string(b, r->largest[i].key,
@@ -439,15 +442,18 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	prom_metric(b, "cw_l1_max_bytes", "gauge", "Byte capacity of L1.");
 	put(b, "cw_l1_max_bytes %llu\n", (unsigned long long)r->max_bytes);
 	prom_metric(b, "cw_l1_events_total", "counter",
-	    "L1 events: sets, evictions, expirations, too big, damaged.");
+	    "L1 events: sets, evictions, expirations, too big, damaged, "
+	    "served stale.");
 	put(b, "cw_l1_events_total{event=\"set\"} %llu\n"
 	    "cw_l1_events_total{event=\"eviction\"} %llu\n"
 	    "cw_l1_events_total{event=\"expiration\"} %llu\n"
 	    "cw_l1_events_total{event=\"too_big\"} %llu\n"
-	    "cw_l1_events_total{event=\"damaged\"} %llu\n",
+	    "cw_l1_events_total{event=\"damaged\"} %llu\n"
+	    "cw_l1_events_total{event=\"stale_served\"} %llu\n",
 	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
 	    (unsigned long long)r->expirations,
-	    (unsigned long long)r->too_big, (unsigned long long)r->damaged);
+	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
+	    (unsigned long long)r->stale_served);
 	prom_metric(b, "cw_lookups_per_second", "gauge",
 	    "Lookups per second over the last window.");
 	put(b, "cw_lookups_per_second{window=\"1m\"} %.6g\n"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 26
+plan 33
 
 start_redis
 start_clickhouse
@@ -75,6 +75,12 @@ is "$status" 69 "a ClickHouse exception: exit 69"
 has "$T/err" "Table default.nosuch doesn't exist" "with the exception's text"
 is "$(wc -l <"$T/err" | tr -d ' ')" 2 "one line for it (and one for L2's absence)"
 
+# A key whose L1 lifetime is one second, for stale-if-error below (in
+# an L1 file of its own: the shared one has it for longer already).
+old=labels:EUR_USD:H4:2024-01-03
+stale_l1=$T/stale.l1
+cw-get -f "$stale_l1" --ttl 1s "$old" >"$T/old"
+
 # ClickHouse stopped.
 kill "$CH_PID"
 while kill -0 "$CH_PID" 2>/dev/null; do sleep 0.05; done
@@ -86,6 +92,31 @@ run cw-get "$k"
 is "$status" 0 "every level below down: L1 still serves"
 is "$(cmp "$T/out" "$T/cached" && echo same)" same \
 	"nothing cached was lost or overwritten"
+
+# Stale if error: every level below down, a key past its L1 lifetime.
+sleep 1.1
+run cw-get -f "$stale_l1" "$old"
+is "$status:$(wc -c <"$T/out" | tr -d ' '):$([ -s "$T/old" ] && echo had)" 69:0:had \
+	"off (the default): exit 69, nothing served of what L1 had"
+cp "$T/cw.conf" "$T/stale.conf"
+printf '[l1]\nstale_if_error = 1h\n' >>"$T/stale.conf"
+run cw-get -c "$T/stale.conf" -f "$stale_l1" -v "$old"
+is "$status:$(cmp -s "$T/out" "$T/old" && echo same)" 69:same \
+	"stale_if_error = 1h: the old value served, still exit 69"
+has "$T/err" "; serving from L1 past its lifetime (stale_if_error)" "said on stderr"
+has "$T/err" "cw-get: $old: l1 stale (" "and by -v"
+printf 'stale_exit_ok = yes\n' >>"$T/stale.conf"
+run cw-get -c "$T/stale.conf" -f "$stale_l1" "$old"
+is "$status:$(cmp -s "$T/out" "$T/old" && echo same)" 0:same \
+	"stale_exit_ok = yes: exit 0 for it"
+run cw-stats -f "$stale_l1" -o json
+is "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["memory"]["stale_served"])' <"$T/out")" 2 \
+	"cw-stats counts the stale answers"
+printf '[l1]\nstale_if_error = 1s\n' >"$T/short.conf"
+cat "$T/cw.conf" >>"$T/short.conf"
+sleep 1
+run cw-get -c "$T/short.conf" -f "$stale_l1" "$old"
+is "$status:$(wc -c <"$T/out" | tr -d ' ')" 69:0 "past the bound: not served"
 
 # A template that names an unknown part: a config error before anything.
 printf '[templates]\nlabels = SELECT {instrumnet}\n' >"$T/bad.conf"
