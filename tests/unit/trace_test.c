@@ -112,3 +112,25 @@ Test(trace, a_line_out_of_order_is_counted_and_clamped)
 	cr_assert_eq(t->ts_ms[2], 200000);
 	cw_trace_free(t);
 }
+
+/* The interning under the trace: many names, each its own id, found
+ * again, named back (colliding slots included: 5000 names in a table
+ * that grows from a few). */
+Test(trace, interned_names_keep_their_own_ids)
+{
+	struct cw_intern t;
+	char name[32];
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "key:%d", i);
+		cr_assert_eq(cw_intern_id(&t, name, strlen(name), 1), i);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "key:%d", i);
+		cr_assert_eq(cw_intern_id(&t, name, strlen(name), 0), i);
+		cr_assert_str_eq(cw_intern_name(&t, (size_t)i), name);
+	}
+	cr_assert_eq(cw_intern_id(&t, "absent", 6, 0), -1);
+	cw_intern_free(&t);
+}
