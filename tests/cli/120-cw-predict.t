@@ -3,7 +3,7 @@
 # export/import, backtest, bad input and a damaged state file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 34
 
 cw-bench generate --seed 5 --weeks 2 --rate 60 \
 	--instruments EUR_USD,AUD_JPY >"$T/trace"
@@ -57,6 +57,10 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print(all(r["probability"] >= 0.5 and r["key"] for r in rows) and len(rows) > 0)
 ' "$T/out")" True "-o json: JSON Lines above --min-probability"
+is "$(head -n 1 "$T/out" | python3 -c '
+import json, sys; print(sorted(json.load(sys.stdin)))')" \
+	"['confidence', 'expected', 'key', 'priority', 'probability', 'reason']" \
+	"each line has exactly the documented fields"
 run cw-predict --at 2024-03-16T12:00Z
 sat=$(wc -l <"$T/out")
 run cw-predict --at 2024-03-18T12:00Z
