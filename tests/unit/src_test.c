@@ -246,3 +246,31 @@ Test(src, synthetic_sizes_dates_and_latency)
 	cw_buf_free(&b);
 	cr_assert_eq(open_url(&src, "synthetic:soon", &e), CW_ECONFIG);
 }
+
+/* cw_src_get is for a caller with nothing in flight: with a fetch
+ * submitted and not yet answered it refuses rather than hand back the
+ * other fetch's answer. */
+Test(src, a_blocking_get_refuses_while_fetches_are_in_flight)
+{
+	struct cw_src *src;
+	struct cw_buf a = { 0 }, b = { 0 };
+	struct cw_src_done d;
+	struct cw_key k1, k2;
+	struct cw_err e;
+	int tag;
+
+	cr_assert_eq(open_url(&src, "synthetic:50ms", &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(cw_key_parse("ohlc:EUR_USD:H1:2024-03-01", 26, &k1, &e),
+	    CW_OK);
+	cr_assert_eq(cw_key_parse("ohlc:EUR_USD:D:2024-03-01", 25, &k2, &e),
+	    CW_OK);
+	cr_assert_eq(cw_src_submit(src, &k1, &a, &tag, &e), CW_OK);
+	cr_assert_eq(cw_src_get(src, &k2, &b, &e), CW_EUSAGE);
+	while (cw_src_poll(src, -1, &d, 1) == 0)
+		;
+	cr_assert_eq(d.rc, CW_OK);
+	cr_assert_eq(cw_src_get(src, &k2, &b, &e), CW_OK);
+	cw_src_close(src);
+	cw_buf_free(&a);
+	cw_buf_free(&b);
+}
