@@ -183,8 +183,8 @@ Test(calendar, a_bad_calendar_is_a_config_error_naming_the_line)
 	    &e), CW_ECONFIG);
 	cr_assert(strstr(e.msg, "bad2:2: london.open: '25:00' is not HH:MM")
 	    != NULL, "%s", e.msg);
-	/* A zone is a name in tzdata, never a path out of it (this one
-	 * would even resolve: ../zoneinfo is tzdata again). */
+	/* A zone is a name in tzdata, never a path (these two would even
+	 * resolve to tzdata's London). */
 	write_file("bad3", "[calendar]\ntypes = labels\ngranularities = H1\n"
 	    "[x]\nzone = ../zoneinfo/Europe/London\nopen = 08:00\n"
 	    "close = 17:00\ninstruments = A\n", 125);
@@ -192,6 +192,12 @@ Test(calendar, a_bad_calendar_is_a_config_error_naming_the_line)
 	    &e), CW_ECONFIG);
 	cr_assert(strstr(e.msg, "../zoneinfo/Europe/London") != NULL, "%s",
 	    e.msg);
+	write_file("bad4", "[calendar]\ntypes = labels\ngranularities = H1\n"
+	    "[x]\nzone = Europe/./London\nopen = 08:00\n"
+	    "close = 17:00\ninstruments = A\n", 115);
+	cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "bad4"), NULL,
+	    &e), CW_ECONFIG);
+	cr_assert(strstr(e.msg, "Europe/./London") != NULL, "%s", e.msg);
 }
 
 /* The built-in rules agree with the system's zoneinfo, hour by hour
