@@ -527,24 +527,21 @@ readiness(const struct opts *o, const struct cw_cfg *cfg, int64_t at_s)
 	for (;;) {
 		if ((rc = cw_ready_measure(cfg, clock, cfg->predict_state, at_s,
 		    o->look_ahead_s, &r, &e)) != CW_OK) {
-			if (rc == CW_ENOTFOUND)
-				cw_buf_appendf(&line, NULL, "; cw-predict "
-				    "--learn makes it");
-			if (o->format == CW_FORMAT_JSON) {
-				struct cw_buf msg = { 0 };
+			const char *hint = rc == CW_ENOTFOUND ?
+			    "; cw-predict --learn makes it" : "";
+			struct cw_buf msg = { 0 };
 
-				cw_buf_appendf(&msg, NULL, "%s%.*s", e.msg,
-				    (int)line.len, line.data);
-				line.len = 0;
+			if (o->format == CW_FORMAT_JSON) {
+				cw_buf_appendf(&msg, NULL, "%s%s", e.msg, hint);
 				cw_out_json_string(&line, msg.data, msg.len,
 				    NULL);
 				printf("{\"status\":\"UNKNOWN\",\"error\":%.*s}\n",
 				    (int)line.len, line.data);
-				cw_buf_free(&msg);
 			} else {
-				printf("CACHEWARM READY UNKNOWN - %s%.*s\n",
-				    e.msg, (int)line.len, line.data);
+				printf("CACHEWARM READY UNKNOWN - %s%s\n", e.msg,
+				    hint);
 			}
+			cw_buf_free(&msg);
 			cw_buf_free(&line);
 			return 3;
 		}

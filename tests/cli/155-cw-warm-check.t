@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 17
+plan 18
 
 start_redis
 printf '[l2]\nurl = %s\n[source]\nurl = synthetic:0ms\n' "$REDIS_URL" >"$T/cw.conf"
@@ -17,6 +17,9 @@ run cw-warm --check
 is "$status" 3 "no model yet: UNKNOWN, exit 3"
 has "$T/out" "CACHEWARM READY UNKNOWN - " "said on the status line"
 has "$T/out" "cw-predict --learn makes it" "with the way out"
+run cw-warm --check -o json
+is "$status:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' <"$T/out")" \
+	3:UNKNOWN "and as JSON"
 
 # A model of a generated desk, learned as cron would: from a Monday to
 # Thursday two to five days back, inside the week of history it keeps.
