@@ -527,23 +527,12 @@ readiness(const struct opts *o, const struct cw_cfg *cfg, int64_t at_s)
 	for (;;) {
 		if ((rc = cw_ready_measure(cfg, clock, cfg->predict_state, at_s,
 		    o->look_ahead_s, &r, &e)) != CW_OK) {
-			const char *hint = rc == CW_ENOTFOUND ?
-			    "; cw-predict --learn makes it" : "";
-			struct cw_buf msg = { 0 };
+			struct cw_err why = e;
 
-			if (o->format == CW_FORMAT_JSON) {
-				cw_buf_appendf(&msg, NULL, "%s%s", e.msg, hint);
-				cw_out_json_string(&line, msg.data, msg.len,
-				    NULL);
-				printf("{\"status\":\"UNKNOWN\",\"error\":%.*s}\n",
-				    (int)line.len, line.data);
-			} else {
-				printf("CACHEWARM READY UNKNOWN - %s%s\n", e.msg,
-				    hint);
-			}
-			cw_buf_free(&msg);
-			cw_buf_free(&line);
-			return 3;
+			status = 3;
+			rc = cw_ready_format_unknown(why.msg, o->format, &line,
+			    &e);
+			goto print;
 		}
 		status = cw_ready_status(&r, warn, o->min_coverage);
 		if (!o->wait || status == 0 || cw_clock_elapsed_ns(&clock) +
@@ -554,8 +543,10 @@ readiness(const struct opts *o, const struct cw_cfg *cfg, int64_t at_s)
 			    "%.1f%%\n", 100 * r.warm, 100 * o->min_coverage);
 		cw_clock_sleep_ns(&clock, o->interval_s * 1000000000);
 	}
-	if (cw_ready_format(&r, status, warn, o->min_coverage,
-	    o->look_ahead_s, o->format, &line, &e) != CW_OK)
+	rc = cw_ready_format(&r, status, warn, o->min_coverage,
+	    o->look_ahead_s, o->format, &line, &e);
+print:
+	if (rc != CW_OK)
 		errx(EX_OSERR, "%s", e.msg);
 	fwrite(line.data, 1, line.len, stdout);
 	cw_buf_free(&line);

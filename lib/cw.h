@@ -1172,7 +1172,8 @@ struct cw_ready {
 
 /* Forecast [at_s, at_s + look_ahead_s) from the model saved at state
  * and look every key up in L1 and L2 (one round trip). CW_ENOTFOUND
- * without a model; a model that forecasts nothing gives keys 0. */
+ * without a model (the message says how to make one); a model that
+ * forecasts nothing gives keys 0. */
 int cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,
     const char *state, int64_t at_s, int64_t look_ahead_s,
     struct cw_ready *out, struct cw_err *err);
@@ -1180,6 +1181,10 @@ int cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,
 /* The monitoring-plugin verdict: 0 OK, 1 WARNING below warn, 2 CRITICAL
  * below crit, 3 UNKNOWN when nothing is forecast. */
 int cw_ready_status(const struct cw_ready *r, double warn, double crit);
+/* UNKNOWN because the measure failed (why: its message), as the plugin
+ * line or JSON. */
+int cw_ready_format_unknown(const char *why, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
 /* Its status line with perfdata (TSV format), or one JSON object. */
 int cw_ready_format(const struct cw_ready *r, int status, double warn,
     double crit, int64_t look_ahead_s, enum cw_format fmt,

@@ -31,7 +31,14 @@ cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = cw_predict_load(&m, state, err)) != CW_OK)
+	if ((rc = cw_predict_load(&m, state, err)) == CW_ENOTFOUND &&
+	    err != NULL) {
+		size_t n = strlen(err->msg);
+
+		snprintf(err->msg + n, sizeof(err->msg) - n,
+		    "; cw-predict --learn makes it");
+	}
+	if (rc != CW_OK)
 		return rc;
 	cw_predict_advance(m, at_s);
 	rc = cw_predict_forecast(m, at_s, look_ahead_s, &fopts, &list, &n,
@@ -70,6 +77,22 @@ out:
 	free(q);
 	free(list);
 	return rc;
+}
+
+int
+cw_ready_format_unknown(const char *why, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err)
+{
+	int rc;
+
+	if (fmt != CW_FORMAT_JSON)
+		return cw_buf_appendf(out, err, "CACHEWARM READY UNKNOWN - "
+		    "%s\n", why);
+	if ((rc = cw_buf_appendf(out, err, "{\"status\":\"UNKNOWN\","
+	    "\"error\":")) != CW_OK || (rc = cw_out_json_string(out, why,
+	    strlen(why), err)) != CW_OK)
+		return rc;
+	return cw_buf_appendf(out, err, "}\n");
 }
 
 int
