@@ -209,7 +209,8 @@ install: all
 	install -m 644 share/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 share/man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 share/man/*.7 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 share/cw.conf share/calendar.conf share/cw-warm.cron \
+	install -m 644 share/cw.conf share/calendar.conf share/releases.conf \
+		share/cw-warm.cron \
 		share/cw-warm.service share/cw-warm.timer $(DESTDIR)$(DATADIR)
 	cp -R share/data $(DESTDIR)$(DATADIR)/
 	for p in $(PROGS); do \

@@ -395,7 +395,7 @@ static int
 add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
     int64_t at_s, int64_t now_ns)
 {
-	struct cw_cal_open open[CW_CAL_SESSIONS];
+	struct cw_cal_open open[CW_CAL_OPENS];
 	struct cw_calendar *cal;
 	char path[CW_CFG_STR], when[CW_CAL_UTC_LEN];
 	struct cw_err e;
@@ -409,7 +409,7 @@ add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 		return cw_exit_code(rc);
 	}
 	rc = cw_warm_plan_sessions(&p->p, cal, o->session, at_s, o->lead_s,
-	    now_ns, open, CW_CAL_SESSIONS, &n, &e);
+	    now_ns, open, CW_CAL_OPENS, &n, &e);
 	cw_calendar_free(cal);
 	if (rc == CW_ENOTFOUND)
 		cli_misuse(usage_text, "--session '%s': not in the calendar %s",
@@ -418,10 +418,13 @@ add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 		errx(cw_exit_code(rc), "%s", e.msg);
 	for (size_t i = 0; o->verbose && i < n; i++) {
 		cw_cal_format_utc(open[i].open_s, when);
-		warnx("session %s opens %s", open[i].session->name, when);
+		warnx("%s %s %s %s", open[i].session->is_release ?
+		    "release" : "session", open[i].session->name,
+		    open[i].session->is_release ? "at" : "opens", when);
 	}
 	if (n == 0 && o->verbose)
-		warnx("no session opens within the lead");
+		warnx("no session opens and nothing is released within the "
+		    "lead");
 	return 0;
 }
 

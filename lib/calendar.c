@@ -5,7 +5,11 @@
  * it): a [calendar] section with the key types, granularities, how many
  * trading days back to warm, the FX week's zone and the holidays, and a
  * section per session with its IANA zone, local open and close, and the
- * instruments it drives.
+ * instruments it drives. Its `releases` setting may name a second INI
+ * file of scheduled releases (share/releases.conf): a section per kind
+ * of release with its zone, local time, the currencies it moves and its
+ * dates. A release warms as a session opening does: the keys of the
+ * instruments it moves, critical, due at its time.
  *
  * Zones are resolved from the system's tzdata: the POSIX rule at the end
  * of the zone's TZif file (every TZif version 2 or later carries one for
@@ -16,6 +20,7 @@
  * wide state.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +223,14 @@ apply(struct cw_calendar *cal, const char *sec, const char *name,
 			    value);
 			return CW_OK;
 		}
+		if (strcmp(name, "releases") == 0) {
+			if (value[0] == '\0' || strlen(value) >=
+			    sizeof(cal->releases_path))
+				return cw_err_set(err, CW_ECONFIG, 0, "%s: "
+				    "empty or too long", what);
+			strcpy(cal->releases_path, value);
+			return CW_OK;
+		}
 		if (strcmp(name, "holidays") == 0) {
 			if ((days = calloc(CW_CAL_HOLIDAYS, CW_CAL_WORD)) ==
 			    NULL)
@@ -271,44 +284,231 @@ on_ini(void *user, const char *section, const char *name, const char *value)
 	return lc->rc == CW_OK;
 }
 
+/* ---- the releases file ---- */
+
+static struct cw_cal_release *
+release_named(struct cw_calendar *cal, const char *name)
+{
+	struct cw_cal_release *r;
+
+	for (unsigned i = 0; i < cal->nreleases; i++)
+		if (strcmp(cal->release[i].keys.name, name) == 0)
+			return &cal->release[i];
+	if (cal->nreleases == CW_CAL_RELEASES || strlen(name) >= CW_CAL_WORD)
+		return NULL;
+	r = &cal->release[cal->nreleases++];
+	memset(r, 0, sizeof(*r));
+	strcpy(r->keys.name, name);
+	r->keys.is_release = 1;
+	r->keys.open_min = -1;
+	return r;
+}
+
+/* One setting of a release's section. dates may run over several lines
+ * (inih hands each continuation line over on its own), so they add up. */
+static int
+apply_release(struct cw_calendar *cal, const char *sec, const char *name,
+    const char *value, struct cw_err *err)
+{
+	struct cw_cal_release *r;
+	char what[96];
+	char (*days)[CW_CAL_WORD];
+	unsigned n;
+	int rc;
+
+	snprintf(what, sizeof(what), "%s.%s", sec, name);
+	if ((r = release_named(cal, sec)) == NULL)
+		return cw_err_set(err, CW_ECONFIG, 0, "release [%s]: too many "
+		    "releases or too long a name", sec);
+	if (strcmp(name, "zone") == 0) {
+		if (!valid_zone(value))
+			return cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' is not "
+			    "a zone name", what, value);
+		strcpy(r->keys.zone, value);
+		return CW_OK;
+	}
+	if (strcmp(name, "time") == 0) {
+		if (parse_hhmm(value, &r->keys.open_min) != CW_OK ||
+		    r->keys.open_min == 24 * 60)
+			return cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' is not "
+			    "HH:MM", what, value);
+		return CW_OK;
+	}
+	if (strcmp(name, "currencies") == 0)
+		return split_words(value, r->currencies, CW_CAL_LIST,
+		    &r->ncurrencies, what, err);
+	if (strcmp(name, "instruments") == 0)
+		return split_words(value, r->keys.instruments, CW_CAL_LIST,
+		    &r->keys.ninstruments, what, err);
+	if (strcmp(name, "dates") != 0)
+		return cw_err_set(err, CW_ECONFIG, 0, "unknown setting %s",
+		    what);
+	if ((days = calloc(CW_CAL_RELEASE_DATES, CW_CAL_WORD)) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "%s", what);
+	rc = split_words(value, days, CW_CAL_RELEASE_DATES - r->ndays, &n,
+	    what, err);
+	for (unsigned i = 0; rc == CW_OK && i < n; i++)
+		if (parse_date_day(days[i], &r->day[r->ndays++]) != CW_OK)
+			rc = cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' is not a "
+			    "date YYYY-MM-DD", what, days[i]);
+	free(days);
+	return rc;
+}
+
+static int
+on_release_ini(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct load_ctx *lc = user;
+
+	if (lc->rc != CW_OK)
+		return 0;
+	lc->rc = apply_release(lc->cal, section, name, value, lc->err);
+	return lc->rc == CW_OK;
+}
+
+/* Parse one INI file into lc with handler; CW_ECONFIG naming the file
+ * and line of the first thing wrong. */
+static int
+parse_file(const char *path, ini_handler handler, struct load_ctx *lc)
+{
+	FILE *f;
+	int line;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return cw_err_set(lc->err, CW_ECONFIG, errno, "calendar %s",
+		    path);
+	lc->path = path;
+	lc->rc = CW_OK;
+	line = ini_parse_file(f, handler, lc);
+	fclose(f);
+	if (lc->rc != CW_OK) {
+		/* Name the file and line, keeping the reason. */
+		char why[sizeof(lc->err->msg)];
+
+		snprintf(why, sizeof(why), "%s", lc->err != NULL ?
+		    lc->err->msg : "");
+		return cw_err_set(lc->err, CW_ECONFIG, 0, "%s:%d: %s", path,
+		    line, why);
+	}
+	if (line != 0)
+		return cw_err_set(lc->err, CW_ECONFIG, 0, "%s:%d: not INI",
+		    path, line);
+	return CW_OK;
+}
+
+_Static_assert(offsetof(struct cw_cal_release, keys) == 0,
+    "a release's keys are where the release is");
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Does instrument (BASE_QUOTE) hold currency? */
+static int
+holds_currency(const char *instrument, const char *currency)
+{
+	size_t n = strlen(currency);
+
+	for (const char *p = instrument; *p != '\0';
+	    p += strcspn(p, "_"), p += *p == '_')
+		if (strncmp(p, currency, n) == 0 &&
+		    (p[n] == '_' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* The instruments a release moves, unless it lists its own: every
+ * session's instrument that holds one of its currencies, once each. */
+static void
+derive_instruments(const struct cw_calendar *cal, struct cw_cal_release *r)
+{
+	struct cw_cal_session *k = &r->keys;
+
+	for (unsigned i = 0; i < cal->nsessions; i++)
+		for (unsigned j = 0; j < cal->session[i].ninstruments; j++) {
+			const char *ins = cal->session[i].instruments[j];
+			int moved = 0, have = 0;
+
+			for (unsigned c = 0; c < r->ncurrencies; c++)
+				moved |= holds_currency(ins, r->currencies[c]);
+			for (unsigned h = 0; h < k->ninstruments; h++)
+				have |= strcmp(k->instruments[h], ins) == 0;
+			if (moved && !have && k->ninstruments < CW_CAL_LIST)
+				strcpy(k->instruments[k->ninstruments++], ins);
+		}
+}
+
+/* Read the releases file the calendar names (relative to the calendar's
+ * own directory) and check every release in it. */
+static int
+load_releases(struct cw_calendar *cal, const char *cal_path,
+    const char *tzdir, struct cw_err *err)
+{
+	struct load_ctx lc = { cal, NULL, err, CW_OK };
+	char path[CW_PATH_MAX];
+	const char *slash = strrchr(cal_path, '/');
+	int rc, from_system;
+
+	if (cal->releases_path[0] == '/' || slash == NULL)
+		snprintf(path, sizeof(path), "%s", cal->releases_path);
+	else if (snprintf(path, sizeof(path), "%.*s/%s",
+	    (int)(slash - cal_path), cal_path, cal->releases_path) >=
+	    (int)sizeof(path))
+		return cw_err_set(err, CW_ECONFIG, ENAMETOOLONG, "releases "
+		    "%s", cal->releases_path);
+	if ((rc = parse_file(path, on_release_ini, &lc)) != CW_OK)
+		return rc;
+	for (unsigned i = 0; i < cal->nreleases; i++) {
+		struct cw_cal_release *r = &cal->release[i];
+
+		if (r->keys.zone[0] == '\0' || r->keys.open_min < 0 ||
+		    r->ndays == 0 || (r->ncurrencies == 0 &&
+		    r->keys.ninstruments == 0))
+			return cw_err_set(err, CW_ECONFIG, 0, "releases %s: "
+			    "[%s] needs zone, time, dates, and currencies or "
+			    "instruments", path, r->keys.name);
+		for (unsigned s = 0; s < cal->nsessions; s++)
+			if (strcmp(cal->session[s].name, r->keys.name) == 0)
+				return cw_err_set(err, CW_ECONFIG, 0,
+				    "releases %s: [%s] is also a session",
+				    path, r->keys.name);
+		if (r->keys.ninstruments == 0)
+			derive_instruments(cal, r);
+		if (r->keys.ninstruments == 0)
+			return cw_err_set(err, CW_ECONFIG, 0, "releases %s: "
+			    "[%s] moves none of the calendar's instruments",
+			    path, r->keys.name);
+		if (resolve_zone(r->keys.zone, tzdir, &r->keys.tz,
+		    &from_system, err) != CW_OK)
+			return CW_ECONFIG;
+		r->keys.tz_from_system = from_system;
+		qsort(r->day, r->ndays, sizeof(r->day[0]), cmp_day);
+	}
+	return CW_OK;
+}
+
 int
 cw_calendar_load(struct cw_calendar **out, const char *path,
     const char *tzdir, struct cw_err *err)
 {
 	struct cw_calendar *cal;
 	struct load_ctx lc;
-	FILE *f;
-	int line, rc = CW_OK;
+	int from_system, rc = CW_OK;
 
 	*out = NULL;
 	if ((cal = calloc(1, sizeof(*cal))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "calendar");
 	strcpy(cal->fx_zone, "America/New_York");
 	cal->days_back = 1;
-	if ((f = fopen(path, "re")) == NULL) {
-		rc = cw_err_set(err, CW_ECONFIG, errno, "calendar %s", path);
-		goto fail;
-	}
 	lc.cal = cal;
-	lc.path = path;
 	lc.err = err;
-	lc.rc = CW_OK;
-	line = ini_parse_file(f, on_ini, &lc);
-	fclose(f);
-	if (lc.rc != CW_OK) {
-		/* Name the file and line, keeping the reason. */
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
-		rc = cw_err_set(err, CW_ECONFIG, 0, "%s:%d: %s", path, line,
-		    why);
+	if ((rc = parse_file(path, on_ini, &lc)) != CW_OK)
 		goto fail;
-	}
-	if (line != 0) {
-		rc = cw_err_set(err, CW_ECONFIG, 0, "%s:%d: not INI", path,
-		    line);
-		goto fail;
-	}
 	if (cal->nsessions == 0 || cal->ntypes == 0 || cal->ngrans == 0) {
 		rc = cw_err_set(err, CW_ECONFIG, 0, "calendar %s: needs "
 		    "sessions, types and granularities", path);
@@ -330,11 +530,14 @@ cw_calendar_load(struct cw_calendar **out, const char *path,
 			goto fail;
 		}
 	}
-	if (resolve_zone(cal->fx_zone, tzdir, &cal->fx_tz, &line, err) !=
-	    CW_OK) {
+	if (resolve_zone(cal->fx_zone, tzdir, &cal->fx_tz, &from_system,
+	    err) != CW_OK) {
 		rc = CW_ECONFIG;
 		goto fail;
 	}
+	if (cal->releases_path[0] != '\0' &&
+	    (rc = load_releases(cal, path, tzdir, err)) != CW_OK)
+		goto fail;
 	*out = cal;
 	return CW_OK;
 fail:
@@ -356,6 +559,9 @@ cw_calendar_session(const struct cw_calendar *cal, const char *name)
 	for (unsigned i = 0; i < cal->nsessions; i++)
 		if (strcmp(cal->session[i].name, name) == 0)
 			return &cal->session[i];
+	for (unsigned i = 0; i < cal->nreleases; i++)
+		if (strcmp(cal->release[i].keys.name, name) == 0)
+			return &cal->release[i].keys;
 	return NULL;
 }
 
@@ -427,6 +633,30 @@ cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
 	return n;
 }
 
+size_t
+cw_calendar_releasing(const struct cw_calendar *cal, int64_t at_s,
+    int64_t lead_s, struct cw_cal_open *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < cal->nreleases && n < cap; i++) {
+		const struct cw_cal_release *r = &cal->release[i];
+
+		/* A release's own dates, not the trading days, say when:
+		 * an operator may list one on any day. */
+		for (unsigned d = 0; d < r->ndays && n < cap; d++) {
+			int64_t when = cw_calendar_open_s(&r->keys, r->day[d]);
+
+			if (when >= at_s && when <= at_s + lead_s) {
+				out[n].session = &r->keys;
+				out[n].local_day = r->day[d];
+				out[n++].open_s = when;
+			}
+		}
+	}
+	return n;
+}
+
 int
 cw_calendar_day_of(const struct cw_calendar *cal,
     const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out)
@@ -434,6 +664,20 @@ cw_calendar_day_of(const struct cw_calendar *cal,
 	struct cw_local l;
 
 	cw_tz_local(&s->tz, at_s, &l);
+	if (s->is_release) {
+		/* keys is a release's first member. */
+		const struct cw_cal_release *r =
+		    (const struct cw_cal_release *)(const void *)s;
+
+		for (unsigned i = 0; i < r->ndays; i++)
+			if (r->day[i] >= l.days) {
+				out->session = s;
+				out->local_day = r->day[i];
+				out->open_s = cw_calendar_open_s(s, r->day[i]);
+				return CW_OK;
+			}
+		return CW_ENOTFOUND;
+	}
 	for (int64_t day = l.days; day < l.days + 14; day++)
 		if (opens_on(cal, s, day)) {
 			out->session = s;

@@ -275,6 +275,26 @@ struct cw_cal_session {
 	int open_min, close_min;	/* local minutes after midnight */
 	char instruments[CW_CAL_LIST][CW_CAL_WORD];
 	unsigned ninstruments;
+	int is_release;		/* a release's keys: open_min is its time */
+};
+
+#define CW_CAL_RELEASES 32
+#define CW_CAL_RELEASE_DATES 64
+/* Room for every opening and release one look can return. */
+#define CW_CAL_OPENS (CW_CAL_SESSIONS + CW_CAL_RELEASES)
+
+/* A scheduled release (a rate decision, CPI, payrolls) from the file the
+ * calendar's `releases` names: its local time in its zone, the dates it
+ * falls on, and the instruments it moves: the calendar's instruments
+ * that hold one of its currencies, or a list of its own. Its keys are
+ * warmed as a session's, so `keys` carries its name, zone, time (as
+ * open_min) and instruments. */
+struct cw_cal_release {
+	struct cw_cal_session keys;
+	char currencies[CW_CAL_LIST][CW_CAL_WORD];
+	unsigned ncurrencies;
+	int64_t day[CW_CAL_RELEASE_DATES];	/* local days, ascending */
+	unsigned ndays;
 };
 
 struct cw_calendar {
@@ -289,6 +309,9 @@ struct cw_calendar {
 	unsigned nholidays;
 	char fx_zone[CW_CAL_ZONE_MAX];	/* the FX week's: New York */
 	struct cw_tz fx_tz;
+	char releases_path[4096];	/* "": none (CW_PATH_MAX) */
+	struct cw_cal_release release[CW_CAL_RELEASES];
+	unsigned nreleases;
 };
 
 /* Read the calendar file at path (cw-warm(1) documents it), resolving
@@ -297,7 +320,7 @@ struct cw_calendar {
 int cw_calendar_load(struct cw_calendar **out, const char *path,
     const char *tzdir, struct cw_err *err);
 void cw_calendar_free(struct cw_calendar *cal);
-/* The session called name, or NULL. */
+/* The session called name, else the release's keys, or NULL. */
 const struct cw_cal_session *cw_calendar_session(
     const struct cw_calendar *cal, const char *name);
 /* A weekday that is not a holiday. */
@@ -318,9 +341,14 @@ struct cw_cal_open {
 size_t cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
     int64_t lead_s, struct cw_cal_open *out, size_t cap);
 /* Session s's trading day at at_s: its local day then, or the next one
- * it opens on. CW_ENOTFOUND when none within two weeks. */
+ * it opens on. CW_ENOTFOUND when none within two weeks. For a release's
+ * keys: its next date at or after at_s's local day, however far. */
 int cw_calendar_day_of(const struct cw_calendar *cal,
     const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out);
+/* The releases due within [at_s, at_s + lead_s], in file order; returns
+ * how many (at most cap). Their `session` is the release's keys. */
+size_t cw_calendar_releasing(const struct cw_calendar *cal, int64_t at_s,
+    int64_t lead_s, struct cw_cal_open *out, size_t cap);
 /* Append the keys an opening warms, one a line: every instrument of the
  * session x type x granularity x (its day and days_back trading days
  * before), TYPE:INSTRUMENT:GRAN:YYYY-MM-DD. */
@@ -1136,9 +1164,9 @@ int cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
 /* A forecast's keys, of class prio (negative: each forecast's own). */
 int cw_warm_plan_forecast(struct cw_warm_plan *p,
     const struct cw_forecast *list, size_t n, int prio, struct cw_err *err);
-/* The keys of session name (or "auto": every one opening within lead_s
- * of at_s); the openings into opened[0..*n). CW_ENOTFOUND for a name
- * the calendar has not. */
+/* The keys of session or release name (or "auto": every session opening
+ * and every release due within lead_s of at_s); the openings into
+ * opened[0..*n). CW_ENOTFOUND for a name the calendar has not. */
 int cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
     const char *name, int64_t at_s, int64_t lead_s, int64_t now_ns,
     struct cw_cal_open *opened, size_t cap, size_t *n, struct cw_err *err);

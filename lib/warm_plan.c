@@ -118,6 +118,8 @@ cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
 	*n = 0;
 	if (strcmp(name, "auto") == 0) {
 		*n = cw_calendar_opening(cal, at_s, lead_s, opened, cap);
+		*n += cw_calendar_releasing(cal, at_s, lead_s, opened + *n,
+		    cap - *n);
 	} else {
 		if (strcmp(name, "new_york") == 0)
 			name = "newyork";	/* cw-predict's spelling */

@@ -13,7 +13,8 @@ for f in bin/cw-get bin/cw-warm lib/libcw.a include/cw.h \
 	share/man/man1/cw-get.1 share/man/man1/cw-warm.1 \
 	share/man/man5/cw.conf.5 share/man/man7/cw.7 \
 	share/cachewarm/data/labels/EUR_USD/H4.csv \
-	share/cachewarm/calendar.conf share/cachewarm/cw-warm.cron \
+	share/cachewarm/calendar.conf share/cachewarm/releases.conf \
+	share/cachewarm/cw-warm.cron \
 	share/cachewarm/cw-warm.service share/cachewarm/cw-warm.timer; do
 	[ -f "$d/$f" ] || missing="${missing:-} $f"
 done

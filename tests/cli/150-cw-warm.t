@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 64
+plan 68
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -38,6 +38,18 @@ run cw-warm --force --max-rate 5 labels:EUR_USD:H4:2024-01-02 labels:EUR_USD:H4:
 took=$(($(date +%s%3N) - t0))
 is "$status:$(cut -f2 "$T/out" | sort -u)" "0:refreshed" "--max-rate: every key done"
 is "$([ "$took" -ge 950 ] && echo capped)" capped "at most 5 started a second (${took} ms)"
+# A release: the FOMC at 14:00 New York, on EDT since the 8th (18:00Z),
+# warms every USD instrument's keys, critical, within the lead.
+run cw-warm -n -v --session auto --at 2026-03-18T17:30Z
+is "$status:$(cat "$T/err")" "0:cw-warm: release fomc at 2026-03-18T18:00:00Z" \
+	"--session auto: the FOMC release ahead, said with -v"
+is "$(cut -f1 "$T/out" | cut -d: -f2 | uniq | tr '\n' ' ')" \
+	"AUD_USD USD_JPY EUR_USD GBP_USD USD_CAD " "the keys of every USD instrument"
+is "$(wc -l <"$T/out" | tr -d ' '):$(cut -f2,3 "$T/out" | sort -u | tr '\t' ' ')" \
+	"40:warm critical" "40 keys (5 x 4 granularities x 2 days), all critical"
+run cw-warm -n --session boe --at 2026-04-30T08:00Z
+is "$(head -n 1 "$T/out")" "labels:GBP_USD:M15:2026-04-30	warm	critical" \
+	"--session boe: that release's own keys"
 run cw-warm --session mars
 is "$status" 2 "an unknown session: usage error"
 has "$T/err" "--session 'mars': not in the calendar" "saying so"

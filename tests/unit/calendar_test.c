@@ -1,3 +1,4 @@
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -244,4 +245,152 @@ Test(calendar, built_in_rules_match_the_system_zoneinfo_2018_to_2030)
 	}
 	unsetenv("TZ");
 	cw_calendar_free(cal);
+}
+
+/* The releases due within lead of when, as "name@YYYY-MM-DDTHH:MM:SSZ
+ * name@...". */
+static const char *
+released(struct cw_calendar *cal, const char *when, int64_t lead)
+{
+	static char buf[256];
+	struct cw_cal_open o[CW_CAL_RELEASES];
+	char utc[CW_CAL_UTC_LEN];
+	size_t n = cw_calendar_releasing(cal, at(when), lead, o,
+	    CW_CAL_RELEASES);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		cw_cal_format_utc(o[i].open_s, utc);
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+		    "%s%s@%s", i ? " " : "", o[i].session->name, utc);
+	}
+	return buf;
+}
+
+/* Each release keeps its local time through its own zone's clock change,
+ * whichever way the others' have gone: March 2026 has New York on EDT
+ * (from the 8th) while London is still on GMT (to the 29th), and Sydney
+ * leaves AEDT on 5 April. */
+Test(calendar, releases_fall_at_their_local_time_across_dst)
+{
+	struct cw_calendar *cal = shipped(NULL);
+	static const struct { const char *when, *want; } cases[] = {
+		/* FOMC 14:00 EST, then EDT. */
+		{ "2026-01-28T18:45Z", "fomc@2026-01-28T19:00:00Z" },
+		{ "2026-03-18T17:30Z", "fomc@2026-03-18T18:00:00Z" },
+		{ "2026-03-18T17:29Z", "" },
+		{ "2026-03-18T18:01Z", "" },
+		/* BoE 12:00 GMT the next day, then BST. */
+		{ "2026-03-19T11:40Z", "boe@2026-03-19T12:00:00Z" },
+		{ "2026-04-30T10:45Z", "boe@2026-04-30T11:00:00Z" },
+		{ "2026-04-30T11:45Z", "" },
+		/* RBA 14:30 AEDT, then AEST. */
+		{ "2026-03-17T03:15Z", "rba@2026-03-17T03:30:00Z" },
+		{ "2026-05-05T04:10Z", "rba@2026-05-05T04:30:00Z" },
+		/* Two at once: the BoC at 09:45 and the FOMC at 14:00 New
+		 * York, with a lead that covers both. */
+		{ "2026-01-28T14:40Z",
+		    "fomc@2026-01-28T19:00:00Z boc@2026-01-28T14:45:00Z" },
+		/* 2027 too. */
+		{ "2027-12-08T18:50Z", "fomc@2027-12-08T19:00:00Z" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t lead = i == 9 ? 5 * 3600 : 1800;
+
+		cr_expect_str_eq(released(cal, cases[i].when, lead),
+		    cases[i].want, "at %s", cases[i].when);
+	}
+	/* The sessions' own openings are not mixed with them. */
+	cr_expect_str_eq(picked(cal, "2026-03-18T17:30Z"), "");
+	cw_calendar_free(cal);
+}
+
+Test(calendar, a_release_warms_the_instruments_of_its_currencies)
+{
+	struct cw_calendar *cal = shipped(NULL);
+	const struct cw_cal_session *s = cw_calendar_session(cal, "fomc");
+	struct cw_buf b = { 0 };
+	struct cw_cal_open o;
+	size_t lines = 0;
+
+	cr_assert_not_null(s);
+	cr_assert(s->is_release);
+	/* Every instrument with USD, once each, in the sessions' order. */
+	cr_assert_eq(s->ninstruments, 5);
+	cr_expect_str_eq(s->instruments[0], "AUD_USD");
+	cr_expect_str_eq(s->instruments[1], "USD_JPY");
+	cr_expect_str_eq(s->instruments[2], "EUR_USD");
+	cr_expect_str_eq(s->instruments[3], "GBP_USD");
+	cr_expect_str_eq(s->instruments[4], "USD_CAD");
+	s = cw_calendar_session(cal, "boe");
+	cr_assert_eq(s->ninstruments, 1);
+	cr_expect_str_eq(s->instruments[0], "GBP_USD");
+	/* Its next date, however far: the day after one (in New York),
+	 * the next one. */
+	s = cw_calendar_session(cal, "fomc");
+	cr_assert_eq(cw_calendar_day_of(cal, s, at("2026-03-19T12:00Z"), &o),
+	    CW_OK);
+	cr_assert_eq(o.open_s, at("2026-04-29T18:00Z"));
+	cr_assert_eq(cw_calendar_keys(cal, &o, &b, NULL), CW_OK);
+	for (size_t i = 0; i < b.len; i++)
+		lines += b.data[i] == '\n';
+	cr_assert_eq(lines, 5 * 4 * 2, "5 instruments x 4 granularities x "
+	    "2 days");
+	cr_assert(starts_with(&b, "labels:AUD_USD:M15:2026-04-29\n"
+	    "labels:AUD_USD:M15:2026-04-28\n"), "%.*s", (int)b.len, b.data);
+	cr_assert_eq(cw_calendar_day_of(cal, s, at("2027-12-09T12:00Z"), &o),
+	    CW_ENOTFOUND);
+	cw_buf_free(&b);
+	cw_calendar_free(cal);
+}
+
+Test(calendar, a_bad_releases_file_is_a_config_error_naming_the_line)
+{
+	static const char head[] = "[calendar]\ntypes = labels\n"
+	    "granularities = H1\nreleases = rel\n[ldn]\nzone = UTC\n"
+	    "open = 08:00\nclose = 17:00\ninstruments = EUR_USD GBP_USD\n";
+	static const struct { const char *rel, *want; } cases[] = {
+		{ "[x]\nzone = UTC\ntime = 12:00\ncurrencies = EUR\n"
+		    "dates = 2026-01-05\n\t2026-02-30\n",
+		    "rel:6: x.dates: '2026-02-30' is not a date" },
+		{ "[x]\nzone = UTC\ntime = 24:00\n",
+		    "rel:3: x.time: '24:00' is not HH:MM" },
+		{ "[x]\nwhen = 12:00\n", "rel:2: unknown setting x.when" },
+		{ "[x]\nzone = UTC\ntime = 12:00\ncurrencies = JPY\n"
+		    "dates = 2026-01-05\n",
+		    "[x] moves none of the calendar's instruments" },
+		{ "[ldn]\nzone = UTC\ntime = 12:00\ncurrencies = EUR\n"
+		    "dates = 2026-01-05\n", "[ldn] is also a session" },
+		{ "[x]\nzone = UTC\ncurrencies = EUR\ndates = 2026-01-05\n",
+		    "[x] needs zone, time, dates, and currencies" },
+	};
+	struct cw_calendar *cal;
+	struct cw_err e;
+	char p[PATH_MAX];
+
+	write_file("cal", head, strlen(head));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file("rel", cases[i].rel, strlen(cases[i].rel));
+		cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "cal"),
+		    NULL, &e), CW_ECONFIG, "case %zu", i);
+		cr_expect(strstr(e.msg, cases[i].want) != NULL, "case %zu: %s",
+		    i, e.msg);
+	}
+	/* A good one, with dates out of order and its own instruments. */
+	static const char good[] = "[x]\nzone = UTC\ntime = 12:00\n"
+	    "instruments = EUR_GBP\ndates = 2026-02-02 2026-01-05\n";
+
+	write_file("rel", good, strlen(good));
+	cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "cal"), NULL,
+	    &e), CW_OK, "%s", e.msg);
+	cr_expect_str_eq(released(cal, "2026-01-05T11:45Z", 1800),
+	    "x@2026-01-05T12:00:00Z");
+	cr_expect_str_eq(cal->release[0].keys.instruments[0], "EUR_GBP");
+	cw_calendar_free(cal);
+	/* No releases file where the calendar says: an error, not none. */
+	unlink(tpath(p, sizeof(p), "rel"));
+	cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "cal"), NULL,
+	    &e), CW_ECONFIG);
+	cr_expect(strstr(e.msg, "/rel") != NULL, "%s", e.msg);
 }
