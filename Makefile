@@ -211,7 +211,9 @@ install: all
 	install -m 644 share/man/*.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 share/cw.conf share/calendar.conf share/releases.conf \
 		share/cw-warm.cron \
-		share/cw-warm.service share/cw-warm.timer $(DESTDIR)$(DATADIR)
+		share/cw-warm.service share/cw-warm.timer share/cw-hotlist.service \
+		share/cw-hotlist-save.service share/cw-hotlist.timer \
+		$(DESTDIR)$(DATADIR)
 	cp -R share/data $(DESTDIR)$(DATADIR)/
 	for p in $(PROGS); do \
 		install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \

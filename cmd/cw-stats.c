@@ -33,8 +33,10 @@ struct opts {
 	long interval_s;
 	long count;
 	struct cw_stats_thresholds limits;
-	const char *command;	/* NULL, "keys" or "verify" */
-	const char *glob;
+	const char *command;	/* NULL, "keys", "dump", "resize", "verify" */
+	const char *glob;	/* keys' pattern; dump's file */
+	size_t hot;		/* --hot N: hottest first, N of them */
+	int hot_given;
 };
 
 static const char usage_text[] =
@@ -43,7 +45,9 @@ static const char usage_text[] =
     "       cw-stats --check [--hit-rate-critical pct] "
     "[--p99-critical ms] [--memory-warning pct]\n"
     "                      [--warm-failure-warning pct]\n"
-    "       cw-stats keys [glob]\n"
+    "       cw-stats keys [--hot n] [glob]\n"
+    "       cw-stats dump [--hot n] file\n"
+    "       cw-stats resize\n"
     "       cw-stats verify\n";
 
 static void
@@ -63,6 +67,8 @@ help(void)
 	    "      --count N              with --interval: stop after N lines\n"
 	    "      --hit-rate-critical PCT  --check: CRITICAL below "
 	    "(default 90)\n"
+	    "      --hot N                keys, dump: the N hottest, hottest "
+	    "first\n"
 	    "      --interval SECONDS     print a line every SECONDS, like "
 	    "vmstat\n"
 	    "      --memory-warning PCT   --check: WARNING when L1 is fuller "
@@ -75,6 +81,10 @@ help(void)
 	    "warming tasks failed (default 5)\n"
 	    "\nkeys [GLOB]: the entries: key, value bytes, seconds left, "
 	    "reads, value or not-found.\n"
+	    "dump FILE: the hot list, keys of values hottest first, written "
+	    "whole, for cw-warm - at boot.\n"
+	    "resize: rebuild the file at the configured capacity, keeping "
+	    "the hottest entries that fit.\n"
 	    "verify: check every entry; exit 65 when any is damaged.\n");
 }
 
@@ -93,8 +103,8 @@ number(const char *s, const char *what, double lo, double hi)
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_INTERVAL, OPT_MEM,
-	    OPT_P99, OPT_RESET, OPT_VERSION, OPT_WARM };
+	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_HOT, OPT_INTERVAL,
+	    OPT_MEM, OPT_P99, OPT_RESET, OPT_VERSION, OPT_WARM };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "l1-file", required_argument, NULL, 'f' },
@@ -103,6 +113,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "hit-rate-critical", required_argument, NULL, OPT_HIT },
+		{ "hot", required_argument, NULL, OPT_HOT },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "memory-warning", required_argument, NULL, OPT_MEM },
 		{ "p99-critical", required_argument, NULL, OPT_P99 },
@@ -139,6 +150,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->limits.hit_rate_critical =
 			    number(optarg, "--hit-rate-critical", 0, 100) / 100;
 			break;
+		case OPT_HOT:
+			o->hot = (size_t)number(optarg, "--hot", 1, 1e9);
+			o->hot_given = 1;
+			break;
 		case OPT_INTERVAL:
 			o->interval_s = (long)number(optarg, "--interval", 1,
 			    86400);
@@ -166,30 +181,41 @@ parse_args(int argc, char *argv[], struct opts *o)
 			cli_misuse(usage_text, NULL);
 		}
 	if (optind < argc) {
-		static const char *const commands[] = { "keys", "verify",
-		    NULL };
+		static const char *const commands[] = { "keys", "dump",
+		    "resize", "verify", NULL };
+		int which;
 
 		o->command = argv[optind++];
-		if (cli_command(usage_text, o->command, commands) == 0 &&
-		    optind < argc)
+		which = cli_command(usage_text, o->command, commands);
+		if (which <= 1 && optind < argc)
 			o->glob = argv[optind++];
 		if (optind < argc)
 			cli_misuse(usage_text,
 			    "unexpected argument '%s'", argv[optind]);
+		if (which == 1 && o->glob == NULL)
+			cli_misuse(usage_text, "dump needs a file (- for "
+			    "stdout)");
 	}
+	if (o->hot_given && (o->command == NULL ||
+	    (strcmp(o->command, "keys") != 0 &&
+	    strcmp(o->command, "dump") != 0)))
+		cli_misuse(usage_text, "--hot goes with keys or dump");
 	if (o->count > 0 && o->interval_s == 0)
 		cli_misuse(usage_text, "--count needs --interval");
 	if (o->check + o->reset + (o->interval_s > 0) + (o->command != NULL) >
 	    1)
 		cli_misuse(usage_text,
-		    "--check, --reset, --interval, keys and verify do not "
+		    "--check, --reset, --interval and the commands do not "
 		    "combine");
 }
 
 /* Open the existing L1 file named by the options or configuration; the
- * journal's path and the configured warming threshold too. */
+ * journal's path and the configured warming threshold too. For resize,
+ * the file is rebuilt at the configured capacity instead, into *resized,
+ * and nothing is left open. */
 static int
 open_l1(struct opts *o, struct cw_l1 **l1, char journal[CW_CFG_STR],
+    char path[CW_CFG_STR], struct cw_l1_resize_result *resized,
     struct cw_err *e)
 {
 	struct cw_l1_opts lo = { 0 };
@@ -208,10 +234,12 @@ open_l1(struct opts *o, struct cw_l1 **l1, char journal[CW_CFG_STR],
 		lo.read_only = !o->reset && (o->command == NULL ||
 		    strcmp(o->command, "verify") != 0);
 		cw_cfg_warm_path(cfg, 'j', journal);
+		snprintf(path, CW_CFG_STR, "%s", lo.path);
 		if (!o->warm_limit_given)
 			o->limits.warm_failure_warning_pct =
 			    cfg->warm_failure_warning;
-		rc = cw_l1_open(l1, &lo, e);
+		rc = o->command != NULL && strcmp(o->command, "resize") == 0 ?
+		    cw_l1_resize(&lo, resized, e) : cw_l1_open(l1, &lo, e);
 	}
 	free(cfg);
 	return rc;
@@ -222,7 +250,7 @@ struct keys_ctx {
 	enum cw_format format;
 	int64_t now_ns;
 	struct cw_buf line;
-	size_t listed;
+	size_t listed, limit;
 };
 
 static int
@@ -236,6 +264,8 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 	key[e->key_len] = '\0';
 	if (k->glob != NULL && fnmatch(k->glob, key, 0) != 0)
 		return 0;
+	if (k->limit != 0 && k->listed == k->limit)
+		return 1;
 	k->listed++;
 	if (k->format == CW_FORMAT_JSON) {
 		k->line.len = 0;
@@ -256,7 +286,7 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 static int
 list_keys(const struct opts *o, struct cw_l1 *l1)
 {
-	struct keys_ctx k = { o->glob, CW_FORMAT_TSV, 0, { 0 }, 0 };
+	struct keys_ctx k = { o->glob, CW_FORMAT_TSV, 0, { 0 }, 0, o->hot };
 	struct cw_clock clk = cw_clock_system();
 	struct cw_err e;
 	int rc;
@@ -264,7 +294,8 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 	if (o->format != NULL)
 		k.format = cli_output_format(usage_text, o->format, 0);
 	k.now_ns = cw_clock_calendar_ns(&clk);
-	rc = cw_l1_scan(l1, print_key, &k, &e);
+	rc = o->hot_given ? cw_l1_scan_hot(l1, print_key, &k, &e) :
+	    cw_l1_scan(l1, print_key, &k, &e);
 	cw_buf_free(&k.line);
 	if (rc != CW_OK) {
 		warnx("%s", e.msg);
@@ -272,6 +303,37 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 	}
 	/* Like grep: a pattern that matches nothing is exit 1. */
 	return k.listed == 0 && o->glob != NULL ? 1 : 0;
+}
+
+static int
+dump(const struct opts *o, struct cw_l1 *l1)
+{
+	struct cw_err e;
+	size_t n;
+
+	if (cw_l1_dump_hot(l1, o->glob, o->hot, &n, &e) != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(e.code);
+	}
+	return 0;
+}
+
+/* What resize came to, in a line. */
+static void
+print_resized(const char *what, const struct cw_l1_resize_result *r)
+{
+	if (r->unchanged)
+		printf("%s: already %llu entries, %llu bytes: nothing to do\n",
+		    what, (unsigned long long)r->new_entries,
+		    (unsigned long long)r->new_bytes);
+	else
+		printf("%s: %llu entries, %llu bytes -> %llu entries, %llu "
+		    "bytes; kept %llu of %llu fresh entries\n", what,
+		    (unsigned long long)r->old_entries,
+		    (unsigned long long)r->old_bytes,
+		    (unsigned long long)r->new_entries,
+		    (unsigned long long)r->new_bytes,
+		    (unsigned long long)r->kept, (unsigned long long)r->live);
 }
 
 static int
@@ -352,11 +414,18 @@ run(struct opts *o)
 			    "unknown output format '%s' (use table, json or "
 			    "prom)", o->format);
 	}
-	if (open_l1(o, &l1, journal, &e) != CW_OK) {
+	struct cw_l1_resize_result resized;
+	char path[CW_CFG_STR];
+
+	if (open_l1(o, &l1, journal, path, &resized, &e) != CW_OK) {
 		warnx("%s", e.msg);
 		if (o->check)
 			printf("CACHEWARM UNKNOWN - %s\n", e.msg);
 		return o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
+	}
+	if (l1 == NULL) {	/* resize: done */
+		print_resized(path, &resized);
+		goto done;
 	}
 	if (o->reset) {
 		if (cw_l1_stats_reset(l1, &e) != CW_OK) {
@@ -367,7 +436,7 @@ run(struct opts *o)
 	}
 	if (o->command != NULL) {
 		status = strcmp(o->command, "keys") == 0 ? list_keys(o, l1) :
-		    verify(l1);
+		    strcmp(o->command, "dump") == 0 ? dump(o, l1) : verify(l1);
 		goto done;
 	}
 	if ((r = malloc(sizeof(*r))) == NULL) {

@@ -11,17 +11,17 @@ _cw_stats()
 	-o|--output)
 		COMPREPLY=($(compgen -W "table json prom tsv" -- "$cur"))
 		return ;;
-	--interval|--count|--hit-rate-critical|--p99-critical|--memory-warning|--warm-failure-warning)
+	--interval|--count|--hot|--hit-rate-critical|--p99-critical|--memory-warning|--warm-failure-warning)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-c --config -f --l1-file -h --help
-			-o --output --check --count --hit-rate-critical
+			-o --output --check --count --hit-rate-critical --hot
 			--interval --memory-warning --p99-critical --reset
 			--warm-failure-warning
 			--version" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W "keys verify" -- "$cur"))
+		COMPREPLY=($(compgen -W "keys dump resize verify" -- "$cur"))
 	fi
 }
 complete -F _cw_stats cw-stats

@@ -605,6 +605,8 @@ struct cw_l1_entry {
 	int64_t expires_ns;
 	unsigned flags;
 	unsigned reads;		/* S3-FIFO's access count, 0..3 */
+	int in_main;		/* in S3-FIFO's main queue: read again since
+				   it came in, or warmed there */
 };
 
 /* Return nonzero to stop the scan. */
@@ -616,6 +618,39 @@ typedef int cw_l1_scan_fn(const struct cw_l1_entry *e, void *ctx);
  * anyone back, and read access is enough. CW_ENOMEM. */
 int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
+/* The same, hottest first by the L1's own access marks: in the main
+ * queue (read again since it came in), then more reads, then longer
+ * left. */
+int cw_l1_scan_hot(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
+    struct cw_err *err);
+/* The hot list: the keys of the limit (0: all) hottest values (not the
+ * remembered misses), one a line, written to path whole or not at all
+ * (mode 0600), for `cw-warm -` to take back on a host that lost its L1
+ * file; *n gets how many. path "-" is stdout. CW_EIO, CW_ENOMEM. */
+int cw_l1_dump_hot(struct cw_l1 *l1, const char *path, size_t limit,
+    size_t *n, struct cw_err *err);
+
+/* What cw_l1_resize did. */
+struct cw_l1_resize_result {
+	uint64_t old_entries, old_bytes;	/* the old file's capacity */
+	uint64_t new_entries, new_bytes;	/* the new one's */
+	uint64_t live;		/* entries fresh in the old file */
+	uint64_t kept;		/* of which copied into the new one */
+	int unchanged;		/* already of that capacity: nothing done */
+};
+
+/*
+ * Give the L1 file at opts->path the capacity opts asks for, without
+ * going cold: a new file is built beside it from the old one's hottest
+ * fresh entries that fit (with their lifetimes and the counters), then
+ * renamed over it; the old header is then marked, and every handle on it,
+ * in any process, reopens the path on its next operation. Writers wait
+ * on the old file's lock meanwhile; readers never wait. The old file's
+ * mode and group are kept. CW_EIO, CW_ENOMEM; the old file is untouched
+ * by a failure.
+ */
+int cw_l1_resize(const struct cw_l1_opts *opts,
+    struct cw_l1_resize_result *out, struct cw_err *err);
 
 struct cw_l1_verify {
 	uint64_t checked;	/* live slots looked at */

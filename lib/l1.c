@@ -249,10 +249,15 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	l1->fd = fd;
 	l1->read_only = o->read_only != 0;
 	l1->clock = o->clock;
+	pthread_mutex_init(&l1->next_lock, NULL);
 	if ((l1->path = strdup(o->path)) == NULL) {
 		rc = cw_err_set(err, CW_ENOMEM, 0, "open %s", o->path);
 		goto fail;
 	}
+	/* After a resize the path is opened again, as it was this time. */
+	l1->reopen = *o;
+	l1->reopen.path = l1->path;
+	l1->reopen.must_exist = 1;
 	if ((uint64_t)st.st_size < L1_HEADER_BYTES) {
 		rc = cw_l1_int_check_header(NULL, (uint64_t)st.st_size,
 		    o->path, err);
@@ -299,6 +304,9 @@ cw_l1_close(struct cw_l1 *l1)
 {
 	if (l1 == NULL)
 		return;
+	if (l1->next != l1)
+		cw_l1_close(l1->next);
+	pthread_mutex_destroy(&l1->next_lock);
 	if (l1->map != NULL)
 		munmap(l1->map, l1->map_bytes);
 	close(l1->fd);
@@ -382,18 +390,20 @@ lookup(struct cw_l1 *l1, uint64_t hash, const char *key, size_t klen,
 }
 
 int
-cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
+cw_l1_get(struct cw_l1 *handle, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	return lookup(l1, cw_hash(key, klen), key, klen,
 	    cw_clock_calendar_ns(&l1->clock), val, info, err);
 }
 
 int
-cw_l1_get_stale(struct cw_l1 *l1, const char *key, size_t klen,
+cw_l1_get_stale(struct cw_l1 *handle, const char *key, size_t klen,
     int64_t stale_ms, struct cw_buf *val, struct cw_l1_entry_info *info,
     struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	struct cw_l1_entry_info got;
 	int rc;
 
@@ -434,8 +444,9 @@ _Static_assert(HASH_RING > 2 * BATCH_STRIDE, "ring holds the keys in flight");
 #define RECORD_PREFETCH_LINES 4
 
 void
-cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n)
+cw_l1_get_batch(struct cw_l1 *handle, struct cw_l1_lookup *q, size_t n)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	/* One reading of the clock for the batch: a batch takes
 	 * microseconds, the coarse wall clock ticks in milliseconds. */
 	int64_t now = cw_clock_calendar_ns(&l1->clock);
@@ -472,9 +483,10 @@ cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n)
 }
 
 int
-cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
+cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
     size_t vlen, int64_t ttl_ms, unsigned flags, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	struct l1_header *h = l1->hdr;
 	struct l1_rec r;
 	uint64_t hash = cw_hash(key, klen), phys;
@@ -499,6 +511,12 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 
 	if ((rc = cw_l1_int_lock(l1, err)) != CW_OK)
 		return rc;
+	if (l1_live(l1) != l1) {
+		/* Resized while this waited for the lock: into the new
+		 * file, or the entry would be lost with the old one. */
+		cw_l1_int_unlock(l1);
+		return cw_l1_set(l1, key, klen, val, vlen, ttl_ms, flags, err);
+	}
 	i = cw_l1_int_find_key(l1, hash, key, klen);
 	if (i >= 0)
 		ring = l1_slot_ring(l1_slot(l1, (uint64_t)i));
@@ -564,8 +582,9 @@ cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen, const void *val,
 }
 
 int
-cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err)
+cw_l1_reclaim(struct cw_l1 *handle, uint64_t *reclaimed, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	int64_t now = cw_clock_calendar_ns(&l1->clock);
 	int rc;
 
@@ -588,8 +607,9 @@ cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err)
 }
 
 int
-cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen, struct cw_err *err)
+cw_l1_del(struct cw_l1 *handle, const char *key, size_t klen, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	int64_t i;
 	int rc;
 

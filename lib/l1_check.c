@@ -159,8 +159,9 @@ cw_l1_int_repair(struct cw_l1 *l1)
 }
 
 int
-cw_l1_verify(struct cw_l1 *l1, struct cw_l1_verify *out, struct cw_err *err)
+cw_l1_verify(struct cw_l1 *handle, struct cw_l1_verify *out, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	uint64_t live = 0;
 	int rc;
 

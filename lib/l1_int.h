@@ -143,7 +143,12 @@ struct l1_header {
 	uint64_t stripe_bytes;
 	int64_t created_ns;
 	uint64_t geometry_hash;	/* XXH3 of the fields above */
-	uint8_t pad0[24];
+	/* Set once, by a resize, after the file that replaces this one has
+	 * been renamed over its path: every handle reopens the path on its
+	 * next operation. Beside the geometry, on a line nobody writes, so
+	 * looking at it costs readers no cache miss. */
+	uint64_t moved;
+	uint8_t pad0[16];
 
 	/* The writers' lock, alone on its cache line. */
 	union {
@@ -233,8 +238,27 @@ struct cw_l1 {
 	int64_t lock_stuck_until_s;	/* monotonic: only try until then, */
 	int lock_stuck_owner;		/* while this thread id holds it */
 	struct cw_buf scratch[L1_MAX_DEPTH];	/* copies for reinsertion */
-	char *path;			/* for messages */
+	char *path;			/* for messages, and to reopen */
+	/* After a resize: the handle of the file now at path, opened on
+	 * first notice (under next_lock, then published) and kept to the
+	 * close, since threads may still be reading through this mapping. */
+	struct cw_l1 *next;
+	pthread_mutex_t next_lock;
+	struct cw_l1_opts reopen;	/* how this one was opened */
 };
+
+/* The handle to operate on: l1, or once a resize has moved its file,
+ * the one that follows it (cw_l1_int_follow). Every public operation
+ * starts here. */
+struct cw_l1 *cw_l1_int_follow(struct cw_l1 *l1);
+static inline struct cw_l1 *
+l1_live(struct cw_l1 *l1)
+{
+	if (__builtin_expect(__atomic_load_n(&l1->hdr->moved,
+	    __ATOMIC_ACQUIRE) != 0, 0))
+		return cw_l1_int_follow(l1);
+	return l1;
+}
 
 /*
  * S3-FIFO's parameters, chosen by replaying ../shared/traces (bench/evict;
@@ -259,6 +283,8 @@ struct cw_l1 {
  *   l1_check.c   what may be believed: the header, the writer state,
  *                whether an entry is whole; repair and verify
  *   l1_stats.c   counters, histograms, and listing the entries
+ *   l1_resize.c  a file of another capacity from the hottest entries,
+ *                swapped in whole; handles following it
  *
  * The small accessors below are what every part needs; they are inline
  * so that the reader's path stays one function deep.
@@ -415,6 +441,14 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 int cw_l1_int_plan(struct l1_header *h, uint64_t max_entries,
     uint64_t max_bytes, int64_t now_ns, struct cw_err *err);
 uint64_t cw_l1_int_geometry_hash(const struct l1_header *h);
+
+/* ---- l1_stats.c ---- */
+
+/* The live entries, copied lock-free as cw_l1_scan lists them, into
+ * *list (keys pointing into *keys); hot: hottest first (in S3-FIFO's
+ * main queue, then more reads, then longer left, then by key). */
+int cw_l1_int_collect(struct cw_l1 *l1, int hot, struct cw_l1_entry **list,
+    size_t *n, struct cw_buf *keys, struct cw_err *err);
 
 /* ---- l1_lock.c ---- */
 

@@ -3,10 +3,13 @@
  * of its entries. Reading either takes no lock and needs only read
  * access, so a monitoring user can watch a file it cannot change.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cw.h"
+#include "fs_int.h"
 #include "hash_int.h"
 #include "l1_int.h"
 
@@ -17,9 +20,10 @@ stripe_at(const struct cw_l1 *l1, unsigned k)
 }
 
 void
-cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
+cw_l1_record(struct cw_l1 *handle, enum cw_level level, enum cw_result result,
     int64_t latency_ns)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	unsigned b = cw_hist_bucket(latency_ns);
 
 	if (level < CW_LEVEL_COUNT && !l1->read_only) {
@@ -29,8 +33,9 @@ cw_l1_record(struct cw_l1 *l1, enum cw_level level, enum cw_result result,
 }
 
 void
-cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns)
+cw_l1_record_lookup(struct cw_l1 *handle, int64_t latency_ns)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	int64_t wall = cw_clock_calendar_ns(&l1->clock);
 	uint64_t tick = wall > 0 ? (uint64_t)wall / 1000000000 / L1_TICK_S : 0;
 	unsigned slot = (unsigned)(tick % L1_TICKS);
@@ -81,8 +86,9 @@ cw_level_name(enum cw_level level)
 }
 
 void
-cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
+cw_l1_stats(struct cw_l1 *handle, struct cw_l1_stats *out)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	const struct l1_header *h = l1->hdr;
 	int64_t now = cw_clock_calendar_ns(&l1->clock);
 
@@ -121,8 +127,9 @@ cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out)
 }
 
 int
-cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err)
+cw_l1_stats_reset(struct cw_l1 *handle, struct cw_err *err)
 {
+	struct cw_l1 *l1 = l1_live(handle);
 	struct l1_header *h = l1->hdr;
 	int rc;
 
@@ -188,19 +195,39 @@ copy_entry(const struct cw_l1 *l1, uint64_t i, uint64_t s,
 	e->expires_ns = r.expires_ns;
 	e->flags = r.flags;
 	e->reads = (unsigned)l1_slot_freq(s);
+	e->in_main = l1_slot_ring(s) == L1_MAIN;
 	return 1;
 }
 
-int
-cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
+/* Hottest first: S3-FIFO's main queue holds what was read again, then
+ * the access count, then the longer lifetime left (the later fill); the
+ * key last, so that one file always lists in one order. */
+static int
+hotter_first(const void *a, const void *b)
 {
-	struct cw_buf keys = { 0 };
+	const struct cw_l1_entry *x = a, *y = b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c;
+
+	if (x->in_main != y->in_main)
+		return y->in_main - x->in_main;
+	if (x->reads != y->reads)
+		return (int)y->reads - (int)x->reads;
+	if (x->expires_ns != y->expires_ns)
+		return x->expires_ns < y->expires_ns ? 1 : -1;
+	if ((c = memcmp(x->key, y->key, n)) != 0)
+		return c;
+	return (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+int
+cw_l1_int_collect(struct cw_l1 *l1, int hot, struct cw_l1_entry **out,
+    size_t *nout, struct cw_buf *keys, struct cw_err *err)
+{
 	struct cw_l1_entry *list = NULL;
 	size_t n = 0, cap = 0, at = 0;
 	int got;
 
-	/* Copied first, lock-free, then handed to fn: fn may print into a
-	 * pipe nobody reads without holding anyone back. */
 	for (uint64_t i = 0; i < l1->nslots; i++) {
 		uint64_t s = l1_slot(l1, i);
 		void *p;
@@ -213,19 +240,94 @@ cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
 				goto nomem;
 			list = p;
 		}
-		if ((got = copy_entry(l1, i, s, &list[n], &keys)) < 0)
+		if ((got = copy_entry(l1, i, s, &list[n], keys)) < 0)
 			goto nomem;
 		n += (size_t)got;
 	}
 	for (size_t i = 0; i < n; at += list[i++].key_len)
-		list[i].key = keys.data + at;
+		list[i].key = keys->data + at;
+	if (hot && n > 1)
+		qsort(list, n, sizeof(*list), hotter_first);
+	*out = list;
+	*nout = n;
+	return CW_OK;
+nomem:
+	free(list);
+	return cw_err_set(err, CW_ENOMEM, 0, "scan %s", l1->path);
+}
+
+/* Copied first, lock-free, then handed to fn: fn may print into a pipe
+ * nobody reads without holding anyone back. */
+static int
+scan(struct cw_l1 *l1, int hot, cw_l1_scan_fn *fn, void *ctx,
+    struct cw_err *err)
+{
+	struct cw_buf keys = { 0 };
+	struct cw_l1_entry *list;
+	size_t n;
+	int rc;
+
+	if ((rc = cw_l1_int_collect(l1_live(l1), hot, &list, &n, &keys,
+	    err)) != CW_OK) {
+		cw_buf_free(&keys);
+		return rc;
+	}
 	for (size_t i = 0; i < n && fn(&list[i], ctx) == 0; i++)
 		;
 	free(list);
 	cw_buf_free(&keys);
 	return CW_OK;
-nomem:
+}
+
+int
+cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx, struct cw_err *err)
+{
+	return scan(l1, 0, fn, ctx, err);
+}
+
+int
+cw_l1_scan_hot(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
+    struct cw_err *err)
+{
+	return scan(l1, 1, fn, ctx, err);
+}
+
+int
+cw_l1_dump_hot(struct cw_l1 *l1, const char *path, size_t limit, size_t *n,
+    struct cw_err *err)
+{
+	struct cw_buf keys = { 0 }, out = { 0 };
+	struct cw_l1_entry *list;
+	struct cw_fs_part part;
+	size_t got;
+	int rc;
+
+	*n = 0;
+	if ((rc = cw_l1_int_collect(l1_live(l1), 1, &list, &got, &keys,
+	    err)) != CW_OK)
+		goto out;
+	for (size_t i = 0; i < got && (limit == 0 || *n < limit) &&
+	    rc == CW_OK; i++) {
+		if (list[i].flags & CW_L1_NEGATIVE)
+			continue;
+		if ((rc = cw_buf_append(&out, list[i].key, list[i].key_len,
+		    err)) == CW_OK && (rc = cw_buf_append(&out, "\n", 1,
+		    err)) == CW_OK)
+			(*n)++;
+	}
 	free(list);
+	if (rc != CW_OK)
+		goto out;
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(out.data, 1, out.len, stdout) != out.len)
+			rc = cw_err_set(err, CW_EIO, errno, "stdout");
+	} else {
+		part.data = out.data;
+		part.len = out.len;
+		rc = cw_fs_write_atomic(path, &part, 1, 0600, err);
+	}
+out:
 	cw_buf_free(&keys);
-	return cw_err_set(err, CW_ENOMEM, 0, "scan %s", l1->path);
+	cw_buf_free(&out);
+	return rc;
 }

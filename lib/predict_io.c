@@ -80,36 +80,14 @@ model_sane(const struct cw_predict *m)
 	return 1;
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 cw_predict_save(struct cw_predict *m, const char *path, struct cw_err *err)
 {
 	struct state_header h;
-	char tmp[CW_PATH_MAX + 16];
 	XXH3_state_t *xs;
 	size_t pats_bytes = m->n_pats * sizeof(*m->pats);
-	int fd, saved;
+	struct cw_fs_part parts[3];
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp))
-		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", path);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, STATE_MAGIC, sizeof(h.magic));
 	h.version = STATE_VERSION;
@@ -131,29 +109,11 @@ cw_predict_save(struct cw_predict *m, const char *path, struct cw_err *err)
 	XXH3_64bits_update(xs, m->names.blob.data, m->names.blob.len);
 	h.checksum = XXH3_64bits_digest(xs);
 	XXH3_freeState(xs);
-	cw_fs_make_parents(path, NULL);
-	fd = cw_fs_fd_above_std(open(tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600));
-	if (fd < 0)
-		return cw_err_set(err, CW_EIO, errno, "create %s: %s", tmp,
-		    strerror(errno));
-	if (write_all(fd, &h, sizeof(h)) != 0 ||
-	    write_all(fd, m->pats, pats_bytes) != 0 ||
-	    write_all(fd, m->names.blob.data, m->names.blob.len) != 0 ||
-	    fsync(fd) != 0 || close(fd) != 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		return cw_err_set(err, CW_EIO, saved, "write %s: %s", tmp,
-		    strerror(saved));
-	}
-	if (rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		return cw_err_set(err, CW_EIO, saved, "rename to %s: %s",
-		    path, strerror(saved));
-	}
-	return CW_OK;
+	parts[0] = (struct cw_fs_part){ &h, sizeof(h) };
+	parts[1] = (struct cw_fs_part){ m->pats, pats_bytes };
+	parts[2] = (struct cw_fs_part){ m->names.blob.data,
+	    m->names.blob.len };
+	return cw_fs_write_atomic(path, parts, 3, 0600, err);
 }
 
 static int

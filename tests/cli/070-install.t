@@ -15,7 +15,9 @@ for f in bin/cw-get bin/cw-warm lib/libcw.a include/cw.h \
 	share/cachewarm/data/labels/EUR_USD/H4.csv \
 	share/cachewarm/calendar.conf share/cachewarm/releases.conf \
 	share/cachewarm/cw-warm.cron \
-	share/cachewarm/cw-warm.service share/cachewarm/cw-warm.timer; do
+	share/cachewarm/cw-warm.service share/cachewarm/cw-warm.timer \
+	share/cachewarm/cw-hotlist.service share/cachewarm/cw-hotlist-save.service \
+	share/cachewarm/cw-hotlist.timer; do
 	[ -f "$d/$f" ] || missing="${missing:-} $f"
 done
 is "${missing:-}" "" "programs, library, header, man pages and data installed"

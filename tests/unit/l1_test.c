@@ -1054,3 +1054,189 @@ Test(l1, eviction_drops_expired_entries_as_expired)
 	cw_buf_free(&b);
 	cw_l1_close(l1);
 }
+
+/* ---- resize ---- */
+
+#define RZ_KEYS 150
+
+static void
+rz_key(char *k, size_t n, int i)
+{
+	snprintf(k, n, "rz:%03d", i);
+}
+
+/* Each key's own value, long enough to span cache lines. */
+static void
+rz_value(char *v, size_t n, int i)
+{
+	snprintf(v, n, "value of rz:%03d, %0*d", i, 80, i);
+}
+
+/* A reader with its own handle, opened before the resize: every value it
+ * gets must be its key's, and once told the resize is done, one round
+ * must find every key. Exit 0, or 1 for a wrong value, 2 for an error,
+ * 3 for a key missing after the resize. */
+static int
+rz_reader(int done_fd)
+{
+	struct cw_l1 *l1 = open_l1("l1", 200, 1 << 20);
+	struct cw_buf b = { 0 };
+	char k[32], v[128];
+
+	for (int last = 0;; ) {
+		char c;
+
+		last = read(done_fd, &c, 1) == 0;	/* closed: done */
+		for (int i = 0; i < RZ_KEYS; i++) {
+			int rc;
+
+			rz_key(k, sizeof(k), i);
+			rz_value(v, sizeof(v), i);
+			rc = get_str(l1, k, &b);
+			if (rc == CW_OK && (b.len != strlen(v) ||
+			    memcmp(b.data, v, b.len) != 0))
+				return 1;
+			if (rc != CW_OK && rc != CW_ENOTFOUND)
+				return 2;
+			if (rc != CW_OK && last)
+				return 3;
+		}
+		if (last)
+			break;
+	}
+	cw_l1_close(l1);
+	cw_buf_free(&b);
+	return 0;
+}
+
+Test(l1, resize_under_readers_keeps_every_value_and_the_hottest,
+    .timeout = 60)
+{
+	struct cw_l1 *l1 = open_l1("l1", 200, 1 << 20);
+	struct cw_l1_resize_result r;
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_buf b = { 0 };
+	char k[32], v[128], path[PATH_MAX];
+	struct cw_l1_opts o = {
+		.path = tpath(path, sizeof(path), "l1"),
+		.max_entries = 400, .max_bytes = 4 << 20, .mode = 0600,
+		.clock = cw_clock_manual(&tenv.now_ns),
+	};
+	struct cw_err e;
+	int done[2], status;
+	pid_t pid[2];
+
+	cr_assert_not_null(st);
+	for (int i = 0; i < RZ_KEYS; i++) {
+		rz_key(k, sizeof(k), i);
+		rz_value(v, sizeof(v), i);
+		cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, strlen(v),
+		    3600 * 1000, CW_L1_WARM, &e), CW_OK, "%s", e.msg);
+	}
+	/* The first 20 are read: the hottest. */
+	for (int i = 0; i < 20; i++) {
+		rz_key(k, sizeof(k), i);
+		cr_assert_eq(get_str(l1, k, &b), CW_OK);
+	}
+	cr_assert_eq(pipe(done), 0);
+	cr_assert_eq(fcntl(done[0], F_SETFL, O_NONBLOCK), 0);
+	for (int p = 0; p < 2; p++)
+		if ((pid[p] = fork()) == 0) {
+			close(done[1]);
+			_exit(rz_reader(done[0]));
+		}
+	usleep(20000);
+	/* Larger: every entry comes along, in the same file's place. */
+	cr_assert_eq(cw_l1_resize(&o, &r, &e), CW_OK, "%s", e.msg);
+	cr_expect_eq(r.old_entries, 200);
+	cr_expect_eq(r.new_entries, 400);
+	cr_expect_eq(r.live, RZ_KEYS);
+	cr_expect_eq(r.kept, RZ_KEYS);
+	cr_expect_eq(r.unchanged, 0);
+	/* The handle opened before follows on its next operation. */
+	for (int i = 0; i < RZ_KEYS; i++) {
+		rz_key(k, sizeof(k), i);
+		cr_expect_eq(get_str(l1, k, &b), CW_OK, "%s", k);
+	}
+	cw_l1_stats(l1, st);
+	cr_expect_eq(st->max_entries, 400, "the handle is on the new file");
+	cr_expect_eq(st->entries, RZ_KEYS);
+	/* And what it writes lands there, for a handle opened now. */
+	set_str(l1, "after", "resize", 3600 * 1000);
+	{
+		struct cw_l1 *fresh = open_l1("l1", 200, 1 << 20);
+
+		cr_expect_eq(get_str(fresh, "after", &b), CW_OK);
+		cw_l1_close(fresh);
+	}
+	usleep(20000);
+	close(done[1]);
+	for (int p = 0; p < 2; p++) {
+		cr_assert_eq(waitpid(pid[p], &status, 0), pid[p]);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "reader %d: status %d", p, status);
+	}
+	/* The same capacity again: nothing to do. */
+	cr_assert_eq(cw_l1_resize(&o, &r, &e), CW_OK, "%s", e.msg);
+	cr_expect_eq(r.unchanged, 1);
+	/* Smaller: the hottest that fit, and the read ones first. */
+	o.max_entries = 40;
+	o.max_bytes = 1 << 20;
+	cr_assert_eq(cw_l1_resize(&o, &r, &e), CW_OK, "%s", e.msg);
+	cr_expect_eq(r.live, RZ_KEYS + 1);
+	cr_expect(r.kept > 20 && r.kept <= 40, "kept %llu",
+	    (unsigned long long)r.kept);
+	for (int i = 0; i < 20; i++) {
+		rz_key(k, sizeof(k), i);
+		cr_expect_eq(get_str(l1, k, &b), CW_OK, "hot %s kept", k);
+	}
+	cw_l1_stats(l1, st);
+	cr_expect_eq(st->max_entries, 40);
+	cr_expect_eq(st->entries, r.kept);
+	/* The counters came along: every set made through the handles. */
+	cr_expect_eq(st->sets, RZ_KEYS + 1);
+	cr_expect_eq(access(tpath(path, sizeof(path), "l1.resize"), F_OK), -1,
+	    "no temporary left");
+	close(done[0]);
+	cw_l1_close(l1);
+	cw_buf_free(&b);
+	free(st);
+}
+
+/* The hot list: keys of values, hottest first, remembered misses left
+ * out, written whole. */
+Test(l1, the_hot_list_is_the_read_keys_first)
+{
+	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	char path[PATH_MAX], text[256];
+	struct cw_err e;
+	size_t n;
+	FILE *f;
+
+	set_str(l1, "cold", "c", 1000);
+	set_str(l1, "warm", "w", 1000);
+	set_str(l1, "hot", "h", 2000);
+	cr_assert_eq(cw_l1_set(l1, "gone", 4, "", 0, 1000, CW_L1_NEGATIVE,
+	    &e), CW_OK);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(get_str(l1, "hot", &b), CW_OK);
+	cr_assert_eq(get_str(l1, "warm", &b), CW_OK);
+	cr_assert_eq(cw_l1_dump_hot(l1, tpath(path, sizeof(path), "hot.keys"),
+	    0, &n, &e), CW_OK, "%s", e.msg);
+	cr_expect_eq(n, 3);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	cr_expect_str_eq(text, "hot\nwarm\ncold\n");
+	cr_assert_eq(cw_l1_dump_hot(l1, path, 1, &n, &e), CW_OK, "%s", e.msg);
+	f = fopen(path, "r");
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	cr_expect_str_eq(text, "hot\n", "--hot 1");
+	/* A directory that cannot be written: an error, the old list kept. */
+	cr_assert_eq(cw_l1_dump_hot(l1, "/proc/hot.keys", 0, &n, &e), CW_EIO);
+	cw_l1_close(l1);
+	cw_buf_free(&b);
+}
