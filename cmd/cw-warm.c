@@ -38,6 +38,8 @@ struct opts {
 	enum strategy strategy;
 	int dry_run, force, refresh, drop, verbose;
 	int status, resume, optimize;
+	int refresh_ahead;		/* --refresh-ahead */
+	double below;			/* its share of a lifetime left */
 	int check, wait;		/* --check, --wait */
 	int look_ahead_given;
 	double min_coverage, warn_coverage;	/* warn < 0: min's */
@@ -55,6 +57,7 @@ static const char usage_text[] =
     "       cw-warm --refresh key ...\n"
     "       cw-warm --drop key ...\n"
     "       cw-warm --optimize\n"
+    "       cw-warm --refresh-ahead [--below share] [--max-rate n]\n"
     "       cw-warm --check|--wait [--at time] [--look-ahead dur] "
     "[--min-coverage c] [--warn-coverage c] [--interval dur]\n"
     "       cw-warm --status [id]\n"
@@ -82,6 +85,8 @@ help(void)
 	    "reads are (a monitoring plugin)\n"
 	    "      --deadline DUR     bound of the run (default: "
 	    "warm.deadline, 10m)\n"
+	    "      --below SHARE      --refresh-ahead: refetch below this "
+	    "share of a lifetime left (default 0.25)\n"
 	    "      --drop             remove the keys from L1 and L2\n"
 	    "      --force            re-read fresh keys from the source too\n"
 	    "      --interval DUR     --wait: look again this often (default "
@@ -99,6 +104,8 @@ help(void)
 	    "answering; reclaim expired L1 entries\n"
 	    "      --refresh          re-read the keys from the source, "
 	    "overwriting every level\n"
+	    "      --refresh-ahead    refetch what was read and is running "
+	    "out, before it expires (cron: every minute)\n"
 	    "      --resume ID        finish what run ID left\n"
 	    "      --session NAME     warm a session's keys: sydney, tokyo, "
 	    "london, newyork, or auto\n"
@@ -123,9 +130,10 @@ help(void)
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	enum { OPT_AT = 256, OPT_CHECK, OPT_DEADLINE, OPT_DROP, OPT_FORCE,
+	enum { OPT_AT = 256, OPT_BELOW, OPT_CHECK, OPT_DEADLINE, OPT_DROP, OPT_FORCE,
 	    OPT_INTERVAL, OPT_LEAD, OPT_LOOK_AHEAD, OPT_MAX_RATE,
 	    OPT_MIN_COVERAGE, OPT_MIN_PROB, OPT_OPTIMIZE, OPT_REFRESH,
+	    OPT_REFRESH_AHEAD,
 	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION,
 	    OPT_WAIT, OPT_WARN_COVERAGE };
 	static const struct option longopts[] = {
@@ -150,7 +158,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 		{ "min-probability", required_argument, NULL, OPT_MIN_PROB },
 		{ "optimize", no_argument, NULL, OPT_OPTIMIZE },
+		{ "below", required_argument, NULL, OPT_BELOW },
 		{ "refresh", no_argument, NULL, OPT_REFRESH },
+		{ "refresh-ahead", no_argument, NULL, OPT_REFRESH_AHEAD },
 		{ "resume", required_argument, NULL, OPT_RESUME },
 		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "status", no_argument, NULL, OPT_STATUS },
@@ -170,6 +180,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->min_coverage = 0.95;
 	o->warn_coverage = -1;
 	o->interval_s = 10;
+	o->below = -1;
 	while ((c = getopt_long(argc, argv, "c:f:hj:no:v", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
@@ -266,6 +277,14 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_REFRESH:
 			o->refresh = 1;
 			break;
+		case OPT_REFRESH_AHEAD:
+			o->refresh_ahead = 1;
+			break;
+		case OPT_BELOW:
+			if (cw_num_parse_double(optarg, 0, 1, "--below",
+			    &o->below, &e) != CW_OK)
+				cli_misuse(usage_text, "%s", e.msg);
+			break;
 		case OPT_RESUME:
 			o->resume = 1;
 			o->run_id = optarg;
@@ -296,10 +315,18 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->keys = argv + optind;
 	o->nkeys = argc - optind;
 	modes = o->refresh + o->drop + o->status + o->resume + o->optimize +
-	    o->check;
+	    o->check + o->refresh_ahead;
 	if (modes > 1)
-		cli_misuse(usage_text, "--refresh, --drop, --optimize, --status, "
-		    "--resume and --check do not combine");
+		cli_misuse(usage_text, "--refresh, --drop, --optimize, "
+		    "--refresh-ahead, --status, --resume and --check do not "
+		    "combine");
+	if (o->refresh_ahead && (o->nkeys > 0 || o->session != NULL))
+		cli_misuse(usage_text, "--refresh-ahead takes no keys: it "
+		    "reads L1's");
+	if (o->below >= 0 && !o->refresh_ahead)
+		cli_misuse(usage_text, "--below goes with --refresh-ahead");
+	if (o->below < 0)
+		o->below = 0.25;
 	if (o->check && (o->nkeys > 0 || o->session != NULL))
 		cli_misuse(usage_text, "--check takes no keys: it reads the "
 		    "forecast");
@@ -410,7 +437,8 @@ add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 	}
 	rc = cw_warm_plan_sessions(&p->p, cal, o->session, at_s, o->lead_s,
 	    now_ns, open, CW_CAL_OPENS, &n, &e);
-	cw_calendar_free(cal);
+	if (rc != CW_OK)
+		cw_calendar_free(cal);
 	if (rc == CW_ENOTFOUND)
 		cli_misuse(usage_text, "--session '%s': not in the calendar %s",
 		    o->session, path);
@@ -425,6 +453,8 @@ add_sessions(struct plan *p, const struct opts *o, const struct cw_cfg *cfg,
 	if (n == 0 && o->verbose)
 		warnx("no session opens and nothing is released within the "
 		    "lead");
+	/* The openings point into it. */
+	cw_calendar_free(cal);
 	return 0;
 }
 
@@ -462,6 +492,26 @@ add_optimize(struct plan *p, const struct cw_cfg *cfg, int64_t at_s)
 	    "reclaimed, %zu keys L2 kept answering to promote\n",
 	    (unsigned long long)reclaimed, promoted);
 	return rc == CW_OK ? 0 : cw_exit_code(rc);
+}
+
+/* --refresh-ahead: what L1 was read for, to be refetched if low. */
+static int
+add_refresh_ahead(struct plan *p, const struct opts *o,
+    const struct cw_cfg *cfg, int64_t at_s)
+{
+	struct cw_err e;
+	size_t n;
+	int rc;
+
+	if ((rc = cw_warm_plan_refresh_ahead(&p->p, cfg, at_s, &n, &e)) !=
+	    CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	if (o->verbose)
+		warnx("refresh-ahead: %zu keys read in the last %d minutes", n,
+		    CW_REFRESH_RECENT_S / 60);
+	return 0;
 }
 
 /* ---- output ---- */
@@ -661,7 +711,9 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 	wo.max_rate = o->max_rate;
 	wo.deadline_ns = t0 + (o->deadline_ms > 0 ? o->deadline_ms :
 	    cfg->warm_deadline_ms) * 1000000;
-	wo.refresh_below = cfg->warm_refresh_below;
+	/* Refresh-ahead's share must outlast the time to its next run. */
+	wo.refresh_below = o->refresh_ahead ? o->below :
+	    cfg->warm_refresh_below;
 	wo.force = o->force;
 	wo.on_task = on_task;
 	wo.ctx = &w;
@@ -824,6 +876,9 @@ run(const struct opts *o)
 		return status;
 	if (o->optimize)
 		p.status = cw_exit_worse(p.status, add_optimize(&p, &cfg, at_s));
+	if (o->refresh_ahead)
+		p.status = cw_exit_worse(p.status, add_refresh_ahead(&p, o,
+		    &cfg, at_s));
 	if ((o->strategy == ST_PREDICTIVE || o->strategy == ST_PATTERN) &&
 	    (status = add_forecast(&p, o, &cfg, at_s)) != 0)
 		return cw_exit_worse(status, p.status);

@@ -12,7 +12,7 @@ _cw_warm()
 		COMPREPLY=($(compgen -W "tsv json" -- "$cur"))
 		return ;;
 	--session)
-		COMPREPLY=($(compgen -W "auto sydney tokyo london newyork" \
+		COMPREPLY=($(compgen -W "auto sydney tokyo london newyork fomc rba boe boc" \
 			-- "$cur"))
 		return ;;
 	--strategy)
@@ -20,7 +20,7 @@ _cw_warm()
 			pattern background" -- "$cur"))
 		return ;;
 	-j|--jobs|--at|--deadline|--interval|--lead|--look-ahead|--max-rate|\
-	--min-coverage|--min-probability|--resume|--warn-coverage)
+	--below|--min-coverage|--min-probability|--resume|--warn-coverage)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -28,7 +28,7 @@ _cw_warm()
 			-j --jobs -n --dry-run -o --output -v --verbose --at
 			--check --deadline --drop --force --interval --lead
 			--look-ahead --max-rate --min-coverage --min-probability
-			--optimize --refresh --resume --session --status
+			--optimize --refresh --refresh-ahead --below --resume --session --status
 			--strategy --version --wait --warn-coverage" -- "$cur"))
 	fi
 }

@@ -1174,13 +1174,14 @@ int cw_warm_parse_line(const char *line, size_t len, int default_prio,
 size_t cw_warm_dedup(struct cw_warm_task *tasks, size_t n);
 
 /*
- * The keys the access log at path shows L2 answering at least min_reads
- * times since since_s (Unix seconds): read often, yet missing from L1.
- * Appended to keys one a line, most answered first. The rotated log.1
- * is read too. CW_ENOTFOUND when there is no log.
+ * The keys the access log at path shows read at least min_reads times
+ * since since_s (Unix seconds), answered at level (its name in the log,
+ * "l2": read often, yet missing from L1; NULL: any level). Appended to
+ * keys one a line, most read first. The rotated log.1 is read too.
+ * CW_ENOTFOUND when there is no log.
  */
-int cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
-    struct cw_buf *keys, size_t *n, struct cw_err *err);
+int cw_warm_read_lately(const char *path, int64_t since_s, unsigned min_reads,
+    const char *level, struct cw_buf *keys, size_t *n, struct cw_err *err);
 
 /* What a run warms, in input order: set to zero, add, finish, free. */
 struct cw_warm_plan {
@@ -1210,6 +1211,14 @@ int cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
 int cw_warm_plan_predicted(struct cw_warm_plan *p, const char *state,
     int64_t at_s, int64_t look_ahead_s, double min_probability, int prio,
     struct cw_err *err);
+/* Refresh-ahead looks at the keys read in this last stretch. */
+#define CW_REFRESH_RECENT_S 900
+/* --refresh-ahead: plan (high) every key the access log shows read in
+ * the CW_REFRESH_RECENT_S before at_s; the run's refresh_below then
+ * leaves those with enough lifetime left alone. *n gets how many; no log
+ * is none. */
+int cw_warm_plan_refresh_ahead(struct cw_warm_plan *p,
+    const struct cw_cfg *cfg, int64_t at_s, size_t *n, struct cw_err *err);
 /* --optimize: reclaim L1's expired entries, then plan (high) the keys
  * the access log shows L2 answering twice or more in the hour before
  * at_s. The counts of each; the first failure's code. */
@@ -1360,6 +1369,9 @@ struct cw_hier_result {
 	 * lifetime, within [l1] stale_if_error. 0 otherwise. */
 	int64_t stale_ns;
 	int stale_rc;
+	/* When L1 answered: its copy's expiry (calendar ns), for a reader
+	 * that would refresh early. 0 otherwise. */
+	int64_t l1_expires_ns;
 };
 
 /*
@@ -1427,6 +1439,7 @@ enum cw_strategy {
 	CW_STRATEGY_REFRESH_AHEAD,	/* recent keys refreshed before expiry */
 	CW_STRATEGY_ORACLE,		/* the next window's reads, known */
 	CW_STRATEGY_BACKFILL,		/* refresh_ahead + recent days in L2 */
+	CW_STRATEGY_XFETCH,		/* early refresh on read, by chance */
 	CW_STRATEGY_COUNT,
 };
 

@@ -215,6 +215,7 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 			continue;	/* for the levels below */
 		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :
 		    CW_OK, CW_LEVEL_L1);
+		it->res.l1_expires_ns = q->info.expires_ns;
 		finish(h, it, share);
 		state[h->item_of[j]] = KEY_DONE;
 	}
@@ -264,6 +265,7 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 		it->res.level = CW_LEVEL_NONE;
 		it->res.stale_ns = 0;
 		it->res.stale_rc = CW_OK;
+		it->res.l1_expires_ns = 0;
 		if ((rc = cw_key_parse(it->key, it->klen, &h->key,
 		    &it->err)) != CW_OK)
 			settle(it, rc, CW_LEVEL_NONE);	/* neither counted

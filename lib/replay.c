@@ -16,6 +16,7 @@
  * across runs. The strategies differ only in which tasks a tick plans.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,6 @@
 #include "trace_int.h"
 
 #define REFRESH_TICK_S 60	/* refresh-ahead runs every minute */
-#define REFRESH_RECENT_S 900	/* on keys read in the last 15 minutes */
 #define REFRESH_BELOW 0.25	/* with less than a quarter of a TTL left */
 #define SESSION_LEAD_S 1800	/* cw-warm --session auto's look ahead */
 #define RUN_DEADLINE_NS 60000000000LL	/* a warm run's bound, real */
@@ -38,7 +38,7 @@
 
 static const char *const strategy_names[CW_STRATEGY_COUNT] = {
 	"none", "market_open", "predictive", "refresh_ahead", "oracle",
-	"backfill",
+	"backfill", "xfetch",
 };
 
 const char *
@@ -93,6 +93,8 @@ struct replay {
 	struct cw_warm_plan plan;
 	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
 	int64_t backfilled_day;	/* the last day backfill warmed, or -1 */
+	uint64_t rng;		/* xfetch's draws, seeded: one run, one result */
+	int64_t l3_ns;		/* xfetch's delta: a fetch's time, averaged */
 	struct cw_err *err;
 };
 
@@ -330,7 +332,7 @@ plan_refresh(struct replay *p, int64_t now_s)
 		uint32_t id = p->recent[i];
 		const char *name = cw_intern_name(&p->ids, id);
 
-		if (p->ks[id].last_read_ms < (now_s - REFRESH_RECENT_S) *
+		if (p->ks[id].last_read_ms < (now_s - CW_REFRESH_RECENT_S) *
 		    1000) {
 			p->ks[id].recent = 0;
 			continue;
@@ -390,6 +392,30 @@ in_open_window(struct replay *p, int64_t ts_s, size_t *cursor)
 	return *cursor < p->nopens && p->opens_s[*cursor] <= ts_s;
 }
 
+/*
+ * XFetch (Vattani, Chierichetti and Lowenstein, VLDB 2015): a reader of a
+ * copy that expires at `expires` refreshes it now when
+ *     now - delta * beta * ln(U) >= expires,    U uniform in (0, 1],
+ * delta the time a recomputation takes; with beta = 1 the expected early
+ * margin is delta, which the paper shows optimal against a stampede. The
+ * decision needs only what a read of L1 already has (the expiry), so
+ * cw-get could make it; the replay measures what it would be worth.
+ */
+#define XFETCH_BETA 1.0
+
+static int
+xfetch_due(struct replay *p, int64_t expires_ns, int64_t now_ns)
+{
+	double u;
+
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	u = (double)((p->rng >> 11) + 1) / 9007199254740992.0;	/* 2^53 */
+	return expires_ns > 0 && (double)now_ns -
+	    (double)p->l3_ns * XFETCH_BETA * log(u) >= (double)expires_ns;
+}
+
 static int
 lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 {
@@ -415,8 +441,11 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 		p->r->hourly[hour][1] += res.level == CW_LEVEL_L1 ||
 		    res.level == CW_LEVEL_L2;
 	}
-	if (res.level == CW_LEVEL_L3)
+	if (res.level == CW_LEVEL_L3) {
 		count_l3(p);
+		p->l3_ns = p->l3_ns == 0 ? res.latency_ns :
+		    (7 * p->l3_ns + res.latency_ns) / 8;
+	}
 	if (in_open_window(p, ts_ms / 1000, open_cursor)) {
 		p->r->open_lookups++;
 		p->r->open_l3 += res.level != CW_LEVEL_L1 &&
@@ -443,6 +472,16 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
 	    cw_predict_learn_key(p->model, ts_ms, key, klen) == CW_ENOMEM)
 		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
+	/* The reader's early refresh: from the source, through every
+	 * level, as cw-get would do it after answering. */
+	if (p->strategy == CW_STRATEGY_XFETCH && rc == CW_OK &&
+	    res.level == CW_LEVEL_L1 &&
+	    xfetch_due(p, res.l1_expires_ns, ts_ms * 1000000)) {
+		if ((rc = cw_warm_plan_line(&p->plan, key, klen, CW_PRIO_HIGH,
+		    CW_WARM_REFRESH, p->err)) != CW_OK)
+			return rc;
+		return warm(p, p->cfg.warm_refresh_below);
+	}
 	return CW_OK;
 }
 
@@ -535,6 +574,7 @@ setup(struct replay *p)
 	    (rc = cw_predict_new(&p->model, p->err)) != CW_OK)
 		return rc;
 	p->backfilled_day = -1;
+	p->rng = 0x9e3779b97f4a7c15ull;
 	if (p->strategy == CW_STRATEGY_BACKFILL && (rc = learn_space(p)) !=
 	    CW_OK)
 		return rc;

@@ -491,7 +491,7 @@ cw_warm_dedup(struct cw_warm_task *t, size_t n)
 	return out;
 }
 
-/* ---- what L2 keeps answering (--optimize) ---- */
+/* ---- what was read lately (--optimize, --refresh-ahead) ---- */
 
 struct hot {
 	struct cw_intern keys;
@@ -499,16 +499,23 @@ struct hot {
 	size_t cap;
 };
 
-/* Count the L2 answers of one log file's lines since since_s. */
+/* Count the reads of one log file's lines since since_s answered at
+ * level ("l2"; NULL: any). */
 static int
-count_l2(struct hot *h, const char *path, int64_t since_s, struct cw_err *err)
+count_reads(struct hot *h, const char *path, int64_t since_s,
+    const char *level, struct cw_err *err)
 {
+	char tag[8];
+	size_t taglen = 0;
+
 	struct cw_lines in = { .fd = -1 };
 	const char *line, *key;
 	size_t len, klen;
 	int64_t ts_ms;
 	int rc;
 
+	if (level != NULL)
+		taglen = (size_t)snprintf(tag, sizeof(tag), ",%.4s,", level);
 	if ((in.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? CW_ENOTFOUND : cw_err_set(err, CW_EIO,
 		    errno, "log %s", path);
@@ -519,8 +526,8 @@ count_l2(struct hot *h, const char *path, int64_t since_s, struct cw_err *err)
 			/* "ts,key,level,latency_us" */
 			if (cw_predict_parse_line(line, len, &ts_ms, &key,
 			    &klen) != CW_OK || ts_ms / 1000 < since_s ||
-			    (size_t)(key + klen - line) + 4 > len ||
-			    memcmp(key + klen, ",l2,", 4) != 0)
+			    (size_t)(key + klen - line) + taglen > len ||
+			    memcmp(key + klen, tag, taglen) != 0)
 				continue;
 			if ((id = cw_intern_id(&h->keys, key, klen, 1)) < 0)
 				goto nomem;
@@ -568,8 +575,8 @@ by_count(const void *a, const void *b)
 }
 
 int
-cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
-    struct cw_buf *keys, size_t *n, struct cw_err *err)
+cw_warm_read_lately(const char *path, int64_t since_s, unsigned min_reads,
+    const char *level, struct cw_buf *keys, size_t *n, struct cw_err *err)
 {
 	struct hot h;
 	struct ranked *r = NULL;
@@ -580,12 +587,13 @@ cw_warm_l2_answered(const char *path, int64_t since_s, unsigned min_reads,
 	memset(&h, 0, sizeof(h));
 	*n = 0;
 	snprintf(rotated, sizeof(rotated), "%s.1", path);
-	if ((rc1 = count_l2(&h, rotated, since_s, err)) != CW_OK &&
+	if ((rc1 = count_reads(&h, rotated, since_s, level, err)) != CW_OK &&
 	    rc1 != CW_ENOTFOUND) {
 		rc = rc1;
 		goto out;
 	}
-	if ((rc = count_l2(&h, path, since_s, err)) == CW_ENOTFOUND &&
+	if ((rc = count_reads(&h, path, since_s, level, err)) ==
+	    CW_ENOTFOUND &&
 	    rc1 == CW_OK)
 		rc = CW_OK;
 	if (rc != CW_OK)

@@ -184,8 +184,8 @@ cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
 	}
 	/* Without L1 there is nothing to reclaim, and still what to
 	 * promote: the first failure is the one reported. */
-	rc2 = cw_warm_l2_answered(cfg->log_file, at_s - HOT_WINDOW_S,
-	    HOT_MIN_READS, &keys, promoted, rc == CW_OK ? err : &e2);
+	rc2 = cw_warm_read_lately(cfg->log_file, at_s - HOT_WINDOW_S,
+	    HOT_MIN_READS, "l2", &keys, promoted, rc == CW_OK ? err : &e2);
 	if (rc2 == CW_ENOTFOUND)
 		rc2 = CW_OK;	/* no log yet: nothing read */
 	for (size_t at = 0; rc2 == CW_OK && at < keys.len;) {
@@ -198,4 +198,30 @@ cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
 	}
 	cw_buf_free(&keys);
 	return rc != CW_OK ? rc : rc2;
+}
+
+int
+cw_warm_plan_refresh_ahead(struct cw_warm_plan *p, const struct cw_cfg *cfg,
+    int64_t at_s, size_t *n, struct cw_err *err)
+{
+	struct cw_buf keys = { 0 };
+	int rc;
+
+	*n = 0;
+	/* Readers' lookups only: cw-warm's own fills are not in the log,
+	 * so a key nobody reads stops being refreshed. */
+	rc = cw_warm_read_lately(cfg->log_file, at_s - CW_REFRESH_RECENT_S, 1,
+	    NULL, &keys, n, err);
+	if (rc == CW_ENOTFOUND)
+		rc = CW_OK;	/* no log yet: nothing read */
+	for (size_t at = 0; rc == CW_OK && at < keys.len;) {
+		const char *nl = memchr(keys.data + at, '\n', keys.len - at);
+		size_t len = (size_t)(nl - (keys.data + at));
+
+		rc = cw_warm_plan_line(p, keys.data + at, len, CW_PRIO_HIGH, 0,
+		    err);
+		at += len + 1;
+	}
+	cw_buf_free(&keys);
+	return rc;
 }

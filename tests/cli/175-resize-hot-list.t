@@ -1,9 +1,9 @@
 #!/bin/sh
-# cw-stats resize under a running reader, and the hot list: dump, lose
-# the file, warm it back.
+# cw-stats resize under a running reader; the hot list: dump, lose the
+# file, warm it back; cw-warm --refresh-ahead from the readers' log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 17
 
 conf() {
 	printf '[l1]\nfile = %s\nmax_entries = %s\nmax_bytes = %s\n' \
@@ -55,7 +55,7 @@ is "$status:$(cat "$T/out")" \
 # have made every key as hot as can be: start again from a file warmed
 # afresh, where the keys read twice are the hottest.
 rm -f "$CW_L1_FILE"
-cw-warm -c "$T/cw.conf" - <"$T/keys" >/dev/null
+cw-warm -c "$T/cw.conf" - <"$T/keys" >/dev/null 2>&1
 for k in $hot $hot; do cw-get -c "$T/cw.conf" "$k" >/dev/null; done
 run cw-stats -c "$T/cw.conf" keys --hot 3
 is "$(cut -f1 "$T/out" | sort | tr '\n' ' ')" "$hot_sorted" \
@@ -70,4 +70,24 @@ is "$status:$(cut -f2 "$T/out" | sort | uniq -c | tr -s ' ')" "0: 16 warmed" \
 	"a lost file: cw-warm - takes the list back"
 run cw-stats -c "$T/cw.conf" dump
 is "$status" 2 "dump without a file: usage error"
+
+# Refresh-ahead: what the readers read in the last 15 minutes (the log
+# every cw-get writes; cw-warm's own fills are not in it).
+rm -f "$XDG_CACHE_HOME/cw/access.log"
+# shellcheck disable=SC2086 # three keys, split on purpose
+cw-get -c "$T/cw.conf" $hot >/dev/null
+run cw-warm -c "$T/cw.conf" --refresh-ahead
+is "$status:$(cut -f1,2 "$T/out" | sort | tr '\t\n' ': ')" \
+	"0:labels:EUR_USD:D:2024-01-03:fresh labels:GBP_USD:H4:2024-01-02:fresh labels:GBP_USD:M15:2024-01-02:fresh " \
+	"--refresh-ahead: the three keys read, each with most of its lifetime left"
+run cw-warm -c "$T/cw.conf" --refresh-ahead --below 1
+is "$status:$(cut -f2 "$T/out" | sort | uniq -c | tr -s ' ')" "0: 3 warmed" \
+	"--below 1: every one refetched"
+rm -f "$XDG_CACHE_HOME/cw/access.log"
+run cw-warm -c "$T/cw.conf" --refresh-ahead --below 1
+is "$status:$(cat "$T/out")" "0:" "nothing read lately: nothing refreshed"
+run cw-warm --refresh-ahead labels:EUR_USD:D:2024-01-03
+is "$status" 2 "--refresh-ahead with keys: usage error"
+run cw-warm --below 0.5 labels:EUR_USD:D:2024-01-03
+is "$status" 2 "--below without --refresh-ahead: usage error"
 finish
