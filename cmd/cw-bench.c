@@ -5,6 +5,8 @@
  * "ts,key", for the predictor's backtest and for replays.
  * replay: a trace through the real levels on a simulated calendar, one
  * row per warming strategy (lib/replay.c does the work).
+ * --quick: the configured levels checked in seconds (lib/quick.c).
+ * --live: the host's traffic, interval by interval (lib/view.c).
  */
 #include <err.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cw.h"
@@ -23,7 +26,7 @@
 /* A miss's cost when the replay answers from its own source. */
 #define SYNTHETIC_SOURCE "synthetic:2ms"
 
-enum { CMD_GENERATE, CMD_REPLAY, CMD_QUICK };
+enum { CMD_GENERATE, CMD_REPLAY, CMD_QUICK, CMD_LIVE };
 /* --quick's key from the source (the sample data has it). */
 #define QUICK_KEY "labels:EUR_USD:H4:2024-01-02"
 
@@ -36,6 +39,10 @@ struct opts {
 	size_t nstrategies;
 	struct cw_replay_opts replay;
 	enum cw_format format;
+	const char *output, *interval;	/* read once the command is known */
+	int64_t duration_s;		/* --live: 0, until interrupted */
+	int64_t live_interval_s;
+	enum cw_view_form live_form;
 };
 
 static const char usage_text[] =
@@ -46,7 +53,9 @@ static const char usage_text[] =
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
     "                [--backfill-days N] [--source URL]\n"
-    "       cw-bench --quick [-c FILE] [--key KEY]\n";
+    "       cw-bench --quick [-c FILE] [--key KEY]\n"
+    "       cw-bench --live [-c FILE] [-o screen|tsv|json] "
+    "[--interval DUR] [--duration DUR]\n";
 
 static void
 help(void)
@@ -59,18 +68,27 @@ help(void)
 	    "simulated calendar,\n"
 	    "once per strategy, and print a row of figures for each.\n"
 	    "--quick (or quick): check the configured levels in seconds; "
-	    "PASS or FAIL.\n\n"
+	    "PASS or FAIL.\n"
+	    "--live (or live): the traffic of every process on the host, "
+	    "interval by interval.\n\n"
 	    "  -c, --config FILE       configuration file (replay)\n"
 	    "  -h, --help              print this help and exit\n"
-	    "  -o, --output FORMAT     table (default) or json (replay)\n"
+	    "  -o, --output FORMAT     replay: table (default) or json; "
+	    "live: screen (default\n"
+	    "                          on a terminal), tsv (default "
+	    "otherwise) or json\n"
+	    "      --duration DUR      --live: stop after this long "
+	    "(default: when interrupted)\n"
 	    "      --backfill-days N   trading days backfill warms at the "
 	    "start (default 260)\n"
 	    "      --budget N          keys a predictive or oracle run may "
 	    "warm (default 500)\n"
 	    "      --instruments LIST  comma-separated (default: "
 	    DEFAULT_INSTRUMENTS ")\n"
-	    "      --interval DUR      how often cron runs the warmers "
-	    "(default 15m)\n"
+	    "      --interval DUR      replay: how often cron runs the "
+	    "warmers (default 15m);\n"
+	    "                          live: a line this often (default "
+	    "1s)\n"
 	    "      --key KEY           --quick's key from the source "
 	    "(default " QUICK_KEY ")\n"
 	    "      --jobs N            a warm run's fetches in flight "
@@ -151,18 +169,20 @@ parse_args(int argc, char *argv[], struct opts *o)
 	enum { OPT_INSTRUMENTS = 256, OPT_RATE, OPT_SEED, OPT_START,
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
-	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY };
+	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
 		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ "config", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "instruments", required_argument, NULL, OPT_INSTRUMENTS },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, OPT_QUICK },
@@ -176,7 +196,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "weeks", required_argument, NULL, OPT_WEEKS },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, replay_only = 0, generate_only = 0, quick = 0;
+	int c, replay_only = 0, generate_only = 0, quick = 0, live = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->replay.interval_s = 900;
@@ -192,7 +212,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->gen.rate_per_hour = 400;
 	o->gen.start_s = start_date("2024-03-04");
 	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
-		replay_only += c == 'c' || c == 'o' || c >= OPT_TRACE;
+		replay_only += c == 'c' || c == 'o' || (c >= OPT_TRACE &&
+		    c != OPT_LIVE && c != OPT_DURATION);
 		generate_only += c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
 		    c != OPT_VERSION;
 		switch (c) {
@@ -203,9 +224,14 @@ parse_args(int argc, char *argv[], struct opts *o)
 			help();
 			exit(0);
 		case 'o':
-			if (strcmp(optarg, "table") == 0)
-				optarg = "tsv";
-			o->format = cli_output_format(usage_text, optarg, 0);
+			o->output = optarg;
+			break;
+		case OPT_LIVE:
+			live = 1;
+			break;
+		case OPT_DURATION:
+			o->duration_s = cli_duration_s(usage_text, optarg,
+			    "--duration", 1);
 			break;
 		case OPT_BACKFILL_DAYS:
 			o->replay.backfill_days = (unsigned)number(optarg,
@@ -216,8 +242,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    0, 10000000);
 			break;
 		case OPT_INTERVAL:
-			o->replay.interval_s = cli_duration_s(usage_text, optarg,
-			    "--interval", 60);
+			o->interval = optarg;
 			break;
 		case OPT_JOBS:
 			o->replay.jobs = (unsigned)number(optarg, "--jobs", 1,
@@ -269,18 +294,49 @@ parse_args(int argc, char *argv[], struct opts *o)
 			cli_misuse(usage_text, NULL);
 		}
 	}
-	if (quick && optind < argc)
-		cli_misuse(usage_text, "--quick takes no command");
-	if (!quick && optind >= argc)
-		cli_misuse(usage_text, "no command: generate, replay or quick");
-	o->cmd = quick ? CMD_QUICK : cli_command(usage_text, argv[optind],
-	    (const char *const[]){ "generate", "replay", "quick", NULL });
-	if (!quick && optind + 1 < argc)
+	if (quick && live)
+		cli_misuse(usage_text, "--quick and --live do not combine");
+	if ((quick || live) && optind < argc)
+		cli_misuse(usage_text, "--%s takes no command", quick ? "quick" :
+		    "live");
+	if (!quick && !live && optind >= argc)
+		cli_misuse(usage_text, "no command: generate, replay, quick or "
+		    "live");
+	o->cmd = quick ? CMD_QUICK : live ? CMD_LIVE : cli_command(usage_text,
+	    argv[optind], (const char *const[]){ "generate", "replay",
+	    "quick", "live", NULL });
+	if (!quick && !live && optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
 	if (o->cmd == CMD_QUICK && (generate_only || o->trace != NULL ||
-	    o->keep != NULL || o->source != NULL))
+	    o->keep != NULL || o->source != NULL || o->output != NULL ||
+	    o->interval != NULL || o->duration_s != 0))
 		cli_misuse(usage_text, "--quick takes -c and --key only");
+	if (o->cmd == CMD_LIVE && (generate_only || o->trace != NULL ||
+	    o->keep != NULL || o->source != NULL || o->key != NULL))
+		cli_misuse(usage_text, "--live takes -c, -o, --interval and "
+		    "--duration only");
+	if (o->cmd != CMD_LIVE && o->duration_s != 0)
+		cli_misuse(usage_text, "--duration goes with --live");
+	if (o->cmd == CMD_LIVE) {
+		o->live_interval_s = o->interval == NULL ? 1 :
+		    cli_duration_s(usage_text, o->interval, "--interval", 1);
+		o->live_form = o->output == NULL ? (isatty(STDOUT_FILENO) ?
+		    CW_VIEW_SCREEN : CW_VIEW_TSV) : strcmp(o->output,
+		    "screen") == 0 ? CW_VIEW_SCREEN : strcmp(o->output,
+		    "tsv") == 0 ? CW_VIEW_TSV : strcmp(o->output, "json") == 0 ?
+		    CW_VIEW_JSON : (cli_misuse(usage_text, "--live: unknown "
+		    "output format '%s' (use screen, tsv or json)", o->output),
+		    CW_VIEW_TSV);
+	} else {
+		if (o->interval != NULL)
+			o->replay.interval_s = cli_duration_s(usage_text,
+			    o->interval, "--interval", 60);
+		if (o->output != NULL)
+			o->format = cli_output_format(usage_text,
+			    strcmp(o->output, "table") == 0 ? "tsv" : o->output,
+			    0);
+	}
 	if (o->cmd == CMD_GENERATE && replay_only)
 		cli_misuse(usage_text, "generate takes none of replay's "
 		    "options");
@@ -530,6 +586,86 @@ out:
 	return status;
 }
 
+/* ---- live ---- */
+
+static void
+sleep_until(struct cw_clock *clock, int64_t at_ns)
+{
+	int64_t left;
+
+	while ((left = at_ns - cw_clock_elapsed_ns(clock)) > 0) {
+		struct timespec ts = { left / 1000000000, left % 1000000000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* A line (or a screen) every interval from the shared counters and the
+ * journal, until the duration is over or the reader goes away. */
+static int
+live(struct opts *o)
+{
+	struct cw_clock clock = cw_clock_system();
+	struct cw_view_snap *snap[2];
+	struct cw_view_line *line;
+	struct cw_l1_opts lo = { 0 };
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+	struct cw_buf out = { 0 };
+	struct cw_l1 *l1 = NULL;
+	char journal[CW_CFG_STR];
+	struct cw_err e;
+	int64_t start, step = o->live_interval_s * 1000000000;
+	int rc, status = 0;
+
+	snap[0] = malloc(sizeof(*snap[0]));
+	snap[1] = malloc(sizeof(*snap[1]));
+	line = malloc(sizeof(*line));
+	if (cfg == NULL || snap[0] == NULL || snap[1] == NULL || line == NULL)
+		errx(71, "out of memory");
+	if ((rc = cw_cfg_load(cfg, o->config, &e)) == CW_OK) {
+		cw_cfg_l1_opts(cfg, clock, &lo);
+		/* It only reads the header: a monitoring user will do. */
+		lo.must_exist = 1;
+		lo.read_only = 1;
+		cw_cfg_warm_path(cfg, 'j', journal);
+		rc = cw_l1_open(&l1, &lo, &e);
+	}
+	if (rc == CW_OK)
+		rc = cw_view_snap(l1, journal, clock, snap[0], &e);
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(rc);
+		goto out;
+	}
+	cw_view_header(o->live_form, &out);
+	start = snap[0]->at_ns;
+	for (int64_t n = 1; o->duration_s == 0 ||
+	    n * o->live_interval_s <= o->duration_s; n++) {
+		sleep_until(&clock, start + n * step);
+		if ((rc = cw_view_snap(l1, journal, clock, snap[n & 1],
+		    &e)) != CW_OK || (rc = cw_view_delta(snap[!(n & 1)],
+		    snap[n & 1], line, &e)) != CW_OK) {
+			warnx("%s", e.msg);
+			status = cw_exit_code(rc);
+			break;
+		}
+		cw_view_render(line, o->live_form, &out);
+		/* A reader gone (a closed pipe): stop quietly. */
+		if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+		    fflush(stdout) != 0)
+			break;
+		out.len = 0;
+	}
+out:
+	cw_l1_close(l1);
+	cw_buf_free(&out);
+	free(snap[0]);
+	free(snap[1]);
+	free(line);
+	free(cfg);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -538,5 +674,6 @@ main(int argc, char *argv[])
 	cli_start();
 	parse_args(argc, argv, &o);
 	return cli_finish_stdout(o.cmd == CMD_REPLAY ? replay(&o) :
-	    o.cmd == CMD_QUICK ? quick_check(&o) : generate(&o));
+	    o.cmd == CMD_QUICK ? quick_check(&o) : o.cmd == CMD_LIVE ?
+	    live(&o) : generate(&o));
 }

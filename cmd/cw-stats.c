@@ -305,15 +305,29 @@ list_keys(const struct opts *o, struct cw_l1 *l1)
 	return k.listed == 0 && o->glob != NULL ? 1 : 0;
 }
 
+/* The hot list, to a file whole or not at all, or to stdout. */
 static int
 dump(const struct opts *o, struct cw_l1 *l1)
 {
+	struct cw_buf list = { 0 };
+	struct cw_fs_part part;
 	struct cw_err e;
 	size_t n;
+	int rc;
 
-	if (cw_l1_dump_hot(l1, o->glob, o->hot, &n, &e) != CW_OK) {
+	if ((rc = cw_l1_hot_list(l1, o->hot, &list, &n, &e)) == CW_OK) {
+		if (strcmp(o->glob, "-") == 0) {
+			fwrite(list.data, 1, list.len, stdout);
+		} else {
+			part.data = list.data;
+			part.len = list.len;
+			rc = cw_fs_write_atomic(o->glob, &part, 1, 0600, &e);
+		}
+	}
+	cw_buf_free(&list);
+	if (rc != CW_OK) {
 		warnx("%s", e.msg);
-		return cw_exit_code(e.code);
+		return cw_exit_code(rc);
 	}
 	return 0;
 }

@@ -6,7 +6,7 @@ _cw_bench()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
-	--budget|--jobs|--source|--backfill-days|--key)
+	--budget|--jobs|--source|--backfill-days|--key|--duration)
 		return ;;
 	-c|--config|--trace)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -15,22 +15,22 @@ _cw_bench()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	-o|--output)
-		COMPREPLY=($(compgen -W "table json" -- "$cur"))
+		COMPREPLY=($(compgen -W "table json screen tsv" -- "$cur"))
 		return ;;
 	--strategy)
 		COMPREPLY=($(compgen -W "none market_open predictive
-			refresh_ahead oracle backfill" -- "$cur"))
+			refresh_ahead oracle backfill xfetch" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
-			--config --help
+			--config --duration --help --live
 			--instruments --interval --jobs --keep --key
 			--look-ahead --output --quick --rate --seed --source
 			--start --strategy
 			--trace --version --weeks" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W "generate replay quick" -- "$cur"))
+		COMPREPLY=($(compgen -W "generate replay quick live" -- "$cur"))
 	fi
 }
 complete -F _cw_bench cw-bench

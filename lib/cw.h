@@ -85,6 +85,23 @@ int cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt,
 /* Release the memory; accepts a zeroed buffer. */
 void cw_buf_free(struct cw_buf *b);
 
+/* ---- fs: files written whole ---- */
+
+/* One piece of what cw_fs_write_atomic writes. */
+struct cw_fs_part {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Write the parts, in order, to path as a whole or not at all: into
+ * PATH.tmpPID (mode, missing parents made 0700), synced, then renamed
+ * over path, so a reader, or a crash at any moment, finds the old file
+ * or the new one, never half of one. CW_EIO naming what failed.
+ */
+int cw_fs_write_atomic(const char *path, const struct cw_fs_part *parts,
+    size_t nparts, unsigned mode, struct cw_err *err);
+
 /* ---- num: numbers, durations and sizes from text ---- */
 
 /* A decimal unsigned integer in [min, max]; trailing junk is CW_EDATA.
@@ -400,6 +417,12 @@ int cw_out_json_string(struct cw_buf *dst, const void *src, size_t n,
     struct cw_err *err);
 /* Nonzero when the bytes are valid UTF-8 without NUL. */
 int cw_out_is_utf8(const void *src, size_t n);
+/* Figures for people, into buf (returned): a duration ("812 ns",
+ * "3.1 us", "4.20 ms", "1.50 s"), a size ("812B", "3.1K", "4.2M"), a
+ * rate as a percentage ("97.1%", "-" for NAN). */
+const char *cw_out_human_ns(char *buf, size_t n, double ns);
+const char *cw_out_human_bytes(char *buf, size_t n, uint64_t v);
+const char *cw_out_pct(char *buf, size_t n, double rate);
 /* Append one batch record for key/value in format fmt (TSV or JSON).
  * JSON carries a value that is not UTF-8 as "value_base64" instead of
  * "value", so no byte is ever lost or replaced. */
@@ -624,10 +647,10 @@ int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
 int cw_l1_scan_hot(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
 /* The hot list: the keys of the limit (0: all) hottest values (not the
- * remembered misses), one a line, written to path whole or not at all
- * (mode 0600), for `cw-warm -` to take back on a host that lost its L1
- * file; *n gets how many. path "-" is stdout. CW_EIO, CW_ENOMEM. */
-int cw_l1_dump_hot(struct cw_l1 *l1, const char *path, size_t limit,
+ * remembered misses), one a line, appended to out, for `cw-warm -` to
+ * take back on a host that lost its L1 file (write it with
+ * cw_fs_write_atomic); *n gets how many. CW_ENOMEM. */
+int cw_l1_hot_list(struct cw_l1 *l1, size_t limit, struct cw_buf *out,
     size_t *n, struct cw_err *err);
 
 /* What cw_l1_resize did. */
@@ -710,6 +733,9 @@ enum cw_stats_form {
 	CW_STATS_PROM,		/* Prometheus text exposition format */
 };
 
+/* The figures of raw counters (hit rates, percentiles, rates, fill),
+ * everything but the largest values; pure. */
+void cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r);
 /* Read the L1 header's counters and scan its entries into r. */
 int cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
     struct cw_err *err);
@@ -1332,6 +1358,54 @@ struct cw_journal_summary {
 
 int cw_journal_summary(const char *path, struct cw_journal_summary *s,
     struct cw_err *err);
+
+/* ---- view: the live view's model (cw-bench --live) ---- */
+
+/* What the shared counters and the journal say at one moment. */
+struct cw_view_snap {
+	int64_t at_ns;			/* elapsed clock */
+	int64_t wall_s;			/* calendar */
+	struct cw_l1_stats l1;
+	int warming;			/* a run without an end, still alive */
+	char warm_id[CW_WARM_ID_MAX];
+	size_t warm_done, warm_total;	/* its tasks ended, planned */
+};
+
+/* Take a snapshot (large: allocate it) of l1's counters and of the run
+ * in progress in the journal (NULL or "": none). Reads only: no lock, no
+ * count. CW_ENOMEM, or the journal's CW_EDATA / CW_EIO. */
+int cw_view_snap(struct cw_l1 *l1, const char *journal, struct cw_clock clock,
+    struct cw_view_snap *s, struct cw_err *err);
+
+/* The figures between two snapshots. */
+struct cw_view_line {
+	int64_t wall_s;			/* b's */
+	double seconds;			/* b - a, elapsed */
+	/* cw_stats_derive of the counters' change: hit rates, latency
+	 * percentiles over the interval; entries and fill as of b. */
+	struct cw_stats_report r;
+	double lookups_per_s, evictions_per_s;
+	int warming;
+	char warm_id[CW_WARM_ID_MAX];
+	size_t warm_done, warm_total;
+};
+
+/* The model: pure, from a to b (a counter that went down, a reset, counts
+ * from zero). CW_ENOMEM. */
+int cw_view_delta(const struct cw_view_snap *a, const struct cw_view_snap *b,
+    struct cw_view_line *out, struct cw_err *err);
+
+enum cw_view_form {
+	CW_VIEW_SCREEN,		/* repainted in place, for a terminal */
+	CW_VIEW_TSV,		/* a line per interval, after a header */
+	CW_VIEW_JSON,		/* a JSON object per interval */
+};
+
+/* What comes before the first line (TSV's header; nothing else). */
+void cw_view_header(enum cw_view_form form, struct cw_buf *out);
+/* One interval, appended to out. */
+void cw_view_render(const struct cw_view_line *l, enum cw_view_form form,
+    struct cw_buf *out);
 
 /* ---- warm_out: cw-warm's outputs, TSV or JSON ---- */
 

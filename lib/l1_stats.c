@@ -3,13 +3,10 @@
  * of its entries. Reading either takes no lock and needs only read
  * access, so a monitoring user can watch a file it cannot change.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cw.h"
-#include "fs_int.h"
 #include "hash_int.h"
 #include "l1_int.h"
 
@@ -293,12 +290,11 @@ cw_l1_scan_hot(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
 }
 
 int
-cw_l1_dump_hot(struct cw_l1 *l1, const char *path, size_t limit, size_t *n,
+cw_l1_hot_list(struct cw_l1 *l1, size_t limit, struct cw_buf *out, size_t *n,
     struct cw_err *err)
 {
-	struct cw_buf keys = { 0 }, out = { 0 };
+	struct cw_buf keys = { 0 };
 	struct cw_l1_entry *list;
-	struct cw_fs_part part;
 	size_t got;
 	int rc;
 
@@ -310,24 +306,13 @@ cw_l1_dump_hot(struct cw_l1 *l1, const char *path, size_t limit, size_t *n,
 	    rc == CW_OK; i++) {
 		if (list[i].flags & CW_L1_NEGATIVE)
 			continue;
-		if ((rc = cw_buf_append(&out, list[i].key, list[i].key_len,
-		    err)) == CW_OK && (rc = cw_buf_append(&out, "\n", 1,
+		if ((rc = cw_buf_append(out, list[i].key, list[i].key_len,
+		    err)) == CW_OK && (rc = cw_buf_append(out, "\n", 1,
 		    err)) == CW_OK)
 			(*n)++;
 	}
 	free(list);
-	if (rc != CW_OK)
-		goto out;
-	if (strcmp(path, "-") == 0) {
-		if (fwrite(out.data, 1, out.len, stdout) != out.len)
-			rc = cw_err_set(err, CW_EIO, errno, "stdout");
-	} else {
-		part.data = out.data;
-		part.len = out.len;
-		rc = cw_fs_write_atomic(path, &part, 1, 0600, err);
-	}
 out:
 	cw_buf_free(&keys);
-	cw_buf_free(&out);
 	return rc;
 }

@@ -7,6 +7,7 @@
  * value as base64 under a different field name, decided here once, so no
  * byte is silently replaced.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -237,4 +238,45 @@ cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
 	    (rc = cw_out_tsv_escape(dst, val, vlen, err)) != CW_OK)
 		return rc;
 	return cw_buf_append(dst, "\n", 1, err);
+}
+
+/* ---- figures for people ---- */
+
+const char *
+cw_out_human_ns(char *buf, size_t n, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, n, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, n, "%.1f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, n, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, n, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+const char *
+cw_out_human_bytes(char *buf, size_t n, uint64_t v)
+{
+	static const char units[] = "BKMGT";
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u == 0 ? "%.0f%c" : "%.1f%c", d, units[u]);
+	return buf;
+}
+
+const char *
+cw_out_pct(char *buf, size_t n, double rate)
+{
+	if (isnan(rate))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.1f%%", 100 * rate);
+	return buf;
 }

@@ -58,17 +58,11 @@ note_largest(const struct cw_l1_entry *e, void *ctx)
 	return 0;
 }
 
-int
-cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
-    struct cw_err *err)
+void
+cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r)
 {
-	struct cw_l1_stats *st;
-	struct largest_ctx lc = { r };
 	uint64_t l1_requests = 0, served = 0;
 
-	if ((st = malloc(sizeof(*st))) == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "stats");
-	cw_l1_stats(l1, st);
 	memset(r, 0, sizeof(*r));
 	r->created_ns = st->created_ns;
 	r->reset_ns = st->reset_ns;
@@ -99,8 +93,9 @@ cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
 	r->max_entries = st->max_entries;
 	r->bytes = st->bytes;
 	r->max_bytes = st->max_bytes;
-	r->fill_pct = 100.0 * fmax((double)st->entries /
-	    (double)st->max_entries, (double)st->bytes / (double)st->max_bytes);
+	r->fill_pct = st->max_entries == 0 || st->max_bytes == 0 ? 0 :
+	    100.0 * fmax((double)st->entries / (double)st->max_entries,
+	    (double)st->bytes / (double)st->max_bytes);
 	r->sets = st->sets;
 	r->evictions = st->evictions;
 	r->expirations = st->expirations;
@@ -108,6 +103,19 @@ cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
 	r->too_big = st->too_big;
 	r->repairs = st->repairs;
 	r->stale_served = st->stale_served;
+}
+
+int
+cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
+    struct cw_err *err)
+{
+	struct cw_l1_stats *st;
+	struct largest_ctx lc = { r };
+
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "stats");
+	cw_l1_stats(l1, st);
+	cw_stats_derive(st, r);
 	free(st);
 	return cw_l1_scan(l1, note_largest, &lc, err);
 }
@@ -147,45 +155,6 @@ cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
 	return CW_OK;
 }
 
-static const char *
-human_ns(char *buf, size_t n, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, n, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, n, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, n, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, n, "%.2f s", ns / 1e9);
-	return buf;
-}
-
-static const char *
-human_bytes(char *buf, size_t n, uint64_t v)
-{
-	static const char units[] = "BKMGT";
-	double d = (double)v;
-	int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, n, u == 0 ? "%.0f%c" : "%.1f%c", d, units[u]);
-	return buf;
-}
-
-static const char *
-pct(char *buf, size_t n, double rate)
-{
-	if (isnan(rate))
-		snprintf(buf, n, "-");
-	else
-		snprintf(buf, n, "%.1f%%", 100 * rate);
-	return buf;
-}
-
 static void
 table_latency(struct cw_buf *b, const char *name,
     const struct cw_stats_latency *l)
@@ -197,12 +166,12 @@ table_latency(struct cw_buf *b, const char *name,
 		return;
 	}
 	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", name,
-	    human_ns(m, sizeof(m), l->mean_ns),
-	    human_ns(p50, sizeof(p50), (double)l->p50_ns),
-	    human_ns(p90, sizeof(p90), (double)l->p90_ns),
-	    human_ns(p99, sizeof(p99), (double)l->p99_ns),
-	    human_ns(p999, sizeof(p999), (double)l->p999_ns),
-	    human_ns(mx, sizeof(mx), (double)l->max_ns));
+	    cw_out_human_ns(m, sizeof(m), l->mean_ns),
+	    cw_out_human_ns(p50, sizeof(p50), (double)l->p50_ns),
+	    cw_out_human_ns(p90, sizeof(p90), (double)l->p90_ns),
+	    cw_out_human_ns(p99, sizeof(p99), (double)l->p99_ns),
+	    cw_out_human_ns(p999, sizeof(p999), (double)l->p999_ns),
+	    cw_out_human_ns(mx, sizeof(mx), (double)l->max_ns));
 }
 
 /* Local time of a wall-clock instant, for people. */
@@ -236,12 +205,12 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 		    (unsigned long long)l->requests,
 		    (unsigned long long)l->hits,
 		    (unsigned long long)l->misses,
-		    pct(h1, sizeof(h1), l->hit_rate),
+		    cw_out_pct(h1, sizeof(h1), l->hit_rate),
 		    (unsigned long long)l->errors,
 		    (unsigned long long)l->timeouts);
 	}
 	put(b, "%-8s %10llu   served without L3: %s\n\n", "all",
-	    (unsigned long long)r->lookups, pct(h1, sizeof(h1), r->hit_rate));
+	    (unsigned long long)r->lookups, cw_out_pct(h1, sizeof(h1), r->hit_rate));
 	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", "latency", "mean",
 	    "p50", "p90", "p99", "p99.9", "max");
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
@@ -254,8 +223,8 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    r->rate_1m, r->rate_5m, r->rate_15m);
 	put(b, "memory      %llu/%llu entries, %s/%s, %.1f%% full\n",
 	    (unsigned long long)r->entries, (unsigned long long)r->max_entries,
-	    human_bytes(h2, sizeof(h2), r->bytes),
-	    human_bytes(h3, sizeof(h3), r->max_bytes), r->fill_pct);
+	    cw_out_human_bytes(h2, sizeof(h2), r->bytes),
+	    cw_out_human_bytes(h3, sizeof(h3), r->max_bytes), r->fill_pct);
 	put(b, "events      %llu sets, %llu evictions, %llu expirations, "
 	    "%llu too big, %llu damaged, %llu repairs, %llu served stale\n",
 	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
@@ -265,7 +234,7 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->stale_served);
 	for (unsigned i = 0; i < r->nlargest; i++)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
-		    human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
+		    cw_out_human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
 		    r->largest[i].key);
 	if (!r->has_warm)
 		return;
@@ -275,7 +244,7 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->warm_done,
 	    (unsigned long long)r->warm_failed,
 	    (unsigned long long)r->warm_expired,
-	    pct(h1, sizeof(h1), r->warm_success_rate));
+	    cw_out_pct(h1, sizeof(h1), r->warm_success_rate));
 	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", "per task", "mean",
 	    "p50", "p90", "p99", "p99.9", "max");
 	table_latency(b, "warm", &r->warm_latency);

@@ -1204,12 +1204,13 @@ Test(l1, resize_under_readers_keeps_every_value_and_the_hottest,
 }
 
 /* The hot list: keys of values, hottest first, remembered misses left
- * out, written whole. */
+ * out; a list written whole. */
 Test(l1, the_hot_list_is_the_read_keys_first)
 {
 	struct cw_l1 *l1 = open_l1("l1", 100, 1 << 20);
-	struct cw_buf b = { 0 };
+	struct cw_buf b = { 0 }, list = { 0 };
 	char path[PATH_MAX], text[256];
+	struct cw_fs_part part;
 	struct cw_err e;
 	size_t n;
 	FILE *f;
@@ -1222,21 +1223,28 @@ Test(l1, the_hot_list_is_the_read_keys_first)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(get_str(l1, "hot", &b), CW_OK);
 	cr_assert_eq(get_str(l1, "warm", &b), CW_OK);
-	cr_assert_eq(cw_l1_dump_hot(l1, tpath(path, sizeof(path), "hot.keys"),
-	    0, &n, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(cw_l1_hot_list(l1, 0, &list, &n, &e), CW_OK, "%s", e.msg);
 	cr_expect_eq(n, 3);
+	cr_expect_eq(list.len, 14);
+	cr_expect_arr_eq(list.data, "hot\nwarm\ncold\n", 14);
+	list.len = 0;
+	cr_assert_eq(cw_l1_hot_list(l1, 1, &list, &n, &e), CW_OK, "%s", e.msg);
+	cr_expect_eq(n, 1);
+	cr_expect_arr_eq(list.data, "hot\n", 4, "the hottest one");
+	/* Written whole, then replaced whole. */
+	part.data = list.data;
+	part.len = list.len;
+	cr_assert_eq(cw_fs_write_atomic(tpath(path, sizeof(path), "d/hot.keys"),
+	    &part, 1, 0600, &e), CW_OK, "%s", e.msg);
 	f = fopen(path, "r");
 	cr_assert_not_null(f);
 	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
 	fclose(f);
-	cr_expect_str_eq(text, "hot\nwarm\ncold\n");
-	cr_assert_eq(cw_l1_dump_hot(l1, path, 1, &n, &e), CW_OK, "%s", e.msg);
-	f = fopen(path, "r");
-	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
-	fclose(f);
-	cr_expect_str_eq(text, "hot\n", "--hot 1");
-	/* A directory that cannot be written: an error, the old list kept. */
-	cr_assert_eq(cw_l1_dump_hot(l1, "/proc/hot.keys", 0, &n, &e), CW_EIO);
+	cr_expect_str_eq(text, "hot\n");
+	/* A directory that cannot be written: an error, nothing left. */
+	cr_assert_eq(cw_fs_write_atomic("/proc/hot.keys", &part, 1, 0600, &e),
+	    CW_EIO);
 	cw_l1_close(l1);
 	cw_buf_free(&b);
+	cw_buf_free(&list);
 }
