@@ -28,6 +28,17 @@ cli_start(void)
 	}
 }
 
+/* Set by cli_plugin_args: the program runs as a monitoring plugin. */
+static const char *plugin_prefix;
+
+void
+cli_plugin_args(int argc, char *argv[], const char *flag, const char *prefix)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], flag) == 0)
+			plugin_prefix = prefix;
+}
+
 void
 cli_misuse(const char *usage, const char *fmt, ...)
 {
@@ -42,6 +53,22 @@ cli_misuse(const char *usage, const char *fmt, ...)
 	}
 	fputs(usage, stderr);
 	fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
+	if (plugin_prefix != NULL) {
+		/* Nagios reads stdout and the exit: misuse is UNKNOWN, not
+		 * a CRITICAL without a word. */
+		printf("%s UNKNOWN - ", plugin_prefix);
+		if (fmt != NULL) {
+			va_start(ap, fmt);
+			vprintf(fmt, ap);
+			va_end(ap);
+		} else {
+			printf("bad arguments (see %s --help)",
+			    program_invocation_short_name);
+		}
+		putchar('\n');
+		fflush(stdout);
+		exit(3);
+	}
 	exit(2);
 }
 

@@ -20,9 +20,15 @@
  * output or diagnostics. First thing in main().
  */
 void cli_start(void);
+/* When argv holds flag (--check), misuse is a monitoring plugin's
+ * UNKNOWN: see cli_misuse. Before parsing the arguments. */
+void cli_plugin_args(int argc, char *argv[], const char *flag,
+    const char *prefix);
 
 /* Print "PROG: message" (when fmt is not NULL), the synopsis usage
- * ("usage: ..." lines) and "Try 'PROG --help'." to stderr; exit 2. */
+ * ("usage: ..." lines) and "Try 'PROG --help'." to stderr; exit 2. As
+ * a plugin (cli_plugin_args), also "PREFIX UNKNOWN - message" on stdout,
+ * and exit 3. */
 noreturn void cli_misuse(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

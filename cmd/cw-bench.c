@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +36,7 @@ struct opts {
 	int cmd;
 	struct cw_workload_opts gen;
 	/* replay */
-	const char *config, *trace, *keep, *source, *key;
+	const char *config, *trace, *keep, *source, *key, *plot;
 	int strategies[CW_STRATEGY_COUNT];
 	size_t nstrategies;
 	struct cw_replay_opts replay;
@@ -52,7 +54,7 @@ static const char usage_text[] =
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
-    "                [--backfill-days N] [--source URL]\n"
+    "                [--backfill-days N] [--source URL] [--plot DIR]\n"
     "       cw-bench --quick [-c FILE] [--key KEY]\n"
     "       cw-bench --live [-c FILE] [-o screen|tsv|json] "
     "[--interval DUR] [--duration DUR]\n";
@@ -99,6 +101,8 @@ help(void)
 	    "directory, removed)\n"
 	    "      --look-ahead DUR    the window a warm run is for "
 	    "(default 1h)\n"
+	    "      --plot DIR          replay: also draw its charts, PNG, "
+	    "into DIR (needs gnuplot)\n"
 	    "      --rate N            requests an hour of one instrument in "
 	    "a session (default 400)\n"
 	    "      --seed N            the same seed gives the same trace "
@@ -169,7 +173,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	enum { OPT_INSTRUMENTS = 256, OPT_RATE, OPT_SEED, OPT_START,
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
-	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION };
+	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION,
+	    OPT_PLOT };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
@@ -185,6 +190,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "output", required_argument, NULL, 'o' },
+		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
@@ -214,6 +220,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
 		replay_only += c == 'c' || c == 'o' || (c >= OPT_TRACE &&
 		    c != OPT_LIVE && c != OPT_DURATION);
+		/* --plot is replay's alone, unlike -c and -o. */
+		replay_only += c == OPT_PLOT;
 		generate_only += c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
 		    c != OPT_VERSION;
 		switch (c) {
@@ -264,6 +272,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_SOURCE:
 			o->source = optarg;
 			break;
+		case OPT_PLOT:
+			o->plot = optarg;
+			break;
 		case OPT_STRATEGY:
 			strategy_list(o, optarg);
 			break;
@@ -308,6 +319,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if (!quick && !live && optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
+	if (o->cmd != CMD_REPLAY && o->plot != NULL)
+		cli_misuse(usage_text, "--plot goes with replay");
 	if (o->cmd == CMD_QUICK && (generate_only || o->trace != NULL ||
 	    o->keep != NULL || o->source != NULL || o->output != NULL ||
 	    o->interval != NULL || o->duration_s != 0))
@@ -481,6 +494,50 @@ plan_scratch(const struct opts *o, const char *dir)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* --plot: the charts' data and script into the directory, then gnuplot
+ * run on it. */
+static int
+plot(const struct opts *o, const struct cw_cfg *cfg,
+    const struct cw_replay_result *r, size_t n)
+{
+	extern char **environ;
+	char path[CW_CFG_STR], script[CW_PATH_MAX + 16];
+	char *argv[] = { "gnuplot", script, NULL };
+	struct cw_calendar *cal;
+	struct cw_err e;
+	pid_t pid;
+	int rc, st;
+
+	if (mkdir(o->plot, 0755) != 0 && errno != EEXIST) {
+		warn("--plot %s", o->plot);
+		return 73;
+	}
+	cw_cfg_warm_path(cfg, 'c', path);
+	if ((rc = cw_calendar_load(&cal, path, getenv("TZDIR"), &e)) ==
+	    CW_OK) {
+		rc = cw_replay_plot_files(r, n, cal, o->plot, &e);
+		cw_calendar_free(cal);
+	}
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		return cw_exit_code(rc);
+	}
+	snprintf(script, sizeof(script), "%s/plots.gp", o->plot);
+	if ((rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv,
+	    environ)) != 0) {
+		warnx("--plot: cannot run gnuplot (%s); the data and "
+		    "plots.gp are in %s", strerror(rc), o->plot);
+		return 69;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		warnx("--plot: gnuplot %s failed", script);
+		return 70;
+	}
+	return 0;
+}
+
 static int
 replay(struct opts *o)
 {
@@ -535,6 +592,8 @@ replay(struct opts *o)
 	}
 	if (fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = 74;
+	else if (o->plot != NULL)
+		status = plot(o, cfg, r, done);
 out:
 	remove_scratch();
 	for (size_t i = 0; i < CW_STRATEGY_COUNT; i++)

@@ -435,6 +435,16 @@ run(struct opts *o)
 		warnx("%s", e.msg);
 		if (o->check)
 			printf("CACHEWARM UNKNOWN - %s\n", e.msg);
+		/* A scrape that says the cache is down, and succeeds: a cron
+		 * job writing the textfile collector's file then replaces
+		 * the last one instead of leaving it stale. */
+		if (form == CW_STATS_PROM && o->command == NULL && !o->reset &&
+		    o->interval_s == 0 && !o->check) {
+			cw_stats_prom_down(&out);
+			fwrite(out.data, 1, out.len, stdout);
+			cw_buf_free(&out);
+			return 0;
+		}
 		return o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
 	}
 	if (l1 == NULL) {	/* resize: done */
@@ -496,6 +506,7 @@ main(int argc, char *argv[])
 	int status;
 
 	cli_start();
+	cli_plugin_args(argc, argv, "--check", "CACHEWARM");
 	parse_args(argc, argv, &o);
 	status = run(&o);
 	if (o.check)	/* a plugin's output that did not arrive: UNKNOWN */

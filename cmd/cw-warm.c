@@ -123,8 +123,8 @@ help(void)
 	    "malformed input, 69 source down,\n74 I/O error, 75 critical "
 	    "keys not done by the deadline (or any expired), 78 bad "
 	    "config.\n"
-	    "--check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no model, or "
-	    "nothing forecast).\n");
+	    "--check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no model, "
+	    "nothing forecast, or bad arguments).\n");
 }
 
 static void
@@ -894,6 +894,8 @@ main(int argc, char *argv[])
 	struct opts o;
 
 	cli_start();
+	cli_plugin_args(argc, argv, "--check", "CACHEWARM READY");
+	cli_plugin_args(argc, argv, "--wait", "CACHEWARM READY");
 	parse_args(argc, argv, &o);
 	return cli_finish_stdout(run(&o));
 }

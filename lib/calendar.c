@@ -177,6 +177,27 @@ parse_date_day(const char *s, int64_t *day)
 	return CW_OK;
 }
 
+/* A list of dates YYYY-MM-DD added to day[*n..max) as day numbers: a
+ * setting may run over several lines, each handed over on its own. */
+static int
+parse_dates(const char *value, int64_t *day, unsigned *n, unsigned max,
+    const char *what, struct cw_err *err)
+{
+	char (*words)[CW_CAL_WORD];
+	unsigned got;
+	int rc;
+
+	if ((words = calloc(max, CW_CAL_WORD)) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "%s", what);
+	rc = split_words(value, words, max - *n, &got, what, err);
+	for (unsigned i = 0; rc == CW_OK && i < got; i++)
+		if (parse_date_day(words[i], &day[(*n)++]) != CW_OK)
+			rc = cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' is not a "
+			    "date YYYY-MM-DD", what, words[i]);
+	free(words);
+	return rc;
+}
+
 static struct cw_cal_session *
 session_named(struct cw_calendar *cal, const char *name)
 {
@@ -197,8 +218,6 @@ apply(struct cw_calendar *cal, const char *sec, const char *name,
 {
 	struct cw_cal_session *s;
 	char what[96];
-	char (*days)[CW_CAL_WORD];
-	unsigned n;
 	int rc;
 
 	snprintf(what, sizeof(what), "%s.%s", sec, name);
@@ -231,22 +250,9 @@ apply(struct cw_calendar *cal, const char *sec, const char *name,
 			strcpy(cal->releases_path, value);
 			return CW_OK;
 		}
-		if (strcmp(name, "holidays") == 0) {
-			if ((days = calloc(CW_CAL_HOLIDAYS, CW_CAL_WORD)) ==
-			    NULL)
-				return cw_err_set(err, CW_ENOMEM, 0, "%s",
-				    what);
-			rc = split_words(value, days, CW_CAL_HOLIDAYS, &n,
-			    what, err);
-			for (unsigned i = 0; rc == CW_OK && i < n; i++)
-				if (parse_date_day(days[i],
-				    &cal->holiday[cal->nholidays++]) != CW_OK)
-					rc = cw_err_set(err, CW_ECONFIG, 0,
-					    "%s: '%s' is not a date "
-					    "YYYY-MM-DD", what, days[i]);
-			free(days);
-			return rc;
-		}
+		if (strcmp(name, "holidays") == 0)
+			return parse_dates(value, cal->holiday,
+			    &cal->nholidays, CW_CAL_HOLIDAYS, what, err);
 		return cw_err_set(err, CW_ECONFIG, 0, "unknown setting %s",
 		    what);
 	}
@@ -312,9 +318,6 @@ apply_release(struct cw_calendar *cal, const char *sec, const char *name,
 {
 	struct cw_cal_release *r;
 	char what[96];
-	char (*days)[CW_CAL_WORD];
-	unsigned n;
-	int rc;
 
 	snprintf(what, sizeof(what), "%s.%s", sec, name);
 	if ((r = release_named(cal, sec)) == NULL)
@@ -340,19 +343,10 @@ apply_release(struct cw_calendar *cal, const char *sec, const char *name,
 	if (strcmp(name, "instruments") == 0)
 		return split_words(value, r->keys.instruments, CW_CAL_LIST,
 		    &r->keys.ninstruments, what, err);
-	if (strcmp(name, "dates") != 0)
-		return cw_err_set(err, CW_ECONFIG, 0, "unknown setting %s",
-		    what);
-	if ((days = calloc(CW_CAL_RELEASE_DATES, CW_CAL_WORD)) == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "%s", what);
-	rc = split_words(value, days, CW_CAL_RELEASE_DATES - r->ndays, &n,
-	    what, err);
-	for (unsigned i = 0; rc == CW_OK && i < n; i++)
-		if (parse_date_day(days[i], &r->day[r->ndays++]) != CW_OK)
-			rc = cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' is not a "
-			    "date YYYY-MM-DD", what, days[i]);
-	free(days);
-	return rc;
+	if (strcmp(name, "dates") == 0)
+		return parse_dates(value, r->day, &r->ndays,
+		    CW_CAL_RELEASE_DATES, what, err);
+	return cw_err_set(err, CW_ECONFIG, 0, "unknown setting %s", what);
 }
 
 static int
@@ -631,6 +625,43 @@ cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
 		}
 	}
 	return n;
+}
+
+int
+cw_calendar_opens(const struct cw_calendar *cal, int64_t from_s, int64_t to_s,
+    int64_t **out, size_t *n, struct cw_err *err)
+{
+	struct cw_cal_open o[CW_CAL_SESSIONS];
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	/* Hour by hour, each hour's opens: a day back, for a session whose
+	 * trading day began before from_s. */
+	for (int64_t at = from_s - 86400; at <= to_s; at += 3600) {
+		size_t got = cw_calendar_opening(cal, at, 3599, o,
+		    CW_CAL_SESSIONS);
+
+		for (size_t i = 0; i < got; i++) {
+			if (*n > 0 && o[i].open_s <= (*out)[*n - 1])
+				continue;
+			if (*n == cap) {
+				int64_t *v = realloc(*out, (cap = cap ?
+				    2 * cap : 64) * sizeof(*v));
+
+				if (v == NULL) {
+					free(*out);
+					*out = NULL;
+					*n = 0;
+					return cw_err_set(err, CW_ENOMEM, 0,
+					    "calendar");
+				}
+				*out = v;
+			}
+			(*out)[(*n)++] = o[i].open_s;
+		}
+	}
+	return CW_OK;
 }
 
 size_t

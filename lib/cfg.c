@@ -45,6 +45,32 @@ copy_str(char *dst, const char *src, struct cw_err *err, const char *what)
 	return CW_OK;
 }
 
+/* A path setting: "~" or "$HOME" before its first slash (or alone) is
+ * the home directory, as a shell would have it, so that the sample's
+ * `file = ~/.cache/cw/l1` does not make a directory named "~". */
+static int
+copy_path(char *dst, const char *src, struct cw_err *err, const char *what)
+{
+	const char *rest = NULL, *home = getenv("HOME");
+	char buf[CW_CFG_STR];
+
+	if (src[0] == '~' && (src[1] == '/' || src[1] == '\0'))
+		rest = src + 1;
+	else if (strncmp(src, "$HOME", 5) == 0 && (src[5] == '/' ||
+	    src[5] == '\0'))
+		rest = src + 5;
+	if (rest == NULL)
+		return copy_str(dst, src, err, what);
+	if (home == NULL || home[0] == '\0')
+		return cw_err_set(err, CW_ECONFIG, 0, "%s: '%s' names the home "
+		    "directory, and HOME is not set", what, src);
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", home, rest) >=
+	    sizeof(buf))
+		return cw_err_set(err, CW_ECONFIG, 0,
+		    "%s: longer than %d bytes", what, CW_CFG_STR - 1);
+	return copy_str(dst, buf, err, what);
+}
+
 /* Key types, blank or comma separated, as " t1 t2 " (so that " t "
  * finds one); each must be a key part. */
 static int
@@ -290,7 +316,7 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 
 #define IS(s, n) (strcmp(section, s) == 0 && strcmp(name, n) == 0)
 	if (IS("l1", "file"))
-		return copy_str(c->l1_file, value, err, "l1.file");
+		return copy_path(c->l1_file, value, err, "l1.file");
 	if (IS("l1", "max_entries"))
 		return cw_num_parse_u64(value, 1, 1u << 24, "l1.max_entries",
 		    &c->l1_max_entries, err);
@@ -332,7 +358,7 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (IS("l2", "url"))
 		return copy_str(c->l2_url, value, err, "l2.url");
 	if (IS("l2", "password_file"))
-		return copy_str(c->l2_password_file, value, err,
+		return copy_path(c->l2_password_file, value, err,
 		    "l2.password_file");
 	if (IS("l2", "prefix")) {
 		if (strlen(value) >= sizeof(c->l2_prefix) ||
@@ -375,9 +401,10 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 		return type_list(c->closed_day_types,
 		    sizeof(c->closed_day_types), value, err);
 	if (IS("warm", "calendar"))
-		return copy_str(c->warm_calendar, value, err, "warm.calendar");
+		return copy_path(c->warm_calendar, value, err,
+		    "warm.calendar");
 	if (IS("warm", "journal"))
-		return copy_str(c->warm_journal, value, err, "warm.journal");
+		return copy_path(c->warm_journal, value, err, "warm.journal");
 	if (IS("warm", "jobs")) {
 		if ((rc = cw_num_parse_u64(value, 1, 1024, "warm.jobs", &u,
 		    err)) != CW_OK)
@@ -398,7 +425,7 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 	if (strcmp(section, "templates") == 0)
 		return add_template(c, name, value, err);
 	if (IS("log", "file"))
-		return copy_str(c->log_file, strcmp(value, "off") == 0 ? "" :
+		return copy_path(c->log_file, strcmp(value, "off") == 0 ? "" :
 		    value, err, "log.file");
 	if (IS("log", "max_size"))
 		return cw_num_parse_size(value, "log.max_size",
@@ -410,7 +437,7 @@ apply(struct cw_cfg *c, const char *section, const char *name,
 		return rc;
 	}
 	if (IS("predict", "state_file"))
-		return copy_str(c->predict_state, value, err,
+		return copy_path(c->predict_state, value, err,
 		    "predict.state_file");
 	if (IS("predict", "history"))
 		return positive_duration(value, "predict.history",

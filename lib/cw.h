@@ -362,6 +362,10 @@ size_t cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
  * keys: its next date at or after at_s's local day, however far. */
 int cw_calendar_day_of(const struct cw_calendar *cal,
     const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out);
+/* Every session open from a day before from_s to to_s, ascending, into
+ * *out (the caller frees it). CW_ENOMEM. */
+int cw_calendar_opens(const struct cw_calendar *cal, int64_t from_s,
+    int64_t to_s, int64_t **out, size_t *n, struct cw_err *err);
 /* The releases due within [at_s, at_s + lead_s], in file order; returns
  * how many (at most cap). Their `session` is the release's keys. */
 size_t cw_calendar_releasing(const struct cw_calendar *cal, int64_t at_s,
@@ -747,6 +751,9 @@ int cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
 
 /* Append r in the given form to out. PROM re-reads l1 for the raw
  * histograms. */
+/* The Prometheus exposition of an L1 file that cannot be read: cw_up 0,
+ * so that a scrape says so rather than keeping a stale file. */
+void cw_stats_prom_down(struct cw_buf *out);
 int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
     enum cw_stats_form form, struct cw_buf *out, struct cw_err *err);
 
@@ -1572,6 +1579,13 @@ int cw_replay_format(const struct cw_replay_result *r, size_t n,
     const struct cw_trace *t, size_t capacity, uint64_t lru,
     uint64_t belady, enum cw_format fmt, struct cw_buf *out,
     struct cw_err *err);
+/* The replay's charts as gnuplot data and a script, into dir (which
+ * must exist): hit_rate.dat, l3_per_hour.dat, latency_cdf.dat and
+ * plots.gp, whose run writes hit_rate.png, l3_per_hour.png and
+ * latency_cdf.png beside them; the session opens of cal are marked.
+ * CW_EUSAGE for a dir gnuplot cannot quote, CW_EIO, CW_ENOMEM. */
+int cw_replay_plot_files(const struct cw_replay_result *r, size_t n,
+    const struct cw_calendar *cal, const char *dir, struct cw_err *err);
 
 /* cw-bench --quick: L1 speed on a scratch file of the configured size,
  * an L2 probe, a fetch of key that fills nothing, cw_stats_check on the

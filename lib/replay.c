@@ -487,36 +487,6 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 
 /* ---- setup ---- */
 
-/* The session opens between from_s and to_s, in order. */
-static int
-list_opens(struct replay *p, int64_t from_s, int64_t to_s)
-{
-	struct cw_cal_open o[CW_CAL_SESSIONS];
-	size_t cap = 0;
-
-	for (int64_t at = from_s - 86400; at <= to_s; at += 3600) {
-		size_t n = cw_calendar_opening(p->cal, at, 3599, o,
-		    CW_CAL_SESSIONS);
-
-		for (size_t i = 0; i < n; i++) {
-			if (p->nopens > 0 && o[i].open_s <=
-			    p->opens_s[p->nopens - 1])
-				continue;
-			if (p->nopens == cap) {
-				int64_t *v = realloc(p->opens_s, (cap = cap ?
-				    2 * cap : 64) * sizeof(*v));
-
-				if (v == NULL)
-					return cw_err_set(p->err, CW_ENOMEM, 0,
-					    "replay");
-				p->opens_s = v;
-			}
-			p->opens_s[p->nopens++] = o[i].open_s;
-		}
-	}
-	return CW_OK;
-}
-
 static int
 setup(struct replay *p)
 {
@@ -591,7 +561,8 @@ setup(struct replay *p)
 	if ((p->r->hourly = calloc(p->r->hours, sizeof(*p->r->hourly))) ==
 	    NULL)
 		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
-	return list_opens(p, t->ts_ms[0] / 1000, last_s);
+	return cw_calendar_opens(p->cal, t->ts_ms[0] / 1000, last_s,
+	    &p->opens_s, &p->nopens, p->err);
 }
 
 static void

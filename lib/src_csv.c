@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csv.h>
@@ -44,10 +45,18 @@ csv_open(void **self, const char *rest, const struct cw_src_opts *o,
     struct cw_err *err)
 {
 	struct csv_src *s;
+	struct stat st;
 
 	if (rest[0] == '\0' || strlen(rest) >= CW_PATH_MAX)
 		return cw_err_set(err, CW_ECONFIG, 0,
 		    "source 'csv:%s': needs a directory", rest);
+	/* A directory that is not there is a mistake in the configuration,
+	 * not a source with nothing in it: no key may be remembered as
+	 * missing because of it. */
+	if (stat(rest, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cw_err_set(err, CW_ECONFIG, 0, "source 'csv:%s': %s",
+		    rest, stat(rest, &st) != 0 ? "no such directory" :
+		    "not a directory");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "csv source");
 	strcpy(s->dir, rest);

@@ -380,6 +380,14 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    "timeout" };
 	struct cw_l1_stats *st = malloc(sizeof(*st));
 
+	prom_metric(b, "cw_up", "gauge",
+	    "1 when the L1 file could be read, 0 when not.");
+	put(b, "cw_up 1\n");
+	prom_metric(b, "cw_counters_reset_timestamp_seconds", "gauge",
+	    "When the counters started: the last cw-stats --reset, else the "
+	    "file's creation.");
+	put(b, "cw_counters_reset_timestamp_seconds %.3f\n",
+	    (double)(r->reset_ns != 0 ? r->reset_ns : r->created_ns) / 1e9);
 	prom_metric(b, "cw_requests_total", "counter",
 	    "Lookups answered or not at each cache level.");
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
@@ -412,17 +420,19 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	put(b, "cw_l1_max_bytes %llu\n", (unsigned long long)r->max_bytes);
 	prom_metric(b, "cw_l1_events_total", "counter",
 	    "L1 events: sets, evictions, expirations, too big, damaged, "
-	    "served stale.");
+	    "served stale, repairs after a dead writer.");
 	put(b, "cw_l1_events_total{event=\"set\"} %llu\n"
 	    "cw_l1_events_total{event=\"eviction\"} %llu\n"
 	    "cw_l1_events_total{event=\"expiration\"} %llu\n"
 	    "cw_l1_events_total{event=\"too_big\"} %llu\n"
 	    "cw_l1_events_total{event=\"damaged\"} %llu\n"
-	    "cw_l1_events_total{event=\"stale_served\"} %llu\n",
+	    "cw_l1_events_total{event=\"stale_served\"} %llu\n"
+	    "cw_l1_events_total{event=\"repair\"} %llu\n",
 	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
 	    (unsigned long long)r->expirations,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
-	    (unsigned long long)r->stale_served);
+	    (unsigned long long)r->stale_served,
+	    (unsigned long long)r->repairs);
 	prom_metric(b, "cw_lookups_per_second", "gauge",
 	    "Lookups per second over the last window.");
 	put(b, "cw_lookups_per_second{window=\"1m\"} %.6g\n"
@@ -450,6 +460,14 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    (double)r->warm_latency.p50_ns / 1e9,
 	    (double)r->warm_latency.p99_ns / 1e9,
 	    (unsigned long long)r->warm_latency.count);
+}
+
+void
+cw_stats_prom_down(struct cw_buf *out)
+{
+	prom_metric(out, "cw_up", "gauge",
+	    "1 when the L1 file could be read, 0 when not.");
+	put(out, "cw_up 0\n");
 }
 
 int

@@ -131,26 +131,6 @@ clock_text(int64_t wall_s, char out[16])
 	strftime(out, 16, "%H:%M:%SZ", &tm);
 }
 
-/* A number, or JSON's null / TSV's "-" when there is none. */
-static void
-put_rate(struct cw_buf *b, double v, int json)
-{
-	if (isnan(v))
-		put(b, json ? "null" : "-");
-	else
-		put(b, "%.4f", v);
-}
-
-static void
-put_us(struct cw_buf *b, const struct cw_stats_latency *l, int64_t ns,
-    int json)
-{
-	if (l->count == 0)
-		put(b, json ? "null" : "-");
-	else
-		put(b, "%.1f", (double)ns / 1e3);
-}
-
 static const char *const level_names[CW_LEVEL_COUNT] = { "l1", "l2", "l3" };
 
 static void
@@ -200,53 +180,80 @@ render_screen(const struct cw_view_line *l, struct cw_buf *b)
 		put(b, "warm   -\n");
 }
 
+/* The figures of a line, in their order; NAN where there is none (no
+ * lookups in the interval). TSV and JSON both lay these out, under the
+ * same names. */
+struct field {
+	const char *name;
+	double v;
+	const char *fmt;
+};
+
+#define NFIELDS 11
+
+static void
+fields_of(const struct cw_view_line *l, struct field f[NFIELDS])
+{
+	const struct cw_stats_report *r = &l->r;
+	const struct cw_stats_latency *lat = &r->latency;
+	double none = NAN;
+
+	f[0] = (struct field){ "lookups_per_s", l->lookups_per_s, "%.1f" };
+	f[1] = (struct field){ "l1_hit_rate",
+	    r->level[CW_LEVEL_L1].hit_rate, "%.4f" };
+	f[2] = (struct field){ "l2_hit_rate",
+	    r->level[CW_LEVEL_L2].hit_rate, "%.4f" };
+	f[3] = (struct field){ "l3_hit_rate",
+	    r->level[CW_LEVEL_L3].hit_rate, "%.4f" };
+	f[4] = (struct field){ "overall_hit_rate", r->hit_rate, "%.4f" };
+	f[5] = (struct field){ "p50_us", lat->count ?
+	    (double)lat->p50_ns / 1e3 : none, "%.1f" };
+	f[6] = (struct field){ "p99_us", lat->count ?
+	    (double)lat->p99_ns / 1e3 : none, "%.1f" };
+	f[7] = (struct field){ "p999_us", lat->count ?
+	    (double)lat->p999_ns / 1e3 : none, "%.1f" };
+	f[8] = (struct field){ "l1_entries", (double)r->entries, "%.0f" };
+	f[9] = (struct field){ "l1_fill_pct", r->fill_pct, "%.1f" };
+	f[10] = (struct field){ "evictions_per_s", l->evictions_per_s,
+	    "%.1f" };
+}
+
 static void
 render_tsv(const struct cw_view_line *l, struct cw_buf *b)
 {
-	const struct cw_stats_report *r = &l->r;
+	struct field f[NFIELDS];
 	char when[16];
 
+	fields_of(l, f);
 	clock_text(l->wall_s, when);
-	put(b, "%s\t%.1f", when, l->lookups_per_s);
-	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+	put(b, "%s", when);
+	for (int i = 0; i < NFIELDS; i++) {
 		put(b, "\t");
-		put_rate(b, r->level[lv].hit_rate, 0);
+		if (isnan(f[i].v))
+			put(b, "-");
+		else
+			put(b, f[i].fmt, f[i].v);
 	}
-	put(b, "\t");
-	put_rate(b, r->hit_rate, 0);
-	put(b, "\t");
-	put_us(b, &r->latency, r->latency.p50_ns, 0);
-	put(b, "\t");
-	put_us(b, &r->latency, r->latency.p99_ns, 0);
-	put(b, "\t");
-	put_us(b, &r->latency, r->latency.p999_ns, 0);
-	put(b, "\t%.1f\t%.1f\t%s\n", r->fill_pct, l->evictions_per_s,
-	    l->warming ? l->warm_id : "-");
+	put(b, "\t%s\n", l->warming ? l->warm_id : "-");
 }
 
 static void
 render_json(const struct cw_view_line *l, struct cw_buf *b)
 {
-	const struct cw_stats_report *r = &l->r;
+	struct field f[NFIELDS];
 
-	put(b, "{\"time\":%lld,\"seconds\":%.3f,\"lookups\":%llu,"
-	    "\"lookups_per_s\":%.1f", (long long)l->wall_s, l->seconds,
-	    (unsigned long long)r->lookups, l->lookups_per_s);
-	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		put(b, ",\"%s_hit_rate\":", level_names[lv]);
-		put_rate(b, r->level[lv].hit_rate, 1);
+	fields_of(l, f);
+	put(b, "{\"time\":%lld,\"seconds\":%.3f,\"lookups\":%llu",
+	    (long long)l->wall_s, l->seconds,
+	    (unsigned long long)l->r.lookups);
+	for (int i = 0; i < NFIELDS; i++) {
+		put(b, ",\"%s\":", f[i].name);
+		if (isnan(f[i].v))
+			put(b, "null");
+		else
+			put(b, f[i].fmt, f[i].v);
 	}
-	put(b, ",\"overall_hit_rate\":");
-	put_rate(b, r->hit_rate, 1);
-	put(b, ",\"p50_us\":");
-	put_us(b, &r->latency, r->latency.p50_ns, 1);
-	put(b, ",\"p99_us\":");
-	put_us(b, &r->latency, r->latency.p99_ns, 1);
-	put(b, ",\"p999_us\":");
-	put_us(b, &r->latency, r->latency.p999_ns, 1);
-	put(b, ",\"l1_entries\":%llu,\"l1_fill_pct\":%.1f,"
-	    "\"evictions_per_s\":%.1f,\"warming\":",
-	    (unsigned long long)r->entries, r->fill_pct, l->evictions_per_s);
+	put(b, ",\"warming\":");
 	if (l->warming) {
 		put(b, "{\"id\":");
 		cw_out_json_string(b, l->warm_id, strlen(l->warm_id), NULL);
@@ -260,10 +267,17 @@ render_json(const struct cw_view_line *l, struct cw_buf *b)
 void
 cw_view_header(enum cw_view_form form, struct cw_buf *out)
 {
-	if (form == CW_VIEW_TSV)
-		put(out, "time\tlookups_s\tl1_hit\tl2_hit\tl3_hit\toverall\t"
-		    "p50_us\tp99_us\tp999_us\tl1_fill_pct\tevictions_s\t"
-		    "warming\n");
+	struct cw_view_line none;
+	struct field f[NFIELDS];
+
+	if (form != CW_VIEW_TSV)
+		return;
+	memset(&none, 0, sizeof(none));
+	fields_of(&none, f);
+	put(out, "time");
+	for (int i = 0; i < NFIELDS; i++)
+		put(out, "\t%s", f[i].name);
+	put(out, "\twarming\n");
 }
 
 void

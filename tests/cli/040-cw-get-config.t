@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 27
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -23,7 +23,8 @@ is "$(test -f "$T/l1-other" && echo yes)" yes "-f overrides the config file"
 
 printf '[source]\nurl = csv:/nonexistent\n' >"$T/explicit.conf"
 run env CW_CONFIG="$T/explicit.conf" cw-get -f "$T/l1-3" "$k"
-is "$status" 1 "CW_CONFIG wins over the XDG file"
+is "$status:$(cat "$T/err")" "78:cw-get: source 'csv:/nonexistent': no such directory" \
+	"CW_CONFIG wins over the XDG file (its source is the one used)"
 
 run cw-get -c "$T/missing.conf" "$k"
 is "$status" 78 "an explicit config that is missing: exit 78"
@@ -77,4 +78,22 @@ is "$(cat "$T/err")" "cw-get: l2.url 'http://127.0.0.1:6379': expected redis://h
 run env CW_REDIS_URL=redis://:1/0 cw-get "$k"
 is "$status" 78 "CW_REDIS_URL without a host: exit 78"
 has "$T/err" "no host" "saying what is wrong"
+# "~" and "$HOME" at the start of a path setting are the home directory.
+mkdir -p "$T/work"
+# shellcheck disable=SC2016 # the config's own $HOME, not the shell's
+printf '[l1]\nfile = ~/tilde.l1\n[log]\nfile = $HOME/tilde.log\n' >"$T/tilde.conf"
+(cd "$T/work" && cw-get -c "$T/tilde.conf" "$k" >/dev/null 2>&1)
+is "$(test -f "$HOME/tilde.l1" && test -f "$HOME/tilde.log" && echo home)|$(ls "$T/work")" \
+	"home|" "~ and \$HOME in path settings: the home directory, no '~' made here"
+run env -u HOME cw-get -c "$T/tilde.conf" "$k"
+is "$status:$(cat "$T/err")" \
+	"78:cw-get: $T/tilde.conf: l1.file: '~/tilde.l1' names the home directory, and HOME is not set" \
+	"without HOME: exit 78, saying so"
+# A csv: source directory that is not there: a configuration error, and
+# no key remembered as missing because of it.
+run env CW_SOURCE="csv:$T/no-such-dir" cw-get -f "$T/csv.l1" labels:EUR_USD:H4:2024-01-02
+is "$status:$(cat "$T/err")" "78:cw-get: source 'csv:$T/no-such-dir': no such directory" \
+	"a csv: directory that does not exist: exit 78"
+run cw-stats -f "$T/csv.l1" keys
+is "$status:$(cat "$T/out")" "0:" "and no miss remembered for the key"
 finish

@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 32
+plan 34
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -81,9 +81,15 @@ print(set(typed) <= helped,
       values[("cw_requests_total", 'level="l1",result="hit"')],
       values[("cw_lookup_duration_seconds_count", 'level="all"')],
       values[("cw_l1_entries", "")])
+print(values[("cw_up", "")], values[("cw_l1_events_total", 'event="repair"')],
+      values[("cw_counters_reset_timestamp_seconds", "")] > 1.7e9)
 PY
 is "$(cat "$T/parsed")" "errors: []
-True 5.0 9.0 4.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts"
+True 5.0 9.0 4.0
+1.0 0.0 True" "prom parses: HELP/TYPE, cumulative buckets, exact counts, up, repairs, since when"
+run cw-stats -f "$T/no-such.l1" -o prom
+is "$status:$(grep -v '^#' "$T/out")" "0:cw_up 0" \
+	"no L1 file: prom says cw_up 0 and exits 0, so a cron scrape replaces the old file"
 
 run cw-stats --check
 is "$status" 2 "hit rate 55.6% < 90%: CRITICAL (2)"
@@ -97,8 +103,11 @@ run cw-stats --check --hit-rate-critical 50 --p99-critical 0.001
 is "$status" 2 "P99 above the limit: CRITICAL"
 run cw-stats --check --hit-rate-critical 150
 is "$status:$(cat "$T/out"):$(head -n 1 "$T/err")" \
-	"2::cw-stats: --hit-rate-critical '150': not a number in 0..100" \
-	"a limit out of range is a usage error (no status line, the reason)"
+	"3:CACHEWARM UNKNOWN - --hit-rate-critical '150': not a number in 0..100:cw-stats: --hit-rate-critical '150': not a number in 0..100" \
+	"a limit out of range: UNKNOWN (3) with its status line, as a plugin must"
+run cw-stats --check --no-such-option
+is "$status:$(cat "$T/out")" "3:CACHEWARM UNKNOWN - bad arguments (see cw-stats --help)" \
+	"an unknown option to --check: UNKNOWN too"
 
 run cw-stats keys 'labels:EUR_USD:*'
 is "$(cut -f1,5 "$T/out" | sort | tr '\t\n' '  ')" \

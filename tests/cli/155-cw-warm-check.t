@@ -75,9 +75,10 @@ is "$status:$(cut -d' ' -f3 "$T/out")" 0:OK "at or above --min-coverage: OK, exi
 run cw-warm --check --at "$at" --min-coverage "$low" --warn-coverage "$high"
 is "$status:$(cut -d' ' -f3 "$T/out")" 1:WARNING "in the warning band: WARNING, exit 1"
 run cw-warm --check --min-coverage 0.9 --warn-coverage 0.5
-is "$status:$(cat "$T/out")" "2:" "--warn-coverage below --min-coverage: usage, exit 2"
+is "$status:$(cat "$T/out")" "3:CACHEWARM READY UNKNOWN - --warn-coverage is below --min-coverage" \
+	"--warn-coverage below --min-coverage: UNKNOWN (3), said on stdout"
 run cw-warm --check some:key
-is "$status" 2 "--check takes no keys"
+is "$status" 3 "--check takes no keys: UNKNOWN"
 
 # --wait: in vain until the deadline, then CRITICAL; and a wait that a
 # warm-up meanwhile satisfies ends as soon as it looks again.

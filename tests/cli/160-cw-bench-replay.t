@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 29
+plan 32
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -21,6 +21,16 @@ is "$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
 	"none market_open " "a row per strategy asked for, in order"
 has "$T/out" "L1 alone at 1000 entries, offline: LRU" \
 	"L1 alone offline: LRU and Belady at the configured size"
+# --plot: the three charts, their data and the script that drew them.
+run cw-bench replay --trace "$T/short" --strategy none,market_open --plot "$T/plots"
+is "$status:$(for f in hit_rate l3_per_hour latency_cdf; do head -c 4 "$T/plots/$f.png" | od -An -c | tr -d ' '; done | tr '\n' ' ')" \
+	"0:211PNG 211PNG 211PNG " "--plot: three PNG charts"
+hours=$(awk -F, 'NR == 1 { a = $1 } { b = $1 } END { print int(b / 3600) - int(a / 3600) + 1 }' "$T/short")
+is "$(sed -n 1p "$T/plots/hit_rate.dat")|$(($(wc -l <"$T/plots/hit_rate.dat") - 1))|$(grep -c 'index' "$T/plots/plots.gp")" \
+	"# hour none market_open|$hours|1" \
+	"their data: a column per strategy, a row per simulated hour"
+run cw-bench generate --plot "$T/plots"
+is "$status" 2 "--plot goes with replay only"
 
 start_redis
 printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = synthetic:0\n' \

@@ -29,7 +29,7 @@ is "$(cat "$T/sum")" "3 10 1.0 16" \
 
 run cw-bench --live --duration 1
 is "$(head -n 1 "$T/out" | cut -f1-3)|$(wc -l <"$T/out" | tr -d ' ')" \
-	"time	lookups_s	l1_hit|2" "into a file: TSV, a header and a line"
+	"time	lookups_per_s	l1_hit_rate|2" "into a file: TSV, a header and a line"
 run cw-bench live --duration 1 -o screen
 is "$(head -c 6 "$T/out" | od -An -c | tr -s ' ')|$(grep -c 'cachewarm live' "$T/out")" \
 	" 033 [ H 033 [ J|1" \

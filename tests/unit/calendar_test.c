@@ -394,3 +394,32 @@ Test(calendar, a_bad_releases_file_is_a_config_error_naming_the_line)
 	    &e), CW_ECONFIG);
 	cr_expect(strstr(e.msg, "/rel") != NULL, "%s", e.msg);
 }
+
+/* Dates over several lines add up, and stop at the room there is: 140
+ * holidays in ten lines of 14 are too many, not a write past the end. */
+Test(calendar, too_many_dates_over_several_lines_is_an_error)
+{
+	struct cw_calendar *cal;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	char p[PATH_MAX];
+
+	cr_assert_eq(cw_buf_appendf(&b, NULL, "[calendar]\ntypes = labels\n"
+	    "granularities = H1\nholidays ="), CW_OK);
+	for (int i = 0; i < 140; i++) {
+		int64_t day = cw_cal_days_from_civil(2030, 1, 1) + i;
+		int y, m, d;
+
+		cw_cal_civil_from_days(day, &y, &m, &d);
+		cr_assert_eq(cw_buf_appendf(&b, NULL, "%s%04d-%02d-%02d",
+		    i > 0 && i % 14 == 0 ? "\n\t" : " ", y, m, d), CW_OK);
+	}
+	cr_assert_eq(cw_buf_appendf(&b, NULL, "\n[x]\nzone = UTC\n"
+	    "open = 08:00\nclose = 17:00\ninstruments = A_B\n"), CW_OK);
+	write_file("many", b.data, b.len);
+	cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "many"), NULL,
+	    &e), CW_ECONFIG);
+	cr_expect(strstr(e.msg, "calendar.holidays: too many") != NULL, "%s",
+	    e.msg);
+	cw_buf_free(&b);
+}

@@ -87,13 +87,13 @@ Test(view, each_form_renders_the_same_figures)
 	two_snaps(a, b);
 	cr_assert_eq(cw_view_delta(a, b, l, NULL), CW_OK);
 	cw_view_header(CW_VIEW_TSV, &out);
-	cr_expect_str_eq(cstr(&out), "time\tlookups_s\t"
-	    "l1_hit\tl2_hit\tl3_hit\toverall\tp50_us\tp99_us\tp999_us\t"
-	    "l1_fill_pct\tevictions_s\twarming\n");
+	cr_expect_str_eq(cstr(&out), "time\tlookups_per_s\tl1_hit_rate\t"
+	    "l2_hit_rate\tl3_hit_rate\toverall_hit_rate\tp50_us\tp99_us\t"
+	    "p999_us\tl1_entries\tl1_fill_pct\tevictions_per_s\twarming\n");
 	out.len = 0;
 	cw_view_render(l, CW_VIEW_TSV, &out);
 	snprintf(want, sizeof(want), "12:00:02Z\t50.0\t0.9000\t0.6000\t"
-	    "1.0000\t0.9600\t%.1f\t%.1f\t%.1f\t25.0\t5.0\t"
+	    "1.0000\t0.9600\t%.1f\t%.1f\t%.1f\t250\t25.0\t5.0\t"
 	    "20240601T115959Z-42\n", (double)l->r.latency.p50_ns / 1e3,
 	    (double)l->r.latency.p99_ns / 1e3,
 	    (double)l->r.latency.p999_ns / 1e3);
