@@ -461,8 +461,8 @@ on_ini(void *user, const char *section, const char *name, const char *value)
 	if (section[0] == '\0')
 		return 0;
 	if ((rc = apply(lc->cfg, section, name, value, &e)) != CW_OK) {
-		lc->rc = cw_err_set(lc->err, CW_ECONFIG, 0, "%s: %s",
-		    lc->path, e.msg);
+		/* The file and line are added once inih says which line. */
+		lc->rc = cw_err_set(lc->err, CW_ECONFIG, 0, "%s", e.msg);
 		return 0;
 	}
 	return 1;
@@ -484,10 +484,17 @@ load_file(struct cw_cfg *c, const char *path, struct cw_err *err)
 		return cw_err_set(err, CW_ECONFIG, 0, "%s: not a regular file",
 		    path);
 	}
+	/* inih goes on past a setting the handler refuses and returns the
+	 * first refused or malformed line's number: that is where it is. */
 	line = ini_parse_file(f, on_ini, &lc);
 	fclose(f);
-	if (lc.rc != CW_OK)
-		return lc.rc;
+	if (lc.rc != CW_OK) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
+		return cw_err_set(err, CW_ECONFIG, 0, "%s:%d: %s", path, line,
+		    why);
+	}
 	if (line != 0)
 		return cw_err_set(err, CW_ECONFIG, 0, "%s:%d: syntax error",
 		    path, line);

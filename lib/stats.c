@@ -182,7 +182,7 @@ human_time(char *buf, size_t n, int64_t ns)
 	struct tm tm;
 
 	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	    strftime(buf, n, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
 		snprintf(buf, n, "%lld", (long long)t);
 	return buf;
 }
@@ -262,12 +262,21 @@ json_num(struct cw_buf *b, const char *name, double v, int last)
 static void
 json_latency(struct cw_buf *b, const struct cw_stats_latency *l)
 {
+	/* No data is null for every figure, not a 0 that reads as fast. */
+	const char *names[] = { "p50_ns", "p90_ns", "p99_ns", "p999_ns",
+	    "max_ns" };
+	const int64_t v[] = { l->p50_ns, l->p90_ns, l->p99_ns, l->p999_ns,
+	    l->max_ns };
+
 	put(b, "\"latency\":{\"count\":%llu,", (unsigned long long)l->count);
 	json_num(b, "mean_ns", l->count ? l->mean_ns : NAN, 0);
-	put(b, "\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld,"
-	    "\"p999_ns\":%lld,\"max_ns\":%lld}", (long long)l->p50_ns,
-	    (long long)l->p90_ns, (long long)l->p99_ns, (long long)l->p999_ns,
-	    (long long)l->max_ns);
+	for (int i = 0; i < 5; i++) {
+		if (l->count == 0)
+			put(b, "\"%s\":null", names[i]);
+		else
+			put(b, "\"%s\":%lld", names[i], (long long)v[i]);
+		put(b, i < 4 ? "," : "}");
+	}
 }
 
 static void

@@ -2,7 +2,7 @@
 # cw-get: -h, --version, misuse, and every option documented everywhere.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 13
 
 run cw-get -h
 is "$status" 0 "-h exits 0"
@@ -44,5 +44,10 @@ is "$missing" "" "every long option of every program is in its man page and comp
 printf '[l1]\nmax_entries = lots\n' >"$T/bad.conf"
 run cw-get -c "$T/bad.conf" labels:EUR_USD:H4:2024-01-02
 is "$status" 78 "a broken config: exit 78"
-has "$T/err" "bad.conf: l1.max_entries 'lots'" "the config error names file and key"
+is "$(cat "$T/err")" "cw-get: $T/bad.conf:2: l1.max_entries 'lots': not a number" \
+	"the config error names file, line and key"
+printf '[l1]\nttl = 60\n\n[l1]\nmax_entires = 10\n' >"$T/typo.conf"
+run cw-get -c "$T/typo.conf" labels:EUR_USD:H4:2024-01-02
+is "$status:$(cat "$T/err")" "78:cw-get: $T/typo.conf:5: unknown setting [l1] max_entires" \
+	"a misspelt setting: its line"
 finish

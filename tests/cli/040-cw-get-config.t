@@ -87,7 +87,7 @@ is "$(test -f "$HOME/tilde.l1" && test -f "$HOME/tilde.log" && echo home)|$(ls "
 	"home|" "~ and \$HOME in path settings: the home directory, no '~' made here"
 run env -u HOME cw-get -c "$T/tilde.conf" "$k"
 is "$status:$(cat "$T/err")" \
-	"78:cw-get: $T/tilde.conf: l1.file: '~/tilde.l1' names the home directory, and HOME is not set" \
+	"78:cw-get: $T/tilde.conf:2: l1.file: '~/tilde.l1' names the home directory, and HOME is not set" \
 	"without HOME: exit 78, saying so"
 # A csv: source directory that is not there: a configuration error, and
 # no key remembered as missing because of it.

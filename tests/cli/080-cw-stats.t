@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 35
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -20,8 +20,11 @@ done
 for _ in 1 2 3 4 5; do cw-get labels:EUR_USD:H4:2024-01-02 >/dev/null; done
 cw-get -q labels:EUR_USD:H4:2024-01-06
 
-run cw-stats
+run env TZ=UTC cw-stats
 is "$status" 0 "table: exit 0"
+is "$(head -n 1 "$T/out" | sed 's/[0-9]/N/g')" \
+	"counters since NNNN-NN-NN NN:NN:NN UTC (file created)" \
+	"a time for people carries its zone"
 is "$(awk '$1 == "l1" && NF == 7 {print $2, $3, $4}' "$T/out")" "9 5 4" \
 	"table: l1 requests, hits, misses"
 has "$T/out" "4/1000 entries" \
@@ -39,10 +42,13 @@ print(l1["requests"], l1["hits"], l3["hits"], l3["misses"],
       d["overall"]["lookups"], round(d["overall"]["hit_rate"], 4),
       d["memory"]["entries"], d["memory"]["largest"][0]["key"],
       d["overall"]["latency"]["count"])
+l2 = d["levels"]["l2"]["latency"]
+print(l2["count"], sorted(set(v for k, v in l2.items() if k != "count")))
 PY
 is "$(cat "$T/parsed")" \
-	"9 5 3 1 9 0.5556 4 labels:EUR_USD:M15:2024-01-03 9" \
-	"json parses back with the exact counts"
+	"9 5 3 1 9 0.5556 4 labels:EUR_USD:M15:2024-01-03 9
+0 [None]" \
+	"json parses back with the exact counts; a level without data: every figure null"
 
 run cw-stats -o prom
 is "$status" 0 "prom: exit 0"

@@ -187,7 +187,7 @@ is "$(within "$(l1_left "$old")" 58 60)" yes "--ttl still rules L1"
 sed -i 's/^closed_day_types = .*/closed_day_types = bars bad!/' "$T/cw.conf"
 run cw-get "$old"
 is "$status:$(head -1 "$T/err")" \
-	"78:cw-get: $T/cw.conf: source.closed_day_types: 'bad!' is not a key type" \
+	"78:cw-get: $T/cw.conf:12: source.closed_day_types: 'bad!' is not a key type" \
 	"a type list with a bad type: exit 78, named"
 sed -i '/^closed_day/d' "$T/cw.conf"
 
