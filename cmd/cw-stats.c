@@ -196,6 +196,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			cli_misuse(usage_text, "dump needs a file (- for "
 			    "stdout)");
 	}
+	/* An option a mode would ignore is refused, never dropped. */
+	if (o->format != NULL && (o->interval_s > 0 || o->check || o->reset ||
+	    (o->command != NULL && strcmp(o->command, "keys") != 0)))
+		cli_misuse(usage_text, "-o goes with the figures or keys, not "
+		    "with %s", o->interval_s > 0 ? "--interval" : o->check ?
+		    "--check" : o->reset ? "--reset" : o->command);
 	if (o->hot_given && (o->command == NULL ||
 	    (strcmp(o->command, "keys") != 0 &&
 	    strcmp(o->command, "dump") != 0)))
@@ -269,8 +275,8 @@ print_key(const struct cw_l1_entry *e, void *ctx)
 	k->listed++;
 	if (k->format == CW_FORMAT_JSON) {
 		k->line.len = 0;
-		cw_buf_append(&k->line, "{\"key\":", 7, NULL);
-		cw_out_json_string(&k->line, key, e->key_len, NULL);
+		cw_buf_append(&k->line, "{", 1, NULL);
+		cw_out_json_field(&k->line, "key", key, e->key_len, NULL);
 		printf("%.*s,\"value_bytes\":%u,\"ttl_left_s\":%lld,"
 		    "\"reads\":%u,\"not_found\":%s}\n", (int)k->line.len,
 		    k->line.data, e->value_bytes, left > 0 ? left : 0, e->reads,

@@ -421,6 +421,10 @@ int cw_out_json_string(struct cw_buf *dst, const void *src, size_t n,
     struct cw_err *err);
 /* Nonzero when the bytes are valid UTF-8 without NUL. */
 int cw_out_is_utf8(const void *src, size_t n);
+/* "name":"text" for UTF-8, else "name_base64":"..." (how keys and values
+ * of any bytes are written in every JSON output). */
+int cw_out_json_field(struct cw_buf *dst, const char *name, const void *src,
+    size_t n, struct cw_err *err);
 /* Figures for people, into buf (returned): a duration ("812 ns",
  * "3.1 us", "4.20 ms", "1.50 s"), a size ("812B", "3.1K", "4.2M"), a
  * rate as a percentage ("97.1%", "-" for NAN). */

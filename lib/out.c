@@ -210,26 +210,30 @@ base64(struct cw_buf *dst, const unsigned char *p, size_t n,
 }
 
 int
+cw_out_json_field(struct cw_buf *dst, const char *name, const void *src,
+    size_t n, struct cw_err *err)
+{
+	int text = cw_out_is_utf8(src, n), rc;
+
+	if ((rc = cw_buf_appendf(dst, err, "\"%s%s\":", name, text ? "" :
+	    "_base64")) != CW_OK)
+		return rc;
+	return text ? cw_out_json_string(dst, src, n, err) :
+	    base64(dst, src, n, err);
+}
+
+int
 cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
     size_t klen, const void *val, size_t vlen, struct cw_err *err)
 {
 	int rc;
 
 	if (fmt == CW_FORMAT_JSON) {
-		int text = cw_out_is_utf8(val, vlen);
-
-		if ((rc = cw_buf_append(dst, "{\"key\":", 7, err)) != CW_OK ||
-		    (rc = cw_out_json_string(dst, key, klen, err)) != CW_OK)
-			return rc;
-		if (text)
-			rc = cw_buf_append(dst, ",\"value\":", 9, err);
-		else
-			rc = cw_buf_append(dst, ",\"value_base64\":", 16, err);
-		if (rc != CW_OK)
-			return rc;
-		rc = text ? cw_out_json_string(dst, val, vlen, err) :
-		    base64(dst, val, vlen, err);
-		if (rc != CW_OK)
+		if ((rc = cw_buf_append(dst, "{", 1, err)) != CW_OK ||
+		    (rc = cw_out_json_field(dst, "key", key, klen, err)) !=
+		    CW_OK || (rc = cw_buf_append(dst, ",", 1, err)) != CW_OK ||
+		    (rc = cw_out_json_field(dst, "value", val, vlen, err)) !=
+		    CW_OK)
 			return rc;
 		return cw_buf_append(dst, "}\n", 2, err);
 	}

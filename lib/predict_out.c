@@ -31,9 +31,10 @@ cw_forecast_format(const struct cw_forecast *list, size_t n,
 		const struct cw_forecast *f = &list[i];
 
 		if (fmt == CW_FORMAT_JSON) {
-			ADD("{\"key\":");
+			ADD("{");
 			if (rc == CW_OK)
-				rc = add_json_string(out, f->key, err);
+				rc = cw_out_json_field(out, "key", f->key,
+				    strlen(f->key), err);
 			ADD(",\"expected\":%.4f,\"probability\":%.4f,"
 			    "\"priority\":\"%s\",\"reason\":\"%s\","
 			    "\"confidence\":%.3f}\n", f->expected,

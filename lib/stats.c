@@ -323,8 +323,8 @@ format_json(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->repairs,
 	    (unsigned long long)r->stale_served);
 	for (unsigned i = 0; i < r->nlargest; i++) {
-		put(b, "%s{\"key\":", i ? "," : "");
-		cw_out_json_string(b, r->largest[i].key,
+		put(b, "%s{", i ? "," : "");
+		cw_out_json_field(b, "key", r->largest[i].key,
 		    strlen(r->largest[i].key), NULL);
 		put(b, ",\"value_bytes\":%u}", r->largest[i].value_bytes);
 	}

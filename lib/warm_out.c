@@ -18,8 +18,8 @@ cw_warm_task_format(const struct cw_warm_task *t, enum cw_format fmt,
 	int rc;
 
 	if (fmt == CW_FORMAT_JSON) {
-		if ((rc = cw_buf_append(b, "{\"key\":", 7, err)) != CW_OK ||
-		    (rc = cw_out_json_string(b, t->key, t->klen, err)) !=
+		if ((rc = cw_buf_append(b, "{", 1, err)) != CW_OK ||
+		    (rc = cw_out_json_field(b, "key", t->key, t->klen, err)) !=
 		    CW_OK || (rc = cw_buf_appendf(b, err, ",\"result\":\"%s\","
 		    "\"filled\":\"%s\",\"ms\":%.3f,\"priority\":\"%s\","
 		    "\"tries\":%u,\"error\":", cw_warm_result_name(t->result),
@@ -87,10 +87,10 @@ cw_warm_run_format(const struct cw_warm_run *run, int running,
 		const char *filled = t->result >= 0 ? t->filled : "-";
 
 		if (json) {
-			if ((rc = cw_buf_appendf(b, err, "%s{\"key\":",
+			if ((rc = cw_buf_appendf(b, err, "%s{",
 			    i ? "," : "")) != CW_OK ||
-			    (rc = cw_out_json_string(b, t->key, strlen(t->key),
-			    err)) != CW_OK ||
+			    (rc = cw_out_json_field(b, "key", t->key,
+			    strlen(t->key), err)) != CW_OK ||
 			    (rc = cw_buf_appendf(b, err, ",\"priority\":\"%s\","
 			    "\"result\":\"%s\",\"filled\":\"%s\",\"ms\":%.3f,"
 			    "\"error\":", cw_prio_name(t->prio),

@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 37
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -150,4 +150,10 @@ run cw-stats --interval 1 --count 2
 is "$(wc -l <"$T/out" | tr -d ' ')" 3 "--interval 1 --count 2: a header and two lines"
 run cw-stats --count 2
 is "$status" 2 "--count without --interval: usage error"
+# An option a mode would ignore is refused, not dropped.
+run cw-stats -o json verify
+is "$status:$(head -n 1 "$T/err")" "2:cw-stats: -o goes with the figures or keys, not with verify" \
+	"-o with verify: usage error"
+run cw-stats -o json --interval 1 --count 1
+is "$status" 2 "-o with --interval: usage error"
 finish

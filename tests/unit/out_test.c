@@ -50,6 +50,13 @@ Test(out, json_keeps_utf8_and_base64s_the_rest)
 	    NULL), CW_OK);
 	cr_assert_arr_eq(b.data, "{\"key\":\"k\",\"value_base64\":\"/wB6\"}\n",
 	    b.len);
+	/* A key of bytes that are not UTF-8 is written as a value is. */
+	b.len = 0;
+	cr_assert_eq(cw_out_record(&b, CW_FORMAT_JSON, "\xff\x00z", 3, "v", 1,
+	    NULL), CW_OK);
+	cr_assert_eq(b.len, strlen("{\"key_base64\":\"/wB6\",\"value\":\"v\"}\n"));
+	cr_assert_arr_eq(b.data, "{\"key_base64\":\"/wB6\",\"value\":\"v\"}\n",
+	    b.len);
 	cw_buf_free(&b);
 }
 
