@@ -36,7 +36,7 @@ struct opts {
 	int cmd;
 	struct cw_workload_opts gen;
 	/* replay */
-	const char *config, *trace, *keep, *source, *key, *plot;
+	const char *config, *trace, *keep, *source, *key, *plot, *report;
 	int strategies[CW_STRATEGY_COUNT];
 	size_t nstrategies;
 	struct cw_replay_opts replay;
@@ -54,7 +54,8 @@ static const char usage_text[] =
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
-    "                [--backfill-days N] [--source URL] [--plot DIR]\n"
+    "                [--backfill-days N] [--source URL] [--plot DIR] "
+    "[--report FILE]\n"
     "       cw-bench --quick [-c FILE] [--key KEY]\n"
     "       cw-bench --live [-c FILE] [-o screen|tsv|json] "
     "[--interval DUR] [--duration DUR]\n";
@@ -103,6 +104,8 @@ help(void)
 	    "(default 1h)\n"
 	    "      --plot DIR          replay: also draw its charts, PNG, "
 	    "into DIR (needs gnuplot)\n"
+	    "      --report FILE       replay: also write the readable "
+	    "summary, targets judged, to FILE\n"
 	    "      --rate N            requests an hour of one instrument in "
 	    "a session (default 400)\n"
 	    "      --seed N            the same seed gives the same trace "
@@ -174,7 +177,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
 	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION,
-	    OPT_PLOT };
+	    OPT_PLOT, OPT_REPORT };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
@@ -191,6 +194,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "output", required_argument, NULL, 'o' },
 		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
@@ -221,7 +225,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		replay_only += c == 'c' || c == 'o' || (c >= OPT_TRACE &&
 		    c != OPT_LIVE && c != OPT_DURATION);
 		/* --plot is replay's alone, unlike -c and -o. */
-		replay_only += c == OPT_PLOT;
+		replay_only += c == OPT_PLOT || c == OPT_REPORT;
 		generate_only += c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
 		    c != OPT_VERSION;
 		switch (c) {
@@ -275,6 +279,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_PLOT:
 			o->plot = optarg;
 			break;
+		case OPT_REPORT:
+			o->report = optarg;
+			break;
 		case OPT_STRATEGY:
 			strategy_list(o, optarg);
 			break;
@@ -319,8 +326,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if (!quick && !live && optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
-	if (o->cmd != CMD_REPLAY && o->plot != NULL)
-		cli_misuse(usage_text, "--plot goes with replay");
+	if (o->cmd != CMD_REPLAY && (o->plot != NULL || o->report != NULL))
+		cli_misuse(usage_text, "--%s goes with replay", o->plot != NULL ?
+		    "plot" : "report");
 	if (o->cmd == CMD_QUICK && (generate_only || o->trace != NULL ||
 	    o->keep != NULL || o->source != NULL || o->output != NULL ||
 	    o->interval != NULL || o->duration_s != 0))
@@ -494,6 +502,31 @@ plan_scratch(const struct opts *o, const char *dir)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* --report: the table and the targets, for people, into a file whole. */
+static int
+report(const struct opts *o, const struct cw_trace *t,
+    const struct cw_cfg *cfg, const struct cw_replay_result *r, size_t n,
+    uint64_t lru, uint64_t belady)
+{
+	struct cw_buf text = { 0 };
+	struct cw_fs_part part;
+	struct cw_err e;
+	int rc;
+
+	if ((rc = cw_replay_format(r, n, t, cfg->l1_max_entries, lru, belady,
+	    CW_FORMAT_TSV, &text, &e)) == CW_OK) {
+		part.data = text.data;
+		part.len = text.len;
+		rc = cw_fs_write_atomic(o->report, &part, 1, 0644, &e);
+	}
+	cw_buf_free(&text);
+	if (rc != CW_OK) {
+		warnx("--report: %s", e.msg);
+		return cw_exit_code(rc);
+	}
+	return 0;
+}
+
 /* --plot: the charts' data and script into the directory, then gnuplot
  * run on it. */
 static int
@@ -592,7 +625,9 @@ replay(struct opts *o)
 	}
 	if (fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = 74;
-	else if (o->plot != NULL)
+	if (status == 0 && o->report != NULL)
+		status = report(o, t, cfg, r, done, lru, belady);
+	if (status == 0 && o->plot != NULL)
 		status = plot(o, cfg, r, done);
 out:
 	remove_scratch();

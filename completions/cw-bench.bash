@@ -8,7 +8,7 @@ _cw_bench()
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
 	--budget|--jobs|--source|--backfill-days|--key|--duration)
 		return ;;
-	-c|--config|--trace|--plot)
+	-c|--config|--trace|--plot|--report)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--keep)
@@ -26,7 +26,7 @@ _cw_bench()
 		COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
 			--config --duration --help --live
 			--instruments --interval --jobs --keep --key
-			--look-ahead --output --plot --quick --rate --seed --source
+			--look-ahead --output --plot --quick --rate --report --seed --source
 			--start --strategy
 			--trace --version --weeks" -- "$cur"))
 	else

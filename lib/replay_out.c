@@ -34,6 +34,120 @@ mean_ns(const struct cw_replay_result *r)
 	return n > 0 ? cw_hist_sum_ns(r->latency) / (double)n : 0;
 }
 
+/*
+ * The targets the benchmark exists to show (issue 12), judged on what was
+ * replayed: the best strategy that could really run (the oracle is a
+ * bound, not a warmer) for hit rates and latency; predictive against the
+ * oracle and market_open when they were replayed too.
+ */
+struct target {
+	const char *name;	/* its JSON name */
+	const char *text;	/* for people */
+	double goal, value;	/* in the name's unit */
+	const char *cmp;	/* ">=", "<=" or "<": how value meets goal */
+	int judged;		/* 0: a strategy it needs was not replayed */
+};
+
+#define NTARGETS 6
+
+static long
+strategy_at(const struct cw_replay_result *r, size_t n, int strategy)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].strategy == strategy)
+			return (long)i;
+	return -1;
+}
+
+static double
+open_share(const struct cw_replay_result *r)
+{
+	return 1 - share(r->open_l3, r->open_lookups);
+}
+
+/* The best real strategy's index, or -1; the targets into t. */
+static long
+judge(const struct cw_replay_result *r, size_t n, struct target t[NTARGETS])
+{
+	long best = -1, pred = strategy_at(r, n, CW_STRATEGY_PREDICTIVE);
+	long orc = strategy_at(r, n, CW_STRATEGY_ORACLE);
+	long mo = strategy_at(r, n, CW_STRATEGY_MARKET_OPEN);
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].strategy != CW_STRATEGY_ORACLE && (best < 0 ||
+		    served_share(&r[i]) > served_share(&r[best])))
+			best = (long)i;
+	t[0] = (struct target){ "overall_hit_rate", "best overall hit rate",
+	    0.99, best >= 0 ? served_share(&r[best]) : 0, ">=", best >= 0 };
+	t[1] = (struct target){ "open_hit_rate", "best in the 5 minutes "
+	    "after opens", 0.97, best >= 0 ? open_share(&r[best]) : 0, ">=",
+	    best >= 0 };
+	t[2] = (struct target){ "p99_ms", "its P99 (ms)", 1.0, best >= 0 ?
+	    (double)cw_hist_quantile(r[best].latency, 0.99) / 1e6 : 0, "<",
+	    best >= 0 };
+	t[3] = (struct target){ "mean_ms", "its mean (ms)", 0.1, best >= 0 ?
+	    mean_ns(&r[best]) / 1e6 : 0, "<", best >= 0 };
+	t[4] = (struct target){ "predictive_below_oracle_points",
+	    "predictive below the oracle (points)", 1.0, pred >= 0 &&
+	    orc >= 0 ? 100 * (served_share(&r[orc]) -
+	    served_share(&r[pred])) : 0, "<=", pred >= 0 && orc >= 0 };
+	/* Fewer than market_open's, strictly: as many is not fewer. */
+	t[5] = (struct target){ "predictive_wasted",
+	    "predictive's wasted fetches, vs market_open's", mo >= 0 ?
+	    (double)r[mo].warm_wasted : 0, pred >= 0 ?
+	    (double)r[pred].warm_wasted : 0, "<", pred >= 0 && mo >= 0 };
+	return best;
+}
+
+static int
+met(const struct target *t)
+{
+	if (!t->judged)
+		return 0;
+	if (t->cmp[0] == '>')
+		return t->value >= t->goal;
+	return t->cmp[1] == '=' ? t->value <= t->goal : t->value < t->goal;
+}
+
+static int
+targets_text(const struct cw_replay_result *r, size_t n, struct cw_buf *out,
+    struct cw_err *err)
+{
+	struct target t[NTARGETS];
+	long best = judge(r, n, t);
+	int rc = cw_buf_appendf(out, err, "targets (best real strategy: %s):\n",
+	    best >= 0 ? cw_strategy_name(r[best].strategy) : "none");
+
+	for (int i = 0; i < NTARGETS && rc == CW_OK; i++)
+		rc = t[i].judged ? cw_buf_appendf(out, err, "  %-46s %10.4f "
+		    "%-2s %-8g %s\n", t[i].text, t[i].value, t[i].cmp,
+		    t[i].goal, met(&t[i]) ? "met" : "NOT MET") :
+		    cw_buf_appendf(out, err, "  %-46s not judged (needs "
+		    "strategies not replayed)\n", t[i].text);
+	return rc;
+}
+
+static int
+targets_json(const struct cw_replay_result *r, size_t n, struct cw_buf *out,
+    struct cw_err *err)
+{
+	struct target t[NTARGETS];
+	long best = judge(r, n, t);
+	int rc = cw_buf_appendf(out, err, ",\"targets\":{\"best_strategy\":");
+
+	if (rc == CW_OK)
+		rc = best >= 0 ? cw_buf_appendf(out, err, "\"%s\"",
+		    cw_strategy_name(r[best].strategy)) :
+		    cw_buf_appendf(out, err, "null");
+	for (int i = 0; i < NTARGETS && rc == CW_OK; i++)
+		rc = t[i].judged ? cw_buf_appendf(out, err, ",\"%s\":{"
+		    "\"value\":%.6f,\"cmp\":\"%s\",\"goal\":%.6g,"
+		    "\"met\":%s}", t[i].name, t[i].value, t[i].cmp,
+		    t[i].goal, met(&t[i]) ? "true" : "false") :
+		    cw_buf_appendf(out, err, ",\"%s\":null", t[i].name);
+	return rc == CW_OK ? cw_buf_appendf(out, err, "}") : rc;
+}
+
 static int
 table(const struct cw_replay_result *r, size_t n, const struct cw_trace *t,
     size_t capacity, uint64_t lru, uint64_t belady, struct cw_buf *out,
@@ -69,7 +183,7 @@ table(const struct cw_replay_result *r, size_t n, const struct cw_trace *t,
 		rc = cw_buf_appendf(out, err, "L1 alone at %zu entries, "
 		    "offline: LRU %.2f%%, Belady %.2f%%\n", capacity,
 		    100 * share(lru, t->n), 100 * share(belady, t->n));
-	return rc;
+	return rc == CW_OK ? targets_text(r, n, out, err) : rc;
 }
 
 static int
@@ -141,5 +255,7 @@ cw_replay_format(const struct cw_replay_result *r, size_t n,
 	for (size_t i = 0; i < n && rc == CW_OK; i++)
 		if ((rc = cw_buf_appendf(out, err, ",")) == CW_OK)
 			rc = json_strategy(&r[i], out, err);
+	if (rc == CW_OK)
+		rc = targets_json(r, n, out, err);
 	return rc == CW_OK ? cw_buf_appendf(out, err, "}\n") : rc;
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 32
+plan 34
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -21,6 +21,23 @@ is "$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
 	"none market_open " "a row per strategy asked for, in order"
 has "$T/out" "L1 alone at 1000 entries, offline: LRU" \
 	"L1 alone offline: LRU and Belady at the configured size"
+# The targets, judged: in the table, in JSON, and in --report's file.
+run cw-bench replay --trace "$T/short" --strategy none,market_open -o json --report "$T/report"
+python3 - "$T/out" >"$T/targets" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"]
+judged = {k: v for k, v in t.items() if isinstance(v, dict)}
+print(t["best_strategy"] in ("none", "market_open"), sorted(judged),
+      sorted(k for k, v in t.items() if v is None),
+      all(isinstance(v["met"], bool) and v["cmp"] in (">=", "<=", "<")
+          for v in judged.values()),
+      judged["overall_hit_rate"]["goal"], judged["p99_ms"]["goal"])
+PY
+is "$(cat "$T/targets")" \
+	"True ['mean_ms', 'open_hit_rate', 'overall_hit_rate', 'p99_ms'] ['predictive_below_oracle_points', 'predictive_wasted'] True 0.99 1" \
+	"JSON targets: goal, value, met; null where a strategy they need was not replayed"
+is "$(grep -c '^targets (best real strategy: ' "$T/report"):$(grep -c 'NOT MET\|met$' "$T/report"):$(grep -c 'not judged' "$T/report")" \
+	"1:4:2" "--report: the readable summary, each target met or not"
 # --plot: the three charts, their data and the script that drew them.
 run cw-bench replay --trace "$T/short" --strategy none,market_open --plot "$T/plots"
 is "$status:$(for f in hit_rate l3_per_hour latency_cdf; do head -c 4 "$T/plots/$f.png" | od -An -c | tr -d ' '; done | tr '\n' ' ')" \
