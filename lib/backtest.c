@@ -102,13 +102,12 @@ int
 cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len)
 {
 	char pattern[CW_PATTERN_MAX];
-	const char *key;
-	size_t klen;
-	int64_t ts_ms, k, p;
+	struct cw_log_line ll;
+	int64_t k, p;
 
 	bt->counts.lines++;
-	if (cw_predict_parse_line(line, len, &ts_ms, &key, &klen) != CW_OK ||
-	    cw_pattern_of_key(key, klen, ts_ms / 1000, pattern,
+	if (cw_predict_parse_line(line, len, &ll) != CW_OK ||
+	    cw_pattern_of_key(ll.key, ll.klen, ll.ts_ms / 1000, pattern,
 	    sizeof(pattern), NULL) != CW_OK) {
 		if (bt->counts.lines == 1 && len >= 3 &&
 		    memcmp(line, "ts,", 3) == 0) {
@@ -118,7 +117,7 @@ cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len)
 		bt->counts.malformed++;
 		return CW_EDATA;
 	}
-	if ((k = cw_intern_id(&bt->keys, key, klen, 1)) < 0 ||
+	if ((k = cw_intern_id(&bt->keys, ll.key, ll.klen, 1)) < 0 ||
 	    (p = cw_intern_id(&bt->pats, pattern, strlen(pattern), 1)) < 0)
 		return CW_ENOMEM;
 	if (bt->n == bt->cap) {
@@ -130,7 +129,7 @@ cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len)
 		bt->recs = r;
 		bt->cap = cap;
 	}
-	bt->recs[bt->n] = (struct rec){ ts_ms, (uint32_t)k, (uint32_t)p,
+	bt->recs[bt->n] = (struct rec){ ll.ts_ms, (uint32_t)k, (uint32_t)p,
 	    bt->n };
 	bt->n++;
 	bt->counts.learned++;

@@ -946,9 +946,21 @@ struct cw_predict;
 int cw_predict_new(struct cw_predict **out, struct cw_err *err);
 void cw_predict_free(struct cw_predict *m);
 
-/* Split "ts,key[,...]" (ts Unix seconds, fractions allowed). */
-int cw_predict_parse_line(const char *line, size_t len, int64_t *ts_ms,
-    const char **key, size_t *klen);
+/* One "ts,key[,...]" line (ts Unix seconds, fractions allowed), the key
+ * CSV-quoted when it holds a comma or a quote, as the access log writes
+ * it. key points into the line, or into scratch for a quoted key; rest
+ * is what follows the key's field (",level,..." or ""). */
+struct cw_log_line {
+	int64_t ts_ms;
+	const char *key;
+	size_t klen;
+	const char *rest;
+	size_t rest_len;
+	char scratch[CW_KEY_MAX + 1];
+};
+/* Split a line into out; CW_EDATA when it is not one. */
+int cw_predict_parse_line(const char *line, size_t len,
+    struct cw_log_line *out);
 /* Learn one log line. Never fatal: a malformed line (CW_EDATA), one
  * after now_s or before now_s - history_s (now_s 0: no bounds), or one
  * for an hour already learned is counted and skipped. CW_ENOMEM alone

@@ -502,27 +502,57 @@ cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
 
 /* "ts,key[,...]": ts in Unix seconds, fractions allowed. */
 int
-cw_predict_parse_line(const char *line, size_t len, int64_t *ts_ms,
-    const char **key, size_t *klen)
+cw_predict_parse_line(const char *line, size_t len, struct cw_log_line *out)
 {
-	const char *comma = memchr(line, ',', len), *kend;
-	char num[32], *end;
+	const char *comma = memchr(line, ',', len), *p, *end = line + len;
+	char num[32], *e;
 	double ts;
 
+	if (len > 0 && line[len - 1] == '\r')
+		end--;
 	if (comma == NULL || comma == line || (size_t)(comma - line) >=
 	    sizeof(num))
 		return CW_EDATA;
 	memcpy(num, line, (size_t)(comma - line));
 	num[comma - line] = '\0';
-	ts = strtod(num, &end);
-	if (*end != '\0' || !(ts >= 0 && ts < 1e11))
+	ts = strtod(num, &e);
+	if (*e != '\0' || !(ts >= 0 && ts < 1e11))
 		return CW_EDATA;
-	*key = comma + 1;
-	kend = memchr(*key, ',', len - (size_t)(*key - line));
-	*klen = kend ? (size_t)(kend - *key) : len - (size_t)(*key - line);
-	if (*klen > 0 && (*key)[*klen - 1] == '\r')
-		(*klen)--;
-	*ts_ms = (int64_t)llround(ts * 1000);
+	out->ts_ms = (int64_t)llround(ts * 1000);
+	p = comma + 1;
+	if (p < end && *p == '"') {
+		/* CSV: "" inside is one quote; the field ends at the quote
+		 * that is not doubled. */
+		size_t n = 0;
+
+		for (p++;; p++) {
+			if (p == end)
+				return CW_EDATA;	/* never closed */
+			if (*p == '"') {
+				if (p + 1 < end && p[1] == '"')
+					p++;
+				else
+					break;
+			}
+			if (n == CW_KEY_MAX)
+				return CW_EDATA;
+			out->scratch[n++] = *p;
+		}
+		out->scratch[n] = '\0';
+		out->key = out->scratch;
+		out->klen = n;
+		p++;	/* past the closing quote */
+		if (p < end && *p != ',')
+			return CW_EDATA;
+	} else {
+		const char *kend = memchr(p, ',', (size_t)(end - p));
+
+		out->key = p;
+		out->klen = kend ? (size_t)(kend - p) : (size_t)(end - p);
+		p += out->klen;
+	}
+	out->rest = p;
+	out->rest_len = (size_t)(end - p);
 	return CW_OK;
 }
 
@@ -530,12 +560,10 @@ int
 cw_predict_learn_line(struct cw_predict *m, const char *line, size_t len,
     int64_t now_s, int64_t history_s)
 {
-	const char *key;
-	size_t klen;
-	int64_t ts_ms;
+	struct cw_log_line ll;
 
 	m->counts.lines++;
-	if (cw_predict_parse_line(line, len, &ts_ms, &key, &klen) != CW_OK) {
+	if (cw_predict_parse_line(line, len, &ll) != CW_OK) {
 		/* A header line of a trace is not malformed data. */
 		if (m->counts.lines == 1 && len >= 3 &&
 		    memcmp(line, "ts,", 3) == 0) {
@@ -545,15 +573,15 @@ cw_predict_learn_line(struct cw_predict *m, const char *line, size_t len,
 		m->counts.malformed++;
 		return CW_EDATA;
 	}
-	if (now_s != 0 && ts_ms / 1000 > now_s + FUTURE_SLACK_S) {
+	if (now_s != 0 && ll.ts_ms / 1000 > now_s + FUTURE_SLACK_S) {
 		m->counts.future++;
 		return CW_OK;
 	}
-	if (history_s > 0 && now_s != 0 && ts_ms / 1000 < now_s - history_s) {
+	if (history_s > 0 && now_s != 0 && ll.ts_ms / 1000 < now_s - history_s) {
 		m->counts.old++;
 		return CW_OK;
 	}
-	return cw_predict_learn_key(m, ts_ms, key, klen);
+	return cw_predict_learn_key(m, ll.ts_ms, ll.key, ll.klen);
 }
 
 /* ---- forecasts of a window ---- */

@@ -64,20 +64,18 @@ cw_trace_load(struct cw_trace **out, const char *path, struct cw_err *err)
 		goto out;
 	}
 	while (rc == CW_OK && (len = getline(&line, &cap, f)) >= 0) {
-		const char *key;
-		size_t klen;
-		int64_t ts_ms;
+		struct cw_log_line ll;
 
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] ==
 		    '\r'))
 			len--;
-		if (cw_predict_parse_line(line, (size_t)len, &ts_ms, &key,
-		    &klen) != CW_OK || klen == 0 || klen > CW_KEY_MAX ||
-		    memchr(key, ' ', klen) != NULL) {
+		if (cw_predict_parse_line(line, (size_t)len, &ll) != CW_OK ||
+		    ll.klen == 0 || ll.klen > CW_KEY_MAX ||
+		    memchr(ll.key, ' ', ll.klen) != NULL) {
 			t->skipped++;
 			continue;
 		}
-		rc = push(t, ts_ms, key, klen, err);
+		rc = push(t, ll.ts_ms, ll.key, ll.klen, err);
 	}
 	if (rc == CW_OK && ferror(f))
 		rc = cw_err_set(err, CW_EIO, errno, "%s", path);

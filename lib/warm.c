@@ -507,13 +507,13 @@ count_reads(struct hot *h, const char *path, int64_t since_s,
 {
 	char tag[8];
 	size_t taglen = 0;
-
 	struct cw_lines in = { .fd = -1 };
-	const char *line, *key;
-	size_t len, klen;
-	int64_t ts_ms;
+	struct cw_log_line ll;
+	const char *line;
+	size_t len;
 	int rc;
 
+	/* The field after the key: ",l2," (NULL: no filter). */
 	if (level != NULL)
 		taglen = (size_t)snprintf(tag, sizeof(tag), ",%.4s,", level);
 	if ((in.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -524,12 +524,11 @@ count_reads(struct hot *h, const char *path, int64_t since_s,
 			int64_t id;
 
 			/* "ts,key,level,latency_us" */
-			if (cw_predict_parse_line(line, len, &ts_ms, &key,
-			    &klen) != CW_OK || ts_ms / 1000 < since_s ||
-			    (size_t)(key + klen - line) + taglen > len ||
-			    memcmp(key + klen, tag, taglen) != 0)
+			if (cw_predict_parse_line(line, len, &ll) != CW_OK ||
+			    ll.ts_ms / 1000 < since_s || ll.rest_len < taglen ||
+			    memcmp(ll.rest, tag, taglen) != 0)
 				continue;
-			if ((id = cw_intern_id(&h->keys, key, klen, 1)) < 0)
+			if ((id = cw_intern_id(&h->keys, ll.key, ll.klen, 1)) < 0)
 				goto nomem;
 			if ((size_t)id >= h->cap) {
 				size_t cap = h->cap ? 2 * h->cap : 1024;

@@ -37,6 +37,34 @@ Test(alog, lines_are_ts_key_level_latency)
 	free(s);
 }
 
+/* What the log writes, the readers read back: a quoted key is the key. */
+Test(alog, every_reader_parses_the_keys_the_log_writes)
+{
+	static const struct { const char *line, *key, *rest; } ok[] = {
+		{ "1704067201.000,\"x,\"\"y\",none,1234", "x,\"y", ",none,1234" },
+		{ "1704067200.123,a:b,l1,2\r", "a:b", ",l1,2" },
+		{ "1704067200,a:b", "a:b", "" },
+		{ "1704067200,\"a,b\"", "a,b", "" },
+	};
+	static const char *const bad[] = {
+		"1704067200,\"a,b", "1704067200,\"a\"b,l1,2", ",a", "x,a",
+	};
+	struct cw_log_line ll;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(cw_predict_parse_line(ok[i].line,
+		    strlen(ok[i].line), &ll), CW_OK, "%s", ok[i].line);
+		cr_expect_eq(ll.klen, strlen(ok[i].key), "%s", ok[i].line);
+		cr_expect_arr_eq(ll.key, ok[i].key, ll.klen, "%s", ok[i].line);
+		cr_expect_eq(ll.rest_len, strlen(ok[i].rest), "%s", ok[i].line);
+		cr_expect_arr_eq(ll.rest, ok[i].rest, ll.rest_len);
+	}
+	cr_expect_eq(ll.ts_ms, 1704067200000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(cw_predict_parse_line(bad[i], strlen(bad[i]), &ll),
+		    CW_EDATA, "%s", bad[i]);
+}
+
 Test(alog, many_processes_never_interleave_lines)
 {
 	char p[PATH_MAX], *s, *line, *save;
