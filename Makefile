@@ -213,6 +213,7 @@ install: all
 		share/cw-warm.cron \
 		share/cw-warm.service share/cw-warm.timer share/cw-hotlist.service \
 		share/cw-hotlist-save.service share/cw-hotlist.timer \
+		share/cw-host.conf share/cachewarm.tmpfiles \
 		$(DESTDIR)$(DATADIR)
 	cp -R share/data $(DESTDIR)$(DATADIR)/
 	for p in $(PROGS); do \

@@ -25,6 +25,7 @@
 
 struct cw_alog {
 	int fd;
+	unsigned mode;
 	uint64_t max_bytes;
 	unsigned keep;
 	struct cw_buf pending;
@@ -32,15 +33,23 @@ struct cw_alog {
 };
 
 static int
-open_fd(const char *path)
+open_fd(const char *path, unsigned mode)
 {
-	return cw_fs_fd_above_std(open(path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC | O_NOFOLLOW, 0600));
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, mode);
+
+	/* Made now: its mode exactly, whatever the umask (a group's log
+	 * must be the group's to append to). */
+	if (fd >= 0)
+		(void)fchmod(fd, mode);
+	else if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	return cw_fs_fd_above_std(fd);
 }
 
 int
 cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
-    unsigned keep, struct cw_err *err)
+    unsigned keep, unsigned mode, struct cw_err *err)
 {
 	struct cw_alog *log;
 	int rc;
@@ -53,10 +62,11 @@ cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 		free(log);
 		return cw_err_set(err, CW_ENOMEM, 0, "access log");
 	}
+	log->mode = mode;
 	/* Directories are made only when missing: most runs open at once. */
-	if ((log->fd = open_fd(path)) < 0 && errno == ENOENT &&
+	if ((log->fd = open_fd(path, mode)) < 0 && errno == ENOENT &&
 	    cw_fs_make_parents(path, NULL) == CW_OK)
-		log->fd = open_fd(path);
+		log->fd = open_fd(path, mode);
 	if (log->fd < 0) {
 		rc = cw_err_set(err, CW_EIO, errno, "open %s", path);
 		free(log->path);
@@ -147,7 +157,7 @@ rotate(struct cw_alog *log)
 		snprintf(to, sizeof(to), "%s.1", log->path);
 		rename(log->path, to);
 	}
-	if ((fd = open_fd(log->path)) >= 0) {
+	if ((fd = open_fd(log->path, log->mode)) >= 0) {
 		flock(log->fd, LOCK_UN);
 		close(log->fd);
 		log->fd = fd;

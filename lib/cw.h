@@ -878,11 +878,12 @@ int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
 
 struct cw_alog;
 
-/* Open (create) path for appending, rotating to path.1 .. path.KEEP when
- * it grows past max_bytes. Lines are buffered and written whole with
- * O_APPEND, so many processes may share one log. */
+/* Open (create, mode: 0600, or 0660 for a log a group shares) path for
+ * appending, rotating to path.1 .. path.KEEP when it grows past
+ * max_bytes. Lines are buffered and written whole with O_APPEND, so many
+ * processes may share one log. CW_EIO, CW_ENOMEM. */
 int cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
-    unsigned keep, struct cw_err *err);
+    unsigned keep, unsigned mode, struct cw_err *err);
 /* Append "ts,key,level,latency_us". */
 int cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
     size_t klen, enum cw_level level, int64_t latency_ns,

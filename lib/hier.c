@@ -41,6 +41,7 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 {
 	struct cw_fill_opts fo = { 0 };
 	struct cw_hier *h;
+	struct cw_err e;
 	int rc;
 
 	*out = NULL;
@@ -56,10 +57,21 @@ cw_hier_open(struct cw_hier **out, const struct cw_hier_opts *o,
 	fo.on_degraded_ctx = o->on_degraded_ctx;
 	if ((rc = cw_fill_open(&h->fill, &fo, err)) != CW_OK)
 		goto fail;
+	/* A log that cannot be written costs the predictor its data, not
+	 * the reader its answers: said once, and the lookups go on. A log
+	 * shared through l1.group is the group's to append to. */
 	if (o->log_access && o->cfg->log_file[0] != '\0' &&
 	    (rc = cw_alog_open(&h->log, o->cfg->log_file,
-	    o->cfg->log_max_bytes, o->cfg->log_keep, err)) != CW_OK)
-		goto fail;
+	    o->cfg->log_max_bytes, o->cfg->log_keep, o->cfg->l1_gid >= 0 ?
+	    0660 : 0600, &e)) != CW_OK) {
+		if (rc == CW_ENOMEM) {
+			cw_err_set(err, rc, 0, "%s", e.msg);
+			goto fail;
+		}
+		if (o->on_degraded != NULL)
+			o->on_degraded(o->on_degraded_ctx, e.msg);
+		h->log = NULL;
+	}
 	*out = h;
 	return CW_OK;
 fail:

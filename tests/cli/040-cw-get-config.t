@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 29
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -96,4 +96,13 @@ is "$status:$(cat "$T/err")" "78:cw-get: source 'csv:$T/no-such-dir': no such di
 	"a csv: directory that does not exist: exit 78"
 run cw-stats -f "$T/csv.l1" keys
 is "$status:$(cat "$T/out")" "0:" "and no miss remembered for the key"
+# Opaque keys: the CSV source cannot answer them, an exec source can.
+# shellcheck disable=SC2016 # the script's own $1
+printf '#!/bin/sh\nprintf "exec answers %%s" "$1"\n' >"$T/any"
+chmod +x "$T/any"
+run cw-get -f "$T/opaque.l1" just-a-name
+is "$status" 1 "an opaque key from the CSV source: not found (1)"
+run env CW_SOURCE="exec:$T/any" cw-get -f "$T/opaque2.l1" just-a-name
+is "$status:$(cut -f2 "$T/out")" "0:exec answers just-a-name" \
+	"from an exec source: answered, the key handed over as it is"
 finish

@@ -2,7 +2,7 @@
 # The L1 file from the command line: refusals never touch the file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 10
+plan 15
 
 k=labels:EUR_USD:H4:2024-01-02
 printf 'precious\n' >"$T/foreign"
@@ -47,4 +47,35 @@ bad=0
 for i in 2 3 4 5 6; do cmp -s "$T/par.1" "$T/par.$i" || bad=1; done
 is "$bad" 0 "concurrent first lookups agree"
 has "$T/par.1" "2024-01-02T00:00:00Z" "and carry the value"
+# The host-wide setup shipped in share/ (cw-host.conf, cachewarm.tmpfiles),
+# laid in $T: a setgid directory of the group, two users, one L1 file and
+# one access log. Run as root (as CI does): root and nobody, in nogroup.
+if [ "$(id -u)" -eq 0 ]; then
+	sed -e "s|/var/cache/cw|$T/hostcw|g" -e 's/^group = cw$/group = nogroup/' \
+		"$ROOT/share/cw-host.conf" >"$T/host.conf"
+	mkdir "$T/hostcw" && chgrp nogroup "$T/hostcw" && chmod 2770 "$T/hostcw"
+	# CW_L1_FILE would override the file's l1.file.
+	env -u CW_L1_FILE cw-get -c "$T/host.conf" "$k" >/dev/null
+	is "$(stat -c '%a %G' "$T/hostcw/l1" "$T/hostcw/access.log" | tr '\n' ' ')" \
+		"660 nogroup 660 nogroup " "the first user's L1 file and log: 0660, the group's"
+	run env -u CW_L1_FILE HOME="$T/nobody" XDG_CACHE_HOME="$T/nobody" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		cw-get -v -c "$T/host.conf" "$k" labels:EUR_USD:H4:2024-01-03
+	is "$status:$(grep -c ': l1 hit\|: l3 hit' "$T/err"):$(grep -c 'l1 hit' "$T/err")" "0:2:1" \
+		"another user of the group: the first one's entry from L1, its own from the source"
+	run env -u CW_L1_FILE cw-get -v -c "$T/host.conf" labels:EUR_USD:H4:2024-01-03
+	has "$T/err" "labels:EUR_USD:H4:2024-01-03: l1 hit" "and the first user reads the other's"
+	is "$(cut -d, -f2,3 "$T/hostcw/access.log" | tr '\n' ' ')" \
+		"$k,l3 $k,l1 labels:EUR_USD:H4:2024-01-03,l3 labels:EUR_USD:H4:2024-01-03,l1 " \
+		"one access log for both, every lookup in it"
+else
+	for _ in 1 2 3 4; do ok "# skip the shared setup needs two users (run as root)"; done
+fi
+# An access log that cannot be opened costs the log, not the answers.
+: >"$T/not-a-dir"
+printf '[log]\nfile = %s/not-a-dir/access.log\n' "$T" >"$T/badlog.conf"
+run cw-get -c "$T/badlog.conf" "$k"
+is "$status:$(cat "$T/err")" \
+	"0:cw-get: open $T/not-a-dir/access.log: Not a directory; going on without it" \
+	"an access log that cannot be opened: said once, the key answered, exit 0"
 finish

@@ -17,7 +17,8 @@ for f in bin/cw-get bin/cw-warm lib/libcw.a include/cw.h \
 	share/cachewarm/cw-warm.cron \
 	share/cachewarm/cw-warm.service share/cachewarm/cw-warm.timer \
 	share/cachewarm/cw-hotlist.service share/cachewarm/cw-hotlist-save.service \
-	share/cachewarm/cw-hotlist.timer; do
+	share/cachewarm/cw-hotlist.timer share/cachewarm/cw-host.conf \
+	share/cachewarm/cachewarm.tmpfiles; do
 	[ -f "$d/$f" ] || missing="${missing:-} $f"
 done
 is "${missing:-}" "" "programs, library, header, man pages and data installed"

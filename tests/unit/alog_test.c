@@ -25,7 +25,7 @@ Test(alog, lines_are_ts_key_level_latency)
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "d/access.log"),
-	    1 << 20, 1, NULL), CW_OK);
+	    1 << 20, 1, 0600, NULL), CW_OK);
 	cr_assert_eq(cw_alog_append(log, 1704067200123456789LL, "a:b", 3,
 	    CW_LEVEL_L1, 2500, NULL), CW_OK);
 	cr_assert_eq(cw_alog_append(log, 1704067201000000000LL, "x,\"y", 4,
@@ -78,7 +78,7 @@ Test(alog, many_processes_never_interleave_lines)
 			struct cw_alog *log;
 			char key[64];
 
-			if (cw_alog_open(&log, p, 1ull << 40, 1, NULL) != CW_OK)
+			if (cw_alog_open(&log, p, 1ull << 40, 1, 0600, NULL) != CW_OK)
 				_exit(3);
 			for (int i = 0; i < 20000; i++) {
 				snprintf(key, sizeof(key), "proc%d:key%d", c, i);
@@ -112,7 +112,7 @@ Test(alog, rotates_past_max_size)
 	struct cw_alog *log;
 
 	tpath(p, sizeof(p), "r.log");
-	cr_assert_eq(cw_alog_open(&log, p, 1000, 2, NULL), CW_OK);
+	cr_assert_eq(cw_alog_open(&log, p, 1000, 2, 0600, NULL), CW_OK);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 60; i++)	/* > 1000 bytes */
 			cw_alog_append(log, 1, "some:key", 8, CW_LEVEL_L1, 1,
