@@ -509,16 +509,13 @@ report(const struct opts *o, const struct cw_trace *t,
     uint64_t lru, uint64_t belady)
 {
 	struct cw_buf text = { 0 };
-	struct cw_fs_part part;
 	struct cw_err e;
 	int rc;
 
 	if ((rc = cw_replay_format(r, n, t, cfg->l1_max_entries, lru, belady,
-	    CW_FORMAT_TSV, &text, &e)) == CW_OK) {
-		part.data = text.data;
-		part.len = text.len;
-		rc = cw_fs_write_atomic(o->report, &part, 1, 0644, &e);
-	}
+	    CW_FORMAT_TSV, &text, &e)) == CW_OK)
+		rc = cw_fs_write_whole(o->report, text.data, text.len, 0644,
+		    &e);
 	cw_buf_free(&text);
 	if (rc != CW_OK) {
 		warnx("--report: %s", e.msg);

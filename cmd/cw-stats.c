@@ -316,19 +316,16 @@ static int
 dump(const struct opts *o, struct cw_l1 *l1)
 {
 	struct cw_buf list = { 0 };
-	struct cw_fs_part part;
 	struct cw_err e;
 	size_t n;
 	int rc;
 
 	if ((rc = cw_l1_hot_list(l1, o->hot, &list, &n, &e)) == CW_OK) {
-		if (strcmp(o->glob, "-") == 0) {
+		if (strcmp(o->glob, "-") == 0)
 			fwrite(list.data, 1, list.len, stdout);
-		} else {
-			part.data = list.data;
-			part.len = list.len;
-			rc = cw_fs_write_atomic(o->glob, &part, 1, 0600, &e);
-		}
+		else
+			rc = cw_fs_write_whole(o->glob, list.data, list.len,
+			    0600, &e);
 	}
 	cw_buf_free(&list);
 	if (rc != CW_OK) {

@@ -101,6 +101,9 @@ struct cw_fs_part {
  */
 int cw_fs_write_atomic(const char *path, const struct cw_fs_part *parts,
     size_t nparts, unsigned mode, struct cw_err *err);
+/* The same for one buffer. */
+int cw_fs_write_whole(const char *path, const void *data, size_t len,
+    unsigned mode, struct cw_err *err);
 
 /* ---- num: numbers, durations and sizes from text ---- */
 

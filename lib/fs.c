@@ -106,3 +106,12 @@ cw_fs_write_atomic(const char *path, const struct cw_fs_part *parts,
 	}
 	return CW_OK;
 }
+
+int
+cw_fs_write_whole(const char *path, const void *data, size_t len,
+    unsigned mode, struct cw_err *err)
+{
+	const struct cw_fs_part part = { data, len };
+
+	return cw_fs_write_atomic(path, &part, 1, mode, err);
+}

@@ -23,12 +23,11 @@ write_file(const char *dir, const char *name, const struct cw_buf *b,
     struct cw_err *err)
 {
 	char path[CW_PATH_MAX + 64];
-	struct cw_fs_part part = { b->data, b->len };
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path))
 		return cw_err_set(err, CW_EIO, ENAMETOOLONG, "%s", dir);
-	return cw_fs_write_atomic(path, &part, 1, 0644, err);
+	return cw_fs_write_whole(path, b->data, b->len, 0644, err);
 }
 
 /* Hour by hour: column 1 the hour's start (Unix seconds), then one

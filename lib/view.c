@@ -133,6 +133,24 @@ clock_text(int64_t wall_s, char out[16])
 
 static const char *const level_names[CW_LEVEL_COUNT] = { "l1", "l2", "l3" };
 
+/* A level's line on the screen: rate, hit rate, percentiles. */
+static void
+screen_row(struct cw_buf *b, const char *name, double per_s, double hit_rate,
+    const struct cw_stats_latency *lat)
+{
+	const int64_t q[3] = { lat->p50_ns, lat->p99_ns, lat->p999_ns };
+	char x[4][32];
+
+	for (int i = 0; i < 3; i++)
+		if (lat->count)
+			cw_out_human_ns(x[1 + i], sizeof(x[1 + i]),
+			    (double)q[i]);
+		else
+			strcpy(x[1 + i], "-");
+	put(b, "%-5s  %10.1f  %6s  %9s  %9s  %9s\n", name, per_s,
+	    cw_out_pct(x[0], sizeof(x[0]), hit_rate), x[1], x[2], x[3]);
+}
+
 static void
 render_screen(const struct cw_view_line *l, struct cw_buf *b)
 {
@@ -148,27 +166,12 @@ render_screen(const struct cw_view_line *l, struct cw_buf *b)
 	    l->evictions_per_s);
 	put(b, "level  requests/s    hit%%        p50        p99      "
 	    "p99.9\n");
-	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		const struct cw_stats_level *v = &r->level[lv];
-
-		put(b, "%-5s  %10.1f  %6s  %9s  %9s  %9s\n", level_names[lv],
-		    l->seconds > 0 ? (double)v->requests / l->seconds : 0.0,
-		    cw_out_pct(x[0], sizeof(x[0]), v->hit_rate),
-		    v->latency.count ? cw_out_human_ns(x[1], sizeof(x[1]),
-		    (double)v->latency.p50_ns) : "-",
-		    v->latency.count ? cw_out_human_ns(x[2], sizeof(x[2]),
-		    (double)v->latency.p99_ns) : "-",
-		    v->latency.count ? cw_out_human_ns(x[3], sizeof(x[3]),
-		    (double)v->latency.p999_ns) : "-");
-	}
-	put(b, "all    %10.1f  %6s  %9s  %9s  %9s\n\n", l->lookups_per_s,
-	    cw_out_pct(x[0], sizeof(x[0]), r->hit_rate),
-	    r->latency.count ? cw_out_human_ns(x[1], sizeof(x[1]),
-	    (double)r->latency.p50_ns) : "-",
-	    r->latency.count ? cw_out_human_ns(x[2], sizeof(x[2]),
-	    (double)r->latency.p99_ns) : "-",
-	    r->latency.count ? cw_out_human_ns(x[3], sizeof(x[3]),
-	    (double)r->latency.p999_ns) : "-");
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+		screen_row(b, level_names[lv], l->seconds > 0 ?
+		    (double)r->level[lv].requests / l->seconds : 0.0,
+		    r->level[lv].hit_rate, &r->level[lv].latency);
+	screen_row(b, "all", l->lookups_per_s, r->hit_rate, &r->latency);
+	put(b, "\n");
 	put(b, "L1     %llu of %llu entries, %s of %s (%.1f%% full)\n",
 	    (unsigned long long)r->entries, (unsigned long long)r->max_entries,
 	    cw_out_human_bytes(x[0], sizeof(x[0]), r->bytes),
