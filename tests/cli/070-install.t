@@ -2,7 +2,7 @@
 # make install: everything lands under DESTDIR/PREFIX, and works there.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 12
 
 : "${CW_BUILD:?}"
 make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw install \
@@ -42,4 +42,22 @@ is "$status:$(cut -f2 "$T/out" | sort | uniq -c | tr -s ' ')" "0: 16 warmed" \
 	"the installed calendar and data warm a session"
 is "$(grep -c 'cw-warm --session auto' "$d/share/cachewarm/cw-warm.cron")" 1 \
 	"the crontab example runs --session auto"
+
+# Standalone: built and installed from a copy of the tree under a prefix
+# of its own, the copy then deleted. The installed programs answer from
+# the installed share/ (sample data, calendar), never from a build tree.
+mkdir "$T/clone"
+(cd "$ROOT" && tar cf - Makefile cmd lib share completions) | (cd "$T/clone" && tar xf -)
+make -s -C "$T/clone" B="$T/clone/build" PREFIX="$T/inst" CFLAGS=-O1 install \
+	>"$T/inst.out" 2>&1
+is "$?" 0 "make install with a prefix, from a copy of the tree"
+rm -rf "$T/clone"
+run env -u CW_L1_FILE HOME="$T/standalone" XDG_CACHE_HOME="$T/standalone" \
+	"$T/inst/bin/cw-get" labels:EUR_USD:H4:2024-01-02
+is "$status:$(sed -n 2p "$T/out" | cut -d, -f1-3)" "0:2024-01-02T00:00:00Z,EUR_USD,H4" \
+	"the copy deleted: the demo answers from the installed sample data"
+run env -u CW_L1_FILE HOME="$T/standalone" XDG_CACHE_HOME="$T/standalone" \
+	"$T/inst/bin/cw-warm" --session london --at 2024-01-03T07:45Z
+is "$status:$(wc -l <"$T/out" | tr -d ' '):$(cut -f2 "$T/out" | grep -vc 'warmed\|fresh')" "0:16:0" \
+	"and warms a session's 16 keys from the installed calendar"
 finish
