@@ -2,7 +2,7 @@
 # make install: everything lands under DESTDIR/PREFIX, and works there.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 13
 
 : "${CW_BUILD:?}"
 make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw install \
@@ -48,6 +48,12 @@ is "$(grep -c 'cw-warm --session auto' "$d/share/cachewarm/cw-warm.cron")" 1 \
 # the installed share/ (sample data, calendar), never from a build tree.
 mkdir "$T/clone"
 (cd "$ROOT" && tar cf - Makefile cmd lib share completions) | (cd "$T/clone" && tar xf -)
+# A packager's build (no .git): the distribution's CPPFLAGS reach the
+# compiler, and a new compiler's warning does not fail it.
+line=$(make -n -C "$T/clone" B="$T/clone/build" CPPFLAGS=-DPACKAGER_FLAG=1 \
+	"$T/clone/build/lib/buf.o" 2>/dev/null | grep ' -c ')
+is "$(echo "$line" | grep -c -- -DPACKAGER_FLAG=1):$(echo "$line" | grep -c -- -Werror)" "1:0" \
+	"outside a git checkout: CPPFLAGS honoured, no -Werror"
 make -s -C "$T/clone" B="$T/clone/build" PREFIX="$T/inst" CFLAGS=-O1 install \
 	>"$T/inst.out" 2>&1
 is "$?" 0 "make install with a prefix, from a copy of the tree"
