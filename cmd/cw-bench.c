@@ -342,13 +342,13 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if (o->cmd == CMD_LIVE) {
 		o->live_interval_s = o->interval == NULL ? 1 :
 		    cli_duration_s(usage_text, o->interval, "--interval", 1);
-		o->live_form = o->output == NULL ? (isatty(STDOUT_FILENO) ?
-		    CW_VIEW_SCREEN : CW_VIEW_TSV) : strcmp(o->output,
-		    "screen") == 0 ? CW_VIEW_SCREEN : strcmp(o->output,
-		    "tsv") == 0 ? CW_VIEW_TSV : strcmp(o->output, "json") == 0 ?
-		    CW_VIEW_JSON : (cli_misuse(usage_text, "--live: unknown "
-		    "output format '%s' (use screen, tsv or json)", o->output),
-		    CW_VIEW_TSV);
+		/* The screen for a terminal, lines for a file or a pipe. */
+		o->live_form = isatty(STDOUT_FILENO) ? CW_VIEW_SCREEN :
+		    CW_VIEW_TSV;
+		if (o->output != NULL && cw_view_form_parse(o->output,
+		    &o->live_form) != CW_OK)
+			cli_misuse(usage_text, "--live: unknown output format "
+			    "'%s' (use screen, tsv or json)", o->output);
 	} else {
 		if (o->interval != NULL)
 			o->replay.interval_s = cli_duration_s(usage_text,

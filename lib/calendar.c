@@ -30,6 +30,7 @@
 #include <ini.h>
 
 #include "cw.h"
+#include "calendar_int.h"
 
 /* ---- zones ---- */
 

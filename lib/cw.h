@@ -87,21 +87,12 @@ void cw_buf_free(struct cw_buf *b);
 
 /* ---- fs: files written whole ---- */
 
-/* One piece of what cw_fs_write_atomic writes. */
-struct cw_fs_part {
-	const void *data;
-	size_t len;
-};
-
 /*
- * Write the parts, in order, to path as a whole or not at all: into
+ * Write len bytes of data to path as a whole or not at all: into
  * PATH.tmpPID (mode, missing parents made 0700), synced, then renamed
  * over path, so a reader, or a crash at any moment, finds the old file
  * or the new one, never half of one. CW_EIO naming what failed.
  */
-int cw_fs_write_atomic(const char *path, const struct cw_fs_part *parts,
-    size_t nparts, unsigned mode, struct cw_err *err);
-/* The same for one buffer. */
 int cw_fs_write_whole(const char *path, const void *data, size_t len,
     unsigned mode, struct cw_err *err);
 
@@ -365,14 +356,7 @@ size_t cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
  * keys: its next date at or after at_s's local day, however far. */
 int cw_calendar_day_of(const struct cw_calendar *cal,
     const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out);
-/* Every session open from a day before from_s to to_s, ascending, into
- * *out (the caller frees it). CW_ENOMEM. */
-int cw_calendar_opens(const struct cw_calendar *cal, int64_t from_s,
-    int64_t to_s, int64_t **out, size_t *n, struct cw_err *err);
-/* The releases due within [at_s, at_s + lead_s], in file order; returns
- * how many (at most cap). Their `session` is the release's keys. */
-size_t cw_calendar_releasing(const struct cw_calendar *cal, int64_t at_s,
-    int64_t lead_s, struct cw_cal_open *out, size_t cap);
+
 /* Append the keys an opening warms, one a line: every instrument of the
  * session x type x granularity x (its day and days_back trading days
  * before), TYPE:INSTRUMENT:GRAN:YYYY-MM-DD. */
@@ -428,12 +412,7 @@ int cw_out_is_utf8(const void *src, size_t n);
  * of any bytes are written in every JSON output). */
 int cw_out_json_field(struct cw_buf *dst, const char *name, const void *src,
     size_t n, struct cw_err *err);
-/* Figures for people, into buf (returned): a duration ("812 ns",
- * "3.1 us", "4.20 ms", "1.50 s"), a size ("812B", "3.1K", "4.2M"), a
- * rate as a percentage ("97.1%", "-" for NAN). */
-const char *cw_out_human_ns(char *buf, size_t n, double ns);
-const char *cw_out_human_bytes(char *buf, size_t n, uint64_t v);
-const char *cw_out_pct(char *buf, size_t n, double rate);
+
 /* Append one batch record for key/value in format fmt (TSV or JSON).
  * JSON carries a value that is not UTF-8 as "value_base64" instead of
  * "value", so no byte is ever lost or replaced. */
@@ -744,9 +723,6 @@ enum cw_stats_form {
 	CW_STATS_PROM,		/* Prometheus text exposition format */
 };
 
-/* The figures of raw counters (hit rates, percentiles, rates, fill),
- * everything but the largest values; pure. */
-void cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r);
 /* Read the L1 header's counters and scan its entries into r. */
 int cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
     struct cw_err *err);
@@ -1428,6 +1404,8 @@ enum cw_view_form {
 	CW_VIEW_JSON,		/* a JSON object per interval */
 };
 
+/* "screen", "tsv" or "json"; CW_EUSAGE for another name. */
+int cw_view_form_parse(const char *name, enum cw_view_form *out);
 /* What comes before the first line (TSV's header; nothing else). */
 void cw_view_header(enum cw_view_form form, struct cw_buf *out);
 /* One interval, appended to out. */

@@ -16,4 +16,19 @@ int cw_fs_make_parents(const char *path, struct cw_err *err);
  */
 int cw_fs_fd_above_std(int fd);
 
+/* One piece of what cw_fs_write_atomic writes. */
+struct cw_fs_part {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Write the parts, in order, to path as a whole or not at all: into
+ * PATH.tmpPID (mode, missing parents made 0700), synced, then renamed
+ * over path, so a reader, or a crash at any moment, finds the old file
+ * or the new one, never half of one. CW_EIO naming what failed.
+ */
+int cw_fs_write_atomic(const char *path, const struct cw_fs_part *parts,
+    size_t nparts, unsigned mode, struct cw_err *err);
+
 #endif /* CW_FS_INT_H */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "out_int.h"
 
 int
 cw_out_parse_format(const char *s, enum cw_format *out, struct cw_err *err)

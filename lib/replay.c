@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "calendar_int.h"
 #include "fill_int.h"
 #include "intern_int.h"
 #include "l2_int.h"
@@ -93,7 +94,7 @@ struct replay {
 	struct cw_warm_plan plan;
 	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
 	int64_t backfilled_day;	/* the last day backfill warmed, or -1 */
-	uint64_t rng;		/* xfetch's draws, seeded: one run, one result */
+	uint64_t draws;		/* xfetch's, from the clock's seeded sequence */
 	int64_t l3_ns;		/* xfetch's delta: a fetch's time, averaged */
 	struct cw_err *err;
 };
@@ -406,12 +407,10 @@ in_open_window(struct replay *p, int64_t ts_s, size_t *cursor)
 static int
 xfetch_due(struct replay *p, int64_t expires_ns, int64_t now_ns)
 {
-	double u;
-
-	p->rng ^= p->rng << 13;
-	p->rng ^= p->rng >> 7;
-	p->rng ^= p->rng << 17;
-	u = (double)((p->rng >> 11) + 1) / 9007199254740992.0;	/* 2^53 */
+	/* U in (0, 1], 53 bits of the clock's fixed-seed sequence: one
+	 * run, one result. */
+	double u = (double)((cw_clock_random(&p->clock, p->draws++) >> 11) +
+	    1) / 9007199254740992.0;
 	return expires_ns > 0 && (double)now_ns -
 	    (double)p->l3_ns * XFETCH_BETA * log(u) >= (double)expires_ns;
 }
@@ -544,7 +543,6 @@ setup(struct replay *p)
 	    (rc = cw_predict_new(&p->model, p->err)) != CW_OK)
 		return rc;
 	p->backfilled_day = -1;
-	p->rng = 0x9e3779b97f4a7c15ull;
 	if (p->strategy == CW_STRATEGY_BACKFILL && (rc = learn_space(p)) !=
 	    CW_OK)
 		return rc;

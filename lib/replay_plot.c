@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "calendar_int.h"
 
 #define put(b, ...) cw_buf_appendf((b), NULL, __VA_ARGS__)
 

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "cw.h"
+#include "out_int.h"
+#include "stats_int.h"
 
 static void
 latency_of(const uint64_t *counts, struct cw_stats_latency *out)

@@ -24,6 +24,8 @@
 #include <time.h>
 
 #include "cw.h"
+#include "out_int.h"
+#include "stats_int.h"
 
 int
 cw_view_snap(struct cw_l1 *l1, const char *journal, struct cw_clock clock,
@@ -265,6 +267,19 @@ render_json(const struct cw_view_line *l, struct cw_buf *b)
 	} else {
 		put(b, "null}\n");
 	}
+}
+
+int
+cw_view_form_parse(const char *name, enum cw_view_form *out)
+{
+	static const char *const names[] = { "screen", "tsv", "json" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum cw_view_form)i;
+			return CW_OK;
+		}
+	return CW_EUSAGE;
 }
 
 void

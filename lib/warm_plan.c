@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "calendar_int.h"
 
 /* Room for one more task, zeroed and numbered in input order. */
 static struct cw_warm_task *

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "helpers.h"
+#include "calendar_int.h"
 
 TestSuite(calendar, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "fs_int.h"
 #include "hash_int.h"
 #include "l1_int.h"
 
