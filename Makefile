@@ -46,7 +46,7 @@ LIBS = -l:libinih.a -l:libcsv.a -l:libhiredis.a -lm
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
 	shellcheck python3 curl strace redis-server redis-tools clickhouse-server \
-	clang libclang-rt-14-dev gnuplot-nox
+	clang libclang-rt-14-dev gnuplot-nox memcached liblmdb-dev
 
 PROGS = cw-get cw-warm cw-stats cw-predict cw-bench
 LIB_SRCS = $(wildcard lib/*.c)

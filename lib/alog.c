@@ -1,8 +1,14 @@
 /*
  * alog: the access log cw-predict learns from.
  *
- * CSV lines "ts,key,level,latency_us", ts in Unix seconds with
- * milliseconds. Lines are gathered in a buffer and written whole with one
+ * CSV lines "ts,key,level,latency_us[,count]", ts in Unix seconds with
+ * milliseconds. The lookups of one key at one level within one second of
+ * one process are one line: its first lookup's time, the mean latency,
+ * and the count when above 1 (a batch of a million lookups of a few
+ * thousand keys writes a few thousand lines, not 60 MB, and the line of a
+ * lone lookup is the one readers have always read). The predictor needs
+ * no more: it counts reads per hour. Lines are gathered in a buffer and
+ * written whole with one
  * write(2) to an O_APPEND descriptor: the kernel appends each write
  * atomically, so the lines of many processes never interleave, and a
  * batch of a million lookups costs a few dozen system calls, not a
@@ -20,8 +26,23 @@
 
 #include "cw.h"
 #include "fs_int.h"
+#include "hash_int.h"
 
 #define FLUSH_AT 32768
+/* Distinct (key, level) pairs gathered within a second before they are
+ * written out anyway: a power of two, at most half of it used. */
+#define AGG_SLOTS 8192
+
+/* The lookups of one key at one level in the current second. */
+struct agg {
+	uint64_t hash;		/* 0: empty slot */
+	uint32_t key_at;	/* in keys */
+	uint16_t klen;
+	uint8_t level;
+	uint32_t count;
+	uint64_t latency_us;	/* summed */
+	int64_t first_ms;
+};
 
 struct cw_alog {
 	int fd;
@@ -30,6 +51,12 @@ struct cw_alog {
 	unsigned keep;
 	struct cw_buf pending;
 	char *path;
+	/* The current second's lookups, in the order first seen. */
+	int64_t agg_second;
+	struct agg *slots;		/* AGG_SLOTS, made at first use */
+	uint32_t order[AGG_SLOTS / 2];	/* slot of each, first seen first */
+	uint32_t nagg;
+	struct cw_buf keys;
 };
 
 static int
@@ -95,20 +122,21 @@ put_u64(char *p, uint64_t n)
 	return len;
 }
 
-int
-cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
-    size_t klen, enum cw_level level, int64_t latency_ns,
-    struct cw_err *err)
+/* One line of a gathered entry into the pending buffer. */
+static int
+put_line(struct cw_alog *log, const struct agg *a, struct cw_err *err)
 {
 	struct cw_buf *b = &log->pending;
+	const char *key = log->keys.data + a->key_at;
+	size_t klen = a->klen;
 	int quote = memchr(key, ',', klen) != NULL ||
 	    memchr(key, '"', klen) != NULL;
-	uint64_t ms = wall_ns > 0 ? (uint64_t)wall_ns / 1000000 : 0;
-	const char *lv = cw_level_name(level);
+	uint64_t ms = a->first_ms > 0 ? (uint64_t)a->first_ms : 0;
+	const char *lv = cw_level_name((enum cw_level)a->level);
 	char *p;
 	int rc;
 
-	if ((rc = cw_buf_reserve(b, b->len + 2 * klen + 64, err)) != CW_OK)
+	if ((rc = cw_buf_reserve(b, b->len + 2 * klen + 80, err)) != CW_OK)
 		return rc;
 	p = b->data + b->len;
 	p += put_u64(p, ms / 1000);
@@ -130,10 +158,83 @@ cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
 	memcpy(p, lv, strlen(lv));
 	p += strlen(lv);
 	*p++ = ',';
-	p += put_u64(p, latency_ns > 0 ? (uint64_t)latency_ns / 1000 : 0);
+	p += put_u64(p, a->latency_us / a->count);
+	if (a->count > 1) {
+		*p++ = ',';
+		p += put_u64(p, a->count);
+	}
 	*p++ = '\n';
 	b->len = (size_t)(p - b->data);
-	return b->len >= FLUSH_AT ? cw_alog_flush(log, err) : CW_OK;
+	return CW_OK;
+}
+
+/* Turn the gathered entries into lines, first seen first. */
+static int
+drain(struct cw_alog *log, struct cw_err *err)
+{
+	int rc = CW_OK;
+
+	for (uint32_t i = 0; i < log->nagg; i++) {
+		struct agg *a = &log->slots[log->order[i]];
+
+		if (rc == CW_OK)
+			rc = put_line(log, a, err);
+		a->hash = 0;
+	}
+	log->nagg = 0;
+	log->keys.len = 0;
+	return rc;
+}
+
+int
+cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
+    size_t klen, enum cw_level level, int64_t latency_ns,
+    struct cw_err *err)
+{
+	int64_t ms = wall_ns > 0 ? wall_ns / 1000000 : 0;
+	uint64_t h = (cw_hash(key, klen) ^ (uint64_t)level) | 1;
+	uint32_t at;
+	struct agg *a;
+	int rc;
+
+	if (klen > UINT16_MAX)
+		return cw_err_set(err, CW_EDATA, 0, "key too long to log");
+	if (log->slots == NULL && (log->slots = calloc(AGG_SLOTS,
+	    sizeof(*log->slots))) == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "access log");
+	if (log->nagg > 0 && (ms / 1000 != log->agg_second ||
+	    log->nagg == AGG_SLOTS / 2)) {
+		if ((rc = drain(log, err)) != CW_OK)
+			return rc;
+		if (log->pending.len >= FLUSH_AT &&
+		    (rc = cw_alog_flush(log, err)) != CW_OK)
+			return rc;
+	}
+	log->agg_second = ms / 1000;
+	for (at = (uint32_t)h & (AGG_SLOTS - 1);; at = (at + 1) &
+	    (AGG_SLOTS - 1)) {
+		a = &log->slots[at];
+		if (a->hash == 0)
+			break;
+		if (a->hash == h && a->level == (uint8_t)level &&
+		    a->klen == klen && memcmp(log->keys.data + a->key_at, key,
+		    klen) == 0) {
+			a->count++;
+			a->latency_us += latency_ns > 0 ?
+			    (uint64_t)latency_ns / 1000 : 0;
+			return CW_OK;
+		}
+	}
+	*a = (struct agg){ .hash = h, .key_at = (uint32_t)log->keys.len,
+		.klen = (uint16_t)klen, .level = (uint8_t)level, .count = 1,
+		.latency_us = latency_ns > 0 ? (uint64_t)latency_ns / 1000 : 0,
+		.first_ms = ms };
+	if ((rc = cw_buf_append(&log->keys, key, klen, err)) != CW_OK) {
+		a->hash = 0;
+		return rc;
+	}
+	log->order[log->nagg++] = at;
+	return CW_OK;
 }
 
 /* Rename path -> path.1 -> ... -> path.keep and start a new file. */
@@ -172,7 +273,10 @@ cw_alog_flush(struct cw_alog *log, struct cw_err *err)
 	struct cw_buf *b = &log->pending;
 	struct stat st;
 	ssize_t n;
+	int rc;
 
+	if (log->nagg > 0 && (rc = drain(log, err)) != CW_OK)
+		return rc;
 	if (b->len == 0)
 		return CW_OK;
 	do
@@ -196,6 +300,8 @@ cw_alog_close(struct cw_alog *log)
 	cw_alog_flush(log, NULL);
 	close(log->fd);
 	cw_buf_free(&log->pending);
+	cw_buf_free(&log->keys);
+	free(log->slots);
 	free(log->path);
 	free(log);
 }

@@ -120,19 +120,23 @@ cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len)
 	if ((k = cw_intern_id(&bt->keys, ll.key, ll.klen, 1)) < 0 ||
 	    (p = cw_intern_id(&bt->pats, pattern, strlen(pattern), 1)) < 0)
 		return CW_ENOMEM;
-	if (bt->n == bt->cap) {
-		size_t cap = bt->cap ? bt->cap * 2 : 65536;
-		struct rec *r = realloc(bt->recs, cap * sizeof(*r));
+	/* A line of the log may stand for several reads: one record each,
+	 * as if each had its own line. */
+	for (uint32_t i = 0; i < ll.reads; i++) {
+		if (bt->n == bt->cap) {
+			size_t cap = bt->cap ? bt->cap * 2 : 65536;
+			struct rec *r = realloc(bt->recs, cap * sizeof(*r));
 
-		if (r == NULL)
-			return CW_ENOMEM;
-		bt->recs = r;
-		bt->cap = cap;
+			if (r == NULL)
+				return CW_ENOMEM;
+			bt->recs = r;
+			bt->cap = cap;
+		}
+		bt->recs[bt->n] = (struct rec){ ll.ts_ms, (uint32_t)k,
+		    (uint32_t)p, bt->n };
+		bt->n++;
+		bt->counts.learned++;
 	}
-	bt->recs[bt->n] = (struct rec){ ll.ts_ms, (uint32_t)k, (uint32_t)p,
-	    bt->n };
-	bt->n++;
-	bt->counts.learned++;
 	return CW_OK;
 }
 

@@ -887,7 +887,7 @@ int cw_pattern_key(const char *pattern, int64_t at_s,
 
 struct cw_predict_counts {
 	uint64_t lines;		/* read */
-	uint64_t learned;
+	uint64_t learned;	/* reads: a line may stand for several */
 	uint64_t malformed;	/* skipped: not "ts,key", or a bad key */
 	uint64_t future;	/* skipped: after now */
 	uint64_t old;		/* skipped: before the history */
@@ -929,13 +929,16 @@ void cw_predict_free(struct cw_predict *m);
 /* One "ts,key[,...]" line (ts Unix seconds, fractions allowed), the key
  * CSV-quoted when it holds a comma or a quote, as the access log writes
  * it. key points into the line, or into scratch for a quoted key; rest
- * is what follows the key's field (",level,..." or ""). */
+ * is what follows the key's field (",level,..." or ""). reads is how
+ * many lookups the line stands for: the access log's fifth field
+ * (",level,latency_us,count"), 1 in every other form. */
 struct cw_log_line {
 	int64_t ts_ms;
 	const char *key;
 	size_t klen;
 	const char *rest;
 	size_t rest_len;
+	uint32_t reads;
 	char scratch[CW_KEY_MAX + 1];
 };
 /* Split a line into out; CW_EDATA when it is not one. */
@@ -947,9 +950,12 @@ int cw_predict_parse_line(const char *line, size_t len,
  * is an error. */
 int cw_predict_learn_line(struct cw_predict *m, const char *line,
     size_t len, int64_t now_s, int64_t history_s);
-/* Learn one read. Lines may come up to an hour out of order. */
+/* Learn one read, or reads of one key at one time. Lines may come up to
+ * an hour out of order. */
 int cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms,
     const char *key, size_t klen);
+int cw_predict_learn_reads(struct cw_predict *m, int64_t ts_ms,
+    const char *key, size_t klen, uint32_t reads);
 /* Fold every hour before until_s: the reads of the current hour wait
  * for stragglers until then. */
 void cw_predict_advance(struct cw_predict *m, int64_t until_s);

@@ -475,6 +475,13 @@ int
 cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
     size_t klen)
 {
+	return cw_predict_learn_reads(m, ts_ms, key, klen, 1);
+}
+
+int
+cw_predict_learn_reads(struct cw_predict *m, int64_t ts_ms, const char *key,
+    size_t klen, uint32_t reads)
+{
 	char name[CW_PATTERN_MAX];
 	int64_t hour = cw_cal_floor_div(ts_ms, 3600000), i;
 
@@ -494,10 +501,39 @@ cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
 		cw_predict_advance(m, (hour - 1) * 3600);
 	if ((i = cw_predict_pattern_index(m, name, strlen(name))) < 0)
 		return CW_ENOMEM;
-	m->pats[i].pending[hour - m->hour_open] += 1;
-	m->pats[m->pats[i].group].pending[hour - m->hour_open] += 1;
-	m->counts.learned++;
+	m->pats[i].pending[hour - m->hour_open] += reads;
+	m->pats[m->pats[i].group].pending[hour - m->hour_open] += reads;
+	m->counts.learned += reads;
 	return CW_OK;
+}
+
+/* The reads a line's rest stands for: N of ",level,latency_us,N", the
+ * access log's form for many lookups of a key within a second (level
+ * letters and digits, the two numbers digits); 1 for anything else, so
+ * a trace's ",size" or a foreign column is never taken for a count. */
+static uint32_t
+reads_of(const char *rest, size_t n)
+{
+	const char *p = rest, *end = rest + n;
+	uint64_t v = 0;
+
+	if (p == end || *p++ != ',')
+		return 1;
+	while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= '0' &&
+	    *p <= '9')))
+		p++;
+	if (p == end || *p++ != ',' || p == end || *p < '0' || *p > '9')
+		return 1;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == end || *p++ != ',' || p == end)
+		return 1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (uint64_t)(*p -
+		    '0')) > UINT32_MAX)
+			return 1;
+	}
+	return v > 0 ? (uint32_t)v : 1;
 }
 
 /* "ts,key[,...]": ts in Unix seconds, fractions allowed. */
@@ -553,6 +589,7 @@ cw_predict_parse_line(const char *line, size_t len, struct cw_log_line *out)
 	}
 	out->rest = p;
 	out->rest_len = (size_t)(end - p);
+	out->reads = reads_of(out->rest, out->rest_len);
 	return CW_OK;
 }
 
@@ -581,7 +618,7 @@ cw_predict_learn_line(struct cw_predict *m, const char *line, size_t len,
 		m->counts.old++;
 		return CW_OK;
 	}
-	return cw_predict_learn_key(m, ll.ts_ms, ll.key, ll.klen);
+	return cw_predict_learn_reads(m, ll.ts_ms, ll.key, ll.klen, ll.reads);
 }
 
 /* ---- forecasts of a window ---- */

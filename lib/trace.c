@@ -75,7 +75,8 @@ cw_trace_load(struct cw_trace **out, const char *path, struct cw_err *err)
 			t->skipped++;
 			continue;
 		}
-		rc = push(t, ll.ts_ms, ll.key, ll.klen, err);
+		for (uint32_t i = 0; rc == CW_OK && i < ll.reads; i++)
+			rc = push(t, ll.ts_ms, ll.key, ll.klen, err);
 	}
 	if (rc == CW_OK && ferror(f))
 		rc = cw_err_set(err, CW_EIO, errno, "%s", path);

@@ -523,7 +523,7 @@ count_reads(struct hot *h, const char *path, int64_t since_s,
 		while (cw_lines_next(&in, &line, &len)) {
 			int64_t id;
 
-			/* "ts,key,level,latency_us" */
+			/* "ts,key,level,latency_us[,count]" */
 			if (cw_predict_parse_line(line, len, &ll) != CW_OK ||
 			    ll.ts_ms / 1000 < since_s || ll.rest_len < taglen ||
 			    memcmp(ll.rest, tag, taglen) != 0)
@@ -542,7 +542,7 @@ count_reads(struct hot *h, const char *path, int64_t since_s,
 				h->count = p;
 				h->cap = cap;
 			}
-			h->count[id]++;
+			h->count[id] += ll.reads;
 		}
 		if ((rc = cw_lines_fill(&in, err)) == CW_ENOTFOUND)
 			break;

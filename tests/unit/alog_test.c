@@ -37,6 +37,91 @@ Test(alog, lines_are_ts_key_level_latency)
 	free(s);
 }
 
+/* The lookups of a key at a level within one second are one line: the
+ * first one's time, the mean latency, the count; a lone lookup's line
+ * has no count; a new second, or a flush, starts new lines. */
+Test(alog, a_seconds_lookups_of_a_key_are_one_line)
+{
+	const int64_t t = 1704067200000000000LL;
+	char p[PATH_MAX];
+	struct cw_alog *log;
+	size_t n;
+	char *s;
+
+	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "a.log"),
+	    1 << 20, 1, 0600, NULL), CW_OK);
+	cw_alog_append(log, t + 100000000, "k:1", 3, CW_LEVEL_L1, 1000, NULL);
+	cw_alog_append(log, t + 200000000, "k:2", 3, CW_LEVEL_L2, 9000, NULL);
+	cw_alog_append(log, t + 300000000, "k:1", 3, CW_LEVEL_L1, 2000, NULL);
+	cw_alog_append(log, t + 400000000, "k:1", 3, CW_LEVEL_L2, 7000, NULL);
+	cw_alog_append(log, t + 999000000, "k:1", 3, CW_LEVEL_L1, 6000, NULL);
+	cw_alog_append(log, t + 1000000000, "k:1", 3, CW_LEVEL_L1, 5000, NULL);
+	cr_assert_eq(cw_alog_flush(log, NULL), CW_OK);
+	cw_alog_append(log, t + 1500000000, "k:1", 3, CW_LEVEL_L1, 4000, NULL);
+	cw_alog_close(log);
+	s = slurp(p, &n);
+	cr_assert_str_eq(s, "1704067200.100,k:1,l1,3,3\n"
+	    "1704067200.200,k:2,l2,9\n"
+	    "1704067200.400,k:1,l2,7\n"
+	    "1704067201.000,k:1,l1,5\n"
+	    "1704067201.500,k:1,l1,4\n");
+	free(s);
+}
+
+/* More distinct keys in a second than the table holds: written out as
+ * it fills, none lost, each counted once. */
+Test(alog, a_full_second_is_written_out_not_lost)
+{
+	char p[PATH_MAX], k[32];
+	struct cw_alog *log;
+	size_t n, lines = 0;
+	char *s;
+
+	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "f.log"),
+	    1 << 30, 1, 0600, NULL), CW_OK);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(k, sizeof(k), "key:%d", i);
+		cr_assert_eq(cw_alog_append(log, 1704067200000000000LL, k,
+		    strlen(k), CW_LEVEL_L1, 1000, NULL), CW_OK);
+	}
+	cw_alog_close(log);
+	s = slurp(p, &n);
+	for (size_t i = 0; i < n; i++)
+		lines += s[i] == '\n';
+	cr_assert_eq(lines, 10000);
+	cr_assert_not_null(strstr(s, "\n1704067200.000,key:9999,l1,1\n"));
+	cr_assert_not_null(strstr(s, "1704067200.000,key:0,l1,1\n"));
+	free(s);
+}
+
+/* A line's reads: the count of the log's five-field form, 1 in every
+ * other form, a trace's size or a stray column never taken for one. */
+Test(alog, readers_take_the_count_of_the_five_field_form_only)
+{
+	static const struct { const char *line; uint32_t reads; } cases[] = {
+		{ "1704067200.100,k:1,l1,3,3", 3 },
+		{ "1704067200.100,\"k,1\",none,3,12", 12 },
+		{ "1704067200.100,k:1,l1,3", 1 },
+		{ "1704067200,k:1,4096", 1 },
+		{ "1704067200,k:1", 1 },
+		{ "1704067200,k:1,l1,3,0", 1 },
+		{ "1704067200,k:1,l1,3,x", 1 },
+		{ "1704067200,k:1,L1,3,7", 1 },
+		{ "1704067200,k:1,l1,,7", 1 },
+		{ "1704067200,k:1,l1,3,7,8", 1 },
+		{ "1704067200,k:1,l1,3,99999999999", 1 },
+		{ "1704067200,k:1,l2,3,4294967295", 4294967295u },
+	};
+	struct cw_log_line ll;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(cw_predict_parse_line(cases[i].line,
+		    strlen(cases[i].line), &ll), CW_OK, "%s", cases[i].line);
+		cr_expect_eq(ll.reads, cases[i].reads, "%s: %u", cases[i].line,
+		    ll.reads);
+	}
+}
+
 /* What the log writes, the readers read back: a quoted key is the key. */
 Test(alog, every_reader_parses_the_keys_the_log_writes)
 {
@@ -114,9 +199,13 @@ Test(alog, rotates_past_max_size)
 	tpath(p, sizeof(p), "r.log");
 	cr_assert_eq(cw_alog_open(&log, p, 1000, 2, 0600, NULL), CW_OK);
 	for (int round = 0; round < 3; round++) {
-		for (int i = 0; i < 60; i++)	/* > 1000 bytes */
-			cw_alog_append(log, 1, "some:key", 8, CW_LEVEL_L1, 1,
+		for (int i = 0; i < 60; i++) {	/* > 1000 bytes */
+			char k[32];
+
+			snprintf(k, sizeof(k), "some:key:%d", i);
+			cw_alog_append(log, 1, k, strlen(k), CW_LEVEL_L1, 1,
 			    NULL);
+		}
 		cr_assert_eq(cw_alog_flush(log, NULL), CW_OK);
 	}
 	cw_alog_close(log);

@@ -37,6 +37,47 @@ Test(out, tsv_escapes_are_the_documented_ones)
 	cw_buf_free(&b);
 }
 
+/* The escape scans many bytes at a time: every byte value, at every
+ * position of a 16-byte block and across the blocks' seams, in values of
+ * every length up to three blocks, must come out as the byte-at-a-time
+ * rule writes it. */
+Test(out, tsv_escape_is_the_byte_rule_at_every_position)
+{
+	static const char names[256] = { ['\\'] = '\\', ['\t'] = 't',
+		['\n'] = 'n', ['\r'] = 'r', ['\0'] = '0' };
+	struct cw_buf got = { 0 };
+	char val[48], want[96];
+
+	for (size_t len = 1; len <= sizeof(val); len++)
+		for (size_t at = 0; at < len; at++)
+			for (int c = 0; c < 256; c++) {
+				size_t n = 0;
+
+				memset(val, 'x', len);
+				val[at] = (char)c;
+				val[len - 1] = len > 1 && at != len - 1 ? '\t' :
+				    val[len - 1];
+				for (size_t i = 0; i < len; i++) {
+					unsigned char b = (unsigned char)val[i];
+
+					if (names[b] != 0) {
+						want[n++] = '\\';
+						want[n++] = names[b];
+					} else {
+						want[n++] = val[i];
+					}
+				}
+				got.len = 0;
+				cr_assert_eq(cw_out_tsv_escape(&got, val, len,
+				    NULL), CW_OK);
+				cr_assert_eq(got.len, n, "len %zu at %zu byte %d",
+				    len, at, c);
+				cr_assert_arr_eq(got.data, want, n,
+				    "len %zu at %zu byte %d", len, at, c);
+			}
+	cw_buf_free(&got);
+}
+
 Test(out, json_keeps_utf8_and_base64s_the_rest)
 {
 	struct cw_buf b = { 0 };
