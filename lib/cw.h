@@ -950,12 +950,9 @@ int cw_predict_parse_line(const char *line, size_t len,
  * is an error. */
 int cw_predict_learn_line(struct cw_predict *m, const char *line,
     size_t len, int64_t now_s, int64_t history_s);
-/* Learn one read, or reads of one key at one time. Lines may come up to
- * an hour out of order. */
+/* Learn one read. Lines may come up to an hour out of order. */
 int cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms,
     const char *key, size_t klen);
-int cw_predict_learn_reads(struct cw_predict *m, int64_t ts_ms,
-    const char *key, size_t klen, uint32_t reads);
 /* Fold every hour before until_s: the reads of the current hour wait
  * for stragglers until then. */
 void cw_predict_advance(struct cw_predict *m, int64_t until_s);

@@ -471,15 +471,9 @@ cw_predict_advance(struct cw_predict *m, int64_t until_s)
 		fold(m, m->hour_open++);
 }
 
-int
-cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
-    size_t klen)
-{
-	return cw_predict_learn_reads(m, ts_ms, key, klen, 1);
-}
-
-int
-cw_predict_learn_reads(struct cw_predict *m, int64_t ts_ms, const char *key,
+/* Learn reads of one key at one time: a log line may stand for many. */
+static int
+learn_reads(struct cw_predict *m, int64_t ts_ms, const char *key,
     size_t klen, uint32_t reads)
 {
 	char name[CW_PATTERN_MAX];
@@ -505,6 +499,13 @@ cw_predict_learn_reads(struct cw_predict *m, int64_t ts_ms, const char *key,
 	m->pats[m->pats[i].group].pending[hour - m->hour_open] += reads;
 	m->counts.learned += reads;
 	return CW_OK;
+}
+
+int
+cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
+    size_t klen)
+{
+	return learn_reads(m, ts_ms, key, klen, 1);
 }
 
 /* The reads a line's rest stands for: N of ",level,latency_us,N", the
@@ -618,7 +619,7 @@ cw_predict_learn_line(struct cw_predict *m, const char *line, size_t len,
 		m->counts.old++;
 		return CW_OK;
 	}
-	return cw_predict_learn_reads(m, ll.ts_ms, ll.key, ll.klen, ll.reads);
+	return learn_reads(m, ll.ts_ms, ll.key, ll.klen, ll.reads);
 }
 
 /* ---- forecasts of a window ---- */
