@@ -567,6 +567,21 @@ int cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen,
     const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
     struct cw_err *err);
 
+/* One store of a batch: cw_l1_set's arguments, and its outcome in rc. */
+struct cw_l1_write {
+	const char *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+	int64_t ttl_ms;
+	unsigned flags;
+	int rc;			/* out: as cw_l1_set would return */
+};
+
+/* Store n entries as n cw_l1_set calls would, taking the lock once per
+ * few hundred of them: the warmer's and a batch fill's way in. */
+void cw_l1_set_batch(struct cw_l1 *l1, struct cw_l1_write *w, size_t n);
+
 /* Drop every expired entry now rather than when eviction reaches it,
  * so its slot and bytes are free for what is warmed next; *reclaimed
  * gets how many. Takes the writer lock. */

@@ -58,6 +58,9 @@ struct cw_fill {
 	struct cw_l2_write *writes;	/* answers, their stores in L2, */
 	size_t *write_of;		/* and which store is whose */
 	size_t done_cap;
+	struct cw_l1_write *l1_writes;	/* scratch: a batch's L1 fills */
+	size_t *l1_write_of;		/* and which fill is whose */
+	size_t l1_writes_cap;
 };
 
 static int64_t
@@ -161,6 +164,8 @@ cw_fill_close(struct cw_fill *f)
 	free(f->done);
 	free(f->writes);
 	free(f->write_of);
+	free(f->l1_writes);
+	free(f->l1_write_of);
 	free(f->templates);
 	free(f);
 }
@@ -267,12 +272,13 @@ lifetimes_of(const struct cw_fill *f, const char *key, size_t klen)
 	return lt;
 }
 
-/* Fill L1 from a lower level's answer (a value, or with CW_L1_NEGATIVE
- * a remembered "not found"), for at most L1's own lifetime. A failed
- * fill only costs the next lookup. */
-static unsigned
-fill_l1(struct cw_fill *f, const char *key, size_t klen,
-    const struct cw_buf *val, unsigned flags, int64_t ttl_ms)
+/* The L1 fill for a lower level's answer (a value, or with
+ * CW_L1_NEGATIVE a remembered "not found"), for at most L1's own
+ * lifetime, into w; 0 when L1 is not to be filled. */
+static int
+l1_write_of(struct cw_fill *f, const char *key, size_t klen,
+    const struct cw_buf *val, unsigned flags, int64_t ttl_ms,
+    struct cw_l1_write *w)
 {
 	int64_t cap;
 
@@ -281,48 +287,108 @@ fill_l1(struct cw_fill *f, const char *key, size_t klen,
 	cap = lifetimes_of(f, key, klen).l1;
 	if (ttl_ms < 0 || ttl_ms > cap)
 		ttl_ms = cap;
-	return cw_l1_set(f->l1, key, klen, val->data,
+	*w = (struct cw_l1_write){ key, klen, val->data,
 	    flags & CW_L1_NEGATIVE ? 0 : val->len, ttl_ms,
-	    flags | f->l1_flags, NULL) == CW_OK ? CW_FILL_L1 : 0;
+	    flags | f->l1_flags, CW_OK };
+	return 1;
 }
 
-/* The same, for a key's fill: its own L1 flags, and what was written. */
-static void
-fill_l1_key(struct cw_fill *f, struct cw_fill_key *k, unsigned flags,
-    int64_t ttl_ms)
+/* Make one L1 fill, now: CW_FILL_L1 when stored. A failed fill only
+ * costs the next lookup. */
+static unsigned
+store_l1(struct cw_fill *f, const struct cw_l1_write *w)
 {
-	k->filled |= fill_l1(f, k->key, k->klen, k->val, flags | k->l1_flags,
-	    ttl_ms);
+	return cw_l1_set(f->l1, w->key, w->klen, w->val, w->vlen, w->ttl_ms,
+	    w->flags, NULL) == CW_OK ? CW_FILL_L1 : 0;
 }
 
-/* L2's answer q: fill L1 from it with flags; which L1 was written
- * (CW_FILL_L1 or 0) into *filled. */
+/* Make the scratch hold the L1 fills of a batch of n. */
 static int
-from_l2(struct cw_fill *f, const char *key, size_t klen,
-    const struct cw_l2_lookup *q, unsigned flags, int *rc, unsigned *filled)
+reserve_l1_writes(struct cw_fill *f, size_t n)
 {
+	void *p;
+
+	if (f->l1_writes_cap >= n)
+		return CW_OK;
+	if ((p = realloc(f->l1_writes, n * sizeof(*f->l1_writes))) == NULL)
+		return CW_ENOMEM;
+	f->l1_writes = p;
+	if ((p = realloc(f->l1_write_of, n * sizeof(*f->l1_write_of))) ==
+	    NULL)
+		return CW_ENOMEM;
+	f->l1_write_of = p;
+	f->l1_writes_cap = n;
+	return CW_OK;
+}
+
+/* Whether batch member i's L1 fill, if it had one, was stored. */
+static unsigned
+l1_filled(const struct cw_fill *f, size_t i)
+{
+	return f->l1_write_of[i] != SIZE_MAX &&
+	    f->l1_writes[f->l1_write_of[i]].rc == CW_OK ? CW_FILL_L1 : 0;
+}
+
+/* L2's answer q: whether it settles the key (then *rc is CW_OK or
+ * CW_ENOTFOUND), and into *w, with flags, the L1 fill it makes (*has_w). */
+static int
+l2_answer(struct cw_fill *f, const struct cw_l2_lookup *q, unsigned flags,
+    int *rc, struct cw_l1_write *w, int *has_w)
+{
+	*has_w = 0;
 	if (q->rc == CW_OK) {
-		*filled = fill_l1(f, key, klen, q->val, flags, q->ttl_ms);
+		*has_w = l1_write_of(f, q->key, q->klen, q->val, flags,
+		    q->ttl_ms, w);
 		*rc = CW_OK;
 		return 1;
 	}
 	if (q->negative) {
-		*filled = fill_l1(f, key, klen, q->val, flags | CW_L1_NEGATIVE,
-		    min64(q->ttl_ms < 0 ? f->negative_ttl_ms : q->ttl_ms,
-		    f->negative_ttl_ms));
+		*has_w = l1_write_of(f, q->key, q->klen, q->val,
+		    flags | CW_L1_NEGATIVE, min64(q->ttl_ms < 0 ?
+		    f->negative_ttl_ms : q->ttl_ms, f->negative_ttl_ms), w);
 		*rc = CW_ENOTFOUND;
 		return 1;
 	}
 	return 0;
 }
 
-int
-cw_fill_int_from_l2(struct cw_fill *f, const char *key, size_t klen,
-    const struct cw_l2_lookup *q, int *rc)
+/* L2's answer q: fill L1 from it with flags; which L1 was written
+ * (CW_FILL_L1 or 0) into *filled. */
+static int
+from_l2(struct cw_fill *f, const struct cw_l2_lookup *q, unsigned flags,
+    int *rc, unsigned *filled)
 {
-	unsigned filled;
+	struct cw_l1_write w;
+	int has_w;
 
-	return from_l2(f, key, klen, q, 0, rc, &filled);
+	if (!l2_answer(f, q, flags, rc, &w, &has_w))
+		return 0;
+	*filled = has_w ? store_l1(f, &w) : 0;
+	return 1;
+}
+
+void
+cw_fill_int_from_l2_many(struct cw_fill *f, const struct cw_l2_lookup *q,
+    size_t n, int *settled, int *rc)
+{
+	size_t nw = 0;
+	int has_w;
+
+	if (reserve_l1_writes(f, n) != CW_OK) {
+		unsigned filled;
+
+		for (size_t i = 0; i < n; i++)	/* one at a time, then */
+			settled[i] = from_l2(f, &q[i], 0, &rc[i], &filled);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		settled[i] = l2_answer(f, &q[i], 0, &rc[i], &f->l1_writes[nw],
+		    &has_w);
+		if (has_w)
+			nw++;
+	}
+	if (nw > 0)
+		cw_l1_set_batch(f->l1, f->l1_writes, nw);
 }
 
 static void
@@ -414,13 +480,13 @@ l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
 
 /*
  * The source answered k with rc, and w is what was stored in L2 for it
- * (NULL: nothing): fill L1 with the answer, "not found" included, never
- * longer than L2 was given; release the lock if the store did not. An
- * error fills nothing.
+ * (NULL: nothing): the L1 fill of the answer into *lw, "not found"
+ * included, never longer than L2 was given; 0 when there is none (an
+ * error fills nothing).
  */
-static void
-fetched(struct cw_fill *f, struct cw_fill_key *k, int rc,
-    const struct cw_l2_write *w)
+static int
+fetched_l1_write(struct cw_fill *f, struct cw_fill_key *k, int rc,
+    const struct cw_l2_write *w, struct cw_l1_write *lw)
 {
 	struct lifetimes lt = lifetimes_of(f, k->key, k->klen);
 	int64_t ttl_ms = min64(lt.l1, lt.source);
@@ -430,20 +496,13 @@ fetched(struct cw_fill *f, struct cw_fill_key *k, int rc,
 		if (w->flags & CW_L2_UNLOCK)
 			k->held = 0;
 	}
-	if (f->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND)) {
-		release(f, k);
-		done(k, rc, CW_LEVEL_L3);
-		return;
-	}
-	if (rc == CW_OK) {
-		if (w != NULL)
-			ttl_ms = min64(ttl_ms, w->ttl_ms);
-		fill_l1_key(f, k, 0, ttl_ms);
-	} else if (f->negative_ttl_ms > 0) {
-		fill_l1_key(f, k, CW_L1_NEGATIVE, f->negative_ttl_ms);
-	}
-	release(f, k);
-	done(k, rc, CW_LEVEL_L3);
+	if (f->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND))
+		return 0;
+	if (rc == CW_OK)
+		return l1_write_of(f, k->key, k->klen, k->val, k->l1_flags,
+		    w != NULL ? min64(ttl_ms, w->ttl_ms) : ttl_ms, lw);
+	return f->negative_ttl_ms > 0 && l1_write_of(f, k->key, k->klen,
+	    k->val, CW_L1_NEGATIVE | k->l1_flags, f->negative_ttl_ms, lw);
 }
 
 /* ---- the machine ---- */
@@ -491,7 +550,7 @@ try_lock(struct cw_fill *f, struct cw_fill_key *k)
 	k->held = held;
 	/* Filled between our miss and our try (a refresh wants the
 	 * source's answer, not this one). */
-	if (!(k->flags & CW_FILL_REFRESH) && from_l2(f, k->key, k->klen, &q,
+	if (!(k->flags & CW_FILL_REFRESH) && from_l2(f, &q,
 	    k->l1_flags, &rc, &k->filled)) {
 		release(f, k);
 		done(k, rc, CW_LEVEL_L2);
@@ -573,7 +632,9 @@ cw_fill_poll(struct cw_fill *f, int64_t wait_ns, struct cw_fill_key **out,
 
 	if (f->src == NULL || f->in_flight == 0 || cap == 0)
 		return 0;
-	if (reserve_done(f, cap) != CW_OK && (cap = f->done_cap) == 0)
+	if ((reserve_done(f, cap) != CW_OK || reserve_l1_writes(f, cap) !=
+	    CW_OK) && (cap = f->done_cap < f->l1_writes_cap ? f->done_cap :
+	    f->l1_writes_cap) == 0)
 		return 0;	/* fewer at a time, or none until memory */
 	n = cw_src_poll(f->src, wait_ns, f->done, cap);
 	now = cw_clock_elapsed_ns(&f->clock);
@@ -597,11 +658,26 @@ cw_fill_poll(struct cw_fill *f, int64_t wait_ns, struct cw_fill_key **out,
 		for (size_t i = 0; i < n; i++)
 			f->write_of[i] = SIZE_MAX;	/* none stored */
 	}
+	/* ...and every answer that goes to L1 under one lock. */
+	nw = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct cw_fill_key *k = f->done[i].tag;
 
-		fetched(f, k, f->done[i].rc, f->write_of[i] == SIZE_MAX ?
-		    NULL : &f->writes[f->write_of[i]]);
+		f->l1_write_of[i] = SIZE_MAX;
+		if (fetched_l1_write(f, k, f->done[i].rc, f->write_of[i] ==
+		    SIZE_MAX ? NULL : &f->writes[f->write_of[i]],
+		    &f->l1_writes[nw]))
+			f->l1_write_of[i] = nw++;
+	}
+	if (nw > 0)
+		cw_l1_set_batch(f->l1, f->l1_writes, nw);
+	/* Then the locks the L2 stores did not release. */
+	for (size_t i = 0; i < n; i++) {
+		struct cw_fill_key *k = f->done[i].tag;
+
+		k->filled |= l1_filled(f, i);
+		release(f, k);
+		done(k, f->done[i].rc, CW_LEVEL_L3);
 		out[i] = k;
 	}
 	return n;

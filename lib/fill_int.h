@@ -143,11 +143,12 @@ enum cw_result cw_fill_int_result_of(int rc);
 void cw_fill_int_record(struct cw_fill *f, enum cw_level level,
     enum cw_result result, int64_t latency_ns);
 /*
- * L2's answer q for key (a value in *q->val, or a remembered miss): fill
- * L1 from it, capped by what L2 has left of it, and set *rc (CW_OK or
- * CW_ENOTFOUND). 0 when L2 had nothing.
+ * L2's answers q[0..n) (a value in *q->val, or a remembered miss): fill
+ * L1 from them in one batch, each capped by what L2 has left of it.
+ * settled[i] is 0 when L2 had nothing for q[i]; else rc[i] is CW_OK or
+ * CW_ENOTFOUND.
  */
-int cw_fill_int_from_l2(struct cw_fill *f, const char *key, size_t klen,
-    const struct cw_l2_lookup *q, int *rc);
+void cw_fill_int_from_l2_many(struct cw_fill *f,
+    const struct cw_l2_lookup *q, size_t n, int *settled, int *rc);
 
 #endif /* CW_FILL_INT_H */

@@ -32,6 +32,7 @@ struct cw_hier {
 	struct cw_l1_lookup *l1q;
 	struct cw_l2_lookup *l2q;
 	size_t *item_of;
+	int *l2_settled, *l2_rc;	/* what L2's answers made of them */
 	size_t scratch_cap;
 };
 
@@ -100,7 +101,7 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	struct cw_err e;
 	size_t m = 0;
 	int64_t t0, dt;
-	int rc, krc;
+	int rc;
 
 	if ((l2 = cw_fill_int_l2(h->fill)) == NULL)
 		return;
@@ -115,6 +116,9 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	t0 = cw_clock_elapsed_ns(&h->clock);
 	rc = cw_l2_get(l2, h->l2q, m, &e);
 	dt = cw_clock_elapsed_ns(&h->clock) - t0;
+	if (rc == CW_OK)
+		cw_fill_int_from_l2_many(h->fill, h->l2q, m, h->l2_settled,
+		    h->l2_rc);
 	for (size_t j = 0; j < m; j++) {
 		const struct cw_l2_lookup *q = &h->l2q[j];
 		struct cw_hier_item *it = &items[h->item_of[j]];
@@ -122,9 +126,8 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		cw_fill_int_record(h->fill, CW_LEVEL_L2, rc != CW_OK ?
 		    cw_fill_int_result_of(rc) : q->negative ?
 		    CW_RESULT_HIT : cw_fill_int_result_of(q->rc), dt);
-		if (rc == CW_OK && cw_fill_int_from_l2(h->fill, it->key,
-		    it->klen, q, &krc)) {
-			settle(it, krc, CW_LEVEL_L2);
+		if (rc == CW_OK && h->l2_settled[j]) {
+			settle(it, h->l2_rc[j], CW_LEVEL_L2);
 			state[h->item_of[j]] = KEY_SETTLED;
 		}
 	}
@@ -252,6 +255,12 @@ reserve_scratch(struct cw_hier *h, size_t n)
 	if ((p = realloc(h->item_of, n * sizeof(*h->item_of))) == NULL)
 		return CW_ENOMEM;
 	h->item_of = p;
+	if ((p = realloc(h->l2_settled, n * sizeof(*h->l2_settled))) == NULL)
+		return CW_ENOMEM;
+	h->l2_settled = p;
+	if ((p = realloc(h->l2_rc, n * sizeof(*h->l2_rc))) == NULL)
+		return CW_ENOMEM;
+	h->l2_rc = p;
 	h->scratch_cap = n;
 	return CW_OK;
 }
@@ -339,5 +348,7 @@ cw_hier_close(struct cw_hier *h)
 	free(h->l1q);
 	free(h->l2q);
 	free(h->item_of);
+	free(h->l2_settled);
+	free(h->l2_rc);
 	free(h);
 }

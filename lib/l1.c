@@ -482,41 +482,42 @@ cw_l1_get_batch(struct cw_l1 *handle, struct cw_l1_lookup *q, size_t n)
 	}
 }
 
-int
-cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
-    size_t vlen, int64_t ttl_ms, unsigned flags, struct cw_err *err)
+/* The record header of a set, checksum included: made before the lock,
+ * so that the lock is held for the store alone. */
+static int
+make_rec(const char *key, size_t klen,
+    const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
+    int64_t now, struct l1_rec *r, struct cw_err *err)
 {
-	struct cw_l1 *l1 = l1_live(handle);
-	struct l1_header *h = l1->hdr;
-	struct l1_rec r;
-	uint64_t hash = cw_hash(key, klen), phys;
-	int64_t i;
-	int rc, ring;
-
 	if (klen == 0 || klen > CW_KEY_MAX)
 		return cw_err_set(err, CW_EDATA, 0, "key length %zu", klen);
 	if (vlen > UINT32_MAX - 512)
 		return cw_err_set(err, CW_ETOOBIG, 0,
 		    "value of %zu bytes", vlen);
-	memset(&r, 0, sizeof(r));
-	r.magic = L1_REC_MAGIC;
-	r.key_len = (uint16_t)klen;
-	r.value_len = (uint32_t)vlen;
-	r.flags = flags & ~CW_L1_NO_EVICT;	/* how to store, not what */
-	r.rec_bytes = (uint32_t)l1_align8(sizeof(r) + klen + vlen);
-	r.key_hash = hash;
-	r.expires_ns = cw_clock_calendar_ns(&l1->clock) +
+	memset(r, 0, sizeof(*r));
+	r->magic = L1_REC_MAGIC;
+	r->key_len = (uint16_t)klen;
+	r->value_len = (uint32_t)vlen;
+	r->flags = flags & ~CW_L1_NO_EVICT;	/* how to store, not what */
+	r->rec_bytes = (uint32_t)l1_align8(sizeof(*r) + klen + vlen);
+	r->key_hash = cw_hash(key, klen);
+	r->expires_ns = now +
 	    (ttl_ms > INT64_MAX / 1000000 ? INT64_MAX / 2 : ttl_ms * 1000000);
-	r.checksum = cw_hash_seeded(val, vlen, l1_rec_seed(hash, &r));
+	r->checksum = cw_hash_seeded(val, vlen, l1_rec_seed(r->key_hash, r));
+	return CW_OK;
+}
 
-	if ((rc = cw_l1_int_lock(l1, err)) != CW_OK)
-		return rc;
-	if (l1_live(l1) != l1) {
-		/* Resized while this waited for the lock: into the new
-		 * file, or the entry would be lost with the old one. */
-		cw_l1_int_unlock(l1);
-		return cw_l1_set(l1, key, klen, val, vlen, ttl_ms, flags, err);
-	}
+/* Store a made record r of key -> val, with the lock held. */
+static int
+store_locked(struct cw_l1 *l1, const struct l1_rec *r, const char *key,
+    const void *val, unsigned flags, struct cw_err *err)
+{
+	struct l1_header *h = l1->hdr;
+	uint64_t hash = r->key_hash, phys;
+	size_t klen = r->key_len, vlen = r->value_len;
+	int64_t i;
+	int rc, ring;
+
 	i = cw_l1_int_find_key(l1, hash, key, klen);
 	if (i >= 0)
 		ring = l1_slot_ring(l1_slot(l1, (uint64_t)i));
@@ -530,32 +531,26 @@ cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
 	 * of what it loaded. */
 	if ((flags & CW_L1_WARM) != 0)
 		ring = L1_MAIN;
-	if (r.rec_bytes > l1->ring_size[ring])
+	if (r->rec_bytes > l1->ring_size[ring])
 		ring = L1_MAIN;
-	if (r.rec_bytes > l1->ring_size[L1_MAIN]) {
+	if (r->rec_bytes > l1->ring_size[L1_MAIN]) {
 		/* Served but not cached; an older value must not outlive it. */
 		if (i >= 0)
 			cw_l1_int_drop(l1, (uint64_t)i);
 		l1_count(&h->too_big, 1);
-		cw_l1_int_unlock(l1);
 		return cw_err_set(err, CW_ETOOBIG, 0,
 		    "value of %zu bytes does not fit in %s", vlen, l1->path);
 	}
 	/* A background warmer's fill: into free space or not at all. */
 	if ((flags & CW_L1_NO_EVICT) && ((i < 0 && h->live_entries >=
 	    h->max_entries) ||
-	    !cw_l1_int_ring_fits(&h->ring[ring], r.rec_bytes))) {
-		cw_l1_int_unlock(l1);
+	    !cw_l1_int_ring_fits(&h->ring[ring], r->rec_bytes)))
 		return cw_err_set(err, CW_ETOOBIG, 0, "%s: no free space "
 		    "(this fill may not evict)", l1->path);
-	}
 	if (i < 0)
 		cw_l1_int_make_entry_room(l1);
-	if ((rc = cw_l1_int_append(l1, ring, &r, key, val, 0, &phys)) !=
-	    CW_OK) {
-		cw_l1_int_unlock(l1);
+	if ((rc = cw_l1_int_append(l1, ring, r, key, val, 0, &phys)) != CW_OK)
 		return cw_err_set(err, rc, 0, "store in %s", l1->path);
-	}
 	/* Eviction above may have moved or dropped the old entry. */
 	i = cw_l1_int_find_key(l1, hash, key, klen);
 	if (i >= 0) {
@@ -569,16 +564,93 @@ cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
 		if (h->live_entries >= h->max_entries)
 			cw_l1_int_make_entry_room(l1);
 		if (cw_l1_int_insert_slot(l1, hash, l1_slot_make(hash, ring,
-		    phys, 0)) != CW_OK) {
-			cw_l1_int_unlock(l1);
+		    phys, 0)) != CW_OK)
 			return cw_err_set(err, CW_EIO, 0,
 			    "%s: index full, every slot damaged", l1->path);
-		}
 	}
-	cw_l1_int_account(l1, ring, r.rec_bytes, +1);
+	cw_l1_int_account(l1, ring, r->rec_bytes, +1);
 	l1_count(&h->sets, 1);
-	cw_l1_int_unlock(l1);
 	return CW_OK;
+}
+
+int
+cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
+    size_t vlen, int64_t ttl_ms, unsigned flags, struct cw_err *err)
+{
+	struct cw_l1 *l1 = l1_live(handle);
+	struct l1_rec r;
+	int rc;
+
+	if ((rc = make_rec(key, klen, val, vlen, ttl_ms, flags,
+	    cw_clock_calendar_ns(&l1->clock), &r, err)) != CW_OK)
+		return rc;
+	if ((rc = cw_l1_int_lock(l1, err)) != CW_OK)
+		return rc;
+	if (l1_live(l1) != l1) {
+		/* Resized while this waited for the lock: into the new
+		 * file, or the entry would be lost with the old one. */
+		cw_l1_int_unlock(l1);
+		return cw_l1_set(l1, key, klen, val, vlen, ttl_ms, flags, err);
+	}
+	rc = store_locked(l1, &r, key, val, flags, err);
+	cw_l1_int_unlock(l1);
+	return rc;
+}
+
+/*
+ * A batch holds the lock for at most SET_BATCH stores: long enough that
+ * taking it is a small share of the cost, short enough that another
+ * writer waits microseconds, not the length of a warm-up. The index
+ * slot of the store SET_PREFETCH ahead is fetched meanwhile.
+ */
+#define SET_BATCH 256
+#define SET_PREFETCH 4
+
+void
+cw_l1_set_batch(struct cw_l1 *handle, struct cw_l1_write *w, size_t n)
+{
+	struct l1_rec r[SET_BATCH];
+	size_t done = 0;
+
+	while (done < n) {
+		struct cw_l1 *l1 = l1_live(handle);
+		size_t c = n - done < SET_BATCH ? n - done : SET_BATCH;
+		int64_t now = cw_clock_calendar_ns(&l1->clock);
+		uint64_t mask = l1->nslots - 1;
+		int rc;
+
+		for (size_t j = 0; j < c; j++) {
+			struct cw_l1_write *x = &w[done + j];
+
+			x->rc = make_rec(x->key, x->klen, x->val, x->vlen,
+			    x->ttl_ms, x->flags, now, &r[j], NULL);
+		}
+		if ((rc = cw_l1_int_lock(l1, NULL)) != CW_OK) {
+			for (size_t j = done; j < n; j++)
+				if (j >= done + c || w[j].rc == CW_OK)
+					w[j].rc = rc;
+			return;
+		}
+		if (l1_live(l1) != l1) {
+			/* Resized while this waited: made again, for the
+			 * new file's clock and size. */
+			cw_l1_int_unlock(l1);
+			continue;
+		}
+		for (size_t j = 0; j < c; j++) {
+			struct cw_l1_write *x = &w[done + j];
+
+			if (j + SET_PREFETCH < c &&
+			    w[done + j + SET_PREFETCH].rc == CW_OK)
+				__builtin_prefetch(&l1->slots[
+				    r[j + SET_PREFETCH].key_hash & mask]);
+			if (x->rc == CW_OK)
+				x->rc = store_locked(l1, &r[j], x->key, x->val,
+				    x->flags, NULL);
+		}
+		cw_l1_int_unlock(l1);
+		done += c;
+	}
 }
 
 int

@@ -2,7 +2,8 @@
  * l2: Redis, the level every host shares, through hiredis.
  *
  * Nothing connects until a lookup needs L2. Every exchange is one
- * pipelined round trip, whatever the number of keys. A failed exchange
+ * pipelined round trip, whatever the number of keys (a batch lookup
+ * takes a second one only for the keys it found no value for). A failed exchange
  * gets one reconnect and one retry; when that fails too the level is
  * down for the rest of the process (cw_l2_down), so a dead or stalled
  * Redis costs one timeout per process, not one per key.
@@ -481,40 +482,224 @@ free_replies(redisReply **r, size_t n)
 		freeReplyObject(r[i]);
 }
 
+/*
+ * A batch is looked up with one MGET per MGET_KEYS keys and a PTTL per
+ * key: a third of the commands of a GET, PTTL and "none" PTTL per key,
+ * which is what Redis spends its time on. Only the keys that come back
+ * without a value are asked, in a second round trip, whether their miss
+ * is remembered. A long MGET holds Redis up for its other clients, so
+ * it is cut short.
+ */
+#define MGET_KEYS 256
+
 struct get_ctx {
 	struct cw_l2_lookup *q;
+	const size_t *which;	/* the keys of the exchange, as indexes in q */
 	size_t n;
+	struct cw_buf names;	/* one chunk's Redis keys, end to end */
+	size_t at[MGET_KEYS];
+	const char *argv[MGET_KEYS + 1];
+	size_t lens[MGET_KEYS + 1];
 };
 
+/* Replies per key of either exchange of a batch besides the MGETs: a
+ * PTTL, and with calendar expiry the stamp. */
+static size_t
+replies_per_key(const struct cw_l2 *l2)
+{
+	return l2->calendar_expiry ? 2 : 1;
+}
+
+/* The first reply of the chunk holding key b of the first exchange:
+ * every chunk before it is full. */
+static size_t
+chunk_reply(const struct cw_l2 *l2, size_t b)
+{
+	return b / MGET_KEYS + b * replies_per_key(l2);
+}
+
+static int
+name_into(struct cw_l2 *l2, struct cw_buf *to, const struct cw_l2_lookup *q)
+{
+	return cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
+	    CW_OK && cw_buf_append(to, q->key, q->klen, NULL) == CW_OK ?
+	    CW_OK : CW_ENOMEM;
+}
+
 static void
-build_get(struct cw_l2 *l2, void *ctx)
+build_values(struct cw_l2 *l2, void *ctx)
+{
+	struct get_ctx *g = ctx;
+
+	for (size_t b = 0; b < g->n; b += MGET_KEYS) {
+		size_t c = g->n - b < MGET_KEYS ? g->n - b : MGET_KEYS;
+		const struct cw_l2_lookup *q = g->q;
+
+		g->names.len = 0;
+		for (size_t j = 0; j < c; j++) {
+			g->at[j] = g->names.len;
+			if (name_into(l2, &g->names, &q[g->which[b + j]]) !=
+			    CW_OK)
+				return;	/* the exchange fails on its replies */
+		}
+		g->argv[0] = "MGET";
+		g->lens[0] = 4;
+		for (size_t j = 0; j < c; j++) {
+			g->argv[j + 1] = g->names.data + g->at[j];
+			g->lens[j + 1] = (j + 1 < c ? g->at[j + 1] :
+			    g->names.len) - g->at[j];
+		}
+		redisAppendCommandArgv(l2->ctx, (int)c + 1, g->argv, g->lens);
+		for (size_t j = 0; j < c; j++)
+			append(l2, "PTTL", q[g->which[b + j]].key,
+			    q[g->which[b + j]].klen, "", 0, NULL, NULL);
+		for (size_t j = 0; l2->calendar_expiry && j < c; j++)
+			append(l2, "GET", q[g->which[b + j]].key,
+			    q[g->which[b + j]].klen, " until", 0, NULL, NULL);
+	}
+}
+
+static void
+build_misses(struct cw_l2 *l2, void *ctx)
 {
 	struct get_ctx *g = ctx;
 
 	for (size_t i = 0; i < g->n; i++)
-		append_look(l2, g->q[i].key, g->q[i].klen);
+		append(l2, "PTTL", g->q[g->which[i]].key,
+		    g->q[g->which[i]].klen, " none", 0, NULL, NULL);
+	for (size_t i = 0; l2->calendar_expiry && i < g->n; i++)
+		append(l2, "GET", g->q[g->which[i]].key,
+		    g->q[g->which[i]].klen, " none", 0, NULL, NULL);
+}
+
+/*
+ * Key i of the first exchange, from its chunk's replies r: its value,
+ * CW_EUNAVAIL when the Redis key holds something that is not a string
+ * (MGET says nil, PTTL says it exists), or *later when only the second
+ * exchange can tell a remembered miss from an absent key.
+ */
+static int
+read_value(const struct cw_l2 *l2, struct cw_l2_lookup *q, redisReply **r,
+    size_t j, size_t c, int *later, struct cw_err *err)
+{
+	const redisReply *mget = r[0], *v;
+	int64_t ttl = pttl(r[1 + j]), life = ttl;
+
+	*later = 0;
+	q->negative = 0;
+	q->ttl_ms = -1;
+	q->rc = CW_ENOTFOUND;
+	if (mget->type != REDIS_REPLY_ARRAY || mget->elements != c) {
+		q->rc = CW_EUNAVAIL;
+		return CW_OK;
+	}
+	v = mget->element[j];
+	if (l2->calendar_expiry)
+		life = stamped_life(l2, r[1 + c + j], ttl);
+	if (v->type == REDIS_REPLY_STRING && life != -2) {
+		q->val->len = 0;
+		q->rc = cw_buf_append(q->val, v->str, v->len, err);
+		q->ttl_ms = life;
+		return q->rc == CW_ENOMEM ? CW_ENOMEM : CW_OK;
+	}
+	if (v->type != REDIS_REPLY_STRING && ttl != -2)
+		q->rc = CW_EUNAVAIL;	/* someone else's data under our prefix */
+	else
+		*later = 1;
+	return CW_OK;
+}
+
+/* Key i of the second exchange: remembered as missing, or absent. */
+static void
+read_miss(const struct cw_l2 *l2, struct cw_l2_lookup *q, redisReply **r,
+    size_t i, size_t n)
+{
+	int64_t neg_ttl = pttl(r[i]);
+
+	if (l2->calendar_expiry)
+		neg_ttl = stamped_life(l2, r[n + i], neg_ttl);
+	if (neg_ttl != -2) {
+		q->negative = 1;
+		q->ttl_ms = neg_ttl;
+	}
+}
+
+static int
+get_values(struct cw_l2 *l2, struct get_ctx *g, redisReply **r,
+    size_t *later, size_t *nlater, struct cw_err *err)
+{
+	size_t nr = chunk_reply(l2, g->n) + (g->n % MGET_KEYS != 0);
+	int rc, wait;
+
+	*nlater = 0;
+	if ((rc = exchange_checked(l2, build_values, g, r, nr, err)) != CW_OK)
+		return rc;
+	for (size_t b = 0; b < g->n && rc == CW_OK; b += MGET_KEYS) {
+		size_t c = g->n - b < MGET_KEYS ? g->n - b : MGET_KEYS;
+
+		for (size_t j = 0; j < c && rc == CW_OK; j++) {
+			rc = read_value(l2, &g->q[g->which[b + j]],
+			    r + chunk_reply(l2, b), j, c, &wait, err);
+			if (wait)
+				later[(*nlater)++] = g->which[b + j];
+		}
+	}
+	free_replies(r, nr);
+	return rc;
+}
+
+static int
+get_misses(struct cw_l2 *l2, struct get_ctx *g, redisReply **r,
+    struct cw_err *err)
+{
+	size_t nr = g->n * replies_per_key(l2);
+	int rc;
+
+	if (g->n == 0)
+		return CW_OK;
+	if ((rc = exchange_checked(l2, build_misses, g, r, nr, err)) != CW_OK)
+		return rc;
+	for (size_t i = 0; i < g->n; i++)
+		read_miss(l2, &g->q[g->which[i]], r, i, g->n);
+	free_replies(r, nr);
+	return CW_OK;
 }
 
 int
 cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
     struct cw_err *err)
 {
-	struct get_ctx g = { q, n };
-	size_t per = look_replies(l2);
-	redisReply **r;
-	int rc;
+	struct get_ctx *g = NULL;
+	redisReply **r = NULL;
+	size_t *all = NULL, *later = NULL, nlater;
+	int rc = CW_ENOMEM;
 
 	if (n == 0)
 		return CW_OK;
-	if ((r = calloc(per * n, sizeof(*r))) == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	if ((rc = exchange_checked(l2, build_get, &g, r, per * n, err)) ==
-	    CW_OK) {
-		for (size_t i = 0; i < n && rc == CW_OK; i++)
-			rc = read_look(l2, &q[i], r + per * i, err);
-		free_replies(r, per * n);
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (all = malloc(n * sizeof(*all))) == NULL ||
+	    (later = malloc(n * sizeof(*later))) == NULL ||
+	    (r = calloc(chunk_reply(l2, n) + 1, sizeof(*r))) == NULL) {
+		cw_err_set(err, CW_ENOMEM, 0, "l2");
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		all[i] = i;
+	g->q = q;
+	g->which = all;
+	g->n = n;
+	if ((rc = get_values(l2, g, r, later, &nlater, err)) == CW_OK) {
+		g->which = later;
+		g->n = nlater;
+		rc = get_misses(l2, g, r, err);
+	}
+out:
+	if (g != NULL)
+		cw_buf_free(&g->names);
+	free(g);
 	free(r);
+	free(later);
+	free(all);
 	return rc;
 }
 

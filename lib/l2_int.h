@@ -51,8 +51,9 @@ struct cw_l2_lookup {
 				   negative; -1 when it has no expiry */
 };
 
-/* Look n keys up in one round trip. The return is the exchange's; the
- * keys' own outcomes are in q[i].rc. */
+/* Look n keys up: one round trip when all have a value, a second for
+ * those without, to find their remembered misses. The return is the
+ * exchanges'; the keys' own outcomes are in q[i].rc. */
 int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
     struct cw_err *err);
 /* cw_l2_set flags. */

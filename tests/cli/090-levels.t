@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 31
+plan 35
 
 start_redis
 start_clickhouse
@@ -73,6 +73,23 @@ fd=$(awk -v p="htons($REDIS_PORT)" 'index($0, "connect(") && index($0, p) {
 	sub(/.*connect\(/, ""); sub(/,.*/, ""); print; exit }' "$T/strace")
 writes=$(grep -c "write($fd," "$T/strace")
 is "$writes" 1 "in one round trip (writes to Redis: $writes)"
+awk '{ print $0 "\tv" substr($0, 8) }' "$T/keys" >"$T/want"
+is "$(cmp "$T/out" "$T/want" && echo same)" same \
+	"each key with its own value, across MGETs of 256 keys"
+
+# The same batch with a remembered miss, a key L2 has nothing for and
+# someone else's hash under the prefix: the rest is still answered.
+rcli del cw:opaque-100 cw:opaque-200 cw:opaque-250 >/dev/null
+rcli set "cw:opaque-100 none" 1 px 60000 >/dev/null
+rcli hset cw:opaque-250 f v >/dev/null
+rm "$CW_L1_FILE"
+run cw-get --no-fill - <"$T/keys"
+grep -v -e '^opaque-100	' -e '^opaque-200	' -e '^opaque-250	' "$T/want" \
+	>"$T/want297"
+is "$status:$(cmp "$T/out" "$T/want297" && echo same)" 1:same \
+	"297 values answered, exit 1 for the three without one"
+is "$(grep -c ': not found$' "$T/err")" 3 "each of the three: not found"
+is "$(rcli type cw:opaque-250)" hash "the hash under the prefix is left alone"
 
 # Hostile keys never reach ClickHouse: the grammar refuses them first.
 run cw-get "labels:EUR_USD';DROP_TABLE_labels:H4:2024-01-02"

@@ -291,6 +291,65 @@ Test(l1, value_too_big_is_refused_and_old_value_dropped)
 	cw_l1_close(l1);
 }
 
+/* A batch stores what the same sets one by one would, across the lock's
+ * chunks: a later write of a key wins, and a refused store is that
+ * store's outcome alone. */
+Test(l1, a_batch_of_sets_is_the_same_sets_one_by_one)
+{
+	enum { N = 700 };
+	struct cw_l1 *l1 = open_l1("l1", 2000, 4 << 20);
+	struct cw_l1 *one = open_l1("one", 2000, 4 << 20);
+	static struct cw_l1_write w[N];
+	static char keys[N][16], vals[N][32];
+	struct cw_buf a = { 0 }, b = { 0 };
+	struct cw_l1_entry_info ia, ib;
+	size_t big = 8 << 20;
+	char *huge = calloc(1, big);
+
+	for (int i = 0; i < N; i++) {
+		/* Key 600 is key 10 again, with another value. */
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i == 600 ? 10 : i);
+		snprintf(vals[i], sizeof(vals[i]), "value %d", i);
+		w[i] = (struct cw_l1_write){ keys[i], strlen(keys[i]), vals[i],
+		    strlen(vals[i]), 1000 + i, i % 3 ? CW_L1_WARM : 0, -1 };
+	}
+	w[300].klen = 0;			/* refused: no key */
+	w[301].val = huge;			/* refused: too big */
+	w[301].vlen = big;
+	cw_l1_set_batch(l1, w, N);
+	for (int i = 0; i < N; i++) {
+		int want = i == 300 ? CW_EDATA : i == 301 ? CW_ETOOBIG : CW_OK;
+
+		cr_assert_eq(w[i].rc, want, "store %d: %d", i, w[i].rc);
+		if (want == CW_OK)
+			cr_assert_eq(cw_l1_set(one, w[i].key, w[i].klen,
+			    w[i].val, w[i].vlen, w[i].ttl_ms, w[i].flags,
+			    NULL), CW_OK);
+	}
+	for (int i = 0; i < N; i++) {
+		int ra = cw_l1_get(l1, keys[i], strlen(keys[i]), &a, &ia, NULL);
+		int rb = cw_l1_get(one, keys[i], strlen(keys[i]), &b, &ib,
+		    NULL);
+
+		cr_assert_eq(ra, rb, "key %s", keys[i]);
+		if (ra != CW_OK)
+			continue;
+		cr_assert_eq(a.len, b.len);
+		cr_assert_arr_eq(a.data, b.data, a.len);
+		cr_assert_eq(ia.expires_ns, ib.expires_ns);
+		cr_assert_eq(ia.flags, ib.flags);
+	}
+	cr_assert_eq(get_str(l1, "k10", &a), CW_OK);
+	cr_assert_eq(a.len, 9);
+	cr_assert_arr_eq(a.data, "value 600", 9);
+	cr_assert_eq(get_str(l1, "k301", &a), CW_ENOTFOUND);
+	free(huge);
+	cw_buf_free(&a);
+	cw_buf_free(&b);
+	cw_l1_close(one);
+	cw_l1_close(l1);
+}
+
 Test(l1, created_with_mode_0600)
 {
 	char path[PATH_MAX];
