@@ -69,6 +69,14 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# XXH3's AVX2 kernel, for long values on CPUs that have it (hash_int.h
+# picks it at run time): this file alone may use AVX2 instructions.
+ifeq ($(shell uname -m),x86_64)
+$(B)/lib/hash_avx2.o: lib/hash_avx2.c lib/hash_int.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -mavx2 -c -o $@ $<
+endif
+
 $(B)/libcw.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -85,6 +93,9 @@ $(B)/bench/%: bench/%.c $(B)/libcw.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcw.a $(LIBS)
 
+# The peer measured beside the L1 (make bench only).
+$(B)/bench/lmdb: LIBS += -llmdb
+
 $(B)/gen-sample: share/gen-sample.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
@@ -99,7 +110,9 @@ $(B)/tests/%: tests/tools/%.c $(B)/libcw.a
 sample-data: $(B)/gen-sample
 	$(B)/gen-sample share/data
 
-check: check-unit check-cli
+# The benchmarks are built (not run) by the tests, so that a change of
+# the library cannot leave make bench broken unnoticed.
+check: $(BENCH_BINS) check-unit check-cli
 
 # criterion's workers report leaks without failing the test: a leak
 # report anywhere fails the run.

@@ -52,13 +52,12 @@ main(void)
 
 		t0 = now_s();
 		for (; p < end; p = memchr(p, '\n', (size_t)(end - p)) + 1) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p)), *k;
-			int64_t ts;
-			size_t kl;
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			struct cw_log_line l;
 
-			if (cw_predict_parse_line(p, (size_t)(nl - p), &ts, &k,
-			    &kl) == CW_OK)
-				sink += kl;
+			if (cw_predict_parse_line(p, (size_t)(nl - p), &l) ==
+			    CW_OK)
+				sink += l.klen;
 		}
 		t1 = now_s();
 		cw_predict_new(&m, NULL);

@@ -32,7 +32,17 @@ echo "== what linking libcurl would add to every start (median us)"
 awk 'NR == 1 { floor = $2 } NR == 2 { printf "libcurl_link_cost_us %.0f (%.2fx a no-op)\n", $2 - floor, $2 / floor }' \
 	"$B/spawn"
 
-# million GRANULARITY_GLOB LABEL: 1M lookups of that data's keys, all hits.
+# An awk function: med(v, n), the median of v[1..n] (sorts v).
+MEDIAN='function med(v, n,  i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return v[int((n + 1) / 2)] }'
+
+# million GRANULARITY_GLOB LABEL: 1M lookups of that data's keys, all hits,
+# by cw-get - from L1 and by a memcached multi-get client holding the same
+# bytes, three rounds of each in turn; the medians, and their ratio.
 million() {
 	find "$ROOT/share/data/labels" -name "$1.csv" | while read -r f; do
 		g=$(basename "$f" .csv)
@@ -42,21 +52,55 @@ million() {
 	done >"$B/keys"
 	nkeys=$(wc -l <"$B/keys")
 	"$CW_BIN/cw-get" -c "$B/cw.conf" - <"$B/keys" >"$B/values"
+	"$CW_BUILD/bench/mcget" "$MC_PORT" set <"$B/values"
 	bytes=$(wc -c <"$B/values")
 	awk -v n="$nkeys" '{ for (i = 0; i < int(1000000 / n) + 1; i++) print }' \
 		"$B/keys" | head -1000000 >"$B/million"
-	t0=$(date +%s.%N)
-	"$CW_BIN/cw-get" -c "$B/cw.conf" - <"$B/million" >/dev/null
-	t1=$(date +%s.%N)
-	echo "$t0 $t1" | awk -v n="$nkeys" -v b="$bytes" -v l="$2" '{
-		printf "%s keys_per_s %.0f (%d distinct keys, %.0f output bytes per key, %.2f s)\n",
-		    l, 1000000 / ($2 - $1), n, b / n, $2 - $1 }'
+	cp "$B/million" "$B/million.$2"
+	"$CW_BIN/cw-get" -c "$B/cw.conf" - <"$B/million" >"$B/cw.out"
+	"$CW_BUILD/bench/mcget" "$MC_PORT" get <"$B/million" >"$B/mc.out"
+	cmp -s "$B/cw.out" "$B/mc.out" ||
+		echo "$2: memcached's answers differ from cw-get's" >&2
+	: >"$B/times"
+	for run in 1 2 3; do
+		t0=$(date +%s.%N)
+		"$CW_BIN/cw-get" -c "$B/cw.conf" - <"$B/million" >/dev/null
+		t1=$(date +%s.%N)
+		"$CW_BUILD/bench/mcget" "$MC_PORT" get <"$B/million" >/dev/null
+		t2=$(date +%s.%N)
+		echo "$t0 $t1 $t2" >>"$B/times"
+	done
+	awk -v n="$nkeys" -v b="$bytes" -v l="$2" '
+		{ cw[NR] = $2 - $1; mc[NR] = $3 - $2 }
+		'"$MEDIAN"'
+		END { c = med(cw, NR); m = med(mc, NR)
+		printf "%s keys_per_s %.0f (%d distinct keys, %.0f output bytes per key, %.2f s); memcached multi-get %.2f s; cw_get_over_memcached %.2f\n",
+		    l, 1000000 / c, n, b / n, c, m, c / m }' "$B/times"
 }
 
-echo "== cw-get - with 1M keys on stdin, all L1 hits (keys per second)"
+echo "== cw-get - with 1M keys on stdin, all L1 hits, beside memcached (keys per second)"
 printf '[l1]\nmax_entries = 4096\nmax_bytes = 256M\nttl = 1h\n' >"$B/cw.conf"
+start_memcached
 million D daily_bars
 million '*' all_granularities
+
+echo "== instructions per key of cw-get - on L1 hits of daily bars (callgrind)"
+if command -v valgrind >/dev/null 2>&1; then
+	head -20000 "$B/million.daily_bars" >"$B/k20k"
+	head -1 "$B/million.daily_bars" >"$B/k1"
+	for f in k1 k20k; do
+		valgrind --tool=callgrind --callgrind-out-file="$B/cg.$f" \
+			"$CW_BIN/cw-get" -c "$B/cw.conf" - <"$B/$f" >/dev/null \
+			2>"$B/cg.$f.err"
+		sed -n 's/.*Collected : //p' "$B/cg.$f.err" >"$B/ir.$f"
+	done
+	awk '{ v[FILENAME] = $1 } END {
+		printf "batch_hit_path_instructions_per_key %.0f (target 1500)\n",
+		    (v[ARGV[2]] - v[ARGV[1]]) / 19999 }' "$B/ir.k1" "$B/ir.k20k"
+fi
+
+echo "== L1 beside LMDB: lone and batched gets, batched stores (ns)"
+"$CW_BUILD/bench/lmdb" "$B"
 
 echo "== Eviction quality on ../shared/traces (miss ratio)"
 "$CW_BUILD/bench/evict" "$ROOT"/../shared/traces/cache2k_web12.csv \
@@ -76,7 +120,7 @@ echo "-- one key from L2, whole process, next to redis-cli GET (median us)"
 awk 'NR == 1 { floor = $2 } NR == 2 { printf "cw_get_l2_over_redis_cli %.2f\n", $2 / floor }' \
 	"$B/spawn"
 
-echo "-- 10,000 keys through cw-get - answered from L2 (keys per second)"
+echo "-- 10,000 keys through cw-get - answered from L2, beside a pipelined hiredis client"
 v=$(head -c 200 /dev/zero | tr '\0' v)
 i=0
 while [ $i -lt 10000 ]; do
@@ -85,13 +129,21 @@ while [ $i -lt 10000 ]; do
 done | rcli >/dev/null
 i=0
 while [ $i -lt 10000 ]; do echo "bench-$i"; i=$((i + 1)); done >"$B/keys10k"
-for run in 1 2 3; do
+: >"$B/times"
+for run in 1 2 3 4 5; do
 	t0=$(date +%s.%N)
 	"$CW_BIN/cw-get" --no-fill - <"$B/keys10k" >"$B/out10k"
 	t1=$(date +%s.%N)
-	echo "$t0 $t1" | awk -v r=$run -v n="$(wc -l <"$B/out10k")" \
-		'{ printf "run %d: %d keys, l2_keys_per_s %.0f\n", r, n, n / ($2 - $1) }'
+	"$CW_BUILD/bench/redisget" "$REDIS_PORT" cw: <"$B/keys10k" >"$B/peer10k"
+	t2=$(date +%s.%N)
+	echo "$t0 $t1 $t2" >>"$B/times"
 done
+cmp -s "$B/out10k" "$B/peer10k" || echo "the hiredis client's answers differ" >&2
+awk -v n="$(wc -l <"$B/out10k")" '{ cw[NR] = $2 - $1; pr[NR] = $3 - $2 }
+	'"$MEDIAN"'
+	END { c = med(cw, NR); p = med(pr, NR)
+	printf "%d keys: cw-get - %.1f ms, pipelined hiredis %.1f ms; cw_get_l2_over_hiredis %.2f (target 1.3)\n",
+	    n, c * 1000, p * 1000, c / p }' "$B/times"
 
 echo "-- 200 distinct cold keys from ClickHouse, next to curl (ms per key)"
 chq "INSERT INTO labels SELECT 'BENCH', 'H1',

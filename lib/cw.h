@@ -191,6 +191,9 @@ struct cw_key {
 /* Check and split s[0..len). CW_EDATA with the reason in err. */
 int cw_key_parse(const char *s, size_t len, struct cw_key *out,
     struct cw_err *err);
+/* Check s[0..len) as cw_key_parse would, without splitting it: what a
+ * lookup needs before it reads a level. */
+int cw_key_check(const char *s, size_t len, struct cw_err *err);
 
 /* ---- cal: market time: dates, zones, trading days, sessions ---- */
 

@@ -20,9 +20,24 @@ cw_hash(const void *p, size_t n)
 	return XXH3_64bits(p, n);
 }
 
+/* From this length on, an x86-64 CPU with AVX2 hashes with it
+ * (lib/hash_avx2.c): below it the call costs more than AVX2 saves. */
+#define CW_HASH_WIDE_MIN 1024
+
+#if defined(__x86_64__) && !defined(__AVX2__)
+#define CW_HASH_DISPATCH 1
+uint64_t cw_hash_int_avx2(const void *p, size_t n, uint64_t seed);
+#endif
+
+/* The checksum of a value: seeded, so that a record's header is part
+ * of its value's check. */
 static inline uint64_t
 cw_hash_seeded(const void *p, size_t n, uint64_t seed)
 {
+#ifdef CW_HASH_DISPATCH
+	if (n >= CW_HASH_WIDE_MIN && __builtin_cpu_supports("avx2"))
+		return cw_hash_int_avx2(p, n, seed);
+#endif
 	return XXH3_64bits_withSeed(p, n, seed);
 }
 

@@ -26,7 +26,6 @@ struct cw_hier {
 	struct cw_clock clock;
 	int64_t stale_ms;	/* [l1] stale_if_error; 0: off */
 	struct cw_alog *log;	/* NULL when not logging */
-	struct cw_key key;	/* scratch: the parsed key */
 	/* Scratch for the stages of a batch, kept between batches: the
 	 * lookups of the L1 and L2 stages, and the item each stands for. */
 	struct cw_l1_lookup *l1q;
@@ -287,8 +286,7 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 		it->res.stale_ns = 0;
 		it->res.stale_rc = CW_OK;
 		it->res.l1_expires_ns = 0;
-		if ((rc = cw_key_parse(it->key, it->klen, &h->key,
-		    &it->err)) != CW_OK)
+		if ((rc = cw_key_check(it->key, it->klen, &it->err)) != CW_OK)
 			settle(it, rc, CW_LEVEL_NONE);	/* neither counted
 							   nor logged */
 		else

@@ -13,19 +13,24 @@
 #include "cw.h"
 
 /* What each byte may be, looked up once per byte: a batch checks every
- * key it is given. */
-enum { KB_PART = 1, KB_ALNUM = 2, KB_SPACE = 4 /* whitespace, control */ };
+ * key it is given. A colon counts as a part byte for the whole-key test
+ * (a structured key is parts and colons), and is told apart by KB_COLON. */
+enum {
+	KB_PART = 1, KB_ALNUM = 2, KB_SPACE = 4 /* whitespace, control */,
+	KB_COLON = 8
+};
 static const unsigned char key_byte[256] = {
 	[0 ... ' '] = KB_SPACE, [0x7f] = KB_SPACE,
 	['a' ... 'z'] = KB_PART | KB_ALNUM, ['A' ... 'Z'] = KB_PART | KB_ALNUM,
 	['0' ... '9'] = KB_PART | KB_ALNUM,
 	['_'] = KB_PART, ['-'] = KB_PART, ['.'] = KB_PART,
+	[':'] = KB_PART | KB_COLON,
 };
 
 static int
 is_part_byte(unsigned char c)
 {
-	return key_byte[c] & KB_PART;
+	return (key_byte[c] & (KB_PART | KB_COLON)) == KB_PART;
 }
 
 static int
@@ -34,34 +39,43 @@ is_alnum(unsigned char c)
 	return key_byte[c] & KB_ALNUM;
 }
 
-/* Refuse key (NUL-terminated) for why (a format of name), printed so
- * that no byte of it reaches a terminal as it is. */
+/* Refuse key[0..klen) for why (a format of name), printed so that no
+ * byte of it reaches a terminal as it is. */
 static int
-refuse(struct cw_err *err, const char *key, const char *why,
+refuse(struct cw_err *err, const char *key, size_t klen, const char *why,
     const char *name)
 {
 	char shown[160], msg[96];
 
 	snprintf(msg, sizeof(msg), why, name);
 	return cw_err_set(err, CW_EDATA, 0, "key '%s': %s",
-	    cw_err_printable(shown, sizeof(shown), key, strlen(key)), msg);
+	    cw_err_printable(shown, sizeof(shown), key, klen), msg);
 }
 
-/* Copy the part p[0..n) into dst after checking its pattern. */
+/* A checked key: where its colons are (three in a structured key), and
+ * its date's fields. */
+struct shape {
+	size_t colon[4];
+	int ncolons;
+	int ymd[3];
+};
+
+/* Check the part p[0..n) against its pattern; all_part says that every
+ * byte of the key is a part byte or a colon, which leaves only the
+ * first byte to look at. */
 static int
-take_part(const char *key, const char *name, const char *p, size_t n,
-    char *dst, struct cw_err *err)
+check_part(const char *key, size_t klen, const char *name, const char *p,
+    size_t n, int all_part, struct cw_err *err)
 {
 	if (n == 0)
-		return refuse(err, key, "empty %s", name);
+		return refuse(err, key, klen, "empty %s", name);
 	if (!is_alnum((unsigned char)p[0]))
-		return refuse(err, key, "%s must start with a letter or digit",
-		    name);
-	for (size_t i = 0; i < n; i++)
+		return refuse(err, key, klen,
+		    "%s must start with a letter or digit", name);
+	for (size_t i = 0; !all_part && i < n; i++)
 		if (!is_part_byte((unsigned char)p[i]))
-			return refuse(err, key, "bad character in %s", name);
-	memcpy(dst, p, n);
-	dst[n] = '\0';
+			return refuse(err, key, klen, "bad character in %s",
+			    name);
 	return CW_OK;
 }
 
@@ -76,83 +90,116 @@ days_in_month(int year, int month)
 }
 
 static int
-take_date(const char *key, const char *p, size_t n, struct cw_key *k,
+check_date(const char *key, size_t klen, const char *p, size_t n, int *v,
     struct cw_err *err)
 {
-	int v[3] = { 0, 0, 0 };
 	static const int width[3] = { 4, 2, 2 };
 	size_t i = 0;
 
 	if (n != 10 || p[4] != '-' || p[7] != '-')
-		return refuse(err, key, "date must be YYYY-MM-DD%s", "");
+		return refuse(err, key, klen, "date must be YYYY-MM-DD%s", "");
 	for (int f = 0; f < 3; f++, i++)
 		for (int w = 0; w < width[f]; w++, i++) {
 			if (p[i] < '0' || p[i] > '9')
-				return refuse(err, key,
+				return refuse(err, key, klen,
 				    "date must be YYYY-MM-DD%s", "");
 			v[f] = v[f] * 10 + (p[i] - '0');
 		}
 	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > days_in_month(v[0], v[1]))
-		return refuse(err, key, "no such date%s", "");
-	memcpy(k->date, p, 10);
-	k->date[10] = '\0';
-	k->year = v[0];
-	k->month = v[1];
-	k->day = v[2];
+		return refuse(err, key, klen, "no such date%s", "");
 	return CW_OK;
 }
 
-int
-cw_key_parse(const char *s, size_t len, struct cw_key *out,
-    struct cw_err *err)
+/* The grammar, once for cw_key_check and cw_key_parse: s[0..len) is a
+ * key, and sh says where its parts are. */
+static int
+check(const char *s, size_t len, struct shape *sh, struct cw_err *err)
 {
-	const char *colon[3];
+	static const char *const part[] = { "type", "instrument",
+	    "granularity" };
+	unsigned char any = 0, every = 0xff;
 	char shown[160];
-	unsigned char seen = 0;
-	int ncolons = 0;
 	int rc;
 
-	/* Field by field, not a memset of the whole (about 1 KB): a batch
-	 * parses every key it looks up. */
-	out->len = 0;
-	out->structured = 0;
-	out->raw[0] = out->type[0] = out->instrument[0] = '\0';
-	out->granularity[0] = out->date[0] = '\0';
-	out->year = out->month = out->day = 0;
+	sh->ncolons = 0;
+	sh->ymd[0] = sh->ymd[1] = sh->ymd[2] = 0;
 	if (len == 0)
 		return cw_err_set(err, CW_EDATA, 0, "empty key");
 	if (len > CW_KEY_MAX)
 		return cw_err_set(err, CW_EDATA, 0,
 		    "key '%s': longer than %d bytes", cw_err_printable(shown,
 		    48, s, len), CW_KEY_MAX);
-	/* The flags of every byte ORed, without a branch per byte; the
-	 * colons found by memchr, which scans many bytes at a time. */
-	for (size_t i = 0; i < len; i++)
-		seen |= key_byte[(unsigned char)s[i]];
-	if (seen & KB_SPACE)
+	/* Every byte's flags ORed and ANDed, without a branch per byte;
+	 * the colons found by memchr, which scans many bytes at a time. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = key_byte[(unsigned char)s[i]];
+
+		any |= b;
+		every &= b;
+	}
+	for (const char *p = s, *end = s + len; sh->ncolons < 4 &&
+	    (p = memchr(p, ':', (size_t)(end - p))) != NULL; p++)
+		sh->colon[sh->ncolons++] = (size_t)(p - s);
+	if (any & KB_SPACE)
 		return cw_err_set(err, CW_EDATA, 0,
 		    "key '%s': whitespace or control character",
 		    cw_err_printable(shown, sizeof(shown), s, len));
-	for (const char *p = s, *end = s + len; ncolons < 4 &&
-	    (p = memchr(p, ':', (size_t)(end - p))) != NULL; p++)
-		if (ncolons++ < 3)
-			colon[ncolons - 1] = p;
+	if (sh->ncolons != 3)
+		return CW_OK;	/* opaque */
+	for (int f = 0; f < 3; f++) {
+		size_t from = f == 0 ? 0 : sh->colon[f - 1] + 1;
+
+		if ((rc = check_part(s, len, part[f], s + from,
+		    sh->colon[f] - from, every & KB_PART, err)) != CW_OK)
+			return rc;
+	}
+	return check_date(s, len, s + sh->colon[2] + 1, len - sh->colon[2] - 1,
+	    sh->ymd, err);
+}
+
+int
+cw_key_check(const char *s, size_t len, struct cw_err *err)
+{
+	struct shape sh;
+
+	return check(s, len, &sh, err);
+}
+
+static void
+copy_part(char *dst, const char *s, size_t from, size_t to)
+{
+	memcpy(dst, s + from, to - from);
+	dst[to - from] = '\0';
+}
+
+int
+cw_key_parse(const char *s, size_t len, struct cw_key *out,
+    struct cw_err *err)
+{
+	struct shape sh;
+	int rc;
+
+	/* Field by field, not a memset of the whole (about 1 KB). */
+	out->len = 0;
+	out->structured = 0;
+	out->raw[0] = out->type[0] = out->instrument[0] = '\0';
+	out->granularity[0] = out->date[0] = '\0';
+	out->year = out->month = out->day = 0;
+	if ((rc = check(s, len, &sh, err)) != CW_OK)
+		return rc;
 	memcpy(out->raw, s, len);
 	out->raw[len] = '\0';
 	out->len = len;
-	if (ncolons != 3)
-		return CW_OK;	/* opaque */
-
-	if ((rc = take_part(out->raw, "type", s, (size_t)(colon[0] - s),
-	    out->type, err)) != CW_OK ||
-	    (rc = take_part(out->raw, "instrument", colon[0] + 1,
-	    (size_t)(colon[1] - colon[0] - 1), out->instrument, err)) != CW_OK ||
-	    (rc = take_part(out->raw, "granularity", colon[1] + 1,
-	    (size_t)(colon[2] - colon[1] - 1), out->granularity, err)) != CW_OK ||
-	    (rc = take_date(out->raw, colon[2] + 1,
-	    (size_t)(s + len - colon[2] - 1), out, err)) != CW_OK)
-		return rc;
+	if (sh.ncolons != 3)
+		return CW_OK;
+	copy_part(out->type, s, 0, sh.colon[0]);
+	copy_part(out->instrument, s, sh.colon[0] + 1, sh.colon[1]);
+	copy_part(out->granularity, s, sh.colon[1] + 1, sh.colon[2]);
+	copy_part(out->date, s, sh.colon[2] + 1, len);
+	out->year = sh.ymd[0];
+	out->month = sh.ymd[1];
+	out->day = sh.ymd[2];
 	out->structured = 1;
 	return CW_OK;
 }

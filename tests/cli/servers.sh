@@ -60,6 +60,18 @@ start_redis() {
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
+# start_memcached: sets MC_PORT (the benchmarks' peer; no test needs it).
+# As root, memcached wants to be told whom to run as.
+start_memcached() {
+	need memcached
+	MC_PORT=$(free_port)
+	memcached -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 1024 -t 1 \
+		-u "$(id -un)" &
+	SERVER_PIDS="$SERVER_PIDS $!"
+	wait_for memcached python3 -c "import socket
+socket.create_connection(('127.0.0.1', $MC_PORT)).close()"
+}
+
 # start_clickhouse: sets CH_PORT, CH_PID, CH_URL; chq SQL runs a query
 # over HTTP and prints the result. A labels table is loaded.
 start_clickhouse() {

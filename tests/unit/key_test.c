@@ -118,3 +118,35 @@ Test(key, refusals_never_print_control_bytes)
 	cr_assert_str_eq(cw_err_printable(buf, sizeof(buf),
 	    "0123456789abcdef", 16), "0123456789ab...");
 }
+
+/* A lookup checks keys without splitting them: the same verdict and the
+ * same reason as the parse, for keys a byte away from good ones. */
+Test(key, the_check_agrees_with_the_parse_byte_by_byte)
+{
+	static const char *const good[] = { "labels:EUR_USD:H4:2024-01-01",
+	    "a:b:c:2024-02-29", "x", "session:london", "A.1:b-2:c_3:1970-01-01" };
+	static const char subst[] = { 0, ' ', ':', '-', '.', '_', '/', '\'',
+	    'a', 'Z', '9', 0x7f, (char)0xff, '\t', '\n' };
+	struct cw_key k;
+	int refused = 0;
+
+	for (size_t g = 0; g < sizeof(good) / sizeof(good[0]); g++) {
+		size_t len = strlen(good[g]);
+
+		for (size_t at = 0; at < len; at++)
+			for (size_t c = 0; c < sizeof(subst); c++) {
+				char s[64];
+				struct cw_err ep = { 0 }, ec = { 0 };
+				int rp, rc;
+
+				memcpy(s, good[g], len);
+				s[at] = subst[c];
+				rp = cw_key_parse(s, len, &k, &ep);
+				rc = cw_key_check(s, len, &ec);
+				cr_assert_eq(rp, rc, "%s at %zu", good[g], at);
+				cr_assert_str_eq(ep.msg, ec.msg);
+				refused += rp != CW_OK;
+			}
+	}
+	cr_assert_gt(refused, 100, "the mutations reach the refusals");
+}
