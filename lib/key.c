@@ -90,26 +90,84 @@ days_in_month(int year, int month)
 }
 
 static int
+digit(char c)
+{
+	return (unsigned char)(c - '0') <= 9;
+}
+
+static int
+digits(const char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+static int
 check_date(const char *key, size_t klen, const char *p, size_t n, int *v,
     struct cw_err *err)
 {
-	static const int width[3] = { 4, 2, 2 };
-	size_t i = 0;
-
-	if (n != 10 || p[4] != '-' || p[7] != '-')
+	if (n != 10 || p[4] != '-' || p[7] != '-' || !(digit(p[0]) &
+	    digit(p[1]) & digit(p[2]) & digit(p[3]) & digit(p[5]) &
+	    digit(p[6]) & digit(p[8]) & digit(p[9])))
 		return refuse(err, key, klen, "date must be YYYY-MM-DD%s", "");
-	for (int f = 0; f < 3; f++, i++)
-		for (int w = 0; w < width[f]; w++, i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return refuse(err, key, klen,
-				    "date must be YYYY-MM-DD%s", "");
-			v[f] = v[f] * 10 + (p[i] - '0');
-		}
+	v[0] = digits(p, 4);
+	v[1] = digits(p + 5, 2);
+	v[2] = digits(p + 8, 2);
 	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > days_in_month(v[0], v[1]))
 		return refuse(err, key, klen, "no such date%s", "");
 	return CW_OK;
 }
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Keys up to this long are first checked 16 bytes at a time. */
+#define FAST_KEY_MAX 48
+
+static __m128i
+byte_in(__m128i v, char lo, char hi)
+{
+	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+
+	return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)(hi - lo))),
+	    d);
+}
+
+/*
+ * The common case, without a lookup per byte: a key of part bytes and
+ * colons. Bit i of *ok says byte i is one, of *colons that it is a
+ * colon; 0 when the key is too long for this path.
+ */
+static int
+classify(const char *s, size_t len, uint64_t *ok, uint64_t *colons)
+{
+	char pad[FAST_KEY_MAX] = { 0 };	/* a NUL is neither */
+
+	if (len > FAST_KEY_MAX)
+		return 0;
+	memcpy(pad, s, len);
+	*ok = *colons = 0;
+	for (int c = 0; c < FAST_KEY_MAX / 16; c++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(pad + 16 * c));
+		__m128i colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(':'));
+		__m128i good = _mm_or_si128(_mm_or_si128(
+		    byte_in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'),
+		    byte_in(v, '0', '9')), _mm_or_si128(_mm_or_si128(colon,
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))), _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('.')))));
+
+		*ok |= (uint64_t)(unsigned)_mm_movemask_epi8(good) << (16 * c);
+		*colons |= (uint64_t)(unsigned)_mm_movemask_epi8(colon) <<
+		    (16 * c);
+	}
+	return 1;
+}
+#endif
 
 /* The grammar, once for cw_key_check and cw_key_parse: s[0..len) is a
  * key, and sh says where its parts are. */
@@ -130,6 +188,20 @@ check(const char *s, size_t len, struct shape *sh, struct cw_err *err)
 		return cw_err_set(err, CW_EDATA, 0,
 		    "key '%s': longer than %d bytes", cw_err_printable(shown,
 		    48, s, len), CW_KEY_MAX);
+#ifdef __SSE2__
+	uint64_t ok, colons, all = len >= 64 ? ~0ull : (1ull << len) - 1;
+
+	if (classify(s, len, &ok, &colons) && (ok & all) == all) {
+		/* Nothing but part bytes and colons: no whitespace, and
+		 * the parts need only their first byte looked at. */
+		every = KB_PART;
+		while (colons != 0 && sh->ncolons < 4) {
+			sh->colon[sh->ncolons++] = (size_t)__builtin_ctzll(colons);
+			colons &= colons - 1;
+		}
+		goto split;
+	}
+#endif
 	/* Every byte's flags ORed and ANDed, without a branch per byte;
 	 * the colons found by memchr, which scans many bytes at a time. */
 	for (size_t i = 0; i < len; i++) {
@@ -145,6 +217,9 @@ check(const char *s, size_t len, struct shape *sh, struct cw_err *err)
 		return cw_err_set(err, CW_EDATA, 0,
 		    "key '%s': whitespace or control character",
 		    cw_err_printable(shown, sizeof(shown), s, len));
+#ifdef __SSE2__
+split:
+#endif
 	if (sh->ncolons != 3)
 		return CW_OK;	/* opaque */
 	for (int f = 0; f < 3; f++) {

@@ -46,66 +46,86 @@ tsv_escape_of(unsigned char c)
 	}
 }
 
-/*
- * How many bytes from p on need no escape, up to n. Values are CSV, where
- * the five bytes are rare, so the scan is what a record costs: with SSE2
- * (every x86-64) it looks at 16 bytes with a few instructions, flagging
- * every byte <= '\r' and every backslash; a flagged byte that needs no
- * escape (a control byte other than the four) is rare too, and is
- * stepped over in the loop.
- */
-static size_t
-tsv_clean_run(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
 #ifdef __SSE2__
+/*
+ * Values are CSV, where the five bytes are rare, so the scan is what a
+ * record costs: with SSE2 (every x86-64) 16 bytes are copied with one
+ * store and checked with a few instructions, flagging every byte <= '\r'
+ * and every backslash. A flagged byte that needs no escape (a control
+ * byte other than the four) is rare too, and is stepped over. The copy
+ * runs up to 16 bytes past the output's end, into reserved room.
+ */
+int
+cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err)
+{
 	const __m128i cr = _mm_set1_epi8('\r'), bs = _mm_set1_epi8('\\');
+	const unsigned char *p = src;
+	unsigned char *o;
+	size_t i = 0;
+	int rc;
 
-	while (i + 16 <= n) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, cr), v);
-		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(low,
-		    _mm_cmpeq_epi8(v, bs)));
+	/* Worst case doubles: reserve once. */
+	if ((rc = cw_buf_reserve(dst, dst->len + 2 * n + 16, err)) != CW_OK)
+		return rc;
+	o = (unsigned char *)dst->data + dst->len;
+	while (i < n) {
+		size_t chunk = n - i < 16 ? n - i : 16, adv = chunk;
+		unsigned char tail[16];
+		const unsigned char *at = p + i;
+		unsigned bits;
+		__m128i v;
 
-		while (bits != 0) {
-			unsigned at = (unsigned)__builtin_ctz(bits);
-
-			if (tsv_escape_of(p[i + at]) != 0)
-				return i + at;
-			bits &= bits - 1;
+		if (chunk < 16) {
+			/* The last bytes, padded with a byte that needs no
+			 * escape: no load past the end of the input. */
+			memset(tail, 'a', sizeof(tail));
+			memcpy(tail, at, chunk);
+			at = tail;
 		}
-		i += 16;
+		v = _mm_loadu_si128((const __m128i *)(const void *)at);
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(
+		    _mm_min_epu8(v, cr), v), _mm_cmpeq_epi8(v, bs)));
+		for (; bits != 0; bits &= bits - 1)
+			if (tsv_escape_of(at[__builtin_ctz(bits)]) != 0) {
+				adv = (size_t)__builtin_ctz(bits);
+				break;
+			}
+		o += adv;
+		i += adv;
+		if (adv < chunk) {
+			*o++ = '\\';
+			*o++ = (unsigned char)tsv_escape_of(p[i++]);
+		}
 	}
-#endif
-	while (i < n && tsv_escape_of(p[i]) == 0)
-		i++;
-	return i;
+	dst->len = (size_t)(o - (unsigned char *)dst->data);
+	return CW_OK;
 }
-
+#else
 int
 cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
     struct cw_err *err)
 {
 	const unsigned char *p = src;
-	size_t i = 0;
 	int rc;
 
-	/* Worst case doubles: reserve once, then copy runs. */
+	/* Worst case doubles: reserve once. */
 	if ((rc = cw_buf_reserve(dst, dst->len + 2 * n, err)) != CW_OK)
 		return rc;
-	while (i < n) {
-		size_t run = tsv_clean_run(p + i, n - i);
+	for (size_t i = 0; i < n; i++) {
+		char e = tsv_escape_of(p[i]);
 
-		memcpy(dst->data + dst->len, p + i, run);
-		dst->len += run;
-		if ((i += run) == n)
-			break;
-		dst->data[dst->len++] = '\\';
-		dst->data[dst->len++] = tsv_escape_of(p[i++]);
+		if (e != 0) {
+			dst->data[dst->len++] = '\\';
+			dst->data[dst->len++] = e;
+		} else {
+			dst->data[dst->len++] = (char)p[i];
+		}
 	}
 	return CW_OK;
 }
+#endif
 
 int
 cw_out_tsv_unescape(struct cw_buf *dst, const char *src, size_t n,
