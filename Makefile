@@ -8,6 +8,7 @@
 #   make check-tsan the L1 file's concurrency under ThreadSanitizer
 #   make check-fuzz every libFuzzer harness for a few seconds
 #   make bench      benchmarks; figures go to bench/RESULTS.md by hand
+#   make bench-peers  the read and write paths beside memcached, LMDB, hiredis
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make lint       man pages, shellcheck, no mutable globals in libcw.a
 #   make torture    the L1 file under kills, contention and stops, long
@@ -46,7 +47,8 @@ LIBS = -l:libinih.a -l:libcsv.a -l:libhiredis.a -lm
 DEBS = build-essential pkg-config libcsv-dev libinih-dev libxxhash-dev \
 	libhiredis-dev libcurl4-openssl-dev libcriterion-dev perl groff-base \
 	shellcheck python3 curl strace redis-server redis-tools clickhouse-server \
-	clang libclang-rt-14-dev gnuplot-nox memcached liblmdb-dev
+	clang libclang-rt-14-dev gnuplot-nox memcached liblmdb-dev \
+	valgrind
 
 PROGS = cw-get cw-warm cw-stats cw-predict cw-bench
 LIB_SRCS = $(wildcard lib/*.c)
@@ -61,7 +63,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .PHONY: all check check-unit check-cli check-asan check-fuzz check-tsan \
 	coverage deps \
-	demo bench install lint clean sample-data torture fuzz fuzzers mutants
+	demo bench bench-peers install lint clean sample-data torture fuzz fuzzers mutants
 
 all: $(BINS) $(B)/libcw.a
 
@@ -213,6 +215,11 @@ $(B)/bench/noop-curl: bench/noop.c
 
 bench: all $(BENCH_BINS) $(B)/bench/noop-curl
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
+
+# The read and write paths beside memcached, LMDB and hiredis (issue 17's
+# table), without the rest: a few minutes.
+bench-peers: all $(BENCH_BINS) $(B)/bench/noop-curl
+	CW_BENCH_ONLY=peers CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \

@@ -74,12 +74,13 @@ struct store {
 	char l1_path[512], lmdb_dir[512];
 };
 
+/* An L1 sized for twice the entries it will hold, as for its bytes. */
 static void
 store_open(struct store *s, const char *dir, const char *name,
-    size_t bytes)
+    uint64_t entries, size_t bytes)
 {
 	struct cw_l1_opts o = {
-		.path = s->l1_path, .max_entries = 200000,
+		.path = s->l1_path, .max_entries = 2 * entries,
 		.max_bytes = bytes, .mode = 0600, .clock = cw_clock_system(),
 	};
 	struct cw_err e;
@@ -276,7 +277,7 @@ gets(const char *dir, int n, size_t vlen, const char *label)
 
 	memset(bufs, 0, sizeof(bufs));
 	make_order(n);
-	store_open(&s, dir, label, (size_t)n * (vlen + 128) * 2);
+	store_open(&s, dir, label, (uint64_t)n, (size_t)n * (vlen + 128) * 2);
 	fill(&s, n, vlen);
 	l1_lone(&s, &b, vlen);		/* the pages in, for both */
 	lmdb_lone(&s, out, vlen, 1);
@@ -360,7 +361,7 @@ sets(const char *dir)
 	for (int r = 0; r < RUNS; r++) {
 		struct store s;
 
-		store_open(&s, dir, "set", 64 << 20);
+		store_open(&s, dir, "set", PUTS, 64 << 20);
 		fb[r] = l1_sets(&s, v, sizeof(v), 1);
 		fl[r] = lmdb_sets(&s, v, sizeof(v));
 		for (int pass = 0; pass < 3; pass++)

@@ -102,10 +102,15 @@ fi
 echo "== L1 beside LMDB: lone and batched gets, batched stores (ns)"
 "$CW_BUILD/bench/lmdb" "$B"
 
+# make bench-peers: the paths measured beside their peers, and no more.
+ONLY=${CW_BENCH_ONLY:-}
+if [ "$ONLY" != peers ]; then
 echo "== Eviction quality on ../shared/traces (miss ratio)"
 "$CW_BUILD/bench/evict" "$ROOT"/../shared/traces/cache2k_web12.csv \
 	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
 	"$ROOT"/../shared/traces/cloudphysics_io.csv || true
+
+fi
 
 echo "== Levels below L1: real redis-server and clickhouse-server"
 start_redis
@@ -144,6 +149,8 @@ awk -v n="$(wc -l <"$B/out10k")" '{ cw[NR] = $2 - $1; pr[NR] = $3 - $2 }
 	END { c = med(cw, NR); p = med(pr, NR)
 	printf "%d keys: cw-get - %.1f ms, pipelined hiredis %.1f ms; cw_get_l2_over_hiredis %.2f (target 1.3)\n",
 	    n, c * 1000, p * 1000, c / p }' "$B/times"
+
+[ "$ONLY" = peers ] && exit 0
 
 echo "-- 200 distinct cold keys from ClickHouse, next to curl (ms per key)"
 chq "INSERT INTO labels SELECT 'BENCH', 'H1',

@@ -226,13 +226,17 @@ lookup_batch(struct run *r, size_t n)
 		emit(r, &r->items[i]);
 }
 
-/* The key of a line: up to the first TAB (or a CR before the LF). */
+/* The key of a line: up to the first TAB (or a CR before the LF).
+ * memchr looks at many bytes at a time, and a key is short. */
 static size_t
 first_field_len(const char *line, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (line[i] == '\t' || line[i] == '\r')
-			return i;
+	const char *tab = memchr(line, '\t', len), *cr;
+
+	if (tab != NULL)
+		len = (size_t)(tab - line);
+	if ((cr = memchr(line, '\r', len)) != NULL)
+		len = (size_t)(cr - line);
 	return len;
 }
 
