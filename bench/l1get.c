@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "timing.h"
 #include "hash_int.h"
 
 #define ENTRIES 100000
@@ -31,30 +32,6 @@ struct floor_entry {
 	char key[24];
 	char value[VALUE];
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 /* Keys are made once, so the runs time lookups, not snprintf. */
 static char (*keys)[24];

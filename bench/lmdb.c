@@ -22,36 +22,13 @@
 #include <unistd.h>
 
 #include "cw.h"
+#include "timing.h"
 
 #define RUNS 3
 #define LOOKUPS 1000000
 #define BATCH 128
 #define PUTS 100000
 #define PUT_TXN 1000
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v)
-{
-	qsort(v, RUNS, sizeof(*v), cmp_double);
-	return v[RUNS / 2];
-}
 
 static void
 die(const char *what, const char *why)
@@ -266,6 +243,19 @@ lmdb_batch(struct store *s, char *out, size_t vlen, int copy)
 	return (now_s() - t0) * 1e9 / (LOOKUPS / BATCH * BATCH);
 }
 
+/* One line of gets: the L1's, LMDB's with its copy and without. */
+static void
+report_gets(const char *label, const char *how, double *l1, double *lm,
+    double *zero_copy)
+{
+	double a = median(l1, RUNS), b = median(lm, RUNS),
+	    c = median(zero_copy, RUNS);
+
+	printf("%s_%s_get_ns l1 %.0f lmdb %.0f lmdb_zero_copy %.0f "
+	    "(l1 over lmdb %.2f, over lmdb zero-copy %.2f)\n", label, how, a,
+	    b, c, a / b, a / c);
+}
+
 /* Gets of vlen-byte values from n entries: lone and batched, both. */
 static void
 gets(const char *dir, int n, size_t vlen, const char *label)
@@ -289,13 +279,8 @@ gets(const char *dir, int n, size_t vlen, const char *label)
 		bc[r] = lmdb_batch(&s, out, vlen, 1);
 		bz[r] = lmdb_batch(&s, out, vlen, 0);
 	}
-	printf("%s_lone_get_ns l1 %.0f lmdb %.0f lmdb_zero_copy %.0f "
-	    "(l1 over lmdb %.2f)\n", label, median(l1l), median(mc),
-	    median(mz), median(l1l) / median(mc));
-	printf("%s_batch_get_ns l1 %.0f lmdb %.0f lmdb_zero_copy %.0f "
-	    "(l1 over lmdb %.2f, over lmdb zero-copy %.2f)\n", label,
-	    median(l1b), median(bc), median(bz), median(l1b) / median(bc),
-	    median(l1b) / median(bz));
+	report_gets(label, "lone", l1l, mc, mz);
+	report_gets(label, "batch", l1b, bc, bz);
 	store_close(&s);
 	cw_buf_free(&b);
 	for (int j = 0; j < BATCH; j++)
@@ -372,11 +357,12 @@ sets(const char *dir)
 		store_close(&s);
 	}
 	printf("set_100b_new_store_ns l1_batch %.0f lmdb_txn_of_%d %.0f "
-	    "(l1 batch over lmdb %.2f)\n", median(fb), PUT_TXN, median(fl),
-	    median(fb) / median(fl));
+	    "(l1 batch over lmdb %.2f)\n", median(fb, RUNS), PUT_TXN,
+	    median(fl, RUNS), median(fb, RUNS) / median(fl, RUNS));
 	printf("set_100b_ns l1 %.0f l1_batch %.0f lmdb_txn_of_%d %.0f "
-	    "(l1 batch over lmdb %.2f)\n", median(one), median(many), PUT_TXN,
-	    median(lm), median(many) / median(lm));
+	    "(l1 batch over lmdb %.2f)\n", median(one, RUNS),
+	    median(many, RUNS), PUT_TXN, median(lm, RUNS),
+	    median(many, RUNS) / median(lm, RUNS));
 }
 
 int

@@ -12,15 +12,7 @@
 #include <time.h>
 
 #include "cw.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "timing.h"
 
 int
 main(void)

@@ -110,16 +110,26 @@ cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 static size_t
 put_u64(char *p, uint64_t n)
 {
+	/* Two digits a step, from a table: a line holds three numbers, and
+	 * a batch of distinct keys writes a line a lookup. */
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324"
+	    "25262728293031323334353637383940414243444546474849"
+	    "50515253545556575859606162636465666768697071727374"
+	    "75767778798081828384858687888990919293949596979899";
 	char tmp[20];
-	size_t len = 0;
+	size_t at = sizeof(tmp);
 
-	do {
-		tmp[len++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
-	for (size_t i = 0; i < len; i++)
-		p[i] = tmp[len - 1 - i];
-	return len;
+	while (n >= 100) {
+		memcpy(tmp + (at -= 2), pairs + 2 * (n % 100), 2);
+		n /= 100;
+	}
+	if (n >= 10)
+		memcpy(tmp + (at -= 2), pairs + 2 * n, 2);
+	else
+		tmp[--at] = (char)('0' + n);
+	memcpy(p, tmp + at, sizeof(tmp) - at);
+	return sizeof(tmp) - at;
 }
 
 /* One line of a gathered entry into the pending buffer. */

@@ -3,10 +3,10 @@
  *
  * Nothing connects until a lookup needs L2. Every exchange is one
  * pipelined round trip, whatever the number of keys (a batch lookup
- * takes a second one only for the keys it found no value for). A failed exchange
- * gets one reconnect and one retry; when that fails too the level is
- * down for the rest of the process (cw_l2_down), so a dead or stalled
- * Redis costs one timeout per process, not one per key.
+ * takes a second one only for the keys it found no value for). A failed
+ * exchange gets one reconnect and one retry; when that fails too the
+ * level is down for the rest of the process (cw_l2_down), so a dead or
+ * stalled Redis costs one timeout per process, not one per key.
  *
  * Under the prefix, a key KEY has up to three Redis keys: "KEY" holds the
  * value's raw bytes, "KEY none" remembers that the source had nothing,

@@ -37,6 +37,33 @@ Test(alog, lines_are_ts_key_level_latency)
 	free(s);
 }
 
+/* Numbers of every length are written whole: the digits go two at a
+ * time, and a number of odd length starts with one. */
+Test(alog, numbers_of_every_length_are_written_whole)
+{
+	static const int64_t us[] = { 0, 7, 10, 99, 100, 101, 9999, 12345,
+	    100000000, 18446744073709LL };
+	char p[PATH_MAX], want[4096] = "", line[64];
+	struct cw_alog *log;
+	size_t n;
+	char *s;
+
+	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "access.log"),
+	    1 << 20, 1, 0600, NULL), CW_OK);
+	for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+		/* A second apart, so that each is its own line. */
+		cr_assert_eq(cw_alog_append(log, (int64_t)(i + 1) * 1000000000,
+		    "k", 1, CW_LEVEL_L1, us[i] * 1000, NULL), CW_OK);
+		snprintf(line, sizeof(line), "%zu.000,k,l1,%lld\n", i + 1,
+		    (long long)us[i]);
+		strcat(want, line);
+	}
+	cw_alog_close(log);
+	s = slurp(p, &n);
+	cr_assert_str_eq(s, want);
+	free(s);
+}
+
 /* The lookups of a key at a level within one second are one line: the
  * first one's time, the mean latency, the count; a lone lookup's line
  * has no count; a new second, or a flush, starts new lines. */
