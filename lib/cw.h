@@ -599,6 +599,11 @@ void cw_l1_record(struct cw_l1 *l1, enum cw_level level,
     enum cw_result result, int64_t latency_ns);
 /* Count the latency of a whole lookup, whichever level answered. */
 void cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns);
+/* The same for n outcomes, or n lookups, of one latency: a batch's L1
+ * hits, counted at their share of the batch's time. */
+void cw_l1_record_many(struct cw_l1 *l1, enum cw_level level,
+    enum cw_result result, int64_t latency_ns, uint64_t n);
+void cw_l1_record_lookups(struct cw_l1 *l1, int64_t latency_ns, uint64_t n);
 
 struct cw_l1_level_stats {
 	uint64_t results[CW_RESULT_COUNT];

@@ -175,36 +175,48 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 		serve_stale(h, it, k.rc);
 }
 
-/* Count, log and describe a settled item that took total_ns. */
+/* Log and describe a settled item that took total_ns, answered at
+ * calendar time now_ns; its lookup is counted by the caller. */
 static void
-finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
+finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns,
+    int64_t now_ns)
 {
-	if (cw_fill_int_l1(h->fill) != NULL)
-		cw_l1_record_lookup(cw_fill_int_l1(h->fill), total_ns);
 	if (h->log != NULL)
 		/* The log is a hint for the predictor: losing a line must
 		 * not fail the lookup it describes. */
-		(void)cw_alog_append(h->log, cw_clock_calendar_ns(&h->clock),
-		    it->key, it->klen, it->res.level, total_ns, NULL);
+		(void)cw_alog_append(h->log, now_ns, it->key, it->klen,
+		    it->res.level, total_ns, NULL);
 	it->res.latency_ns = total_ns;
 	if (it->rc == CW_ENOTFOUND)
 		cw_err_set(&it->err, CW_ENOTFOUND, 0, "%.*s: not found",
 		    (int)it->klen, it->key);
 }
 
+/* The same for an item settled below L1 (or not at all), counted on
+ * its own. */
+static void
+finish_below(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
+{
+	if (cw_fill_int_l1(h->fill) != NULL)
+		cw_l1_record_lookup(cw_fill_int_l1(h->fill), total_ns);
+	finish(h, it, total_ns, cw_clock_calendar_ns(&h->clock));
+}
+
 /*
  * Look the pending (KEY_MISSED) items up in L1 in one batch; those it
  * answers are settled and finished (KEY_DONE). The lookups of a batch
  * overlap in memory, so no one key's time can be told apart: each is
- * counted at its share of the batch's time.
+ * counted at its share of the batch's time, all in one count per
+ * outcome, and logged at the batch's end.
  */
 static void
 l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
     char *state)
 {
 	struct cw_l1 *l1 = cw_fill_int_l1(h->fill);
+	uint64_t results[CW_RESULT_COUNT] = { 0 }, hits = 0;
 	size_t m = 0;
-	int64_t t0, share;
+	int64_t t0, share, now;
 
 	for (size_t i = 0; i < n; i++) {
 		if (state[i] != KEY_MISSED)
@@ -219,20 +231,25 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	t0 = cw_clock_elapsed_ns(&h->clock);
 	cw_l1_get_batch(l1, h->l1q, m);
 	share = (cw_clock_elapsed_ns(&h->clock) - t0) / (int64_t)m;
+	now = cw_clock_calendar_ns(&h->clock);
 	for (size_t j = 0; j < m; j++) {
 		const struct cw_l1_lookup *q = &h->l1q[j];
 		struct cw_hier_item *it = &items[h->item_of[j]];
 
-		cw_l1_record(l1, CW_LEVEL_L1, cw_fill_int_result_of(q->rc),
-		    share);
+		results[cw_fill_int_result_of(q->rc)]++;
 		if (q->rc != CW_OK)
 			continue;	/* for the levels below */
 		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :
 		    CW_OK, CW_LEVEL_L1);
 		it->res.l1_expires_ns = q->info.expires_ns;
-		finish(h, it, share);
+		finish(h, it, share, now);
 		state[h->item_of[j]] = KEY_DONE;
+		hits++;
 	}
+	for (int r = 0; r < CW_RESULT_COUNT; r++)
+		cw_l1_record_many(l1, CW_LEVEL_L1, (enum cw_result)r, share,
+		    results[r]);
+	cw_l1_record_lookups(l1, share, hits);
 }
 
 /* Make the stages' scratch hold n keys. Grown to the largest batch seen,
@@ -303,7 +320,7 @@ cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 			if (state[i] == KEY_MISSED)
 				fetch(h, &items[i]);
 			if (state[i] != KEY_DONE)
-				finish(h, &items[i],
+				finish_below(h, &items[i],
 				    cw_clock_elapsed_ns(&h->clock) - t0);
 		}
 	}

@@ -17,20 +17,27 @@ stripe_at(const struct cw_l1 *l1, unsigned k)
 }
 
 void
-cw_l1_record(struct cw_l1 *handle, enum cw_level level, enum cw_result result,
-    int64_t latency_ns)
+cw_l1_record_many(struct cw_l1 *handle, enum cw_level level,
+    enum cw_result result, int64_t latency_ns, uint64_t n)
 {
 	struct cw_l1 *l1 = l1_live(handle);
 	unsigned b = cw_hist_bucket(latency_ns);
 
-	if (level < CW_LEVEL_COUNT && !l1->read_only) {
-		l1_count(&l1->stripe->results[level][result], 1);
-		l1_count(&l1->stripe->latency[b][level], 1);
+	if (level < CW_LEVEL_COUNT && !l1->read_only && n > 0) {
+		l1_count(&l1->stripe->results[level][result], n);
+		l1_count(&l1->stripe->latency[b][level], n);
 	}
 }
 
 void
-cw_l1_record_lookup(struct cw_l1 *handle, int64_t latency_ns)
+cw_l1_record(struct cw_l1 *handle, enum cw_level level, enum cw_result result,
+    int64_t latency_ns)
+{
+	cw_l1_record_many(handle, level, result, latency_ns, 1);
+}
+
+void
+cw_l1_record_lookups(struct cw_l1 *handle, int64_t latency_ns, uint64_t n)
 {
 	struct cw_l1 *l1 = l1_live(handle);
 	int64_t wall = cw_clock_calendar_ns(&l1->clock);
@@ -38,18 +45,24 @@ cw_l1_record_lookup(struct cw_l1 *handle, int64_t latency_ns)
 	unsigned slot = (unsigned)(tick % L1_TICKS);
 	uint64_t seen;
 
-	if (l1->read_only)
+	if (l1->read_only || n == 0)
 		return;
 	seen = l1_load(&l1->stripe->tick_epoch[slot]);
 	l1_count(&l1->stripe->latency[cw_hist_bucket(latency_ns)]
-	    [L1_HIST_OVERALL], 1);
+	    [L1_HIST_OVERALL], n);
 	/* The first lookup of a new tick restarts its slot; a race with
 	 * another process here loses at most a count or two. */
 	if (seen != tick && __atomic_compare_exchange_n(
 	    &l1->stripe->tick_epoch[slot], &seen, tick, 0, __ATOMIC_RELAXED,
 	    __ATOMIC_RELAXED))
 		l1_store(&l1->stripe->tick_count[slot], 0);
-	l1_count(&l1->stripe->tick_count[slot], 1);
+	l1_count(&l1->stripe->tick_count[slot], n);
+}
+
+void
+cw_l1_record_lookup(struct cw_l1 *handle, int64_t latency_ns)
+{
+	cw_l1_record_lookups(handle, latency_ns, 1);
 }
 
 /* Sum of lookups in the whole ticks of the last window_s seconds before

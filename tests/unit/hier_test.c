@@ -182,3 +182,40 @@ Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
 	cr_assert_str_eq(back, "precious");
 	cw_buf_free(&b);
 }
+
+/* A batch's L1 hits are counted in one step: still once a key, hits and
+ * misses apart, and each in the whole lookups' latency. */
+Test(hier, a_batch_counts_each_lookup_once)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_item it[5];
+	const char *keys[] = { "t:I:G:2024-01-01", "t:I:G:2024-01-01",
+	    "t:I:G:2024-01-03", "bad key", "t:I:G:2024-01-01" };
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1_opts lo = { 0 };
+	struct cw_l1 *l1;
+
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 5; i++) {
+		it[i].key = keys[i];
+		it[i].klen = strlen(keys[i]);
+	}
+	/* Warm the one key, then a batch: three hits, one miss, one
+	 * refusal, which is neither. */
+	cr_assert_eq(cw_hier_get_batch(h, it, 1), CW_OK);
+	cr_assert_eq(cw_hier_get_batch(h, it, 5), CW_OK);
+	cw_hier_close(h);
+	lo.path = cfg.l1_file;
+	lo.clock = cw_clock_manual(&tenv.now_ns);
+	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
+	cw_l1_stats(l1, st);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 3);
+	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 2);
+	cr_assert_eq(cw_hist_total(st->level[CW_LEVEL_L1].latency), 5);
+	cr_assert_eq(cw_hist_total(st->overall), 5);
+	cw_l1_close(l1);
+	free(st);
+	for (int i = 0; i < 5; i++)
+		cw_buf_free(&it[i].val);
+}
