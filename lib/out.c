@@ -46,6 +46,10 @@ tsv_escape_of(unsigned char c)
 	}
 }
 
+/*
+ * Write the TSV escape of p[0..n) at o, which has room for 2 n + 16
+ * bytes; the end of what was written.
+ */
 #ifdef __SSE2__
 /*
  * Values are CSV, where the five bytes are rare, so the scan is what a
@@ -53,22 +57,14 @@ tsv_escape_of(unsigned char c)
  * store and checked with a few instructions, flagging every byte <= '\r'
  * and every backslash. A flagged byte that needs no escape (a control
  * byte other than the four) is rare too, and is stepped over. The copy
- * runs up to 16 bytes past the output's end, into reserved room.
+ * runs up to 16 bytes past the output's end, into the room given.
  */
-int
-cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
-    struct cw_err *err)
+static unsigned char *
+escape_into(unsigned char *o, const unsigned char *p, size_t n)
 {
 	const __m128i cr = _mm_set1_epi8('\r'), bs = _mm_set1_epi8('\\');
-	const unsigned char *p = src;
-	unsigned char *o;
 	size_t i = 0;
-	int rc;
 
-	/* Worst case doubles: reserve once. */
-	if ((rc = cw_buf_reserve(dst, dst->len + 2 * n + 16, err)) != CW_OK)
-		return rc;
-	o = (unsigned char *)dst->data + dst->len;
 	while (i < n) {
 		size_t chunk = n - i < 16 ? n - i : 16, adv = chunk;
 		unsigned char tail[16];
@@ -99,33 +95,48 @@ cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
 			*o++ = (unsigned char)tsv_escape_of(p[i++]);
 		}
 	}
-	dst->len = (size_t)(o - (unsigned char *)dst->data);
-	return CW_OK;
+	return o;
 }
 #else
-int
-cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
-    struct cw_err *err)
+static unsigned char *
+escape_into(unsigned char *o, const unsigned char *p, size_t n)
 {
-	const unsigned char *p = src;
-	int rc;
-
-	/* Worst case doubles: reserve once. */
-	if ((rc = cw_buf_reserve(dst, dst->len + 2 * n, err)) != CW_OK)
-		return rc;
 	for (size_t i = 0; i < n; i++) {
 		char e = tsv_escape_of(p[i]);
 
 		if (e != 0) {
-			dst->data[dst->len++] = '\\';
-			dst->data[dst->len++] = e;
+			*o++ = '\\';
+			*o++ = (unsigned char)e;
 		} else {
-			dst->data[dst->len++] = (char)p[i];
+			*o++ = p[i];
 		}
 	}
-	return CW_OK;
+	return o;
 }
 #endif
+
+/* Room for the escape of n bytes after dst's end: the worst case
+ * doubles, and the copy may run 16 bytes over. */
+static size_t
+escape_room(size_t n)
+{
+	return 2 * n + 16;
+}
+
+int
+cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err)
+{
+	unsigned char *o;
+	int rc;
+
+	if ((rc = cw_buf_reserve(dst, dst->len + escape_room(n), err)) !=
+	    CW_OK)
+		return rc;
+	o = escape_into((unsigned char *)dst->data + dst->len, src, n);
+	dst->len = (size_t)(o - (unsigned char *)dst->data);
+	return CW_OK;
+}
 
 int
 cw_out_tsv_unescape(struct cw_buf *dst, const char *src, size_t n,
@@ -290,6 +301,7 @@ int
 cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
     size_t klen, const void *val, size_t vlen, struct cw_err *err)
 {
+	unsigned char *o;
 	int rc;
 
 	if (fmt == CW_FORMAT_JSON) {
@@ -301,11 +313,18 @@ cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
 			return rc;
 		return cw_buf_append(dst, "}\n", 2, err);
 	}
-	if ((rc = cw_out_tsv_escape(dst, key, klen, err)) != CW_OK ||
-	    (rc = cw_buf_append(dst, "\t", 1, err)) != CW_OK ||
-	    (rc = cw_out_tsv_escape(dst, val, vlen, err)) != CW_OK)
+	/* Reserved once for the whole line: the key, a tab, the value and
+	 * the newline. */
+	if ((rc = cw_buf_reserve(dst, dst->len + escape_room(klen) +
+	    escape_room(vlen) + 2, err)) != CW_OK)
 		return rc;
-	return cw_buf_append(dst, "\n", 1, err);
+	o = escape_into((unsigned char *)dst->data + dst->len,
+	    (const unsigned char *)key, klen);
+	*o++ = '\t';
+	o = escape_into(o, val, vlen);
+	*o++ = '\n';
+	dst->len = (size_t)(o - (unsigned char *)dst->data);
+	return CW_OK;
 }
 
 /* ---- figures for people ---- */

@@ -122,6 +122,44 @@ Test(out, tsv_record_is_key_tab_value_newline)
 	cw_buf_free(&b);
 }
 
+/* Records follow one another in one buffer, as cw-get gathers a batch:
+ * each is its key, a tab, its value escaped byte by byte, a newline,
+ * whatever the lengths and wherever the bytes to escape fall. */
+Test(out, tsv_records_append_to_what_the_buffer_holds)
+{
+	static const char odd[] = "\\\t\n\r";
+	struct cw_buf b = { 0 }, want = { 0 };
+	char val[200], key[16];
+
+	for (size_t n = 0; n < sizeof(val); n++) {
+		size_t klen = (size_t)snprintf(key, sizeof(key), "k%zu", n);
+
+		for (size_t i = 0; i < n; i++)
+			val[i] = i % 7 == n % 5 ? odd[(i + n) % 5] :
+			    (char)('a' + i % 26);
+		cr_assert_eq(cw_out_record(&b, CW_FORMAT_TSV, key, klen, val,
+		    n, NULL), CW_OK);
+		cw_buf_append(&want, key, klen, NULL);
+		cw_buf_append(&want, "\t", 1, NULL);
+		for (size_t i = 0; i < n; i++) {
+			const char *e = val[i] == '\\' ? "\\\\" :
+			    val[i] == '\t' ? "\\t" : val[i] == '\n' ? "\\n" :
+			    val[i] == '\r' ? "\\r" : val[i] == '\0' ? "\\0" :
+			    NULL;
+
+			if (e != NULL)
+				cw_buf_append(&want, e, 2, NULL);
+			else
+				cw_buf_append(&want, &val[i], 1, NULL);
+		}
+		cw_buf_append(&want, "\n", 1, NULL);
+	}
+	cr_assert_eq(b.len, want.len);
+	cr_assert_arr_eq(b.data, want.data, want.len);
+	cw_buf_free(&b);
+	cw_buf_free(&want);
+}
+
 /* A key is escaped as a value is, in TSV and in JSON. */
 Test(out, keys_with_odd_bytes_are_escaped_in_both_formats)
 {
