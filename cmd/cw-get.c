@@ -175,6 +175,8 @@ report_once(struct run *r, const struct cw_err *e, int rc)
 static void
 put_records(struct run *r)
 {
+	if (r->line.len == 0)
+		return;	/* and nothing allocated yet, maybe */
 	fwrite(r->line.data, 1, r->line.len, stdout);
 	r->line.len = 0;
 }

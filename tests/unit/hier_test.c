@@ -56,15 +56,31 @@ Test(hier, miss_fills_l1_then_l1_answers)
 	cw_buf_free(&b);
 }
 
+/* The counters of cfg's L1 file, read after the hierarchy has closed
+ * (free them). */
+static struct cw_l1_stats *
+stats_of(const struct cw_cfg *cfg)
+{
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1_opts lo = { 0 };
+	struct cw_l1 *l1;
+
+	cr_assert_not_null(st);
+	lo.path = cfg->l1_file;
+	lo.clock = cw_clock_manual(&tenv.now_ns);
+	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
+	cw_l1_stats(l1, st);
+	cw_l1_close(l1);
+	return st;
+}
+
 Test(hier, no_fill_leaves_l1_alone_and_misses_are_counted)
 {
 	struct cw_cfg cfg;
 	struct cw_hier *h = open_hier(&cfg, 1);
 	struct cw_hier_result r;
 	struct cw_buf b = { 0 };
-	struct cw_l1_opts lo = { 0 };
-	struct cw_l1 *l1;
-	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1_stats *st;
 	const char *k = "t:I:G:2024-01-01", *missing = "t:I:G:2024-01-02";
 
 	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
@@ -75,16 +91,12 @@ Test(hier, no_fill_leaves_l1_alone_and_misses_are_counted)
 	cr_assert_eq(r.level, CW_LEVEL_NONE);
 	cr_assert_eq(cw_hier_get(h, "a b", 3, &b, &r, NULL), CW_EDATA);
 	cw_hier_close(h);
-	lo.path = cfg.l1_file;
-	lo.clock = cw_clock_manual(&tenv.now_ns);
-	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
-	cw_l1_stats(l1, st);
+	st = stats_of(&cfg);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 3);
 	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_HIT], 2);
 	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_MISS], 1);
 	cr_assert_eq(cw_hist_total(st->overall), 3);
 	cr_assert_eq(st->entries, 0);
-	cw_l1_close(l1);
 	free(st);
 	cw_buf_free(&b);
 }
@@ -95,9 +107,7 @@ Test(hier, a_miss_is_remembered_for_negative_ttl)
 	struct cw_hier *h = open_hier(&cfg, 0);
 	struct cw_hier_result r;
 	struct cw_buf b = { 0 };
-	struct cw_l1_opts lo = { 0 };
-	struct cw_l1 *l1;
-	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1_stats *st;
 	const char *missing = "t:I:G:2024-01-02";
 
 	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
@@ -110,15 +120,11 @@ Test(hier, a_miss_is_remembered_for_negative_ttl)
 	cr_assert_eq(cw_hier_get(h, missing, strlen(missing), &b, &r, NULL),
 	    CW_ENOTFOUND);
 	cw_hier_close(h);
-	lo.path = cfg.l1_file;
-	lo.clock = cw_clock_manual(&tenv.now_ns);
-	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
-	cw_l1_stats(l1, st);
+	st = stats_of(&cfg);
 	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_MISS], 2,
 	    "the source: first lookup, and after negative_ttl");
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 1,
 	    "L1 answered the second from memory");
-	cw_l1_close(l1);
 	cw_buf_free(&b);
 	free(st);
 }
@@ -192,9 +198,7 @@ Test(hier, a_batch_counts_each_lookup_once)
 	struct cw_hier_item it[5];
 	const char *keys[] = { "t:I:G:2024-01-01", "t:I:G:2024-01-01",
 	    "t:I:G:2024-01-03", "bad key", "t:I:G:2024-01-01" };
-	struct cw_l1_stats *st = malloc(sizeof(*st));
-	struct cw_l1_opts lo = { 0 };
-	struct cw_l1 *l1;
+	struct cw_l1_stats *st;
 
 	memset(it, 0, sizeof(it));
 	for (int i = 0; i < 5; i++) {
@@ -206,15 +210,11 @@ Test(hier, a_batch_counts_each_lookup_once)
 	cr_assert_eq(cw_hier_get_batch(h, it, 1), CW_OK);
 	cr_assert_eq(cw_hier_get_batch(h, it, 5), CW_OK);
 	cw_hier_close(h);
-	lo.path = cfg.l1_file;
-	lo.clock = cw_clock_manual(&tenv.now_ns);
-	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
-	cw_l1_stats(l1, st);
+	st = stats_of(&cfg);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 3);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 2);
 	cr_assert_eq(cw_hist_total(st->level[CW_LEVEL_L1].latency), 5);
 	cr_assert_eq(cw_hist_total(st->overall), 5);
-	cw_l1_close(l1);
 	free(st);
 	for (int i = 0; i < 5; i++)
 		cw_buf_free(&it[i].val);
