@@ -207,14 +207,14 @@ finish_below(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
  * answers are settled and finished (KEY_DONE). The lookups of a batch
  * overlap in memory, so no one key's time can be told apart: each is
  * counted at its share of the batch's time, all in one count per
- * outcome, and logged at the batch's end.
+ * outcome, and logged at the time the batch ended.
  */
 static void
 l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
     char *state)
 {
 	struct cw_l1 *l1 = cw_fill_int_l1(h->fill);
-	uint64_t results[CW_RESULT_COUNT] = { 0 }, hits = 0;
+	uint64_t results[CW_RESULT_COUNT] = { 0 };
 	size_t m = 0;
 	int64_t t0, share, now;
 
@@ -244,12 +244,11 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		it->res.l1_expires_ns = q->info.expires_ns;
 		finish(h, it, share, now);
 		state[h->item_of[j]] = KEY_DONE;
-		hits++;
 	}
 	for (int r = 0; r < CW_RESULT_COUNT; r++)
 		cw_l1_record_many(l1, CW_LEVEL_L1, (enum cw_result)r, share,
 		    results[r]);
-	cw_l1_record_lookups(l1, share, hits);
+	cw_l1_record_lookups(l1, share, results[CW_RESULT_HIT]);
 }
 
 /* Make the stages' scratch hold n keys. Grown to the largest batch seen,

@@ -336,20 +336,27 @@ exchange(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **replies,
 	return rc;
 }
 
-/* The Redis key: prefix + key + suffix, in the scratch buffer. 0 when
+/* The Redis key, prefix + key + suffix, appended to to; CW_ENOMEM when
  * out of memory. */
+static int
+name_append(const struct cw_l2 *l2, struct cw_buf *to, const char *key,
+    size_t klen, const char *suffix)
+{
+	return cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
+	    CW_OK && cw_buf_append(to, key, klen, NULL) == CW_OK &&
+	    cw_buf_append(to, suffix, strlen(suffix), NULL) == CW_OK ?
+	    CW_OK : CW_ENOMEM;
+}
+
+/* The same, alone in the scratch buffer: its length, 0 when out of
+ * memory. */
 static size_t
 redis_name(struct cw_l2 *l2, const char *key, size_t klen,
     const char *suffix)
 {
-	size_t plen = strlen(l2->prefix), slen = strlen(suffix);
-
 	l2->name.len = 0;
-	if (cw_buf_append(&l2->name, l2->prefix, plen, NULL) != CW_OK ||
-	    cw_buf_append(&l2->name, key, klen, NULL) != CW_OK ||
-	    cw_buf_append(&l2->name, suffix, slen, NULL) != CW_OK)
-		return 0;
-	return l2->name.len;
+	return name_append(l2, &l2->name, key, klen, suffix) == CW_OK ?
+	    l2->name.len : 0;
 }
 
 /* Append one command: verb, the Redis key, then extra arguments. Out of
@@ -518,14 +525,6 @@ chunk_reply(const struct cw_l2 *l2, size_t b)
 	return b / MGET_KEYS + b * replies_per_key(l2);
 }
 
-static int
-name_into(struct cw_l2 *l2, struct cw_buf *to, const struct cw_l2_lookup *q)
-{
-	return cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
-	    CW_OK && cw_buf_append(to, q->key, q->klen, NULL) == CW_OK ?
-	    CW_OK : CW_ENOMEM;
-}
-
 static void
 build_values(struct cw_l2 *l2, void *ctx)
 {
@@ -538,8 +537,8 @@ build_values(struct cw_l2 *l2, void *ctx)
 		g->names.len = 0;
 		for (size_t j = 0; j < c; j++) {
 			g->at[j] = g->names.len;
-			if (name_into(l2, &g->names, &q[g->which[b + j]]) !=
-			    CW_OK)
+			if (name_append(l2, &g->names, q[g->which[b + j]].key,
+			    q[g->which[b + j]].klen, "") != CW_OK)
 				return;	/* the exchange fails on its replies */
 		}
 		g->argv[0] = "MGET";
