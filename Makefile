@@ -97,6 +97,7 @@ $(B)/bench/%: bench/%.c $(B)/libcw.a
 
 # The peer measured beside the L1 (make bench only).
 $(B)/bench/lmdb: LIBS += -llmdb
+$(B)/bench/evict: bench/refcache.h
 
 $(B)/gen-sample: share/gen-sample.c
 	@mkdir -p $(@D)
@@ -124,7 +125,8 @@ check-unit: $(B)/unit-tests
 	if grep -q 'ERROR: LeakSanitizer' $(B)/unit-tests.log; then exit 1; fi; \
 	exit $$rc
 
-check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture
+check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture \
+	$(B)/bench/evict $(B)/bench/evictgen
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
 
 check-asan:

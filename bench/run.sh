@@ -110,6 +110,20 @@ echo "== Eviction quality on ../shared/traces (miss ratio)"
 	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
 	"$ROOT"/../shared/traces/cloudphysics_io.csv || true
 
+echo "== Eviction quality on generated shapes (bench/evictgen, seed 1)"
+g="$CW_BUILD/bench/evictgen"
+"$g" --shape zipf >"$B/zipf.csv"
+"$g" --shape loop --share 0.5 >"$B/loopmix.csv"
+"$g" --shape loop --share 1 --keys 1 --loop 10000 --requests 300000 >"$B/loop.csv"
+"$g" --shape scan --share 0.3 >"$B/scan.csv"
+"$g" --shape burst --share 0.7 >"$B/burst.csv"
+"$g" --shape shift --share 0.7 >"$B/shift.csv"
+"$CW_BUILD/bench/evict" "$B/zipf.csv" "$B/loopmix.csv" "$B/loop.csv" \
+	"$B/scan.csv" "$B/burst.csv" "$B/shift.csv" || true
+echo "-- a loop over 1.5 times the cache (the optimum misses 1 - 1/1.5)"
+"$g" --shape loop --share 1 --keys 1 --loop 15000 --requests 300000 >"$B/loop1p5x.csv"
+"$CW_BUILD/bench/evict" --sizes 66.67 "$B/loop1p5x.csv" || true
+
 fi
 
 echo "== Levels below L1: real redis-server and clickhouse-server"
