@@ -375,7 +375,7 @@ import(const struct opts *o, const char *state)
 	if ((rc = read_input(o->arg, &csv, &e)) == CW_OK &&
 	    (rc = cw_predict_import(&m, csv.data ? csv.data : "", csv.len,
 	    &e)) == CW_OK)
-		rc = cw_predict_save(m, state, &e);
+		rc = cw_predict_save_locked(m, state, &e);
 	cw_buf_free(&csv);
 	cw_predict_free(m);
 	return rc == CW_OK ? 0 : fail(rc, &e);
@@ -387,7 +387,6 @@ backtest(const struct opts *o, const char *state, int64_t now_s)
 	struct cw_backtest *bt;
 	struct cw_backtest_report r;
 	struct cw_predict_counts c;
-	struct cw_predict *m;
 	struct cw_lines in = { .fd = 0 };
 	struct cw_buf b = { 0 };
 	struct cw_err e;
@@ -429,12 +428,9 @@ backtest(const struct opts *o, const char *state, int64_t now_s)
 	if ((status = emit(&b, rc, &e)) != 0)
 		return status;
 	/* Kept for "cw-predict stats"; the scores are printed either way. */
-	if (cw_predict_load(&m, state, &e) == CW_OK) {
-		cw_predict_set_backtest(m, &r);
-		if (cw_predict_save(m, state, &e) != CW_OK)
-			warnx("scores not kept: %s", e.msg);
-		cw_predict_free(m);
-	}
+	rc = cw_predict_keep_backtest(state, &r, &e);
+	if (rc != CW_OK && rc != CW_ENOTFOUND)
+		warnx("scores not kept: %s", e.msg);
 	return 0;
 }
 

@@ -1066,6 +1066,17 @@ int cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
 int cw_predict_update(const char *state, const char *log, int64_t now_s,
     int64_t history_s, int rebuild, struct cw_predict_counts *read,
     struct cw_err *err);
+/*
+ * The other writers of a state file, under the same lock, so that a cron
+ * learner running at the same moment cannot lose their update or have
+ * its own lost: save m over the state (an import), or keep a backtest's
+ * scores in the saved model (load, set, save; CW_ENOTFOUND when there is
+ * no model yet, which is left so).
+ */
+int cw_predict_save_locked(struct cw_predict *m, const char *state,
+    struct cw_err *err);
+int cw_predict_keep_backtest(const char *state,
+    const struct cw_backtest_report *r, struct cw_err *err);
 /* Drop patterns not read since before_s whose forecasts have faded. */
 int cw_predict_prune(struct cw_predict *m, int64_t before_s);
 

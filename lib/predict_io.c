@@ -749,6 +749,37 @@ cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
 }
 
 int
+cw_predict_save_locked(struct cw_predict *m, const char *state,
+    struct cw_err *err)
+{
+	int lock_fd, rc;
+
+	if ((rc = lock_learner(state, &lock_fd, err)) != CW_OK)
+		return rc;
+	rc = cw_predict_save(m, state, err);
+	close(lock_fd);
+	return rc;
+}
+
+int
+cw_predict_keep_backtest(const char *state,
+    const struct cw_backtest_report *r, struct cw_err *err)
+{
+	struct cw_predict *m = NULL;
+	int lock_fd, rc;
+
+	if ((rc = lock_learner(state, &lock_fd, err)) != CW_OK)
+		return rc;
+	if ((rc = cw_predict_load(&m, state, err)) == CW_OK) {
+		cw_predict_set_backtest(m, r);
+		rc = cw_predict_save(m, state, err);
+	}
+	cw_predict_free(m);
+	close(lock_fd);
+	return rc;
+}
+
+int
 cw_predict_update(const char *state, const char *log, int64_t now_s,
     int64_t history_s, int rebuild, struct cw_predict_counts *read,
     struct cw_err *err)

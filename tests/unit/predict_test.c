@@ -1,5 +1,8 @@
 #include <fcntl.h>
 #include <math.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash_int.h"
@@ -293,6 +296,66 @@ Test(predict, state_file_round_trip_and_damage, .init = tmpdir_setup,
 	cr_assert_eq(truncate(path, 100), 0);
 	cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA);
 	cw_predict_free(m);
+}
+
+/* In a child, while this process holds the learners' lock, either save
+ * a new model over state (an import) or keep a backtest's scores in it:
+ * the child must still be waiting 300 ms later, and finish once the lock
+ * is let go. */
+static void
+writes_only_under_the_lock(const char *state, int keep_backtest)
+{
+	char lock[700];
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	int fd, status;
+	pid_t pid;
+
+	snprintf(lock, sizeof(lock), "%s.lock", state);
+	cr_assert_geq(fd = open(lock, O_RDWR | O_CREAT, 0600), 0);
+	cr_assert_eq(flock(fd, LOCK_EX), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		struct cw_backtest_report r = { .ran_s = 1234567 };
+		struct cw_predict *m = NULL;
+		int rc;
+
+		if (keep_backtest) {
+			rc = cw_predict_keep_backtest(state, &r, NULL);
+		} else {
+			cw_predict_new(&m, NULL);
+			rc = cw_predict_save_locked(m, state, NULL);
+		}
+		_exit(rc == CW_OK ? 0 : 1);
+	}
+	nanosleep(&pause, NULL);
+	cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+	    "wrote the state without the learners' lock");
+	cr_assert_eq(flock(fd, LOCK_UN), 0);
+	close(fd);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+Test(predict, import_and_backtest_save_under_the_learners_lock,
+    .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+	struct cw_predict *m;
+	struct cw_predict_summary s;
+	char state[600];
+
+	snprintf(state, sizeof(state), "%s/state", tenv.dir);
+	writes_only_under_the_lock(state, 0);
+	writes_only_under_the_lock(state, 1);
+	cr_assert_eq(cw_predict_load(&m, state, NULL), CW_OK);
+	cw_predict_summary(m, &s);
+	cr_assert(s.has_backtest);
+	cr_assert_eq(s.backtest.ran_s, 1234567);
+	cw_predict_free(m);
+	/* No model yet: the scores are not kept, and no file is made. */
+	unlink(state);
+	cr_assert_eq(cw_predict_keep_backtest(state, &s.backtest, NULL),
+	    CW_ENOTFOUND);
+	cr_assert_eq(access(state, F_OK), -1);
 }
 
 /* The learner's turn: a log learned into the state file once, what it
