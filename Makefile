@@ -10,7 +10,9 @@
 #   make bench      benchmarks; figures go to bench/RESULTS.md by hand
 #   make bench-peers  the read and write paths beside memcached, LMDB, hiredis
 #   make install    PREFIX=/usr/local DESTDIR= ...
-#   make lint       man pages, shellcheck, no mutable globals in libcw.a
+#   make uninstall  the same variables: remove what install put there
+#   make lint       man pages, shellcheck, no mutable globals in libcw.a,
+#                   and the whole tree built clean by clang
 #   make torture    the L1 file under kills, contention and stops, long
 #   make fuzz       every libFuzzer harness for 5 minutes (check-fuzz: 3 s)
 #   make mutants    the curated mutants, each against the whole suite
@@ -24,7 +26,11 @@ INCLUDEDIR ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share/cachewarm
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+VERSION := $(shell sed -n 's/^\#define CW_VERSION "\(.*\)"/\1/p' lib/cw.h)
+# Where zsh looks: Debian's zsh reads vendor-completions under /usr and
+# site-functions under any other prefix (/usr/local/share/zsh/...).
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 
 B ?= build
 CC ?= cc
@@ -63,7 +69,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .PHONY: all check check-unit check-cli check-asan check-fuzz check-tsan \
 	coverage deps \
-	demo bench bench-peers install lint clean sample-data torture fuzz fuzzers mutants
+	demo bench bench-peers install uninstall lint clean sample-data torture fuzz fuzzers mutants
 
 all: $(BINS) $(B)/libcw.a
 
@@ -246,15 +252,40 @@ install: all
 		install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \
 		install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 	done
+	install -d $(DESTDIR)$(PKGCONFIGDIR)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+		'includedir=$(INCLUDEDIR)' '' 'Name: cw' \
+		'Description: cachewarm, the library of the cw-* programs' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lcw -linih -lcsv -lhiredis -lm -pthread' \
+		>$(DESTDIR)$(PKGCONFIGDIR)/cw.pc
+
+# What install put there: its files, share/cachewarm, and the directories
+# of completions and pkg-config files if that leaves them empty (the
+# standard ones, bin/ or share/man/, stay).
+uninstall:
+	for p in $(PROGS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
+			$(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+	done
+	rm -f $(DESTDIR)$(LIBDIR)/libcw.a $(DESTDIR)$(INCLUDEDIR)/cw.h \
+		$(DESTDIR)$(MANDIR)/man5/cw.conf.5 $(DESTDIR)$(MANDIR)/man7/cw.7 \
+		$(DESTDIR)$(PKGCONFIGDIR)/cw.pc
+	rm -rf $(DESTDIR)$(DATADIR)
+	for d in $(PKGCONFIGDIR) $(ZSHCOMPDIR) $(BASHCOMPDIR); do \
+		rmdir $(DESTDIR)$$d 2>/dev/null || :; \
+	done
 
 lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
 	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh tests/mutants/*.sh bench/*.sh
+	$(MAKE) -s CC=clang B=build-clang all build-clang/unit-tests \
+		$(BENCH_SRCS:bench/%.c=build-clang/bench/%)
 
 clean:
-	rm -rf build build-asan build-cov build-cov.log build-fuzz build-tsan
+	rm -rf build build-asan build-clang build-cov build-cov.log build-fuzz build-tsan
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(PROGS:%=$(B)/cmd/%.d) \
 	$(B)/cmd/cli.d $(FUZZ_TARGETS:=.d)

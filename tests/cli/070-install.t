@@ -2,7 +2,7 @@
 # make install: everything lands under DESTDIR/PREFIX, and works there.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 16
 
 : "${CW_BUILD:?}"
 make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw install \
@@ -22,11 +22,24 @@ for f in bin/cw-get bin/cw-warm lib/libcw.a include/cw.h \
 	[ -f "$d/$f" ] || missing="${missing:-} $f"
 done
 is "${missing:-}" "" "programs, library, header, man pages and data installed"
+# zsh reads site-functions under any prefix but /usr.
 is "$(test -f "$d/share/bash-completion/completions/cw-get" &&
-	test -f "$d/share/zsh/vendor-completions/_cw-get" &&
+	test -f "$d/share/zsh/site-functions/_cw-get" &&
 	test -f "$d/share/bash-completion/completions/cw-warm" &&
-	test -f "$d/share/zsh/vendor-completions/_cw-warm" && echo yes)" yes \
-	"completions installed"
+	test -f "$d/share/zsh/site-functions/_cw-warm" && echo yes)" yes \
+	"completions installed where bash and zsh look"
+is "$(make -s -n -C "$ROOT" B="$CW_BUILD" PREFIX=/usr DESTDIR="$T/x" install |
+	grep -c "$T/x/usr/share/zsh/vendor-completions/_")" 1 \
+	"under /usr, zsh's completions go to vendor-completions"
+# A program built against the installed library through pkg-config.
+printf '#include <cw.h>\nint main(void) { struct cw_key k;\n\treturn cw_key_parse("labels:EUR_USD:H4:2024-01-02", 28, &k, NULL) != CW_OK; }\n' \
+	>"$T/pc.c"
+pc() { PKG_CONFIG_PATH="$d/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/dest" pkg-config "$@"; }
+# shellcheck disable=SC2046
+cc -o "$T/pc" "$T/pc.c" $(pc --cflags --libs cw) 2>"$T/pc.err"
+is "$("$T/pc" && echo ran):$(pc --modversion cw)" \
+	"ran:$(sed -n 's/^#define CW_VERSION "\(.*\)"/\1/p' "$ROOT/lib/cw.h")" \
+	"pkg-config cw: a program links against libcw and runs"
 is "$(stat -c %a "$d/bin/cw-get")" 755 "program mode 755"
 run "$d/bin/cw-get" --version
 is "$status" 0 "the installed program runs"
@@ -42,6 +55,10 @@ is "$status:$(cut -f2 "$T/out" | sort | uniq -c | tr -s ' ')" "0: 16 warmed" \
 	"the installed calendar and data warm a session"
 is "$(grep -c 'cw-warm --session auto' "$d/share/cachewarm/cw-warm.cron")" 1 \
 	"the crontab example runs --session auto"
+make -s -C "$ROOT" B="$CW_BUILD" DESTDIR="$T/dest" PREFIX=/opt/cw uninstall \
+	>"$T/out" 2>&1
+is "$?:$(find "$T/dest" -type f | wc -l | tr -d ' ')" "0:0" \
+	"make uninstall removes every file install put there"
 
 # Standalone: built and installed from a copy of the tree under a prefix
 # of its own, the copy then deleted. The installed programs answer from

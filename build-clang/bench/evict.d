@@ -1,0 +1,5 @@
+build-clang/bench/evict: bench/evict.c lib/cw.h bench/refcache.h
+
+lib/cw.h:
+
+bench/refcache.h:

@@ -1,0 +1,1 @@
+build-clang/bench/evictgen: bench/evictgen.c

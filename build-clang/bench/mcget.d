@@ -1,0 +1,1 @@
+build-clang/bench/mcget: bench/mcget.c

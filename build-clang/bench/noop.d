@@ -1,0 +1,1 @@
+build-clang/bench/noop: bench/noop.c

@@ -1,0 +1,1 @@
+build-clang/bench/redisget: bench/redisget.c

@@ -1,0 +1,1 @@
+build-clang/bench/spawn: bench/spawn.c

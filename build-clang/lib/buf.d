@@ -1,0 +1,3 @@
+build-clang/lib/buf.o: lib/buf.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/cal.o: lib/cal.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/clock.o: lib/clock.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/err.o: lib/err.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/hist.o: lib/hist.c lib/cw.h
+
+lib/cw.h:

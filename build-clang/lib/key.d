@@ -1,0 +1,3 @@
+build-clang/lib/key.o: lib/key.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/lines.o: lib/lines.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/num.o: lib/num.c lib/cw.h
+
+lib/cw.h:

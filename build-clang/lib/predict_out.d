@@ -1,0 +1,3 @@
+build-clang/lib/predict_out.o: lib/predict_out.c lib/cw.h
+
+lib/cw.h:

@@ -1,0 +1,3 @@
+build-clang/lib/tmpl.o: lib/tmpl.c lib/cw.h
+
+lib/cw.h:
