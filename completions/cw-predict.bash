@@ -1,9 +1,16 @@
-# bash completion for cw-predict
+# bash completion for cw-predict: the options of the mode already chosen
+# (pattern, stats, export, import, backtest, --learn), else every mode
+# and option.
 _cw_predict()
 {
-	local cur prev
+	local cur prev mode="" w
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		case $w in
+		pattern|stats|export|import|backtest|--learn) mode=$w ;;
+		esac
+	done
 	case $prev in
 	-c|--config|--state|--log|import|backtest)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -14,12 +21,22 @@ _cw_predict()
 	--at|--look-ahead|--window|--top|--min-probability|--min-confidence|pattern)
 		return ;;
 	esac
+	local common="-c --config -h --help --state"
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-c --config -h --help -o --output --at
+		case $mode in
+		pattern) COMPREPLY=($(compgen -W "$common --at" -- "$cur")) ;;
+		stats) COMPREPLY=($(compgen -W "$common -o --output" -- "$cur")) ;;
+		export|import) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
+		backtest) COMPREPLY=($(compgen -W "$common -o --output
+			--window" -- "$cur")) ;;
+		--learn) COMPREPLY=($(compgen -W "$common --at --log
+			--rebuild" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "$common -o --output --at
 			--learn --log --look-ahead --min-confidence
-			--min-probability --no-learn --rebuild --state --top
-			--version --window" -- "$cur"))
-	else
+			--min-probability --no-learn --rebuild --top
+			--version --window" -- "$cur")) ;;
+		esac
+	elif [[ -z $mode ]]; then
 		COMPREPLY=($(compgen -W "pattern stats export import backtest" \
 			-- "$cur"))
 	fi

@@ -1,26 +1,44 @@
-# bash completion for cw-stats
+# bash completion for cw-stats: the options of the mode already chosen
+# (keys, dump, resize, verify, --check), else every mode and option.
 _cw_stats()
 {
-	local cur prev
+	local cur prev mode="" w
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		case $w in
+		keys|dump|resize|verify|--check) mode=$w ;;
+		esac
+	done
 	case $prev in
-	-c|--config|-f|--l1-file)
+	-c|--config|-f|--l1-file|dump)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-o|--output)
-		COMPREPLY=($(compgen -W "table json prom tsv" -- "$cur"))
+		case $mode in
+		keys) COMPREPLY=($(compgen -W "tsv json" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "table json prom" -- "$cur")) ;;
+		esac
 		return ;;
 	--interval|--count|--hot|--hit-rate-critical|--p99-critical|--memory-warning|--warm-failure-warning)
 		return ;;
 	esac
+	local common="-c --config -f --l1-file -h --help"
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-c --config -f --l1-file -h --help
+		case $mode in
+		keys) COMPREPLY=($(compgen -W "$common -o --output --hot" -- "$cur")) ;;
+		dump) COMPREPLY=($(compgen -W "$common --hot" -- "$cur")) ;;
+		resize|verify) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
+		--check) COMPREPLY=($(compgen -W "$common --hit-rate-critical
+			--memory-warning --p99-critical
+			--warm-failure-warning" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "$common
 			-o --output --check --count --hit-rate-critical --hot
 			--interval --memory-warning --p99-critical --reset
 			--warm-failure-warning
-			--version" -- "$cur"))
-	else
+			--version" -- "$cur")) ;;
+		esac
+	elif [[ -z $mode ]]; then
 		COMPREPLY=($(compgen -W "keys dump resize verify" -- "$cur"))
 	fi
 }

@@ -2,7 +2,7 @@
 # cw-get: -h, --version, misuse, and every option documented everywhere.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 16
 
 run cw-get -h
 is "$status" 0 "-h exits 0"
@@ -40,6 +40,19 @@ for prog in cw-get cw-warm cw-stats cw-predict cw-bench; do
 	done
 done
 is "$missing" "" "every long option of every program is in its man page and completions"
+
+# bash completion offers what the mode already chosen accepts.
+complete_words() {
+	bash -c '. "$1"; f=$2; shift 2; COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1)); $f; echo "${COMPREPLY[*]}"' sh "$@"
+}
+is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats keys --)" \
+	"--config --l1-file --help --output --hot" "cw-stats keys: its options only"
+is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats --check --)" \
+	"--config --l1-file --help --hit-rate-critical --memory-warning --p99-critical --warm-failure-warning" \
+	"cw-stats --check: its thresholds"
+is "$(complete_words "$ROOT/completions/cw-predict.bash" _cw_predict cw-predict backtest t.csv --)" \
+	"--config --help --state --output --window" "cw-predict backtest: its options only"
 
 printf '[l1]\nmax_entries = lots\n' >"$T/bad.conf"
 run cw-get -c "$T/bad.conf" labels:EUR_USD:H4:2024-01-02
