@@ -1,4 +1,5 @@
-# bash completion for cw-bench
+# bash completion for cw-bench: the options of the mode already chosen
+# (generate, replay, quick, live), else every mode and option.
 _cw_bench()
 {
 	local cur prev
@@ -22,14 +23,34 @@ _cw_bench()
 			refresh_ahead oracle backfill xfetch" -- "$cur"))
 		return ;;
 	esac
+	local mode="" w
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		case $w in
+		generate|replay) mode=$w ;;
+		quick|--quick) mode=quick ;;
+		live|--live) mode=live ;;
+		esac
+	done
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
+		case $mode in
+		generate) COMPREPLY=($(compgen -W "-h --help --instruments
+			--rate --seed --start --weeks" -- "$cur")) ;;
+		replay) COMPREPLY=($(compgen -W "-c --config -h --help -o
+			--output --backfill-days --budget --interval --jobs
+			--keep --look-ahead --plot --report --source --strategy
+			--trace" -- "$cur")) ;;
+		quick) COMPREPLY=($(compgen -W "-c --config -h --help
+			--key" -- "$cur")) ;;
+		live) COMPREPLY=($(compgen -W "-c --config -h --help -o
+			--output --duration --interval" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
 			--config --duration --help --live
 			--instruments --interval --jobs --keep --key
 			--look-ahead --output --plot --quick --rate --report --seed --source
 			--start --strategy
-			--trace --version --weeks" -- "$cur"))
-	else
+			--trace --version --weeks" -- "$cur")) ;;
+		esac
+	elif [[ -z $mode ]]; then
 		COMPREPLY=($(compgen -W "generate replay quick live" -- "$cur"))
 	fi
 }

@@ -2,7 +2,7 @@
 # cw-get: -h, --version, misuse, and every option documented everywhere.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 18
 
 run cw-get -h
 is "$status" 0 "-h exits 0"
@@ -53,6 +53,10 @@ is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats --chec
 	"cw-stats --check: its thresholds"
 is "$(complete_words "$ROOT/completions/cw-predict.bash" _cw_predict cw-predict backtest t.csv --)" \
 	"--config --help --state --output --window" "cw-predict backtest: its options only"
+is "$(complete_words "$ROOT/completions/cw-bench.bash" _cw_bench cw-bench --live --)" \
+	"--config --help --output --duration --interval" "cw-bench --live: its options only"
+is "$(complete_words "$ROOT/completions/cw-warm.bash" _cw_warm cw-warm --refresh-ahead --)" \
+	"--config --l1-file --help --below --max-rate" "cw-warm --refresh-ahead: its options only"
 
 printf '[l1]\nmax_entries = lots\n' >"$T/bad.conf"
 run cw-get -c "$T/bad.conf" labels:EUR_USD:H4:2024-01-02
