@@ -57,4 +57,7 @@ has() {
 	fi
 }
 
+# A -v trace with its timings replaced by T, so that it can be compared
+# whole: "KEY: l1 hit in 110.1 us" reads "KEY: l1 hit in T us".
+took() { sed 's/ in [0-9.]* us$/ in T us/' "$1"; }
 finish() { [ "$failed" -eq 0 ]; }
