@@ -17,12 +17,12 @@ is "$(cat "$T/err")" "" "nothing on stderr"
 
 run cw-get -v "$k"
 is "$status" 0 "second lookup exits 0"
-is "$(took "$T/err")" "cw-get: $k: l1 hit in T us" \
+is "$(untimed "$T/err")" "cw-get: $k: l1 hit in T us" \
 	"-v shows the second lookup answered by l1"
 
 rm -f "$CW_L1_FILE"
 run cw-get -v "$k"
-is "$(took "$T/err")" "cw-get: $k: l3 hit in T us" \
+is "$(untimed "$T/err")" "cw-get: $k: l3 hit in T us" \
 	"-v shows a cold lookup answered by the source"
 
 run cw-get labels:EUR_USD:H4:2024-01-06
@@ -62,10 +62,10 @@ is "$status" 65 "65 outranks 1 in a batch"
 run cw-get --no-fill labels:USD_JPY:H1:2024-02-01
 rm -f "$T/out"
 run cw-get -v --no-fill labels:USD_JPY:H1:2024-02-01
-is "$(took "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-01: l3 hit in T us" \
+is "$(untimed "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-01: l3 hit in T us" \
 	"--no-fill leaves L1 empty"
 
 run cw-get -v --ttl 1s labels:USD_JPY:H1:2024-02-02
-is "$(took "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-02: l3 hit in T us" \
+is "$(untimed "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-02: l3 hit in T us" \
 	"--ttl accepted"
 finish

@@ -14,7 +14,7 @@ k=labels:EUR_USD:H4:2024-01-02
 
 run cw-get -v "$k"
 is "$status" 0 "a cold key: exit 0"
-has "$T/err" "$k: l3 hit" "answered by ClickHouse"
+is "$(untimed "$T/err")" "cw-get: $k: l3 hit in T us" "answered by ClickHouse"
 is "$(cat "$T/out")" '"ts","label","note"
 "2024-01-02 00:00:00",1,"first"
 "2024-01-02 04:00:00",-1,"say ""hi"", twice"' "the value is ClickHouse's CSV"
@@ -27,7 +27,7 @@ is "$([ "$left" -le 300 ] && [ "$left" -gt 290 ] && echo ok)" ok \
 	"L1 TTL is L1's 300 s ($left s)"
 
 run cw-get -v "$k"
-has "$T/err" "$k: l1 hit" "the second lookup: L1"
+is "$(untimed "$T/err")" "cw-get: $k: l1 hit in T us" "the second lookup: L1"
 LD_DEBUG=libs cw-get "$k" 2>"$T/ld" >/dev/null
 is "$(grep -c 'libcurl' "$T/ld")" 0 "an L1 hit does not load libcurl"
 LD_DEBUG=libs cw-get labels:GBP_USD:H1:2024-01-02 2>"$T/ld" >/dev/null
@@ -35,7 +35,7 @@ is "$(grep -q 'calling init: .*libcurl' "$T/ld" && echo loaded)" loaded \
 	"a ClickHouse query does"
 rm "$CW_L1_FILE"
 run cw-get -v "$k"
-has "$T/err" "$k: l2 hit" "with L1 gone: L2"
+is "$(untimed "$T/err")" "cw-get: $k: l2 hit in T us" "with L1 gone: L2"
 is "$(ch_count "EUR_USD" 1)" 1 "ClickHouse was asked once in all"
 
 # L1 never outlives L2: an L2 entry with 20 s left gives L1 at most 20 s.
@@ -49,13 +49,15 @@ is "$([ "$left" -le 20 ] && echo ok)" ok "L1 TTL capped by what L2 has left ($le
 m=labels:EUR_USD:H4:2023-06-01
 run cw-get "$m"
 is "$status" 1 "an empty result is not found: exit 1"
-has "$T/err" "$m: not found" "and says so"
+is "$(cat "$T/err")" "cw-get: $m: not found" "and says so"
 is "$(rcli exists "cw:$m none")" 1 "L2 remembers the miss"
 run cw-get "$m"
 is "$status" 1 "still not found"
 rm "$CW_L1_FILE"
 run cw-get -v "$m"
-has "$T/err" "$m: none not found" "...from L2's memory, with L1 gone"
+is "$(untimed "$T/err")" "cw-get: $m: not found
+cw-get: $m: none not found in T us" \
+	"...from L2's memory, with L1 gone"
 is "$(ch_count "2023-06-01" 1)" 1 "ClickHouse was asked once for the missing key"
 
 # A batch from L2: 300 keys, one write to Redis for all the lookups.
@@ -113,23 +115,26 @@ rm "$CW_L1_FILE"
 rcli flushall >/dev/null
 run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=wrong cw-get "$g"
 is "$status" 69 "a wrong ClickHouse password: exit 69"
-has "$T/err" "Wrong password for user cw" "with ClickHouse's reason"
+is "$(sed 's/:[0-9]*: HTTP/:PORT: HTTP/' "$T/err")" \
+	"cw-get: clickhouse 127.0.0.1:PORT: HTTP 401: Code: 193, e.displayText() = DB::Exception: Wrong password for user cw, e.what() = DB::Exception" \
+	"with ClickHouse's reason"
 run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=s3cret cw-get -v "$g"
-has "$T/err" "$g: l3 hit" "the right one: answered"
+is "$(untimed "$T/err")" "cw-get: $g: l3 hit in T us" "the right one: answered"
 
 # A Redis that wants a password: from CW_REDIS_PASSWORD or the file.
 rcli config set requirepass pw >/dev/null
 rm "$CW_L1_FILE"
 run cw-get -v "$g"
-has "$T/err" "NOAUTH Authentication required.; going on without it" \
+is "$(head -n 1 "$T/err")" \
+	"cw-get: l2 redis://127.0.0.1:$REDIS_PORT/0: NOAUTH Authentication required.; going on without it" \
 	"no Redis password: said once, and on without L2"
-has "$T/err" "$g: l3 hit" "answered by the source"
+is "$(untimed "$T/err" | sed 1d)" "cw-get: $g: l3 hit in T us" "answered by the source"
 rm "$CW_L1_FILE"
 run env CW_REDIS_PASSWORD=pw cw-get -v "$g"
-has "$T/err" "$g: l2 hit" "CW_REDIS_PASSWORD: L2 answers"
+is "$(untimed "$T/err")" "cw-get: $g: l2 hit in T us" "CW_REDIS_PASSWORD: L2 answers"
 printf 'pw\n' >"$T/redis.pass"
 printf '[l2]\npassword_file = %s\n' "$T/redis.pass" >>"$T/cw.conf"
 rm "$CW_L1_FILE"
 run cw-get -v "$g"
-has "$T/err" "$g: l2 hit" "l2.password_file: L2 answers"
+is "$(untimed "$T/err")" "cw-get: $g: l2 hit in T us" "l2.password_file: L2 answers"
 finish

@@ -21,7 +21,7 @@ is "$(summary "$T/err")" \
 	"the summary line"
 is "$(wc -l <"$T/err" | tr -d ' ')" 1 "and nothing else on stderr"
 run cw-get -v labels:GBP_USD:H4:2024-01-02
-is "$(took "$T/err")" "cw-get: labels:GBP_USD:H4:2024-01-02: l1 hit in T us" \
+is "$(untimed "$T/err")" "cw-get: labels:GBP_USD:H4:2024-01-02: l1 hit in T us" \
 	"a warmed key is an L1 hit"
 run cw-warm --session london --at 2024-01-03T07:45Z
 is "$status:$(cut -f2 "$T/out" | sort -u)" "0:fresh" "the second run: every key fresh"

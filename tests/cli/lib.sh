@@ -59,7 +59,7 @@ has() {
 
 # A -v trace with its timings replaced by T, so that it can be compared
 # whole: "KEY: l1 hit in 110.1 us" reads "KEY: l1 hit in T us".
-took() { sed 's/ in [0-9.]* us$/ in T us/' "$1"; }
+untimed() { sed 's/ in [0-9.]* us$/ in T us/' "$@"; }
 # cw-warm's summary line with its time, rate and run id replaced by T.
 summary() { sed 's/ in [0-9.]* s ([0-9]* keys\/s), run [0-9TZ-]*$/ in T/' "$1"; }
 finish() { [ "$failed" -eq 0 ]; }
