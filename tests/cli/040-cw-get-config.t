@@ -14,11 +14,15 @@ printf '[source]\nurl = csv:%s\n[l1]\nfile = %s\n' "$T/src" "$T/l1-conf" \
 unset CW_L1_FILE
 
 run cw-get "$k"
-has "$T/out" from-config-source "the XDG config file is read"
+is "$(cat "$T/out")" "ts,v
+2024-01-02T00:00:00Z,from-config-source" \
+	"the XDG config file is read"
 is "$(test -f "$T/l1-conf" && echo yes)" yes "l1.file from the config is used"
 
 run env CW_SOURCE="csv:$ROOT/share/data" cw-get -f "$T/l1-other" "$k"
-has "$T/out" "EUR_USD,H4" "CW_SOURCE overrides the config file"
+is "$(sed -n 2p "$T/out")" \
+	"2024-01-02T00:00:00Z,EUR_USD,H4,1.10561,1.10721,1.10561,1.10631,3738,0.000419,0" \
+	"CW_SOURCE overrides the config file"
 is "$(test -f "$T/l1-other" && echo yes)" yes "-f overrides the config file"
 
 printf '[source]\nurl = csv:/nonexistent\n' >"$T/explicit.conf"
@@ -31,7 +35,9 @@ is "$status" 78 "an explicit config that is missing: exit 78"
 
 run env CW_SOURCE=ftp://x cw-get -f "$T/l1-4" "$k"
 is "$status" 78 "an unknown source kind: exit 78"
-has "$T/err" "unknown kind" "the source error says why"
+is "$(cat "$T/err")" \
+	"cw-get: source 'ftp://x': unknown kind (expected csv:DIR, clickhouse://HOST:PORT/DB, exec:/PATH or synthetic:LATENCY)" \
+	"the source error says why"
 
 # L1 answers without touching the source: a broken source URL only
 # matters once a lookup has to go below L1.
@@ -77,7 +83,7 @@ is "$(cat "$T/err")" "cw-get: l2.url 'http://127.0.0.1:6379': expected redis://h
 	"naming the URL"
 run env CW_REDIS_URL=redis://:1/0 cw-get "$k"
 is "$status" 78 "CW_REDIS_URL without a host: exit 78"
-has "$T/err" "no host" "saying what is wrong"
+is "$(cat "$T/err")" "cw-get: l2.url 'redis://:1/0': no host" "saying what is wrong"
 # "~" and "$HOME" at the start of a path setting are the home directory.
 mkdir -p "$T/work"
 # shellcheck disable=SC2016 # the config's own $HOME, not the shell's

@@ -65,7 +65,7 @@ is "$(rcli exists "cw:$k lock")" 0 "the fetch lock is gone after the fill"
 rcli pexpire "cw:$k" 40000 >/dev/null
 rm -f "$CW_L1_FILE"
 run cw-get -v "$k"
-has "$T/err" "$k: l2 hit" "the next lookup with L1 gone: L2"
+is "$(untimed "$T/err")" "cw-get: $k: l2 hit in T us" "the next lookup with L1 gone: L2"
 is "$(within "$(l1_left "$k")" 38 40)" yes "from L2: L1 capped by L2's remaining 40 s"
 # ...and l1.ttl when L2 has longer.
 rcli pexpire "cw:$k" 2000000 >/dev/null
@@ -132,7 +132,9 @@ is "$(rcli exists "cw:$m lock")" 0 "the fetch lock is gone after a not-found"
 rcli pexpire "cw:$m none" 12000 >/dev/null
 rm -f "$CW_L1_FILE"
 run cw-get -v "$m"
-has "$T/err" "$m: none not found" "the miss answered from L2's memory"
+is "$(untimed "$T/err")" "cw-get: $m: not found
+cw-get: $m: none not found in T us" \
+	"the miss answered from L2's memory"
 is "$(within "$(l1_left "$m")" 10 12)" yes "L1 remembers it for what L2 has left (12 s)"
 # A negative_ttl above l1.ttl: L1 is still capped by l1.ttl.
 conf 20
