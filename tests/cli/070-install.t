@@ -51,7 +51,9 @@ is "$status" 0 "the installed program runs"
 run env CW_SOURCE="csv:$d/share/cachewarm/data" "$d/bin/cw-get" \
 	labels:EUR_USD:H4:2024-01-02
 is "$status" 0 "the installed data answers"
-has "$T/out" "2024-01-02T00:00:00Z,EUR_USD,H4" "with the day's rows"
+is "$(sed -n 2p "$T/out")" \
+	"2024-01-02T00:00:00Z,EUR_USD,H4,1.10561,1.10721,1.10561,1.10631,3738,0.000419,0" \
+	"with the day's rows"
 printf '[warm]\ncalendar = %s\n[source]\nurl = csv:%s\n' \
 	"$d/share/cachewarm/calendar.conf" "$d/share/cachewarm/data" >"$T/inst.conf"
 rm -f "$CW_L1_FILE"

@@ -19,7 +19,7 @@ is "$(head -1 "$T/out" | awk '{ print $1, $2, $3, $4, $5 }')" \
 	"strategy l1 l2 overall open5m" "a table with a header"
 is "$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
 	"none market_open " "a row per strategy asked for, in order"
-has "$T/out" "L1 alone at 1000 entries, offline: LRU" \
+is "$(grep '^L1 alone' "$T/out")" "L1 alone at 1000 entries, offline: LRU 44.00%, Belady 44.00%" \
 	"L1 alone offline: LRU and Belady at the configured size"
 # The targets, judged: in the table, in JSON, and in --report's file.
 run cw-bench replay --trace "$T/short" --strategy none,market_open -o json --report "$T/report"

@@ -7,7 +7,7 @@ plan 11
 
 run cw-bench --live --duration 1
 is "$status" 74 "no L1 file yet: exit 74"
-has "$T/err" "open $CW_L1_FILE" "naming it"
+is "$(cat "$T/err")" "cw-bench: open $CW_L1_FILE: No such file or directory" "naming it"
 cw-warm --session london --at 2024-01-03T07:45Z >"$T/warmed" 2>/dev/null
 cut -f1 "$T/warmed" | head -n 10 >"$T/ten"
 
