@@ -1,15 +1,15 @@
 /*
  * refcache.h: the reference eviction policies bench/evict replays beside
  * the L1, written here from their papers so that every row is measured
- * in one run on the same requests: LRU, FIFO, CLOCK, SIEVE, S3-FIFO, ARC,
- * LIRS, W-TinyLFU, LeCaR, and Belady's offline optimum.
+ * in one run on the same requests: FIFO, CLOCK, SIEVE, S3-FIFO, ARC,
+ * LIRS, W-TinyLFU and LeCaR. LRU and Belady's MIN are the library's own
+ * (cw_trace_offline, which cw-bench replay reports too).
  *
  * A trace is a sequence of dense ids (0..distinct-1); capacity counts
- * entries. Every request is a get, a miss is followed by an insert (the
- * cache-aside reader), except for Belady, which may decline an object
- * whose next use is the farthest (the optimum with bypass). Each policy
- * returns its miss ratio. Parameters are the ones the papers and
- * libCacheSim use by default; they are named where they are set.
+ * entries, at least 2. Every request is a get, a miss is followed by an
+ * insert (the cache-aside reader). Each policy returns its miss ratio.
+ * Parameters are the ones the papers and libCacheSim use by default;
+ * they are named where they are set.
  */
 #ifndef CW_BENCH_REFCACHE_H
 #define CW_BENCH_REFCACHE_H
@@ -100,30 +100,7 @@ rl_to_head(struct rlist *l, int32_t id)
 	rl_push_head(l, id);
 }
 
-/* ---- LRU, FIFO, CLOCK ---- */
-
-static double
-ref_lru(const uint32_t *req, size_t n, size_t ids, size_t cap)
-{
-	struct rlist l;
-	size_t miss = 0;
-
-	rl_init(&l, ids);
-	for (size_t i = 0; i < n; i++) {
-		int32_t x = (int32_t)req[i];
-
-		if (rl_has(&l, x)) {
-			rl_to_head(&l, x);
-			continue;
-		}
-		miss++;
-		if (l.n >= cap)
-			rl_pop_tail(&l);
-		rl_push_head(&l, x);
-	}
-	rl_free(&l);
-	return (double)miss / (double)n;
-}
+/* ---- FIFO, CLOCK ---- */
 
 static double
 ref_fifo(const uint32_t *req, size_t n, size_t ids, size_t cap)
@@ -408,9 +385,7 @@ ref_lirs(const uint32_t *req, size_t n, size_t ids, size_t cap)
 
 	if (hir_cap < 1)
 		hir_cap = 1;
-	if (hir_cap >= cap)
-		return ref_lru(req, n, ids, cap);
-	lir_cap = cap - hir_cap;
+	lir_cap = cap - hir_cap;	/* cap >= 2: bench/evict sees to it */
 	rl_init(&c.s, ids);
 	rl_init(&c.q, ids);
 	rl_init(&c.nonres, ids);
@@ -752,94 +727,6 @@ ref_lecar(const uint32_t *req, size_t n, size_t ids, size_t cap)
 	return (double)miss / (double)n;
 }
 
-/* ---- Belady's MIN with bypass: the offline optimum ---- */
-
-struct far_entry {
-	size_t next;
-	int32_t id;
-};
-
-static void
-far_push(struct far_entry *h, size_t *n, struct far_entry e)
-{
-	size_t i = (*n)++;
-
-	while (i > 0 && h[(i - 1) / 2].next < e.next) {
-		h[i] = h[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h[i] = e;
-}
-
-static void
-far_pop(struct far_entry *h, size_t *n)
-{
-	struct far_entry e = h[--(*n)];
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = l;
-
-		if (l >= *n)
-			break;
-		if (l + 1 < *n && h[l + 1].next > h[l].next)
-			m = l + 1;
-		if (h[m].next <= e.next)
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (*n > 0 || i == 0)
-		h[i] = e;
-}
-
-static double
-ref_belady(const uint32_t *req, size_t n, size_t ids, size_t cap)
-{
-	size_t *next = malloc(n * sizeof(*next)), *seen = malloc(ids *
-	    sizeof(*seen)), *cur = malloc(ids * sizeof(*cur));
-	struct far_entry *h = malloc((n + 1) * sizeof(*h));
-	uint8_t *in = calloc(ids, 1);
-	size_t hn = 0, cached = 0, miss = 0;
-
-	for (size_t i = 0; i < ids; i++)
-		seen[i] = SIZE_MAX;
-	for (size_t i = n; i-- > 0;) {
-		next[i] = seen[req[i]] != SIZE_MAX ? seen[req[i]] : n + req[i];
-		seen[req[i]] = i;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int32_t x = (int32_t)req[i];
-
-		cur[x] = next[i];
-		if (in[x]) {
-			far_push(h, &hn, (struct far_entry){ next[i], x });
-			continue;
-		}
-		miss++;
-		/* Stale heap entries (an id whose next use has moved, or
-		 * that left) are dropped as they surface. */
-		while (hn > 0 && (!in[h[0].id] || cur[h[0].id] != h[0].next))
-			far_pop(h, &hn);
-		if (cached >= cap) {
-			if (hn == 0 || h[0].next <= next[i])
-				continue;	/* x is the farthest: bypass */
-			in[h[0].id] = 0;
-			cached--;
-			far_pop(h, &hn);
-		}
-		in[x] = 1;
-		cached++;
-		far_push(h, &hn, (struct far_entry){ next[i], x });
-	}
-	free(next);
-	free(seen);
-	free(cur);
-	free(h);
-	free(in);
-	return (double)miss / (double)n;
-}
-
 /* ---- the table of them ---- */
 
 typedef double ref_policy_fn(const uint32_t *, size_t, size_t, size_t);
@@ -848,7 +735,6 @@ static const struct {
 	const char *name;
 	ref_policy_fn *run;
 } ref_policies[] = {
-	{ "LRU", ref_lru },
 	{ "FIFO", ref_fifo },
 	{ "CLOCK", ref_clock },
 	{ "SIEVE", ref_sieve },

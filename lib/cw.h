@@ -1543,8 +1543,13 @@ int cw_trace_load(struct cw_trace **out, const char *path,
 void cw_trace_free(struct cw_trace *t);
 size_t cw_trace_len(const struct cw_trace *t);	/* accesses */
 size_t cw_trace_keys(const struct cw_trace *t);	/* distinct keys */
+/* The accesses as key ids, 0..cw_trace_keys() - 1 in order of first
+ * appearance (cw_trace_len() of them), and the key of an id. */
+const uint32_t *cw_trace_ids(const struct cw_trace *t);
+const char *cw_trace_key(const struct cw_trace *t, size_t id, size_t *len);
 /* L1 alone at capacity entries, offline: the hits of LRU and of
- * Belady's MIN (the most any eviction policy can get). */
+ * Belady's MIN (the most any eviction policy that stores every miss, as
+ * the L1 does, can get). */
 int cw_trace_offline(const struct cw_trace *t, size_t capacity,
     uint64_t *lru, uint64_t *belady, struct cw_err *err);
 

@@ -118,6 +118,19 @@ cw_trace_keys(const struct cw_trace *t)
 	return t->keys.n;
 }
 
+const uint32_t *
+cw_trace_ids(const struct cw_trace *t)
+{
+	return t->key;
+}
+
+const char *
+cw_trace_key(const struct cw_trace *t, size_t id, size_t *len)
+{
+	*len = t->keys.len[id];
+	return cw_intern_name(&t->keys, id);
+}
+
 /* ---- L1 alone, offline ---- */
 
 #define NONE UINT32_MAX
