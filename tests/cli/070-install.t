@@ -35,10 +35,13 @@ is "$(make -s -n -C "$ROOT" B="$CW_BUILD" PREFIX=/usr DESTDIR="$T/x" install |
 printf '#include <cw.h>\nint main(void) { struct cw_key k;\n\treturn cw_key_parse("labels:EUR_USD:H4:2024-01-02", 28, &k, NULL) != CW_OK; }\n' \
 	>"$T/pc.c"
 pc() { PKG_CONFIG_PATH="$d/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/dest" pkg-config "$@"; }
-# A sanitizer's build (make check-asan) needs its runtime at link time.
+# A sanitizer's build (make check-asan) needs its runtime at link time,
+# and make coverage's needs gcov's.
 san=""
 if nm "$d/lib/libcw.a" 2>/dev/null | grep -q __asan_; then
 	san=-fsanitize=address,undefined
+elif nm "$d/lib/libcw.a" 2>/dev/null | grep -q __gcov_; then
+	san=--coverage
 fi
 # shellcheck disable=SC2046,SC2086
 cc $san -o "$T/pc" "$T/pc.c" $(pc --cflags --libs cw) 2>"$T/pc.err"
