@@ -229,10 +229,19 @@ cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
 		if (a->hash == h && a->level == (uint8_t)level &&
 		    a->klen == klen && memcmp(log->keys.data + a->key_at, key,
 		    klen) == 0) {
-			a->count++;
-			a->latency_us += latency_ns > 0 ?
-			    (uint64_t)latency_ns / 1000 : 0;
-			return CW_OK;
+			if (a->count < CW_ALOG_MAX_COUNT) {
+				a->count++;
+				a->latency_us += latency_ns > 0 ?
+				    (uint64_t)latency_ns / 1000 : 0;
+				return CW_OK;
+			}
+			/* A line stands for CW_ALOG_MAX_COUNT lookups at
+			 * most: write this one out, start the next. */
+			if ((rc = drain(log, err)) != CW_OK)
+				return rc;
+			at = (uint32_t)h & (AGG_SLOTS - 1);
+			a = &log->slots[at];
+			break;
 		}
 	}
 	*a = (struct agg){ .hash = h, .key_at = (uint32_t)log->keys.len,

@@ -954,7 +954,10 @@ void cw_predict_free(struct cw_predict *m);
  * it. key points into the line, or into scratch for a quoted key; rest
  * is what follows the key's field (",level,..." or ""). reads is how
  * many lookups the line stands for: the access log's fifth field
- * (",level,latency_us,count"), 1 in every other form. */
+ * (",level,latency_us,count"), 1 in every other form. A count above
+ * CW_ALOG_MAX_COUNT is no log line (CW_EDATA): the log's writer starts a
+ * new line at that many. */
+#define CW_ALOG_MAX_COUNT 1000000u
 struct cw_log_line {
 	int64_t ts_ms;
 	const char *key;

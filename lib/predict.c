@@ -511,7 +511,9 @@ cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms, const char *key,
 /* The reads a line's rest stands for: N of ",level,latency_us,N", the
  * access log's form for many lookups of a key within a second (level
  * letters and digits, the two numbers digits); 1 for anything else, so
- * a trace's ",size" or a foreign column is never taken for a count. */
+ * a trace's ",size" or a foreign column is never taken for a count; 0
+ * for a count above CW_ALOG_MAX_COUNT, which no writer makes (and which
+ * would have a short line stand for gigabytes of replayed reads). */
 static uint32_t
 reads_of(const char *rest, size_t n)
 {
@@ -530,11 +532,12 @@ reads_of(const char *rest, size_t n)
 	if (p == end || *p++ != ',' || p == end)
 		return 1;
 	for (; p < end; p++) {
-		if (*p < '0' || *p > '9' || (v = v * 10 + (uint64_t)(*p -
-		    '0')) > UINT32_MAX)
+		if (*p < '0' || *p > '9')
 			return 1;
+		if ((v = v * 10 + (uint64_t)(*p - '0')) > CW_ALOG_MAX_COUNT)
+			v = CW_ALOG_MAX_COUNT + 1;	/* no overflow */
 	}
-	return v > 0 ? (uint32_t)v : 1;
+	return v > CW_ALOG_MAX_COUNT ? 0 : v > 0 ? (uint32_t)v : 1;
 }
 
 /* "ts,key[,...]": ts in Unix seconds, fractions allowed. */
@@ -591,7 +594,7 @@ cw_predict_parse_line(const char *line, size_t len, struct cw_log_line *out)
 	out->rest = p;
 	out->rest_len = (size_t)(end - p);
 	out->reads = reads_of(out->rest, out->rest_len);
-	return CW_OK;
+	return out->reads > 0 ? CW_OK : CW_EDATA;
 }
 
 int

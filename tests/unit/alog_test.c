@@ -136,8 +136,14 @@ Test(alog, readers_take_the_count_of_the_five_field_form_only)
 		{ "1704067200,k:1,L1,3,7", 1 },
 		{ "1704067200,k:1,l1,,7", 1 },
 		{ "1704067200,k:1,l1,3,7,8", 1 },
-		{ "1704067200,k:1,l1,3,99999999999", 1 },
-		{ "1704067200,k:1,l2,3,4294967295", 4294967295u },
+		{ "1704067200,k:1,l2,3,1000000", CW_ALOG_MAX_COUNT },
+	};
+	/* More than a writer puts on a line: a few bytes must not stand
+	 * for gigabytes of replayed reads (the trace fuzzer's find). */
+	static const char *const too_many[] = {
+		"1704067200,k:1,l2,3,1000001",
+		"1704067200,k:1,l2,3,4294967295",
+		"1704067200,k:1,l1,3,99999999999999999999999",
 	};
 	struct cw_log_line ll;
 
@@ -147,6 +153,31 @@ Test(alog, readers_take_the_count_of_the_five_field_form_only)
 		cr_expect_eq(ll.reads, cases[i].reads, "%s: %u", cases[i].line,
 		    ll.reads);
 	}
+	for (size_t i = 0; i < sizeof(too_many) / sizeof(too_many[0]); i++)
+		cr_expect_eq(cw_predict_parse_line(too_many[i],
+		    strlen(too_many[i]), &ll), CW_EDATA, "%s", too_many[i]);
+}
+
+/* The writer never puts more than CW_ALOG_MAX_COUNT lookups on a line:
+ * the next one starts a line of its own. */
+Test(alog, a_line_stands_for_at_most_the_readers_bound)
+{
+	const int64_t t = 1704067200000000000LL;
+	char p[PATH_MAX];
+	struct cw_alog *log;
+	size_t n;
+	char *s;
+
+	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "m.log"),
+	    1 << 20, 1, 0600, NULL), CW_OK);
+	for (uint32_t i = 0; i < CW_ALOG_MAX_COUNT + 3; i++)
+		cr_assert_eq(cw_alog_append(log, t, "k:1", 3, CW_LEVEL_L1, 2000,
+		    NULL), CW_OK);
+	cw_alog_close(log);
+	s = slurp(p, &n);
+	cr_assert_str_eq(s, "1704067200.000,k:1,l1,2,1000000\n"
+	    "1704067200.000,k:1,l1,2,3\n");
+	free(s);
 }
 
 /* What the log writes, the readers read back: a quoted key is the key. */
