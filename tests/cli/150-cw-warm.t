@@ -143,8 +143,9 @@ rm "$T/slow"
 is "$status" 75 "past the deadline: exit 75"
 is "$(wc -l <"$T/out" | tr -d ' '):$(head -n 1 "$T/out" | cut -f2):$(tail -n 1 "$T/out" | cut -f2)" \
 	"8:warmed:expired" "the first warmed, the last expired, none dropped silently"
-is "$(awk -F'\t' '$2 == "expired" { n[$5]++ } END { for (r in n) print n[r], r }' "$T/out")" \
-	"4 deadline passed" "each expired one with the reason"
+# How many expire depends on the machine's speed; their reason does not.
+is "$(awk -F'\t' '$2 == "expired" { print $5 }' "$T/out" | sort -u)" \
+	"deadline passed" "each expired one with the reason"
 
 # Low priority never evicts: an L1 of 4 entries, full.
 printf '[l1]\nmax_entries = 4\n' >>"$T/cw.conf"
