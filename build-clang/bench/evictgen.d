@@ -1,1 +1,0 @@
-build-clang/bench/evictgen: bench/evictgen.c

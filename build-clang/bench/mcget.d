@@ -1,1 +1,0 @@
-build-clang/bench/mcget: bench/mcget.c

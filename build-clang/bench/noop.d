@@ -1,1 +1,0 @@
-build-clang/bench/noop: bench/noop.c

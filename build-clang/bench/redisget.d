@@ -1,1 +1,0 @@
-build-clang/bench/redisget: bench/redisget.c

@@ -1,1 +1,0 @@
-build-clang/bench/spawn: bench/spawn.c

@@ -1,3 +1,0 @@
-build-clang/lib/cal.o: lib/cal.c lib/cw.h
-
-lib/cw.h:

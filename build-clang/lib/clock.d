@@ -1,3 +1,0 @@
-build-clang/lib/clock.o: lib/clock.c lib/cw.h
-
-lib/cw.h:

@@ -1,3 +1,0 @@
-build-clang/lib/err.o: lib/err.c lib/cw.h
-
-lib/cw.h:

@@ -1,3 +1,0 @@
-build-clang/lib/hist.o: lib/hist.c lib/cw.h
-
-lib/cw.h:

@@ -1,3 +1,0 @@
-build-clang/lib/key.o: lib/key.c lib/cw.h
-
-lib/cw.h:

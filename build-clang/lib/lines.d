@@ -1,3 +1,0 @@
-build-clang/lib/lines.o: lib/lines.c lib/cw.h
-
-lib/cw.h:

@@ -1,3 +1,0 @@
-build-clang/lib/num.o: lib/num.c lib/cw.h
-
-lib/cw.h:

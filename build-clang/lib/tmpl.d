@@ -1,3 +1,0 @@
-build-clang/lib/tmpl.o: lib/tmpl.c lib/cw.h
-
-lib/cw.h:

@@ -1,3 +1,0 @@
-build-clang/lib/workload.o: lib/workload.c lib/cw.h
-
-lib/cw.h:

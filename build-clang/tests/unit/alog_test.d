@@ -1,6 +1,0 @@
-build-clang/tests/unit/alog_test.o: tests/unit/alog_test.c \
-  tests/unit/helpers.h lib/cw.h
-
-tests/unit/helpers.h:
-
-lib/cw.h:

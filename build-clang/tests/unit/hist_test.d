@@ -1,3 +1,0 @@
-build-clang/tests/unit/hist_test.o: tests/unit/hist_test.c lib/cw.h
-
-lib/cw.h:

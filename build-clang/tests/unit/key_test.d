@@ -1,3 +1,0 @@
-build-clang/tests/unit/key_test.o: tests/unit/key_test.c lib/cw.h
-
-lib/cw.h:

@@ -1,8 +1,0 @@
-build-clang/tests/unit/sched_test.o: tests/unit/sched_test.c \
-  tests/unit/helpers.h lib/cw.h lib/sched_int.h
-
-tests/unit/helpers.h:
-
-lib/cw.h:
-
-lib/sched_int.h:

@@ -1,6 +1,0 @@
-build-clang/tests/unit/view_test.o: tests/unit/view_test.c \
-  tests/unit/helpers.h lib/cw.h
-
-tests/unit/helpers.h:
-
-lib/cw.h:
