@@ -257,7 +257,7 @@ install: all
 		'includedir=$(INCLUDEDIR)' '' 'Name: cw' \
 		'Description: cachewarm, the library of the cw-* programs' \
 		'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
-		'Libs: -L$${libdir} -lcw -linih -lcsv -lhiredis -lm -pthread' \
+		'Libs: -L$${libdir} -lcw $(LIBS) -pthread' \
 		>$(DESTDIR)$(PKGCONFIGDIR)/cw.pc
 
 # What install put there: its files, share/cachewarm, and the directories

@@ -1042,8 +1042,6 @@ int cw_predict_save(struct cw_predict *m, const char *path,
 int cw_predict_load(struct cw_predict **out, const char *path,
     struct cw_err *err);
 struct cw_predict_logpos *cw_predict_logpos(struct cw_predict *m);
-void cw_predict_set_backtest(struct cw_predict *m,
-    const struct cw_backtest_report *r);
 /* The model saved at path, or a new one when there is none yet. */
 int cw_predict_load_or_new(struct cw_predict **out, const char *path,
     struct cw_err *err);

@@ -45,9 +45,9 @@ cw_predict_logpos(struct cw_predict *m)
 	return &m->logpos;
 }
 
-void
-cw_predict_set_backtest(struct cw_predict *m,
-    const struct cw_backtest_report *r)
+/* A backtest's scores, kept with the model (cw_predict_keep_backtest). */
+static void
+set_backtest(struct cw_predict *m, const struct cw_backtest_report *r)
 {
 	m->last_backtest = *r;
 	m->has_backtest = 1;
@@ -771,7 +771,7 @@ cw_predict_keep_backtest(const char *state,
 	if ((rc = lock_learner(state, &lock_fd, err)) != CW_OK)
 		return rc;
 	if ((rc = cw_predict_load(&m, state, err)) == CW_OK) {
-		cw_predict_set_backtest(m, r);
+		set_backtest(m, r);
 		rc = cw_predict_save(m, state, err);
 	}
 	cw_predict_free(m);
