@@ -32,6 +32,7 @@ struct opts {
 	int warm_limit_given;
 	long interval_s;
 	long count;
+	unsigned window_s;	/* 0: not given, the usual */
 	struct cw_stats_thresholds limits;
 	const char *command;	/* NULL, "keys", "dump", "resize", "verify" */
 	const char *glob;	/* keys' pattern; dump's file */
@@ -40,11 +41,14 @@ struct opts {
 };
 
 static const char usage_text[] =
-    "usage: cw-stats [-h] [-c file] [-f l1file] [-o format] "
-    "[--interval seconds [--count n]] [--reset]\n"
-    "       cw-stats --check [--hit-rate-critical pct] "
-    "[--p99-critical ms] [--memory-warning pct]\n"
-    "                      [--warm-failure-warning pct]\n"
+    "usage: cw-stats [-h] [-c file] [-f l1file] [-o format] [--window dur]\n"
+    "       cw-stats --interval seconds [--count n] [--window dur]\n"
+    "       cw-stats --check [--window dur] [--hit-rate-warning pct] "
+    "[--hit-rate-critical pct]\n"
+    "                [--p99-warning ms] [--p99-critical ms] "
+    "[--memory-warning pct]\n"
+    "                [--warm-failure-warning pct]\n"
+    "       cw-stats --reset\n"
     "       cw-stats keys [--hot n] [glob]\n"
     "       cw-stats dump [--hot n] file\n"
     "       cw-stats resize\n"
@@ -67,6 +71,8 @@ help(void)
 	    "      --count N              with --interval: stop after N lines\n"
 	    "      --hit-rate-critical PCT  --check: CRITICAL below "
 	    "(default 90)\n"
+	    "      --hit-rate-warning PCT   --check: WARNING below "
+	    "(default 95)\n"
 	    "      --hot N                keys, dump: the N hottest, hottest "
 	    "first\n"
 	    "      --interval SECONDS     print a line every SECONDS, like "
@@ -75,10 +81,16 @@ help(void)
 	    "(default 85)\n"
 	    "      --p99-critical MS      --check: CRITICAL when P99 is above "
 	    "(default 100)\n"
+	    "      --p99-warning MS       --check: WARNING when P99 is above "
+	    "(default 50)\n"
 	    "      --reset                zero the counters (entries stay)\n"
 	    "      --version              print the version and exit\n"
 	    "      --warm-failure-warning PCT  --check: WARNING when more "
 	    "warming tasks failed (default 5)\n"
+	    "      --window DUR           the readers' recent figures that the "
+	    "table, --interval\n"
+	    "                             and --check judge: whole minutes, "
+	    "1m to 15m (default 5m)\n"
 	    "\nkeys [GLOB]: the entries: key, value bytes, seconds left, "
 	    "reads, value or not-found.\n"
 	    "dump FILE: the hot list, keys of values hottest first, written "
@@ -100,11 +112,27 @@ number(const char *s, const char *what, double lo, double hi)
 	return v;
 }
 
+/* --window: whole minutes the file keeps; misuse otherwise. */
+static unsigned
+window(const char *s)
+{
+	struct cw_err e;
+	int64_t ms;
+
+	if (cw_num_parse_duration_ms(s, "--window", &ms, &e) != CW_OK)
+		cli_misuse(usage_text, "%s", e.msg);
+	if (ms < 60000 || ms > CW_L1_WINDOW_MAX_S * 1000LL || ms % 60000 != 0)
+		cli_misuse(usage_text, "--window '%s': whole minutes from 1m "
+		    "to %dm", s, CW_L1_WINDOW_MAX_S / 60);
+	return (unsigned)(ms / 1000);
+}
+
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_HOT, OPT_INTERVAL,
-	    OPT_MEM, OPT_P99, OPT_RESET, OPT_VERSION, OPT_WARM };
+	enum { OPT_CHECK = 256, OPT_COUNT, OPT_HIT, OPT_HIT_WARN, OPT_HOT,
+	    OPT_INTERVAL, OPT_MEM, OPT_P99, OPT_P99_WARN, OPT_RESET,
+	    OPT_VERSION, OPT_WARM, OPT_WINDOW };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "l1-file", required_argument, NULL, 'f' },
@@ -113,16 +141,19 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "hit-rate-critical", required_argument, NULL, OPT_HIT },
+		{ "hit-rate-warning", required_argument, NULL, OPT_HIT_WARN },
 		{ "hot", required_argument, NULL, OPT_HOT },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "memory-warning", required_argument, NULL, OPT_MEM },
 		{ "p99-critical", required_argument, NULL, OPT_P99 },
+		{ "p99-warning", required_argument, NULL, OPT_P99_WARN },
 		{ "reset", no_argument, NULL, OPT_RESET },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "warm-failure-warning", required_argument, NULL, OPT_WARM },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, limits_given = 0, hit_warn_given = 0, p99_warn_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	cw_stats_thresholds_default(&o->limits);
@@ -149,6 +180,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_HIT:
 			o->limits.hit_rate_critical =
 			    number(optarg, "--hit-rate-critical", 0, 100) / 100;
+			limits_given = 1;
+			break;
+		case OPT_HIT_WARN:
+			o->limits.hit_rate_warning =
+			    number(optarg, "--hit-rate-warning", 0, 100) / 100;
+			limits_given = hit_warn_given = 1;
 			break;
 		case OPT_HOT:
 			o->hot = (size_t)number(optarg, "--hot", 1, 1e9);
@@ -161,15 +198,26 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_MEM:
 			o->limits.memory_warning_pct =
 			    number(optarg, "--memory-warning", 0, 100);
+			limits_given = 1;
 			break;
 		case OPT_P99:
 			o->limits.p99_critical_ms =
 			    number(optarg, "--p99-critical", 0, 1e9);
+			limits_given = 1;
+			break;
+		case OPT_P99_WARN:
+			o->limits.p99_warning_ms =
+			    number(optarg, "--p99-warning", 0, 1e9);
+			limits_given = p99_warn_given = 1;
+			break;
+		case OPT_WINDOW:
+			o->window_s = window(optarg);
 			break;
 		case OPT_WARM:
 			o->limits.warm_failure_warning_pct =
 			    number(optarg, "--warm-failure-warning", 0, 100);
 			o->warm_limit_given = 1;
+			limits_given = 1;
 			break;
 		case OPT_RESET:
 			o->reset = 1;
@@ -208,6 +256,28 @@ parse_args(int argc, char *argv[], struct opts *o)
 		cli_misuse(usage_text, "--hot goes with keys or dump");
 	if (o->count > 0 && o->interval_s == 0)
 		cli_misuse(usage_text, "--count needs --interval");
+	if (limits_given && !o->check)
+		cli_misuse(usage_text, "the thresholds go with --check");
+	if (o->window_s > 0 && (o->reset || o->command != NULL))
+		cli_misuse(usage_text, "--window goes with the figures, not "
+		    "with %s", o->reset ? "--reset" : o->command);
+	/* A warning level the critical one passes first would never be
+	 * seen: the usual one follows a critical level given past it, and
+	 * two given that way round are a mistake. */
+	if (!hit_warn_given &&
+	    o->limits.hit_rate_warning < o->limits.hit_rate_critical)
+		o->limits.hit_rate_warning = o->limits.hit_rate_critical;
+	if (!p99_warn_given &&
+	    o->limits.p99_warning_ms > o->limits.p99_critical_ms)
+		o->limits.p99_warning_ms = o->limits.p99_critical_ms;
+	if (o->limits.hit_rate_warning < o->limits.hit_rate_critical)
+		cli_misuse(usage_text, "--hit-rate-warning %g is below "
+		    "--hit-rate-critical %g", 100 * o->limits.hit_rate_warning,
+		    100 * o->limits.hit_rate_critical);
+	if (o->limits.p99_warning_ms > o->limits.p99_critical_ms)
+		cli_misuse(usage_text, "--p99-warning %g is above "
+		    "--p99-critical %g", o->limits.p99_warning_ms,
+		    o->limits.p99_critical_ms);
 	if (o->check + o->reset + (o->interval_s > 0) + (o->command != NULL) >
 	    1)
 		cli_misuse(usage_text,
@@ -380,28 +450,36 @@ every_interval(const struct opts *o, struct cw_l1 *l1,
 	uint64_t last = 0;
 	struct cw_err e;
 
+	/* hit% and p99 are the window's: the last minutes, not all time. */
 	printf("%-8s %10s %7s %10s %8s %6s\n", "time", "lookups/s", "hit%",
 	    "p99", "entries", "fill%");
 	for (long n = 0; o->count == 0 || n < o->count; n++) {
-		char when[16], p99[32];
+		char when[16], p99[32], pct[32];
 		time_t t = time(NULL);
 		struct tm tm;
 
 		if (n > 0)
 			sleep((unsigned)o->interval_s);
-		if (cw_stats_collect(l1, r, &e) != CW_OK) {
+		if (cw_stats_collect(l1, o->window_s, r, &e) != CW_OK) {
 			warnx("%s", e.msg);
 			return cw_exit_code(e.code);
 		}
 		t = time(NULL);
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		snprintf(p99, sizeof(p99), "%.1fus",
-		    (double)r->latency.p99_ns / 1e3);
-		printf("%-8s %10.1f %6.1f%% %10s %8llu %5.1f%%\n", when,
+		if (r->window.latency.count == 0)
+			snprintf(p99, sizeof(p99), "-");
+		else
+			snprintf(p99, sizeof(p99), "%.1fus",
+			    (double)r->window.latency.p99_ns / 1e3);
+		if (r->window.lookups == 0)
+			snprintf(pct, sizeof(pct), "-");
+		else
+			snprintf(pct, sizeof(pct), "%.1f%%",
+			    100 * r->window.hit_rate);
+		printf("%-8s %10.1f %7s %10s %8llu %5.1f%%\n", when,
 		    n == 0 ? r->rate_1m : (double)(r->lookups - last) /
-		    (double)o->interval_s, r->hit_rate == r->hit_rate ?
-		    100 * r->hit_rate : 0.0, p99,
+		    (double)o->interval_s, pct, p99,
 		    (unsigned long long)r->entries, r->fill_pct);
 		last = r->lookups;
 		if (fflush(stdout) != 0)
@@ -475,7 +553,7 @@ run(struct opts *o)
 		status = every_interval(o, l1, r);
 		goto done;
 	}
-	if (cw_stats_collect(l1, r, &e) != CW_OK) {
+	if (cw_stats_collect(l1, o->window_s, r, &e) != CW_OK) {
 		warnx("%s", e.msg);
 		status = o->check ? CHECK_UNKNOWN : cw_exit_code(e.code);
 		goto done;

@@ -20,7 +20,10 @@ _cw_stats()
 		*) COMPREPLY=($(compgen -W "table json prom" -- "$cur")) ;;
 		esac
 		return ;;
-	--interval|--count|--hot|--hit-rate-critical|--p99-critical|--memory-warning|--warm-failure-warning)
+	--window)
+		COMPREPLY=($(compgen -W "1m 5m 15m" -- "$cur"))
+		return ;;
+	--interval|--count|--hot|--hit-rate-critical|--hit-rate-warning|--p99-critical|--p99-warning|--memory-warning|--warm-failure-warning)
 		return ;;
 	esac
 	local common="-c --config -f --l1-file -h --help"
@@ -30,13 +33,11 @@ _cw_stats()
 		dump) COMPREPLY=($(compgen -W "$common --hot" -- "$cur")) ;;
 		resize|verify) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		--check) COMPREPLY=($(compgen -W "$common --hit-rate-critical
-			--memory-warning --p99-critical
-			--warm-failure-warning" -- "$cur")) ;;
+			--hit-rate-warning --memory-warning --p99-critical
+			--p99-warning --warm-failure-warning --window" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "$common
-			-o --output --check --count --hit-rate-critical --hot
-			--interval --memory-warning --p99-critical --reset
-			--warm-failure-warning
-			--version" -- "$cur")) ;;
+			-o --output --check --count --hot --interval --reset
+			--window --version" -- "$cur")) ;;
 		esac
 	elif [[ -z $mode ]]; then
 		COMPREPLY=($(compgen -W "keys dump resize verify" -- "$cur"))

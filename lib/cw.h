@@ -484,6 +484,19 @@ enum cw_result {
 /* Name of a level: "l1", "l2", "l3", "none". */
 const char *cw_level_name(enum cw_level level);
 
+/* Whose lookups a handle counts. The readers' are what the figures and
+ * the monitoring check judge; warming is counted apart, so that a
+ * warm-up's misses never read as the desk's. (cw-bench's probes go to a
+ * scratch file of their own.) */
+enum cw_role {
+	CW_ROLE_READER,		/* cw-get and every program reading for use */
+	CW_ROLE_WARMER,		/* cw-warm's fetches (and a replay's) */
+	CW_ROLE_COUNT,
+};
+
+/* Name of a role: "reader", "warmer". */
+const char *cw_role_name(enum cw_role role);
+
 struct cw_l1;
 
 struct cw_l1_opts {
@@ -499,6 +512,7 @@ struct cw_l1_opts {
 				   writes; calls that write are CW_EIO */
 	int shared;		/* also use share_gid's, if others can't write */
 	unsigned share_gid;
+	enum cw_role role;	/* whose lookups this handle counts */
 };
 
 /* Entry flags. */
@@ -594,7 +608,9 @@ int cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen,
     struct cw_err *err);
 
 /* Count a lookup outcome and its latency at a level into the shared
- * header (per-process stripes: concurrent recorders do not contend). */
+ * header (per-process stripes: concurrent recorders do not contend), as
+ * the handle's role's (cw_l1_opts.role): only the readers' latencies
+ * and recent minutes are kept. */
 void cw_l1_record(struct cw_l1 *l1, enum cw_level level,
     enum cw_result result, int64_t latency_ns);
 /* Count the latency of a whole lookup, whichever level answered. */
@@ -619,14 +635,29 @@ struct cw_l1_stats {
 						   when the levels below failed */
 	int64_t created_ns;
 	int64_t reset_ns;			/* 0: never reset */
-	/* Lookups in the last 1, 5 and 15 minutes of whole 10 s ticks. */
+	/* The readers' lookups in the last 1, 5 and 15 whole minutes. */
 	uint64_t lookups_1m, lookups_5m, lookups_15m;
+	/* The readers' since the counters started. */
 	struct cw_l1_level_stats level[CW_LEVEL_COUNT];
 	uint64_t overall[CW_HIST_BUCKETS];	/* latency of whole lookups */
+	/* Every role's outcomes since the counters started. */
+	uint64_t by_role[CW_ROLE_COUNT][CW_LEVEL_COUNT][CW_RESULT_COUNT];
+	/* The readers' in the window: the running minute and the whole
+	 * ones before it, window_s in all. */
+	unsigned window_s;
+	uint64_t window_results[CW_LEVEL_COUNT][CW_RESULT_COUNT];
+	uint64_t window_overall[CW_HIST_BUCKETS];
 };
 
-/* Sum the shared counters into out (large: allocate it). */
-void cw_l1_stats(struct cw_l1 *l1, struct cw_l1_stats *out);
+/* The longest window the file keeps, and the usual one. */
+#define CW_L1_WINDOW_MAX_S 900
+#define CW_L1_WINDOW_DEFAULT_S 300
+
+/* Sum the shared counters into out (large: allocate it), with the
+ * window of the last window_s seconds (whole minutes, 60 to
+ * CW_L1_WINDOW_MAX_S, other values brought within; 0 for
+ * CW_L1_WINDOW_DEFAULT_S). */
+void cw_l1_stats(struct cw_l1 *l1, unsigned window_s, struct cw_l1_stats *out);
 
 /* Zero every counter and histogram, and remember when (reset_ns). The
  * entries stay. Takes the writer lock. */
@@ -713,8 +744,19 @@ struct cw_stats_level {
 	struct cw_stats_latency latency;
 };
 
+/* The readers' lookups over a span: each level's outcomes, the share
+ * served without L3, the whole lookups' latency. */
+struct cw_stats_traffic {
+	struct cw_stats_level level[CW_LEVEL_COUNT];	/* no latency */
+	uint64_t lookups;
+	double hit_rate;		/* served without L3; NAN if none */
+	struct cw_stats_latency latency;
+};
+
 #define CW_STATS_LARGEST 5
 
+/* The readers' figures since the counters started, inline; their last
+ * minutes in window; the warmers' requests apart. */
 struct cw_stats_report {
 	int64_t created_ns, reset_ns;
 	struct cw_stats_level level[CW_LEVEL_COUNT];
@@ -722,6 +764,12 @@ struct cw_stats_report {
 	double hit_rate;		/* served without L3; NAN if none */
 	struct cw_stats_latency latency;	/* whole lookups */
 	double rate_1m, rate_5m, rate_15m;	/* lookups per second */
+	/* The last window_s seconds (whole minutes, the running one
+	 * included): what the table, --interval and --check judge. */
+	unsigned window_s;
+	struct cw_stats_traffic window;
+	/* cw-warm's requests at each level (no latency): counted apart. */
+	struct cw_stats_level warm_level[CW_LEVEL_COUNT];
 	uint64_t entries, max_entries, bytes, max_bytes;
 	double fill_pct;		/* the fuller of entries and bytes */
 	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
@@ -746,9 +794,10 @@ enum cw_stats_form {
 	CW_STATS_PROM,		/* Prometheus text exposition format */
 };
 
-/* Read the L1 header's counters and scan its entries into r. */
-int cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
-    struct cw_err *err);
+/* Read the L1 header's counters, with a window of window_s (as
+ * cw_l1_stats takes it), and scan its entries into r. CW_ENOMEM. */
+int cw_stats_collect(struct cw_l1 *l1, unsigned window_s,
+    struct cw_stats_report *r, struct cw_err *err);
 
 /* Sum cw-warm's journal at path into r's warming figures; no journal
  * yet is no warming (has_warm 1, zero tasks). */
@@ -764,7 +813,9 @@ int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
     enum cw_stats_form form, struct cw_buf *out, struct cw_err *err);
 
 struct cw_stats_thresholds {
+	double hit_rate_warning;	/* below: WARNING (0.95) */
 	double hit_rate_critical;	/* below: CRITICAL (0.90) */
+	double p99_warning_ms;		/* above: WARNING (50) */
 	double p99_critical_ms;		/* above: CRITICAL (100) */
 	double memory_warning_pct;	/* L1 fuller: WARNING (85) */
 	double warm_failure_warning_pct;	/* more warming tasks failed
@@ -775,8 +826,9 @@ struct cw_stats_thresholds {
 void cw_stats_thresholds_default(struct cw_stats_thresholds *t);
 
 /* Judge r as a monitoring plugin: append the status line with perfdata
- * to line and return 0 OK, 1 WARNING or 2 CRITICAL. A figure without
- * data (no lookups yet) does not alarm. */
+ * to line and return 0 OK, 1 WARNING or 2 CRITICAL. The hit rate and
+ * P99 are the readers' over r's window; a figure without data (no
+ * lookups in it) does not alarm and is U in the perfdata. */
 int cw_stats_check(const struct cw_stats_report *r,
     const struct cw_stats_thresholds *t, struct cw_buf *line);
 

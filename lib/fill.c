@@ -129,6 +129,7 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	f->src_opts.clock = o->clock;
 
 	cw_cfg_l1_opts(cfg, o->clock, &lo);
+	lo.role = o->role;
 	/* Without L1 the levels below still answer: a full disk, a file
 	 * that is not ours or not writable costs speed, not the data. */
 	if ((rc = cw_l1_open(&f->l1, &lo, &f->l1_err)) == CW_ENOMEM) {

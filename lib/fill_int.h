@@ -35,6 +35,7 @@ struct cw_fill_opts {
 	int no_fill;		/* look, fetch, but fill no level */
 	int64_t ttl_ms;		/* L1 lifetime of fills; 0: the config's */
 	unsigned l1_flags;	/* added to every L1 fill (CW_L1_WARM) */
+	enum cw_role role;	/* whose lookups they are, in the counts */
 	/* Called once when a level fails and is bypassed from then on,
 	 * with a one-line reason. May be NULL. */
 	void (*on_degraded)(void *ctx, const char *msg);

@@ -249,6 +249,7 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	l1->fd = fd;
 	l1->read_only = o->read_only != 0;
 	l1->clock = o->clock;
+	l1->role = o->role < CW_ROLE_COUNT ? o->role : CW_ROLE_READER;
 	pthread_mutex_init(&l1->next_lock, NULL);
 	if ((l1->path = strdup(o->path)) == NULL) {
 		rc = cw_err_set(err, CW_ENOMEM, 0, "open %s", o->path);

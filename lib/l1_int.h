@@ -76,7 +76,9 @@
  *
  * Counters and latency histograms live in L1_STRIPES stripes; each process
  * counts into the stripe of its pid, so processes counting at once rarely
- * share a cache line. Readers of the stats sum the stripes.
+ * share a cache line. Readers of the stats sum the stripes. Each role
+ * (reader, warmer) has its own outcome counts; latencies and the
+ * recent minutes (struct l1_window) are the readers'.
  */
 #ifndef CW_L1_INT_H
 #define CW_L1_INT_H
@@ -87,7 +89,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 3u
+#define L1_VERSION 4u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
@@ -205,16 +207,34 @@ struct l1_ghost {
  * latency) land on one page, which a short process touches only once. */
 #define L1_HIST_OVERALL CW_LEVEL_COUNT
 
-/* Throughput: lookups per 10-second tick, in a ring covering 15 minutes.
- * tick_epoch says which tick (wall seconds / 10) a slot counts, so a
- * slot left from an hour ago is recognised as stale and restarted. */
-#define L1_TICK_S 10
-#define L1_TICKS 96
-struct l1_stripe {
+/*
+ * The recent past: the readers' counts and whole-lookup latencies of
+ * each wall-clock minute, in a ring of L1_WINDOWS slots, so that a
+ * monitor judges the last few minutes (cw-stats --window) and one bad
+ * hour does not alarm forever. minute says which minute (wall seconds /
+ * 60) a slot counts. The first recorder of a new minute restarts the
+ * slot: it marks it (L1_WINDOW_RESTART | minute), zeroes it, then
+ * publishes the minute; while marked, recorders skip it and readers
+ * leave it out, so a stale count is never read as current. A marker
+ * left by a killed process is taken over by the next minute's first
+ * recorder.
+ */
+#define L1_WINDOW_S 60
+#define L1_WINDOWS 16		/* the running minute and 15 whole ones */
+#define L1_WINDOW_RESTART (1ull << 63)
+struct l1_window {
+	uint64_t minute;
 	uint64_t results[CW_LEVEL_COUNT][CW_RESULT_COUNT];
-	uint64_t tick_epoch[L1_TICKS];
-	uint64_t tick_count[L1_TICKS];
+	uint64_t latency[CW_HIST_BUCKETS];
+};
+
+/* One process's counts (a stripe): every role's outcomes per level; the
+ * readers' latencies (a warmer's waits are in its journal) and their
+ * recent minutes. */
+struct l1_stripe {
+	uint64_t results[CW_ROLE_COUNT][CW_LEVEL_COUNT][CW_RESULT_COUNT];
 	uint64_t latency[CW_HIST_BUCKETS][CW_LEVEL_COUNT + 1];
+	struct l1_window window[L1_WINDOWS];
 };
 
 struct cw_l1 {
@@ -234,6 +254,7 @@ struct cw_l1 {
 	char *stripes;			/* the first of L1_STRIPES */
 	uint64_t stripe_bytes;
 	struct l1_stripe *stripe;	/* this handle's */
+	enum cw_role role;		/* whose lookups it counts */
 	struct cw_clock clock;
 	int64_t lock_stuck_until_s;	/* monotonic: only try until then, */
 	int lock_stuck_owner;		/* while this thread id holds it */

@@ -16,17 +16,61 @@ stripe_at(const struct cw_l1 *l1, unsigned k)
 	return (const struct l1_stripe *)(l1->stripes + k * l1->stripe_bytes);
 }
 
+/*
+ * The window slot counting the wall clock's running minute, restarted
+ * first if it still holds an older minute; NULL while another process
+ * restarts it (those few counts are lost, not misplaced).
+ */
+static struct l1_window *
+window_now(struct cw_l1 *l1)
+{
+	int64_t wall = cw_clock_calendar_ns(&l1->clock);
+	uint64_t minute = wall > 0 ? (uint64_t)wall / 1000000000 /
+	    L1_WINDOW_S : 0;
+	struct l1_window *w = &l1->stripe->window[minute % L1_WINDOWS];
+	uint64_t seen = __atomic_load_n(&w->minute, __ATOMIC_ACQUIRE);
+
+	if (seen == minute)
+		return w;
+	/* Someone restarts it for this minute, or for a later one (a
+	 * clock behind another process's): leave it be. */
+	if ((seen & L1_WINDOW_RESTART) && (seen & ~L1_WINDOW_RESTART) >=
+	    minute)
+		return NULL;
+	if (!(seen & L1_WINDOW_RESTART) && seen > minute)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&w->minute, &seen,
+	    L1_WINDOW_RESTART | minute, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_RELAXED))
+		return NULL;
+	/* Only what was counted is cleared: a minute of one short process
+	 * touches few pages, and its restart dirties no others. */
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+		for (int r = 0; r < CW_RESULT_COUNT; r++)
+			if (l1_load(&w->results[lv][r]) != 0)
+				l1_store(&w->results[lv][r], 0);
+	for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+		if (l1_load(&w->latency[b]) != 0)
+			l1_store(&w->latency[b], 0);
+	__atomic_store_n(&w->minute, minute, __ATOMIC_RELEASE);
+	return w;
+}
+
 void
 cw_l1_record_many(struct cw_l1 *handle, enum cw_level level,
     enum cw_result result, int64_t latency_ns, uint64_t n)
 {
 	struct cw_l1 *l1 = l1_live(handle);
-	unsigned b = cw_hist_bucket(latency_ns);
+	struct l1_window *w;
 
-	if (level < CW_LEVEL_COUNT && !l1->read_only && n > 0) {
-		l1_count(&l1->stripe->results[level][result], n);
-		l1_count(&l1->stripe->latency[b][level], n);
-	}
+	if (level >= CW_LEVEL_COUNT || l1->read_only || n == 0)
+		return;
+	l1_count(&l1->stripe->results[l1->role][level][result], n);
+	if (l1->role != CW_ROLE_READER)
+		return;
+	l1_count(&l1->stripe->latency[cw_hist_bucket(latency_ns)][level], n);
+	if ((w = window_now(l1)) != NULL)
+		l1_count(&w->results[level][result], n);
 }
 
 void
@@ -40,23 +84,14 @@ void
 cw_l1_record_lookups(struct cw_l1 *handle, int64_t latency_ns, uint64_t n)
 {
 	struct cw_l1 *l1 = l1_live(handle);
-	int64_t wall = cw_clock_calendar_ns(&l1->clock);
-	uint64_t tick = wall > 0 ? (uint64_t)wall / 1000000000 / L1_TICK_S : 0;
-	unsigned slot = (unsigned)(tick % L1_TICKS);
-	uint64_t seen;
+	unsigned b = cw_hist_bucket(latency_ns);
+	struct l1_window *w;
 
-	if (l1->read_only || n == 0)
+	if (l1->read_only || n == 0 || l1->role != CW_ROLE_READER)
 		return;
-	seen = l1_load(&l1->stripe->tick_epoch[slot]);
-	l1_count(&l1->stripe->latency[cw_hist_bucket(latency_ns)]
-	    [L1_HIST_OVERALL], n);
-	/* The first lookup of a new tick restarts its slot; a race with
-	 * another process here loses at most a count or two. */
-	if (seen != tick && __atomic_compare_exchange_n(
-	    &l1->stripe->tick_epoch[slot], &seen, tick, 0, __ATOMIC_RELAXED,
-	    __ATOMIC_RELAXED))
-		l1_store(&l1->stripe->tick_count[slot], 0);
-	l1_count(&l1->stripe->tick_count[slot], n);
+	l1_count(&l1->stripe->latency[b][L1_HIST_OVERALL], n);
+	if ((w = window_now(l1)) != NULL)
+		l1_count(&w->latency[b], n);
 }
 
 void
@@ -65,26 +100,67 @@ cw_l1_record_lookup(struct cw_l1 *handle, int64_t latency_ns)
 	cw_l1_record_lookups(handle, latency_ns, 1);
 }
 
-/* Sum of lookups in the whole ticks of the last window_s seconds before
- * the current, still running, tick. */
-static uint64_t
-lookups_in_window(const struct cw_l1 *l1, int64_t now_ns, unsigned window_s)
+/* Is a slot's minute one of the `minutes` ending with now_minute? A
+ * slot being restarted is in no window. */
+static int
+in_window(uint64_t slot_minute, uint64_t now_minute, unsigned minutes)
 {
-	uint64_t now_tick = now_ns > 0 ?
-	    (uint64_t)now_ns / 1000000000 / L1_TICK_S : 0, sum = 0;
+	return !(slot_minute & L1_WINDOW_RESTART) &&
+	    slot_minute <= now_minute && now_minute - slot_minute < minutes;
+}
+
+/* Sum of the readers' L1 requests (every lookup starts there) in the
+ * whole minutes of the last `minutes` before the running one. */
+static uint64_t
+lookups_in_minutes(const struct cw_l1 *l1, uint64_t now_minute,
+    unsigned minutes)
+{
+	uint64_t sum = 0;
+
+	if (now_minute == 0)
+		return 0;
+	for (unsigned k = 0; k < L1_STRIPES; k++) {
+		const struct l1_stripe *st = stripe_at(l1, k);
+
+		for (unsigned i = 0; i < L1_WINDOWS; i++) {
+			const struct l1_window *w = &st->window[i];
+			uint64_t m = __atomic_load_n(&w->minute,
+			    __ATOMIC_ACQUIRE);
+
+			if (!in_window(m, now_minute - 1, minutes))
+				continue;
+			for (int r = 0; r < CW_RESULT_COUNT; r++)
+				sum += l1_load(&w->results[CW_LEVEL_L1][r]);
+		}
+	}
+	return sum;
+}
+
+/* The readers' counts of the window's minutes into out. */
+static void
+sum_window(const struct cw_l1 *l1, uint64_t now_minute,
+    struct cw_l1_stats *out)
+{
+	unsigned minutes = out->window_s / L1_WINDOW_S;
 
 	for (unsigned k = 0; k < L1_STRIPES; k++) {
 		const struct l1_stripe *st = stripe_at(l1, k);
 
-		for (unsigned back = 1; back <= window_s / L1_TICK_S; back++) {
-			uint64_t tick = now_tick - back;
-			unsigned slot = (unsigned)(tick % L1_TICKS);
+		for (unsigned i = 0; i < L1_WINDOWS; i++) {
+			const struct l1_window *w = &st->window[i];
 
-			if (l1_load(&st->tick_epoch[slot]) == tick)
-				sum += l1_load(&st->tick_count[slot]);
+			if (!in_window(__atomic_load_n(&w->minute,
+			    __ATOMIC_ACQUIRE), now_minute, minutes))
+				continue;
+			for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+				for (int r = 0; r < CW_RESULT_COUNT; r++)
+					out->window_results[lv][r] +=
+					    l1_load(&w->results[lv][r]);
+			for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
+				out->window_overall[b] +=
+				    l1_load(&w->latency[b]);
 		}
 	}
-	return sum;
 }
 
 const char *
@@ -95,18 +171,34 @@ cw_level_name(enum cw_level level)
 	return level <= CW_LEVEL_NONE ? names[level] : "none";
 }
 
+const char *
+cw_role_name(enum cw_role role)
+{
+	static const char *const names[] = { "reader", "warmer" };
+
+	return role < CW_ROLE_COUNT ? names[role] : "reader";
+}
+
 void
-cw_l1_stats(struct cw_l1 *handle, struct cw_l1_stats *out)
+cw_l1_stats(struct cw_l1 *handle, unsigned window_s, struct cw_l1_stats *out)
 {
 	struct cw_l1 *l1 = l1_live(handle);
 	const struct l1_header *h = l1->hdr;
 	int64_t now = cw_clock_calendar_ns(&l1->clock);
+	uint64_t minute = now > 0 ? (uint64_t)now / 1000000000 / L1_WINDOW_S :
+	    0;
 
 	memset(out, 0, sizeof(*out));
 	out->reset_ns = (int64_t)l1_load((const uint64_t *)&h->reset_ns);
-	out->lookups_1m = lookups_in_window(l1, now, 60);
-	out->lookups_5m = lookups_in_window(l1, now, 300);
-	out->lookups_15m = lookups_in_window(l1, now, 900);
+	out->lookups_1m = lookups_in_minutes(l1, minute, 1);
+	out->lookups_5m = lookups_in_minutes(l1, minute, 5);
+	out->lookups_15m = lookups_in_minutes(l1, minute, 15);
+	if (window_s == 0)
+		window_s = CW_L1_WINDOW_DEFAULT_S;
+	window_s = window_s / L1_WINDOW_S * L1_WINDOW_S;
+	out->window_s = window_s < L1_WINDOW_S ? L1_WINDOW_S :
+	    window_s > CW_L1_WINDOW_MAX_S ? CW_L1_WINDOW_MAX_S : window_s;
+	sum_window(l1, minute, out);
 	out->max_entries = h->max_entries;
 	out->max_bytes = l1->ring_size[0] + l1->ring_size[1];
 	out->entries = l1_load(&h->live_entries);
@@ -122,18 +214,22 @@ cw_l1_stats(struct cw_l1 *handle, struct cw_l1_stats *out)
 	for (unsigned k = 0; k < L1_STRIPES; k++) {
 		const struct l1_stripe *st = stripe_at(l1, k);
 
-		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-			for (int res = 0; res < CW_RESULT_COUNT; res++)
-				out->level[lv].results[res] +=
-				    l1_load(&st->results[lv][res]);
+		for (int role = 0; role < CW_ROLE_COUNT; role++)
+			for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+				for (int res = 0; res < CW_RESULT_COUNT; res++)
+					out->by_role[role][lv][res] +=
+					    l1_load(&st->results[role][lv][res]);
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
 			for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
 				out->level[lv].latency[b] +=
 				    l1_load(&st->latency[b][lv]);
-		}
 		for (unsigned b = 0; b < CW_HIST_BUCKETS; b++)
 			out->overall[b] +=
 			    l1_load(&st->latency[b][L1_HIST_OVERALL]);
 	}
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+		memcpy(out->level[lv].results, out->by_role[CW_ROLE_READER][lv],
+		    sizeof(out->level[lv].results));
 }
 
 int

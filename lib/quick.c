@@ -151,7 +151,7 @@ check(const struct cw_cfg *cfg, struct cw_clock clock, const char *scratch,
 	lo.must_exist = 1;
 	if (cw_l1_open(&shared, &lo, NULL) == CW_OK) {
 		if ((r = malloc(sizeof(*r))) != NULL &&
-		    cw_stats_collect(shared, r, NULL) == CW_OK) {
+		    cw_stats_collect(shared, 0, r, NULL) == CW_OK) {
 			cw_stats_thresholds_default(&th);
 			q->alert = cw_stats_check(r, &th, &line);
 			snprintf(q->alert_line, sizeof(q->alert_line), "%.*s",

@@ -137,7 +137,7 @@ sample_l1(struct replay *p)
 
 	if (l1 == NULL)
 		return;
-	cw_l1_stats(l1, p->stats);
+	cw_l1_stats(l1, 0, p->stats);
 	if (p->stats->bytes > p->r->peak_l1_bytes)
 		p->r->peak_l1_bytes = p->stats->bytes;
 }
@@ -530,6 +530,7 @@ setup(struct replay *p)
 	fo.cfg = &p->cfg;
 	fo.clock = p->clock;
 	fo.l1_flags = CW_L1_WARM;
+	fo.role = CW_ROLE_WARMER;
 	fo.on_degraded = p->o->on_degraded;
 	fo.on_degraded_ctx = p->o->ctx;
 	if ((rc = cw_fill_open(&p->warm_fill, &fo, p->err)) != CW_OK)
@@ -591,8 +592,9 @@ l3_answers(const struct cw_l1_stats *s)
 {
 	uint64_t n = 0;
 
-	for (int i = 0; i < CW_RESULT_COUNT; i++)
-		n += s->level[CW_LEVEL_L3].results[i];
+	for (int role = 0; role < CW_ROLE_COUNT; role++)
+		for (int i = 0; i < CW_RESULT_COUNT; i++)
+			n += s->by_role[role][CW_LEVEL_L3][i];
 	return n;
 }
 

@@ -7,6 +7,7 @@
  * the monitoring check can never disagree about a number.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,34 +61,56 @@ note_largest(const struct cw_l1_entry *e, void *ctx)
 	return 0;
 }
 
+/* A level's figures of its outcome counts (and latencies, or NULL). */
+static void
+level_of(const uint64_t res[CW_RESULT_COUNT], const uint64_t *latency,
+    struct cw_stats_level *o)
+{
+	o->hits = res[CW_RESULT_HIT];
+	o->misses = res[CW_RESULT_MISS];
+	o->errors = res[CW_RESULT_ERROR];
+	o->timeouts = res[CW_RESULT_TIMEOUT];
+	o->requests = o->hits + o->misses + o->errors + o->timeouts;
+	o->hit_rate = o->requests > 0 ?
+	    (double)o->hits / (double)o->requests : NAN;
+	if (latency != NULL)
+		latency_of(latency, &o->latency);
+	else
+		memset(&o->latency, 0, sizeof(o->latency));
+}
+
+/* Every lookup starts at L1; served without L3 = L1 or L2 hits. */
+static double
+served_without_l3(const struct cw_stats_level *level)
+{
+	uint64_t l1 = level[CW_LEVEL_L1].requests;
+
+	return l1 > 0 ? (double)(level[CW_LEVEL_L1].hits +
+	    level[CW_LEVEL_L2].hits) / (double)l1 : NAN;
+}
+
 void
 cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r)
 {
-	uint64_t l1_requests = 0, served = 0;
+	struct cw_stats_traffic *w = &r->window;
 
 	memset(r, 0, sizeof(*r));
 	r->created_ns = st->created_ns;
 	r->reset_ns = st->reset_ns;
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		struct cw_stats_level *o = &r->level[lv];
-		const uint64_t *res = st->level[lv].results;
-
-		o->hits = res[CW_RESULT_HIT];
-		o->misses = res[CW_RESULT_MISS];
-		o->errors = res[CW_RESULT_ERROR];
-		o->timeouts = res[CW_RESULT_TIMEOUT];
-		o->requests = o->hits + o->misses + o->errors + o->timeouts;
-		o->hit_rate = o->requests > 0 ?
-		    (double)o->hits / (double)o->requests : NAN;
-		latency_of(st->level[lv].latency, &o->latency);
+		level_of(st->level[lv].results, st->level[lv].latency,
+		    &r->level[lv]);
+		level_of(st->window_results[lv], NULL, &w->level[lv]);
+		level_of(st->by_role[CW_ROLE_WARMER][lv], NULL,
+		    &r->warm_level[lv]);
 	}
-	/* Every lookup starts at L1; served without L3 = L1 or L2 hits. */
-	l1_requests = r->level[CW_LEVEL_L1].requests;
-	served = r->level[CW_LEVEL_L1].hits + r->level[CW_LEVEL_L2].hits;
-	r->lookups = l1_requests;
-	r->hit_rate = l1_requests > 0 ? (double)served / (double)l1_requests :
-	    NAN;
+	r->lookups = r->level[CW_LEVEL_L1].requests;
+	r->hit_rate = served_without_l3(r->level);
 	latency_of(st->overall, &r->latency);
+	r->window_s = st->window_s;
+	w->lookups = w->level[CW_LEVEL_L1].requests;
+	w->hit_rate = served_without_l3(w->level);
+	latency_of(st->window_overall, &w->latency);
 	r->rate_1m = (double)st->lookups_1m / 60;
 	r->rate_5m = (double)st->lookups_5m / 300;
 	r->rate_15m = (double)st->lookups_15m / 900;
@@ -108,15 +131,15 @@ cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r)
 }
 
 int
-cw_stats_collect(struct cw_l1 *l1, struct cw_stats_report *r,
-    struct cw_err *err)
+cw_stats_collect(struct cw_l1 *l1, unsigned window_s,
+    struct cw_stats_report *r, struct cw_err *err)
 {
 	struct cw_l1_stats *st;
 	struct largest_ctx lc = { r };
 
 	if ((st = malloc(sizeof(*st))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "stats");
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, window_s, st);
 	cw_stats_derive(st, r);
 	free(st);
 	return cw_l1_scan(l1, note_largest, &lc, err);
@@ -189,18 +212,17 @@ human_time(char *buf, size_t n, int64_t ns)
 	return buf;
 }
 
+/* A level table's rows, and its "all" line. */
 static void
-format_table(const struct cw_stats_report *r, struct cw_buf *b)
+table_levels(struct cw_buf *b, const char *title,
+    const struct cw_stats_level *level, uint64_t lookups, double hit_rate)
 {
-	char h1[32], h2[32], h3[32];
+	char h1[32];
 
-	put(b, "counters since %s (%s)\n\n", human_time(h1, sizeof(h1),
-	    r->reset_ns != 0 ? r->reset_ns : r->created_ns),
-	    r->reset_ns != 0 ? "reset" : "file created");
-	put(b, "%-8s %10s %10s %10s %8s %8s %8s\n", "level", "requests",
+	put(b, "%-8s %10s %10s %10s %8s %8s %8s\n", title, "requests",
 	    "hits", "misses", "hit%", "errors", "timeouts");
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		const struct cw_stats_level *l = &r->level[lv];
+		const struct cw_stats_level *l = &level[lv];
 
 		put(b, "%-8s %10llu %10llu %10llu %8s %8llu %8llu\n",
 		    cw_level_name((enum cw_level)lv),
@@ -211,16 +233,37 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 		    (unsigned long long)l->errors,
 		    (unsigned long long)l->timeouts);
 	}
-	put(b, "%-8s %10llu   served without L3: %s\n\n", "all",
-	    (unsigned long long)r->lookups, cw_out_pct(h1, sizeof(h1), r->hit_rate));
-	put(b, "%-8s %10s %10s %10s %10s %10s %10s\n", "latency", "mean",
+	put(b, "%-8s %10llu   served without L3: %s\n", "all",
+	    (unsigned long long)lookups, cw_out_pct(h1, sizeof(h1), hit_rate));
+}
+
+static void
+format_table(const struct cw_stats_report *r, struct cw_buf *b)
+{
+	char h1[32], h2[32], h3[32], span[32];
+	uint64_t warm_requests = 0;
+
+	put(b, "counters since %s (%s)\n", human_time(h1, sizeof(h1),
+	    r->reset_ns != 0 ? r->reset_ns : r->created_ns),
+	    r->reset_ns != 0 ? "reset" : "file created");
+	/* The readers' recent minutes first: what an operator (and the
+	 * check) judges; since the counters started after. */
+	snprintf(span, sizeof(span), "last %um", r->window_s / 60);
+	put(b, "readers' lookups in the %s, then since the counters "
+	    "started\n\n", span);
+	table_levels(b, span, r->window.level, r->window.lookups,
+	    r->window.hit_rate);
+	put(b, "\n");
+	table_levels(b, "all time", r->level, r->lookups, r->hit_rate);
+	put(b, "\n%-8s %10s %10s %10s %10s %10s %10s\n", "latency", "mean",
 	    "p50", "p90", "p99", "p99.9", "max");
+	table_latency(b, span, &r->window.latency);
 	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
 		table_latency(b, cw_level_name((enum cw_level)lv),
 		    &r->level[lv].latency);
 	table_latency(b, "all", &r->latency);
-	put(b, "(latencies within %.1f%%: histogram buckets)\n\n",
-	    100 * CW_HIST_REL_ERROR);
+	put(b, "(latencies within %.1f%%: histogram buckets; by level since "
+	    "the counters started)\n\n", 100 * CW_HIST_REL_ERROR);
 	put(b, "throughput  %.1f/s (1m)  %.1f/s (5m)  %.1f/s (15m)\n",
 	    r->rate_1m, r->rate_5m, r->rate_15m);
 	put(b, "memory      %llu/%llu entries, %s/%s, %.1f%% full\n",
@@ -238,6 +281,17 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
 		    cw_out_human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
 		    r->largest[i].key);
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+		warm_requests += r->warm_level[lv].requests;
+	if (warm_requests > 0) {
+		put(b, "warm requests");
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+			put(b, "%s %s %llu (%llu hits)", lv ? "," : "",
+			    cw_level_name((enum cw_level)lv),
+			    (unsigned long long)r->warm_level[lv].requests,
+			    (unsigned long long)r->warm_level[lv].hits);
+		put(b, ": cw-warm's, not in the figures above\n");
+	}
 	if (!r->has_warm)
 		return;
 	put(b, "warming     %llu runs, %llu tasks: %llu done, %llu failed, "
@@ -281,32 +335,57 @@ json_latency(struct cw_buf *b, const struct cw_stats_latency *l)
 	}
 }
 
+/* A level's counts and hit rate, without its closing brace. */
+static void
+json_level(struct cw_buf *b, const struct cw_stats_level *l)
+{
+	put(b, "{\"requests\":%llu,\"hits\":%llu,\"misses\":%llu,"
+	    "\"errors\":%llu,\"timeouts\":%llu,",
+	    (unsigned long long)l->requests, (unsigned long long)l->hits,
+	    (unsigned long long)l->misses, (unsigned long long)l->errors,
+	    (unsigned long long)l->timeouts);
+	json_num(b, "hit_rate", l->hit_rate, 1);
+}
+
+/* "levels":{...}, each with its latency or not. */
+static void
+json_levels(struct cw_buf *b, const struct cw_stats_level *level,
+    int with_latency)
+{
+	put(b, "\"levels\":{");
+	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+		put(b, "%s\"%s\":", lv ? "," : "",
+		    cw_level_name((enum cw_level)lv));
+		json_level(b, &level[lv]);
+		if (with_latency) {
+			put(b, ",");
+			json_latency(b, &level[lv].latency);
+		}
+		put(b, "}");
+	}
+	put(b, "}");
+}
+
 static void
 format_json(const struct cw_stats_report *r, struct cw_buf *b)
 {
 	put(b, "{\"created_unix_s\":%.3f,", (double)r->created_ns / 1e9);
 	json_num(b, "reset_unix_s", r->reset_ns ? (double)r->reset_ns / 1e9 :
 	    NAN, 0);
-	put(b, "\"latency_relative_error\":%.6g,\"levels\":{",
-	    CW_HIST_REL_ERROR);
-	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		const struct cw_stats_level *l = &r->level[lv];
-
-		put(b, "%s\"%s\":{\"requests\":%llu,\"hits\":%llu,"
-		    "\"misses\":%llu,\"errors\":%llu,\"timeouts\":%llu,",
-		    lv ? "," : "", cw_level_name((enum cw_level)lv),
-		    (unsigned long long)l->requests,
-		    (unsigned long long)l->hits, (unsigned long long)l->misses,
-		    (unsigned long long)l->errors,
-		    (unsigned long long)l->timeouts);
-		json_num(b, "hit_rate", l->hit_rate, 0);
-		json_latency(b, &l->latency);
-		put(b, "}");
-	}
-	put(b, "},\"overall\":{\"lookups\":%llu,",
+	put(b, "\"latency_relative_error\":%.6g,", CW_HIST_REL_ERROR);
+	json_levels(b, r->level, 1);
+	put(b, ",\"overall\":{\"lookups\":%llu,",
 	    (unsigned long long)r->lookups);
 	json_num(b, "hit_rate", r->hit_rate, 0);
 	json_latency(b, &r->latency);
+	put(b, "},\"window\":{\"seconds\":%u,", r->window_s);
+	json_levels(b, r->window.level, 0);
+	put(b, ",\"overall\":{\"lookups\":%llu,",
+	    (unsigned long long)r->window.lookups);
+	json_num(b, "hit_rate", r->window.hit_rate, 0);
+	json_latency(b, &r->window.latency);
+	put(b, "}},\"warmer\":{");
+	json_levels(b, r->warm_level, 0);
 	put(b, "},\"throughput_per_s\":{");
 	json_num(b, "1m", r->rate_1m, 0);
 	json_num(b, "5m", r->rate_5m, 0);
@@ -400,21 +479,31 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	put(b, "cw_counters_reset_timestamp_seconds %.3f\n",
 	    (double)(r->reset_ns != 0 ? r->reset_ns : r->created_ns) / 1e9);
 	prom_metric(b, "cw_requests_total", "counter",
-	    "Lookups answered or not at each cache level.");
-	for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
-		const struct cw_stats_level *l = &r->level[lv];
-		const uint64_t v[] = { l->hits, l->misses, l->errors,
-		    l->timeouts };
+	    "Lookups answered or not at each cache level, by whose they "
+	    "were: the readers' or cw-warm's.");
+	for (int role = 0; role < CW_ROLE_COUNT; role++) {
+		const struct cw_stats_level *level = role == CW_ROLE_READER ?
+		    r->level : r->warm_level;
 
-		for (int k = 0; k < 4; k++)
-			put(b, "cw_requests_total{level=\"%s\",result=\"%s\"} "
-			    "%llu\n", cw_level_name((enum cw_level)lv),
-			    results[k], (unsigned long long)v[k]);
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++) {
+			const struct cw_stats_level *l = &level[lv];
+			const uint64_t v[] = { l->hits, l->misses, l->errors,
+			    l->timeouts };
+
+			for (int k = 0; k < 4; k++)
+				put(b, "cw_requests_total{level=\"%s\","
+				    "result=\"%s\",role=\"%s\"} %llu\n",
+				    cw_level_name((enum cw_level)lv),
+				    results[k],
+				    cw_role_name((enum cw_role)role),
+				    (unsigned long long)v[k]);
+		}
 	}
 	if (st != NULL) {
-		cw_l1_stats(l1, st);
+		cw_l1_stats(l1, 0, st);
 		prom_metric(b, "cw_lookup_duration_seconds", "histogram",
-		    "Time per lookup at each level, and whole (level=\"all\").");
+		    "Time per reader's lookup at each level, and whole "
+		    "(level=\"all\").");
 		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
 			prom_histogram(b, cw_level_name((enum cw_level)lv),
 			    st->level[lv].latency);
@@ -445,7 +534,7 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    (unsigned long long)r->stale_served,
 	    (unsigned long long)r->repairs);
 	prom_metric(b, "cw_lookups_per_second", "gauge",
-	    "Lookups per second over the last window.");
+	    "Readers' lookups per second over the last whole minutes.");
 	put(b, "cw_lookups_per_second{window=\"1m\"} %.6g\n"
 	    "cw_lookups_per_second{window=\"5m\"} %.6g\n"
 	    "cw_lookups_per_second{window=\"15m\"} %.6g\n",
@@ -506,60 +595,86 @@ cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
 void
 cw_stats_thresholds_default(struct cw_stats_thresholds *t)
 {
+	t->hit_rate_warning = 0.95;
 	t->hit_rate_critical = 0.90;
-	t->warm_failure_warning_pct = 5;
+	t->p99_warning_ms = 50;
 	t->p99_critical_ms = 100;
+	t->warm_failure_warning_pct = 5;
 	t->memory_warning_pct = 85;
+}
+
+/* Raise *status to at least level, and say why. */
+static void
+alarm(int *status, int level, char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void
+alarm(int *status, int level, char *why, size_t n, const char *fmt, ...)
+{
+	size_t at = strlen(why);
+	va_list ap;
+
+	if (*status < level)
+		*status = level;
+	va_start(ap, fmt);
+	vsnprintf(why + at, n - at, fmt, ap);
+	va_end(ap);
 }
 
 int
 cw_stats_check(const struct cw_stats_report *r,
     const struct cw_stats_thresholds *t, struct cw_buf *line)
 {
+	const struct cw_stats_traffic *w = &r->window;
 	int status = 0;
-	char why[256] = "", rate[64];
-	double p99_ms = (double)r->latency.p99_ns / 1e6;
+	char why[384] = "", rate[64], p99[64];
+	double p99_ms = (double)w->latency.p99_ns / 1e6;
+	unsigned minutes = r->window_s / 60;
 
-	if (!isnan(r->hit_rate) && r->hit_rate < t->hit_rate_critical) {
-		status = 2;
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-		    " hit rate %.1f%% < %.1f%%;", 100 * r->hit_rate,
-		    100 * t->hit_rate_critical);
-	}
-	if (r->latency.count > 0 && p99_ms > t->p99_critical_ms) {
-		status = 2;
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-		    " p99 %.2f ms > %.2f ms;", p99_ms, t->p99_critical_ms);
-	}
-	if (r->fill_pct > t->memory_warning_pct) {
-		status = status > 1 ? status : 1;
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-		    " L1 %.1f%% full > %.1f%%;", r->fill_pct,
-		    t->memory_warning_pct);
-	}
+	if (!isnan(w->hit_rate) && w->hit_rate < t->hit_rate_warning)
+		alarm(&status, w->hit_rate < t->hit_rate_critical ? 2 : 1, why,
+		    sizeof(why), " hit rate %.1f%% < %.1f%% in the last %um;",
+		    100 * w->hit_rate, 100 * (w->hit_rate <
+		    t->hit_rate_critical ? t->hit_rate_critical :
+		    t->hit_rate_warning), minutes);
+	if (w->latency.count > 0 && p99_ms > t->p99_warning_ms)
+		alarm(&status, p99_ms > t->p99_critical_ms ? 2 : 1, why,
+		    sizeof(why), " p99 %.2f ms > %.2f ms in the last %um;",
+		    p99_ms, p99_ms > t->p99_critical_ms ? t->p99_critical_ms :
+		    t->p99_warning_ms, minutes);
+	if (r->fill_pct > t->memory_warning_pct)
+		alarm(&status, 1, why, sizeof(why), " L1 %.1f%% full > %.1f%%;",
+		    r->fill_pct, t->memory_warning_pct);
 	if (r->has_warm && r->warm_tasks > 0 && 100 * (1 -
-	    r->warm_success_rate) > t->warm_failure_warning_pct) {
-		status = status > 1 ? status : 1;
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+	    r->warm_success_rate) > t->warm_failure_warning_pct)
+		alarm(&status, 1, why, sizeof(why),
 		    " warming failures %.1f%% > %.1f%%;",
 		    100 * (1 - r->warm_success_rate),
 		    t->warm_failure_warning_pct);
-	}
 	if (why[0] != '\0')
 		why[strlen(why) - 1] = '\0';	/* the last ';' */
-	if (isnan(r->hit_rate))
+	else if (w->lookups == 0)
+		snprintf(why, sizeof(why), " no lookups in the last %um",
+		    minutes);
+	else
+		snprintf(why, sizeof(why), " all within thresholds");
+	/* Perfdata: value[unit];warn;crit, U without data. "95:" is the
+	 * plugin range for "alert below 95". The P99 is in microseconds, so
+	 * that an L1's sub-microsecond figures show. */
+	if (isnan(w->hit_rate))
 		snprintf(rate, sizeof(rate), "U");
 	else
-		/* "90:" is the plugin range for "alert below 90". */
-		snprintf(rate, sizeof(rate), "%.2f%%;;%.2f:",
-		    100 * r->hit_rate, 100 * t->hit_rate_critical);
-	/* Nagios plugin output: status text, then perfdata after '|'. */
-	put(line, "CACHEWARM %s -%s | hit_rate=%s p99=%.6fs;;%.6f "
-	    "l1_fill=%.1f%%;%.1f lookups=%lluc\n",
-	    status == 2 ? "CRITICAL" : status == 1 ? "WARNING" : "OK",
-	    why[0] != '\0' ? why : isnan(r->hit_rate) ? " no lookups yet" :
-	    " all within thresholds", rate, p99_ms / 1e3,
-	    t->p99_critical_ms / 1e3, r->fill_pct, t->memory_warning_pct,
-	    (unsigned long long)r->lookups);
+		snprintf(rate, sizeof(rate), "%.2f%%", 100 * w->hit_rate);
+	if (w->latency.count == 0)
+		snprintf(p99, sizeof(p99), "U");
+	else
+		snprintf(p99, sizeof(p99), "%.3fus",
+		    (double)w->latency.p99_ns / 1e3);
+	put(line, "CACHEWARM %s -%s | hit_rate=%s;%.2f:;%.2f: "
+	    "p99=%s;%.0f;%.0f l1_fill=%.1f%%;%.1f lookups=%lluc\n",
+	    status == 2 ? "CRITICAL" : status == 1 ? "WARNING" : "OK", why,
+	    rate,
+	    100 * t->hit_rate_warning, 100 * t->hit_rate_critical, p99,
+	    t->p99_warning_ms * 1e3, t->p99_critical_ms * 1e3, r->fill_pct,
+	    t->memory_warning_pct, (unsigned long long)r->lookups);
 	return status;
 }

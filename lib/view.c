@@ -37,7 +37,7 @@ cw_view_snap(struct cw_l1 *l1, const char *journal, struct cw_clock clock,
 	memset(s, 0, sizeof(*s));
 	s->at_ns = cw_clock_elapsed_ns(&clock);
 	s->wall_s = cw_clock_calendar_ns(&clock) / 1000000000;
-	cw_l1_stats(l1, &s->l1);
+	cw_l1_stats(l1, 0, &s->l1);
 	if (journal == NULL || journal[0] == '\0')
 		return CW_OK;
 	if ((run = calloc(1, sizeof(*run))) == NULL)
@@ -67,8 +67,8 @@ less(uint64_t b, uint64_t a)
 	return b >= a ? b - a : b;
 }
 
-/* b - a, counter by counter, into d; the gauges (entries, bytes) are
- * b's. */
+/* b - a, counter by counter, into d; the gauges (entries, bytes) and
+ * the window are b's. */
 static void
 diff(const struct cw_l1_stats *a, const struct cw_l1_stats *b,
     struct cw_l1_stats *d)
@@ -84,6 +84,12 @@ diff(const struct cw_l1_stats *a, const struct cw_l1_stats *b,
 	}
 	for (int k = 0; k < CW_HIST_BUCKETS; k++)
 		d->overall[k] = less(b->overall[k], a->overall[k]);
+	for (int role = 0; role < CW_ROLE_COUNT; role++)
+		for (int lv = 0; lv < CW_LEVEL_COUNT; lv++)
+			for (int r = 0; r < CW_RESULT_COUNT; r++)
+				d->by_role[role][lv][r] = less(
+				    b->by_role[role][lv][r],
+				    a->by_role[role][lv][r]);
 	d->sets = less(b->sets, a->sets);
 	d->evictions = less(b->evictions, a->evictions);
 	d->expirations = less(b->expirations, a->expirations);

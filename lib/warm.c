@@ -122,7 +122,8 @@ int
 cw_warm_plan(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
     size_t n, struct cw_err *err)
 {
-	struct cw_fill_opts fo = { o->cfg, o->clock, 0, 0, 0, NULL, NULL };
+	struct cw_fill_opts fo = { .cfg = o->cfg, .clock = o->clock,
+	    .role = CW_ROLE_WARMER };
 	struct cw_warm_totals tot;
 	struct run r;
 	int rc;
@@ -293,8 +294,8 @@ int
 cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
     size_t n, struct cw_warm_totals *tot, struct cw_err *err)
 {
-	struct cw_fill_opts fo = { o->cfg, o->clock, 0, 0, CW_L1_WARM, NULL,
-		NULL };
+	struct cw_fill_opts fo = { .cfg = o->cfg, .clock = o->clock,
+	    .l1_flags = CW_L1_WARM, .role = CW_ROLE_WARMER };
 	struct cw_sched_opts so = { o->jobs > 0 ? o->jobs : 1,
 		o->deadline_ns, 200000000, 5000000000ll };
 	struct run r;

@@ -54,7 +54,7 @@ complete_words() {
 is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats keys --)" \
 	"--config --l1-file --help --output --hot" "cw-stats keys: its options only"
 is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats --check --)" \
-	"--config --l1-file --help --hit-rate-critical --memory-warning --p99-critical --warm-failure-warning" \
+	"--config --l1-file --help --hit-rate-critical --hit-rate-warning --memory-warning --p99-critical --p99-warning --warm-failure-warning --window" \
 	"cw-stats --check: its thresholds"
 is "$(complete_words "$ROOT/completions/cw-predict.bash" _cw_predict cw-predict backtest t.csv --)" \
 	"--config --help --state --output --window" "cw-predict backtest: its options only"

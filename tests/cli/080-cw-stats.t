@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 45
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -28,8 +28,20 @@ is "$status" 0 "table: exit 0"
 is "$(head -n 1 "$T/out" | sed 's/[0-9]/N/g')" \
 	"counters since NNNN-NN-NN NN:NN:NN UTC (file created)" \
 	"a time for people carries its zone"
-is "$(awk '$1 == "l1" && NF == 7 {print $2, $3, $4}' "$T/out")" "9 5 4" \
-	"table: l1 requests, hits, misses"
+is "$(sed -n '2,15p' "$T/out")" "readers' lookups in the last 5m, then since the counters started
+
+last 5m    requests       hits     misses     hit%   errors timeouts
+l1                9          5          4    55.6%        0        0
+l2                0          0          0        -        0        0
+l3                4          3          1    75.0%        0        0
+all               9   served without L3: 55.6%
+
+all time   requests       hits     misses     hit%   errors timeouts
+l1                9          5          4    55.6%        0        0
+l2                0          0          0        -        0        0
+l3                4          3          1    75.0%        0        0
+all               9   served without L3: 55.6%" \
+	"table: the window's levels first, then all time"
 is "$(grep '^memory' "$T/out")" "memory      4/1000 entries, 8.6K/100.0M, 0.4% full" \
 	"table: entries of capacity (the key found nowhere is remembered)"
 is "$(sed -n '/^largest/,/^warming/p' "$T/out" | sed '$d')" "largest     7.6K labels:EUR_USD:M15:2024-01-03
@@ -90,7 +102,7 @@ for lv in ("l1", "l3", "all"):
         errors.append("+Inf != count for " + lv)
 print("errors:", errors)
 print(set(typed) <= helped,
-      values[("cw_requests_total", 'level="l1",result="hit"')],
+      values[("cw_requests_total", 'level="l1",result="hit",role="reader"')],
       values[("cw_lookup_duration_seconds_count", 'level="all"')],
       values[("cw_l1_entries", "")])
 print(values[("cw_up", "")], values[("cw_l1_events_total", 'event="repair"')],
@@ -105,15 +117,44 @@ is "$status:$(grep -v '^#' "$T/out")" "0:cw_up 0" \
 
 run cw-stats --check
 is "$status" 2 "hit rate 55.6% < 90%: CRITICAL (2)"
-is "$(sed 's/ p99=[0-9.]*s;/ p99=Ts;/' "$T/out")" \
-	"CACHEWARM CRITICAL - hit rate 55.6% < 90.0% | hit_rate=55.56%;;90.00: p99=Ts;;0.100000 l1_fill=0.4%;85.0 lookups=9c" \
-	"the status line says why, perfdata after |"
+is "$(sed 's/ p99=[0-9.]*us;/ p99=Tus;/' "$T/out")" \
+	"CACHEWARM CRITICAL - hit rate 55.6% < 90.0% in the last 5m | hit_rate=55.56%;95.00:;90.00: p99=Tus;50000;100000 l1_fill=0.4%;85.0 lookups=9c" \
+	"the status line says why and over what window, perfdata after | with units"
 run cw-stats --check --hit-rate-critical 50
-is "$status" 0 "with the hit-rate limit at 50: OK"
-run cw-stats --check --hit-rate-critical 50 --memory-warning 0.1
+is "$status:$(sed 's/ | .*//' "$T/out")" \
+	"1:CACHEWARM WARNING - hit rate 55.6% < 95.0% in the last 5m" \
+	"between the warning and the critical hit rate: WARNING (1)"
+run cw-stats --check --hit-rate-warning 50 --hit-rate-critical 40
+is "$status:$(sed 's/ p99=[0-9.]*us;/ p99=Tus;/' "$T/out")" \
+	"0:CACHEWARM OK - all within thresholds | hit_rate=55.56%;50.00:;40.00: p99=Tus;50000;100000 l1_fill=0.4%;85.0 lookups=9c" \
+	"with both hit-rate limits below: OK, the limits in the perfdata"
+run cw-stats --check --hit-rate-critical 50 --hit-rate-warning 50 --memory-warning 0.1
 is "$status" 1 "L1 fuller than the memory limit: WARNING (1)"
-run cw-stats --check --hit-rate-critical 50 --p99-critical 0.001
-is "$status" 2 "P99 above the limit: CRITICAL"
+run cw-stats --check --hit-rate-critical 50 --hit-rate-warning 50 --p99-critical 0.001
+is "$status:$(sed 's/ | .*//; s/p99 [0-9.]* ms/p99 T ms/' "$T/out")" \
+	"2:CACHEWARM CRITICAL - p99 T ms > 0.00 ms in the last 5m" \
+	"P99 above the critical limit (the warning follows it down): CRITICAL"
+run cw-stats --check --hit-rate-warning 80 --hit-rate-critical 90
+is "$status:$(cat "$T/out")" \
+	"3:CACHEWARM UNKNOWN - --hit-rate-warning 80 is below --hit-rate-critical 90" \
+	"a warning limit the critical one passes first: UNKNOWN"
+run cw-stats --check --p99-warning 200 --p99-critical 100
+is "$status:$(cat "$T/out")" \
+	"3:CACHEWARM UNKNOWN - --p99-warning 200 is above --p99-critical 100" \
+	"the same for P99"
+run cw-stats --check --window 90s
+is "$status:$(cat "$T/out")" \
+	"3:CACHEWARM UNKNOWN - --window '90s': whole minutes from 1m to 15m" \
+	"a window the file does not keep: UNKNOWN"
+run cw-stats --hit-rate-warning 50
+is "$status:$(head -n 1 "$T/err")" "2:cw-stats: the thresholds go with --check" \
+	"a threshold without --check: usage error"
+run cw-stats --window 5m keys
+is "$status:$(head -n 1 "$T/err")" "2:cw-stats: --window goes with the figures, not with keys" \
+	"--window with keys: usage error"
+run cw-stats -o json --window 15m
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["window"]; print(d["seconds"], d["overall"]["lookups"], d["levels"]["l1"]["hits"], round(d["overall"]["hit_rate"], 4))' "$T/out" >"$T/parsed"
+is "$(cat "$T/parsed")" "900 9 5 0.5556" "json: the window asked for, with the readers' recent counts"
 run cw-stats --check --hit-rate-critical 150
 is "$status:$(cat "$T/out"):$(head -n 1 "$T/err")" \
 	"3:CACHEWARM UNKNOWN - --hit-rate-critical '150': not a number in 0..100:cw-stats: --hit-rate-critical '150': not a number in 0..100" \
@@ -168,4 +209,17 @@ is "$status:$(head -n 1 "$T/err")" "2:cw-stats: -o goes with the figures or keys
 	"-o with verify: usage error"
 run cw-stats -o json --interval 1 --count 1
 is "$status" 2 "-o with --interval: usage error"
+
+# A batch's keys below L1 are each timed by their own fetch, not from
+# the batch's start: four keys from a source that takes 0.3 s a key
+# (from the batch's start the last would count 1.2 s).
+# shellcheck disable=SC2016 # the script's own $1
+printf '#!/bin/sh\nsleep 0.3\nprintf "v %%s" "$1"\n' >"$T/slow"
+chmod +x "$T/slow"
+printf 'b:1\nb:2\nb:3\nb:4\n' | CW_L1_FILE="$T/batch.l1" CW_SOURCE="exec:$T/slow" \
+	cw-get - >/dev/null
+run cw-stats -f "$T/batch.l1" -o json
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["overall"]["latency"]
+print(l["count"], 0.3e9 <= l["p50_ns"] and l["max_ns"] < 0.75e9)' "$T/out" >"$T/parsed"
+is "$(cat "$T/parsed")" "4 True" "each key's latency is its own fetch's"
 finish

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 68
+plan 71
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -99,6 +99,23 @@ cp "$T/calls" "$T/order1"
 fresh
 cw-warm -j 1 - <"$T/forecast" >/dev/null 2>&1
 is "$(cat "$T/calls")" "$(cat "$T/order1")" "the same input: the same order"
+# The warm-up's five fetches are cw-warm's, not the readers': a reader's
+# one lookup after it is the only one judged, a hit.
+cw-get p:A:B:2024-01-02 >/dev/null
+cw-stats -o json | python3 -c 'import json,sys; d=json.load(sys.stdin)
+w, r = d["warmer"]["levels"], d["levels"]
+print(w["l3"]["requests"], w["l3"]["hits"], r["l3"]["requests"],
+      d["overall"]["lookups"], d["overall"]["hit_rate"],
+      d["window"]["overall"]["hit_rate"])' >"$T/parsed"
+is "$(cat "$T/parsed")" "5 5 0 1 1 1" \
+	"warming counted apart: the readers' hit rate is the one reader's"
+cw-stats -o prom | grep 'level="l3",result="hit"' >"$T/parsed"
+is "$(cat "$T/parsed")" 'cw_requests_total{level="l3",result="hit",role="reader"} 0
+cw_requests_total{level="l3",result="hit",role="warmer"} 5' \
+	"prom: a role label tells them apart"
+run cw-stats --check --memory-warning 100
+is "$status:$(sed 's/ | .*//' "$T/out")" "0:CACHEWARM OK - all within thresholds" \
+	"the check judges the readers, not the warm-up"
 
 # Freshness: skipped unless --force, and then re-read from the source.
 k=f:A:B:2024-01-01

@@ -182,7 +182,7 @@ one_op(struct cw_l1 *l1, uint64_t *seed, int writes, int timed,
 		struct cw_l1_stats *st = malloc(sizeof(*st));
 
 		if (st != NULL)
-			cw_l1_stats(l1, st);
+			cw_l1_stats(l1, 0, st);
 		free(st);
 	} else {
 		struct cw_l1_verify vf;

@@ -69,7 +69,7 @@ stats_of(const struct cw_cfg *cfg)
 	lo.path = cfg->l1_file;
 	lo.clock = cw_clock_manual(&tenv.now_ns);
 	cr_assert_eq(cw_l1_open(&l1, &lo, NULL), CW_OK);
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cw_l1_close(l1);
 	return st;
 }

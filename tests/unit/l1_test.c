@@ -125,7 +125,7 @@ Test(l1, entry_bound_holds)
 	for (int i = 0; i < 500; i++) {
 		snprintf(k, sizeof(k), "key%d", i);
 		set_str(l1, k, "value", 60000);
-		cw_l1_stats(l1, st);
+		cw_l1_stats(l1, 0, st);
 		cr_assert_leq(st->entries, 50, "at %d: %llu entries", i,
 		    (unsigned long long)st->entries);
 	}
@@ -133,7 +133,7 @@ Test(l1, entry_bound_holds)
 		snprintf(k, sizeof(k), "key%d", i);
 		found += get_str(l1, k, &b) == CW_OK;
 	}
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_assert_eq((uint64_t)found, st->entries);
 	cr_assert_geq(found, 40);
 	cr_assert_eq(st->sets, 500);
@@ -155,7 +155,7 @@ Test(l1, byte_bound_holds)
 		snprintf(k, sizeof(k), "key%d", i);
 		cr_assert_eq(cw_l1_set(l1, k, strlen(k), v, sizeof(v), 60000,
 		    CW_L1_WARM, NULL), CW_OK);
-		cw_l1_stats(l1, &st);
+		cw_l1_stats(l1, 0, &st);
 		cr_assert_leq(st.bytes, 64 * 1024);
 	}
 	cr_assert_gt(st.entries, 30);
@@ -263,7 +263,7 @@ Test(l1, reopen_keeps_entries_and_geometry)
 	l1 = open_l1("l1", 5, 1 << 16);	/* geometry of the file wins */
 	cr_assert_eq(get_str(l1, "persist", &b), CW_OK);
 	cr_assert_arr_eq(b.data, "yes", 3);
-	cw_l1_stats(l1, &st);
+	cw_l1_stats(l1, 0, &st);
 	cr_assert_eq(st.max_entries, 100);
 	cw_buf_free(&b);
 	cw_l1_close(l1);
@@ -284,7 +284,7 @@ Test(l1, value_too_big_is_refused_and_old_value_dropped)
 	cr_assert(strstr(e.msg, "does not fit") != NULL);
 	cr_assert_eq(get_str(l1, "k", &b), CW_ENOTFOUND);
 	cr_assert_eq(get_str(l1, "other", &b), CW_OK);
-	cw_l1_stats(l1, &st);
+	cw_l1_stats(l1, 0, &st);
 	cr_assert_eq(st.too_big, 1);
 	free(v);
 	cw_buf_free(&b);
@@ -458,7 +458,7 @@ Test(l1, damaged_value_reads_as_miss_and_is_counted)
 	p[3] ^= 0x20;
 	cr_assert_eq(get_str(l1, "victim", &b), CW_ENOTFOUND);
 	cr_assert_eq(get_str(l1, "bystander", &b), CW_OK);
-	cw_l1_stats(l1, &st);
+	cw_l1_stats(l1, 0, &st);
 	cr_assert_geq(st.damaged, 1);
 	/* A repair drops it for good; the rest stays. */
 	cr_assert_eq(cw_l1_int_repair(l1), 1);
@@ -548,7 +548,7 @@ Test(l1, stats_count_recorded_outcomes)
 	cw_l1_record(l1, CW_LEVEL_L1, CW_RESULT_MISS, 200);
 	cw_l1_record(l1, CW_LEVEL_L3, CW_RESULT_HIT, 2000000);
 	cw_l1_record_lookup(l1, 2000300);
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 2);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_MISS], 1);
 	cr_assert_eq(st->level[CW_LEVEL_L3].results[CW_RESULT_HIT], 1);
@@ -676,7 +676,7 @@ Test(l1, concurrent_processes_never_see_torn_values, .timeout = 120)
 		    "child %d (seed %d): status %#x (1 = torn read)", p, p + 1,
 		    status);
 	}
-	cw_l1_stats(l1, &st);
+	cw_l1_stats(l1, 0, &st);
 	cr_assert_leq(st.entries, 64);
 	cr_assert_gt(st.sets, 40000);
 	cr_assert_eq(st.repairs, 0);
@@ -743,7 +743,7 @@ Test(l1, writer_killed_mid_write_leaves_a_usable_file, .timeout = 120)
 		cr_assert_eq(cw_l1_set(l1, "after", 5, "ok", 2, 60000, 0,
 		    NULL), CW_OK, "round %d", round);
 		cr_assert_eq(cw_l1_get(l1, "after", 5, &b, NULL, NULL), CW_OK);
-		cw_l1_stats(l1, &st);
+		cw_l1_stats(l1, 0, &st);
 		cr_assert_leq(st.entries, 64);
 		cw_l1_close(l1);
 	}
@@ -791,7 +791,7 @@ use_damaged_copy(const char *good, const char *bad, size_t off, uint8_t x)
 			    NULL);
 		}
 		(void)cw_l1_verify(l1, &v, NULL);
-		cw_l1_stats(l1, st1);
+		cw_l1_stats(l1, 0, st1);
 		(void)cw_l1_del(l1, "k1", 2, NULL);
 		/* A key reads back as set now (a set may have failed),
 		 * as set before, or not at all: never anything else. */
@@ -867,7 +867,7 @@ Test(l1, a_lock_left_by_a_thread_that_is_gone_is_recovered)
 	cr_assert_eq(get_str(l1, "after", &b), CW_OK);
 	cr_assert_eq(get_str(l1, "before", &b), CW_OK);
 	cr_assert_arr_eq(b.data, "kept", 4);
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_assert_eq(st->repairs, 1);
 	cw_l1_close(l1);
 	cw_buf_free(&b);
@@ -980,7 +980,7 @@ Test(l1, read_only_handle_reads_lists_and_refuses_writes)
 	cr_assert_eq(cw_l1_open(&ro, &o, &e), CW_OK, "%s", e.msg);
 	cr_assert_eq(get_str(ro, "a", &b), CW_OK);
 	cr_assert_arr_eq(b.data, "alpha", 5);
-	cw_l1_stats(ro, st);
+	cw_l1_stats(ro, 0, st);
 	cr_assert_eq(st->entries, 2);
 	cr_assert_eq(st->sets, 2);
 	cr_assert_eq(cw_l1_scan(ro, count_entry, &listed, &e), CW_OK);
@@ -994,7 +994,7 @@ Test(l1, read_only_handle_reads_lists_and_refuses_writes)
 	cr_assert_eq(cw_l1_verify(ro, &v, NULL), CW_EIO);
 	cw_l1_record(ro, CW_LEVEL_L1, CW_RESULT_HIT, 1000);
 	cw_l1_record_lookup(ro, 1000);
-	cw_l1_stats(rw, st);
+	cw_l1_stats(rw, 0, st);
 	cr_assert_eq(st->level[CW_LEVEL_L1].results[CW_RESULT_HIT], 0);
 	cr_assert_eq(get_str(rw, "a", &b), CW_OK);
 	cw_l1_close(ro);
@@ -1106,7 +1106,7 @@ Test(l1, eviction_drops_expired_entries_as_expired)
 		snprintf(key, sizeof(key), "new%d", i);
 		set_str(l1, key, "v", 60000);
 	}
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_assert_eq(st->expirations, 10);
 	cr_assert_eq(st->evictions, 0);
 	cr_assert_eq(st->entries, 10);
@@ -1218,7 +1218,7 @@ Test(l1, resize_under_readers_keeps_every_value_and_the_hottest,
 		rz_key(k, sizeof(k), i);
 		cr_expect_eq(get_str(l1, k, &b), CW_OK, "%s", k);
 	}
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_expect_eq(st->max_entries, 400, "the handle is on the new file");
 	cr_expect_eq(st->entries, RZ_KEYS);
 	/* And what it writes lands there, for a handle opened now. */
@@ -1250,7 +1250,7 @@ Test(l1, resize_under_readers_keeps_every_value_and_the_hottest,
 		rz_key(k, sizeof(k), i);
 		cr_expect_eq(get_str(l1, k, &b), CW_OK, "hot %s kept", k);
 	}
-	cw_l1_stats(l1, st);
+	cw_l1_stats(l1, 0, st);
 	cr_expect_eq(st->max_entries, 40);
 	cr_expect_eq(st->entries, r.kept);
 	/* The counters came along: every set made through the handles. */
