@@ -52,7 +52,8 @@ static const char usage_text[] =
     "       cw-stats keys [--hot n] [glob]\n"
     "       cw-stats dump [--hot n] file\n"
     "       cw-stats resize\n"
-    "       cw-stats verify\n";
+    "       cw-stats verify\n"
+    "       cw-stats config\n";
 
 static void
 help(void)
@@ -97,7 +98,11 @@ help(void)
 	    "whole, for cw-warm - at boot.\n"
 	    "resize: rebuild the file at the configured capacity, keeping "
 	    "the hottest entries that fit.\n"
-	    "verify: check every entry; exit 65 when any is damaged.\n");
+	    "verify: check every entry; exit 65 when any is damaged.\n"
+	    "config: check the configuration and print the effective one, "
+	    "each value with\n"
+	    "  where it came from (default, file:line, environment); exit 78 "
+	    "when it is wrong.\n");
 }
 
 /* A number in [lo, hi] for option what; misuse otherwise. */
@@ -230,7 +235,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		}
 	if (optind < argc) {
 		static const char *const commands[] = { "keys", "dump",
-		    "resize", "verify", NULL };
+		    "resize", "verify", "config", NULL };
 		int which;
 
 		o->command = argv[optind++];
@@ -250,6 +255,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 		cli_misuse(usage_text, "-o goes with the figures or keys, not "
 		    "with %s", o->interval_s > 0 ? "--interval" : o->check ?
 		    "--check" : o->reset ? "--reset" : o->command);
+	if (o->l1_file != NULL && o->command != NULL &&
+	    strcmp(o->command, "config") == 0)
+		cli_misuse(usage_text, "-f goes with the figures and the "
+		    "commands on the file, not with config");
 	if (o->hot_given && (o->command == NULL ||
 	    (strcmp(o->command, "keys") != 0 &&
 	    strcmp(o->command, "dump") != 0)))
@@ -283,6 +292,35 @@ parse_args(int argc, char *argv[], struct opts *o)
 		cli_misuse(usage_text,
 		    "--check, --reset, --interval and the commands do not "
 		    "combine");
+}
+
+/* cw-stats config: the configuration checked (every file line, the L2
+ * URL, the source), then printed with each value's origin. */
+static int
+show_config(const struct opts *o)
+{
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+	struct cw_buf out = { 0 };
+	struct cw_err e;
+	int rc;
+
+	if (cfg == NULL) {
+		warnx("out of memory");
+		return EX_OSERR;
+	}
+	if ((rc = cw_cfg_load(cfg, o->config, &e)) == CW_OK &&
+	    (rc = cw_fill_check_cfg(cfg, &e)) == CW_OK &&
+	    (rc = cw_cfg_format(cfg, &out)) != CW_OK)
+		cw_err_set(&e, rc, 0, "formatting the configuration");
+	free(cfg);
+	if (rc != CW_OK) {
+		warnx("%s", e.msg);
+		cw_buf_free(&out);
+		return cw_exit_code(rc);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	cw_buf_free(&out);
+	return 0;
 }
 
 /* Open the existing L1 file named by the options or configuration; the
@@ -511,6 +549,9 @@ run(struct opts *o)
 	}
 	struct cw_l1_resize_result resized;
 	char path[CW_CFG_STR];
+
+	if (o->command != NULL && strcmp(o->command, "config") == 0)
+		return show_config(o);
 
 	if (open_l1(o, &l1, journal, path, &resized, &e) != CW_OK) {
 		warnx("%s", e.msg);

@@ -1,5 +1,5 @@
 # bash completion for cw-stats: the options of the mode already chosen
-# (keys, dump, resize, verify, --check), else every mode and option.
+# (keys, dump, resize, verify, config, --check), else every mode and option.
 _cw_stats()
 {
 	local cur prev mode="" w
@@ -7,7 +7,7 @@ _cw_stats()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
 		case $w in
-		keys|dump|resize|verify|--check) mode=$w ;;
+		keys|dump|resize|verify|config|--check) mode=$w ;;
 		esac
 	done
 	case $prev in
@@ -32,6 +32,7 @@ _cw_stats()
 		keys) COMPREPLY=($(compgen -W "$common -o --output --hot" -- "$cur")) ;;
 		dump) COMPREPLY=($(compgen -W "$common --hot" -- "$cur")) ;;
 		resize|verify) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
+		config) COMPREPLY=($(compgen -W "-c --config -h --help" -- "$cur")) ;;
 		--check) COMPREPLY=($(compgen -W "$common --hit-rate-critical
 			--hit-rate-warning --memory-warning --p99-critical
 			--p99-warning --warm-failure-warning --window" -- "$cur")) ;;
@@ -40,7 +41,7 @@ _cw_stats()
 			--window --version" -- "$cur")) ;;
 		esac
 	elif [[ -z $mode ]]; then
-		COMPREPLY=($(compgen -W "keys dump resize verify" -- "$cur"))
+		COMPREPLY=($(compgen -W "keys dump resize verify config" -- "$cur"))
 	fi
 }
 complete -F _cw_stats cw-stats

@@ -196,7 +196,7 @@ parse_rule(const char *p, struct cw_tz_rule *r)
 }
 
 int
-cw_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err)
+cw_cal_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err)
 {
 	const char *p = spec;
 	int32_t west;
@@ -247,7 +247,7 @@ rule_utc(const struct cw_tz_rule *r, int y, int32_t offset_s)
 }
 
 int32_t
-cw_tz_offset_s(const struct cw_tz *tz, int64_t utc_s)
+cw_cal_tz_offset_s(const struct cw_tz *tz, int64_t utc_s)
 {
 	int64_t start, end;
 	int y, m, d;
@@ -266,9 +266,9 @@ cw_tz_offset_s(const struct cw_tz *tz, int64_t utc_s)
 }
 
 void
-cw_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out)
+cw_cal_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out)
 {
-	int64_t local = utc_s + cw_tz_offset_s(tz, utc_s);
+	int64_t local = utc_s + cw_cal_tz_offset_s(tz, utc_s);
 	int64_t days = cw_cal_floor_div(local, 86400);
 	int64_t sec = local - days * 86400;
 
@@ -297,21 +297,21 @@ static const struct cw_session sessions[CW_SESSION_COUNT] = {
 };
 
 const struct cw_session *
-cw_session_get(unsigned i)
+cw_cal_session_get(unsigned i)
 {
 	return i < CW_SESSION_COUNT ? &sessions[i] : NULL;
 }
 
 int
-cw_session_tz(unsigned i, struct cw_tz *tz)
+cw_cal_session_tz(unsigned i, struct cw_tz *tz)
 {
 	/* The table's rules are fixed and parse; checked by a unit test. */
 	return i < CW_SESSION_COUNT ?
-	    cw_tz_parse(sessions[i].posix_tz, tz, NULL) : CW_EUSAGE;
+	    cw_cal_tz_parse(sessions[i].posix_tz, tz, NULL) : CW_EUSAGE;
 }
 
 int
-cw_session_is_open(const struct cw_session *s, const struct cw_local *l)
+cw_cal_session_is_open(const struct cw_session *s, const struct cw_local *l)
 {
 	int minute = l->hour * 60 + l->minute;
 
@@ -324,7 +324,7 @@ cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s)
 {
 	struct cw_local l;
 
-	cw_tz_local(new_york, utc_s, &l);
+	cw_cal_tz_local(new_york, utc_s, &l);
 	switch (l.weekday) {
 	case 4:		/* Friday: until 17:00 */
 		return l.hour < 17;

@@ -49,7 +49,7 @@ valid_zone(const char *z)
 }
 
 int
-cw_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
+cw_calendar_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
     struct cw_err *err)
 {
 	char path[CW_PATH_MAX], rule[128];
@@ -85,7 +85,7 @@ cw_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
 		goto out;
 	memcpy(rule, start, (size_t)(end - start));
 	rule[end - start] = '\0';
-	rc = cw_tz_parse(rule, tz, err);
+	rc = cw_cal_tz_parse(rule, tz, err);
 out:
 	cw_buf_free(&b);
 	return rc;
@@ -109,14 +109,14 @@ static int
 resolve_zone(const char *zone, const char *tzdir, struct cw_tz *tz,
     int *from_system, struct cw_err *err)
 {
-	if (cw_tz_load(zone, tzdir, tz, NULL) == CW_OK) {
+	if (cw_calendar_tz_load(zone, tzdir, tz, NULL) == CW_OK) {
 		*from_system = 1;
 		return CW_OK;
 	}
 	*from_system = 0;
 	for (size_t i = 0; i < sizeof(embedded) / sizeof(embedded[0]); i++)
 		if (strcmp(embedded[i].zone, zone) == 0)
-			return cw_tz_parse(embedded[i].rule, tz, err);
+			return cw_cal_tz_parse(embedded[i].rule, tz, err);
 	return cw_err_set(err, CW_EDATA, 0, "zone '%s': not in the system's "
 	    "tzdata and no rule for it is built in", zone);
 }
@@ -578,9 +578,9 @@ static int64_t
 utc_of_local(const struct cw_tz *tz, int64_t local_s)
 {
 	int64_t guess = local_s - tz->std_offset_s;
-	int64_t utc = local_s - cw_tz_offset_s(tz, guess);
+	int64_t utc = local_s - cw_cal_tz_offset_s(tz, guess);
 
-	return local_s - cw_tz_offset_s(tz, utc);
+	return local_s - cw_cal_tz_offset_s(tz, utc);
 }
 
 int64_t
@@ -610,7 +610,7 @@ cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
 		const struct cw_cal_session *s = &cal->session[i];
 		struct cw_local l;
 
-		cw_tz_local(&s->tz, at_s, &l);
+		cw_cal_tz_local(&s->tz, at_s, &l);
 		/* The open that may fall inside [at, at + lead] is today's
 		 * or, near midnight, tomorrow's. */
 		for (int64_t day = l.days; day <= l.days + 1 && n < cap;
@@ -695,7 +695,7 @@ cw_calendar_day_of(const struct cw_calendar *cal,
 {
 	struct cw_local l;
 
-	cw_tz_local(&s->tz, at_s, &l);
+	cw_cal_tz_local(&s->tz, at_s, &l);
 	if (s->is_release) {
 		/* keys is a release's first member. */
 		const struct cw_cal_release *r =

@@ -9,6 +9,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,9 @@ struct load_ctx {
 	const char *path;
 	struct cw_err *err;
 	int rc;
+	FILE *f;
+	int line;		/* of the file, read so far */
+	int too_long;		/* a line passed this many bytes */
 };
 
 /* Copy into one of the configuration's CW_CFG_STR-byte strings. */
@@ -304,147 +309,379 @@ defaults(struct cw_cfg *c)
 	c->warm_refresh_below = 0.1;
 	c->warm_failure_warning = 5;
 	c->templates_len = 0;
+	memset(c->origin, 0, sizeof(c->origin));
 }
 
-/* One "name = value" of section; returns CW_OK or a code with err set. */
+/*
+ * Every setting a file may give, in the order cw-stats config prints
+ * them: how its value is read and written back, where it lives in
+ * struct cw_cfg, and the environment variable that overrides it. apply()
+ * and cw_cfg_format() both go through this one table, so a setting
+ * cannot be read without also being shown.
+ */
+enum setting_kind {
+	S_STR,		/* char[CW_CFG_STR], as given */
+	S_PATH,		/* the same, ~ and $HOME expanded */
+	S_LOGFILE,	/* a path, "off" for none ("") */
+	S_U64,		/* uint64_t in [lo, hi] */
+	S_UINT,		/* unsigned in [lo, hi] */
+	S_SIZE,		/* uint64_t bytes: "512K", "100M" */
+	S_MS,		/* int64_t milliseconds: "90s", "2h" */
+	S_POS_MS,	/* the same, and positive */
+	S_REAL,		/* double in [lo, hi] */
+	S_YESNO,	/* int */
+	S_MODE,		/* unsigned, octal */
+	S_GROUP,	/* long gid, -1 for none */
+	S_PREFIX,	/* char[64], no blanks */
+	S_TYPES,	/* char[256], key types */
+};
+
+struct setting {
+	const char *section, *name;
+	enum setting_kind kind;
+	size_t off;
+	double lo, hi;
+	const char *env;	/* overrides the file, or NULL */
+	int warm_path;		/* 'c', 'j': "" means cw_cfg_warm_path's */
+};
+
+#define AT(field) offsetof(struct cw_cfg, field)
+static const struct setting settings[] = {
+	{ "l1", "file", S_PATH, AT(l1_file), 0, 0, "CW_L1_FILE", 0 },
+	{ "l1", "max_entries", S_U64, AT(l1_max_entries), 1, 1u << 24, NULL,
+	    0 },
+	{ "l1", "max_bytes", S_SIZE, AT(l1_max_bytes), 0, 0, NULL, 0 },
+	{ "l1", "ttl", S_MS, AT(l1_ttl_ms), 0, 0, NULL, 0 },
+	{ "l1", "stale_if_error", S_MS, AT(l1_stale_if_error_ms), 0, 0, NULL,
+	    0 },
+	{ "l1", "stale_exit_ok", S_YESNO, AT(l1_stale_exit_ok), 0, 0, NULL,
+	    0 },
+	{ "l1", "mode", S_MODE, AT(l1_mode), 0, 0, NULL, 0 },
+	{ "l1", "group", S_GROUP, AT(l1_gid), 0, 0, NULL, 0 },
+	{ "l2", "url", S_STR, AT(l2_url), 0, 0, "CW_REDIS_URL", 0 },
+	{ "l2", "password_file", S_PATH, AT(l2_password_file), 0, 0, NULL, 0 },
+	{ "l2", "prefix", S_PREFIX, AT(l2_prefix), 0, 0, NULL, 0 },
+	{ "l2", "ttl", S_POS_MS, AT(l2_ttl_ms), 0, 0, NULL, 0 },
+	{ "l2", "connect_timeout", S_POS_MS, AT(l2_connect_timeout_ms), 0, 0,
+	    NULL, 0 },
+	{ "l2", "timeout", S_POS_MS, AT(l2_timeout_ms), 0, 0, NULL, 0 },
+	{ "source", "url", S_STR, AT(source), 0, 0, "CW_SOURCE", 0 },
+	{ "source", "ttl", S_POS_MS, AT(source_ttl_ms), 0, 0, NULL, 0 },
+	{ "source", "connect_timeout", S_POS_MS,
+	    AT(source_connect_timeout_ms), 0, 0, NULL, 0 },
+	{ "source", "timeout", S_POS_MS, AT(source_timeout_ms), 0, 0, NULL,
+	    0 },
+	{ "source", "max_value_size", S_SIZE, AT(source_max_value_bytes), 0,
+	    0, NULL, 0 },
+	{ "source", "negative_ttl", S_MS, AT(negative_ttl_ms), 0, 0, NULL, 0 },
+	{ "source", "closed_day_ttl", S_POS_MS, AT(closed_day_ttl_ms), 0, 0,
+	    NULL, 0 },
+	{ "source", "closed_day_types", S_TYPES, AT(closed_day_types), 0, 0,
+	    NULL, 0 },
+	{ "warm", "calendar", S_PATH, AT(warm_calendar), 0, 0, NULL, 'c' },
+	{ "warm", "journal", S_PATH, AT(warm_journal), 0, 0, NULL, 'j' },
+	{ "warm", "jobs", S_UINT, AT(warm_jobs), 1, 1024, NULL, 0 },
+	{ "warm", "deadline", S_POS_MS, AT(warm_deadline_ms), 0, 0, NULL, 0 },
+	{ "warm", "refresh_below", S_REAL, AT(warm_refresh_below), 0, 1, NULL,
+	    0 },
+	{ "stats", "warm_failure_warning", S_REAL, AT(warm_failure_warning), 0,
+	    100, NULL, 0 },
+	{ "log", "file", S_LOGFILE, AT(log_file), 0, 0, NULL, 0 },
+	{ "log", "max_size", S_SIZE, AT(log_max_bytes), 0, 0, NULL, 0 },
+	{ "log", "keep", S_UINT, AT(log_keep), 1, 99, NULL, 0 },
+	{ "predict", "state_file", S_PATH, AT(predict_state), 0, 0, NULL, 0 },
+	{ "predict", "history", S_POS_MS, AT(predict_history_ms), 0, 0, NULL,
+	    0 },
+};
+#undef AT
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= CW_CFG_SETTINGS, "origins fit every setting");
+
+/* Read value into setting s of c; what names it in errors. */
 static int
-apply(struct cw_cfg *c, const char *section, const char *name,
-    const char *value, struct cw_err *err)
+set_value(struct cw_cfg *c, const struct setting *s, const char *value,
+    const char *what, struct cw_err *err)
 {
+	char *field = (char *)c + s->off;
 	uint64_t u;
+	double d;
 	int rc;
 
-#define IS(s, n) (strcmp(section, s) == 0 && strcmp(name, n) == 0)
-	if (IS("l1", "file"))
-		return copy_path(c->l1_file, value, err, "l1.file");
-	if (IS("l1", "max_entries"))
-		return cw_num_parse_u64(value, 1, 1u << 24, "l1.max_entries",
-		    &c->l1_max_entries, err);
-	if (IS("l1", "max_bytes"))
-		return cw_num_parse_size(value, "l1.max_bytes",
-		    &c->l1_max_bytes, err);
-	if (IS("l1", "ttl"))
-		return cw_num_parse_duration_ms(value, "l1.ttl",
-		    &c->l1_ttl_ms, err);
-	if (IS("l1", "stale_if_error"))
-		return cw_num_parse_duration_ms(value, "l1.stale_if_error",
-		    &c->l1_stale_if_error_ms, err);
-	if (IS("l1", "stale_exit_ok")) {
+	switch (s->kind) {
+	case S_STR:
+		return copy_str(field, value, err, what);
+	case S_PATH:
+		return copy_path(field, value, err, what);
+	case S_LOGFILE:
+		return copy_path(field, strcmp(value, "off") == 0 ? "" : value,
+		    err, what);
+	case S_U64:
+		return cw_num_parse_u64(value, (uint64_t)s->lo,
+		    (uint64_t)s->hi, what, (uint64_t *)(void *)field, err);
+	case S_UINT:
+		if ((rc = cw_num_parse_u64(value, (uint64_t)s->lo,
+		    (uint64_t)s->hi, what, &u, err)) == CW_OK)
+			*(unsigned *)(void *)field = (unsigned)u;
+		return rc;
+	case S_SIZE:
+		return cw_num_parse_size(value, what,
+		    (uint64_t *)(void *)field, err);
+	case S_MS:
+		return cw_num_parse_duration_ms(value, what,
+		    (int64_t *)(void *)field, err);
+	case S_POS_MS:
+		return positive_duration(value, what,
+		    (int64_t *)(void *)field, err);
+	case S_REAL:
+		if ((rc = cw_num_parse_double(value, s->lo, s->hi, what, &d,
+		    err)) == CW_OK)
+			*(double *)(void *)field = d;
+		return rc;
+	case S_YESNO:
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
 			return cw_err_set(err, CW_ECONFIG, 0,
-			    "l1.stale_exit_ok '%s': yes or no", value);
-		c->l1_stale_exit_ok = strcmp(value, "yes") == 0;
+			    "%s '%s': yes or no", what, value);
+		*(int *)(void *)field = strcmp(value, "yes") == 0;
 		return CW_OK;
-	}
-	if (IS("l1", "mode")) {
+	case S_MODE: {
 		char *end;
 		unsigned long m = strtoul(value, &end, 8);
 
 		if (*value == '\0' || *end != '\0' || m > 0777)
 			return cw_err_set(err, CW_EDATA, 0,
-			    "l1.mode '%s': not an octal mode", value);
-		c->l1_mode = (unsigned)m;
+			    "%s '%s': not an octal mode", what, value);
+		*(unsigned *)(void *)field = (unsigned)m;
 		return CW_OK;
 	}
-	if (IS("l1", "group")) {
-		struct group *g = getgrnam(value);
+	case S_GROUP: {
+		struct group *g = value[0] != '\0' ? getgrnam(value) : NULL;
 
+		if (value[0] == '\0') {	/* none: the owner's alone */
+			*(long *)(void *)field = -1;
+			return CW_OK;
+		}
 		if (g == NULL)
 			return cw_err_set(err, CW_ECONFIG, 0,
-			    "l1.group '%s': no such group", value);
-		c->l1_gid = (long)g->gr_gid;
+			    "%s '%s': no such group", what, value);
+		*(long *)(void *)field = (long)g->gr_gid;
 		return CW_OK;
 	}
-	if (IS("l2", "url"))
-		return copy_str(c->l2_url, value, err, "l2.url");
-	if (IS("l2", "password_file"))
-		return copy_path(c->l2_password_file, value, err,
-		    "l2.password_file");
-	if (IS("l2", "prefix")) {
+	case S_PREFIX:
 		if (strlen(value) >= sizeof(c->l2_prefix) ||
 		    strpbrk(value, " \t") != NULL)
-			return cw_err_set(err, CW_EDATA, 0, "l2.prefix '%s': "
-			    "at most %zu bytes, no blanks", value,
+			return cw_err_set(err, CW_EDATA, 0, "%s '%s': "
+			    "at most %zu bytes, no blanks", what, value,
 			    sizeof(c->l2_prefix) - 1);
-		strcpy(c->l2_prefix, value);
+		strcpy(field, value);
 		return CW_OK;
+	case S_TYPES:
+		return type_list(field, sizeof(c->closed_day_types), value,
+		    err);
 	}
-	if (IS("l2", "ttl"))
-		return positive_duration(value, "l2.ttl", &c->l2_ttl_ms, err);
-	if (IS("l2", "connect_timeout"))
-		return positive_duration(value, "l2.connect_timeout",
-		    &c->l2_connect_timeout_ms, err);
-	if (IS("l2", "timeout"))
-		return positive_duration(value, "l2.timeout",
-		    &c->l2_timeout_ms, err);
-	if (IS("source", "url"))
-		return copy_str(c->source, value, err, "source.url");
-	if (IS("source", "ttl"))
-		return positive_duration(value, "source.ttl",
-		    &c->source_ttl_ms, err);
-	if (IS("source", "connect_timeout"))
-		return positive_duration(value, "source.connect_timeout",
-		    &c->source_connect_timeout_ms, err);
-	if (IS("source", "timeout"))
-		return positive_duration(value, "source.timeout",
-		    &c->source_timeout_ms, err);
-	if (IS("source", "max_value_size"))
-		return cw_num_parse_size(value, "source.max_value_size",
-		    &c->source_max_value_bytes, err);
-	if (IS("source", "negative_ttl"))
-		return cw_num_parse_duration_ms(value, "source.negative_ttl",
-		    &c->negative_ttl_ms, err);
-	if (IS("source", "closed_day_ttl"))
-		return positive_duration(value, "source.closed_day_ttl",
-		    &c->closed_day_ttl_ms, err);
-	if (IS("source", "closed_day_types"))
-		return type_list(c->closed_day_types,
-		    sizeof(c->closed_day_types), value, err);
-	if (IS("warm", "calendar"))
-		return copy_path(c->warm_calendar, value, err,
-		    "warm.calendar");
-	if (IS("warm", "journal"))
-		return copy_path(c->warm_journal, value, err, "warm.journal");
-	if (IS("warm", "jobs")) {
-		if ((rc = cw_num_parse_u64(value, 1, 1024, "warm.jobs", &u,
-		    err)) != CW_OK)
-			return CW_ECONFIG;
-		c->warm_jobs = (unsigned)u;
-		return CW_OK;
-	}
-	if (IS("warm", "deadline"))
-		return positive_duration(value, "warm.deadline",
-		    &c->warm_deadline_ms, err);
-	if (IS("warm", "refresh_below"))
-		return cw_num_parse_double(value, 0, 1, "warm.refresh_below",
-		    &c->warm_refresh_below, err) == CW_OK ? CW_OK : CW_ECONFIG;
-	if (IS("stats", "warm_failure_warning"))
-		return cw_num_parse_double(value, 0, 100,
-		    "stats.warm_failure_warning", &c->warm_failure_warning,
-		    err) == CW_OK ? CW_OK : CW_ECONFIG;
+	return cw_err_set(err, CW_ECONFIG, 0, "%s: unknown kind", what);
+}
+
+/* One "name = value" of section; *which gets the setting's index (-1
+ * for a template). Returns CW_OK or a code with err set. */
+static int
+apply(struct cw_cfg *c, const char *section, const char *name,
+    const char *value, int *which, struct cw_err *err)
+{
+	char what[64];
+
+	*which = -1;
 	if (strcmp(section, "templates") == 0)
 		return add_template(c, name, value, err);
-	if (IS("log", "file"))
-		return copy_path(c->log_file, strcmp(value, "off") == 0 ? "" :
-		    value, err, "log.file");
-	if (IS("log", "max_size"))
-		return cw_num_parse_size(value, "log.max_size",
-		    &c->log_max_bytes, err);
-	if (IS("log", "keep")) {
-		if ((rc = cw_num_parse_u64(value, 1, 99, "log.keep", &u,
-		    err)) == CW_OK)
-			c->log_keep = (unsigned)u;
-		return rc;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (strcmp(section, s->section) != 0 ||
+		    strcmp(name, s->name) != 0)
+			continue;
+		*which = (int)i;
+		snprintf(what, sizeof(what), "%s.%s", s->section, s->name);
+		return set_value(c, s, value, what, err);
 	}
-	if (IS("predict", "state_file"))
-		return copy_path(c->predict_state, value, err,
-		    "predict.state_file");
-	if (IS("predict", "history"))
-		return positive_duration(value, "predict.history",
-		    &c->predict_history_ms, err);
-#undef IS
 	return cw_err_set(err, CW_ECONFIG, 0, "unknown setting [%s] %s",
 	    section, name);
+}
+
+/* A duration as the file would give it: the largest unit it is whole
+ * in. */
+static void
+put_ms(struct cw_buf *b, int64_t ms)
+{
+	static const struct {
+		int64_t ms;
+		const char *unit;
+	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+	    { 1000, "s" } };
+
+	for (size_t i = 0; ms != 0 && i < sizeof(units) / sizeof(units[0]);
+	    i++)
+		if (ms % units[i].ms == 0) {
+			cw_buf_appendf(b, NULL, "%lld%s",
+			    (long long)(ms / units[i].ms), units[i].unit);
+			return;
+		}
+	cw_buf_appendf(b, NULL, ms == 0 ? "0" : "%lldms", (long long)ms);
+}
+
+/* A size the same way. */
+static void
+put_size(struct cw_buf *b, uint64_t n)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; n != 0 && i < 3; i++) {
+		uint64_t unit = 1ull << (10 * (3 - i));
+
+		if (n % unit == 0) {
+			cw_buf_appendf(b, NULL, "%llu%c",
+			    (unsigned long long)(n / unit), units[i]);
+			return;
+		}
+	}
+	cw_buf_appendf(b, NULL, "%llu", (unsigned long long)n);
+}
+
+/* Setting s's effective value in c, as a file would give it. */
+static void
+put_value(struct cw_buf *b, const struct cw_cfg *c, const struct setting *s)
+{
+	const char *field = (const char *)c + s->off;
+	char path[CW_CFG_STR];
+
+	switch (s->kind) {
+	case S_STR:
+	case S_PATH:
+	case S_PREFIX:
+		if (s->warm_path != 0 && field[0] == '\0') {
+			cw_cfg_warm_path(c, s->warm_path, path);
+			field = path;
+		}
+		cw_buf_appendf(b, NULL, "%s", field);
+		break;
+	case S_LOGFILE:
+		cw_buf_appendf(b, NULL, "%s", field[0] ? field : "off");
+		break;
+	case S_U64:
+		cw_buf_appendf(b, NULL, "%llu", (unsigned long long)
+		    *(const uint64_t *)(const void *)field);
+		break;
+	case S_UINT:
+		cw_buf_appendf(b, NULL, "%u",
+		    *(const unsigned *)(const void *)field);
+		break;
+	case S_SIZE:
+		put_size(b, *(const uint64_t *)(const void *)field);
+		break;
+	case S_MS:
+	case S_POS_MS:
+		put_ms(b, *(const int64_t *)(const void *)field);
+		break;
+	case S_REAL:
+		cw_buf_appendf(b, NULL, "%g",
+		    *(const double *)(const void *)field);
+		break;
+	case S_YESNO:
+		cw_buf_appendf(b, NULL, "%s",
+		    *(const int *)(const void *)field ? "yes" : "no");
+		break;
+	case S_MODE:
+		cw_buf_appendf(b, NULL, "%04o",
+		    *(const unsigned *)(const void *)field);
+		break;
+	case S_GROUP: {
+		long gid = *(const long *)(const void *)field;
+		struct group *g = gid >= 0 ? getgrgid((gid_t)gid) : NULL;
+
+		if (g != NULL)
+			cw_buf_appendf(b, NULL, "%s", g->gr_name);
+		else if (gid >= 0)
+			cw_buf_appendf(b, NULL, "%ld", gid);
+		break;
+	}
+	case S_TYPES: {
+		size_t n = strlen(field);
+
+		/* Kept as " t1 t2 ": shown without the outer blanks. */
+		cw_buf_appendf(b, NULL, "%.*s", n > 2 ? (int)(n - 2) : 0,
+		    field + (n > 2));
+		break;
+	}
+	}
+}
+
+int
+cw_cfg_format(const struct cw_cfg *c, struct cw_buf *out)
+{
+	const char *section = "";
+	size_t before = out->len;
+
+	cw_buf_appendf(out, NULL, "# the effective configuration, each "
+	    "value's origin after ';'\n# file: %s\n", c->loaded_from[0] ?
+	    c->loaded_from : "none (built-in defaults)");
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		int32_t from = c->origin[i];
+		size_t at;
+
+		if (strcmp(section, s->section) != 0)
+			cw_buf_appendf(out, NULL, "\n[%s]\n",
+			    section = s->section);
+		cw_buf_appendf(out, NULL, "%s = ", s->name);
+		at = out->len;
+		put_value(out, c, s);
+		if (out->len == at)	/* empty: no blank before the ';' */
+			out->len--;
+		if (from == CW_CFG_FROM_ENV)
+			cw_buf_appendf(out, NULL, " ; environment %s\n",
+			    s->env);
+		else if (from > 0)
+			cw_buf_appendf(out, NULL, " ; %s:%ld\n",
+			    c->loaded_from, (long)from);
+		else
+			cw_buf_appendf(out, NULL, " ; default\n");
+	}
+	if (c->templates_len > 0)
+		cw_buf_appendf(out, NULL, "\n[templates]\n");
+	for (size_t off = 0; off < c->templates_len;) {
+		const char *type = c->templates + off;
+		const char *sql = type + strlen(type) + 1;
+
+		cw_buf_appendf(out, NULL, "%s = %s ; %s\n", type, sql,
+		    c->loaded_from);
+		off = (size_t)(sql - c->templates) + strlen(sql) + 1;
+	}
+	return out->len > before ? CW_OK : CW_ENOMEM;
+}
+
+/*
+ * libinih's reader, counting lines. inih reads a line into a buffer of
+ * num bytes (Debian builds it with 200) and takes whatever does not fit
+ * for the next line: a long template would be cut in two silently and
+ * the error, if any, would name the wrong line. A line too long is
+ * refused here, with its number, and reading stops.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *lc = stream;
+	size_t n;
+	int ch;
+
+	if (fgets(str, num, lc->f) == NULL)
+		return NULL;
+	lc->line++;
+	n = strlen(str);
+	if (n == 0 || str[n - 1] == '\n')
+		return str;
+	/* The buffer is full: fine if the line ends right here. */
+	if ((ch = getc(lc->f)) == EOF || ch == '\n')
+		return str;
+	lc->too_long = num - 1;
+	return NULL;
 }
 
 static int
@@ -452,7 +689,7 @@ on_ini(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *lc = user;
 	struct cw_err e;
-	int rc;
+	int rc, which;
 
 	if (lc->rc != CW_OK)
 		return 0;
@@ -460,34 +697,39 @@ on_ini(void *user, const char *section, const char *name, const char *value)
 	 * "[l1": let inih report the syntax error at its line. */
 	if (section[0] == '\0')
 		return 0;
-	if ((rc = apply(lc->cfg, section, name, value, &e)) != CW_OK) {
+	if ((rc = apply(lc->cfg, section, name, value, &which, &e)) !=
+	    CW_OK) {
 		/* The file and line are added once inih says which line. */
 		lc->rc = cw_err_set(lc->err, CW_ECONFIG, 0, "%s", e.msg);
 		return 0;
 	}
+	if (which >= 0)
+		lc->cfg->origin[which] = lc->line;
 	return 1;
 }
 
 static int
 load_file(struct cw_cfg *c, const char *path, struct cw_err *err)
 {
-	struct load_ctx lc = { c, path, err, CW_OK };
-	FILE *f;
+	struct load_ctx lc = { c, path, err, CW_OK, NULL, 0, 0 };
+	struct stat st;
 	int line;
 
-	struct stat st;
-
-	if ((f = fopen(path, "re")) == NULL)
+	if ((lc.f = fopen(path, "re")) == NULL)
 		return cw_err_set(err, CW_ECONFIG, errno, "%s", path);
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fstat(fileno(lc.f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(lc.f);
 		return cw_err_set(err, CW_ECONFIG, 0, "%s: not a regular file",
 		    path);
 	}
 	/* inih goes on past a setting the handler refuses and returns the
 	 * first refused or malformed line's number: that is where it is. */
-	line = ini_parse_file(f, on_ini, &lc);
-	fclose(f);
+	line = ini_parse_stream(read_line, &lc, on_ini, &lc);
+	fclose(lc.f);
+	if (lc.too_long > 0)
+		return cw_err_set(err, CW_ECONFIG, 0, "%s:%d: line longer than "
+		    "%d bytes (a long template goes on indented lines)", path,
+		    lc.line, lc.too_long);
 	if (lc.rc != CW_OK) {
 		char why[sizeof(err->msg)];
 
@@ -529,15 +771,19 @@ cw_cfg_load(struct cw_cfg *c, const char *path, struct cw_err *err)
 		    (rc = load_file(c, candidate, err)) != CW_OK)
 			return rc;
 	}
-	if ((env = getenv("CW_L1_FILE")) != NULL && *env &&
-	    (rc = copy_str(c->l1_file, env, err, "CW_L1_FILE")) != CW_OK)
-		return rc;
-	if ((env = getenv("CW_REDIS_URL")) != NULL &&
-	    (rc = copy_str(c->l2_url, env, err, "CW_REDIS_URL")) != CW_OK)
-		return rc;
-	if ((env = getenv("CW_SOURCE")) != NULL && *env &&
-	    (rc = copy_str(c->source, env, err, "CW_SOURCE")) != CW_OK)
-		return rc;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *st = &settings[i];
+
+		/* CW_REDIS_URL= (empty) turns L2 off; an empty CW_L1_FILE
+		 * or CW_SOURCE names nothing and is passed over. */
+		if (st->env == NULL || (env = getenv(st->env)) == NULL ||
+		    (*env == '\0' && strcmp(st->env, "CW_REDIS_URL") != 0))
+			continue;
+		if ((rc = copy_str((char *)c + st->off, env, err, st->env)) !=
+		    CW_OK)
+			return rc;
+		c->origin[i] = CW_CFG_FROM_ENV;
+	}
 	return CW_OK;
 }
 

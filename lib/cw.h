@@ -240,10 +240,10 @@ struct cw_local {
 };
 
 /* Parse a POSIX TZ rule; CW_EDATA when it is not one. */
-int cw_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err);
+int cw_cal_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err);
 /* Seconds east of UTC in force at a moment. */
-int32_t cw_tz_offset_s(const struct cw_tz *tz, int64_t utc_s);
-void cw_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out);
+int32_t cw_cal_tz_offset_s(const struct cw_tz *tz, int64_t utc_s);
+void cw_cal_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out);
 
 /* The four FX sessions, defined in their own zones' local time. */
 enum { CW_SESSION_SYDNEY, CW_SESSION_TOKYO, CW_SESSION_LONDON,
@@ -258,11 +258,11 @@ struct cw_session {
 };
 
 /* Session i (0 .. CW_SESSION_COUNT-1), or NULL. */
-const struct cw_session *cw_session_get(unsigned i);
+const struct cw_session *cw_cal_session_get(unsigned i);
 /* The zone of session i. */
-int cw_session_tz(unsigned i, struct cw_tz *tz);
+int cw_cal_session_tz(unsigned i, struct cw_tz *tz);
 /* Nonzero when a local time is inside the session (weekdays only). */
-int cw_session_is_open(const struct cw_session *s, const struct cw_local *l);
+int cw_cal_session_is_open(const struct cw_session *s, const struct cw_local *l);
 /* Nonzero while FX trades: Sunday 17:00 to Friday 17:00 New York time;
  * new_york is that session's zone. */
 int cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s);
@@ -272,7 +272,7 @@ int cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s);
 /* A zone's POSIX rule from the system's tzdata: the footer of the TZif
  * file tzdir/zone (tzdir NULL: /usr/share/zoneinfo). CW_ENOTFOUND when
  * there is no such file, CW_EDATA when it carries no rule. */
-int cw_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
+int cw_calendar_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
     struct cw_err *err);
 
 #define CW_CAL_SESSIONS 8
@@ -840,7 +840,13 @@ int cw_stats_check(const struct cw_stats_report *r,
 #define CW_CFG_STR 1024
 #define CW_CFG_TEMPLATES 16384
 
+/* Where a setting's value came from (struct cw_cfg's origin). */
+#define CW_CFG_SETTINGS 40
+#define CW_CFG_FROM_ENV (-1)	/* its environment variable; 0: the
+				   default; N > 0: line N of loaded_from */
+
 struct cw_cfg {
+	int32_t origin[CW_CFG_SETTINGS];	/* by cw_cfg_format's order */
 	uint64_t l1_max_entries;
 	uint64_t l1_max_bytes;
 	int64_t l1_ttl_ms;
@@ -908,6 +914,15 @@ void cw_cfg_l1_opts(const struct cw_cfg *cfg, struct cw_clock clock,
     struct cw_l1_opts *lo);
 /* The query template configured for a key type, or NULL. */
 const char *cw_cfg_template(const struct cw_cfg *cfg, const char *type);
+/* The effective configuration, every setting with its value and where it
+ * came from (default, file:line, environment), appended to out for
+ * people: cw-stats config. CW_ENOMEM. */
+int cw_cfg_format(const struct cw_cfg *cfg, struct cw_buf *out);
+/* Would the levels below L1 open with cfg: the L2 URL well formed, the
+ * source one that opens (a csv: directory that exists, a known kind)?
+ * Nothing is connected to. CW_ECONFIG with the reason, CW_ENOMEM. (In
+ * fill.c, which opens them.) */
+int cw_fill_check_cfg(const struct cw_cfg *cfg, struct cw_err *err);
 
 /* ---- tmpl: SQL query templates ---- */
 

@@ -69,6 +69,39 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* The source's options from cfg, its URL and templates at url and
+ * templates (copies the caller keeps, or cfg's own). */
+static void
+src_opts_of(struct cw_src_opts *so, const struct cw_cfg *cfg,
+    const char *url, const char *templates, struct cw_clock clock)
+{
+	memset(so, 0, sizeof(*so));
+	so->url = url;
+	so->connect_timeout_ms = cfg->source_connect_timeout_ms;
+	so->timeout_ms = cfg->source_timeout_ms;
+	so->max_value_bytes = cfg->source_max_value_bytes;
+	so->templates = templates;
+	so->templates_len = cfg->templates_len;
+	so->clock = clock;
+}
+
+int
+cw_fill_check_cfg(const struct cw_cfg *cfg, struct cw_err *err)
+{
+	struct cw_src_opts so;
+	struct cw_src *src;
+	int rc;
+
+	if (cfg->l2_url[0] != '\0' &&
+	    (rc = cw_l2_check_url(cfg->l2_url, err)) != CW_OK)
+		return rc;
+	src_opts_of(&so, cfg, cfg->source, cfg->templates, cw_clock_system());
+	if ((rc = cw_src_open(&src, &so, err)) != CW_OK)
+		return rc;
+	cw_src_close(src);
+	return CW_OK;
+}
+
 int
 cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
     struct cw_err *err)
@@ -120,13 +153,7 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 
 	strcpy(f->src_url, cfg->source);
 	memcpy(f->templates, cfg->templates, cfg->templates_len);
-	f->src_opts.url = f->src_url;
-	f->src_opts.connect_timeout_ms = cfg->source_connect_timeout_ms;
-	f->src_opts.timeout_ms = cfg->source_timeout_ms;
-	f->src_opts.max_value_bytes = cfg->source_max_value_bytes;
-	f->src_opts.templates = f->templates;
-	f->src_opts.templates_len = cfg->templates_len;
-	f->src_opts.clock = o->clock;
+	src_opts_of(&f->src_opts, cfg, f->src_url, f->templates, o->clock);
 
 	cw_cfg_l1_opts(cfg, o->clock, &lo);
 	lo.role = o->role;

@@ -57,7 +57,7 @@ cw_predict_new(struct cw_predict **out, struct cw_err *err)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "model");
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++)
-		cw_session_tz(i, &m->tz[i]);
+		cw_cal_session_tz(i, &m->tz[i]);
 	m->hour_open = INT64_MIN;
 	m->first_hour = INT64_MIN;
 	m->level = 1;
@@ -282,7 +282,7 @@ hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
 	c->open = cw_cal_fx_open(&m->tz[CW_SESSION_NEW_YORK], mid);
 	c->slot[0] = (int)(hour - cw_cal_floor_div(hour, 24) * 24);
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
-		cw_tz_local(&m->tz[i], mid, &l);
+		cw_cal_tz_local(&m->tz[i], mid, &l);
 		c->slot[1 + i] = l.hour;
 	}
 }
@@ -292,7 +292,7 @@ hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
 static double
 in_session(const struct cw_pat *p, unsigned f)
 {
-	const struct cw_session *s = cw_session_get(f - 1);
+	const struct cw_session *s = cw_cal_session_get(f - 1);
 	double in = 0, at_open = 0, all = 0;
 
 	for (int h = 0; h < 24; h++) {
@@ -662,8 +662,8 @@ reason(const struct cw_predict *m, const struct cw_pat *p,
 		return;
 	}
 	if (f > 0 && c->open) {
-		cw_tz_local(&m->tz[f - 1], c->hour * 3600 + 1800, &l);
-		if (cw_session_is_open(cw_session_get(f - 1), &l)) {
+		cw_cal_tz_local(&m->tz[f - 1], c->hour * 3600 + 1800, &l);
+		if (cw_cal_session_is_open(cw_cal_session_get(f - 1), &l)) {
 			snprintf(out, cap, "session:%s", frame_names[f]);
 			return;
 		}
@@ -847,8 +847,8 @@ cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
 		for (unsigned s = 0; s < CW_SESSION_COUNT; s++) {
 			struct cw_local l;
 
-			cw_tz_local(&m->tz[s], hour * 3600 + 1800, &l);
-			if (cw_session_is_open(cw_session_get(s), &l))
+			cw_cal_tz_local(&m->tz[s], hour * 3600 + 1800, &l);
+			if (cw_cal_session_is_open(cw_cal_session_get(s), &l))
 				in_session[s] += f;
 		}
 	}

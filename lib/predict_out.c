@@ -66,7 +66,7 @@ cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
 		    pi->per_day, when, pi->peak[0], pi->peak[1], pi->peak[2]);
 		for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
 			ADD("%s\"%s\":%.3f", s ? "," : "",
-			    cw_session_get(s)->name, pi->session_share[s]);
+			    cw_cal_session_get(s)->name, pi->session_share[s]);
 		ADD("},\"per_hour\":[");
 		for (int h = 0; h < 24; h++)
 			ADD("%s%.4f", h ? "," : "", pi->per_hour[h]);
@@ -78,7 +78,7 @@ cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
 	    pi->frame, pi->confidence, pi->per_day, when, pi->peak[0],
 	    pi->peak[1], pi->peak[2]);
 	for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
-		ADD("session_%s\t%.3f\n", cw_session_get(s)->name,
+		ADD("session_%s\t%.3f\n", cw_cal_session_get(s)->name,
 		    pi->session_share[s]);
 	for (int h = 0; h < 24; h++)
 		ADD("hour_%02d\t%.4f\n", h, pi->per_hour[h]);

@@ -108,7 +108,7 @@ static int
 currency_session(const char *ccy)
 {
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
-		const char *list = cw_session_get(i)->currencies;
+		const char *list = cw_cal_session_get(i)->currencies;
 		const char *hit = strstr(list, ccy);
 
 		if (hit != NULL && strlen(ccy) == 3)
@@ -175,7 +175,7 @@ cw_workload_open(struct cw_workload **out, const struct cw_workload_opts *o,
 	w->opts.instruments = NULL;	/* copied into inst[] */
 	rng_seed(w->rng, o->seed);
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++)
-		cw_session_tz(i, &w->tz[i]);
+		cw_cal_session_tz(i, &w->tz[i]);
 	for (p = o->instruments; ; p = comma + 1) {
 		comma = strchr(p, ',');
 		rc = add_instrument(w, p, comma ? (size_t)(comma - p) :
@@ -227,11 +227,11 @@ side_intensity(const struct cw_workload *w, unsigned inst, int c,
     int64_t utc_s, int *since_open)
 {
 	const struct instrument *in = &w->inst[inst];
-	const struct cw_session *s = cw_session_get(in->session[c]);
+	const struct cw_session *s = cw_cal_session_get(in->session[c]);
 	struct cw_local l;
 	int minute, news;
 
-	cw_tz_local(&w->tz[in->session[c]], utc_s, &l);
+	cw_cal_tz_local(&w->tz[in->session[c]], utc_s, &l);
 	minute = l.hour * 60 + l.minute;
 	*since_open = -1;
 	if (l.weekday > 4)

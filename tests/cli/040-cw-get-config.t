@@ -2,7 +2,7 @@
 # Configuration: file, environment, precedence, the access log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 38
 
 k=labels:EUR_USD:H4:2024-01-02
 mkdir -p "$T/src/labels/EUR_USD"
@@ -56,6 +56,52 @@ is "$lines" 8 "every lookup appends one log line"
 is "$(awk -F, 'NF != 4' "$log")" "" "log lines are ts,key,level,latency_us"
 is "$(cut -d, -f3 "$log" | sort -u | tr '\n' ' ')" "l1 l3 none " \
 	"the log records the answering level"
+
+# ---- cw-stats config: the effective configuration, each value's origin ----
+mkdir -p "$T/cfgsrc"
+printf '[l1]\nmax_entries = 5000\n\n[source]\nurl = csv:%s\n; a comment\nnegative_ttl = 90s\n[templates]\nbars = SELECT * FROM bars\n  WHERE d = {date}\n' \
+	"$T/cfgsrc" >"$T/shown.conf"
+run env CW_REDIS_URL=redis://127.0.0.1:1/0 cw-stats -c "$T/shown.conf" config
+is "$status" 0 "config: a sound configuration, exit 0"
+is "$(grep -E '^(max_entries|max_bytes|url|negative_ttl|bars) ' "$T/out")" \
+	"max_entries = 5000 ; $T/shown.conf:2
+max_bytes = 100M ; default
+url = redis://127.0.0.1:1/0 ; environment CW_REDIS_URL
+url = csv:$T/cfgsrc ; $T/shown.conf:5
+negative_ttl = 90s ; $T/shown.conf:7
+bars = SELECT * FROM bars WHERE d = {date} ; $T/shown.conf" \
+	"each value with where it came from: file:line, default, environment; a continued template joined"
+is "$(grep -c ' ; ' "$T/out")" 34 "every setting is shown, the template too"
+printf '[l1]\nmax_entries = 5000\nmax_entires = 6\n' >"$T/typo.conf"
+run cw-stats -c "$T/typo.conf" config
+is "$status:$(cat "$T/out")$(cat "$T/err")" \
+	"78:cw-stats: $T/typo.conf:3: unknown setting [l1] max_entires" \
+	"config: a wrong line is exit 78, named by file and line"
+printf '[source]\nurl = csv:%s/nowhere\n' "$T" >"$T/nodir.conf"
+run cw-stats -c "$T/nodir.conf" config
+is "$status:$(cat "$T/err")" "78:cw-stats: source 'csv:$T/nowhere': no such directory" \
+	"config: a source that cannot open is exit 78 too"
+printf '[l2]\nurl = memcached://x\n' >"$T/badl2.conf"
+run cw-stats -c "$T/badl2.conf" config
+is "$status" 78 "config: an L2 URL that can never work, exit 78"
+run cw-stats -f "$T/l1" config
+is "$status:$(head -n 1 "$T/err")" \
+	"2:cw-stats: -f goes with the figures and the commands on the file, not with config" \
+	"config with -f: usage error"
+
+# A line longer than libinih's buffer is refused with its number, not cut
+# in two (the rest read as a line of its own); a long template goes on
+# indented lines.
+long=$(python3 -c 'print("SELECT " + ", ".join("c%d" % i for i in range(60)) + " FROM bars")')
+printf '[l1]\nmax_entries = 10\n[templates]\nbars = %s\n' "$long" >"$T/long.conf"
+run cw-stats -c "$T/long.conf" config
+is "$status:$(cat "$T/err")" \
+	"78:cw-stats: $T/long.conf:4: line longer than 199 bytes (a long template goes on indented lines)" \
+	"a line past the limit: exit 78, its own line named"
+printf '[l1]\nmax_entries = 10\n[templates]\nbars = %s\n  %s\n' "${long%% c30,*}" "c30,${long#* c30,}" >"$T/long.conf"
+run cw-stats -c "$T/long.conf" config
+is "$status:$(grep '^bars' "$T/out")" "0:bars = $long ; $T/long.conf" \
+	"the same template on an indented line: whole"
 
 # A configuration that can never work is exit 78 at the start, even for a
 # key L1 holds: a directory as the file, an L2 URL of another kind.

@@ -13,8 +13,8 @@ offset_h(unsigned session, int64_t t)
 {
 	struct cw_tz tz;
 
-	cr_assert_eq(cw_session_tz(session, &tz), CW_OK);
-	return cw_tz_offset_s(&tz, t) / 3600;
+	cr_assert_eq(cw_cal_session_tz(session, &tz), CW_OK);
+	return cw_cal_tz_offset_s(&tz, t) / 3600;
 }
 
 Test(cal, floor_division_rounds_down_before_1970_too)
@@ -70,18 +70,18 @@ Test(cal, bad_zone_rules_are_refused)
 	struct cw_tz tz;
 	struct cw_err e;
 
-	cr_assert_eq(cw_tz_parse("EST5EDT,J60,J300", &tz, &e), CW_EDATA);
-	cr_assert_eq(cw_tz_parse("X5", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,J60,J300", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("X5", &tz, &e), CW_EDATA);
 	/* Mm.w.d: month 1..12, week 1..5, weekday 0..6, nothing else. */
-	cr_assert_eq(cw_tz_parse("EST5EDT,M3.5.0,M11.1.0", &tz, &e), CW_OK);
-	cr_assert_eq(cw_tz_parse("EST5EDT,M3.6.0,M11.1.0", &tz, &e), CW_EDATA);
-	cr_assert_eq(cw_tz_parse("EST5EDT,M3.0.0,M11.1.0", &tz, &e), CW_EDATA);
-	cr_assert_eq(cw_tz_parse("EST5EDT,M13.2.0,M11.1.0", &tz, &e),
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.5.0,M11.1.0", &tz, &e), CW_OK);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.6.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.0.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M13.2.0,M11.1.0", &tz, &e),
 	    CW_EDATA);
-	cr_assert_eq(cw_tz_parse("EST5EDT,M0.2.0,M11.1.0", &tz, &e), CW_EDATA);
-	cr_assert_eq(cw_tz_parse("EST5EDT,M3.2.7,M11.1.0", &tz, &e), CW_EDATA);
-	cr_assert_eq(cw_tz_parse("<+0530>-5:30", &tz, &e), CW_OK);
-	cr_assert_eq(cw_tz_offset_s(&tz, 0), 5 * 3600 + 1800);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M0.2.0,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.2.7,M11.1.0", &tz, &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("<+0530>-5:30", &tz, &e), CW_OK);
+	cr_assert_eq(cw_cal_tz_offset_s(&tz, 0), 5 * 3600 + 1800);
 }
 
 Test(cal, weekends_share_fridays_trading_day)
@@ -101,7 +101,7 @@ Test(cal, fx_trades_sunday_to_friday_new_york_time)
 {
 	struct cw_tz ny;
 
-	cw_session_tz(CW_SESSION_NEW_YORK, &ny);
+	cw_cal_session_tz(CW_SESSION_NEW_YORK, &ny);
 	/* Friday 2024-03-08 17:00 EST is 22:00 UTC. */
 	cr_assert(cw_cal_fx_open(&ny, utc(2024, 3, 8, 21, 59)));
 	cr_assert_not(cw_cal_fx_open(&ny, utc(2024, 3, 8, 22, 0)));

@@ -238,7 +238,7 @@ Test(calendar, built_in_rules_match_the_system_zoneinfo_2018_to_2030)
 					struct tm tm;
 
 					localtime_r(&tt, &tm);
-					cr_assert_eq(cw_tz_offset_s(&s->tz, t),
+					cr_assert_eq(cw_cal_tz_offset_s(&s->tz, t),
 					    tm.tm_gmtoff, "%s at %lld",
 					    zones[z], (long long)t);
 				}

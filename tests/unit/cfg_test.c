@@ -171,3 +171,85 @@ Test(cfg, templates_l2_and_timeouts)
 	cr_assert_eq(cw_cfg_load(c, p, &e), CW_ECONFIG);
 	free(c);
 }
+
+/* text without its header comments and the " ; origin" of each line,
+ * NUL-terminated; returns how many lines had one. */
+static size_t
+cut_origins(const struct cw_buf *text, struct cw_buf *out)
+{
+	size_t cut = 0;
+
+	out->len = 0;
+	for (size_t i = 0; i < text->len;) {
+		const char *line = text->data + i;
+		const char *nl = memchr(line, '\n', text->len - i);
+		size_t n = nl != NULL ? (size_t)(nl - line) : text->len - i;
+		const char *semi = memmem(line, n, " ; ", 3);
+
+		if (n > 0 && line[0] == '#') {	/* the header names the file */
+			i += n + 1;
+			continue;
+		}
+		cut += semi != NULL;
+		cw_buf_append(out, line, semi != NULL ? (size_t)(semi - line) :
+		    n, NULL);
+		cw_buf_append(out, "\n", 1, NULL);
+		i += n + 1;
+	}
+	cw_buf_append(out, "", 1, NULL);
+	return cut;
+}
+
+/* What cw_cfg_format prints is what a file would say: every value, once
+ * the origins are cut off, reads back to the same configuration. */
+Test(cfg, the_effective_configuration_reads_back_the_same)
+{
+	struct cw_cfg *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct cw_buf first = { 0 }, second = { 0 }, plain = { 0 },
+	    plain2 = { 0 };
+	char p[PATH_MAX], q[2 * PATH_MAX], dir[PATH_MAX];
+	size_t settings;
+
+	isolate();
+	mkdir(tpath(dir, sizeof(dir), "data"), 0700);
+	snprintf(q, sizeof(q), "[l1]\nmax_bytes = 1536K\nttl = 90s\n"
+	    "stale_if_error = 1500ms\nmode = 0640\nstale_exit_ok = yes\n"
+	    "[l2]\nprefix = x:\n[source]\nurl = csv:%s\n"
+	    "closed_day_types = bars, ticks\nmax_value_size = 3000\n"
+	    "[warm]\nrefresh_below = 0.25\njobs = 7\n[log]\nfile = off\n"
+	    "[predict]\nhistory = 36h\n[templates]\nbars = SELECT {date}\n",
+	    dir);
+	write_file(tpath(p, sizeof(p), "a.conf"), q);
+	cr_assert_eq(cw_cfg_load(a, p, NULL), CW_OK);
+	cr_assert_eq(a->origin[0], 0, "l1.file: the default");
+	cr_assert_eq(a->origin[2], 2, "l1.max_bytes: line 2");
+	cr_assert_eq(cw_cfg_format(a, &first), CW_OK);
+	settings = cut_origins(&first, &plain);
+	write_file(tpath(q, sizeof(q), "b.conf"), plain.data);
+	cr_assert_eq(cw_cfg_load(b, q, NULL), CW_OK);
+	cr_assert_eq(b->l1_max_bytes, 1536 << 10);
+	cr_assert_eq(b->l1_ttl_ms, 90000);
+	cr_assert_eq(b->l1_stale_if_error_ms, 1500);
+	cr_assert_eq(b->l1_stale_exit_ok, 1);
+	cr_assert_eq(b->predict_history_ms, 36 * 3600000LL);
+	cr_assert_eq(b->source_max_value_bytes, 3000);
+	cr_assert_eq(b->l1_mode, 0640);
+	cr_assert_eq(b->warm_jobs, 7);
+	cr_assert_float_eq(b->warm_refresh_below, 0.25, 1e-12);
+	cr_assert_str_eq(b->closed_day_types, " bars ticks ");
+	cr_assert_str_eq(b->log_file, "");
+	cr_assert_str_eq(b->l2_prefix, "x:");
+	cr_assert_str_eq(cw_cfg_template(b, "bars"), "SELECT {date}");
+	for (size_t i = 0; i + 1 < settings; i++)
+		cr_assert_gt(b->origin[i], 0, "setting %zu read from the file",
+		    i);
+	cr_assert_eq(cw_cfg_format(b, &second), CW_OK);
+	cut_origins(&second, &plain2);
+	cr_assert_str_eq(plain2.data, plain.data, "the same configuration");
+	free(a);
+	free(b);
+	cw_buf_free(&first);
+	cw_buf_free(&second);
+	cw_buf_free(&plain);
+	cw_buf_free(&plain2);
+}

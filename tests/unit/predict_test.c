@@ -31,7 +31,7 @@ london_open_reads(struct cw_predict *m, int64_t first_day, int days)
 {
 	struct cw_tz london;
 
-	cw_session_tz(CW_SESSION_LONDON, &london);
+	cw_cal_session_tz(CW_SESSION_LONDON, &london);
 	for (int64_t day = first_day; day < first_day + days; day++) {
 		int y, mo, d;
 		char key[64];
@@ -43,7 +43,7 @@ london_open_reads(struct cw_predict *m, int64_t first_day, int days)
 		    y, mo, d);
 		/* 08:00 local is 08:00 UTC in winter, 07:00 in summer. */
 		int64_t open = day * 86400 + 8 * 3600 -
-		    cw_tz_offset_s(&london, day * 86400 + 8 * 3600);
+		    cw_cal_tz_offset_s(&london, day * 86400 + 8 * 3600);
 		for (int i = 0; i < 6; i++)
 			read_key(m, open + i * 600 + 30, key);
 	}
