@@ -280,6 +280,13 @@ lint: $(B)/libcw.a
 	@g=$$(objdump -t $(B)/libcw.a | awk '$$4 == ".data" || $$4 == ".bss" {print $$NF}'); \
 	if [ -n "$$g" ]; then echo "mutable globals in libcw.a: $$g"; exit 1; fi
 	for m in share/man/*.[157]; do groff -mandoc -ww -z $$m || exit 1; done
+	@# Programs use cw.h alone: the library's private headers are its own.
+	@p=$$(grep -l '#include "[a-z0-9_]*_int\.h"' cmd/*.[ch]); \
+	if [ -n "$$p" ]; then echo "private headers included by: $$p"; exit 1; fi
+	@# Every header compiles on its own.
+	@for h in lib/*.h; do printf '#include "%s"\n' "$${h#lib/}" | \
+		$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only -x c - || \
+		{ echo "$$h does not compile on its own"; exit 1; }; done
 	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh tests/mutants/*.sh bench/*.sh
 	$(MAKE) -s CC=clang B=build-clang all build-clang/unit-tests \
 		$(BENCH_SRCS:bench/%.c=build-clang/bench/%)

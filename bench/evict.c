@@ -25,6 +25,8 @@
 
 #include "cw.h"
 #include "refcache.h"
+#include "l1_int.h"
+#include "trace_int.h"
 
 #define BEST_SLACK 0.005
 

@@ -21,6 +21,7 @@
 #include "cw.h"
 #include "timing.h"
 #include "hash_int.h"
+#include "l1_int.h"
 
 #define ENTRIES 100000
 #define VALUE 100

@@ -23,6 +23,7 @@
 
 #include "cw.h"
 #include "timing.h"
+#include "l1_int.h"
 
 #define RUNS 3
 #define LOOKUPS 1000000

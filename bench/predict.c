@@ -13,6 +13,8 @@
 
 #include "cw.h"
 #include "timing.h"
+#include "cal_int.h"
+#include "predict_int.h"
 
 int
 main(void)

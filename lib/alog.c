@@ -27,6 +27,7 @@
 #include "cw.h"
 #include "fs_int.h"
 #include "hash_int.h"
+#include "alog_int.h"
 
 #define FLUSH_AT 32768
 /* Distinct (key, level) pairs gathered within a second before they are

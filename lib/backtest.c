@@ -21,6 +21,7 @@
 
 #include "cw.h"
 #include "intern_int.h"
+#include "predict_int.h"
 
 #define WEEK_HOURS 168
 static const double floors[2] = { 0.5, 0.7 };

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "cw.h"
+#include "cal_int.h"
+#include "key_int.h"
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Hinnant's method). */
 int64_t

@@ -31,6 +31,7 @@
 
 #include "cw.h"
 #include "calendar_int.h"
+#include "cal_int.h"
 
 /* ---- zones ---- */
 
@@ -48,8 +49,11 @@ valid_zone(const char *z)
 	return 1;
 }
 
-int
-cw_calendar_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
+/* A zone's POSIX rule from the system's tzdata: the footer of the TZif
+ * file tzdir/zone (tzdir NULL: /usr/share/zoneinfo). CW_ENOTFOUND when
+ * there is no such file, CW_EDATA when it carries no rule. */
+static int
+tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
     struct cw_err *err)
 {
 	char path[CW_PATH_MAX], rule[128];
@@ -109,7 +113,7 @@ static int
 resolve_zone(const char *zone, const char *tzdir, struct cw_tz *tz,
     int *from_system, struct cw_err *err)
 {
-	if (cw_calendar_tz_load(zone, tzdir, tz, NULL) == CW_OK) {
+	if (tz_load(zone, tzdir, tz, NULL) == CW_OK) {
 		*from_system = 1;
 		return CW_OK;
 	}
@@ -583,8 +587,9 @@ utc_of_local(const struct cw_tz *tz, int64_t local_s)
 	return local_s - cw_cal_tz_offset_s(tz, utc);
 }
 
-int64_t
-cw_calendar_open_s(const struct cw_cal_session *s, int64_t local_day)
+/* Unix seconds of session s's open on its local day. */
+static int64_t
+open_s(const struct cw_cal_session *s, int64_t local_day)
 {
 	return utc_of_local(&s->tz, local_day * 86400 +
 	    (int64_t)s->open_min * 60);
@@ -597,7 +602,7 @@ opens_on(const struct cw_calendar *cal, const struct cw_cal_session *s,
     int64_t day)
 {
 	return cw_calendar_trading_day(cal, day) &&
-	    cw_cal_fx_open(&cal->fx_tz, cw_calendar_open_s(s, day));
+	    cw_cal_fx_open(&cal->fx_tz, open_s(s, day));
 }
 
 size_t
@@ -615,7 +620,7 @@ cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
 		 * or, near midnight, tomorrow's. */
 		for (int64_t day = l.days; day <= l.days + 1 && n < cap;
 		    day++) {
-			int64_t open = cw_calendar_open_s(s, day);
+			int64_t open = open_s(s, day);
 
 			if (open >= at_s && open <= at_s + lead_s &&
 			    opens_on(cal, s, day)) {
@@ -677,7 +682,7 @@ cw_calendar_releasing(const struct cw_calendar *cal, int64_t at_s,
 		/* A release's own dates, not the trading days, say when:
 		 * an operator may list one on any day. */
 		for (unsigned d = 0; d < r->ndays && n < cap; d++) {
-			int64_t when = cw_calendar_open_s(&r->keys, r->day[d]);
+			int64_t when = open_s(&r->keys, r->day[d]);
 
 			if (when >= at_s && when <= at_s + lead_s) {
 				out[n].session = &r->keys;
@@ -705,7 +710,7 @@ cw_calendar_day_of(const struct cw_calendar *cal,
 			if (r->day[i] >= l.days) {
 				out->session = s;
 				out->local_day = r->day[i];
-				out->open_s = cw_calendar_open_s(s, r->day[i]);
+				out->open_s = open_s(s, r->day[i]);
 				return CW_OK;
 			}
 		return CW_ENOTFOUND;
@@ -714,7 +719,7 @@ cw_calendar_day_of(const struct cw_calendar *cal,
 		if (opens_on(cal, s, day)) {
 			out->session = s;
 			out->local_day = day;
-			out->open_s = cw_calendar_open_s(s, day);
+			out->open_s = open_s(s, day);
 			return CW_OK;
 		}
 	return CW_ENOTFOUND;

@@ -21,6 +21,8 @@
 
 #include "cw.h"
 #include "cfg_int.h"
+#include "key_int.h"
+#include "tmpl_int.h"
 
 #ifndef CW_DATADIR
 #define CW_DATADIR "/usr/local/share/cachewarm"

@@ -1,10 +1,38 @@
 /*
- * cw.h: the one public header of libcw, the cachewarm library.
+ * cw.h: the one public header of libcw, the cachewarm library, and the
+ * programs' contract: cmd/ includes this and nothing else of lib/ (make
+ * lint checks it), so a program cannot reach around the hierarchy.
  *
- * Sectioned per module. Every function returns 0 (CW_OK) or one negative
- * CW_E* code; detail goes into a caller-owned struct cw_err (may be NULL).
- * The library never prints, exits or installs signal handlers, and keeps no
- * mutable global state: everything lives in a handle.
+ * Every function returns 0 (CW_OK) or one negative CW_E* code, and its
+ * comment names the codes it returns; detail goes into a caller-owned
+ * struct cw_err (may be NULL). The library never prints, exits or
+ * installs signal handlers, and keeps no mutable global state:
+ * everything lives in a handle. Each stateful section opens with its
+ * calling sequence.
+ *
+ * The sections, in layers: a section uses only those above it.
+ *
+ *   1. base         err, buf, fs, num, clock, lines, out, hist
+ *   2. time, keys   key, cal (times as text), calendar (sessions as data)
+ *   3. L1           l1: the shared file: open, figures, entries, resize
+ *   4. config       cfg
+ *   5. levels       fill (opaque), hier: every lookup and fill
+ *   6. predict      predict, backtest, predict_out
+ *   7. warm         sched (classes), warm (plan, run), journal, ready,
+ *                   warm_out
+ *   8. observe      stats, view
+ *   9. bench        workload, trace and replay, quick
+ *
+ * What only the library calls lives in the private header of the module
+ * that implements it, lib/<module>_int.h: the key parser (key_int.h),
+ * market-time arithmetic (cal_int.h), the calendar's looks
+ * (calendar_int.h), L1's gets, sets and counters (l1_int.h), L2
+ * (l2_int.h), the sources (src_int.h), the fill machine (fill_int.h),
+ * SQL templates (tmpl_int.h), the access log (alog_int.h), the
+ * learner's steps (predict_int.h), the scheduler (sched_int.h), the
+ * warm planner's pieces (warm_int.h), the journal's reader
+ * (journal_int.h), histogram reading (hist_int.h), a trace's accesses
+ * (trace_int.h).
  */
 #ifndef CW_H
 #define CW_H
@@ -14,6 +42,8 @@
 #include <stdint.h>
 
 #define CW_VERSION "0.1.0"
+
+/* ==== 1. base: the vocabulary every call shares ==== */
 
 /* ---- err: result codes, error detail, exit statuses ---- */
 
@@ -72,14 +102,14 @@ struct cw_buf {
 
 /* Make room for at least cap bytes in total. CW_ENOMEM on failure. */
 int cw_buf_reserve(struct cw_buf *b, size_t cap, struct cw_err *err);
-/* Append n bytes. */
+/* Append n bytes. CW_ENOMEM. */
 int cw_buf_append(struct cw_buf *b, const void *p, size_t n,
     struct cw_err *err);
 /* Append everything readable from fd up to its end; a read error is
- * CW_EIO, named by what. */
+ * CW_EIO, named by what; CW_ENOMEM. */
 int cw_buf_read_fd(struct cw_buf *b, int fd, const char *what,
     struct cw_err *err);
-/* Append printf-formatted text, of any length. */
+/* Append printf-formatted text, of any length. CW_ENOMEM. */
 int cw_buf_appendf(struct cw_buf *b, struct cw_err *err, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 /* Release the memory; accepts a zeroed buffer. */
@@ -106,10 +136,12 @@ int cw_num_parse_u64(const char *s, uint64_t min, uint64_t max,
  * trailing junk included, is CW_EDATA. */
 int cw_num_parse_double(const char *s, double min, double max,
     const char *what, double *out, struct cw_err *err);
-/* A duration: "300" (seconds), "500ms", "90s", "15m", "2h", "7d". */
+/* A duration: "300" (seconds), "500ms", "90s", "15m", "2h", "7d";
+ * anything else, or one that overflows, is CW_EDATA. */
 int cw_num_parse_duration_ms(const char *s, const char *what,
     int64_t *out_ms, struct cw_err *err);
-/* A size: "4096", "512K", "100M", "2G" (powers of 1024). */
+/* A size: "4096", "512K", "100M", "2G" (powers of 1024); CW_EDATA
+ * otherwise. */
 int cw_num_parse_size(const char *s, const char *what, uint64_t *out_bytes,
     struct cw_err *err);
 
@@ -166,51 +198,78 @@ cw_clock_sleep_ns(const struct cw_clock *c, int64_t ns)
 	c->sleep_ns(c->sleep_ctx, ns);
 }
 
-/* ---- key: the key grammar ---- */
+/* ---- lines: reading lines in batches of what has arrived ---- */
 
-#define CW_KEY_MAX 250	/* bytes, memcached's bound */
+/* Calling sequence: struct cw_lines r = { .fd = fd }; then, until
+ * cw_lines_fill says CW_ENOTFOUND, cw_lines_next for every line on hand
+ * and cw_lines_fill for more; cw_lines_free. */
 
-/*
- * A key is 1 to 250 bytes without whitespace or control characters. A key
- * with exactly three colons is structured, TYPE:INSTRUMENT:GRANULARITY:DATE,
- * and each part must pass its strict pattern (an alphanumeric first byte,
- * then letters, digits, '_', '-', '.'; DATE a real YYYY-MM-DD). Any other
- * key is opaque: stored and served, but sources cannot answer it.
- */
-struct cw_key {
-	char raw[CW_KEY_MAX + 1];	/* NUL-terminated copy */
-	size_t len;
-	int structured;			/* the fields below are set */
-	char type[CW_KEY_MAX + 1];
-	char instrument[CW_KEY_MAX + 1];
-	char granularity[CW_KEY_MAX + 1];
-	char date[11];			/* YYYY-MM-DD */
-	int year, month, day;
+/* Set fd and zero the rest: struct cw_lines r = { .fd = 0 }. */
+struct cw_lines {
+	int fd;
+	int eof;
+	char *buf;
+	size_t cap, start, end;
 };
 
-/* Check and split s[0..len). CW_EDATA with the reason in err. */
-int cw_key_parse(const char *s, size_t len, struct cw_key *out,
+/* The next complete line on hand (without its newline; at end of input
+ * the last unterminated one too): 1 with *line, *len set, valid until the
+ * next cw_lines_fill; 0 when no complete line is buffered. Never reads. */
+int cw_lines_next(struct cw_lines *r, const char **line, size_t *len);
+/* One read(2): blocks until more input or its end. CW_ENOTFOUND once the
+ * end was reached before, CW_EIO on a read error, CW_ENOMEM for a line
+ * that outgrows memory. */
+int cw_lines_fill(struct cw_lines *r, struct cw_err *err);
+void cw_lines_free(struct cw_lines *r);
+
+/* ---- out: how values travel in TSV and JSON ---- */
+
+enum cw_format {
+	CW_FORMAT_RAW,	/* the value's bytes as they are */
+	CW_FORMAT_TSV,	/* key TAB escaped-value NEWLINE */
+	CW_FORMAT_JSON,	/* {"key":...,"value":...} NEWLINE */
+};
+
+/* Parse "tsv" / "json" (and "raw"). CW_EUSAGE otherwise. */
+int cw_out_parse_format(const char *s, enum cw_format *out,
     struct cw_err *err);
-/* Check s[0..len) as cw_key_parse would, without splitting it: what a
- * lookup needs before it reads a level. */
-int cw_key_check(const char *s, size_t len, struct cw_err *err);
+/* Append src with backslash, TAB, LF, CR and NUL escaped as \\ \t \n \r \0.
+ * CW_ENOMEM. */
+int cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
+    struct cw_err *err);
+
+/* "name":"text" for UTF-8, else "name_base64":"..." (how keys and values
+ * of any bytes are written in every JSON output). CW_ENOMEM. */
+int cw_out_json_field(struct cw_buf *dst, const char *name, const void *src,
+    size_t n, struct cw_err *err);
+
+/* Append one batch record for key/value in format fmt (TSV or JSON).
+ * JSON carries a value that is not UTF-8 as "value_base64" instead of
+ * "value", so no byte is ever lost or replaced. CW_ENOMEM. */
+int cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
+    size_t klen, const void *val, size_t vlen, struct cw_err *err);
+
+/* ---- hist: latency histograms with bounded relative error ---- */
+
+/*
+ * Log-linear buckets over nanoseconds: exact below 256 ns, then 128
+ * buckets per power of two, up to 2^36 ns (about 69 s; larger values land
+ * in the last bucket). A bucket's width is at most 1/128 of its lower
+ * bound, so a percentile read from it is within 0.8% of the true value.
+ */
+#define CW_HIST_BUCKETS (256 + 28 * 128)
+#define CW_HIST_REL_ERROR (1.0 / 128)
+
+/* ==== 2. time and keys ==== */
+
+/* ---- key: the key grammar ---- */
+
+/* A key is 1 to CW_KEY_MAX bytes without whitespace or control bytes;
+ * a key of four parts, TYPE:INSTRUMENT:GRANULARITY:YYYY-MM-DD, is
+ * structured and checked part by part (key_int.h has the parser). */
+#define CW_KEY_MAX 250	/* bytes, memcached's bound */
 
 /* ---- cal: market time: dates, zones, trading days, sessions ---- */
-
-/* a / b rounded toward minus infinity (b > 0): the day of a time, the
- * week of a day, for times before 1970 as after. */
-int64_t cw_cal_floor_div(int64_t a, int64_t b);
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
-int64_t cw_cal_days_from_civil(int y, int m, int d);
-void cw_cal_civil_from_days(int64_t days, int *y, int *m, int *d);
-/* Day of the week of a day number: 0 Monday .. 6 Sunday. */
-int cw_cal_weekday(int64_t days);
-/* The trading day of a day number: weekdays count 0, 1, 2, ... and a
- * Saturday or Sunday shares the Friday before it, so that "one trading
- * day back" from a Monday is the Friday. */
-int64_t cw_cal_tday(int64_t days);
-/* The weekday a trading day number names, as a day number. */
-int64_t cw_cal_tday_days(int64_t tday);
 
 /* Unix seconds from "1709510400" or UTC "YYYY-MM-DD[THH:MM[:SS]][Z]";
  * CW_EDATA otherwise (a date that does not exist included). */
@@ -232,48 +291,15 @@ struct cw_tz {
 	struct cw_tz_rule start, end;
 };
 
-/* Local time of a moment in a zone. */
-struct cw_local {
-	int64_t days;		/* local day number */
-	int weekday;		/* 0 Monday .. 6 Sunday */
-	int hour, minute;
-};
-
-/* Parse a POSIX TZ rule; CW_EDATA when it is not one. */
-int cw_cal_tz_parse(const char *spec, struct cw_tz *tz, struct cw_err *err);
-/* Seconds east of UTC in force at a moment. */
-int32_t cw_cal_tz_offset_s(const struct cw_tz *tz, int64_t utc_s);
-void cw_cal_tz_local(const struct cw_tz *tz, int64_t utc_s, struct cw_local *out);
-
 /* The four FX sessions, defined in their own zones' local time. */
 enum { CW_SESSION_SYDNEY, CW_SESSION_TOKYO, CW_SESSION_LONDON,
 	CW_SESSION_NEW_YORK, CW_SESSION_COUNT };
 
-struct cw_session {
-	const char *name;	/* "london" */
-	const char *zone;	/* IANA name, for people */
-	const char *posix_tz;	/* the rule used */
-	int open_min, close_min;	/* local minutes after midnight */
-	const char *currencies;	/* space-separated ISO codes */
-};
-
-/* Session i (0 .. CW_SESSION_COUNT-1), or NULL. */
-const struct cw_session *cw_cal_session_get(unsigned i);
-/* The zone of session i. */
-int cw_cal_session_tz(unsigned i, struct cw_tz *tz);
-/* Nonzero when a local time is inside the session (weekdays only). */
-int cw_cal_session_is_open(const struct cw_session *s, const struct cw_local *l);
-/* Nonzero while FX trades: Sunday 17:00 to Friday 17:00 New York time;
- * new_york is that session's zone. */
-int cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s);
-
 /* ---- calendar: trading sessions as data, and the keys they warm ---- */
 
-/* A zone's POSIX rule from the system's tzdata: the footer of the TZif
- * file tzdir/zone (tzdir NULL: /usr/share/zoneinfo). CW_ENOTFOUND when
- * there is no such file, CW_EDATA when it carries no rule. */
-int cw_calendar_tz_load(const char *zone, const char *tzdir, struct cw_tz *tz,
-    struct cw_err *err);
+/* Calling sequence: cw_calendar_load, hand the calendar to the warm
+ * planner (cw_warm_plan_sessions) or the replay's plot, cw_calendar_free.
+ * A loaded calendar is read only: threads may share it. */
 
 #define CW_CAL_SESSIONS 8
 #define CW_CAL_LIST 16
@@ -330,17 +356,11 @@ struct cw_calendar {
 
 /* Read the calendar file at path (cw-warm(1) documents it), resolving
  * zones from tzdir's tzdata (NULL: the system's), else the built-in
- * rules. CW_ECONFIG naming the file and line. */
+ * rules. CW_ECONFIG naming the file and line (a missing file, a zone
+ * known nowhere included), CW_ENOMEM. */
 int cw_calendar_load(struct cw_calendar **out, const char *path,
     const char *tzdir, struct cw_err *err);
 void cw_calendar_free(struct cw_calendar *cal);
-/* The session called name, else the release's keys, or NULL. */
-const struct cw_cal_session *cw_calendar_session(
-    const struct cw_calendar *cal, const char *name);
-/* A weekday that is not a holiday. */
-int cw_calendar_trading_day(const struct cw_calendar *cal, int64_t day);
-/* Unix seconds of session s's open on its local day. */
-int64_t cw_calendar_open_s(const struct cw_cal_session *s, int64_t local_day);
 
 /* One opening of a session. */
 struct cw_cal_open {
@@ -349,121 +369,18 @@ struct cw_cal_open {
 	int64_t open_s;		/* Unix seconds */
 };
 
-/* The sessions that open within [at_s, at_s + lead_s] on a trading day
- * outside the FX weekend, in calendar order; returns how many (at most
- * cap). */
-size_t cw_calendar_opening(const struct cw_calendar *cal, int64_t at_s,
-    int64_t lead_s, struct cw_cal_open *out, size_t cap);
-/* Session s's trading day at at_s: its local day then, or the next one
- * it opens on. CW_ENOTFOUND when none within two weeks. For a release's
- * keys: its next date at or after at_s's local day, however far. */
-int cw_calendar_day_of(const struct cw_calendar *cal,
-    const struct cw_cal_session *s, int64_t at_s, struct cw_cal_open *out);
-
-/* Append the keys an opening warms, one a line: every instrument of the
- * session x type x granularity x (its day and days_back trading days
- * before), TYPE:INSTRUMENT:GRAN:YYYY-MM-DD. */
-int cw_calendar_keys(const struct cw_calendar *cal,
-    const struct cw_cal_open *o, struct cw_buf *out, struct cw_err *err);
-
-/* ---- workload: a synthetic trading-desk access trace ---- */
-
-struct cw_workload_opts {
-	uint64_t seed;
-	int64_t start_s;		/* Unix seconds of the first minute */
-	unsigned weeks;			/* 1 .. 520 */
-	const char *instruments;	/* "EUR_USD,GBP_USD", copied */
-	double rate_per_hour;		/* requests an hour of one instrument
-					   in the middle of one session */
-};
-
-struct cw_workload;
-
-/* CW_EUSAGE for a bad instrument list, week count or rate. */
-int cw_workload_open(struct cw_workload **out,
-    const struct cw_workload_opts *opts, struct cw_err *err);
-/* The next minute of the trace as "ts,key" lines in time order (replacing
- * out's contents; a quiet minute leaves it empty); CW_ENOTFOUND past the
- * end. The same seed and options give the same bytes. */
-int cw_workload_next(struct cw_workload *w, struct cw_buf *out,
-    struct cw_err *err);
-void cw_workload_close(struct cw_workload *w);
-
-/* ---- out: how values travel in TSV and JSON ---- */
-
-enum cw_format {
-	CW_FORMAT_RAW,	/* the value's bytes as they are */
-	CW_FORMAT_TSV,	/* key TAB escaped-value NEWLINE */
-	CW_FORMAT_JSON,	/* {"key":...,"value":...} NEWLINE */
-};
-
-/* Parse "tsv" / "json" (and "raw"). CW_EUSAGE otherwise. */
-int cw_out_parse_format(const char *s, enum cw_format *out,
-    struct cw_err *err);
-/* Append src with backslash, TAB, LF, CR and NUL escaped as \\ \t \n \r \0. */
-int cw_out_tsv_escape(struct cw_buf *dst, const void *src, size_t n,
-    struct cw_err *err);
-/* Append the decoding of an escaped field; a bad escape is CW_EDATA. */
-int cw_out_tsv_unescape(struct cw_buf *dst, const char *src, size_t n,
-    struct cw_err *err);
-/* Append a JSON string literal (quotes included) of UTF-8 text. */
-int cw_out_json_string(struct cw_buf *dst, const void *src, size_t n,
-    struct cw_err *err);
-/* Nonzero when the bytes are valid UTF-8 without NUL. */
-int cw_out_is_utf8(const void *src, size_t n);
-/* "name":"text" for UTF-8, else "name_base64":"..." (how keys and values
- * of any bytes are written in every JSON output). */
-int cw_out_json_field(struct cw_buf *dst, const char *name, const void *src,
-    size_t n, struct cw_err *err);
-
-/* Append one batch record for key/value in format fmt (TSV or JSON).
- * JSON carries a value that is not UTF-8 as "value_base64" instead of
- * "value", so no byte is ever lost or replaced. */
-int cw_out_record(struct cw_buf *dst, enum cw_format fmt, const char *key,
-    size_t klen, const void *val, size_t vlen, struct cw_err *err);
-
-/* ---- lines: reading lines in batches of what has arrived ---- */
-
-/* Set fd and zero the rest: struct cw_lines r = { .fd = 0 }. */
-struct cw_lines {
-	int fd;
-	int eof;
-	char *buf;
-	size_t cap, start, end;
-};
-
-/* The next complete line on hand (without its newline; at end of input
- * the last unterminated one too): 1 with *line, *len set, valid until the
- * next cw_lines_fill; 0 when no complete line is buffered. Never reads. */
-int cw_lines_next(struct cw_lines *r, const char **line, size_t *len);
-/* One read(2): blocks until more input or its end. CW_ENOTFOUND once the
- * end was reached before, CW_EIO on a read error. */
-int cw_lines_fill(struct cw_lines *r, struct cw_err *err);
-void cw_lines_free(struct cw_lines *r);
-
-/* ---- hist: latency histograms with bounded relative error ---- */
-
-/*
- * Log-linear buckets over nanoseconds: exact below 256 ns, then 128
- * buckets per power of two, up to 2^36 ns (about 69 s; larger values land
- * in the last bucket). A bucket's width is at most 1/128 of its lower
- * bound, so a percentile read from it is within 0.8% of the true value.
- */
-#define CW_HIST_BUCKETS (256 + 28 * 128)
-#define CW_HIST_REL_ERROR (1.0 / 128)
-
-/* The bucket of a latency (negative counts as 0). */
-unsigned cw_hist_bucket(int64_t ns);
-/* The smallest value that falls in a bucket. */
-int64_t cw_hist_bucket_low(unsigned bucket);
-/* The value at quantile q (0..1) of counts, the midpoint of its bucket;
- * 0 when empty. */
-int64_t cw_hist_quantile(const uint64_t *counts, double q);
-/* Total count and approximate sum (bucket midpoints) of counts. */
-uint64_t cw_hist_total(const uint64_t *counts);
-double cw_hist_sum_ns(const uint64_t *counts);
+/* ==== 3. L1: the shared file ==== */
 
 /* ---- l1: the shared mmap file ---- */
+
+/*
+ * Calling sequence: cw_l1_open (cw_cfg_l1_opts makes its options from a
+ * configuration); then, in any order and from any thread, cw_l1_stats,
+ * cw_l1_scan, cw_l1_scan_hot, cw_l1_hot_list, cw_l1_verify and
+ * cw_l1_stats_reset; cw_l1_close. cw_l1_resize works on a path, not a
+ * handle: the handles open on the file follow it by themselves. Reads
+ * and writes of entries go through the hierarchy (hier), never around it.
+ */
 
 enum cw_level {
 	CW_LEVEL_L1,
@@ -494,8 +411,6 @@ enum cw_role {
 	CW_ROLE_COUNT,
 };
 
-/* Name of a role: "reader", "warmer". */
-const char *cw_role_name(enum cw_role role);
 
 struct cw_l1;
 
@@ -522,10 +437,6 @@ struct cw_l1_opts {
 #define CW_L1_NO_EVICT 0x4u	/* take free space only: a set that would
 				   evict fails with CW_ETOOBIG (not stored) */
 
-struct cw_l1_entry_info {
-	int64_t expires_ns;	/* wall clock */
-	unsigned flags;
-};
 
 /*
  * Open the L1 file at opts->path, creating it (atomically, mode
@@ -533,7 +444,9 @@ struct cw_l1_entry_info {
  * file keeps the geometry it was created with. Opened O_NOFOLLOW: a
  * symlink is refused. A file that is not ours is CW_EFOREIGN, another
  * version CW_EVERSION, a damaged header CW_EFOREIGN too; none of them is
- * ever modified. Safe across processes and threads: any number may open
+ * ever modified. CW_EIO when the file cannot be opened, made or mapped
+ * (a symlink, another owner's file that is not shared, missing with
+ * must_exist or read_only), CW_ENOMEM. Safe across processes and threads: any number may open
  * one file, and threads may share a handle.
  */
 int cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *opts,
@@ -541,85 +454,6 @@ int cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *opts,
 /* Unmap and close; accepts NULL. */
 void cw_l1_close(struct cw_l1 *l1);
 
-/*
- * Copy the value of key into val (replacing its contents) and, if info is
- * not NULL, its expiry and flags. CW_ENOTFOUND when absent, expired or
- * damaged (a damaged entry is counted, never returned). Lock-free: it
- * never blocks on writers and never returns a torn value.
- */
-int cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
-    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err);
-/* The same, also answering with an entry that expired less than
- * stale_ms ago (a value, not a remembered miss): stale-if-error, when
- * every level below has failed. Counted in the stats' stale_served. */
-int cw_l1_get_stale(struct cw_l1 *l1, const char *key, size_t klen,
-    int64_t stale_ms, struct cw_buf *val, struct cw_l1_entry_info *info,
-    struct cw_err *err);
-
-/* One key of a batch: the caller fills key, klen and val; the batch sets
- * rc (as cw_l1_get would return it) and, when rc is CW_OK, info. */
-struct cw_l1_lookup {
-	const char *key;
-	size_t klen;
-	struct cw_buf *val;
-	int rc;
-	struct cw_l1_entry_info info;
-};
-
-/*
- * cw_l1_get for n keys, with the same guarantees, as of one reading of the
- * clock. The memory accesses of keys a few places apart overlap, so on a
- * file larger than the CPU's caches a batch costs a fraction of as many
- * single gets: callers with more than one key use this.
- */
-void cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n);
-
-/*
- * Store key -> val for ttl_ms, evicting by S3-FIFO to stay within the
- * entry and byte bounds. CW_ETOOBIG when the value cannot fit at all (the
- * cache is left as it was). Serialised across processes by a robust lock:
- * a writer killed at any instant leaves a file the next one repairs.
- */
-int cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen,
-    const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
-    struct cw_err *err);
-
-/* One store of a batch: cw_l1_set's arguments, and its outcome in rc. */
-struct cw_l1_write {
-	const char *key;
-	size_t klen;
-	const void *val;
-	size_t vlen;
-	int64_t ttl_ms;
-	unsigned flags;
-	int rc;			/* out: as cw_l1_set would return */
-};
-
-/* Store n entries as n cw_l1_set calls would, taking the lock once per
- * few hundred of them: the warmer's and a batch fill's way in. */
-void cw_l1_set_batch(struct cw_l1 *l1, struct cw_l1_write *w, size_t n);
-
-/* Drop every expired entry now rather than when eviction reaches it,
- * so its slot and bytes are free for what is warmed next; *reclaimed
- * gets how many. Takes the writer lock. */
-int cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err);
-/* Remove key. CW_ENOTFOUND when it was not there. */
-int cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen,
-    struct cw_err *err);
-
-/* Count a lookup outcome and its latency at a level into the shared
- * header (per-process stripes: concurrent recorders do not contend), as
- * the handle's role's (cw_l1_opts.role): only the readers' latencies
- * and recent minutes are kept. */
-void cw_l1_record(struct cw_l1 *l1, enum cw_level level,
-    enum cw_result result, int64_t latency_ns);
-/* Count the latency of a whole lookup, whichever level answered. */
-void cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns);
-/* The same for n outcomes, or n lookups, of one latency: a batch's L1
- * hits, counted at their share of the batch's time. */
-void cw_l1_record_many(struct cw_l1 *l1, enum cw_level level,
-    enum cw_result result, int64_t latency_ns, uint64_t n);
-void cw_l1_record_lookups(struct cw_l1 *l1, int64_t latency_ns, uint64_t n);
 
 struct cw_l1_level_stats {
 	uint64_t results[CW_RESULT_COUNT];
@@ -660,7 +494,8 @@ struct cw_l1_stats {
 void cw_l1_stats(struct cw_l1 *l1, unsigned window_s, struct cw_l1_stats *out);
 
 /* Zero every counter and histogram, and remember when (reset_ns). The
- * entries stay. Takes the writer lock. */
+ * entries stay. Takes the writer lock: CW_EIO on a read-only handle,
+ * CW_ETIMEOUT when the lock stays held. */
 int cw_l1_stats_reset(struct cw_l1 *l1, struct cw_err *err);
 
 /* One live entry, as cw_l1_scan shows it. key is valid only during the
@@ -687,7 +522,7 @@ int cw_l1_scan(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
 /* The same, hottest first by the L1's own access marks: in the main
  * queue (read again since it came in), then more reads, then longer
- * left. */
+ * left. CW_ENOMEM. */
 int cw_l1_scan_hot(struct cw_l1 *l1, cw_l1_scan_fn *fn, void *ctx,
     struct cw_err *err);
 /* The hot list: the keys of the limit (0: all) hottest values (not the
@@ -726,113 +561,19 @@ struct cw_l1_verify {
 	int count_mismatch;	/* the entry counter disagrees with the index */
 };
 
-/* Check every entry end to end without changing anything. */
+/* Check every entry end to end without changing anything, under the
+ * writer lock: CW_EIO on a read-only handle, CW_ETIMEOUT when the lock
+ * stays held. Damage is counted in out, not returned. */
 int cw_l1_verify(struct cw_l1 *l1, struct cw_l1_verify *out,
     struct cw_err *err);
 
-/* ---- stats: derived figures for people and monitors ---- */
-
-struct cw_stats_latency {
-	uint64_t count;
-	double mean_ns;
-	int64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
-};
-
-struct cw_stats_level {
-	uint64_t requests, hits, misses, errors, timeouts;
-	double hit_rate;		/* NAN when no requests */
-	struct cw_stats_latency latency;
-};
-
-/* The readers' lookups over a span: each level's outcomes, the share
- * served without L3, the whole lookups' latency. */
-struct cw_stats_traffic {
-	struct cw_stats_level level[CW_LEVEL_COUNT];	/* no latency */
-	uint64_t lookups;
-	double hit_rate;		/* served without L3; NAN if none */
-	struct cw_stats_latency latency;
-};
-
-#define CW_STATS_LARGEST 5
-
-/* The readers' figures since the counters started, inline; their last
- * minutes in window; the warmers' requests apart. */
-struct cw_stats_report {
-	int64_t created_ns, reset_ns;
-	struct cw_stats_level level[CW_LEVEL_COUNT];
-	uint64_t lookups;		/* every lookup starts at L1 */
-	double hit_rate;		/* served without L3; NAN if none */
-	struct cw_stats_latency latency;	/* whole lookups */
-	double rate_1m, rate_5m, rate_15m;	/* lookups per second */
-	/* The last window_s seconds (whole minutes, the running one
-	 * included): what the table, --interval and --check judge. */
-	unsigned window_s;
-	struct cw_stats_traffic window;
-	/* cw-warm's requests at each level (no latency): counted apart. */
-	struct cw_stats_level warm_level[CW_LEVEL_COUNT];
-	uint64_t entries, max_entries, bytes, max_bytes;
-	double fill_pct;		/* the fuller of entries and bytes */
-	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
-	uint64_t stale_served;
-	struct {
-		char key[CW_KEY_MAX + 1];
-		uint32_t value_bytes;
-	} largest[CW_STATS_LARGEST];	/* biggest values, biggest first */
-	unsigned nlargest;
-	/* Warming, from cw-warm's journal (cw_stats_collect_journal). */
-	int has_warm;			/* the journal was read */
-	uint64_t warm_runs, warm_tasks;	/* tasks that ended */
-	uint64_t warm_done;		/* warmed, refreshed, fresh, dropped */
-	uint64_t warm_failed, warm_expired;
-	double warm_success_rate;	/* done / tasks; NAN without tasks */
-	struct cw_stats_latency warm_latency;	/* per task that fetched */
-};
-
-enum cw_stats_form {
-	CW_STATS_TABLE,		/* for people */
-	CW_STATS_JSON,		/* one JSON document */
-	CW_STATS_PROM,		/* Prometheus text exposition format */
-};
-
-/* Read the L1 header's counters, with a window of window_s (as
- * cw_l1_stats takes it), and scan its entries into r. CW_ENOMEM. */
-int cw_stats_collect(struct cw_l1 *l1, unsigned window_s,
-    struct cw_stats_report *r, struct cw_err *err);
-
-/* Sum cw-warm's journal at path into r's warming figures; no journal
- * yet is no warming (has_warm 1, zero tasks). */
-int cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
-    struct cw_err *err);
-
-/* Append r in the given form to out. PROM re-reads l1 for the raw
- * histograms. */
-/* The Prometheus exposition of an L1 file that cannot be read: cw_up 0,
- * so that a scrape says so rather than keeping a stale file. */
-void cw_stats_prom_down(struct cw_buf *out);
-int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
-    enum cw_stats_form form, struct cw_buf *out, struct cw_err *err);
-
-struct cw_stats_thresholds {
-	double hit_rate_warning;	/* below: WARNING (0.95) */
-	double hit_rate_critical;	/* below: CRITICAL (0.90) */
-	double p99_warning_ms;		/* above: WARNING (50) */
-	double p99_critical_ms;		/* above: CRITICAL (100) */
-	double memory_warning_pct;	/* L1 fuller: WARNING (85) */
-	double warm_failure_warning_pct;	/* more warming tasks failed
-						   or expired: WARNING (5) */
-};
-
-/* The seed's alert conditions. */
-void cw_stats_thresholds_default(struct cw_stats_thresholds *t);
-
-/* Judge r as a monitoring plugin: append the status line with perfdata
- * to line and return 0 OK, 1 WARNING or 2 CRITICAL. The hit rate and
- * P99 are the readers' over r's window; a figure without data (no
- * lookups in it) does not alarm and is U in the perfdata. */
-int cw_stats_check(const struct cw_stats_report *r,
-    const struct cw_stats_thresholds *t, struct cw_buf *line);
+/* ==== 4. configuration ==== */
 
 /* ---- cfg: configuration ---- */
+
+/* Calling sequence: cw_cfg_load into a struct cw_cfg the caller owns
+ * (large: allocate it), then hand it to cw_hier_open, cw_warm_run,
+ * cw_ready_measure or cw_replay_run, which read it while they run. */
 
 #define CW_PATH_MAX 4096
 /* Paths and URLs in the configuration: 1 KiB each keeps the struct to
@@ -900,7 +641,7 @@ struct cw_cfg {
  * CW_L1_FILE, CW_REDIS_URL and CW_SOURCE. An explicit path or $CW_CONFIG
  * that cannot be read is an error; the others are optional. A bad line,
  * a query template naming an unknown part included, is CW_ECONFIG naming
- * the file and line.
+ * the file and line; every failure is CW_ECONFIG.
  */
 int cw_cfg_load(struct cw_cfg *cfg, const char *path, struct cw_err *err);
 /* cw-warm's calendar (which = 'c') or journal ('j') path into out: the
@@ -912,8 +653,7 @@ void cw_cfg_warm_path(const struct cw_cfg *cfg, int which,
 /* The L1 file's options from cfg (lo->path points into it). */
 void cw_cfg_l1_opts(const struct cw_cfg *cfg, struct cw_clock clock,
     struct cw_l1_opts *lo);
-/* The query template configured for a key type, or NULL. */
-const char *cw_cfg_template(const struct cw_cfg *cfg, const char *type);
+
 /* The effective configuration, every setting with its value and where it
  * came from (default, file:line, environment), appended to out for
  * people: cw-stats config. CW_ENOMEM. */
@@ -924,611 +664,20 @@ int cw_cfg_format(const struct cw_cfg *cfg, struct cw_buf *out);
  * fill.c, which opens them.) */
 int cw_fill_check_cfg(const struct cw_cfg *cfg, struct cw_err *err);
 
-/* ---- tmpl: SQL query templates ---- */
-
-/*
- * A template is SQL with references to key parts: {type}, {instrument},
- * {granularity}, {date}, {key}. Each becomes a quoted, escaped string
- * literal; {date} becomes toDate('YYYY-MM-DD'). A brace not followed by a
- * name and '}' is plain SQL.
- */
-/* CW_ECONFIG when a reference names no known part. */
-int cw_tmpl_check(const char *tmpl, struct cw_err *err);
-/* Append tmpl expanded for key; CW_ENOTFOUND when it needs the parts of
- * a structured key and key is opaque. */
-int cw_tmpl_expand(struct cw_buf *dst, const char *tmpl,
-    const struct cw_key *key, struct cw_err *err);
-/* Append s[0..n) as a SQL string literal: quotes, backslashes escaped,
- * control bytes as \xHH. */
-int cw_sql_quote(struct cw_buf *dst, const char *s, size_t n,
-    struct cw_err *err);
-
-/* ---- alog: the access log ---- */
-
-struct cw_alog;
-
-/* Open (create, mode: 0600, or 0660 for a log a group shares) path for
- * appending, rotating to path.1 .. path.KEEP when it grows past
- * max_bytes. Lines are buffered and written whole with O_APPEND, so many
- * processes may share one log. CW_EIO, CW_ENOMEM. */
-int cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
-    unsigned keep, unsigned mode, struct cw_err *err);
-/* Append "ts,key,level,latency_us". */
-int cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
-    size_t klen, enum cw_level level, int64_t latency_ns,
-    struct cw_err *err);
-/* Write out what is buffered. */
-int cw_alog_flush(struct cw_alog *log, struct cw_err *err);
-/* Flush and close; accepts NULL. */
-void cw_alog_close(struct cw_alog *log);
-
-/* ---- predict: access patterns learned from the log, and forecasts ---- */
-
-#define CW_PATTERN_MAX (CW_KEY_MAX + 16)
-
-/* The pattern a key read at at_s belongs to: TYPE:INSTRUMENT:GRAN:T for
- * the data of that trading day, T-1 for the one before, T+1 after; an
- * opaque key is its own pattern. CW_EDATA for a malformed key. */
-int cw_pattern_of_key(const char *key, size_t klen, int64_t at_s,
-    char *out, size_t cap, struct cw_err *err);
-/* The key a pattern names on the trading day of at_s. */
-int cw_pattern_key(const char *pattern, int64_t at_s,
-    char out[CW_KEY_MAX + 1], struct cw_err *err);
-
-struct cw_predict_counts {
-	uint64_t lines;		/* read */
-	uint64_t learned;	/* reads: a line may stand for several */
-	uint64_t malformed;	/* skipped: not "ts,key", or a bad key */
-	uint64_t future;	/* skipped: after now */
-	uint64_t old;		/* skipped: before the history */
-	uint64_t late;		/* skipped: their hour was learned */
-};
-
-/* Where the log was read up to, so the next run reads only what is new. */
-struct cw_predict_logpos {
-	uint64_t dev, ino;
-	uint64_t offset;
-};
-
-/* Accuracy of one forecaster over a backtest. */
-struct cw_backtest_scores {
-	double coverage;	/* share of reads whose key was in the top
-				   2 x (distinct keys read) forecast */
-	double precision[2], recall[2], f1[2];	/* at floors 0.5, 0.7 */
-	double brier;
-};
-
-enum { CW_BT_MODEL, CW_BT_LAST_HOUR, CW_BT_WEEK_AGO, CW_BT_COUNT };
-
-struct cw_backtest_report {
-	struct cw_backtest_scores method[CW_BT_COUNT];
-	uint64_t hours, reads;	/* scored */
-	int64_t first_s, last_s;	/* the scored span */
-	int64_t window_s;
-	int64_t ran_s;		/* when, by the caller's clock */
-};
-
-/* The name of forecaster i: "model", "last_hour", "week_ago". */
-const char *cw_backtest_method_name(unsigned i);
-
-struct cw_predict;
-
-int cw_predict_new(struct cw_predict **out, struct cw_err *err);
-void cw_predict_free(struct cw_predict *m);
-
-/* One "ts,key[,...]" line (ts Unix seconds, fractions allowed), the key
- * CSV-quoted when it holds a comma or a quote, as the access log writes
- * it. key points into the line, or into scratch for a quoted key; rest
- * is what follows the key's field (",level,..." or ""). reads is how
- * many lookups the line stands for: the access log's fifth field
- * (",level,latency_us,count"), 1 in every other form. A count above
- * CW_ALOG_MAX_COUNT is no log line (CW_EDATA): the log's writer starts a
- * new line at that many. */
-#define CW_ALOG_MAX_COUNT 1000000u
-struct cw_log_line {
-	int64_t ts_ms;
-	const char *key;
-	size_t klen;
-	const char *rest;
-	size_t rest_len;
-	uint32_t reads;
-	char scratch[CW_KEY_MAX + 1];
-};
-/* Split a line into out; CW_EDATA when it is not one. */
-int cw_predict_parse_line(const char *line, size_t len,
-    struct cw_log_line *out);
-/* Learn one log line. Never fatal: a malformed line (CW_EDATA), one
- * after now_s or before now_s - history_s (now_s 0: no bounds), or one
- * for an hour already learned is counted and skipped. CW_ENOMEM alone
- * is an error. */
-int cw_predict_learn_line(struct cw_predict *m, const char *line,
-    size_t len, int64_t now_s, int64_t history_s);
-/* Learn one read. Lines may come up to an hour out of order. */
-int cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms,
-    const char *key, size_t klen);
-/* Fold every hour before until_s: the reads of the current hour wait
- * for stragglers until then. */
-void cw_predict_advance(struct cw_predict *m, int64_t until_s);
-
-struct cw_forecast_opts {
-	double min_probability;
-	double min_confidence;
-	size_t top;		/* 0: all */
-};
-
-struct cw_forecast {
-	char key[CW_KEY_MAX + 1];
-	size_t pattern;		/* internal index */
-	double expected;	/* reads in the window */
-	double probability;	/* of at least one read */
-	double confidence;	/* of the pattern, 0..1 */
-	const char *priority;	/* critical, high, medium, low */
-	char reason[32];	/* session:NAME, pattern or trend */
-};
-
-/* The keys expected in [from_s, from_s + window_s), most likely first.
- * *out is the caller's to free. */
-int cw_predict_forecast(struct cw_predict *m, int64_t from_s,
-    int64_t window_s, const struct cw_forecast_opts *opts,
-    struct cw_forecast **out, size_t *n, struct cw_err *err);
-
-struct cw_pattern_info {
-	char name[CW_PATTERN_MAX];
-	double per_hour[24];	/* forecast reads by UTC hour of the day of
-				   at (the next trading day at a weekend) */
-	double per_day;
-	int peak[3];		/* the three busiest UTC hours */
-	double session_share[CW_SESSION_COUNT];	/* of a week's reads */
-	const char *frame;	/* the clock it follows best */
-	double confidence;
-	int64_t last_read_s;	/* -1: never */
-};
-
-/* What the model knows of a pattern, named by itself or by a key read at
- * at_s. CW_ENOTFOUND when the model has not seen it. */
-int cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
-    int64_t at_s, struct cw_pattern_info *out, struct cw_err *err);
-
-struct cw_predict_summary {
-	uint64_t patterns;
-	int64_t first_s, until_s;	/* learned span; -1 when empty */
-	struct cw_predict_counts counts;
-	double level;		/* recent reads / forecast, all patterns */
-	int has_backtest;
-	struct cw_backtest_report backtest;
-};
-
-void cw_predict_summary(const struct cw_predict *m,
-    struct cw_predict_summary *out);
-
-/* The state file: written whole to a temporary file and renamed, so a
- * reader sees the old model or the new one. Load: CW_ENOTFOUND when
- * missing, CW_EDATA when damaged (the message says how to rebuild). */
-int cw_predict_save(struct cw_predict *m, const char *path,
-    struct cw_err *err);
-int cw_predict_load(struct cw_predict **out, const char *path,
-    struct cw_err *err);
-struct cw_predict_logpos *cw_predict_logpos(struct cw_predict *m);
-/* The model saved at path, or a new one when there is none yet. */
-int cw_predict_load_or_new(struct cw_predict **out, const char *path,
-    struct cw_err *err);
-/*
- * Learn what the access log gained since the model last read it: log "-"
- * is standard input, read to its end; any other path is the log file,
- * the rest of the one the model was reading first (found as log.1 after
- * a rotation). With from_start, every rotated file and the log, whole.
- * *read gets the counts of this call alone, for the caller to report
- * what was skipped.
- */
-int cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
-    int64_t history_s, int from_start, struct cw_predict_counts *read,
-    struct cw_err *err);
-/*
- * The learner's turn on a state file, as cron runs it: take the lock that
- * makes one learner at a time (the next run may start before this one
- * ends), load the model (a new one with rebuild), catch up with log (none
- * when NULL), fold the hours that ended more than an hour before now_s
- * (the last stays open for writers that flush late), drop patterns faded
- * since before the history, save, and release the lock.
- */
-int cw_predict_update(const char *state, const char *log, int64_t now_s,
-    int64_t history_s, int rebuild, struct cw_predict_counts *read,
-    struct cw_err *err);
-/*
- * The other writers of a state file, under the same lock, so that a cron
- * learner running at the same moment cannot lose their update or have
- * its own lost: save m over the state (an import), or keep a backtest's
- * scores in the saved model (load, set, save; CW_ENOTFOUND when there is
- * no model yet, which is left so).
- */
-int cw_predict_save_locked(struct cw_predict *m, const char *state,
-    struct cw_err *err);
-int cw_predict_keep_backtest(const char *state,
-    const struct cw_backtest_report *r, struct cw_err *err);
-/* Drop patterns not read since before_s whose forecasts have faded. */
-int cw_predict_prune(struct cw_predict *m, int64_t before_s);
-
-/* The model as CSV (a header, then a line per pattern), and back. */
-int cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
-    struct cw_err *err);
-int cw_predict_import(struct cw_predict **out, const char *csv, size_t len,
-    struct cw_err *err);
-
-/* ---- backtest: forecasts scored against what was read next ---- */
-
-struct cw_backtest;
-
-/* window_s: the forecast window (an hour by default). */
-int cw_backtest_new(struct cw_backtest **out, int64_t window_s,
-    struct cw_err *err);
-/* Feed one trace line; malformed ones are counted and skipped. */
-int cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len);
-/* Walk the trace forward hour by hour: at each hour forecast the window
- * from the past only, and score the model and both baselines. Hours of
- * the first week are learned, not scored (the week-ago baseline has
- * nothing to say before). CW_EDATA when the trace is too short. */
-int cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
-    struct cw_err *err);
-/* Lines read and skipped. */
-void cw_backtest_counts(const struct cw_backtest *bt,
-    struct cw_predict_counts *out);
-void cw_backtest_free(struct cw_backtest *bt);
-
-/* ---- predict_out: cw-predict's outputs, TSV or JSON ---- */
-
-/* A line per forecast key: key, expected reads, probability, priority,
- * reason (JSON adds the confidence). */
-int cw_forecast_format(const struct cw_forecast *list, size_t n,
-    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
-/* What the model knows of a pattern: a line per figure, or one object. */
-int cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
-    struct cw_buf *out, struct cw_err *err);
-/* The scores of a backtest: a table (a line per forecaster), or one JSON
- * object without a newline, to stand alone or inside another. */
-int cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
-    struct cw_buf *out, struct cw_err *err);
-/* The model's figures and its last backtest. */
-int cw_predict_summary_format(const struct cw_predict_summary *s,
-    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+/* ==== 5. levels: lookups through L1, L2 and L3 ==== */
 
 /* ---- fill: the rules that fill the levels (the API: fill_int.h) ---- */
 
 struct cw_fill;
 
-/* ---- sched: warming priorities (the scheduler: sched_int.h) ---- */
-
-/* Priority classes, most urgent first. */
-enum cw_prio {
-	CW_PRIO_CRITICAL,	/* session opens: must complete, retried */
-	CW_PRIO_HIGH,		/* forecast probability above 0.7 */
-	CW_PRIO_MEDIUM,		/* a learned pattern */
-	CW_PRIO_LOW,		/* background: fills only free L1 space */
-	CW_PRIO_COUNT,
-};
-
-const char *cw_prio_name(int prio);	/* "critical" ... and back: */
-int cw_prio_parse(const char *s, size_t len, int *prio);
-
-/* ---- warm: filling the cache ahead of the reads ---- */
-
-/* What became of a warming task. */
-enum cw_warm_result {
-	CW_WARM_WARMED,		/* filled from L2 or the source */
-	CW_WARM_FRESH,		/* fresh in L1 and L2 already: skipped */
-	CW_WARM_REFRESHED,	/* re-read from the source, every level
-				   overwritten */
-	CW_WARM_DROPPED,	/* removed from L1 and L2 */
-	CW_WARM_FAILED,		/* the source failed, or has no such key */
-	CW_WARM_EXPIRED,	/* the deadline passed before it was done */
-	CW_WARM_RESULTS,
-};
-
-const char *cw_warm_result_name(int result);	/* "pending" if none */
-
-/* cw_warm_task flags. */
-#define CW_WARM_REFRESH 0x1u	/* re-read from the source whatever is
-				   cached (--refresh, --force) */
-#define CW_WARM_DROP 0x2u	/* remove instead (--drop) */
-
-#define CW_WARM_ID_MAX 48
-
-/* One task: the caller fills the inputs; the run fills the rest. */
-struct cw_warm_task {
-	char key[CW_KEY_MAX + 1];	/* in */
-	size_t klen;
-	int prio;			/* enum cw_prio */
-	int64_t deadline_ns;		/* elapsed time; 0: the run's */
-	unsigned flags;
-	size_t seq;			/* the caller's number, untouched */
-	int result;			/* out: enum cw_warm_result */
-	char filled[8];			/* levels written: "l1,l2", "l2", "-" */
-	int64_t elapsed_ns;		/* from its start to its end */
-	unsigned tries;
-	int level;			/* who answered: L2, L3, or NONE */
-	int rc;				/* the fill's code */
-	struct cw_err err;		/* why it failed */
-};
-
-struct cw_warm_opts {
-	const struct cw_cfg *cfg;	/* read during the run */
-	struct cw_clock clock;
-	unsigned jobs;			/* fetches in flight */
-	double max_rate;		/* task starts per second; 0: no cap */
-	int64_t deadline_ns;		/* elapsed time: nothing after it */
-	double refresh_below;		/* refresh when less of a TTL is left */
-	int force;			/* refresh even what is fresh */
-	/* Each task as it ends (warmed, failed, expired...), in the order
-	 * they end; may be NULL. */
-	void (*on_task)(void *ctx, const struct cw_warm_task *t);
-	void *ctx;
-	void (*on_degraded)(void *ctx, const char *msg);
-	/* Levels the caller keeps open across runs (a replay's), opened
-	 * with CW_L1_WARM; NULL: the run opens its own from cfg. */
-	struct cw_fill *fill;
-};
-
-/* What a run did. */
-struct cw_warm_totals {
-	size_t by_result[CW_WARM_RESULTS];
-	size_t not_found;		/* failed: the source has no such key */
-	int worst_rc;			/* of the failures, ranked as exits */
-	int critical_left;		/* critical tasks not completed */
-	int l1_rc;			/* CW_OK, or why L1 was not used */
-};
-
-/*
- * Warm tasks[0..n): drop those flagged so; skip those fresh in L1 and L2
- * (unless refresh or force); fill the rest through the fill machine, up
- * to jobs at once, highest class first, earliest deadline next, input
- * order last, at most max_rate starts a second, retrying critical ones
- * with back-off until the deadline; what is left then is expired. Every
- * L1 fill is marked warmed (CW_L1_WARM); a low-class one only takes free
- * space, never evicting. CW_ENOMEM, or a code the L1 file's opening gave
- * (in totals, not here: the run goes on without L1).
- */
-int cw_warm_run(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
-    size_t n, struct cw_warm_totals *totals, struct cw_err *err);
-
-/* Which tasks need warming, as a dry run sees it: fills result with
- * CW_WARM_FRESH for the fresh ones and CW_WARM_WARMED (would be) for
- * the rest, reading L1 and L2, fetching nothing. */
-int cw_warm_plan(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
-    size_t n, struct cw_err *err);
-
-/* One input line: a key, or cw-predict's TSV (key, expected reads,
- * probability, priority, ...): its priority column when it names a
- * class, else above 0.7 probability high and medium below, else
- * default_prio. CW_EDATA for a malformed key. Sets key, klen and prio;
- * zeroes the rest. */
-int cw_warm_parse_line(const char *line, size_t len, int default_prio,
-    struct cw_warm_task *t, struct cw_err *err);
-/* Merge tasks for the same key into the first, with the most urgent
- * class, the earliest deadline and every flag; keeps seq order (the
- * caller numbers seq). Returns the new count. */
-size_t cw_warm_dedup(struct cw_warm_task *tasks, size_t n);
-
-/*
- * The keys the access log at path shows read at least min_reads times
- * since since_s (Unix seconds), answered at level (its name in the log,
- * "l2": read often, yet missing from L1; NULL: any level). Appended to
- * keys one a line, most read first. The rotated log.1 is read too.
- * CW_ENOTFOUND when there is no log.
- */
-int cw_warm_read_lately(const char *path, int64_t since_s, unsigned min_reads,
-    const char *level, struct cw_buf *keys, size_t *n, struct cw_err *err);
-
-/* What a run warms, in input order: set to zero, add, finish, free. */
-struct cw_warm_plan {
-	struct cw_warm_task *t;
-	size_t n, cap;
-};
-
-/* An input line (cw_warm_parse_line) with flags; CW_EDATA, CW_ENOMEM. */
-int cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
-    int prio, unsigned flags, struct cw_err *err);
-/* The keys of a session's opening, critical, due at its open (at_s is
- * the planning moment, now_ns the elapsed time that stands for it). */
-int cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
-    const struct cw_cal_open *o, int64_t at_s, int64_t now_ns,
-    struct cw_err *err);
-/* A forecast's keys, of class prio (negative: each forecast's own). */
-int cw_warm_plan_forecast(struct cw_warm_plan *p,
-    const struct cw_forecast *list, size_t n, int prio, struct cw_err *err);
-/* The keys of session or release name (or "auto": every session opening
- * and every release due within lead_s of at_s); the openings into
- * opened[0..*n). CW_ENOTFOUND for a name the calendar has not. */
-int cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
-    const char *name, int64_t at_s, int64_t lead_s, int64_t now_ns,
-    struct cw_cal_open *opened, size_t cap, size_t *n, struct cw_err *err);
-/* The forecast of the model saved at state for look_ahead_s from at_s,
- * above min_probability (cw_warm_plan_forecast's prio). */
-int cw_warm_plan_predicted(struct cw_warm_plan *p, const char *state,
-    int64_t at_s, int64_t look_ahead_s, double min_probability, int prio,
-    struct cw_err *err);
-/* Refresh-ahead looks at the keys read in this last stretch. */
-#define CW_REFRESH_RECENT_S 900
-/* --refresh-ahead: plan (high) every key the access log shows read in
- * the CW_REFRESH_RECENT_S before at_s; the run's refresh_below then
- * leaves those with enough lifetime left alone. *n gets how many; no log
- * is none. */
-int cw_warm_plan_refresh_ahead(struct cw_warm_plan *p,
-    const struct cw_cfg *cfg, int64_t at_s, size_t *n, struct cw_err *err);
-/* --optimize: reclaim L1's expired entries, then plan (high) the keys
- * the access log shows L2 answering twice or more in the hour before
- * at_s. The counts of each; the first failure's code. */
-int cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
-    int64_t at_s, struct cw_clock clock, uint64_t *reclaimed,
-    size_t *promoted, struct cw_err *err);
-/* Merge the tasks of one key (cw_warm_dedup) and renumber them. */
-void cw_warm_plan_finish(struct cw_warm_plan *p);
-void cw_warm_plan_free(struct cw_warm_plan *p);
-
-/* ---- ready: how warm the cache is for what is about to be read ---- */
-
-/* The forecast reads of a window, weighted by their expected number,
- * and the shares of them whose key is resident and unexpired now. */
-struct cw_ready {
-	size_t keys;		/* forecast keys */
-	double expected;	/* their expected reads in the window */
-	double l1, l2;		/* shares in L1, in L2 (0..1) */
-	double warm;		/* in either: reads that would not reach
-				   the source */
-	int has_l2;		/* an L2 is configured and answered */
-};
-
-/* Forecast [at_s, at_s + look_ahead_s) from the model saved at state
- * and look every key up in L1 and L2 (one round trip). CW_ENOTFOUND
- * without a model (the message says how to make one); a model that
- * forecasts nothing gives keys 0. */
-int cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,
-    const char *state, int64_t at_s, int64_t look_ahead_s,
-    struct cw_ready *out, struct cw_err *err);
-
-/* The monitoring-plugin verdict: 0 OK, 1 WARNING below warn, 2 CRITICAL
- * below crit, 3 UNKNOWN when nothing is forecast. */
-int cw_ready_status(const struct cw_ready *r, double warn, double crit);
-/* UNKNOWN because the measure failed (why: its message), as the plugin
- * line or JSON. */
-int cw_ready_format_unknown(const char *why, enum cw_format fmt,
-    struct cw_buf *out, struct cw_err *err);
-/* Its status line with perfdata (TSV format), or one JSON object. */
-int cw_ready_format(const struct cw_ready *r, int status, double warn,
-    double crit, int64_t look_ahead_s, enum cw_format fmt,
-    struct cw_buf *out, struct cw_err *err);
-
-/* ---- journal: a record of every warming run ---- */
-
-struct cw_journal;
-
-/* Open (create) the journal at path for appending; a torn last record
- * is ended first. CW_EIO. */
-int cw_journal_open(struct cw_journal **out, const char *path,
-    struct cw_err *err);
-void cw_journal_close(struct cw_journal *j);
-/* The records of a run (journal.c's opening comment has the format). */
-int cw_journal_begin(struct cw_journal *j, const char *id, int64_t start_s,
-    struct cw_err *err);
-int cw_journal_plan(struct cw_journal *j, const char *id, size_t seq,
-    int prio, const char *key, size_t klen, struct cw_err *err);
-int cw_journal_task(struct cw_journal *j, const char *id, size_t seq,
-    const struct cw_warm_task *t, struct cw_err *err);
-int cw_journal_end(struct cw_journal *j, const char *id, int64_t end_s,
-    int status, struct cw_err *err);
-
-struct cw_journal_counts {
-	uint64_t records;	/* valid */
-	uint64_t bad;		/* invalid lines skipped (torn, then ended) */
-	uint64_t torn_bytes;	/* an unfinished last line */
-};
-
-/* fn gets each valid record's fields (unescaped, NUL-terminated, valid
- * during the call); nonzero stops. CW_ENOTFOUND when there is no
- * journal. */
-typedef int cw_journal_fn(void *ctx, const char *const *fields,
-    const size_t *lens, size_t n);
-int cw_journal_read(const char *path, cw_journal_fn *fn, void *ctx,
-    struct cw_journal_counts *counts, struct cw_err *err);
-
-struct cw_warm_run_task {
-	char key[CW_KEY_MAX + 1];
-	int prio;
-	int result;		/* -1: never ended */
-	char filled[8];
-	double ms;
-	char error[160];
-};
-
-/* A run as the journal tells it. */
-struct cw_warm_run {
-	char id[CW_WARM_ID_MAX];
-	int64_t start_s, end_s;	/* end -1: no end record */
-	long pid;		/* of its last process */
-	int status;		/* exit status, -1 without an end */
-	unsigned resumed;	/* times */
-	struct cw_warm_run_task *tasks;	/* by sequence number */
-	size_t ntasks, cap;
-};
-
-/* Load run id (NULL: the last one) from the journal at path into a
- * zeroed run. CW_ENOTFOUND when there is none. */
-int cw_journal_load_run(const char *path, const char *id,
-    struct cw_warm_run *run, struct cw_err *err);
-void cw_warm_run_free(struct cw_warm_run *run);
-
-/* Every run summed, for cw-stats. */
-struct cw_journal_summary {
-	uint64_t runs;
-	uint64_t by_result[CW_WARM_RESULTS];
-	uint64_t timed;			/* tasks with a time */
-	uint64_t latency[CW_HIST_BUCKETS];	/* their times */
-	struct cw_journal_counts counts;
-};
-
-int cw_journal_summary(const char *path, struct cw_journal_summary *s,
-    struct cw_err *err);
-
-/* ---- view: the live view's model (cw-bench --live) ---- */
-
-/* What the shared counters and the journal say at one moment. */
-struct cw_view_snap {
-	int64_t at_ns;			/* elapsed clock */
-	int64_t wall_s;			/* calendar */
-	struct cw_l1_stats l1;
-	int warming;			/* a run without an end, still alive */
-	char warm_id[CW_WARM_ID_MAX];
-	size_t warm_done, warm_total;	/* its tasks ended, planned */
-};
-
-/* Take a snapshot (large: allocate it) of l1's counters and of the run
- * in progress in the journal (NULL or "": none). Reads only: no lock, no
- * count. CW_ENOMEM, or the journal's CW_EDATA / CW_EIO. */
-int cw_view_snap(struct cw_l1 *l1, const char *journal, struct cw_clock clock,
-    struct cw_view_snap *s, struct cw_err *err);
-
-/* The figures between two snapshots. */
-struct cw_view_line {
-	int64_t wall_s;			/* b's */
-	double seconds;			/* b - a, elapsed */
-	/* cw_stats_derive of the counters' change: hit rates, latency
-	 * percentiles over the interval; entries and fill as of b. */
-	struct cw_stats_report r;
-	double lookups_per_s, evictions_per_s;
-	int warming;
-	char warm_id[CW_WARM_ID_MAX];
-	size_t warm_done, warm_total;
-};
-
-/* The model: pure, from a to b (a counter that went down, a reset, counts
- * from zero). CW_ENOMEM. */
-int cw_view_delta(const struct cw_view_snap *a, const struct cw_view_snap *b,
-    struct cw_view_line *out, struct cw_err *err);
-
-enum cw_view_form {
-	CW_VIEW_SCREEN,		/* repainted in place, for a terminal */
-	CW_VIEW_TSV,		/* a line per interval, after a header */
-	CW_VIEW_JSON,		/* a JSON object per interval */
-};
-
-/* "screen", "tsv" or "json"; CW_EUSAGE for another name. */
-int cw_view_form_parse(const char *name, enum cw_view_form *out);
-/* What comes before the first line (TSV's header; nothing else). */
-void cw_view_header(enum cw_view_form form, struct cw_buf *out);
-/* One interval, appended to out. */
-void cw_view_render(const struct cw_view_line *l, enum cw_view_form form,
-    struct cw_buf *out);
-
-/* ---- warm_out: cw-warm's outputs, TSV or JSON ---- */
-
-/* A task as it ends: key, result, levels filled, ms, error (JSON adds
- * the priority and the tries). */
-int cw_warm_task_format(const struct cw_warm_task *t, enum cw_format fmt,
-    struct cw_buf *out, struct cw_err *err);
-/* A run as --status shows it (cw-warm(1), OUTPUT); running says whether
- * a run without an end record still has a live process. */
-int cw_warm_run_format(const struct cw_warm_run *run, int running,
-    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
-
 /* ---- hier: lookups through the levels ---- */
+
+/*
+ * Calling sequence: cw_hier_open (L1 at once, L2 and the source at their
+ * first need); any number of cw_hier_get and cw_hier_get_batch;
+ * cw_hier_close, which flushes the access log. One handle belongs to one
+ * thread at a time.
+ */
 
 struct cw_hier;
 
@@ -1600,24 +749,691 @@ int cw_hier_get_batch(struct cw_hier *h, struct cw_hier_item *items,
 /* Flush the access log and close everything; accepts NULL. */
 void cw_hier_close(struct cw_hier *h);
 
+/* ==== 6. predict: what is about to be read ==== */
+
+/* ---- predict: access patterns learned from the log, and forecasts ---- */
+
+/*
+ * Calling sequence: a learner runs cw_predict_update (lock, load, catch
+ * up with the log, fold, save, unlock) from cron. A reader takes the
+ * model with cw_predict_load_or_new, calls cw_predict_advance to the
+ * moment it forecasts from, then cw_predict_forecast, cw_predict_pattern
+ * or cw_predict_summary, and cw_predict_free. Other writers of the state
+ * file go through cw_predict_save_locked or cw_predict_keep_backtest.
+ * A model belongs to one thread at a time.
+ */
+
+#define CW_PATTERN_MAX (CW_KEY_MAX + 16)
+
+
+struct cw_predict_counts {
+	uint64_t lines;		/* read */
+	uint64_t learned;	/* reads: a line may stand for several */
+	uint64_t malformed;	/* skipped: not "ts,key", or a bad key */
+	uint64_t future;	/* skipped: after now */
+	uint64_t old;		/* skipped: before the history */
+	uint64_t late;		/* skipped: their hour was learned */
+};
+
+
+/* Accuracy of one forecaster over a backtest. */
+struct cw_backtest_scores {
+	double coverage;	/* share of reads whose key was in the top
+				   2 x (distinct keys read) forecast */
+	double precision[2], recall[2], f1[2];	/* at floors 0.5, 0.7 */
+	double brier;
+};
+
+enum { CW_BT_MODEL, CW_BT_LAST_HOUR, CW_BT_WEEK_AGO, CW_BT_COUNT };
+
+struct cw_backtest_report {
+	struct cw_backtest_scores method[CW_BT_COUNT];
+	uint64_t hours, reads;	/* scored */
+	int64_t first_s, last_s;	/* the scored span */
+	int64_t window_s;
+	int64_t ran_s;		/* when, by the caller's clock */
+};
+
+
+struct cw_predict;
+
+
+void cw_predict_free(struct cw_predict *m);
+
+
+/* Fold every hour before until_s: the reads of the current hour wait
+ * for stragglers until then. */
+void cw_predict_advance(struct cw_predict *m, int64_t until_s);
+
+struct cw_forecast_opts {
+	double min_probability;
+	double min_confidence;
+	size_t top;		/* 0: all */
+};
+
+struct cw_forecast {
+	char key[CW_KEY_MAX + 1];
+	size_t pattern;		/* internal index */
+	double expected;	/* reads in the window */
+	double probability;	/* of at least one read */
+	double confidence;	/* of the pattern, 0..1 */
+	const char *priority;	/* critical, high, medium, low */
+	char reason[32];	/* session:NAME, pattern or trend */
+};
+
+/* The keys expected in [from_s, from_s + window_s), most likely first.
+ * *out is the caller's to free. CW_EUSAGE for a window outside 1 s to
+ * 7 days, CW_ENOMEM. */
+int cw_predict_forecast(struct cw_predict *m, int64_t from_s,
+    int64_t window_s, const struct cw_forecast_opts *opts,
+    struct cw_forecast **out, size_t *n, struct cw_err *err);
+
+struct cw_pattern_info {
+	char name[CW_PATTERN_MAX];
+	double per_hour[24];	/* forecast reads by UTC hour of the day of
+				   at (the next trading day at a weekend) */
+	double per_day;
+	int peak[3];		/* the three busiest UTC hours */
+	double session_share[CW_SESSION_COUNT];	/* of a week's reads */
+	const char *frame;	/* the clock it follows best */
+	double confidence;
+	int64_t last_read_s;	/* -1: never */
+};
+
+/* What the model knows of a pattern, named by itself or by a key read at
+ * at_s. CW_ENOTFOUND when the model has not seen it, CW_EDATA for a
+ * malformed key. */
+int cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
+    int64_t at_s, struct cw_pattern_info *out, struct cw_err *err);
+
+struct cw_predict_summary {
+	uint64_t patterns;
+	int64_t first_s, until_s;	/* learned span; -1 when empty */
+	struct cw_predict_counts counts;
+	double level;		/* recent reads / forecast, all patterns */
+	int has_backtest;
+	struct cw_backtest_report backtest;
+};
+
+void cw_predict_summary(const struct cw_predict *m,
+    struct cw_predict_summary *out);
+
+
+/* The model saved at path, or a new one when there is none yet.
+ * CW_EDATA when the saved one is damaged (the message says how to
+ * rebuild), CW_EIO, CW_ENOMEM. */
+int cw_predict_load_or_new(struct cw_predict **out, const char *path,
+    struct cw_err *err);
+/*
+ * Learn what the access log gained since the model last read it: log "-"
+ * is standard input, read to its end; any other path is the log file,
+ * the rest of the one the model was reading first (found as log.1 after
+ * a rotation). With from_start, every rotated file and the log, whole.
+ * *read gets the counts of this call alone, for the caller to report
+ * what was skipped. CW_EIO when a log cannot be read, CW_ENOMEM.
+ */
+int cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
+    int64_t history_s, int from_start, struct cw_predict_counts *read,
+    struct cw_err *err);
+/*
+ * The learner's turn on a state file, as cron runs it: take the lock that
+ * makes one learner at a time (the next run may start before this one
+ * ends), load the model (a new one with rebuild), catch up with log (none
+ * when NULL), fold the hours that ended more than an hour before now_s
+ * (the last stays open for writers that flush late), drop patterns faded
+ * since before the history, save, and release the lock. CW_EDATA for a
+ * damaged model without rebuild, CW_EIO (the lock, the log, the state
+ * file), CW_ENOMEM.
+ */
+int cw_predict_update(const char *state, const char *log, int64_t now_s,
+    int64_t history_s, int rebuild, struct cw_predict_counts *read,
+    struct cw_err *err);
+/*
+ * The other writers of a state file, under the same lock, so that a cron
+ * learner running at the same moment cannot lose their update or have
+ * its own lost: save m over the state (an import), or keep a backtest's
+ * scores in the saved model (load, set, save; CW_ENOTFOUND when there is
+ * no model yet, which is left so). CW_EDATA for a damaged saved model,
+ * CW_EIO, CW_ENOMEM.
+ */
+int cw_predict_save_locked(struct cw_predict *m, const char *state,
+    struct cw_err *err);
+int cw_predict_keep_backtest(const char *state,
+    const struct cw_backtest_report *r, struct cw_err *err);
+
+/* The model as CSV (a header, then a line per pattern), and back.
+ * CW_ENOMEM; the import's CW_EDATA names the line that is wrong. */
+int cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
+    struct cw_err *err);
+int cw_predict_import(struct cw_predict **out, const char *csv, size_t len,
+    struct cw_err *err);
+
+/* ---- backtest: forecasts scored against what was read next ---- */
+
+/* Calling sequence: cw_backtest_new; cw_backtest_line for every line of
+ * the trace, in order; cw_backtest_run once; cw_backtest_counts for
+ * what was skipped; cw_backtest_free. */
+
+struct cw_backtest;
+
+/* window_s: the forecast window (an hour by default). CW_EUSAGE for a
+ * window that is not positive, CW_ENOMEM. */
+int cw_backtest_new(struct cw_backtest **out, int64_t window_s,
+    struct cw_err *err);
+/* Feed one trace line; malformed ones are counted and skipped
+ * (CW_EDATA, not fatal). CW_ENOMEM. */
+int cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len);
+/* Walk the trace forward hour by hour: at each hour forecast the window
+ * from the past only, and score the model and both baselines. Hours of
+ * the first week are learned, not scored (the week-ago baseline has
+ * nothing to say before). CW_EDATA when the trace is too short,
+ * CW_ENOMEM. */
+int cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
+    struct cw_err *err);
+/* Lines read and skipped. */
+void cw_backtest_counts(const struct cw_backtest *bt,
+    struct cw_predict_counts *out);
+void cw_backtest_free(struct cw_backtest *bt);
+
+/* ---- predict_out: cw-predict's outputs, TSV or JSON ---- */
+
+/* Each appends to out and returns CW_OK or CW_ENOMEM. A line per
+ * forecast key: key, expected reads, probability, priority, reason
+ * (JSON adds the confidence). */
+int cw_forecast_format(const struct cw_forecast *list, size_t n,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+/* What the model knows of a pattern: a line per figure, or one object. */
+int cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* The scores of a backtest: a table (a line per forecaster), or one JSON
+ * object without a newline, to stand alone or inside another. */
+int cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* The model's figures and its last backtest. */
+int cw_predict_summary_format(const struct cw_predict_summary *s,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+
+/* ==== 7. warm: filling ahead of the reads ==== */
+
+/* ---- sched: warming priorities (the scheduler: sched_int.h) ---- */
+
+/* Priority classes, most urgent first. */
+enum cw_prio {
+	CW_PRIO_CRITICAL,	/* session opens: must complete, retried */
+	CW_PRIO_HIGH,		/* forecast probability above 0.7 */
+	CW_PRIO_MEDIUM,		/* a learned pattern */
+	CW_PRIO_LOW,		/* background: fills only free L1 space */
+	CW_PRIO_COUNT,
+};
+
+const char *cw_prio_name(int prio);	/* "critical" ... and back: */
+
+/* ---- warm: filling the cache ahead of the reads ---- */
+
+/*
+ * Calling sequence: a zeroed struct cw_warm_plan; cw_warm_plan_line,
+ * _sessions, _predicted, _refresh_ahead or _optimize to add the keys;
+ * cw_warm_plan_finish to merge each key's tasks; cw_warm_run over its
+ * tasks (or cw_warm_plan for a dry run); cw_warm_plan_free. The journal
+ * (below) records the run for --status and cw-stats.
+ */
+
+/* What became of a warming task. */
+enum cw_warm_result {
+	CW_WARM_WARMED,		/* filled from L2 or the source */
+	CW_WARM_FRESH,		/* fresh in L1 and L2 already: skipped */
+	CW_WARM_REFRESHED,	/* re-read from the source, every level
+				   overwritten */
+	CW_WARM_DROPPED,	/* removed from L1 and L2 */
+	CW_WARM_FAILED,		/* the source failed, or has no such key */
+	CW_WARM_EXPIRED,	/* the deadline passed before it was done */
+	CW_WARM_RESULTS,
+};
+
+
+/* cw_warm_task flags. */
+#define CW_WARM_REFRESH 0x1u	/* re-read from the source whatever is
+				   cached (--refresh, --force) */
+#define CW_WARM_DROP 0x2u	/* remove instead (--drop) */
+
+#define CW_WARM_ID_MAX 48
+
+/* One task: the caller fills the inputs; the run fills the rest. */
+struct cw_warm_task {
+	char key[CW_KEY_MAX + 1];	/* in */
+	size_t klen;
+	int prio;			/* enum cw_prio */
+	int64_t deadline_ns;		/* elapsed time; 0: the run's */
+	unsigned flags;
+	size_t seq;			/* the caller's number, untouched */
+	int result;			/* out: enum cw_warm_result */
+	char filled[8];			/* levels written: "l1,l2", "l2", "-" */
+	int64_t elapsed_ns;		/* from its start to its end */
+	unsigned tries;
+	int level;			/* who answered: L2, L3, or NONE */
+	int rc;				/* the fill's code */
+	struct cw_err err;		/* why it failed */
+};
+
+struct cw_warm_opts {
+	const struct cw_cfg *cfg;	/* read during the run */
+	struct cw_clock clock;
+	unsigned jobs;			/* fetches in flight */
+	double max_rate;		/* task starts per second; 0: no cap */
+	int64_t deadline_ns;		/* elapsed time: nothing after it */
+	double refresh_below;		/* refresh when less of a TTL is left */
+	int force;			/* refresh even what is fresh */
+	/* Each task as it ends (warmed, failed, expired...), in the order
+	 * they end; may be NULL. */
+	void (*on_task)(void *ctx, const struct cw_warm_task *t);
+	void *ctx;
+	void (*on_degraded)(void *ctx, const char *msg);
+	/* Levels the caller keeps open across runs (a replay's), opened
+	 * with CW_L1_WARM; NULL: the run opens its own from cfg. */
+	struct cw_fill *fill;
+};
+
+/* What a run did. */
+struct cw_warm_totals {
+	size_t by_result[CW_WARM_RESULTS];
+	size_t not_found;		/* failed: the source has no such key */
+	int worst_rc;			/* of the failures, ranked as exits */
+	int critical_left;		/* critical tasks not completed */
+	int l1_rc;			/* CW_OK, or why L1 was not used */
+};
+
+/*
+ * Warm tasks[0..n): drop those flagged so; skip those fresh in L1 and L2
+ * (unless refresh or force); fill the rest through the fill machine, up
+ * to jobs at once, highest class first, earliest deadline next, input
+ * order last, at most max_rate starts a second, retrying critical ones
+ * with back-off until the deadline; what is left then is expired. Every
+ * L1 fill is marked warmed (CW_L1_WARM); a low-class one only takes free
+ * space, never evicting. CW_ENOMEM, or a code the L1 file's opening gave
+ * (in totals, not here: the run goes on without L1).
+ */
+int cw_warm_run(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
+    size_t n, struct cw_warm_totals *totals, struct cw_err *err);
+
+/* Which tasks need warming, as a dry run sees it: fills result with
+ * CW_WARM_FRESH for the fresh ones and CW_WARM_WARMED (would be) for
+ * the rest, reading L1 and L2, fetching nothing. CW_ENOMEM. */
+int cw_warm_plan(const struct cw_warm_opts *opts, struct cw_warm_task *tasks,
+    size_t n, struct cw_err *err);
+
+
+/* What a run warms, in input order: set to zero, add, finish, free. */
+struct cw_warm_plan {
+	struct cw_warm_task *t;
+	size_t n, cap;
+};
+
+/* An input line (cw_warm_parse_line) with flags; CW_EDATA, CW_ENOMEM. */
+int cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
+    int prio, unsigned flags, struct cw_err *err);
+
+/* The keys of session or release name (or "auto": every session opening
+ * and every release due within lead_s of at_s); the openings into
+ * opened[0..*n). CW_ENOTFOUND for a name the calendar has not,
+ * CW_ENOMEM. */
+int cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
+    const char *name, int64_t at_s, int64_t lead_s, int64_t now_ns,
+    struct cw_cal_open *opened, size_t cap, size_t *n, struct cw_err *err);
+/* The forecast of the model saved at state for look_ahead_s from at_s,
+ * above min_probability (cw_warm_plan_forecast's prio). CW_ENOTFOUND
+ * without a model, CW_EDATA for a damaged one, CW_EUSAGE for a window
+ * outside 1 s to 7 days, CW_ENOMEM. */
+int cw_warm_plan_predicted(struct cw_warm_plan *p, const char *state,
+    int64_t at_s, int64_t look_ahead_s, double min_probability, int prio,
+    struct cw_err *err);
+/* Refresh-ahead looks at the keys read in this last stretch. */
+#define CW_REFRESH_RECENT_S 900
+/* --refresh-ahead: plan (high) every key the access log shows read in
+ * the CW_REFRESH_RECENT_S before at_s; the run's refresh_below then
+ * leaves those with enough lifetime left alone. *n gets how many; no log
+ * is none. CW_EIO when the log cannot be read, CW_ENOMEM. */
+int cw_warm_plan_refresh_ahead(struct cw_warm_plan *p,
+    const struct cw_cfg *cfg, int64_t at_s, size_t *n, struct cw_err *err);
+/* --optimize: reclaim L1's expired entries, then plan (high) the keys
+ * the access log shows L2 answering twice or more in the hour before
+ * at_s. The counts of each; the first failure's code: the L1 file's
+ * (cw_l1_open's, or CW_EIO / CW_ETIMEOUT for its lock), CW_EIO for the
+ * log, CW_ENOMEM. */
+int cw_warm_plan_optimize(struct cw_warm_plan *p, const struct cw_cfg *cfg,
+    int64_t at_s, struct cw_clock clock, uint64_t *reclaimed,
+    size_t *promoted, struct cw_err *err);
+/* Merge the tasks of one key (cw_warm_dedup) and renumber them. */
+void cw_warm_plan_finish(struct cw_warm_plan *p);
+void cw_warm_plan_free(struct cw_warm_plan *p);
+
+/* ---- journal: a record of every warming run ---- */
+
+/*
+ * Calling sequence for a writer: cw_journal_open; cw_journal_begin, a
+ * cw_journal_plan for every task, a cw_journal_task as each ends,
+ * cw_journal_end; cw_journal_close. A run cut short leaves its records:
+ * a later begin of the same id (cw-warm --resume) finishes it. Readers take whole runs
+ * (cw_journal_load_run, then cw_warm_run_free) or the sum of all
+ * (cw_journal_summary), at any moment, beside a writer.
+ */
+
+struct cw_journal;
+
+/* Open (create) the journal at path for appending; a torn last record
+ * is ended first. CW_EIO, CW_ENOMEM. */
+int cw_journal_open(struct cw_journal **out, const char *path,
+    struct cw_err *err);
+void cw_journal_close(struct cw_journal *j);
+/* The records of a run (journal.c's opening comment has the format),
+ * each written whole: CW_EIO when it cannot be, CW_ENOMEM. */
+int cw_journal_begin(struct cw_journal *j, const char *id, int64_t start_s,
+    struct cw_err *err);
+int cw_journal_plan(struct cw_journal *j, const char *id, size_t seq,
+    int prio, const char *key, size_t klen, struct cw_err *err);
+int cw_journal_task(struct cw_journal *j, const char *id, size_t seq,
+    const struct cw_warm_task *t, struct cw_err *err);
+int cw_journal_end(struct cw_journal *j, const char *id, int64_t end_s,
+    int status, struct cw_err *err);
+
+struct cw_journal_counts {
+	uint64_t records;	/* valid */
+	uint64_t bad;		/* invalid lines skipped (torn, then ended) */
+	uint64_t torn_bytes;	/* an unfinished last line */
+};
+
+
+struct cw_warm_run_task {
+	char key[CW_KEY_MAX + 1];
+	int prio;
+	int result;		/* -1: never ended */
+	char filled[8];
+	double ms;
+	char error[160];
+};
+
+/* A run as the journal tells it. */
+struct cw_warm_run {
+	char id[CW_WARM_ID_MAX];
+	int64_t start_s, end_s;	/* end -1: no end record */
+	long pid;		/* of its last process */
+	int status;		/* exit status, -1 without an end */
+	unsigned resumed;	/* times */
+	struct cw_warm_run_task *tasks;	/* by sequence number */
+	size_t ntasks, cap;
+};
+
+/* Load run id (NULL: the last one) from the journal at path into a
+ * zeroed run. CW_ENOTFOUND when there is none, CW_EIO, CW_ENOMEM. */
+int cw_journal_load_run(const char *path, const char *id,
+    struct cw_warm_run *run, struct cw_err *err);
+void cw_warm_run_free(struct cw_warm_run *run);
+
+/* Every run summed, for cw-stats. */
+struct cw_journal_summary {
+	uint64_t runs;
+	uint64_t by_result[CW_WARM_RESULTS];
+	uint64_t timed;			/* tasks with a time */
+	uint64_t latency[CW_HIST_BUCKETS];	/* their times */
+	struct cw_journal_counts counts;
+};
+
+/* Sum every run of the journal at path into a zeroed s; no journal yet
+ * sums nothing (CW_OK). CW_EIO, CW_ENOMEM. */
+int cw_journal_summary(const char *path, struct cw_journal_summary *s,
+    struct cw_err *err);
+
+/* ---- ready: how warm the cache is for what is about to be read ---- */
+
+/* The forecast reads of a window, weighted by their expected number,
+ * and the shares of them whose key is resident and unexpired now. */
+struct cw_ready {
+	size_t keys;		/* forecast keys */
+	double expected;	/* their expected reads in the window */
+	double l1, l2;		/* shares in L1, in L2 (0..1) */
+	double warm;		/* in either: reads that would not reach
+				   the source */
+	int has_l2;		/* an L2 is configured and answered */
+};
+
+/* Forecast [at_s, at_s + look_ahead_s) from the model saved at state
+ * and look every key up in L1 and L2 (one round trip). CW_ENOTFOUND
+ * without a model (the message says how to make one); a model that
+ * forecasts nothing gives keys 0. */
+int cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,
+    const char *state, int64_t at_s, int64_t look_ahead_s,
+    struct cw_ready *out, struct cw_err *err);
+
+/* The monitoring-plugin verdict: 0 OK, 1 WARNING below warn, 2 CRITICAL
+ * below crit, 3 UNKNOWN when nothing is forecast. */
+int cw_ready_status(const struct cw_ready *r, double warn, double crit);
+/* UNKNOWN because the measure failed (why: its message), as the plugin
+ * line or JSON. CW_ENOMEM. */
+int cw_ready_format_unknown(const char *why, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* Its status line with perfdata (TSV format), or one JSON object.
+ * CW_ENOMEM. */
+int cw_ready_format(const struct cw_ready *r, int status, double warn,
+    double crit, int64_t look_ahead_s, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+
+/* ---- warm_out: cw-warm's outputs, TSV or JSON ---- */
+
+/* Each appends to out and returns CW_OK or CW_ENOMEM. A task as it
+ * ends: key, result, levels filled, ms, error (JSON adds the priority
+ * and the tries). */
+int cw_warm_task_format(const struct cw_warm_task *t, enum cw_format fmt,
+    struct cw_buf *out, struct cw_err *err);
+/* A run as --status shows it (cw-warm(1), OUTPUT); running says whether
+ * a run without an end record still has a live process. */
+int cw_warm_run_format(const struct cw_warm_run *run, int running,
+    enum cw_format fmt, struct cw_buf *out, struct cw_err *err);
+
+/* ==== 8. observe: figures for people and monitors ==== */
+
+/* ---- stats: derived figures for people and monitors ---- */
+
+struct cw_stats_latency {
+	uint64_t count;
+	double mean_ns;
+	int64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
+struct cw_stats_level {
+	uint64_t requests, hits, misses, errors, timeouts;
+	double hit_rate;		/* NAN when no requests */
+	struct cw_stats_latency latency;
+};
+
+/* The readers' lookups over a span: each level's outcomes, the share
+ * served without L3, the whole lookups' latency. */
+struct cw_stats_traffic {
+	struct cw_stats_level level[CW_LEVEL_COUNT];	/* no latency */
+	uint64_t lookups;
+	double hit_rate;		/* served without L3; NAN if none */
+	struct cw_stats_latency latency;
+};
+
+#define CW_STATS_LARGEST 5
+
+/* The readers' figures since the counters started, inline; their last
+ * minutes in window; the warmers' requests apart. */
+struct cw_stats_report {
+	int64_t created_ns, reset_ns;
+	struct cw_stats_level level[CW_LEVEL_COUNT];
+	uint64_t lookups;		/* every lookup starts at L1 */
+	double hit_rate;		/* served without L3; NAN if none */
+	struct cw_stats_latency latency;	/* whole lookups */
+	double rate_1m, rate_5m, rate_15m;	/* lookups per second */
+	/* The last window_s seconds (whole minutes, the running one
+	 * included): what the table, --interval and --check judge. */
+	unsigned window_s;
+	struct cw_stats_traffic window;
+	/* cw-warm's requests at each level (no latency): counted apart. */
+	struct cw_stats_level warm_level[CW_LEVEL_COUNT];
+	uint64_t entries, max_entries, bytes, max_bytes;
+	double fill_pct;		/* the fuller of entries and bytes */
+	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
+	uint64_t stale_served;
+	struct {
+		char key[CW_KEY_MAX + 1];
+		uint32_t value_bytes;
+	} largest[CW_STATS_LARGEST];	/* biggest values, biggest first */
+	unsigned nlargest;
+	/* Warming, from cw-warm's journal (cw_stats_collect_journal). */
+	int has_warm;			/* the journal was read */
+	uint64_t warm_runs, warm_tasks;	/* tasks that ended */
+	uint64_t warm_done;		/* warmed, refreshed, fresh, dropped */
+	uint64_t warm_failed, warm_expired;
+	double warm_success_rate;	/* done / tasks; NAN without tasks */
+	struct cw_stats_latency warm_latency;	/* per task that fetched */
+};
+
+enum cw_stats_form {
+	CW_STATS_TABLE,		/* for people */
+	CW_STATS_JSON,		/* one JSON document */
+	CW_STATS_PROM,		/* Prometheus text exposition format */
+};
+
+/* Read the L1 header's counters, with a window of window_s (as
+ * cw_l1_stats takes it), and scan its entries into r. CW_ENOMEM. */
+int cw_stats_collect(struct cw_l1 *l1, unsigned window_s,
+    struct cw_stats_report *r, struct cw_err *err);
+
+/* Sum cw-warm's journal at path into r's warming figures; no journal
+ * yet is no warming (has_warm 1, zero tasks). CW_EIO, CW_ENOMEM. */
+int cw_stats_collect_journal(const char *path, struct cw_stats_report *r,
+    struct cw_err *err);
+
+/* The Prometheus exposition of an L1 file that cannot be read: cw_up 0,
+ * so that a scrape says so rather than keeping a stale file. */
+void cw_stats_prom_down(struct cw_buf *out);
+/* Append r in the given form to out. PROM re-reads l1 for the raw
+ * histograms. CW_ENOMEM. */
+int cw_stats_format(struct cw_l1 *l1, const struct cw_stats_report *r,
+    enum cw_stats_form form, struct cw_buf *out, struct cw_err *err);
+
+struct cw_stats_thresholds {
+	double hit_rate_warning;	/* below: WARNING (0.95) */
+	double hit_rate_critical;	/* below: CRITICAL (0.90) */
+	double p99_warning_ms;		/* above: WARNING (50) */
+	double p99_critical_ms;		/* above: CRITICAL (100) */
+	double memory_warning_pct;	/* L1 fuller: WARNING (85) */
+	double warm_failure_warning_pct;	/* more warming tasks failed
+						   or expired: WARNING (5) */
+};
+
+/* The seed's alert conditions. */
+void cw_stats_thresholds_default(struct cw_stats_thresholds *t);
+
+/* Judge r as a monitoring plugin: append the status line with perfdata
+ * to line and return 0 OK, 1 WARNING or 2 CRITICAL. The hit rate and
+ * P99 are the readers' over r's window; a figure without data (no
+ * lookups in it) does not alarm and is U in the perfdata. */
+int cw_stats_check(const struct cw_stats_report *r,
+    const struct cw_stats_thresholds *t, struct cw_buf *line);
+
+/* ---- view: the live view's model (cw-bench --live) ---- */
+
+/* Calling sequence: cw_view_form_parse once; cw_view_header; then every
+ * interval a cw_view_snap, cw_view_delta from the one before, and
+ * cw_view_render of the line. Snapshots only read the header. */
+
+/* What the shared counters and the journal say at one moment. */
+struct cw_view_snap {
+	int64_t at_ns;			/* elapsed clock */
+	int64_t wall_s;			/* calendar */
+	struct cw_l1_stats l1;
+	int warming;			/* a run without an end, still alive */
+	char warm_id[CW_WARM_ID_MAX];
+	size_t warm_done, warm_total;	/* its tasks ended, planned */
+};
+
+/* Take a snapshot (large: allocate it) of l1's counters and of the run
+ * in progress in the journal (NULL or "": none). Reads only: no lock, no
+ * count. CW_ENOMEM, or the journal's CW_EDATA / CW_EIO. */
+int cw_view_snap(struct cw_l1 *l1, const char *journal, struct cw_clock clock,
+    struct cw_view_snap *s, struct cw_err *err);
+
+/* The figures between two snapshots. */
+struct cw_view_line {
+	int64_t wall_s;			/* b's */
+	double seconds;			/* b - a, elapsed */
+	/* cw_stats_derive of the counters' change: hit rates, latency
+	 * percentiles over the interval; entries and fill as of b. */
+	struct cw_stats_report r;
+	double lookups_per_s, evictions_per_s;
+	int warming;
+	char warm_id[CW_WARM_ID_MAX];
+	size_t warm_done, warm_total;
+};
+
+/* The model: pure, from a to b (a counter that went down, a reset, counts
+ * from zero). CW_ENOMEM. */
+int cw_view_delta(const struct cw_view_snap *a, const struct cw_view_snap *b,
+    struct cw_view_line *out, struct cw_err *err);
+
+enum cw_view_form {
+	CW_VIEW_SCREEN,		/* repainted in place, for a terminal */
+	CW_VIEW_TSV,		/* a line per interval, after a header */
+	CW_VIEW_JSON,		/* a JSON object per interval */
+};
+
+/* "screen", "tsv" or "json"; CW_EUSAGE for another name. */
+int cw_view_form_parse(const char *name, enum cw_view_form *out);
+/* What comes before the first line (TSV's header; nothing else). */
+void cw_view_header(enum cw_view_form form, struct cw_buf *out);
+/* One interval, appended to out. */
+void cw_view_render(const struct cw_view_line *l, enum cw_view_form form,
+    struct cw_buf *out);
+
+/* ==== 9. bench: what warming is worth ==== */
+
+/* ---- workload: a synthetic trading-desk access trace ---- */
+
+/* Calling sequence: cw_workload_open; cw_workload_next until
+ * CW_ENOTFOUND; cw_workload_close. */
+
+struct cw_workload_opts {
+	uint64_t seed;
+	int64_t start_s;		/* Unix seconds of the first minute */
+	unsigned weeks;			/* 1 .. 520 */
+	const char *instruments;	/* "EUR_USD,GBP_USD", copied */
+	double rate_per_hour;		/* requests an hour of one instrument
+					   in the middle of one session */
+};
+
+struct cw_workload;
+
+/* CW_EUSAGE for a bad instrument list, week count or rate, CW_ENOMEM. */
+int cw_workload_open(struct cw_workload **out,
+    const struct cw_workload_opts *opts, struct cw_err *err);
+/* The next minute of the trace as "ts,key" lines in time order (replacing
+ * out's contents; a quiet minute leaves it empty); CW_ENOTFOUND past the
+ * end, CW_ENOMEM. The same seed and options give the same bytes. */
+int cw_workload_next(struct cw_workload *w, struct cw_buf *out,
+    struct cw_err *err);
+void cw_workload_close(struct cw_workload *w);
+
 /* ---- trace and replay: what warming is worth, on the real levels ---- */
+
+/*
+ * Calling sequence: cw_trace_load; cw_trace_offline for L1's bounds;
+ * cw_replay_run once per strategy (each on fresh levels); then
+ * cw_replay_format and cw_replay_plot_files over the results (free each
+ * result's hourly); cw_trace_free.
+ */
 
 struct cw_trace;
 
 /* Read "ts,key[,...]" lines ("-": stdin), skipping a header and bad
- * lines. CW_EIO, CW_EDATA with no access. */
+ * lines. CW_EIO, CW_EDATA with no access, CW_ENOMEM. */
 int cw_trace_load(struct cw_trace **out, const char *path,
     struct cw_err *err);
 void cw_trace_free(struct cw_trace *t);
-size_t cw_trace_len(const struct cw_trace *t);	/* accesses */
-size_t cw_trace_keys(const struct cw_trace *t);	/* distinct keys */
-/* The accesses as key ids, 0..cw_trace_keys() - 1 in order of first
- * appearance (cw_trace_len() of them), and the key of an id. */
-const uint32_t *cw_trace_ids(const struct cw_trace *t);
-const char *cw_trace_key(const struct cw_trace *t, size_t id, size_t *len);
+
 /* L1 alone at capacity entries, offline: the hits of LRU and of
  * Belady's MIN (the most any eviction policy that stores every miss, as
- * the L1 does, can get). */
+ * the L1 does, can get). CW_ENOMEM. */
 int cw_trace_offline(const struct cw_trace *t, size_t capacity,
     uint64_t *lru, uint64_t *belady, struct cw_err *err);
 
@@ -1632,6 +1448,8 @@ enum cw_strategy {
 	CW_STRATEGY_COUNT,
 };
 
+/* A strategy's name ("none", "market_open", ...) and back: CW_EUSAGE
+ * for a name that is none of them. */
 const char *cw_strategy_name(int strategy);
 int cw_strategy_parse(const char *s, size_t len, int *strategy);
 
@@ -1682,7 +1500,7 @@ int cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 
 /* Each result's figures, and L1 alone offline at capacity (lru and
  * belady hits; capacity 0: not shown): a table, or with CW_FORMAT_JSON
- * one document with an object per strategy under its name. */
+ * one document with an object per strategy under its name. CW_ENOMEM. */
 int cw_replay_format(const struct cw_replay_result *r, size_t n,
     const struct cw_trace *t, size_t capacity, uint64_t lru,
     uint64_t belady, enum cw_format fmt, struct cw_buf *out,

@@ -21,6 +21,9 @@
 #include "fill_int.h"
 #include "l2_int.h"
 #include "src_int.h"
+#include "cal_int.h"
+#include "key_int.h"
+#include "l1_int.h"
 
 /* How long a waiter waits between looks at L1 and L2 while another
  * process fetches: from 1 ms, doubling to at most 20 ms. */

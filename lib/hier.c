@@ -17,6 +17,9 @@
 #include "cw.h"
 #include "fill_int.h"
 #include "l2_int.h"
+#include "alog_int.h"
+#include "key_int.h"
+#include "l1_int.h"
 
 /* Where each key of a batch stands between the stages. */
 enum { KEY_DONE, KEY_MISSED, KEY_SETTLED };

@@ -7,6 +7,7 @@
  * to one histogram in the shared L1 header with one atomic increment.
  */
 #include "cw.h"
+#include "hist_int.h"
 
 #define LINEAR 256	/* values below are their own bucket */
 #define SUB_BITS 7	/* 128 buckets per power of two */

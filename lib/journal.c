@@ -41,6 +41,11 @@
 #include "cw.h"
 #include "fs_int.h"
 #include "hash_int.h"
+#include "hist_int.h"
+#include "journal_int.h"
+#include "out_int.h"
+#include "sched_int.h"
+#include "warm_int.h"
 
 #define HASH_HEX 16
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "key_int.h"
 
 /* What each byte may be, looked up once per byte: a batch checks every
  * key it is given. A colon counts as a part byte for the whole-key test

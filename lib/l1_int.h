@@ -525,4 +525,94 @@ const struct l1_rec *cw_l1_int_entry_whole(const struct cw_l1 *l1,
  * the number of entries dropped. */
 uint64_t cw_l1_int_repair(struct cw_l1 *l1);
 
+/* ---- the L1 calls the library makes (programs go through the hierarchy) ---- */
+
+/* Name of a role: "reader", "warmer". */
+const char *cw_role_name(enum cw_role role);
+
+struct cw_l1_entry_info {
+	int64_t expires_ns;	/* wall clock */
+	unsigned flags;
+};
+
+/*
+ * Copy the value of key into val (replacing its contents) and, if info is
+ * not NULL, its expiry and flags. CW_ENOTFOUND when absent, expired or
+ * damaged (a damaged entry is counted, never returned). Lock-free: it
+ * never blocks on writers and never returns a torn value.
+ */
+int cw_l1_get(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err);
+/* The same, also answering with an entry that expired less than
+ * stale_ms ago (a value, not a remembered miss): stale-if-error, when
+ * every level below has failed. Counted in the stats' stale_served. */
+int cw_l1_get_stale(struct cw_l1 *l1, const char *key, size_t klen,
+    int64_t stale_ms, struct cw_buf *val, struct cw_l1_entry_info *info,
+    struct cw_err *err);
+
+/* One key of a batch: the caller fills key, klen and val; the batch sets
+ * rc (as cw_l1_get would return it) and, when rc is CW_OK, info. */
+struct cw_l1_lookup {
+	const char *key;
+	size_t klen;
+	struct cw_buf *val;
+	int rc;
+	struct cw_l1_entry_info info;
+};
+
+/*
+ * cw_l1_get for n keys, with the same guarantees, as of one reading of the
+ * clock. The memory accesses of keys a few places apart overlap, so on a
+ * file larger than the CPU's caches a batch costs a fraction of as many
+ * single gets: callers with more than one key use this.
+ */
+void cw_l1_get_batch(struct cw_l1 *l1, struct cw_l1_lookup *q, size_t n);
+
+/*
+ * Store key -> val for ttl_ms, evicting by S3-FIFO to stay within the
+ * entry and byte bounds. CW_ETOOBIG when the value cannot fit at all (the
+ * cache is left as it was). Serialised across processes by a robust lock:
+ * a writer killed at any instant leaves a file the next one repairs.
+ */
+int cw_l1_set(struct cw_l1 *l1, const char *key, size_t klen,
+    const void *val, size_t vlen, int64_t ttl_ms, unsigned flags,
+    struct cw_err *err);
+
+/* One store of a batch: cw_l1_set's arguments, and its outcome in rc. */
+struct cw_l1_write {
+	const char *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+	int64_t ttl_ms;
+	unsigned flags;
+	int rc;			/* out: as cw_l1_set would return */
+};
+
+/* Store n entries as n cw_l1_set calls would, taking the lock once per
+ * few hundred of them: the warmer's and a batch fill's way in. */
+void cw_l1_set_batch(struct cw_l1 *l1, struct cw_l1_write *w, size_t n);
+
+/* Drop every expired entry now rather than when eviction reaches it,
+ * so its slot and bytes are free for what is warmed next; *reclaimed
+ * gets how many. Takes the writer lock. */
+int cw_l1_reclaim(struct cw_l1 *l1, uint64_t *reclaimed, struct cw_err *err);
+/* Remove key. CW_ENOTFOUND when it was not there. */
+int cw_l1_del(struct cw_l1 *l1, const char *key, size_t klen,
+    struct cw_err *err);
+
+/* Count a lookup outcome and its latency at a level into the shared
+ * header (per-process stripes: concurrent recorders do not contend), as
+ * the handle's role's (cw_l1_opts.role): only the readers' latencies
+ * and recent minutes are kept. */
+void cw_l1_record(struct cw_l1 *l1, enum cw_level level,
+    enum cw_result result, int64_t latency_ns);
+/* Count the latency of a whole lookup, whichever level answered. */
+void cw_l1_record_lookup(struct cw_l1 *l1, int64_t latency_ns);
+/* The same for n outcomes, or n lookups, of one latency: a batch's L1
+ * hits, counted at their share of the batch's time. */
+void cw_l1_record_many(struct cw_l1 *l1, enum cw_level level,
+    enum cw_result result, int64_t latency_ns, uint64_t n);
+void cw_l1_record_lookups(struct cw_l1 *l1, int64_t latency_ns, uint64_t n);
+
 #endif /* CW_L1_INT_H */

@@ -9,6 +9,7 @@
 #include "cw.h"
 #include "hash_int.h"
 #include "l1_int.h"
+#include "hist_int.h"
 
 static const struct l1_stripe *
 stripe_at(const struct cw_l1 *l1, unsigned k)

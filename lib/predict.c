@@ -29,6 +29,9 @@
 #include "cw.h"
 #include "hash_int.h"
 #include "predict_int.h"
+#include "alog_int.h"
+#include "cal_int.h"
+#include "key_int.h"
 
 #define ALPHA_OPEN 0.25		/* per visit of a slot: ~5 a week */
 #define ALPHA_CLOSED 0.35	/* ~2 a week */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "cw.h"
+#include "alog_int.h"
+#include "cal_int.h"
 #include "intern_int.h"
 
 /* Frames a pattern's day can be read in: UTC, then each session's own
@@ -40,6 +42,12 @@ struct cw_pat {
 	uint16_t closed_visits[24];	/* the first ones weigh as a mean */
 	float rate;			/* reads an hour while FX trades */
 	float surprise;			/* smoothed actual / forecast */
+};
+
+/* Where the log was read up to, so the next run reads only what is new. */
+struct cw_predict_logpos {
+	uint64_t dev, ino;
+	uint64_t offset;
 };
 
 struct cw_predict {
@@ -80,5 +88,60 @@ const char *cw_predict_frame_name(unsigned f);
 void cw_predict_choose_frame(struct cw_pat *p);
 double cw_predict_confidence(const struct cw_predict *m,
     const struct cw_pat *p);
+
+/* ---- the learner's calls that the library's planners, the replay and the backtest make ---- */
+
+/* The pattern a key read at at_s belongs to: TYPE:INSTRUMENT:GRAN:T for
+ * the data of that trading day, T-1 for the one before, T+1 after; an
+ * opaque key is its own pattern. CW_EDATA for a malformed key. */
+int cw_pattern_of_key(const char *key, size_t klen, int64_t at_s,
+    char *out, size_t cap, struct cw_err *err);
+/* The key a pattern names on the trading day of at_s. */
+int cw_pattern_key(const char *pattern, int64_t at_s,
+    char out[CW_KEY_MAX + 1], struct cw_err *err);
+
+int cw_predict_new(struct cw_predict **out, struct cw_err *err);
+
+/* One "ts,key[,...]" line (ts Unix seconds, fractions allowed), the key
+ * CSV-quoted when it holds a comma or a quote, as the access log writes
+ * it. key points into the line, or into scratch for a quoted key; rest
+ * is what follows the key's field (",level,..." or ""). reads is how
+ * many lookups the line stands for: the access log's fifth field
+ * (",level,latency_us,count"), 1 in every other form. A count above
+ * CW_ALOG_MAX_COUNT is no log line (CW_EDATA): the log's writer starts a
+ * new line at that many. */
+struct cw_log_line {
+	int64_t ts_ms;
+	const char *key;
+	size_t klen;
+	const char *rest;
+	size_t rest_len;
+	uint32_t reads;
+	char scratch[CW_KEY_MAX + 1];
+};
+/* Split a line into out; CW_EDATA when it is not one. */
+int cw_predict_parse_line(const char *line, size_t len,
+    struct cw_log_line *out);
+/* Learn one log line. Never fatal: a malformed line (CW_EDATA), one
+ * after now_s or before now_s - history_s (now_s 0: no bounds), or one
+ * for an hour already learned is counted and skipped. CW_ENOMEM alone
+ * is an error. */
+int cw_predict_learn_line(struct cw_predict *m, const char *line,
+    size_t len, int64_t now_s, int64_t history_s);
+/* Learn one read. Lines may come up to an hour out of order. */
+int cw_predict_learn_key(struct cw_predict *m, int64_t ts_ms,
+    const char *key, size_t klen);
+
+/* The state file: written whole to a temporary file and renamed, so a
+ * reader sees the old model or the new one. Load: CW_ENOTFOUND when
+ * missing, CW_EDATA when damaged (the message says how to rebuild). */
+int cw_predict_save(struct cw_predict *m, const char *path,
+    struct cw_err *err);
+int cw_predict_load(struct cw_predict **out, const char *path,
+    struct cw_err *err);
+
+
+/* The name of forecaster i: "model", "last_hour", "week_ago". */
+const char *cw_backtest_method_name(unsigned i);
 
 #endif /* CW_PREDICT_INT_H */

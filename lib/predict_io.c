@@ -20,6 +20,8 @@
 #include "hash_int.h"
 #include "predict_int.h"
 
+static int prune(struct cw_predict *m, int64_t before_s);
+
 #define STATE_MAGIC "CWPRED\r\n"
 #define STATE_VERSION 1
 #define REBUILD_HINT "rebuild it from the log with: cw-predict --learn --rebuild"
@@ -38,12 +40,6 @@ struct state_header {
 	int64_t has_backtest;
 	uint64_t checksum;	/* XXH3 of the file with this field 0 */
 };
-
-struct cw_predict_logpos *
-cw_predict_logpos(struct cw_predict *m)
-{
-	return &m->logpos;
-}
 
 /* A backtest's scores, kept with the model (cw_predict_keep_backtest). */
 static void
@@ -271,7 +267,7 @@ checkpoint(struct cw_predict *m, const char *state_path,
     int64_t now_s, int64_t history_s, struct cw_err *err)
 {
 	cw_predict_advance(m, now_s - 3600);
-	if (cw_predict_prune(m, now_s - history_s) != CW_OK)
+	if (prune(m, now_s - history_s) != CW_OK)
 		return cw_err_set(err, CW_ENOMEM, 0, "prune: out of memory");
 	return cw_predict_save(m, state_path, err);
 }
@@ -291,8 +287,10 @@ faded(const struct cw_pat *p)
 	return p->pending[0] == 0 && p->pending[1] == 0;
 }
 
-int
-cw_predict_prune(struct cw_predict *m, int64_t before_s)
+/* Drop the patterns not read since before_s whose forecasts have faded.
+ * CW_ENOMEM. */
+static int
+prune(struct cw_predict *m, int64_t before_s)
 {
 	struct cw_intern names = { 0 };
 	int64_t *new_index, before_h = before_s / 3600;

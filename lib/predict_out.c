@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "cw.h"
+#include "cal_int.h"
+#include "out_int.h"
+#include "predict_int.h"
 
 /* Append to out while nothing has failed; rc keeps the first failure
  * (running out of memory is the only one). */

@@ -17,6 +17,8 @@
 #include "cw.h"
 #include "fill_int.h"
 #include "l2_int.h"
+#include "hist_int.h"
+#include "l1_int.h"
 
 #define QUICK_KEYS 10000
 #define QUICK_VALUE_BYTES 100

@@ -14,6 +14,8 @@
 
 #include "cw.h"
 #include "fill_int.h"
+#include "out_int.h"
+#include "predict_int.h"
 
 int
 cw_ready_measure(const struct cw_cfg *cfg, struct cw_clock clock,

@@ -28,6 +28,11 @@
 #include "intern_int.h"
 #include "l2_int.h"
 #include "trace_int.h"
+#include "cal_int.h"
+#include "hist_int.h"
+#include "key_int.h"
+#include "predict_int.h"
+#include "warm_int.h"
 
 #define REFRESH_TICK_S 60	/* refresh-ahead runs every minute */
 #define REFRESH_BELOW 0.25	/* with less than a quarter of a TTL left */

@@ -12,6 +12,7 @@
 
 #include "cw.h"
 #include "trace_int.h"
+#include "hist_int.h"
 
 static double
 share(uint64_t part, uint64_t whole)

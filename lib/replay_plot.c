@@ -16,6 +16,7 @@
 
 #include "cw.h"
 #include "calendar_int.h"
+#include "hist_int.h"
 
 #define put(b, ...) cw_buf_appendf((b), NULL, __VA_ARGS__)
 

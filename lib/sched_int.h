@@ -46,4 +46,8 @@ size_t cw_sched_left(const struct cw_sched *s);
  * retry) out, in the order they would have run: the expired ones. */
 size_t cw_sched_expire(struct cw_sched *s, size_t *ids, size_t cap);
 
+/* ---- a priority class by name ---- */
+
+int cw_prio_parse(const char *s, size_t len, int *prio);
+
 #endif /* CW_SCHED_INT_H */

@@ -7,6 +7,7 @@
 
 #include "cw.h"
 #include "src_int.h"
+#include "key_int.h"
 
 static const struct cw_src_ops *const sources[] = {
 	&cw_src_csv_ops,

@@ -24,6 +24,8 @@
 #include "cw.h"
 #include "cfg_int.h"
 #include "src_int.h"
+#include "key_int.h"
+#include "tmpl_int.h"
 
 /* The part of libcurl we use, resolved at first need. */
 struct curl_api {

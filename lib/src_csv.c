@@ -20,6 +20,7 @@
 
 #include "cw.h"
 #include "src_int.h"
+#include "key_int.h"
 
 struct csv_src {
 	char dir[CW_PATH_MAX];

@@ -26,6 +26,7 @@
 
 #include "cw.h"
 #include "src_int.h"
+#include "key_int.h"
 
 extern char **environ;
 

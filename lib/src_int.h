@@ -8,6 +8,7 @@
 #define CW_SRC_INT_H
 
 #include "cw.h"
+#include "key_int.h"
 
 struct cw_src;
 

@@ -17,6 +17,8 @@
 #include "cw.h"
 #include "hash_int.h"
 #include "src_int.h"
+#include "cal_int.h"
+#include "key_int.h"
 
 struct pending {
 	void *tag;

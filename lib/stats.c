@@ -16,6 +16,8 @@
 #include "cw.h"
 #include "out_int.h"
 #include "stats_int.h"
+#include "hist_int.h"
+#include "l1_int.h"
 
 static void
 latency_of(const uint64_t *counts, struct cw_stats_latency *out)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cw.h"
+#include "key_int.h"
+#include "tmpl_int.h"
 
 enum part { PART_TYPE, PART_INSTRUMENT, PART_GRANULARITY, PART_DATE,
 	PART_KEY, PART_UNKNOWN };

@@ -15,6 +15,7 @@
 
 #include "cw.h"
 #include "trace_int.h"
+#include "predict_int.h"
 
 static int
 push(struct cw_trace *t, int64_t ts_ms, const char *key, size_t klen,

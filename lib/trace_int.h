@@ -16,4 +16,13 @@ struct cw_trace {
 	uint64_t reordered;	/* stamped before the line above */
 };
 
+/* ---- a trace's accesses, for the replay and bench/evict ---- */
+
+size_t cw_trace_len(const struct cw_trace *t);	/* accesses */
+size_t cw_trace_keys(const struct cw_trace *t);	/* distinct keys */
+/* The accesses as key ids, 0..cw_trace_keys() - 1 in order of first
+ * appearance (cw_trace_len() of them), and the key of an id. */
+const uint32_t *cw_trace_ids(const struct cw_trace *t);
+const char *cw_trace_key(const struct cw_trace *t, size_t id, size_t *len);
+
 #endif /* CW_TRACE_INT_H */

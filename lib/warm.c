@@ -21,6 +21,9 @@
 #include "fill_int.h"
 #include "sched_int.h"
 #include "intern_int.h"
+#include "key_int.h"
+#include "predict_int.h"
+#include "warm_int.h"
 
 /* Fresh-check this many keys per L2 round trip. */
 #define FRESH_BATCH 256

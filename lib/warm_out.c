@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cw.h"
+#include "out_int.h"
+#include "warm_int.h"
 
 int
 cw_warm_task_format(const struct cw_warm_task *t, enum cw_format fmt,

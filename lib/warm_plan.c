@@ -9,6 +9,10 @@
 
 #include "cw.h"
 #include "calendar_int.h"
+#include "l1_int.h"
+#include "predict_int.h"
+#include "sched_int.h"
+#include "warm_int.h"
 
 /* Room for one more task, zeroed and numbered in input order. */
 static struct cw_warm_task *
@@ -47,8 +51,10 @@ cw_warm_plan_line(struct cw_warm_plan *p, const char *line, size_t len,
 	return CW_OK;
 }
 
-int
-cw_warm_plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
+/* The keys of a session's opening, critical, due at its open (at_s is
+ * the planning moment, now_ns the elapsed time that stands for it). */
+static int
+plan_opening(struct cw_warm_plan *p, const struct cw_calendar *cal,
     const struct cw_cal_open *o, int64_t at_s, int64_t now_ns,
     struct cw_err *err)
 {
@@ -132,7 +138,7 @@ cw_warm_plan_sessions(struct cw_warm_plan *p, const struct cw_calendar *cal,
 			*n = 1;
 	}
 	for (size_t i = 0; i < *n && rc == CW_OK; i++)
-		rc = cw_warm_plan_opening(p, cal, &opened[i], at_s, now_ns,
+		rc = plan_opening(p, cal, &opened[i], at_s, now_ns,
 		    err);
 	return rc;
 }

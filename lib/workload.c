@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "cw.h"
+#include "cal_int.h"
+#include "key_int.h"
 
 #define MAX_INSTRUMENTS 64
 #define NEWS_MINUTES 20

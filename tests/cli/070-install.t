@@ -32,7 +32,7 @@ is "$(make -s -n -C "$ROOT" B="$CW_BUILD" PREFIX=/usr DESTDIR="$T/x" install |
 	grep -c "$T/x/usr/share/zsh/vendor-completions/_")" 1 \
 	"under /usr, zsh's completions go to vendor-completions"
 # A program built against the installed library through pkg-config.
-printf '#include <cw.h>\nint main(void) { struct cw_key k;\n\treturn cw_key_parse("labels:EUR_USD:H4:2024-01-02", 28, &k, NULL) != CW_OK; }\n' \
+printf '#include <cw.h>\nint main(void) { int64_t s;\n\treturn cw_cal_parse_utc("2024-01-02", &s, NULL) != CW_OK || s != 1704153600; }\n' \
 	>"$T/pc.c"
 pc() { PKG_CONFIG_PATH="$d/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/dest" pkg-config "$@"; }
 # A sanitizer's build (make check-asan) needs its runtime at link time,

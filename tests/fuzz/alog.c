@@ -2,6 +2,7 @@
  * its end, every line is counted once, and the model it makes forecasts,
  * saves and loads back the same. */
 #include "fuzz.h"
+#include "predict_int.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,7 @@
 /* The configuration parser: any file is loaded or refused with a
  * message, and what it loads gives options the levels can open with. */
 #include "fuzz.h"
+#include "cfg_int.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,7 @@
  * the fields are fuzzed too.
  */
 #include "fuzz.h"
+#include "journal_int.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>

@@ -1,6 +1,9 @@
 /* The key parser, and SQL quoting of what a key is made of: any bytes
  * quote into one literal that decodes back to exactly those bytes. */
 #include "fuzz.h"
+#include "cal_int.h"
+#include "key_int.h"
+#include "tmpl_int.h"
 
 /* Decode a literal as ClickHouse would; -1 when it is not one literal. */
 static long

@@ -1,6 +1,7 @@
 /* TSV and JSON output: any bytes escape into a field that decodes back
  * to them, and into a JSON string or record with no raw control byte. */
 #include "fuzz.h"
+#include "out_int.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

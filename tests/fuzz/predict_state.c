@@ -7,6 +7,7 @@
  * once from a file the library saves.
  */
 #include "fuzz.h"
+#include "predict_int.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>

@@ -2,6 +2,7 @@
  * it gives are bounds (Belady's MIN never below LRU, neither above the
  * accesses). */
 #include "fuzz.h"
+#include "trace_int.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,7 @@
 /* cw-warm's input: any line is a task or refused, and a plan of any
  * lines deduplicates to tasks with distinct keys. */
 #include "fuzz.h"
+#include "warm_int.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "cw.h"
+#include "tmpl_int.h"
 
 int
 main(void)

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "alog_int.h"
+#include "predict_int.h"
 
 TestSuite(alog, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 60);
 

@@ -1,4 +1,5 @@
 #include "helpers.h"
+#include "cal_int.h"
 
 TestSuite(cal);
 

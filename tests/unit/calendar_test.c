@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "calendar_int.h"
+#include "cal_int.h"
 
 TestSuite(calendar, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

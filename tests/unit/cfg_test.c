@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "cfg_int.h"
 
 TestSuite(cfg, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

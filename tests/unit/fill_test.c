@@ -3,6 +3,7 @@
 
 #include "fill_int.h"
 #include "helpers.h"
+#include "l1_int.h"
 
 TestSuite(fill, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 30);
 

@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
+#include "hist_int.h"
 
 TestSuite(hier, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

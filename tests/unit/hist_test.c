@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "cw.h"
+#include "hist_int.h"
 
 Test(hist, buckets_are_monotonic_and_narrow)
 {

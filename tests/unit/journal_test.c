@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "hist_int.h"
 
 TestSuite(journal, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

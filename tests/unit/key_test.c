@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "key_int.h"
 
 static int
 parse(const char *s, struct cw_key *k)

@@ -11,6 +11,7 @@
 #include "fs_int.h"
 #include "hash_int.h"
 #include "l1_int.h"
+#include "hist_int.h"
 
 static struct cw_l1 *
 open_l1(const char *name, uint64_t entries, uint64_t bytes)

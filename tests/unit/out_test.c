@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cw.h"
+#include "out_int.h"
 
 Test(out, tsv_escape_round_trips_every_byte)
 {

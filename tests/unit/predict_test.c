@@ -8,6 +8,7 @@
 #include "hash_int.h"
 #include "helpers.h"
 #include "predict_int.h"
+#include "cal_int.h"
 
 TestSuite(predict);
 

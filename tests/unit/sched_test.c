@@ -1,5 +1,6 @@
 #include "helpers.h"
 #include "sched_int.h"
+#include "warm_int.h"
 
 TestSuite(sched);
 

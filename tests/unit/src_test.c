@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "src_int.h"
+#include "key_int.h"
 
 TestSuite(src, .init = tmpdir_setup, .fini = tmpdir_teardown);
 

@@ -1,4 +1,6 @@
 #include "helpers.h"
+#include "key_int.h"
+#include "tmpl_int.h"
 
 TestSuite(tmpl);
 

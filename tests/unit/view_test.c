@@ -1,6 +1,7 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "hist_int.h"
 
 /* The buffer's text as a C string (still the buffer's). */
 static const char *
