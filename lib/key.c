@@ -138,34 +138,51 @@ byte_in(__m128i v, char lo, char hi)
 	    d);
 }
 
+/* Bits i of *ok and *colons for the 16 bytes at s, the key's bytes
+ * at .. at + 15: part bytes or colons, and colons. */
+static void
+classify16(const char *s, size_t at, uint64_t *ok, uint64_t *colons)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(':'));
+	__m128i good = _mm_or_si128(_mm_or_si128(
+	    byte_in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'),
+	    byte_in(v, '0', '9')), _mm_or_si128(_mm_or_si128(colon,
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))), _mm_or_si128(
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('.')))));
+
+	*ok |= (uint64_t)(unsigned)_mm_movemask_epi8(good) << at;
+	*colons |= (uint64_t)(unsigned)_mm_movemask_epi8(colon) << at;
+}
+
 /*
  * The common case, without a lookup per byte: a key of part bytes and
  * colons. Bit i of *ok says byte i is one, of *colons that it is a
- * colon; 0 when the key is too long for this path.
+ * colon; 0 when the key is too long for this path. A key of 16 bytes or
+ * more is read in place, its last 16 bytes as the last chunk (the
+ * overlap classifies the same bytes twice, alike), so only a shorter
+ * one is copied to a padded buffer first.
  */
 static int
 classify(const char *s, size_t len, uint64_t *ok, uint64_t *colons)
 {
-	char pad[FAST_KEY_MAX] = { 0 };	/* a NUL is neither */
+	size_t at;
 
 	if (len > FAST_KEY_MAX)
 		return 0;
-	memcpy(pad, s, len);
 	*ok = *colons = 0;
-	for (int c = 0; c < FAST_KEY_MAX / 16; c++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(pad + 16 * c));
-		__m128i colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(':'));
-		__m128i good = _mm_or_si128(_mm_or_si128(
-		    byte_in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'),
-		    byte_in(v, '0', '9')), _mm_or_si128(_mm_or_si128(colon,
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))), _mm_or_si128(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('.')))));
+	if (len < 16) {
+		char pad[16] = { 0 };	/* a NUL is neither */
 
-		*ok |= (uint64_t)(unsigned)_mm_movemask_epi8(good) << (16 * c);
-		*colons |= (uint64_t)(unsigned)_mm_movemask_epi8(colon) <<
-		    (16 * c);
+		memcpy(pad, s, len);
+		classify16(pad, 0, ok, colons);
+		return 1;
 	}
+	for (at = 0; at + 16 <= len; at += 16)
+		classify16(s + at, at, ok, colons);
+	if (at < len)
+		classify16(s + len - 16, len - 16, ok, colons);
 	return 1;
 }
 #endif

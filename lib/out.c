@@ -32,18 +32,20 @@ cw_out_parse_format(const char *s, enum cw_format *out, struct cw_err *err)
 	return CW_OK;
 }
 
-/* The TSV escape of byte c, or 0 when it is copied as it is. */
+/* The TSV escape of byte c, or 0 when it is copied as it is: a table,
+ * one load where a switch costs a few compares a byte. */
+static const char tsv_escape[256] = {
+	['\\'] = '\\',
+	['\t'] = 't',
+	['\n'] = 'n',
+	['\r'] = 'r',
+	['\0'] = '0',
+};
+
 static char
 tsv_escape_of(unsigned char c)
 {
-	switch (c) {
-	case '\\': return '\\';
-	case '\t': return 't';
-	case '\n': return 'n';
-	case '\r': return 'r';
-	case '\0': return '0';
-	default: return 0;
-	}
+	return tsv_escape[c];
 }
 
 /*
@@ -58,41 +60,91 @@ tsv_escape_of(unsigned char c)
  * and every backslash. A flagged byte that needs no escape (a control
  * byte other than the four) is rare too, and is stepped over. The copy
  * runs up to 16 bytes past the output's end, into the room given.
+ *
+ * The last bytes, fewer than 16, are not read past the input's end: the
+ * 16 bytes that end with them are loaded again and only their new bytes
+ * blended into the output already written (16 bytes of it at least, as
+ * 16 of the input were), so a tail costs one more chunk, not a byte
+ * loop or a copy to a padded buffer.
  */
+static unsigned
+escape_flags(__m128i v)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), bs = _mm_set1_epi8('\\');
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(
+	    _mm_min_epu8(v, cr), v), _mm_cmpeq_epi8(v, bs)));
+}
+
+/* The flagged bytes of at[0..16) that need an escape. */
+static unsigned
+escapes_of(const unsigned char *at, unsigned bits)
+{
+	unsigned need = 0;
+
+	for (; bits != 0; bits &= bits - 1)
+		if (tsv_escape_of(at[__builtin_ctz(bits)]) != 0)
+			need |= bits & -bits;
+	return need;
+}
+
 static unsigned char *
 escape_into(unsigned char *o, const unsigned char *p, size_t n)
 {
-	const __m128i cr = _mm_set1_epi8('\r'), bs = _mm_set1_epi8('\\');
-	size_t i = 0;
+	/* 16 bytes of 0x00, then 16 of 0xff: loaded at rest, the last rest
+	 * bytes of a chunk are selected. */
+	static const unsigned char select[32] = {
+		[16 ... 31] = 0xff,
+	};
+	const unsigned char *end = p + n;
+	size_t rest;
 
-	while (i < n) {
-		size_t chunk = n - i < 16 ? n - i : 16, adv = chunk;
-		unsigned char tail[16];
-		const unsigned char *at = p + i;
-		unsigned bits;
-		__m128i v;
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned need;
 
-		if (chunk < 16) {
-			/* The last bytes, padded with a byte that needs no
-			 * escape: no load past the end of the input. */
-			memset(tail, 'a', sizeof(tail));
-			memcpy(tail, at, chunk);
-			at = tail;
-		}
-		v = _mm_loadu_si128((const __m128i *)(const void *)at);
 		_mm_storeu_si128((__m128i *)(void *)o, v);
-		bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(
-		    _mm_min_epu8(v, cr), v), _mm_cmpeq_epi8(v, bs)));
-		for (; bits != 0; bits &= bits - 1)
-			if (tsv_escape_of(at[__builtin_ctz(bits)]) != 0) {
-				adv = (size_t)__builtin_ctz(bits);
-				break;
-			}
-		o += adv;
-		i += adv;
-		if (adv < chunk) {
+		if ((need = escape_flags(v)) != 0 &&
+		    (need = escapes_of(p, need)) != 0) {
+			unsigned at = (unsigned)__builtin_ctz(need);
+
+			o += at;
+			p += at;
 			*o++ = '\\';
-			*o++ = (unsigned char)tsv_escape_of(p[i++]);
+			*o++ = (unsigned char)tsv_escape_of(*p++);
+		} else {
+			o += 16;
+			p += 16;
+		}
+	}
+	if ((rest = (size_t)(end - p)) == 0)
+		return o;
+	if (n >= 16) {
+		const unsigned char *last = end - 16;
+		unsigned skip = (unsigned)(16 - rest);
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)last);
+
+		if (escapes_of(last, escape_flags(v) >> skip << skip) == 0) {
+			__m128i m = _mm_loadu_si128((const __m128i *)(const void *)
+			    (select + rest));
+			unsigned char *at = o - skip;
+			__m128i before = _mm_loadu_si128((const __m128i *)
+			    (const void *)at);
+
+			_mm_storeu_si128((__m128i *)(void *)at, _mm_or_si128(
+			    _mm_and_si128(m, v), _mm_andnot_si128(m, before)));
+			return o + rest;
+		}
+	}
+	/* A short field, or a tail with an escape: a byte at a time. */
+	for (; p < end; p++) {
+		char e = tsv_escape_of(*p);
+
+		if (e != 0) {
+			*o++ = '\\';
+			*o++ = (unsigned char)e;
+		} else {
+			*o++ = *p;
 		}
 	}
 	return o;

@@ -125,7 +125,11 @@ Test(key, refusals_never_print_control_bytes)
 Test(key, the_check_agrees_with_the_parse_byte_by_byte)
 {
 	static const char *const good[] = { "labels:EUR_USD:H4:2024-01-01",
-	    "a:b:c:2024-02-29", "x", "session:london", "A.1:b-2:c_3:1970-01-01" };
+	    "a:b:c:2024-02-29", "x", "session:london", "A.1:b-2:c_3:1970-01-01",
+	    /* 42 bytes: three chunks of the fast check, the last overlapping;
+	     * 52: past it, the table's check */
+	    "labels_extended:EUR_USD.x-1:M15:2024-01-01",
+	    "labels_extended_further:EUR_USD.x-1:M15.b:2024-01-01" };
 	static const char subst[] = { 0, ' ', ':', '-', '.', '_', '/', '\'',
 	    'a', 'Z', '9', 0x7f, (char)0xff, '\t', '\n' };
 	struct cw_key k;
