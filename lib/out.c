@@ -63,9 +63,11 @@ tsv_escape_of(unsigned char c)
  *
  * The last bytes, fewer than 16, are not read past the input's end: the
  * 16 bytes that end with them are loaded again and only their new bytes
- * blended into the output already written (16 bytes of it at least, as
- * 16 of the input were), so a tail costs one more chunk, not a byte
- * loop or a copy to a padded buffer.
+ * blended into the output already written (the 16 - rest bytes before
+ * them are there: the input's bytes so far gave at least as many), so a
+ * tail without an escape costs one more chunk, not a copy to a padded
+ * buffer. A tail with an escape (a value's last newline), or a field
+ * under 16 bytes, goes a byte at a time.
  */
 static unsigned
 escape_flags(__m128i v)
