@@ -344,56 +344,61 @@ struct setting {
 	size_t off;
 	double lo, hi;
 	const char *env;	/* overrides the file, or NULL */
-	int warm_path;		/* 'c', 'j': "" means cw_cfg_warm_path's */
+	int warm_path;		/* 'c', 'j': "" is cw_cfg_warm_path's */
+	int env_empty_counts;	/* VAR= sets "" (L2 off), else ignored */
 };
 
 #define AT(field) offsetof(struct cw_cfg, field)
 static const struct setting settings[] = {
-	{ "l1", "file", S_PATH, AT(l1_file), 0, 0, "CW_L1_FILE", 0 },
+	{ "l1", "file", S_PATH, AT(l1_file), 0, 0, "CW_L1_FILE", 0, 0 },
 	{ "l1", "max_entries", S_U64, AT(l1_max_entries), 1, 1u << 24, NULL,
-	    0 },
-	{ "l1", "max_bytes", S_SIZE, AT(l1_max_bytes), 0, 0, NULL, 0 },
-	{ "l1", "ttl", S_MS, AT(l1_ttl_ms), 0, 0, NULL, 0 },
+	    0, 0 },
+	{ "l1", "max_bytes", S_SIZE, AT(l1_max_bytes), 0, 0, NULL, 0, 0 },
+	{ "l1", "ttl", S_MS, AT(l1_ttl_ms), 0, 0, NULL, 0, 0 },
 	{ "l1", "stale_if_error", S_MS, AT(l1_stale_if_error_ms), 0, 0, NULL,
-	    0 },
+	    0, 0 },
 	{ "l1", "stale_exit_ok", S_YESNO, AT(l1_stale_exit_ok), 0, 0, NULL,
-	    0 },
-	{ "l1", "mode", S_MODE, AT(l1_mode), 0, 0, NULL, 0 },
-	{ "l1", "group", S_GROUP, AT(l1_gid), 0, 0, NULL, 0 },
-	{ "l2", "url", S_STR, AT(l2_url), 0, 0, "CW_REDIS_URL", 0 },
-	{ "l2", "password_file", S_PATH, AT(l2_password_file), 0, 0, NULL, 0 },
-	{ "l2", "prefix", S_PREFIX, AT(l2_prefix), 0, 0, NULL, 0 },
-	{ "l2", "ttl", S_POS_MS, AT(l2_ttl_ms), 0, 0, NULL, 0 },
+	    0, 0 },
+	{ "l1", "mode", S_MODE, AT(l1_mode), 0, 0, NULL, 0, 0 },
+	{ "l1", "group", S_GROUP, AT(l1_gid), 0, 0, NULL, 0, 0 },
+	{ "l2", "url", S_STR, AT(l2_url), 0, 0, "CW_REDIS_URL", 0, 1 },
+	{ "l2", "password_file", S_PATH, AT(l2_password_file), 0, 0, NULL,
+	    0, 0 },
+	{ "l2", "prefix", S_PREFIX, AT(l2_prefix), 0, 0, NULL, 0, 0 },
+	{ "l2", "ttl", S_POS_MS, AT(l2_ttl_ms), 0, 0, NULL, 0, 0 },
 	{ "l2", "connect_timeout", S_POS_MS, AT(l2_connect_timeout_ms), 0, 0,
-	    NULL, 0 },
-	{ "l2", "timeout", S_POS_MS, AT(l2_timeout_ms), 0, 0, NULL, 0 },
-	{ "source", "url", S_STR, AT(source), 0, 0, "CW_SOURCE", 0 },
-	{ "source", "ttl", S_POS_MS, AT(source_ttl_ms), 0, 0, NULL, 0 },
+	    NULL, 0, 0 },
+	{ "l2", "timeout", S_POS_MS, AT(l2_timeout_ms), 0, 0, NULL, 0, 0 },
+	{ "source", "url", S_STR, AT(source), 0, 0, "CW_SOURCE", 0, 0 },
+	{ "source", "ttl", S_POS_MS, AT(source_ttl_ms), 0, 0, NULL, 0, 0 },
 	{ "source", "connect_timeout", S_POS_MS,
-	    AT(source_connect_timeout_ms), 0, 0, NULL, 0 },
+	    AT(source_connect_timeout_ms), 0, 0, NULL, 0, 0 },
 	{ "source", "timeout", S_POS_MS, AT(source_timeout_ms), 0, 0, NULL,
-	    0 },
+	    0, 0 },
 	{ "source", "max_value_size", S_SIZE, AT(source_max_value_bytes), 0,
-	    0, NULL, 0 },
-	{ "source", "negative_ttl", S_MS, AT(negative_ttl_ms), 0, 0, NULL, 0 },
+	    0, NULL, 0, 0 },
+	{ "source", "negative_ttl", S_MS, AT(negative_ttl_ms), 0, 0, NULL,
+	    0, 0 },
 	{ "source", "closed_day_ttl", S_POS_MS, AT(closed_day_ttl_ms), 0, 0,
-	    NULL, 0 },
+	    NULL, 0, 0 },
 	{ "source", "closed_day_types", S_TYPES, AT(closed_day_types), 0, 0,
-	    NULL, 0 },
-	{ "warm", "calendar", S_PATH, AT(warm_calendar), 0, 0, NULL, 'c' },
-	{ "warm", "journal", S_PATH, AT(warm_journal), 0, 0, NULL, 'j' },
-	{ "warm", "jobs", S_UINT, AT(warm_jobs), 1, 1024, NULL, 0 },
-	{ "warm", "deadline", S_POS_MS, AT(warm_deadline_ms), 0, 0, NULL, 0 },
+	    NULL, 0, 0 },
+	{ "warm", "calendar", S_PATH, AT(warm_calendar), 0, 0, NULL, 'c', 0 },
+	{ "warm", "journal", S_PATH, AT(warm_journal), 0, 0, NULL, 'j', 0 },
+	{ "warm", "jobs", S_UINT, AT(warm_jobs), 1, 1024, NULL, 0, 0 },
+	{ "warm", "deadline", S_POS_MS, AT(warm_deadline_ms), 0, 0, NULL,
+	    0, 0 },
 	{ "warm", "refresh_below", S_REAL, AT(warm_refresh_below), 0, 1, NULL,
-	    0 },
+	    0, 0 },
 	{ "stats", "warm_failure_warning", S_REAL, AT(warm_failure_warning), 0,
-	    100, NULL, 0 },
-	{ "log", "file", S_LOGFILE, AT(log_file), 0, 0, NULL, 0 },
-	{ "log", "max_size", S_SIZE, AT(log_max_bytes), 0, 0, NULL, 0 },
-	{ "log", "keep", S_UINT, AT(log_keep), 1, 99, NULL, 0 },
-	{ "predict", "state_file", S_PATH, AT(predict_state), 0, 0, NULL, 0 },
+	    100, NULL, 0, 0 },
+	{ "log", "file", S_LOGFILE, AT(log_file), 0, 0, NULL, 0, 0 },
+	{ "log", "max_size", S_SIZE, AT(log_max_bytes), 0, 0, NULL, 0, 0 },
+	{ "log", "keep", S_UINT, AT(log_keep), 1, 99, NULL, 0, 0 },
+	{ "predict", "state_file", S_PATH, AT(predict_state), 0, 0, NULL,
+	    0, 0 },
 	{ "predict", "history", S_POS_MS, AT(predict_history_ms), 0, 0, NULL,
-	    0 },
+	    0, 0 },
 };
 #undef AT
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -779,7 +784,7 @@ cw_cfg_load(struct cw_cfg *c, const char *path, struct cw_err *err)
 		/* CW_REDIS_URL= (empty) turns L2 off; an empty CW_L1_FILE
 		 * or CW_SOURCE names nothing and is passed over. */
 		if (st->env == NULL || (env = getenv(st->env)) == NULL ||
-		    (*env == '\0' && strcmp(st->env, "CW_REDIS_URL") != 0))
+		    (*env == '\0' && !st->env_empty_counts))
 			continue;
 		if ((rc = copy_str((char *)c + st->off, env, err, st->env)) !=
 		    CW_OK)

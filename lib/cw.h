@@ -658,17 +658,17 @@ void cw_cfg_l1_opts(const struct cw_cfg *cfg, struct cw_clock clock,
  * came from (default, file:line, environment), appended to out for
  * people: cw-stats config. CW_ENOMEM. */
 int cw_cfg_format(const struct cw_cfg *cfg, struct cw_buf *out);
-/* Would the levels below L1 open with cfg: the L2 URL well formed, the
- * source one that opens (a csv: directory that exists, a known kind)?
- * Nothing is connected to. CW_ECONFIG with the reason, CW_ENOMEM. (In
- * fill.c, which opens them.) */
-int cw_fill_check_cfg(const struct cw_cfg *cfg, struct cw_err *err);
 
 /* ==== 5. levels: lookups through L1, L2 and L3 ==== */
 
 /* ---- fill: the rules that fill the levels (the API: fill_int.h) ---- */
 
 struct cw_fill;
+
+/* Would the levels below L1 open with cfg: the L2 URL well formed, the
+ * source one that opens (a csv: directory that exists, a known kind)?
+ * Nothing is connected to. CW_ECONFIG with the reason, CW_ENOMEM. */
+int cw_fill_check_cfg(const struct cw_cfg *cfg, struct cw_err *err);
 
 /* ---- hier: lookups through the levels ---- */
 

@@ -48,6 +48,23 @@ tsv_escape_of(unsigned char c)
 	return tsv_escape[c];
 }
 
+/* The escape of p[0..n) at o, a byte at a time; the end written. */
+static unsigned char *
+escape_bytes(unsigned char *o, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char e = tsv_escape_of(p[i]);
+
+		if (e != 0) {
+			*o++ = '\\';
+			*o++ = (unsigned char)e;
+		} else {
+			*o++ = p[i];
+		}
+	}
+	return o;
+}
+
 /*
  * Write the TSV escape of p[0..n) at o, which has room for 2 n + 16
  * bytes; the end of what was written.
@@ -139,33 +156,13 @@ escape_into(unsigned char *o, const unsigned char *p, size_t n)
 		}
 	}
 	/* A short field, or a tail with an escape: a byte at a time. */
-	for (; p < end; p++) {
-		char e = tsv_escape_of(*p);
-
-		if (e != 0) {
-			*o++ = '\\';
-			*o++ = (unsigned char)e;
-		} else {
-			*o++ = *p;
-		}
-	}
-	return o;
+	return escape_bytes(o, p, rest);
 }
 #else
 static unsigned char *
 escape_into(unsigned char *o, const unsigned char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char e = tsv_escape_of(p[i]);
-
-		if (e != 0) {
-			*o++ = '\\';
-			*o++ = (unsigned char)e;
-		} else {
-			*o++ = p[i];
-		}
-	}
-	return o;
+	return escape_bytes(o, p, n);
 }
 #endif
 
