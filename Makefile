@@ -9,6 +9,7 @@
 #   make check-fuzz every libFuzzer harness for a few seconds
 #   make bench      benchmarks; figures go to bench/RESULTS.md by hand
 #   make bench-peers  the read and write paths beside memcached, LMDB, hiredis
+#   make bench-cluster  past one host: a Redis Cluster, eight warmers
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make uninstall  the same variables: remove what install put there
 #   make lint       man pages, shellcheck, no mutable globals in libcw.a,
@@ -69,7 +70,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .PHONY: all check check-unit check-cli check-asan check-fuzz check-tsan \
 	coverage deps \
-	demo bench bench-peers install uninstall lint clean sample-data torture fuzz fuzzers mutants
+	demo bench bench-cluster bench-peers install uninstall lint clean sample-data torture fuzz fuzzers mutants
 
 all: $(BINS) $(B)/libcw.a
 
@@ -132,6 +133,7 @@ check-unit: $(B)/unit-tests
 	exit $$rc
 
 check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture \
+	$(B)/tests/l2fence \
 	$(B)/bench/evict $(B)/bench/evictgen
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
 
@@ -221,8 +223,14 @@ $(B)/bench/noop-curl: bench/noop.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--no-as-needed -lcurl
 
-bench: all $(BENCH_BINS) $(B)/bench/noop-curl
+bench: all $(BENCH_BINS) $(B)/bench/noop-curl $(B)/tests/l2fence
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/cluster.sh
+
+# Past one host: a Redis Cluster beside redis-benchmark, a master killed
+# while warming, eight warmers over the same keys.
+bench-cluster: all $(B)/tests/l2fence
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/cluster.sh
 
 # The read and write paths beside memcached, LMDB and hiredis (issue 17's
 # table), without the rest: a few minutes.

@@ -5,6 +5,7 @@
  * journal of the run, and show or resume a run from it.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ struct opts {
 	const char *session;		/* NULL, a name or "auto" */
 	enum strategy strategy;
 	int dry_run, force, refresh, drop, verbose;
+	const char *spread;		/* --spread's host name, or NULL */
+	char host[256];
 	int status, resume, optimize;
 	int refresh_ahead;		/* --refresh-ahead */
 	double below;			/* its share of a lifetime left */
@@ -53,7 +56,8 @@ static const char usage_text[] =
     "usage: cw-warm [-hnv] [-c file] [-f l1file] [-j jobs] [-o format] "
     "[--at time] [--deadline dur]\n"
     "               [--force] [--lead dur] [--max-rate n] "
-    "[--session name|auto] [--strategy name] [key ... | -]\n"
+    "[--session name|auto] [--spread[=host]]\n"
+    "               [--strategy name] [key ... | -]\n"
     "       cw-warm --refresh key ...\n"
     "       cw-warm --drop key ...\n"
     "       cw-warm --optimize\n"
@@ -109,6 +113,11 @@ help(void)
 	    "      --resume ID        finish what run ID left\n"
 	    "      --session NAME     warm a session's keys: sydney, tokyo, "
 	    "london, newyork, or auto\n"
+	    "      --spread[=HOST]    start with this host's share of the keys "
+	    "(rendezvous order by\n"
+	    "                         HOST, default the host name): hosts "
+	    "warming the same keys\n"
+	    "                         wait less on each other\n"
 	    "      --status [ID]      show run ID (default: the last run)\n"
 	    "      --strategy NAME    on_demand, market_open, predictive, "
 	    "pattern, background\n"
@@ -134,7 +143,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    OPT_INTERVAL, OPT_LEAD, OPT_LOOK_AHEAD, OPT_MAX_RATE,
 	    OPT_MIN_COVERAGE, OPT_MIN_PROB, OPT_OPTIMIZE, OPT_REFRESH,
 	    OPT_REFRESH_AHEAD,
-	    OPT_RESUME, OPT_SESSION, OPT_STATUS, OPT_STRATEGY, OPT_VERSION,
+	    OPT_RESUME, OPT_SESSION, OPT_SPREAD, OPT_STATUS, OPT_STRATEGY,
+	    OPT_VERSION,
 	    OPT_WAIT, OPT_WARN_COVERAGE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -163,6 +173,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "refresh-ahead", no_argument, NULL, OPT_REFRESH_AHEAD },
 		{ "resume", required_argument, NULL, OPT_RESUME },
 		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "spread", optional_argument, NULL, OPT_SPREAD },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -291,6 +302,16 @@ parse_args(int argc, char *argv[], struct opts *o)
 			break;
 		case OPT_SESSION:
 			o->session = optarg;
+			break;
+		case OPT_SPREAD:
+			if (optarg != NULL && *optarg == '\0')
+				cli_misuse(usage_text, "--spread=: an empty "
+				    "host name");
+			if (optarg == NULL && gethostname(o->host,
+			    sizeof(o->host) - 1) != 0)
+				cli_misuse(usage_text, "--spread: no host "
+				    "name (%s); give one", strerror(errno));
+			o->spread = optarg != NULL ? optarg : o->host;
 			break;
 		case OPT_STATUS:
 			o->status = 1;
@@ -715,6 +736,7 @@ warm(const struct opts *o, struct cw_cfg *cfg, struct plan *p,
 	wo.refresh_below = o->refresh_ahead ? o->below :
 	    cfg->warm_refresh_below;
 	wo.force = o->force;
+	wo.spread = o->spread;
 	wo.on_task = on_task;
 	wo.ctx = &w;
 	wo.on_degraded = cli_degraded;

@@ -44,7 +44,7 @@ _cw_warm()
 			-j --jobs -n --dry-run -o --output -v --verbose --at
 			--check --deadline --drop --force --interval --lead
 			--look-ahead --max-rate --min-coverage --min-probability
-			--optimize --refresh --refresh-ahead --below --resume --session --status
+			--optimize --refresh --refresh-ahead --below --resume --session --spread --status
 			--strategy --version --wait --warn-coverage" -- "$cur")) ;;
 		esac
 	fi

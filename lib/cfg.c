@@ -285,6 +285,10 @@ defaults(struct cw_cfg *c)
 	c->l2_ttl_ms = 3600 * 1000;
 	c->l2_connect_timeout_ms = 100;
 	c->l2_timeout_ms = 50;
+	/* A failover takes a cluster's node timeout and an election; more
+	 * than a lookup should wait, enough for a warmer to ride one out
+	 * on a cluster tuned for it. */
+	c->l2_failover_ms = 2000;
 	c->source_ttl_ms = 86400 * 1000ll;
 	c->source_connect_timeout_ms = 1000;
 	c->source_timeout_ms = 10000;
@@ -334,7 +338,7 @@ enum setting_kind {
 	S_YESNO,	/* int */
 	S_MODE,		/* unsigned, octal */
 	S_GROUP,	/* long gid, -1 for none */
-	S_PREFIX,	/* char[64], no blanks */
+	S_PREFIX,	/* char[64], no blanks or braces */
 	S_TYPES,	/* char[256], key types */
 };
 
@@ -369,6 +373,9 @@ static const struct setting settings[] = {
 	{ "l2", "connect_timeout", S_POS_MS, AT(l2_connect_timeout_ms), 0, 0,
 	    NULL, 0, 0 },
 	{ "l2", "timeout", S_POS_MS, AT(l2_timeout_ms), 0, 0, NULL, 0, 0 },
+	{ "l2", "failover_wait", S_MS, AT(l2_failover_ms), 0, 0, NULL, 0, 0 },
+	{ "l2", "slot_by_instrument", S_YESNO, AT(l2_by_instrument), 0, 0,
+	    NULL, 0, 0 },
 	{ "source", "url", S_STR, AT(source), 0, 0, "CW_SOURCE", 0, 0 },
 	{ "source", "ttl", S_POS_MS, AT(source_ttl_ms), 0, 0, NULL, 0, 0 },
 	{ "source", "connect_timeout", S_POS_MS,
@@ -376,6 +383,8 @@ static const struct setting settings[] = {
 	{ "source", "timeout", S_POS_MS, AT(source_timeout_ms), 0, 0, NULL,
 	    0, 0 },
 	{ "source", "max_value_size", S_SIZE, AT(source_max_value_bytes), 0,
+	    0, NULL, 0, 0 },
+	{ "source", "random_endpoint", S_YESNO, AT(source_random_endpoint), 0,
 	    0, NULL, 0, 0 },
 	{ "source", "negative_ttl", S_MS, AT(negative_ttl_ms), 0, 0, NULL,
 	    0, 0 },
@@ -475,9 +484,10 @@ set_value(struct cw_cfg *c, const struct setting *s, const char *value,
 	}
 	case S_PREFIX:
 		if (strlen(value) >= sizeof(c->l2_prefix) ||
-		    strpbrk(value, " \t") != NULL)
+		    strpbrk(value, " \t{}") != NULL)
+			/* Braces are a Redis Cluster's hash tags, ours. */
 			return cw_err_set(err, CW_EDATA, 0, "%s '%s': "
-			    "at most %zu bytes, no blanks", what, value,
+			    "at most %zu bytes, no blanks or braces", what, value,
 			    sizeof(c->l2_prefix) - 1);
 		strcpy(field, value);
 		return CW_OK;

@@ -598,10 +598,15 @@ struct cw_cfg {
 	int64_t l2_ttl_ms;
 	int64_t l2_connect_timeout_ms;
 	int64_t l2_timeout_ms;
+	int64_t l2_failover_ms;		/* a cluster's or Sentinel's wait */
+	int l2_by_instrument;		/* a cluster's keys slotted by
+					   instrument */
 	int64_t source_ttl_ms;
 	int64_t source_connect_timeout_ms;
 	int64_t source_timeout_ms;
 	uint64_t source_max_value_bytes;	/* larger answers fail */
+	int source_random_endpoint;	/* ClickHouse: start at a random
+					   one of its endpoints */
 	int64_t negative_ttl_ms;	/* how long "not found" is remembered */
 	/* A closed trading day's keys of these types (" t1 t2 ", "" for
 	 * none) live closed_day_ttl_ms at every level. */
@@ -1023,6 +1028,12 @@ struct cw_warm_opts {
 	int64_t deadline_ns;		/* elapsed time: nothing after it */
 	double refresh_below;		/* refresh when less of a TTL is left */
 	int force;			/* refresh even what is fresh */
+	/* NULL: equal tasks start in the order given. Else this host's
+	 * name: they start in rendezvous order, by a hash of the key and
+	 * the name, so that hosts running the same warm-up each begin
+	 * with keys of their own and find the others' already fetched
+	 * (the L2 lock still makes one fetch per key). */
+	const char *spread;
 	/* Each task as it ends (warmed, failed, expired...), in the order
 	 * they end; may be NULL. */
 	void (*on_task)(void *ctx, const struct cw_warm_task *t);

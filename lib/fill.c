@@ -85,6 +85,7 @@ src_opts_of(struct cw_src_opts *so, const struct cw_cfg *cfg,
 	so->max_value_bytes = cfg->source_max_value_bytes;
 	so->templates = templates;
 	so->templates_len = cfg->templates_len;
+	so->random_endpoint = cfg->source_random_endpoint;
 	so->clock = clock;
 }
 
@@ -151,6 +152,8 @@ cw_fill_open(struct cw_fill **out, const struct cw_fill_opts *o,
 	f->l2_opts.ttl_ms = cfg->l2_ttl_ms;
 	f->l2_opts.connect_timeout_ms = cfg->l2_connect_timeout_ms;
 	f->l2_opts.timeout_ms = cfg->l2_timeout_ms;
+	f->l2_opts.failover_ms = cfg->l2_failover_ms;
+	f->l2_opts.by_instrument = cfg->l2_by_instrument;
 	f->l2_opts.clock = o->clock;
 	f->l2_opts.calendar_expiry = cfg->l2_calendar_expiry;
 
@@ -506,6 +509,7 @@ l2_write_of(struct cw_fill *f, const struct cw_fill_key *k, int rc,
 	w->max_ttl_ms = rc == CW_OK ? lt.source : f->negative_ttl_ms;
 	w->base_ttl_ms = lt.l2;
 	w->ttl_ms = 0;
+	w->refused = 0;
 	return 1;
 }
 
@@ -523,9 +527,13 @@ fetched_l1_write(struct cw_fill *f, struct cw_fill_key *k, int rc,
 	int64_t ttl_ms = min64(lt.l1, lt.source);
 
 	if (w != NULL) {
-		k->filled |= CW_FILL_L2;
 		if (w->flags & CW_L2_UNLOCK)
-			k->held = 0;
+			k->held = 0;	/* released, or someone else's now */
+		/* Another process took the key over while we fetched:
+		 * its answer is the newer, and ours is cached nowhere. */
+		if (w->refused)
+			return 0;
+		k->filled |= CW_FILL_L2;
 	}
 	if (f->no_fill || (rc != CW_OK && rc != CW_ENOTFOUND))
 		return 0;

@@ -8,9 +8,11 @@
  * level is down for the rest of the process (cw_l2_down), so a dead or
  * stalled Redis costs one timeout per process, not one per key.
  *
- * Under the prefix, a key KEY has up to three Redis keys: "KEY" holds the
+ * Under the prefix, a key KEY has up to four Redis keys: "KEY" holds the
  * value's raw bytes, "KEY none" remembers that the source had nothing,
- * "KEY lock" is the single-flight lock of whoever is fetching it. The
+ * "KEY lock" is the single-flight lock of whoever is fetching it, and
+ * "KEY fence" the token of whoever took it last, while a fetch is on
+ * (below). The
  * space cannot occur in a key, so these never collide with another key.
  * With calendar expiry (a replay's), "KEY until" holds the value's
  * expiry in calendar milliseconds and "KEY none" the miss's: Redis
@@ -20,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -28,153 +29,51 @@
 #include "cw.h"
 #include "hash_int.h"
 #include "l2_int.h"
+#include "l2_net_int.h"
 
 struct cw_l2 {
-	char url[CW_CFG_STR];		/* for messages: holds no password */
-	char host[CW_CFG_STR];		/* or the socket path */
-	int port;			/* 0: a Unix socket */
-	int db;
-	char user[128], password[256];
+	struct cw_l2_net *net;		/* the connections, the routing */
 	char prefix[64];
-	int64_t ttl_ms, connect_timeout_ms, timeout_ms;
+	int64_t ttl_ms;
 	struct cw_clock clock;
 	uint64_t draws;			/* of the clock's random numbers */
 	char token[64];			/* ours in a lock: "pid:ns" */
-	redisContext *ctx;		/* NULL: not connected */
 	int down;
 	int calendar_expiry;
+	int tagged;			/* a cluster: names carry hash tags */
+	int by_instrument;		/* the tag is the key's instrument */
 	struct cw_buf name;		/* scratch: prefix + key + suffix */
 };
-
-static struct timeval
-ms_to_tv(int64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 *
-	    1000) };
-
-	return tv;
-}
-
-/* redis://[user[:]@]host[:port][/db] or unix:///path. */
-static int
-parse_url(struct cw_l2 *l2, const char *url, struct cw_err *err)
-{
-	const char *p, *at, *end, *colon;
-	char *num_end;
-	long v;
-
-	snprintf(l2->url, sizeof(l2->url), "%s", url);
-	if (strncmp(url, "unix://", 7) == 0) {
-		if (url[7] != '/' || strlen(url + 7) >= sizeof(l2->host))
-			return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': "
-			    "expected unix:///path/to/socket", url);
-		strcpy(l2->host, url + 7);
-		return CW_OK;
-	}
-	if (strncmp(url, "redis://", 8) != 0)
-		return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': expected "
-		    "redis://host:port/db or unix:///path", url);
-	p = url + 8;
-	end = p + strcspn(p, "/");
-	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
-		colon = memchr(p, ':', (size_t)(at - p));
-		if (colon != NULL && colon + 1 != at)
-			return cw_err_set(err, CW_ECONFIG, 0, "l2.url: no "
-			    "password in the URL; use CW_REDIS_PASSWORD or "
-			    "l2.password_file");
-		snprintf(l2->user, sizeof(l2->user), "%.*s",
-		    (int)((colon != NULL ? colon : at) - p), p);
-		p = at + 1;
-	}
-	l2->port = 6379;
-	if ((colon = memchr(p, ':', (size_t)(end - p))) != NULL) {
-		errno = 0;
-		v = strtol(colon + 1, &num_end, 10);
-		if (num_end != end || v < 1 || v > 65535)
-			return cw_err_set(err, CW_ECONFIG, 0,
-			    "l2.url '%s': bad port", url);
-		l2->port = (int)v;
-	} else {
-		colon = end;
-	}
-	if (colon == p || (size_t)(colon - p) >= sizeof(l2->host))
-		return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': no host",
-		    url);
-	memcpy(l2->host, p, (size_t)(colon - p));
-	l2->host[colon - p] = '\0';
-	if (*end == '/' && end[1] != '\0') {
-		v = strtol(end + 1, &num_end, 10);
-		if (*num_end != '\0' || v < 0 || v > 1000000)
-			return cw_err_set(err, CW_ECONFIG, 0,
-			    "l2.url '%s': bad database number", url);
-		l2->db = (int)v;
-	}
-	return CW_OK;
-}
 
 int
 cw_l2_check_url(const char *url, struct cw_err *err)
 {
-	struct cw_l2 *probe = calloc(1, sizeof(*probe));
-	int rc;
-
-	if (probe == NULL)
-		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	rc = parse_url(probe, url, err);
-	free(probe);
-	return rc;
-}
-
-/* CW_REDIS_PASSWORD, else the first line of l2.password_file. */
-static int
-read_password(struct cw_l2 *l2, const char *file, struct cw_err *err)
-{
-	const char *env = getenv("CW_REDIS_PASSWORD");
-	FILE *f;
-
-	if (env != NULL && *env != '\0') {
-		if (strlen(env) >= sizeof(l2->password))
-			return cw_err_set(err, CW_ECONFIG, 0,
-			    "CW_REDIS_PASSWORD: too long");
-		strcpy(l2->password, env);
-		return CW_OK;
-	}
-	if (file[0] == '\0')
-		return CW_OK;
-	if ((f = fopen(file, "re")) == NULL)
-		return cw_err_set(err, CW_ECONFIG, errno,
-		    "l2.password_file %s", file);
-	if (fgets(l2->password, sizeof(l2->password), f) == NULL)
-		l2->password[0] = '\0';
-	fclose(f);
-	l2->password[strcspn(l2->password, "\r\n")] = '\0';
-	return CW_OK;
+	return cw_l2_net_check_url(url, err);
 }
 
 int
 cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
     struct cw_err *err)
 {
+	struct cw_l2_net_opts no = { o->url, o->password_file,
+		o->connect_timeout_ms, o->timeout_ms, o->failover_ms, o->clock };
 	struct cw_l2 *l2;
 	int rc;
 
 	*out = NULL;
 	if ((l2 = calloc(1, sizeof(*l2))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "l2");
-	if ((rc = parse_url(l2, o->url, err)) != CW_OK ||
-	    (rc = read_password(l2, o->password_file != NULL ?
-	    o->password_file : "", err)) !=
-	    CW_OK) {
+	if ((rc = cw_l2_net_open(&l2->net, &no, err)) != CW_OK) {
 		free(l2);
 		return rc;
 	}
 	snprintf(l2->prefix, sizeof(l2->prefix), "%s", o->prefix != NULL ?
 	    o->prefix : "");
 	l2->ttl_ms = o->ttl_ms;
-	l2->connect_timeout_ms = o->connect_timeout_ms;
-	l2->timeout_ms = o->timeout_ms;
 	l2->clock = o->clock;
 	l2->calendar_expiry = o->calendar_expiry;
+	l2->tagged = cw_l2_net_is_cluster(l2->net);
+	l2->by_instrument = o->by_instrument;
 	/* Ours alone: the pid tells processes apart, the random part a
 	 * reused pid. */
 	snprintf(l2->token, sizeof(l2->token), "%ld:%llx", (long)getpid(),
@@ -188,10 +87,8 @@ cw_l2_close(struct cw_l2 *l2)
 {
 	if (l2 == NULL)
 		return;
-	if (l2->ctx != NULL)
-		redisFree(l2->ctx);
+	cw_l2_net_close(l2->net);
 	cw_buf_free(&l2->name);
-	explicit_bzero(l2->password, sizeof(l2->password));
 	free(l2);
 }
 
@@ -199,80 +96,6 @@ int
 cw_l2_down(const struct cw_l2 *l2)
 {
 	return l2->down;
-}
-
-/* The code and message for a context's failure: a stalled server shows
- * as EAGAIN from the socket timeout. */
-static int
-context_error(struct cw_l2 *l2, redisContext *c, int saved_errno,
-    struct cw_err *err)
-{
-	if (c != NULL && c->err == REDIS_ERR_IO && (saved_errno == EAGAIN ||
-	    saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT ||
-	    saved_errno == EINPROGRESS))
-		return cw_err_set(err, CW_ETIMEOUT, 0, "l2 %s: no answer "
-		    "within %lld ms", l2->url, (long long)(c->flags & REDIS_CONNECTED
-		    ? l2->timeout_ms : l2->connect_timeout_ms));
-	return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url,
-	    c != NULL ? c->errstr : "out of memory");
-}
-
-/* Run one command on a fresh connection; a reply other than the one
- * expected is an error. */
-static int
-setup_command(struct cw_l2 *l2, int argc, const char **argv,
-    struct cw_err *err)
-{
-	redisReply *r = redisCommandArgv(l2->ctx, argc, argv, NULL);
-	int rc = CW_OK;
-
-	if (r == NULL)
-		return context_error(l2, l2->ctx, errno, err);
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s: %s", l2->url,
-		    argv[0], r->str);
-	freeReplyObject(r);
-	return rc;
-}
-
-static int
-connect_l2(struct cw_l2 *l2, struct cw_err *err)
-{
-	struct timeval ctv = ms_to_tv(l2->connect_timeout_ms);
-	char db[16];
-	int rc;
-
-	l2->ctx = l2->port == 0 ? redisConnectUnixWithTimeout(l2->host, ctv) :
-	    redisConnectWithTimeout(l2->host, l2->port, ctv);
-	if (l2->ctx == NULL || l2->ctx->err != 0)
-		return context_error(l2, l2->ctx, errno, err);
-	if (redisSetTimeout(l2->ctx, ms_to_tv(l2->timeout_ms)) != REDIS_OK)
-		return context_error(l2, l2->ctx, errno, err);
-	if (l2->password[0] != '\0') {
-		const char *auth_user[] = { "AUTH", l2->user, l2->password };
-		const char *auth[] = { "AUTH", l2->password };
-
-		if ((rc = l2->user[0] != '\0' ?
-		    setup_command(l2, 3, auth_user, err) :
-		    setup_command(l2, 2, auth, err)) != CW_OK)
-			return rc;
-	}
-	if (l2->db != 0) {
-		const char *select[] = { "SELECT", db };
-
-		snprintf(db, sizeof(db), "%d", l2->db);
-		if ((rc = setup_command(l2, 2, select, err)) != CW_OK)
-			return rc;
-	}
-	return CW_OK;
-}
-
-static void
-disconnect(struct cw_l2 *l2)
-{
-	if (l2->ctx != NULL)
-		redisFree(l2->ctx);
-	l2->ctx = NULL;
 }
 
 /*
@@ -287,36 +110,17 @@ error_reply(struct cw_l2 *l2, const redisReply *r, struct cw_err *err)
 
 	if (!per_key)
 		l2->down = 1;
-	return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s", l2->url, r->str);
+	return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: %s",
+	    cw_l2_net_url(l2->net), r->str);
 }
 
-/* Commands of one exchange: appended by a builder, answered in order. */
+/* Commands of one exchange: added by a builder, answered in order. */
 typedef void build_fn(struct cw_l2 *l2, void *ctx);
 
-static int
-exchange_once(struct cw_l2 *l2, build_fn *build, void *ctx,
-    redisReply **replies, size_t n, struct cw_err *err)
-{
-	int rc;
-
-	if (l2->ctx == NULL && (rc = connect_l2(l2, err)) != CW_OK)
-		return rc;
-	build(l2, ctx);
-	for (size_t i = 0; i < n; i++) {
-		if (redisGetReply(l2->ctx, (void **)&replies[i]) != REDIS_OK) {
-			rc = context_error(l2, l2->ctx, errno, err);
-			for (size_t j = 0; j < i; j++)
-				freeReplyObject(replies[j]);
-			return rc;
-		}
-	}
-	return CW_OK;
-}
-
 /*
- * One round trip, with one reconnect and retry when the connection
- * fails. Every command here is safe to repeat: GET, PTTL, SET with PX,
- * SET NX of our own token, and the token-checked unlock.
+ * One exchange of n commands (cw_l2_net_run: a round trip per node, a
+ * failed one sent again). When it fails, L2 is down for the rest of the
+ * process: a dead Redis costs one timeout, not one per key.
  */
 static int
 exchange(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **replies,
@@ -325,27 +129,59 @@ exchange(struct cw_l2 *l2, build_fn *build, void *ctx, redisReply **replies,
 	int rc;
 
 	if (l2->down)
-		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down", l2->url);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((rc = exchange_once(l2, build, ctx, replies, n, err)) ==
-		    CW_OK)
-			return CW_OK;
-		disconnect(l2);
-	}
-	l2->down = 1;
+		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down",
+		    cw_l2_net_url(l2->net));
+	cw_l2_net_begin(l2->net);
+	build(l2, ctx);
+	if (cw_l2_net_count(l2->net) != n)	/* a name out of memory */
+		return cw_err_set(err, CW_ENOMEM, 0, "l2");
+	if ((rc = cw_l2_net_run(l2->net, replies, err)) != CW_OK &&
+	    rc != CW_ENOMEM)
+		l2->down = 1;
 	return rc;
 }
 
-/* The Redis key, prefix + key + suffix, appended to to; CW_ENOMEM when
- * out of memory. */
+/*
+ * The Redis key, appended to to: prefix + key + suffix. In a cluster a
+ * key's value, remembered miss, lock and stamp must sit in one slot (a
+ * script and a lookup touch them together), so the name carries a hash
+ * tag: the key itself, "prefix{KEY}suffix", or with by_instrument the
+ * instrument of a structured key, "prefix{INSTRUMENT}KEY suffix", so
+ * that one instrument's keys share a node. A tag with a brace of its own
+ * is replaced by its hash: its braces would end the tag early. CW_ENOMEM
+ * when out of memory.
+ */
 static int
 name_append(const struct cw_l2 *l2, struct cw_buf *to, const char *key,
     size_t klen, const char *suffix)
 {
-	return cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
-	    CW_OK && cw_buf_append(to, key, klen, NULL) == CW_OK &&
-	    cw_buf_append(to, suffix, strlen(suffix), NULL) == CW_OK ?
-	    CW_OK : CW_ENOMEM;
+	const char *tag = key, *c1, *c2;
+	size_t tlen = klen;
+	char hex[20];
+	int ok = cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
+	    CW_OK;
+
+	if (l2->tagged) {
+		if (l2->by_instrument && (c1 = memchr(key, ':', klen)) !=
+		    NULL && (c2 = memchr(c1 + 1, ':', klen - (size_t)(c1 + 1 -
+		    key))) != NULL && c2 > c1 + 1) {
+			tag = c1 + 1;
+			tlen = (size_t)(c2 - tag);
+		}
+		if (memchr(tag, '{', tlen) != NULL ||
+		    memchr(tag, '}', tlen) != NULL) {
+			tlen = (size_t)snprintf(hex, sizeof(hex), "#%016llx",
+			    (unsigned long long)cw_hash(tag, tlen));
+			tag = hex;
+		}
+		ok = ok && cw_buf_append(to, "{", 1, NULL) == CW_OK &&
+		    cw_buf_append(to, tag, tlen, NULL) == CW_OK &&
+		    cw_buf_append(to, "}", 1, NULL) == CW_OK;
+	}
+	if (tag != key || !l2->tagged)
+		ok = ok && cw_buf_append(to, key, klen, NULL) == CW_OK;
+	return ok && cw_buf_append(to, suffix, strlen(suffix), NULL) ==
+	    CW_OK ? CW_OK : CW_ENOMEM;
 }
 
 /* The same, alone in the scratch buffer: its length, 0 when out of
@@ -359,8 +195,8 @@ redis_name(struct cw_l2 *l2, const char *key, size_t klen,
 	    l2->name.len : 0;
 }
 
-/* Append one command: verb, the Redis key, then extra arguments. Out of
- * memory, nothing is appended and the exchange fails reading replies. */
+/* Add one command: verb, the Redis key, then extra arguments. Out of
+ * memory, nothing is added and the exchange comes up short. */
 static void
 append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
     const char *suffix, int nextra, const char **extra,
@@ -379,7 +215,7 @@ append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
 		argv[argc] = extra[i];
 		lens[argc++] = extra_len[i];
 	}
-	redisAppendCommandArgv(l2->ctx, argc, argv, lens);
+	cw_l2_net_add(l2->net, argc, argv, lens, 1);
 }
 
 /* The commands that look a key up: its value, the value's life left,
@@ -503,6 +339,8 @@ struct get_ctx {
 	struct cw_l2_lookup *q;
 	const size_t *which;	/* the keys of the exchange, as indexes in q */
 	size_t n;
+	size_t *cut;		/* chunk k is keys [cut[k], cut[k + 1]) */
+	size_t nchunks;
 	struct cw_buf names;	/* one chunk's Redis keys, end to end */
 	size_t at[MGET_KEYS];
 	const char *argv[MGET_KEYS + 1];
@@ -517,12 +355,41 @@ replies_per_key(const struct cw_l2 *l2)
 	return l2->calendar_expiry ? 2 : 1;
 }
 
-/* The first reply of the chunk holding key b of the first exchange:
- * every chunk before it is full. */
+/* The first reply of chunk k: an MGET and a key's replies for each
+ * chunk before it. */
 static size_t
-chunk_reply(const struct cw_l2 *l2, size_t b)
+chunk_reply(const struct cw_l2 *l2, const struct get_ctx *g, size_t k)
 {
-	return b / MGET_KEYS + b * replies_per_key(l2);
+	return k + g->cut[k] * replies_per_key(l2);
+}
+
+/* The slot of key i's value in a cluster. */
+static unsigned
+slot_of(struct cw_l2 *l2, const struct cw_l2_lookup *q)
+{
+	size_t len = redis_name(l2, q->key, q->klen, "");
+
+	return len == 0 ? 0 : cw_l2_net_slot(l2->name.data, len);
+}
+
+/* Cut the first exchange's keys into MGETs: MGET_KEYS at most, and in a
+ * cluster only keys of one slot together (a node refuses any other
+ * MGET), which with by_instrument are runs of one instrument's keys. */
+static void
+plan_chunks(struct cw_l2 *l2, struct get_ctx *g)
+{
+	unsigned slot = 0;
+
+	g->nchunks = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		unsigned s = l2->tagged ? slot_of(l2, &g->q[g->which[i]]) : 0;
+
+		if (i == 0 || i - g->cut[g->nchunks - 1] == MGET_KEYS ||
+		    s != slot)
+			g->cut[g->nchunks++] = i;
+		slot = s;
+	}
+	g->cut[g->nchunks] = g->n;
 }
 
 static void
@@ -530,8 +397,8 @@ build_values(struct cw_l2 *l2, void *ctx)
 {
 	struct get_ctx *g = ctx;
 
-	for (size_t b = 0; b < g->n; b += MGET_KEYS) {
-		size_t c = g->n - b < MGET_KEYS ? g->n - b : MGET_KEYS;
+	for (size_t k = 0; k < g->nchunks; k++) {
+		size_t b = g->cut[k], c = g->cut[k + 1] - b;
 		const struct cw_l2_lookup *q = g->q;
 
 		g->names.len = 0;
@@ -539,7 +406,7 @@ build_values(struct cw_l2 *l2, void *ctx)
 			g->at[j] = g->names.len;
 			if (name_append(l2, &g->names, q[g->which[b + j]].key,
 			    q[g->which[b + j]].klen, "") != CW_OK)
-				return;	/* the exchange fails on its replies */
+				return;	/* the exchange comes up short */
 		}
 		g->argv[0] = "MGET";
 		g->lens[0] = 4;
@@ -548,7 +415,7 @@ build_values(struct cw_l2 *l2, void *ctx)
 			g->lens[j + 1] = (j + 1 < c ? g->at[j + 1] :
 			    g->names.len) - g->at[j];
 		}
-		redisAppendCommandArgv(l2->ctx, (int)c + 1, g->argv, g->lens);
+		cw_l2_net_add(l2->net, (int)c + 1, g->argv, g->lens, 1);
 		for (size_t j = 0; j < c; j++)
 			append(l2, "PTTL", q[g->which[b + j]].key,
 			    q[g->which[b + j]].klen, "", 0, NULL, NULL);
@@ -627,18 +494,20 @@ static int
 get_values(struct cw_l2 *l2, struct get_ctx *g, redisReply **r,
     size_t *later, size_t *nlater, struct cw_err *err)
 {
-	size_t nr = chunk_reply(l2, g->n) + (g->n % MGET_KEYS != 0);
+	size_t nr;
 	int rc, wait;
 
 	*nlater = 0;
+	plan_chunks(l2, g);
+	nr = chunk_reply(l2, g, g->nchunks);
 	if ((rc = exchange_checked(l2, build_values, g, r, nr, err)) != CW_OK)
 		return rc;
-	for (size_t b = 0; b < g->n && rc == CW_OK; b += MGET_KEYS) {
-		size_t c = g->n - b < MGET_KEYS ? g->n - b : MGET_KEYS;
+	for (size_t k = 0; k < g->nchunks && rc == CW_OK; k++) {
+		size_t b = g->cut[k], c = g->cut[k + 1] - b;
 
 		for (size_t j = 0; j < c && rc == CW_OK; j++) {
 			rc = read_value(l2, &g->q[g->which[b + j]],
-			    r + chunk_reply(l2, b), j, c, &wait, err);
+			    r + chunk_reply(l2, g, k), j, c, &wait, err);
 			if (wait)
 				later[(*nlater)++] = g->which[b + j];
 		}
@@ -678,7 +547,8 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    (all = malloc(n * sizeof(*all))) == NULL ||
 	    (later = malloc(n * sizeof(*later))) == NULL ||
-	    (r = calloc(chunk_reply(l2, n) + 1, sizeof(*r))) == NULL) {
+	    (g->cut = malloc((n + 1) * sizeof(*g->cut))) == NULL ||
+	    (r = calloc(n * (1 + replies_per_key(l2)), sizeof(*r))) == NULL) {
 		cw_err_set(err, CW_ENOMEM, 0, "l2");
 		goto out;
 	}
@@ -693,8 +563,10 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 		rc = get_misses(l2, g, r, err);
 	}
 out:
-	if (g != NULL)
+	if (g != NULL) {
 		cw_buf_free(&g->names);
+		free(g->cut);
+	}
 	free(g);
 	free(r);
 	free(later);
@@ -702,23 +574,104 @@ out:
 	return rc;
 }
 
-/* Delete the lock only if it still holds our token: one that expired
- * and was taken by another process is theirs. */
+/* KEYS: lock, fence. ARGV: token. Delete each only if it still holds
+ * our token: one that expired and was taken by another process is
+ * theirs. */
 static const char unlock_script[] =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('del', KEYS[1]) else return 0 end";
+    "for i = 1, 2 do if redis.call('get', KEYS[i]) == ARGV[1] then "
+    "redis.call('del', KEYS[i]) end end return 1";
+
+/*
+ * The fence. Whoever takes a key's lock also writes its token to
+ * "KEY fence", which outlives the lock (FENCE_LEASES leases), and a
+ * holder's store goes through only while the fence still holds its
+ * token. A holder that stalls past its lease (a paused process) and
+ * wakes after another took the lock finds the other's token there, or
+ * none once the other is done: either way its older answer is refused,
+ * never stored over the newer one. So a holder deletes its fence with
+ * its lock, and a fill leaves no key behind but its entry. The check
+ * and the store are one script, so nothing comes between them; no lock
+ * on several nodes is needed.
+ */
+#define FENCE_LEASES 2
+
+/* KEYS: lock, fence. ARGV: token, lease, fence life. The lock's holder
+ * after the try. */
+static const char lock_script[] =
+    "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
+    "redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[3]) end "
+    "return redis.call('get', KEYS[1])";
+
+/* KEYS: the entry ("KEY" or "KEY none"), lock, fence, and with calendar
+ * expiry "KEY until". ARGV: token, the entry's bytes, its PX, the
+ * stamp. 1 stored (and our lock released), 0 refused. */
+static const char store_script[] =
+    "if redis.call('get', KEYS[3]) ~= ARGV[1] then return 0 end "
+    "redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
+    "if KEYS[4] then redis.call('set', KEYS[4], ARGV[4], 'PX', ARGV[3]) "
+    "end "
+    "if redis.call('get', KEYS[2]) == ARGV[1] then "
+    "redis.call('del', KEYS[2]) end "
+    "redis.call('del', KEYS[3]) "
+    "return 1";
+
+#define SCRIPT_KEYS_MAX 4
+
+/* The Redis names of key with each suffix, end to end in the scratch
+ * buffer, into names[] and lens[]; 0 when out of memory. */
+static int
+names_of(struct cw_l2 *l2, const char *key, size_t klen,
+    const char *const *suffix, size_t n, const char **names, size_t *lens)
+{
+	size_t at[SCRIPT_KEYS_MAX];
+
+	l2->name.len = 0;
+	for (size_t i = 0; i < n; i++) {
+		at[i] = l2->name.len;
+		if (name_append(l2, &l2->name, key, klen, suffix[i]) != CW_OK)
+			return 0;
+		lens[i] = l2->name.len - at[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = l2->name.data + at[i];
+	return 1;
+}
+
+/* EVAL script with the names of key's suffixes as KEYS and argv as
+ * ARGV. */
+static void
+add_script(struct cw_l2 *l2, const char *script, const char *key,
+    size_t klen, const char *const *suffix, size_t nkeys,
+    const char *const *arg, const size_t *arg_len, size_t nargs)
+{
+	const char *argv[3 + SCRIPT_KEYS_MAX + 4];
+	size_t lens[3 + SCRIPT_KEYS_MAX + 4];
+	char count[4];
+
+	snprintf(count, sizeof(count), "%zu", nkeys);
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = script;
+	lens[1] = strlen(script);
+	argv[2] = count;
+	lens[2] = strlen(count);
+	if (!names_of(l2, key, klen, suffix, nkeys, argv + 3, lens + 3))
+		return;
+	for (size_t i = 0; i < nargs; i++) {
+		argv[3 + nkeys + i] = arg[i];
+		lens[3 + nkeys + i] = arg_len[i];
+	}
+	cw_l2_net_add(l2->net, (int)(3 + nkeys + nargs), argv, lens, 3);
+}
 
 static void
 append_unlock(struct cw_l2 *l2, const char *key, size_t klen)
 {
-	const char *argv[] = { "EVAL", unlock_script, "1", NULL, l2->token };
-	size_t lens[] = { 4, sizeof(unlock_script) - 1, 1, 0,
-		strlen(l2->token) };
+	static const char *const suffix[] = { " lock", " fence" };
+	const char *arg[] = { l2->token };
+	size_t arg_len[] = { strlen(l2->token) };
 
-	if ((lens[3] = redis_name(l2, key, klen, " lock")) == 0)
-		return;
-	argv[3] = l2->name.data;
-	redisAppendCommandArgv(l2->ctx, 5, argv, lens);
+	add_script(l2, unlock_script, key, klen, suffix, 2, arg, arg_len, 1);
 }
 
 struct set_ctx {
@@ -727,6 +680,26 @@ struct set_ctx {
 	char (*px)[24];
 	char (*until)[24];	/* calendar expiry, with calendar_expiry */
 };
+
+/* A lock holder's store: fenced, and releasing the lock. */
+static void
+append_fenced(struct cw_l2 *l2, const struct cw_l2_write *w,
+    const char *px, const char *stamp)
+{
+	static const char *const value[] = { "", " lock", " fence", " until" },
+	    *const negative[] = { " none", " lock", " fence" };
+	int neg = (w->flags & CW_L2_NEGATIVE) != 0;
+	const char *arg[] = { l2->token, neg ? stamp : w->val, px, stamp };
+	size_t arg_len[] = { strlen(l2->token), neg ? strlen(stamp) : w->vlen,
+		strlen(px), strlen(stamp) };
+
+	if (neg)
+		add_script(l2, store_script, w->key, w->klen, negative, 3, arg,
+		    arg_len, 3);
+	else
+		add_script(l2, store_script, w->key, w->klen, value,
+		    l2->calendar_expiry ? 4 : 3, arg, arg_len, 4);
+}
 
 static void
 build_set(struct cw_l2 *l2, void *ctx)
@@ -741,6 +714,10 @@ build_set(struct cw_l2 *l2, void *ctx)
 		size_t lens[] = { neg ? strlen(stamp) : w->vlen, 2,
 			strlen(s->px[i]) };
 
+		if (w->flags & CW_L2_UNLOCK) {
+			append_fenced(l2, w, s->px[i], stamp);
+			continue;
+		}
 		append(l2, "SET", w->key, w->klen, neg ? " none" : "", 3,
 		    extra, lens);
 		if (l2->calendar_expiry && !neg) {
@@ -749,9 +726,15 @@ build_set(struct cw_l2 *l2, void *ctx)
 			append(l2, "SET", w->key, w->klen, " until", 3, extra,
 			    lens);
 		}
-		if (w->flags & CW_L2_UNLOCK)
-			append_unlock(l2, w->key, w->klen);
 	}
+}
+
+/* Replies of store w: the fenced script's one, or a SET and the stamp's. */
+static size_t
+set_replies(const struct cw_l2 *l2, const struct cw_l2_write *w)
+{
+	return (w->flags & CW_L2_UNLOCK) ? 1 : 1 + (l2->calendar_expiry &&
+	    !(w->flags & CW_L2_NEGATIVE));
 }
 
 /* A value's lifetime: the configured TTL +-10%, so entries warmed
@@ -787,8 +770,7 @@ cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
 	if (n == 0)
 		return CW_OK;
 	for (size_t i = 0; i < n; i++)
-		nr += 1 + ((w[i].flags & CW_L2_UNLOCK) != 0) +
-		    (l2->calendar_expiry && !(w[i].flags & CW_L2_NEGATIVE));
+		nr += set_replies(l2, &w[i]);
 	if ((s.px = calloc(n, sizeof(*s.px))) == NULL ||
 	    (s.until = calloc(n, sizeof(*s.until))) == NULL ||
 	    (r = calloc(nr, sizeof(*r))) == NULL) {
@@ -798,13 +780,23 @@ cw_l2_set_many(struct cw_l2 *l2, struct cw_l2_write *w, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		w[i].ttl_ms = ttl_of(l2, &w[i]);
+		w[i].refused = 0;
 		snprintf(s.px[i], sizeof(s.px[i]), "%lld",
 		    (long long)w[i].ttl_ms);
 		snprintf(s.until[i], sizeof(s.until[i]), "%lld",
 		    (long long)(calendar_ms(l2) + w[i].ttl_ms));
 	}
-	if ((rc = exchange_checked(l2, build_set, &s, r, nr, err)) == CW_OK)
+	if ((rc = exchange_checked(l2, build_set, &s, r, nr, err)) == CW_OK) {
+		size_t at = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (w[i].flags & CW_L2_UNLOCK)
+				w[i].refused = r[at]->type ==
+				    REDIS_REPLY_INTEGER && r[at]->integer == 0;
+			at += set_replies(l2, &w[i]);
+		}
 		free_replies(r, nr);
+	}
 	free(r);
 	free(s.px);
 	free(s.until);
@@ -817,7 +809,7 @@ cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
     struct cw_err *err)
 {
 	struct cw_l2_write w = { key, klen, val, vlen, max_ttl_ms, flags, 0,
-		0 };
+		0, 0 };
 	int rc;
 
 	if ((rc = cw_l2_set_many(l2, &w, 1, err)) == CW_OK && ttl_ms != NULL)
@@ -827,41 +819,45 @@ cw_l2_set(struct cw_l2 *l2, const char *key, size_t klen, const void *val,
 
 struct lock_ctx {
 	struct cw_l2_lookup *q;
-	char px[24];
+	char px[24], fence_px[24];
 };
 
 static void
 build_lock(struct cw_l2 *l2, void *ctx)
 {
+	static const char *const suffix[] = { " lock", " fence" };
 	struct lock_ctx *lc = ctx;
-	const char *extra[] = { l2->token, "NX", "PX", lc->px };
-	size_t lens[] = { strlen(l2->token), 2, 2, strlen(lc->px) };
+	const char *arg[] = { l2->token, lc->px, lc->fence_px };
+	size_t arg_len[] = { strlen(l2->token), strlen(lc->px),
+		strlen(lc->fence_px) };
 
-	append(l2, "SET", lc->q->key, lc->q->klen, " lock", 4, extra, lens);
-	append(l2, "GET", lc->q->key, lc->q->klen, " lock", 0, NULL, NULL);
+	add_script(l2, lock_script, lc->q->key, lc->q->klen, suffix, 2, arg,
+	    arg_len, 3);
 	append_look(l2, lc->q->key, lc->q->klen);
 }
 
-#define LOCK_REPLIES_MAX 7	/* the lock's two and a look */
+#define LOCK_REPLIES_MAX 6	/* the lock's and a look */
 
 int
 cw_l2_lock(struct cw_l2 *l2, struct cw_l2_lookup *q, int64_t ttl_ms,
     int *held, struct cw_err *err)
 {
-	struct lock_ctx lc = { q, { 0 } };
+	struct lock_ctx lc = { q, { 0 }, { 0 } };
 	redisReply *r[LOCK_REPLIES_MAX];
-	size_t nr = 2 + look_replies(l2);
+	size_t nr = 1 + look_replies(l2);
 	int rc;
 
 	snprintf(lc.px, sizeof(lc.px), "%lld", (long long)ttl_ms);
+	snprintf(lc.fence_px, sizeof(lc.fence_px), "%lld",
+	    (long long)ttl_ms * FENCE_LEASES);
 	if ((rc = exchange_checked(l2, build_lock, &lc, r, nr, err)) != CW_OK)
 		return rc;
-	/* Ours if the lock now holds our token: a SET NX that is retried
+	/* Ours if the lock now holds our token: a try that is sent again
 	 * after a lost reply finds it there already. */
-	*held = r[1]->type == REDIS_REPLY_STRING &&
-	    r[1]->len == strlen(l2->token) &&
-	    memcmp(r[1]->str, l2->token, r[1]->len) == 0;
-	rc = read_look(l2, q, r + 2, err);
+	*held = r[0]->type == REDIS_REPLY_STRING &&
+	    r[0]->len == strlen(l2->token) &&
+	    memcmp(r[0]->str, l2->token, r[0]->len) == 0;
+	rc = read_look(l2, q, r + 1, err);
 	free_replies(r, nr);
 	return rc;
 }
@@ -932,11 +928,84 @@ prefix_pattern(const struct cw_l2 *l2, struct cw_buf *pat, struct cw_err *err)
 	return cw_buf_append(pat, "*", 1, err);
 }
 
+struct scan_ctx {
+	const char *cursor;
+	const struct cw_buf *pattern;
+	const redisReply *keys;		/* SCAN's, to unlink */
+};
+
+static void
+build_scan(struct cw_l2 *l2, void *ctx)
+{
+	const struct scan_ctx *sc = ctx;
+	const char *argv[] = { "SCAN", sc->cursor, "MATCH", sc->pattern->data,
+		"COUNT", "1000" };
+	size_t lens[] = { 4, strlen(sc->cursor), 5, sc->pattern->len, 5, 4 };
+
+	cw_l2_net_add(l2->net, 6, argv, lens, -1);
+}
+
+static void
+build_unlink(struct cw_l2 *l2, void *ctx)
+{
+	const struct scan_ctx *sc = ctx;
+
+	for (size_t i = 0; i < sc->keys->elements; i++) {
+		const redisReply *k = sc->keys->element[i];
+		const char *argv[] = { "UNLINK", k->str };
+		size_t lens[] = { 6, k->len };
+
+		cw_l2_net_add(l2->net, 2, argv, lens, 1);
+	}
+}
+
+/* One master's keys under the prefix, SCAN by SCAN. */
+static int
+purge_master(struct cw_l2 *l2, size_t master, const struct cw_buf *pat,
+    uint64_t *removed, struct cw_err *err)
+{
+	char cursor[32] = "0";
+	struct scan_ctx sc = { cursor, pat, NULL };
+	redisReply *r, **d = NULL;
+	int rc;
+
+	do {
+		cw_l2_net_pin(l2->net, master);
+		if ((rc = exchange_checked(l2, build_scan, &sc, &r, 1, err)) !=
+		    CW_OK)
+			break;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: SCAN: "
+			    "unexpected reply", cw_l2_net_url(l2->net));
+			freeReplyObject(r);
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%.*s",
+		    (int)r->element[0]->len, r->element[0]->str);
+		sc.keys = r->element[1];
+		if (sc.keys->elements > 0 && ((d = calloc(sc.keys->elements,
+		    sizeof(*d))) == NULL ? (rc = cw_err_set(err, CW_ENOMEM, 0,
+		    "l2")) : (rc = exchange_checked(l2, build_unlink, &sc, d,
+		    sc.keys->elements, err))) == CW_OK) {
+			for (size_t i = 0; i < sc.keys->elements; i++)
+				if (d[i]->type == REDIS_REPLY_INTEGER)
+					*removed += (uint64_t)d[i]->integer;
+			free_replies(d, sc.keys->elements);
+		}
+		free(d);
+		d = NULL;
+		freeReplyObject(r);
+	} while (rc == CW_OK && strcmp(cursor, "0") != 0);
+	return rc;
+}
+
 int
 cw_l2_purge(struct cw_l2 *l2, uint64_t *removed, struct cw_err *err)
 {
 	struct cw_buf pat = { 0 };
-	char cursor[32] = "0";
+	size_t masters = 0;
 	int rc;
 
 	*removed = 0;
@@ -944,59 +1013,12 @@ cw_l2_purge(struct cw_l2 *l2, uint64_t *removed, struct cw_err *err)
 		return cw_err_set(err, CW_EUSAGE, 0,
 		    "l2: no prefix: refusing to remove every key");
 	if (l2->down)
-		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down", l2->url);
-	if ((rc = prefix_pattern(l2, &pat, err)) != CW_OK)
-		goto out;
-	do {
-		redisReply *r;
-		const char *argv[] = { "SCAN", cursor, "MATCH", pat.data,
-			"COUNT", "1000" };
-		size_t lens[] = { 4, strlen(cursor), 5, pat.len, 5, 4 };
-
-		if (l2->ctx == NULL && (rc = connect_l2(l2, err)) != CW_OK) {
-			disconnect(l2);
-			goto out;
-		}
-		r = redisCommandArgv(l2->ctx, 6, argv, lens);
-		if (r == NULL) {
-			rc = context_error(l2, l2->ctx, errno, err);
-			disconnect(l2);
-			goto out;
-		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			rc = cw_err_set(err, CW_EUNAVAIL, 0,
-			    "l2 %s: SCAN: unexpected reply", l2->url);
-			freeReplyObject(r);
-			goto out;
-		}
-		snprintf(cursor, sizeof(cursor), "%.*s",
-		    (int)r->element[0]->len, r->element[0]->str);
-		for (size_t i = 0; i < r->element[1]->elements; i++) {
-			const redisReply *k = r->element[1]->element[i];
-			const char *dv[] = { "UNLINK", k->str };
-			size_t dl[] = { 6, k->len };
-
-			redisAppendCommandArgv(l2->ctx, 2, dv, dl);
-		}
-		for (size_t i = 0; i < r->element[1]->elements; i++) {
-			redisReply *d;
-
-			if (redisGetReply(l2->ctx, (void **)&d) != REDIS_OK) {
-				rc = context_error(l2, l2->ctx, errno, err);
-				disconnect(l2);
-				freeReplyObject(r);
-				goto out;
-			}
-			if (d->type == REDIS_REPLY_INTEGER)
-				*removed += (uint64_t)d->integer;
-			freeReplyObject(d);
-		}
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0);
-	rc = CW_OK;
-out:
+		return cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: down",
+		    cw_l2_net_url(l2->net));
+	if ((rc = prefix_pattern(l2, &pat, err)) == CW_OK &&
+	    (rc = cw_l2_net_masters(l2->net, &masters, err)) == CW_OK)
+		for (size_t i = 0; i < masters && rc == CW_OK; i++)
+			rc = purge_master(l2, i, &pat, removed, err);
 	cw_buf_free(&pat);
 	return rc;
 }

@@ -11,11 +11,17 @@ struct cw_l2;
 
 /* L2's own settings; the strings are read during open only. */
 struct cw_l2_opts {
-	const char *url;		/* redis://... or unix:///path */
+	const char *url;		/* cw_l2_open's */
 	const char *password_file;	/* "" or NULL: none */
 	const char *prefix;		/* of every Redis key, "cw:" */
 	int64_t ttl_ms;			/* of a value, before jitter */
 	int64_t connect_timeout_ms, timeout_ms;
+	/* A cluster's or Sentinel's: how long a call keeps trying while a
+	 * master is down, for its replica to be promoted. */
+	int64_t failover_ms;
+	/* A cluster's: one instrument's keys in one slot (a session's
+	 * warm-up on few nodes) rather than spread by the whole key. */
+	int by_instrument;
 	struct cw_clock clock;
 	/* Keep each entry's expiry in calendar time beside it ("KEY until",
 	 * the remembered miss's value) and judge its life by that: for a
@@ -24,12 +30,15 @@ struct cw_l2_opts {
 };
 
 /*
- * Prepare L2 from opts->url, "redis://[user@]host[:port][/db]" or
- * "unix:///path", with the password from $CW_REDIS_PASSWORD or
- * opts->password_file (a password in the URL is refused). Nothing
- * connects until the first call that needs Redis. A failed call is
- * retried once on a new connection; if that fails too, L2 is down for the
- * rest of the process and every later call fails at once.
+ * Prepare L2 from opts->url: one Redis, "redis://[user@]host[:port][/db]"
+ * or "unix:///path"; a cluster, "redis+cluster://[user@]host:port[,...]";
+ * or the master Sentinel names, "redis+sentinel://host:port[,...]/name".
+ * The password comes from $CW_REDIS_PASSWORD or opts->password_file (one
+ * in the URL is refused). Nothing connects until the first call that
+ * needs Redis. A failed call is retried once on a new connection (a
+ * cluster's or Sentinel's, for up to failover_ms on a refreshed map); if
+ * that fails too, L2 is down for the rest of the process and every later
+ * call fails at once. CW_ECONFIG, CW_ENOMEM.
  */
 int cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *opts,
     struct cw_err *err);
@@ -58,8 +67,9 @@ int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
     struct cw_err *err);
 /* cw_l2_set flags. */
 #define CW_L2_NEGATIVE 0x1u	/* remember "not found" for max_ttl_ms */
-#define CW_L2_UNLOCK 0x2u	/* and release our fetch lock, in the same
-				   round trip */
+#define CW_L2_UNLOCK 0x2u	/* we hold the fetch lock: store only if no
+				   one took it since, and release it, in
+				   the same round trip */
 
 /* Store a value for the configured TTL, +-10% jitter, at most
  * max_ttl_ms (or with CW_L2_NEGATIVE remember that the source has none,
@@ -93,6 +103,9 @@ struct cw_l2_write {
 	unsigned flags;
 	int64_t base_ttl_ms;	/* before jitter; 0: the configured one */
 	int64_t ttl_ms;		/* out: the TTL given */
+	int refused;		/* out, with CW_L2_UNLOCK: not stored, as
+				   another process took the lock since (our
+				   answer is the older) */
 };
 
 /* cw_l2_set for n keys in one round trip (pipelined): a warmer's answers

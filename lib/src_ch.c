@@ -1,6 +1,19 @@
 /*
  * src_ch: ClickHouse over its HTTP interface, "clickhouse://host:8123/db"
- * (or "clickhouses://" for TLS).
+ * (or "clickhouses://" for TLS), or several endpoints of one source,
+ * "clickhouse://host1:8123,host2:8123/db": replicas, or servers that
+ * each hold a Distributed table over the same shards. Queries go to one
+ * endpoint, the first (or, with source.random_endpoint, one chosen per
+ * process so that hosts spread their load); a query that cannot reach
+ * it (no connection, or the connection lost before an answer) is sent
+ * to the next, which then takes the queries that follow.
+ *
+ * A fill must never cache a partial result. Every query carries the
+ * settings that make ClickHouse fail rather than answer with part of
+ * the rows, whatever the server's profile says: a shard that cannot be
+ * reached is an error (skip_unavailable_shards=0; a Distributed table
+ * with it on returns the other shards' rows and no error), and so is a
+ * limit on rows, bytes or time (*_overflow_mode=throw, not break).
  *
  * libcurl is loaded with dlopen at the first query, not linked: linking
  * it costs every process start about 13 ms of relocations and library
@@ -50,6 +63,8 @@ struct curl_api {
 /* One query: in flight, or idle and kept for its connection. */
 struct xfer {
 	CURL *easy;
+	size_t endpoint;	/* where it is sent */
+	size_t tries;		/* endpoints it has been sent to */
 	struct cw_buf query;
 	struct cw_buf *out;
 	void *tag;
@@ -59,9 +74,19 @@ struct xfer {
 	int busy;
 };
 
+#define CH_ENDPOINTS_MAX 8
+
+/* What every query asks of the server (above). */
+#define CH_WHOLE_RESULTS "&skip_unavailable_shards=0" \
+	"&result_overflow_mode=throw&read_overflow_mode=throw" \
+	"&timeout_overflow_mode=throw"
+
 struct ch_src {
-	char url[CW_CFG_STR + 64];	/* http(s)://host:port/?database=.. */
-	char where[CW_CFG_STR];		/* host:port, for messages */
+	/* http(s)://host:port/?database=..., and host:port for messages */
+	char url[CH_ENDPOINTS_MAX][CW_CFG_STR + 192];
+	char where[CH_ENDPOINTS_MAX][CW_CFG_STR];
+	size_t nendpoints;
+	size_t current;			/* where new queries go */
 	char user[256], password[256];
 	long connect_timeout_ms, timeout_ms;
 	uint64_t max_value_bytes;
@@ -116,15 +141,14 @@ copy_env(char *dst, size_t cap, const char *name, struct cw_err *err)
 	return CW_OK;
 }
 
-/* "//host[:port][/db]" after the scheme. */
+/* "//host[:port][,host[:port]...][/db]" after the scheme. */
 static int
 ch_open_scheme(void **self, const char *rest, const struct cw_src_opts *o,
     int tls, struct cw_err *err)
 {
 	const char *scheme = tls ? "clickhouses" : "clickhouse";
-	const char *host, *slash, *db = "default";
+	const char *host, *slash, *db = "default", *end, *port;
 	struct ch_src *s;
-	size_t hostlen;
 	int rc;
 
 	if (strncmp(rest, "//", 2) != 0)
@@ -132,22 +156,40 @@ ch_open_scheme(void **self, const char *rest, const struct cw_src_opts *o,
 		    "expected %s://host:port/database", scheme, rest, scheme);
 	host = rest + 2;
 	slash = strchr(host, '/');
-	hostlen = slash != NULL ? (size_t)(slash - host) : strlen(host);
+	end = slash != NULL ? slash : host + strlen(host);
 	if (slash != NULL && slash[1] != '\0')
 		db = slash + 1;
-	if (!valid_host(host, hostlen) || !valid_db(db) ||
-	    hostlen >= CW_CFG_STR - 8)
+	if (!valid_db(db))
 		return cw_err_set(err, CW_ECONFIG, 0, "source '%s:%s': bad "
 		    "host or database name", scheme, rest);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse source");
-	/* A port-less host gets ClickHouse's HTTP(S) port. */
-	snprintf(s->where, sizeof(s->where), "%.*s%s", (int)hostlen, host,
-	    memchr(host, ':', hostlen) != NULL || memchr(host, ']', hostlen)
-	    != NULL ? "" : tls ? ":8443" : ":8123");
-	snprintf(s->url, sizeof(s->url),
-	    "%s://%s/?database=%s&enable_http_compression=1",
-	    tls ? "https" : "http", s->where, db);
+	for (const char *h = host; h <= end; ) {
+		const char *comma = memchr(h, ',', (size_t)(end - h));
+		size_t hostlen = (size_t)((comma != NULL ? comma : end) - h);
+		size_t i = s->nendpoints;
+
+		if (!valid_host(h, hostlen) || hostlen >= CW_CFG_STR - 8 ||
+		    i == CH_ENDPOINTS_MAX) {
+			free(s);
+			return cw_err_set(err, CW_ECONFIG, 0, "source '%s:%s': "
+			    "bad host or database name, or more than %d hosts",
+			    scheme, rest, CH_ENDPOINTS_MAX);
+		}
+		/* A port-less host gets ClickHouse's HTTP(S) port. */
+		port = memchr(h, ':', hostlen) != NULL || memchr(h, ']',
+		    hostlen) != NULL ? "" : tls ? ":8443" : ":8123";
+		snprintf(s->where[i], sizeof(s->where[i]), "%.*s%s",
+		    (int)hostlen, h, port);
+		snprintf(s->url[i], sizeof(s->url[i]),
+		    "%s://%.*s%s/?database=%s&enable_http_compression=1"
+		    CH_WHOLE_RESULTS, tls ? "https" : "http", (int)hostlen, h,
+		    port, db);
+		s->nendpoints++;
+		h += hostlen + 1;
+	}
+	s->current = o->random_endpoint ?
+	    (size_t)(cw_clock_random(&o->clock, 0) % s->nendpoints) : 0;
 	s->connect_timeout_ms = (long)o->connect_timeout_ms;
 	s->timeout_ms = (long)o->timeout_ms;
 	s->max_value_bytes = o->max_value_bytes;
@@ -279,7 +321,6 @@ idle_xfer(struct ch_src *s, struct cw_err *err)
 		cw_err_set(err, CW_ENOMEM, 0, "clickhouse: curl handle");
 		return NULL;
 	}
-	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url);
 	s->api.easy_setopt(x->easy, CURLOPT_HTTPHEADER, s->headers);
 	s->api.easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 	s->api.easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -328,7 +369,7 @@ is_empty_result(const struct cw_buf *body, int headers)
 
 /* An exception's first line: ClickHouse sends it as the body. */
 static int
-server_error(struct ch_src *s, long status, const struct cw_buf *body,
+server_error(const char *where, long status, const struct cw_buf *body,
     struct cw_err *err)
 {
 	size_t n = 0;
@@ -336,7 +377,7 @@ server_error(struct ch_src *s, long status, const struct cw_buf *body,
 	while (n < body->len && body->data[n] != '\n' && n < 200)
 		n++;
 	return cw_err_set(err, CW_EUNAVAIL, 0, "clickhouse %s: HTTP %ld: %.*s",
-	    s->where, status, (int)n, body->data != NULL ? body->data : "");
+	    where, status, (int)n, body->data != NULL ? body->data : "");
 }
 
 static int
@@ -363,6 +404,9 @@ ch_submit(void *self, const struct cw_key *key, struct cw_buf *out,
 	x->tag = tag;
 	x->headers = header_lines(tmpl);
 	x->too_big = 0;
+	x->endpoint = s->current;
+	x->tries = 1;
+	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url[x->endpoint]);
 	s->api.easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->query.data);
 	s->api.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE,
 	    (long)x->query.len);
@@ -377,28 +421,66 @@ ch_submit(void *self, const struct cw_key *key, struct cw_buf *out,
 static int
 finished(struct ch_src *s, struct xfer *x, CURLcode cc, struct cw_err *err)
 {
+	const char *where = s->where[x->endpoint];
 	long status = 0;
-	int rc;
 
 	if (x->too_big)
 		return cw_err_set(err, CW_ETOOBIG, 0, "clickhouse %s: answer "
-		    "over %llu bytes (source.max_value_size)", s->where,
+		    "over %llu bytes (source.max_value_size)", where,
 		    (unsigned long long)x->max_value_bytes);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return cw_err_set(err, CW_ETIMEOUT, 0,
-		    "clickhouse %s: no answer within %ld ms", s->where,
+		    "clickhouse %s: no answer within %ld ms", where,
 		    s->timeout_ms);
 	if (cc != CURLE_OK)
 		return cw_err_set(err, CW_EUNAVAIL, 0, "clickhouse %s: %s",
-		    s->where, s->api.easy_strerror(cc));
+		    where, s->api.easy_strerror(cc));
 	s->api.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		rc = server_error(s, status, x->out, err);
-		return rc;
-	}
+	if (status != 200)
+		return server_error(where, status, x->out, err);
 	if (is_empty_result(x->out, x->headers))
 		return CW_ENOTFOUND;
 	return CW_OK;
+}
+
+/* Did x fail for want of its endpoint, not of an answer: no
+ * connection, or one lost before the answer was whole? */
+static int
+unreachable(struct ch_src *s, struct xfer *x, CURLcode cc)
+{
+	double connect_s = 0;
+
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return 1;
+	case CURLE_OPERATION_TIMEDOUT:	/* while connecting */
+		s->api.easy_getinfo(x->easy, CURLINFO_CONNECT_TIME, &connect_s);
+		return connect_s == 0;
+	default:
+		return 0;
+	}
+}
+
+/* Send x again, to the endpoint after the one that failed it; that one
+ * takes the queries that follow. 0 when every endpoint has had it. */
+static int
+next_endpoint(struct ch_src *s, struct xfer *x)
+{
+	if (x->tries >= s->nendpoints)
+		return 0;
+	s->api.multi_remove_handle(s->multi, x->easy);
+	x->endpoint = (x->endpoint + 1) % s->nendpoints;
+	x->tries++;
+	s->current = x->endpoint;
+	x->out->len = 0;
+	x->too_big = 0;
+	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url[x->endpoint]);
+	return s->api.multi_add_handle(s->multi, x->easy) == CURLM_OK;
 }
 
 /* Move what the multi handle has finished to the ready queue. */
@@ -411,12 +493,16 @@ collect(struct ch_src *s)
 
 	while ((m = s->api.multi_info_read(s->multi, &left)) != NULL) {
 		struct xfer *x = NULL;
+		CURLcode cc;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
+		cc = m->data.result;
 		s->api.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&x);
-		rc = finished(s, x, m->data.result, &e);
+		if (unreachable(s, x, cc) && next_endpoint(s, x))
+			continue;
+		rc = finished(s, x, cc, &e);
 		if (rc != CW_OK)
 			x->out->len = 0;
 		s->api.multi_remove_handle(s->multi, x->easy);

@@ -21,14 +21,17 @@ struct cw_src_opts {
 	 * (struct cw_cfg's form), for ClickHouse. */
 	const char *templates;
 	size_t templates_len;
+	/* ClickHouse with several endpoints: start at one chosen at
+	 * random (from the clock's), not the first. */
+	int random_endpoint;
 	struct cw_clock clock;
 };
 
 /*
  * Open the source by its URL: "csv:DIR" (one CSV file per
  * type, instrument and granularity, DIR/TYPE/INSTRUMENT/GRANULARITY.csv),
- * "clickhouse://host:port/db" or "clickhouses://..." (a query template
- * per key type), "exec:/path/to/command" (key as the argument, value on
+ * "clickhouse://host:port[,host:port...]/db" or "clickhouses://..." (a
+ * query template per key type; several endpoints fail over), "exec:/path/to/command" (key as the argument, value on
  * stdout, exit 1 for not found). Opening checks the URL and makes no
  * connection; the first get does.
  */

@@ -19,6 +19,7 @@
 
 #include "cw.h"
 #include "fill_int.h"
+#include "hash_int.h"
 #include "sched_int.h"
 #include "intern_int.h"
 #include "key_int.h"
@@ -293,6 +294,60 @@ expire_rest(struct run *r)
 		}
 }
 
+struct scored {
+	uint64_t score;
+	size_t task;
+};
+
+/* Highest score first; the given order among equal scores. */
+static int
+by_score(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/*
+ * The order tasks go to the scheduler in, which keeps it among tasks of
+ * one class and deadline: as given, or with spread, by each key's score
+ * for this host (rendezvous hashing). The host with a key's highest
+ * score, its owner among the hosts that run, comes to it first; the
+ * others come to it later and mostly find it fetched. No host needs to
+ * know which others are alive: one that is not simply fetches nothing.
+ * NULL when out of memory.
+ */
+static size_t *
+start_order(const struct cw_warm_task *tasks, size_t n, const char *spread)
+{
+	size_t *order = malloc((n > 0 ? n : 1) * sizeof(*order));
+	struct scored *rk;
+	uint64_t seed;
+
+	if (order == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	if (spread == NULL || n < 2)
+		return order;
+	if ((rk = malloc(n * sizeof(*rk))) == NULL) {
+		free(order);
+		return NULL;
+	}
+	seed = cw_hash(spread, strlen(spread));
+	for (size_t i = 0; i < n; i++) {
+		rk[i].score = cw_hash_seeded(tasks[i].key, tasks[i].klen, seed);
+		rk[i].task = i;
+	}
+	qsort(rk, n, sizeof(*rk), by_score);
+	for (size_t i = 0; i < n; i++)
+		order[i] = rk[i].task;
+	free(rk);
+	return order;
+}
+
 int
 cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
     size_t n, struct cw_warm_totals *tot, struct cw_err *err)
@@ -302,6 +357,7 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 	struct cw_sched_opts so = { o->jobs > 0 ? o->jobs : 1,
 		o->deadline_ns, 200000000, 5000000000ll };
 	struct run r;
+	size_t *order = NULL;
 	int rc;
 
 	memset(tot, 0, sizeof(*tot));
@@ -326,8 +382,12 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 		goto out;
 	}
 	check_fresh(&r, n);
-	for (size_t i = 0; i < n; i++) {
-		size_t id;
+	if ((order = start_order(tasks, n, o->spread)) == NULL) {
+		rc = cw_err_set(err, CW_ENOMEM, 0, "warm");
+		goto out;
+	}
+	for (size_t j = 0; j < n; j++) {
+		size_t id, i = order[j];
 
 		tasks[i].tries = 0;
 		tasks[i].level = CW_LEVEL_NONE;
@@ -391,6 +451,7 @@ out:
 	free(r.slots);
 	free(r.done);
 	free(r.task_of);
+	free(order);
 	cw_sched_free(r.sched);
 	return rc;
 }

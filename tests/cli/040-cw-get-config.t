@@ -71,7 +71,7 @@ url = csv:$T/cfgsrc ; $T/shown.conf:5
 negative_ttl = 90s ; $T/shown.conf:7
 bars = SELECT * FROM bars WHERE d = {date} ; $T/shown.conf" \
 	"each value with where it came from: file:line, default, environment; a continued template joined"
-is "$(grep -c ' ; ' "$T/out")" 34 "every setting is shown, the template too"
+is "$(grep -c ' ; ' "$T/out")" 37 "every setting is shown, the template too"
 printf '[l1]\nmax_entries = 5000\nmax_entires = 6\n' >"$T/typo.conf"
 run cw-stats -c "$T/typo.conf" config
 is "$status:$(cat "$T/out")$(cat "$T/err")" \
@@ -125,7 +125,7 @@ done
 printf '[l2]\nurl = http://127.0.0.1:6379\n' >"$T/badl2.conf"
 run cw-get -c "$T/badl2.conf" "$k"
 is "$status" 78 "a bad l2.url: exit 78, though L1 has the key"
-is "$(cat "$T/err")" "cw-get: l2.url 'http://127.0.0.1:6379': expected redis://host:port/db or unix:///path" \
+is "$(cat "$T/err")" "cw-get: l2.url 'http://127.0.0.1:6379': expected redis://host:port/db, unix:///path, redis+cluster://host:port,... or redis+sentinel://host:port,.../name" \
 	"naming the URL"
 run env CW_REDIS_URL=redis://:1/0 cw-get "$k"
 is "$status" 78 "CW_REDIS_URL without a host: exit 78"

@@ -6,7 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 8
+plan 12
+: "${CW_BUILD:?}"
 
 start_redis
 # A counting source: one line per call, slow enough for every process
@@ -58,6 +59,54 @@ is "$(for f in "$T"/out.*; do cat "$f"; echo; done | sort -u)" \
 stampede missing:A:B:2024-01-02 50
 is "$(wc -l <"$T/calls" | tr -d ' ')" 1 "a key found nowhere: one query too"
 is "$(sort -u "$T/status" | tr '\n' ' ')" "1 " "every one of them exit 1"
+
+# Eight warmers, as if eight hosts ran the same cron line, over the same
+# 300 keys: each key is fetched once, in spread order or not.
+cat >"$T/fast" <<EOF2
+#!/bin/sh
+echo "\$1" >>"$T/calls"
+sleep 0.01
+printf 'value of %s' "\$1"
+EOF2
+chmod +x "$T/fast"
+printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = exec:%s\n' \
+	"$REDIS_URL" "$T/fast" >"$T/fast.conf"
+i=0
+while [ "$i" -lt 300 ]; do
+	printf 'warm:K%03d:M1:2024-01-02\n' "$i"
+	i=$((i + 1))
+done >"$T/keys"
+# warmers SPREAD: eight cw-warm at once; exit statuses into $T/status.
+warmers() {
+	: >"$T/calls"
+	: >"$T/status"
+	pids=""
+	for h in 1 2 3 4 5 6 7 8; do
+		(
+			CW_L1_FILE=$T/warm$h.l1 cw-warm -c "$T/fast.conf" \
+				${1:+"--spread=host$h"} - <"$T/keys" >/dev/null \
+				2>"$T/err.warm$h"
+			echo $? >>"$T/status"
+		) &
+		pids="$pids $!"
+	done
+	for pid in $pids; do wait "$pid"; done
+}
+warmers
+is "$(wc -l <"$T/calls" | tr -d ' '):$(sort -u "$T/calls" | wc -l | tr -d ' ')" \
+	"300:300" "8 warmers over 300 keys: 300 fetches, one a key"
+rcli flushall >/dev/null
+warmers spread
+is "$(wc -l <"$T/calls" | tr -d ' '):$(sort -u "$T/status" | tr '\n' ' ')" \
+	"300:0 " "the same with --spread: 300 fetches, every warmer exit 0"
+is "$(cat "$T"/err.warm* | grep -c ': 300 keys: 300 warmed, 0 fresh, 0 refreshed, 0 dropped, 0 failed, 0 expired in ')" \
+	8 "each warmed all 300, from L2 what another fetched"
+
+# The fence: a holder that stalls past its lease and wakes after another
+# took the key over has its older answer refused (tests/tools/l2fence).
+run "$CW_BUILD/tests/l2fence" "$REDIS_URL"
+is "$status:$(grep -c '^ok: ' "$T/out")" "0:11" \
+	"a stalled lock holder never stores over a newer answer"
 
 # Redis down: no lock to share, each process asks the source itself.
 kill "$REDIS_PID"

@@ -1,0 +1,144 @@
+#!/bin/sh
+# bench/cluster.sh: past one host (make bench-cluster; make bench runs it
+# too). A Redis Cluster of three masters and three replicas on loopback:
+# cw-get - beside redis-benchmark --cluster, the round trips of a batch,
+# a master killed in the middle of a warming run, and eight warmers over
+# the same keys. Figures on stdout.
+set -eu
+: "${CW_BIN:?run through make bench-cluster}" "${CW_BUILD:?}"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$(mktemp -d "${TMPDIR:-/tmp}/cwcluster.XXXXXX")
+T=$B/servers
+mkdir -p "$T"
+# shellcheck source=tests/cli/servers.sh
+. "$ROOT/tests/cli/servers.sh"
+trap 'stop_servers; rm -rf "$B"' EXIT
+trap 'exit 1' INT TERM
+export HOME="$B" XDG_CACHE_HOME="$B/cache" XDG_CONFIG_HOME="$B/config"
+export CW_L1_FILE="$B/l1"
+unset CW_CONFIG CW_SOURCE
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+start_redis_cluster
+# shellcheck disable=SC2086 # a list of words
+set -- $CLUSTER_PORTS
+port=$1
+N=10000
+awk -v n=$N 'BEGIN { for (i = 0; i < n; i++)
+	printf "bench:K%05d:M1:2024-01-02\n", i }' >"$B/keys"
+cat >"$B/cl.conf" <<CONF
+[l1]
+max_entries = 20000
+[l2]
+url = $CLUSTER_URL
+timeout = 2s
+failover_wait = 10s
+[source]
+url = synthetic:0
+CONF
+CW_L1_FILE=$B/fill.l1 "$CW_BIN/cw-get" -c "$B/cl.conf" - <"$B/keys" >"$B/expected"
+size=$(redis-cli -p "$port" -c get "cw:{bench:K00000:M1:2024-01-02}" | wc -c)
+
+echo "== cw-get - of $N keys from a three-master cluster, beside redis-benchmark --cluster GET"
+echo "-- both with three connections (one a master); values of $size bytes; keys/s, three rounds"
+for round in 1 2 3; do
+	rm -f "$B/r.l1"
+	t0=$(date +%s%N)
+	CW_L1_FILE=$B/r.l1 "$CW_BIN/cw-get" --no-fill -c "$B/cl.conf" - \
+		<"$B/keys" >"$B/got"
+	t1=$(date +%s%N)
+	cmp -s "$B/got" "$B/expected" || echo "cw-get: WRONG VALUES"
+	cw=$((N * 1000000000 / (t1 - t0)))
+	rb=$(redis-benchmark --cluster -h 127.0.0.1 -p "$port" -t get \
+		-n $N -c 3 -P 1024 -d "$size" -r 100000 --csv 2>/dev/null |
+		awk -F'"' '/GET/ { printf "%d", $4 }')
+	echo "round $round: cw-get $cw keys/s, redis-benchmark $rb requests/s"
+	echo "$cw $rb" >>"$B/rates"
+done
+sort -n "$B/rates" | awk '{ cw[NR] = $1; rb[NR] = $2 } END {
+	printf "median: redis-benchmark / cw-get per connection %.2f (within 1.5: %s)\n",
+	    rb[2] / cw[2], rb[2] / cw[2] <= 1.5 ? "met" : "NOT met" }'
+rm -f "$B/r.l1"
+strace -f -e trace=write -e signal=none -o "$B/strace" \
+	env CW_L1_FILE="$B/r.l1" "$CW_BIN/cw-get" --no-fill -c "$B/cl.conf" - \
+	<"$B/keys" >/dev/null
+writes=$(grep -c 'write([0-9]*, "\*' "$B/strace" || true)
+batches=$(((N + 1023) / 1024))
+echo "round trips: $writes writes of commands for $batches batches over 3 masters" \
+	"($(awk -v w="$writes" -v b=$batches 'BEGIN { printf "%.2f", w / b / 3 }') a batch a node; the map's CLUSTER SLOTS is one)"
+
+echo "== a master SIGKILLed during a warming run of $N keys"
+redis-cli -p "$port" -c flushall >/dev/null 2>&1 || true
+for p in $(cluster_masters); do redis-cli -p "$p" flushall >/dev/null; done
+cat >"$B/slow.conf" <<CONF
+[l1]
+max_entries = 20000
+[l2]
+url = $CLUSTER_URL
+timeout = 2s
+failover_wait = 10s
+[source]
+url = synthetic:1ms
+CONF
+rm -f "$B/w.l1"
+# Each ended task's line, stamped with the clock in ms.
+CW_L1_FILE=$B/w.l1 "$CW_BIN/cw-warm" -c "$B/slow.conf" -j 20 - <"$B/keys" \
+	2>"$B/warm.err" | while IFS= read -r line; do
+	echo "$(now_ms) $line"
+done >"$B/warm.out" &
+warm=$!
+sleep 1
+victim=$(cluster_node_of "cw:{bench:K09999:M1:2024-01-02}")
+kill -KILL "$(cluster_pid_of "$victim")"
+killed=$(now_ms)
+promoted=""
+while [ -z "$promoted" ]; do
+	now=$(cluster_node_of "cw:{bench:K09999:M1:2024-01-02}")
+	if [ -n "$now" ] && [ "$now" != "$victim" ]; then promoted=$(now_ms); fi
+	sleep 0.01
+done
+wait "$warm" || true
+resumed=$(awk -v k="$promoted" '$1 >= k { print $1; exit }' "$B/warm.out")
+echo "killed at +0 ms; replica promoted at +$((promoted - killed)) ms;" \
+	"warming resumed at +$((resumed - killed)) ms ($((resumed - promoted)) ms after the promotion; within 1000: $([ $((resumed - promoted)) -le 1000 ] && echo met || echo NOT met))"
+echo "tasks: $(awk '{ print $3 }' "$B/warm.out" | sort | uniq -c | tr '\n' ' ')"
+rm -f "$B/r.l1"
+CW_L1_FILE=$B/r.l1 "$CW_BIN/cw-get" --no-fill -c "$B/cl.conf" - \
+	<"$B/keys" >"$B/got" 2>/dev/null || true
+sort "$B/got" >"$B/got.s"
+sort "$B/expected" >"$B/expected.s"
+echo "values read back after the run: $(wc -l <"$B/got" | tr -d ' ') of $N," \
+	"wrong: $(comm -23 "$B/got.s" "$B/expected.s" | wc -l | tr -d ' ')"
+
+echo "== eight warmers over the same $N keys (an exec source that counts its calls)"
+for p in $(cluster_masters); do redis-cli -p "$p" flushall >/dev/null; done
+cat >"$B/count" <<EOF
+#!/bin/sh
+echo "\$1" >>"$B/calls"
+printf 'value of %s' "\$1"
+EOF
+chmod +x "$B/count"
+printf '[l2]\nurl = %s\ntimeout = 2s\nfailover_wait = 10s\n[source]\nurl = exec:%s\ntimeout = 5s\n' \
+	"$CLUSTER_URL" "$B/count" >"$B/count.conf"
+for spread in "" spread; do
+	for p in $(cluster_masters); do redis-cli -p "$p" flushall >/dev/null; done
+	: >"$B/calls"
+	t0=$(now_ms)
+	pids=""
+	for h in 1 2 3 4 5 6 7 8; do
+		rm -f "$B/h$h.l1"
+		CW_L1_FILE=$B/h$h.l1 "$CW_BIN/cw-warm" -c "$B/count.conf" -j 10 \
+			${spread:+"--spread=host$h"} - <"$B/keys" >/dev/null \
+			2>"$B/h$h.err" &
+		pids="$pids $!"
+	done
+	for pid in $pids; do wait "$pid" || true; done
+	calls=$(wc -l <"$B/calls" | tr -d ' ')
+	echo "${spread:-in order}: $calls L3 queries for $N keys" \
+		"($(awk -v c="$calls" -v n=$N 'BEGIN { printf "%.2f%%", (c - n) * 100 / n }') above;" \
+		"at most 1%: $([ $((calls * 100)) -le $((N * 101)) ] && echo met || echo NOT met))," \
+		"$(($(now_ms) - t0)) ms for all eight"
+done
+echo "-- a lock holder stalled past its lease (tests/tools/l2fence on the cluster)"
+"$CW_BUILD/tests/l2fence" "$CLUSTER_URL" >"$B/fence" || true
+echo "stale overwrites: $(grep -c '^FAILED' "$B/fence" || true) of $(wc -l <"$B/fence" | tr -d ' ') checks failed"
