@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 12
+plan 14
 : "${CW_BUILD:?}"
 
 start_redis
@@ -107,6 +107,37 @@ is "$(cat "$T"/err.warm* | grep -c ': 300 keys: 300 warmed, 0 fresh, 0 refreshed
 run "$CW_BUILD/tests/l2fence" "$REDIS_URL"
 is "$status:$(grep -c '^ok: ' "$T/out")" "0:11" \
 	"a stalled lock holder never stores over a newer answer"
+
+# A warmer paused (SIGSTOP) past its lease while it fetches: another
+# takes the key over and stores the newer answer; when the paused one
+# wakes, its older answer does not replace it.
+cat >"$T/gen" <<EOF2
+#!/bin/sh
+g=\$(cat "$T/generation")
+echo "\$1" >>"$T/calls"
+sleep 0.3
+printf 'generation %s' "\$g"
+EOF2
+chmod +x "$T/gen"
+echo 1 >"$T/generation"
+printf '[l2]\nurl = %s\ntimeout = 2s\n[source]\nurl = exec:%s\ntimeout = 1s\n' \
+	"$REDIS_URL" "$T/gen" >"$T/gen.conf"
+: >"$T/calls"
+k=paused:A:B:2024-01-02
+CW_L1_FILE=$T/paused.l1 cw-warm -c "$T/gen.conf" "$k" >/dev/null 2>&1 &
+paused=$!
+wait_for "the first fetch" test -s "$T/calls"
+kill -STOP "$paused"
+echo 2 >"$T/generation"
+sleep 2.5	# past the lease: the source's timeout and a second
+CW_L1_FILE=$T/other.l1 cw-warm -c "$T/gen.conf" "$k" >/dev/null 2>&1
+kill -CONT "$paused"
+wait "$paused"
+is "$(wc -l <"$T/calls" | tr -d ' '):$(rcli get "cw:$k")" "2:generation 2" \
+	"a warmer paused past its lease: the other's newer answer stays in L2"
+CW_L1_FILE=$T/paused.l1 cw-get -c "$T/gen.conf" "$k" >"$T/out" 2>&1
+is "$(cat "$T/out")" "generation 2" \
+	"and the paused host's L1 did not keep its older one"
 
 # Redis down: no lock to share, each process asks the source itself.
 kill "$REDIS_PID"

@@ -9,9 +9,10 @@ SERVER_PIDS=""
 
 # Stop every server started; a stopped (SIGSTOP) one is woken first.
 stop_servers() {
+	# One a test killed is gone already: not an error, under set -e too.
 	for pid in $SERVER_PIDS; do
-		kill -CONT "$pid" 2>/dev/null
-		kill "$pid" 2>/dev/null
+		kill -CONT "$pid" 2>/dev/null || :
+		kill "$pid" 2>/dev/null || :
 	done
 	for pid in $SERVER_PIDS; do
 		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
@@ -61,8 +62,8 @@ start_redis() {
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 # start_redis_cluster: three masters and three replicas (sets
-# CLUSTER_PORTS, CLUSTER_PIDS in the same order, CLUSTER_URL naming one
-# node). A one-second node timeout makes a failover take about two.
+# CLUSTER_PORTS, CLUSTER_PIDS in the same order, CLUSTER_URL naming
+# them all). A one-second node timeout makes a failover take about two.
 # Every slot need not be served for the rest to be (full coverage off):
 # a dead master's slots wait for its replica, the others go on.
 start_redis_cluster() {
@@ -104,9 +105,10 @@ start_redis_cluster() {
 			grep -qx master || redis-cli -p $port info replication |
 			grep -q 'master_link_status:up'"
 	done
-	# shellcheck disable=SC2086 # a list of words
-	set -- $CLUSTER_PORTS
-	CLUSTER_URL="redis+cluster://127.0.0.1:$1"
+	# Every node, as an operator would list them: a client that knew
+	# one alone could not learn the map while that one is down.
+	CLUSTER_URL="redis+cluster://$(for port in $CLUSTER_PORTS; do
+		printf '127.0.0.1:%s,' "$port"; done | sed 's/,$//')"
 }
 
 cluster_ok() {
@@ -126,19 +128,26 @@ cluster_pid_of() {
 	echo "$1"
 }
 
+# cluster_live: the port of a node that answers.
+cluster_live() {
+	for port in $CLUSTER_PORTS; do
+		if redis-cli -p "$port" ping >/dev/null 2>&1; then
+			echo "$port"
+			return
+		fi
+	done
+}
+
 # cluster_masters: the ports of the nodes that are masters now.
 cluster_masters() {
-	# shellcheck disable=SC2086 # a list of words
-	set -- $CLUSTER_PORTS
-	redis-cli -p "$1" cluster nodes |
+	redis-cli -p "$(cluster_live)" cluster nodes |
 		awk '$3 ~ /master/ && $3 !~ /fail/ { sub(/@.*/, "", $2);
 			sub(/.*:/, "", $2); print $2 }' | sort -n
 }
 
 # cluster_node_of NAME: the port of the master holding Redis key NAME.
 cluster_node_of() {
-	# shellcheck disable=SC2086 # a list of words
-	set -- "$1" $CLUSTER_PORTS
+	set -- "$1" "$(cluster_live)"
 	redis-cli -p "$2" cluster nodes | awk -v slot="$(redis-cli -p "$2" \
 		cluster keyslot "$1")" '$3 ~ /master/ && $3 !~ /fail/ {
 		for (i = 9; i <= NF; i++) { n = split($i, r, "-");
