@@ -99,16 +99,7 @@ echo "round trips: $writes writes of commands for $batches batches over 3 master
 echo "== a master SIGKILLed during a warming run of $N keys"
 redis-cli -p "$port" -c flushall >/dev/null 2>&1 || true
 for p in $(cluster_masters); do redis-cli -p "$p" flushall >/dev/null; done
-cat >"$B/slow.conf" <<CONF
-[l1]
-max_entries = 20000
-[l2]
-url = $CLUSTER_URL
-timeout = 2s
-failover_wait = 10s
-[source]
-url = synthetic:1ms
-CONF
+sed 's/^url = synthetic:0$/url = synthetic:1ms/' "$B/cl.conf" >"$B/slow.conf"
 rm -f "$B/w.l1"
 # Each ended task's line, stamped with the clock in ms.
 CW_L1_FILE=$B/w.l1 "$CW_BIN/cw-warm" -c "$B/slow.conf" -j 20 - <"$B/keys" \

@@ -13,17 +13,7 @@ plan 25
 : "${CW_BUILD:?}"
 
 start_redis_cluster
-# A counting source: one line per call.
-cat >"$T/source" <<EOF2
-#!/bin/sh
-echo "\$1" >>"$T/calls"
-case \$1 in
-missing:*) exit 1 ;;
-esac
-printf 'value of %s' "\$1"
-EOF2
-chmod +x "$T/source"
-: >"$T/calls"
+counting_source "$T/source"
 cat >"$T/cw.conf" <<CONF
 [l2]
 url = $CLUSTER_URL

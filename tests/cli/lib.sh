@@ -56,3 +56,20 @@ untimed() { sed 's/ in [0-9.]* us$/ in T us/' "$@"; }
 # cw-warm's summary line with its time, rate and run id replaced by T.
 summary() { sed 's/ in [0-9.]* s ([0-9]* keys\/s), run [0-9TZ-]*$/ in T/' "$1"; }
 finish() { [ "$failed" -eq 0 ]; }
+
+# counting_source PATH [SECONDS]: an exec: source at PATH that appends
+# each key it is asked for to $T/calls, takes SECONDS (default none),
+# answers "value of KEY", and has no key that starts with "missing:".
+counting_source() {
+	cat >"$1" <<EOF
+#!/bin/sh
+echo "\$1" >>"$T/calls"
+sleep ${2:-0}
+case \$1 in
+missing:*) exit 1 ;;
+esac
+printf 'value of %s' "\$1"
+EOF
+	chmod +x "$1"
+	: >>"$T/calls"
+}
