@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 14
+plan 18
 : "${CW_BUILD:?}"
 
 start_redis
@@ -123,6 +123,35 @@ is "$(wc -l <"$T/calls" | tr -d ' '):$(rcli get "cw:$k")" "2:generation 2" \
 CW_L1_FILE=$T/paused.l1 cw-get -c "$T/gen.conf" "$k" >"$T/out" 2>&1
 is "$(cat "$T/out")" "generation 2" \
 	"and the paused host's L1 did not keep its older one"
+
+# The same without waiting out a lease: while a warmer fetches, another
+# process takes the key over (its token in the fence, its newer answer
+# stored). The first one's answer is refused in L2 and kept out of its
+# own L1.
+echo 3 >"$T/generation"
+: >"$T/calls"
+k=takeover:A:B:2024-01-02
+CW_L1_FILE=$T/first.l1 cw-warm -c "$T/gen.conf" "$k" >/dev/null 2>&1 &
+first=$!
+wait_for "the first fetch" test -s "$T/calls"
+rcli set "cw:$k fence" "another:1" >/dev/null
+rcli set "cw:$k" "generation 4" px 60000 >/dev/null
+wait "$first"
+is "$(rcli get "cw:$k")" "generation 4" "taken over mid-fetch: the newer answer stays"
+CW_L1_FILE=$T/first.l1 cw-get -c "$T/gen.conf" "$k" >"$T/out" 2>&1
+is "$(cat "$T/out")" "generation 4" "and the first host's L1 has the newer too"
+
+# --spread: each host's own order, the same on every run.
+for run in a a2 b; do
+	rm -f "$T/order.l1"
+	rcli flushall >/dev/null
+	CW_L1_FILE=$T/order.l1 cw-warm -c "$T/fast.conf" -j 1 \
+		--spread="${run%2}" - <"$T/keys" 2>/dev/null | cut -f1 >"$T/order.$run"
+done
+is "$(cmp -s "$T/order.a" "$T/keys" || echo moved):$(sort "$T/order.a" | cmp -s - "$T/keys" && echo all):$(cmp -s "$T/order.a" "$T/order.a2" && echo again)" \
+	"moved:all:again" "--spread: every key, in an order of the host's own, every run"
+is "$(cmp -s "$T/order.a" "$T/order.b" || echo differ)" "differ" \
+	"another host, another order"
 
 # Redis down: no lock to share, each process asks the source itself.
 kill "$REDIS_PID"

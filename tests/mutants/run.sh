@@ -12,6 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 pattern=${1:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/cw-mutants.XXXXXX")
+# Tests run programs as another user (050: a group's shared L1 file),
+# who must reach the copy's sample data as they reach the tree's.
+chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 mkdir "$work/main"
@@ -20,12 +23,17 @@ mkdir "$work/main"
 # The tests that read ../shared find it beside the copy, as beside the repo.
 ln -s "$(cd "$repo/.." && pwd)/shared" "$work/shared"
 cd "$work/main" || exit 2
-make -s all build/unit-tests build/gen-sample build/tests/sqlquote \
-	build/tests/l1torture >/dev/null 2>&1 || { echo "the tree does not build"; exit 2; }
+# What make check-cli builds besides the programs: the tests use them.
+tools="build/gen-sample build/tests/sqlquote build/tests/l1torture
+	build/tests/l2fence build/bench/evict build/bench/evictgen"
+# shellcheck disable=SC2086 # a list of words
+make -s all build/unit-tests $tools >/dev/null 2>&1 ||
+	{ echo "the tree does not build"; exit 2; }
 
 # suite: the name of the first test that fails, or nothing.
 suite() {
-	make -s all build/unit-tests build/tests/l1torture >/dev/null 2>&1 ||
+	# shellcheck disable=SC2086
+	make -s all build/unit-tests $tools >/dev/null 2>&1 ||
 		{ echo "BUILD"; return; }
 	if ! timeout 300 build/unit-tests --jobs 2 >/dev/null 2>"$work/unit.log"; then
 		echo "unit: $(sed -n 's/^\[FAIL\] \([^:]*\).*/\1/p' "$work/unit.log" | head -1)"
