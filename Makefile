@@ -225,6 +225,7 @@ $(B)/bench/noop-curl: bench/noop.c
 
 bench: all $(BENCH_BINS) $(B)/bench/noop-curl $(B)/tests/l2fence
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/replay-ch.sh
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/cluster.sh
 
 # Past one host: a Redis Cluster beside redis-benchmark, a master killed
