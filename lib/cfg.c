@@ -487,8 +487,8 @@ set_value(struct cw_cfg *c, const struct setting *s, const char *value,
 		    strpbrk(value, " \t{}") != NULL)
 			/* Braces are a Redis Cluster's hash tags, ours. */
 			return cw_err_set(err, CW_EDATA, 0, "%s '%s': "
-			    "at most %zu bytes, no blanks or braces", what, value,
-			    sizeof(c->l2_prefix) - 1);
+			    "at most %zu bytes, no blanks or braces", what,
+			    value, sizeof(c->l2_prefix) - 1);
 		strcpy(field, value);
 		return CW_OK;
 	case S_TYPES:

@@ -528,7 +528,7 @@ fetched_l1_write(struct cw_fill *f, struct cw_fill_key *k, int rc,
 
 	if (w != NULL) {
 		if (w->flags & CW_L2_UNLOCK)
-			k->held = 0;	/* released, or someone else's now */
+			k->held = 0;	/* released, or another's now */
 		/* Another process took the key over while we fetched:
 		 * its answer is the newer, and ours is cached nowhere. */
 		if (w->refused)

@@ -40,7 +40,7 @@ struct cw_l2 {
 	char token[64];			/* ours in a lock: "pid:ns" */
 	int down;
 	int calendar_expiry;
-	int tagged;			/* a cluster: names carry hash tags */
+	int tagged;			/* a cluster's: names carry tags */
 	int by_instrument;		/* the tag is the key's instrument */
 	struct cw_buf name;		/* scratch: prefix + key + suffix */
 };
@@ -56,7 +56,8 @@ cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
     struct cw_err *err)
 {
 	struct cw_l2_net_opts no = { o->url, o->password_file,
-		o->connect_timeout_ms, o->timeout_ms, o->failover_ms, o->clock };
+		o->connect_timeout_ms, o->timeout_ms, o->failover_ms,
+		o->clock };
 	struct cw_l2 *l2;
 	int rc;
 

@@ -64,13 +64,13 @@ struct net_cmd {
 	size_t off, len;	/* in cmds */
 	unsigned slot;
 	unsigned node;		/* this round's */
-	int asking;		/* send ASKING before it (an ASK redirection) */
+	int asking;		/* ASKING first (an ASK redirection) */
 	int pending;		/* not yet answered */
 };
 
 struct cw_l2_net {
 	enum net_kind kind;
-	char url[CW_CFG_STR];		/* for messages: holds no password */
+	char url[CW_CFG_STR];		/* for messages: no password */
 	struct net_addr seed[SEEDS_MAX];/* the URL's nodes or sentinels */
 	size_t nseeds;
 	char master_name[128];		/* Sentinel's */
@@ -174,7 +174,8 @@ parse_url(struct cw_l2_net *net, const char *url, struct cw_err *err)
 
 	snprintf(net->url, sizeof(net->url), "%s", url);
 	if (strncmp(url, "unix://", 7) == 0) {
-		if (url[7] != '/' || strlen(url + 7) >= sizeof(net->seed[0].host))
+		if (url[7] != '/' ||
+		    strlen(url + 7) >= sizeof(net->seed[0].host))
 			return cw_err_set(err, CW_ECONFIG, 0, "l2.url '%s': "
 			    "expected unix:///path/to/socket", url);
 		strcpy(net->seed[0].host, url + 7);
