@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 25
+plan 27
 : "${CW_BUILD:?}"
 
 start_redis_cluster
@@ -164,6 +164,18 @@ else
 	not_ok "the slot on a new master (it is on '$now')"
 fi
 is "$(cat "$T/err")" "" "nothing said: the wait is the failover's"
+
+# No node of the URL answers: tried again for failover_wait, then L2 is
+# given up for the process, said once, and the source answers.
+printf '[l2]\nurl = redis+cluster://127.0.0.1:%s,127.0.0.1:%s\nfailover_wait = 300ms\n[source]\nurl = exec:%s\n' \
+	"$(free_port)" "$(free_port)" "$T/source" >"$T/dead.conf"
+printf '%s\n' prices:K900:M1:2024-01-02 prices:K901:M1:2024-01-02 >"$T/two"
+CW_L1_FILE=$T/dead.l1 cw-get -c "$T/dead.conf" - <"$T/two" >"$T/out" 2>"$T/err"
+is "$?:$(cut -f2 "$T/out" | tr '\n' ' ')" \
+	"0:value of prices:K900:M1:2024-01-02 value of prices:K901:M1:2024-01-02 " \
+	"no node answers: both keys from the source, exit 0"
+is "$(grep -c 'going on without it' "$T/err"):$(wc -l <"$T/err" | tr -d ' ')" "1:1" \
+	"L2's loss said once"
 
 # The cluster cannot take a prefix with braces (hash tags are ours).
 printf '[l2]\nurl = %s\nprefix = c{w}:\n' "$CLUSTER_URL" >"$T/brace.conf"
