@@ -5,18 +5,8 @@
 # a master killed in the middle of a warming run, and eight warmers over
 # the same keys. Figures on stdout.
 set -eu
-: "${CW_BIN:?run through make bench-cluster}" "${CW_BUILD:?}"
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$(mktemp -d "${TMPDIR:-/tmp}/cwcluster.XXXXXX")
-T=$B/servers
-mkdir -p "$T"
-# shellcheck source=tests/cli/servers.sh
-. "$ROOT/tests/cli/servers.sh"
-trap 'stop_servers; rm -rf "$B" || :' EXIT
-trap 'exit 1' INT TERM
-export HOME="$B" XDG_CACHE_HOME="$B/cache" XDG_CONFIG_HOME="$B/config"
-export CW_L1_FILE="$B/l1"
-unset CW_CONFIG CW_SOURCE
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 start_redis_cluster

@@ -5,18 +5,8 @@
 # bars of its granularity, so of realistic size), and each key type a
 # template that reads it: a miss costs a query, as it would on a desk.
 set -eu
-: "${CW_BIN:?run through make bench}" "${CW_BUILD:?}"
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$(mktemp -d "${TMPDIR:-/tmp}/cwreplaych.XXXXXX")
-T=$B/servers
-mkdir -p "$T"
-# shellcheck source=tests/cli/servers.sh
-. "$ROOT/tests/cli/servers.sh"
-trap 'stop_servers; rm -rf "$B" || :' EXIT
-trap 'exit 1' INT TERM
-export HOME="$B" XDG_CACHE_HOME="$B/cache" XDG_CONFIG_HOME="$B/config"
-export CW_L1_FILE="$B/l1"
-unset CW_CONFIG CW_SOURCE
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 
 start_redis
 start_clickhouse

@@ -2,18 +2,8 @@
 # bench/run.sh: every benchmark, figures on stdout (make bench).
 # Ratios are measured within one run: the machine is shared and noisy.
 set -eu
-: "${CW_BIN:?run through make bench}" "${CW_BUILD:?}"
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$(mktemp -d "${TMPDIR:-/tmp}/cwbench.XXXXXX")
-T=$B/servers
-mkdir -p "$T"
-# shellcheck source=tests/cli/servers.sh
-. "$ROOT/tests/cli/servers.sh"
-trap 'stop_servers; rm -rf "$B"' EXIT
-trap 'exit 1' INT TERM
-export HOME="$B" XDG_CACHE_HOME="$B/cache" XDG_CONFIG_HOME="$B/config"
-export CW_L1_FILE="$B/l1"
-unset CW_CONFIG CW_SOURCE
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 
 echo "== L1 get, one process, 100k entries of 100 bytes (ns per get)"
 "$CW_BUILD/bench/l1get" "$B"
