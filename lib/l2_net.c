@@ -615,17 +615,23 @@ apply_slots(struct cw_l2_net *net, const redisReply *r,
 	return 1;
 }
 
-/* Ask a for the slot map, on the node's own connection when it is one. */
+/* The slot map from the node at a, on a connection of its own (a is
+ * copied first: the map it brings rewrites node[]). */
 static int
-ask_slots(struct cw_l2_net *net, const struct net_addr *a, redisContext *c,
+ask_slots(struct cw_l2_net *net, const struct net_addr *a,
     struct cw_err *err)
 {
 	const char *argv[] = { "CLUSTER", "SLOTS" };
-	redisReply *r;
 	struct net_addr asked = *a;
+	redisContext *c;
+	redisReply *r;
 	int rc;
 
-	if ((rc = command(net, a, c, 2, argv, &r, err)) != CW_OK)
+	if ((rc = connect_to(net, &asked, 1, &c, err)) != CW_OK)
+		return rc;
+	rc = command(net, &asked, c, 2, argv, &r, err);
+	redisFree(c);
+	if (rc != CW_OK)
 		return rc;
 	if (!apply_slots(net, r, &asked))
 		rc = cw_err_set(err, CW_EUNAVAIL, 0, "l2 %s: CLUSTER SLOTS: "
@@ -641,27 +647,12 @@ refresh_cluster(struct cw_l2_net *net, struct cw_err *err)
 {
 	int rc = CW_EUNAVAIL;
 
-	for (size_t i = 0; i < net->nnodes; i++) {
-		struct net_addr a = net->node[i].addr;
-		redisContext *c;
-
-		if ((rc = connect_to(net, &a, 1, &c, err)) != CW_OK)
-			continue;
-		rc = ask_slots(net, &a, c, err);
-		redisFree(c);
-		if (rc == CW_OK)
+	for (size_t i = 0; i < net->nnodes; i++)
+		if ((rc = ask_slots(net, &net->node[i].addr, err)) == CW_OK)
 			return CW_OK;
-	}
-	for (size_t i = 0; i < net->nseeds; i++) {
-		redisContext *c;
-
-		if ((rc = connect_to(net, &net->seed[i], 1, &c, err)) != CW_OK)
-			continue;
-		rc = ask_slots(net, &net->seed[i], c, err);
-		redisFree(c);
-		if (rc == CW_OK)
+	for (size_t i = 0; i < net->nseeds; i++)
+		if ((rc = ask_slots(net, &net->seed[i], err)) == CW_OK)
 			return CW_OK;
-	}
 	return rc;
 }
 
