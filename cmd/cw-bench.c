@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ struct opts {
 	struct cw_workload_opts gen;
 	/* replay */
 	const char *config, *trace, *keep, *source, *key, *plot, *report;
+	const char *truth;		/* generate: where the truth goes */
 	int strategies[CW_STRATEGY_COUNT];
 	size_t nstrategies;
 	struct cw_replay_opts replay;
@@ -50,6 +52,7 @@ struct opts {
 static const char usage_text[] =
     "usage: cw-bench generate [--seed N] [--weeks N] "
     "[--start DATE] [--instruments LIST] [--rate N]\n"
+    "                [--wide] [--truth FILE]\n"
     "       cw-bench replay --trace FILE [-c FILE] [-o table|json] "
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
@@ -122,8 +125,16 @@ help(void)
 	    "                          (default: all)\n"
 	    "      --trace FILE        ts,key[,...] lines; - for standard "
 	    "input\n"
+	    "      --truth FILE        generate: also write each hour's true "
+	    "expected reads\n"
+	    "                          of its likeliest keys, "
+	    "hour_s,key,expected, to FILE\n"
 	    "      --version           print the version and exit\n"
-	    "      --weeks N           length (default 4)\n");
+	    "      --weeks N           length (default 4)\n"
+	    "      --wide              generate: also dates in calendar "
+	    "days, Monday's review,\n"
+	    "                          pairs busier while both sessions "
+	    "are open\n");
 }
 
 static uint64_t
@@ -177,7 +188,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
 	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION,
-	    OPT_PLOT, OPT_REPORT };
+	    OPT_PLOT, OPT_REPORT, OPT_TRUTH, OPT_WIDE };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
@@ -202,8 +213,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "start", required_argument, NULL, OPT_START },
+		{ "truth", required_argument, NULL, OPT_TRUTH },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "weeks", required_argument, NULL, OPT_WEEKS },
+		{ "wide", no_argument, NULL, OPT_WIDE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, replay_only = 0, generate_only = 0, quick = 0, live = 0;
@@ -222,12 +235,14 @@ parse_args(int argc, char *argv[], struct opts *o)
 	o->gen.rate_per_hour = 400;
 	o->gen.start_s = start_date("2024-03-04");
 	while ((c = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1) {
+		int for_generate = (c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
+		    c != OPT_VERSION) || c == OPT_TRUTH || c == OPT_WIDE;
+
 		replay_only += c == 'c' || c == 'o' || (c >= OPT_TRACE &&
-		    c != OPT_LIVE && c != OPT_DURATION);
+		    c != OPT_LIVE && c != OPT_DURATION && !for_generate);
 		/* --plot is replay's alone, unlike -c and -o. */
 		replay_only += c == OPT_PLOT || c == OPT_REPORT;
-		generate_only += c >= OPT_INSTRUMENTS && c <= OPT_WEEKS &&
-		    c != OPT_VERSION;
+		generate_only += for_generate;
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -301,6 +316,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case OPT_START:
 			o->gen.start_s = start_date(optarg);
 			break;
+		case OPT_TRUTH:
+			o->truth = optarg;
+			break;
+		case OPT_WIDE:
+			o->gen.wide = 1;
+			break;
 		case OPT_VERSION:
 			printf("cw-bench (cachewarm) %s\n", CW_VERSION);
 			exit(0);
@@ -372,9 +393,10 @@ static int
 generate(const struct opts *o)
 {
 	struct cw_workload *w;
-	struct cw_buf minute = { 0 };
+	struct cw_buf minute = { 0 }, truth = { 0 };
 	struct cw_err e;
-	int rc;
+	FILE *tf = NULL;
+	int rc, status = 0;
 
 	if ((rc = cw_workload_open(&w, &o->gen, &e)) != CW_OK) {
 		if (rc == CW_EUSAGE)
@@ -382,17 +404,34 @@ generate(const struct opts *o)
 		warnx("%s", e.msg);
 		return cw_exit_code(rc);
 	}
-	while ((rc = cw_workload_next(w, &minute, &e)) == CW_OK)
+	if (o->truth != NULL && (tf = fopen(o->truth, "we")) == NULL) {
+		warn("%s", o->truth);
+		cw_workload_close(w);
+		return EX_CANTCREAT;
+	}
+	for (;;) {
+		if (tf != NULL && ((rc = cw_workload_truth(w, &truth, &e)) !=
+		    CW_OK || fwrite(truth.data ? truth.data : "", 1, truth.len,
+		    tf) != truth.len))
+			break;
+		if ((rc = cw_workload_next(w, &minute, &e)) != CW_OK)
+			break;
 		if (minute.len > 0 &&
 		    fwrite(minute.data, 1, minute.len, stdout) != minute.len)
 			break;
+	}
 	cw_workload_close(w);
 	cw_buf_free(&minute);
+	cw_buf_free(&truth);
 	if (rc != CW_OK && rc != CW_ENOTFOUND) {
 		warnx("%s", e.msg);
-		return cw_exit_code(rc);
+		status = cw_exit_code(rc);
 	}
-	return 0;
+	if (tf != NULL && (ferror(tf) | fclose(tf)) != 0 && status == 0) {
+		warn("%s", o->truth);
+		status = EX_IOERR;
+	}
+	return status;
 }
 
 /* ---- replay ---- */

@@ -30,6 +30,7 @@ struct opts {
 	const char *command;	/* NULL, pattern, stats, export, import,
 				   backtest */
 	const char *arg;
+	const char *truth;	/* backtest: a truth file */
 };
 
 static const char usage_text[] =
@@ -41,7 +42,8 @@ static const char usage_text[] =
     "       cw-predict stats [-o json]\n"
     "       cw-predict export > FILE\n"
     "       cw-predict import FILE\n"
-    "       cw-predict backtest TRACE [--window dur] [-o json]\n";
+    "       cw-predict backtest TRACE [--window dur] [--truth FILE] "
+    "[-o json]\n";
 
 static void
 help(void)
@@ -69,6 +71,10 @@ help(void)
 	    "      --state FILE          the model (default: from the config, "
 	    "~/.cache/cw/predict.state)\n"
 	    "      --top N               at most N keys\n"
+	    "      --truth FILE          backtest: also score the true "
+	    "expected reads\n"
+	    "                            (cw-bench generate --truth), and "
+	    "the model's gap to them\n"
 	    "      --version             print the version and exit\n"
 	    "      --window DUR          backtest: forecast window (default "
 	    "1h)\n"
@@ -103,7 +109,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_AT = 256, OPT_LEARN, OPT_LOG, OPT_LOOK, OPT_MIN_CONF,
 	    OPT_MIN_P, OPT_NO_LEARN, OPT_REBUILD, OPT_STATE, OPT_TOP,
-	    OPT_VERSION, OPT_WINDOW };
+	    OPT_VERSION, OPT_WINDOW, OPT_TRUTH };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,6 +124,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "truth", required_argument, NULL, OPT_TRUTH },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ NULL, 0, NULL, 0 },
@@ -188,6 +195,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 				    "--top '%s': not a count", optarg);
 			o->fc.top = (size_t)u;
 			break;
+		case OPT_TRUTH:
+			o->truth = optarg;
+			break;
 		case OPT_VERSION:
 			printf("cw-predict (cachewarm) %s\n", CW_VERSION);
 			exit(0);
@@ -219,6 +229,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 	}
 	if (o->rebuild && !o->learn)
 		cli_misuse(usage_text, "--rebuild needs --learn");
+	if (o->truth != NULL && (o->command == NULL ||
+	    strcmp(o->command, "backtest") != 0))
+		cli_misuse(usage_text, "--truth is backtest's");
 	if (o->learn && o->no_learn)
 		cli_misuse(usage_text, "--learn and --no-learn contradict");
 }
@@ -381,42 +394,64 @@ import(const struct opts *o, const char *state)
 	return rc == CW_OK ? 0 : fail(rc, &e);
 }
 
+/* Feed every line of path (- for stdin) to the backtest through
+ * feed_one; an exit status. */
+static int
+feed(const char *path, struct cw_backtest *bt,
+    int (*feed_one)(struct cw_backtest *, const char *, size_t))
+{
+	struct cw_lines in = { .fd = 0 };
+	struct cw_err e;
+	const char *line;
+	size_t len;
+	int rc;
+
+	if (strcmp(path, "-") != 0 &&
+	    (in.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		warn("%s", path);
+		return EX_NOINPUT;
+	}
+	do {
+		while (cw_lines_next(&in, &line, &len))
+			if (feed_one(bt, line, len) == CW_ENOMEM) {
+				warnx("out of memory");
+				rc = CW_ENOMEM;
+				goto done;
+			}
+	} while ((rc = cw_lines_fill(&in, &e)) == CW_OK);
+done:
+	cw_lines_free(&in);
+	if (in.fd != 0)
+		close(in.fd);
+	if (rc == CW_ENOMEM)
+		return EX_OSERR;
+	return rc == CW_ENOTFOUND ? 0 : fail(rc, &e);
+}
+
 static int
 backtest(const struct opts *o, const char *state, int64_t now_s)
 {
 	struct cw_backtest *bt;
 	struct cw_backtest_report r;
 	struct cw_predict_counts c;
-	struct cw_lines in = { .fd = 0 };
 	struct cw_buf b = { 0 };
 	struct cw_err e;
-	const char *line;
-	size_t len;
+	uint64_t bad;
 	int rc, status;
 
-	if (strcmp(o->arg, "-") != 0 &&
-	    (in.fd = open(o->arg, O_RDONLY | O_CLOEXEC)) < 0) {
-		warn("%s", o->arg);
-		return EX_NOINPUT;
-	}
 	if ((rc = cw_backtest_new(&bt, o->window_s, &e)) != CW_OK)
 		return fail(rc, &e);
-	do {
-		while (cw_lines_next(&in, &line, &len))
-			if (cw_backtest_line(bt, line, len) == CW_ENOMEM) {
-				warnx("out of memory");
-				return EX_OSERR;
-			}
-	} while ((rc = cw_lines_fill(&in, &e)) == CW_OK);
-	cw_lines_free(&in);
-	if (in.fd != 0)
-		close(in.fd);
-	if (rc != CW_ENOTFOUND) {
+	if ((status = feed(o->arg, bt, cw_backtest_line)) != 0 ||
+	    (o->truth != NULL && (status = feed(o->truth, bt,
+	    cw_backtest_truth_line)) != 0)) {
 		cw_backtest_free(bt);
-		return fail(rc, &e);
+		return status;
 	}
 	cw_backtest_counts(bt, &c);
 	summarize_skips(&c);
+	if ((bad = cw_backtest_truth_malformed(bt)) > 0)
+		warnx("%s: skipped %llu line%s not hour_s,key,expected",
+		    o->truth, (unsigned long long)bad, bad == 1 ? "" : "s");
 	rc = cw_backtest_run(bt, &r, &e);
 	cw_backtest_free(bt);
 	if (rc != CW_OK)

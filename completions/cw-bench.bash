@@ -9,7 +9,7 @@ _cw_bench()
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
 	--budget|--jobs|--source|--backfill-days|--key|--duration)
 		return ;;
-	-c|--config|--trace|--plot|--report)
+	-c|--config|--trace|--truth|--plot|--report)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--keep)
@@ -34,7 +34,7 @@ _cw_bench()
 	if [[ $cur == -* ]]; then
 		case $mode in
 		generate) COMPREPLY=($(compgen -W "-h --help --instruments
-			--rate --seed --start --weeks" -- "$cur")) ;;
+			--rate --seed --start --truth --weeks --wide" -- "$cur")) ;;
 		replay) COMPREPLY=($(compgen -W "-c --config -h --help -o
 			--output --backfill-days --budget --interval --jobs
 			--keep --look-ahead --plot --report --source --strategy
@@ -48,7 +48,7 @@ _cw_bench()
 			--instruments --interval --jobs --keep --key
 			--look-ahead --output --plot --quick --rate --report --seed --source
 			--start --strategy
-			--trace --version --weeks" -- "$cur")) ;;
+			--trace --truth --version --weeks --wide" -- "$cur")) ;;
 		esac
 	elif [[ -z $mode ]]; then
 		COMPREPLY=($(compgen -W "generate replay quick live" -- "$cur"))

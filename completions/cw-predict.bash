@@ -12,7 +12,7 @@ _cw_predict()
 		esac
 	done
 	case $prev in
-	-c|--config|--state|--log|import|backtest)
+	-c|--config|--state|--log|--truth|import|backtest)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-o|--output)
@@ -28,7 +28,7 @@ _cw_predict()
 		stats) COMPREPLY=($(compgen -W "$common -o --output" -- "$cur")) ;;
 		export|import) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		backtest) COMPREPLY=($(compgen -W "$common -o --output
-			--window" -- "$cur")) ;;
+			--truth --window" -- "$cur")) ;;
 		--learn) COMPREPLY=($(compgen -W "$common --at --log
 			--rebuild" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "$common -o --output --at

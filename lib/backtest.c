@@ -14,6 +14,12 @@
  *  - the Brier score, over one set of keys for all three forecasters so
  *    they are comparable: every key any of them forecast, or that was
  *    read (a forecaster says 0 for a key it did not name).
+ *
+ * Given a truth file (each key's true expected reads per hour), a fourth
+ * row ranks keys by their true probability: the best coverage any
+ * forecaster can reach at the same budget, the yardstick that compares
+ * across workloads. It is scored over the same keys' Brier as the three,
+ * so adding it moves none of their figures.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,13 +32,20 @@
 #define WEEK_HOURS 168
 static const double floors[2] = { 0.5, 0.7 };
 static const char *const method_names[CW_BT_COUNT] = {
-	"model", "last_hour", "week_ago",
+	"model", "last_hour", "week_ago", "truth",
 };
 
 struct rec {
 	int64_t ts_ms;
 	uint32_t key, pat;
 	uint64_t seq;
+};
+
+/* A key's true expected reads in one hour. */
+struct truth_rec {
+	int64_t hour;
+	uint32_t key;
+	double expected;
 };
 
 /* Running sums of one forecaster. */
@@ -47,6 +60,9 @@ struct cw_backtest {
 	struct cw_intern keys, pats;
 	struct rec *recs;
 	size_t n, cap;
+	struct truth_rec *truth;
+	size_t n_truth, cap_truth;
+	uint64_t truth_malformed;
 	struct cw_predict_counts counts;
 	/* Per key id, reset after each hour through the touched list. */
 	double *p[CW_BT_COUNT];
@@ -55,6 +71,12 @@ struct cw_backtest {
 	size_t per_key_cap;
 	uint32_t *touched;
 	size_t n_touched, touched_cap;
+	/* The model's keys by pattern: the key id a pattern named on its
+	 * last day, so a key is looked up once a day, not once an hour. */
+	struct named { int64_t day; int64_t key; } *named;
+	size_t named_cap;
+	struct ranked { double p; uint32_t key; } *rank;
+	size_t rank_cap;
 };
 
 const char *
@@ -84,11 +106,14 @@ cw_backtest_free(struct cw_backtest *bt)
 	cw_intern_free(&bt->keys);
 	cw_intern_free(&bt->pats);
 	free(bt->recs);
+	free(bt->truth);
 	for (int i = 0; i < CW_BT_COUNT; i++)
 		free(bt->p[i]);
 	free(bt->reads);
 	free(bt->seen);
 	free(bt->touched);
+	free(bt->named);
+	free(bt->rank);
 	free(bt);
 }
 
@@ -139,6 +164,58 @@ cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len)
 		bt->counts.learned++;
 	}
 	return CW_OK;
+}
+
+int
+cw_backtest_truth_line(struct cw_backtest *bt, const char *line, size_t len)
+{
+	struct cw_log_line ll;
+	struct truth_rec *t;
+	char num[32], *end;
+	double expected;
+	int64_t k;
+
+	if (cw_predict_parse_line(line, len, &ll) != CW_OK ||
+	    ll.ts_ms % 3600000 != 0 || ll.rest_len < 2 ||
+	    ll.rest_len > sizeof(num) || ll.rest[0] != ',')
+		goto malformed;
+	memcpy(num, ll.rest + 1, ll.rest_len - 1);
+	num[ll.rest_len - 1] = '\0';
+	expected = strtod(num, &end);
+	if (end == num || *end != '\0' || !(expected >= 0 && expected < 1e9))
+		goto malformed;
+	if ((k = cw_intern_id(&bt->keys, ll.key, ll.klen, 1)) < 0)
+		return CW_ENOMEM;
+	if (bt->n_truth == bt->cap_truth) {
+		size_t cap = bt->cap_truth ? bt->cap_truth * 2 : 65536;
+
+		if ((t = realloc(bt->truth, cap * sizeof(*t))) == NULL)
+			return CW_ENOMEM;
+		bt->truth = t;
+		bt->cap_truth = cap;
+	}
+	bt->truth[bt->n_truth++] = (struct truth_rec){ ll.ts_ms / 3600000,
+	    (uint32_t)k, expected };
+	return CW_OK;
+malformed:
+	bt->truth_malformed++;
+	return CW_EDATA;
+}
+
+uint64_t
+cw_backtest_truth_malformed(const struct cw_backtest *bt)
+{
+	return bt->truth_malformed;
+}
+
+static int
+by_hour(const void *a, const void *b)
+{
+	const struct truth_rec *x = a, *y = b;
+
+	if (x->hour != y->hour)
+		return x->hour < y->hour ? -1 : 1;
+	return (x->key > y->key) - (x->key < y->key);
 }
 
 static int
@@ -205,18 +282,85 @@ touch(struct cw_backtest *bt, uint32_t key)
 	return CW_OK;
 }
 
-/* Forecaster method says key will be read with expected reads lambda. */
+/* Forecaster method says key id k will be read with expected reads
+ * lambda. */
 static int
-add_forecast(struct cw_backtest *bt, int method, const char *key,
+add_forecast_id(struct cw_backtest *bt, int method, int64_t k,
     double lambda)
 {
-	int64_t k = cw_intern_id(&bt->keys, key, strlen(key), 1);
-
 	if (k < 0 || per_key_room(bt) != CW_OK || touch(bt, (uint32_t)k) !=
 	    CW_OK)
 		return CW_ENOMEM;
 	/* Kept as expected reads until scoring turns it into a chance. */
 	bt->p[method][k] += lambda;
+	return CW_OK;
+}
+
+static int
+add_forecast(struct cw_backtest *bt, int method, const char *key,
+    double lambda)
+{
+	return add_forecast_id(bt, method, cw_intern_id(&bt->keys, key,
+	    strlen(key), 1), lambda);
+}
+
+/* The model's forecast of one key (cw_predict_expect's callback). */
+static int
+model_forecast(void *ctx, size_t pattern, int64_t at_s, const char *key,
+    double expected)
+{
+	struct cw_backtest *bt = ctx;
+	int64_t day = at_s / 86400;
+
+	if (pattern >= bt->named_cap) {
+		size_t cap = bt->named_cap ? bt->named_cap : 4096;
+		struct named *n;
+
+		while (cap <= pattern)
+			cap *= 2;
+		if ((n = realloc(bt->named, cap * sizeof(*n))) == NULL)
+			return CW_ENOMEM;
+		for (size_t i = bt->named_cap; i < cap; i++)
+			n[i].day = INT64_MIN;
+		bt->named = n;
+		bt->named_cap = cap;
+	}
+	if (bt->named[pattern].day != day) {
+		bt->named[pattern].key = cw_intern_id(&bt->keys, key,
+		    strlen(key), 1);
+		bt->named[pattern].day = day;
+	}
+	return add_forecast_id(bt, CW_BT_MODEL, bt->named[pattern].key,
+	    expected);
+}
+
+/* The truth of the window at start_s: each hour's expectations, in
+ * proportion to the part of the hour inside the window. */
+static int
+truth_forecast(struct cw_backtest *bt, int64_t start_s)
+{
+	int64_t end_s = start_s + bt->window_s;
+	size_t lo = 0, hi = bt->n_truth;
+
+	/* First record of the window's first hour. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bt->truth[mid].hour < start_s / 3600)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < bt->n_truth && bt->truth[lo].hour * 3600 < end_s; lo++) {
+		const struct truth_rec *t = &bt->truth[lo];
+		int64_t s = t->hour * 3600 > start_s ? t->hour * 3600 : start_s;
+		int64_t e = (t->hour + 1) * 3600 < end_s ? (t->hour + 1) * 3600 :
+		    end_s;
+
+		if (add_forecast_id(bt, CW_BT_TRUTH, t->key, t->expected *
+		    (double)(e - s) / 3600) != CW_OK)
+			return CW_ENOMEM;
+	}
 	return CW_OK;
 }
 
@@ -244,33 +388,85 @@ baseline(struct cw_backtest *bt, int method, const struct rec *r,
 	return CW_OK;
 }
 
+/* Is a ranked before b: likelier, then the lower key id. */
 static int
-by_p_desc(const void *a, const void *b, void *ctx)
+before(const struct ranked *a, const struct ranked *b)
 {
-	const double *p = ctx;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return a->p > b->p || (a->p == b->p && a->key < b->key);
+}
 
-	if (p[x] != p[y])
-		return p[x] > p[y] ? -1 : 1;
-	return (x > y) - (x < y);
+/* Move the k first of r[0..n) in that order to r[0..k), in any order
+ * among themselves (Hoare's selection): coverage needs which keys make
+ * the budget, not their order, and sorting every hour's keys was most
+ * of a backtest's time. */
+static void
+select_first(struct ranked *r, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, want = (ptrdiff_t)k;
+
+	/* Invariant: the first k lie in r[0..hi], and r[0..lo) are among
+	 * them. Hoare's partition around the middle one; keys are
+	 * unique, so the order is total. */
+	while (lo < hi) {
+		struct ranked pivot = r[lo + (hi - lo) / 2], tmp;
+		ptrdiff_t i = lo - 1, j = hi + 1;
+
+		for (;;) {
+			do
+				i++;
+			while (before(&r[i], &pivot));
+			do
+				j--;
+			while (before(&pivot, &r[j]));
+			if (i >= j)
+				break;
+			tmp = r[i];
+			r[i] = r[j];
+			r[j] = tmp;
+		}
+		/* r[lo..j] all come before r[j+1..hi]. */
+		if (want <= j + 1)
+			hi = j;
+		else
+			lo = j + 1;
+	}
+}
+
+/* Is key k in the set every forecaster's Brier is taken over: named by
+ * one of the three, or read? (Not the truth's keys alone.) */
+static int
+scored(const struct cw_backtest *bt, uint32_t k)
+{
+	if (bt->reads[k] > 0)
+		return 1;
+	for (int m = 0; m < CW_BT_COUNT; m++)
+		if (m != CW_BT_TRUTH && bt->p[m][k] > 0)
+			return 1;
+	return 0;
 }
 
 /* Score the forecasts now in p[] against reads[], then clear both. */
 static int
 score_hour(struct cw_backtest *bt, struct tally t[CW_BT_COUNT],
-    double *reads_total, double *distinct_total)
+    double *reads_total, double *distinct_total, double *universe)
 {
 	size_t distinct = 0, n = bt->n_touched;
 	double reads = 0;
-	uint32_t *order = malloc((n + 1) * sizeof(*order));
 
-	if (order == NULL)
-		return CW_ENOMEM;
+	if (n > bt->rank_cap) {
+		struct ranked *r = realloc(bt->rank, n * sizeof(*r));
+
+		if (r == NULL)
+			return CW_ENOMEM;
+		bt->rank = r;
+		bt->rank_cap = n;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = bt->touched[i];
 
 		for (int m = 0; m < CW_BT_COUNT; m++)
 			bt->p[m][k] = 1 - exp(-bt->p[m][k]);
+		*universe += scored(bt, k);
 		if (bt->reads[k] > 0) {
 			distinct++;
 			reads += bt->reads[k];
@@ -279,22 +475,27 @@ score_hour(struct cw_backtest *bt, struct tally t[CW_BT_COUNT],
 	for (int m = 0; m < CW_BT_COUNT; m++) {
 		size_t budget = 2 * distinct, kept = 0;
 
-		if (n == 0)
-			break;
-		memcpy(order, bt->touched, n * sizeof(*order));
-		qsort_r(order, n, sizeof(*order), by_p_desc, bt->p[m]);
-		for (size_t i = 0; i < n && kept < budget; i++) {
-			uint32_t k = order[i];
+		/* Coverage: the reads of the keys the forecaster ranks
+		 * within the budget, among those it names at all. */
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = bt->touched[i];
 
-			if (!(bt->p[m][k] > 0))
-				break;
-			kept++;
-			t[m].covered += bt->reads[k];
+			if (bt->p[m][k] > 0)
+				bt->rank[kept++] = (struct ranked){ bt->p[m][k],
+				    k };
 		}
+		if (kept > budget) {
+			select_first(bt->rank, kept, budget);
+			kept = budget;
+		}
+		for (size_t i = 0; i < kept; i++)
+			t[m].covered += bt->reads[bt->rank[i].key];
 		for (size_t i = 0; i < n; i++) {
 			uint32_t k = bt->touched[i];
 			double p = bt->p[m][k], y = bt->reads[k] > 0;
 
+			if (!scored(bt, k))
+				continue;
 			t[m].brier += (p - y) * (p - y);
 			for (int f = 0; f < 2; f++)
 				if (p >= floors[f]) {
@@ -314,7 +515,6 @@ score_hour(struct cw_backtest *bt, struct tally t[CW_BT_COUNT],
 	*reads_total += reads;
 	*distinct_total += (double)distinct;
 	bt->n_touched = 0;
-	free(order);
 	return CW_OK;
 }
 
@@ -340,11 +540,9 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
     struct cw_err *err)
 {
 	struct tally t[CW_BT_COUNT] = { 0 };
-	struct cw_forecast_opts all = { 0 };
 	struct cw_predict *m = NULL;
-	struct cw_forecast *list = NULL;
 	double reads_total = 0, distinct_total = 0, universe = 0;
-	size_t learned = 0, n_list, i;
+	size_t learned = 0, i;
 	int64_t first_h, last_h, h;
 	int rc = CW_ENOMEM;
 
@@ -353,6 +551,9 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
 	if (bt->n == 0)
 		return cw_err_set(err, CW_EDATA, 0, "the trace has no reads");
 	qsort(bt->recs, bt->n, sizeof(*bt->recs), by_time);
+	if (bt->n_truth > 1)
+		qsort(bt->truth, bt->n_truth, sizeof(*bt->truth), by_hour);
+	out->has_truth = bt->n_truth > 0;
 	first_h = bt->recs[0].ts_ms / 3600000;
 	last_h = bt->recs[bt->n - 1].ts_ms / 3600000;
 	if ((last_h + 1) * 3600 - (first_h + WEEK_HOURS) * 3600 <
@@ -377,15 +578,10 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
 				goto done;
 		}
 		cw_predict_advance(m, h * 3600);
-		if (cw_predict_forecast(m, h * 3600, bt->window_s, &all, &list,
-		    &n_list, err) != CW_OK)
+		if ((rc = cw_predict_expect(m, h * 3600, bt->window_s, 0,
+		    model_forecast, bt, err)) != CW_OK)
 			goto done;
-		for (i = 0; i < n_list; i++)
-			if (add_forecast(bt, CW_BT_MODEL, list[i].key,
-			    list[i].expected) != CW_OK)
-				goto done;
-		free(list);
-		list = NULL;
+		rc = CW_ENOMEM;
 		i_lo = (int64_t)seek(bt, 0, start_ms - 3600000);
 		i_hi = (int64_t)seek(bt, (size_t)i_lo, start_ms);
 		if (baseline(bt, CW_BT_LAST_HOUR, bt->recs, (size_t)i_lo,
@@ -397,6 +593,8 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
 		if (baseline(bt, CW_BT_WEEK_AGO, bt->recs, (size_t)i_lo,
 		    (size_t)i_hi, h * 3600) != CW_OK)
 			goto done;
+		if (truth_forecast(bt, h * 3600) != CW_OK)
+			goto done;
 		/* What was read in the window. */
 		for (i = seek(bt, (size_t)i_hi, start_ms); i < bt->n &&
 		    bt->recs[i].ts_ms < start_ms + bt->window_s * 1000; i++) {
@@ -405,8 +603,8 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
 				goto done;
 			bt->reads[bt->recs[i].key]++;
 		}
-		universe += (double)bt->n_touched;
-		if (score_hour(bt, t, &reads_total, &distinct_total) != CW_OK)
+		if (score_hour(bt, t, &reads_total, &distinct_total,
+		    &universe) != CW_OK)
 			goto done;
 		if (out->hours++ == 0)
 			out->first_s = h * 3600;
@@ -432,7 +630,6 @@ cw_backtest_run(struct cw_backtest *bt, struct cw_backtest_report *out,
 done:
 	if (rc == CW_ENOMEM)
 		cw_err_set(err, CW_ENOMEM, 0, "backtest");
-	free(list);
 	cw_predict_free(m);
 	return rc;
 }

@@ -789,10 +789,14 @@ struct cw_backtest_scores {
 	double brier;
 };
 
-enum { CW_BT_MODEL, CW_BT_LAST_HOUR, CW_BT_WEEK_AGO, CW_BT_COUNT };
+/* TRUTH: keys ranked by their true expected reads (a truth file from
+ * cw-bench generate --truth), the best any forecaster can do. */
+enum { CW_BT_MODEL, CW_BT_LAST_HOUR, CW_BT_WEEK_AGO, CW_BT_TRUTH,
+    CW_BT_COUNT };
 
 struct cw_backtest_report {
 	struct cw_backtest_scores method[CW_BT_COUNT];
+	int has_truth;		/* method[CW_BT_TRUTH] was scored */
 	uint64_t hours, reads;	/* scored */
 	int64_t first_s, last_s;	/* the scored span */
 	int64_t window_s;
@@ -928,6 +932,13 @@ int cw_backtest_new(struct cw_backtest **out, int64_t window_s,
 /* Feed one trace line; malformed ones are counted and skipped
  * (CW_EDATA, not fatal). CW_ENOMEM. */
 int cw_backtest_line(struct cw_backtest *bt, const char *line, size_t len);
+/* Feed one line of a truth file, "hour_s,key,expected" (cw-bench
+ * generate --truth): the key's true expected reads in that hour. Any
+ * line makes the run score a truth row. CW_EDATA for a line that is not
+ * one (counted in truth_malformed), CW_ENOMEM. */
+int cw_backtest_truth_line(struct cw_backtest *bt, const char *line,
+    size_t len);
+uint64_t cw_backtest_truth_malformed(const struct cw_backtest *bt);
 /* Walk the trace forward hour by hour: at each hour forecast the window
  * from the past only, and score the model and both baselines. Hours of
  * the first week are learned, not scored (the week-ago baseline has
@@ -1411,6 +1422,10 @@ struct cw_workload_opts {
 	const char *instruments;	/* "EUR_USD,GBP_USD", copied */
 	double rate_per_hour;		/* requests an hour of one instrument
 					   in the middle of one session */
+	int wide;			/* also what the predictor does not
+					   assume: dates in calendar days,
+					   Monday's review, pairs busier while
+					   both their sessions are open */
 };
 
 struct cw_workload;
@@ -1422,6 +1437,13 @@ int cw_workload_open(struct cw_workload **out,
  * out's contents; a quiet minute leaves it empty); CW_ENOTFOUND past the
  * end, CW_ENOMEM. The same seed and options give the same bytes. */
 int cw_workload_next(struct cw_workload *w, struct cw_buf *out,
+    struct cw_err *err);
+/* When the next minute starts an hour (or the workload), that hour's
+ * truth: "hour_s,key,expected" lines, each key's expected reads in the
+ * hour from the intensities and mixes the draws use, largest first, as
+ * many keys as any backtest budget ranks (twice the keys expected to be
+ * read, with room for chance); otherwise out is left empty. CW_ENOMEM. */
+int cw_workload_truth(struct cw_workload *w, struct cw_buf *out,
     struct cw_err *err);
 void cw_workload_close(struct cw_workload *w);
 

@@ -144,7 +144,18 @@ split_pattern(const char *name, size_t len, uint32_t *prefix_len,
 	return 0;
 }
 
-/* The key a pattern names on the trading day of at_s. */
+/* n as width zero-padded digits at out. */
+static void
+put_digits(char *out, int n, int width)
+{
+	while (width-- > 0) {
+		out[width] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+/* The key a pattern names on the trading day of at_s. Written by hand,
+ * not by snprintf: a backtest names tens of millions of keys. */
 static size_t
 key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
     char out[CW_KEY_MAX + 1])
@@ -160,8 +171,16 @@ key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
 	cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(
 	    cw_cal_floor_div(at_s, 86400)) - back), &y, &mo, &d);
 	memcpy(out, name, prefix_len);
-	return prefix_len + (size_t)snprintf(out + prefix_len,
-	    CW_KEY_MAX + 1 - prefix_len, "%04d-%02d-%02d", y, mo, d);
+	if (y < 0 || y > 9999)		/* as snprintf would: %04d */
+		return prefix_len + (size_t)snprintf(out + prefix_len,
+		    CW_KEY_MAX + 1 - prefix_len, "%04d-%02d-%02d", y, mo, d);
+	put_digits(out + prefix_len, y, 4);
+	out[prefix_len + 4] = '-';
+	put_digits(out + prefix_len + 5, mo, 2);
+	out[prefix_len + 7] = '-';
+	put_digits(out + prefix_len + 8, d, 2);
+	out[prefix_len + 10] = '\0';
+	return prefix_len + 10;
 }
 
 static size_t
@@ -684,102 +703,167 @@ by_probability(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The window's hours, and each one's part inside the window. */
+struct window {
+	int64_t from_s, end_s;
+	size_t n_hours;
+	struct hour_ctx *ctx;
+	double *part;
+};
+
+static int
+window_open(const struct cw_predict *m, int64_t from_s, int64_t window_s,
+    struct window *w, struct cw_err *err)
+{
+	int64_t first_h = cw_cal_floor_div(from_s, 3600);
+
+	w->from_s = from_s;
+	w->end_s = from_s + window_s;
+	w->ctx = NULL;
+	w->part = NULL;
+	w->n_hours = 0;
+	if (window_s <= 0 || window_s > 7 * 86400)
+		return cw_err_set(err, CW_EUSAGE, 0,
+		    "the window must be 1 s to 7 days");
+	w->n_hours = (size_t)(cw_cal_floor_div(w->end_s - 1, 3600) -
+	    first_h + 1);
+	w->ctx = malloc(w->n_hours * sizeof(*w->ctx));
+	w->part = malloc(w->n_hours * sizeof(*w->part));
+	if (w->ctx == NULL || w->part == NULL) {
+		free(w->ctx);
+		free(w->part);
+		return cw_err_set(err, CW_ENOMEM, 0, "forecast");
+	}
+	for (size_t k = 0; k < w->n_hours; k++) {
+		int64_t h = first_h + (int64_t)k;
+		int64_t lo = h * 3600 > from_s ? h * 3600 : from_s;
+		int64_t hi = (h + 1) * 3600 < w->end_s ? (h + 1) * 3600 :
+		    w->end_s;
+
+		hour_ctx(m, h, &w->ctx[k]);
+		w->part[k] = (double)(hi - lo) / 3600;
+	}
+	return CW_OK;
+}
+
+int
+cw_predict_expect(struct cw_predict *m, int64_t from_s, int64_t window_s,
+    double min_confidence, cw_expect_fn *fn, void *fn_ctx,
+    struct cw_err *err)
+{
+	struct window w;
+	int rc;
+
+	if ((rc = window_open(m, from_s, window_s, &w, err)) != CW_OK)
+		return rc;
+	for (size_t i = 0; i < m->n_pats && rc == CW_OK; i++) {
+		const struct cw_pat *p = &m->pats[i];
+		char key[CW_KEY_MAX + 1], next[CW_KEY_MAX + 1];
+		int64_t key_day = INT64_MIN, at = 0;
+		double sum = 0;
+
+		if (p->is_group || (min_confidence > 0 &&
+		    cw_predict_confidence(m, p) < min_confidence))
+			continue;
+		/* Hour by hour: a window across midnight names two keys,
+		 * each told once with the reads of all its hours. */
+		for (size_t k = 0; k < w.n_hours; k++) {
+			int64_t h_at = w.ctx[k].hour * 3600 > from_s ?
+			    w.ctx[k].hour * 3600 : from_s;
+			int64_t day = cw_cal_floor_div(h_at, 86400);
+			double lambda = forecast(m, p, &w.ctx[k]) * w.part[k];
+
+			if (!(lambda > 0))
+				continue;
+			/* A new day may name a new key (not at a weekend:
+			 * Saturday's and Sunday's are Friday's). */
+			if (day != key_day) {
+				key_day = day;
+				pattern_key(m, p, h_at, next);
+				if (sum == 0 || strcmp(next, key) != 0) {
+					if (sum > 0 && (rc = fn(fn_ctx, i, at,
+					    key, sum)) != CW_OK)
+						break;
+					strcpy(key, next);
+					at = h_at;
+					sum = 0;
+				}
+			}
+			sum += lambda;
+		}
+		if (rc == CW_OK && sum > 0)
+			rc = fn(fn_ctx, i, at, key, sum);
+	}
+	free(w.ctx);
+	free(w.part);
+	return rc;
+}
+
+/* The forecast list being built. */
+struct collect {
+	struct cw_predict *m;
+	struct cw_forecast *list;
+	size_t len, cap;
+	double min_probability;
+};
+
+static int
+collect(void *ctx, size_t pattern, int64_t at_s, const char *key,
+    double expected)
+{
+	struct collect *c = ctx;
+	const struct cw_pat *p = &c->m->pats[pattern];
+	struct cw_forecast *f;
+	struct hour_ctx hc;
+
+	/* Reads are Poisson: at least one with 1 - e^-expected. */
+	if (1 - exp(-expected) < c->min_probability)
+		return CW_OK;
+	if (c->len == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 1024;
+		struct cw_forecast *nl = realloc(c->list, nc * sizeof(*nl));
+
+		if (nl == NULL)
+			return CW_ENOMEM;
+		c->list = nl;
+		c->cap = nc;
+	}
+	f = &c->list[c->len++];
+	memset(f, 0, sizeof(*f));
+	strcpy(f->key, key);
+	f->pattern = pattern;
+	f->expected = expected;
+	f->probability = 1 - exp(-expected);
+	f->priority = priority(f->probability);
+	f->confidence = cw_predict_confidence(c->m, p);
+	hour_ctx(c->m, cw_cal_floor_div(at_s, 3600), &hc);
+	reason(c->m, p, &hc, f->reason, sizeof(f->reason));
+	return CW_OK;
+}
+
 int
 cw_predict_forecast(struct cw_predict *m, int64_t from_s, int64_t window_s,
     const struct cw_forecast_opts *o, struct cw_forecast **out, size_t *n,
     struct cw_err *err)
 {
-	struct cw_forecast *list = NULL;
-	size_t len = 0, cap = 0, n_hours;
-	int64_t end_s = from_s + window_s;
-	int64_t first_h = cw_cal_floor_div(from_s, 3600);
-	struct hour_ctx *ctx;
-	double *part;
+	struct collect c = { .m = m, .min_probability = o->min_probability };
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (window_s <= 0 || window_s > 7 * 86400)
-		return cw_err_set(err, CW_EUSAGE, 0,
-		    "the window must be 1 s to 7 days");
-	/* What the hours of the window share, once, not per pattern. */
-	n_hours = (size_t)(cw_cal_floor_div(end_s - 1, 3600) - first_h + 1);
-	ctx = malloc(n_hours * sizeof(*ctx));
-	part = malloc(n_hours * sizeof(*part));
-	if (ctx == NULL || part == NULL) {
-		free(ctx);
-		free(part);
-		return cw_err_set(err, CW_ENOMEM, 0, "forecast");
+	rc = cw_predict_expect(m, from_s, window_s, o->min_confidence,
+	    collect, &c, err);
+	if (rc != CW_OK) {
+		free(c.list);
+		return rc == CW_ENOMEM ? cw_err_set(err, CW_ENOMEM, 0,
+		    "forecast") : rc;
 	}
-	for (size_t k = 0; k < n_hours; k++) {
-		int64_t h = first_h + (int64_t)k;
-		int64_t lo = h * 3600 > from_s ? h * 3600 : from_s;
-		int64_t hi = (h + 1) * 3600 < end_s ? (h + 1) * 3600 : end_s;
-
-		hour_ctx(m, h, &ctx[k]);
-		part[k] = (double)(hi - lo) / 3600;
-	}
-	for (size_t i = 0; i < m->n_pats; i++) {
-		const struct cw_pat *p = &m->pats[i];
-		double conf;
-
-		if (p->is_group || (conf = cw_predict_confidence(m, p)) <
-		    o->min_confidence)
-			continue;
-		/* Hour by hour: a window across midnight names two keys. */
-		for (size_t k = 0; k < n_hours; k++) {
-			int64_t at = ctx[k].hour * 3600 > from_s ?
-			    ctx[k].hour * 3600 : from_s;
-			char key[CW_KEY_MAX + 1];
-			double lambda = forecast(m, p, &ctx[k]) * part[k];
-
-			if (!(lambda > 0))
-				continue;
-			pattern_key(m, p, at, key);
-			if (len > 0 && list[len - 1].pattern == i &&
-			    strcmp(list[len - 1].key, key) == 0) {
-				list[len - 1].expected += lambda;
-				continue;
-			}
-			if (len == cap) {
-				size_t nc = cap ? cap * 2 : 1024;
-				struct cw_forecast *nl = realloc(list,
-				    nc * sizeof(*nl));
-
-				if (nl == NULL) {
-					free(list);
-					free(ctx);
-					free(part);
-					return cw_err_set(err, CW_ENOMEM, 0,
-					    "forecast");
-				}
-				list = nl;
-				cap = nc;
-			}
-			struct cw_forecast *f = &list[len++];
-			memset(f, 0, sizeof(*f));
-			strcpy(f->key, key);
-			f->pattern = i;
-			f->expected = lambda;
-			f->confidence = conf;
-			reason(m, p, &ctx[k], f->reason, sizeof(f->reason));
-		}
-	}
-	free(ctx);
-	free(part);
-	/* Reads are Poisson: at least one with 1 - e^-expected. */
-	size_t kept = 0;
-	for (size_t i = 0; i < len; i++) {
-		list[i].probability = 1 - exp(-list[i].expected);
-		list[i].priority = priority(list[i].probability);
-		if (list[i].probability >= o->min_probability)
-			list[kept++] = list[i];
-	}
-	if (kept > 1)
-		qsort(list, kept, sizeof(*list), by_probability);
-	if (o->top > 0 && kept > o->top)
-		kept = o->top;
-	*out = list;
-	*n = kept;
+	if (c.len > 1)
+		qsort(c.list, c.len, sizeof(*c.list), by_probability);
+	if (o->top > 0 && c.len > o->top)
+		c.len = o->top;
+	*out = c.list;
+	*n = c.len;
 	return CW_OK;
 }
 

@@ -141,6 +141,21 @@ int cw_predict_load(struct cw_predict **out, const char *path,
     struct cw_err *err);
 
 
+/* One key the model expects reads of in a window: the pattern's index,
+ * the time its key was named for (the window's start, or the midnight
+ * the window crosses), the key, and its expected reads in the window.
+ * Any result but CW_OK stops the walk and is returned. */
+typedef int cw_expect_fn(void *ctx, size_t pattern, int64_t at_s,
+    const char *key, double expected);
+/* Every key the model expects reads of in [from_s, from_s + window_s),
+ * pattern by pattern, unsorted and unfiltered but for patterns below
+ * min_confidence: what cw_predict_forecast ranks, and what a backtest
+ * scores without ranking. CW_EUSAGE for a window outside 1 s to 7 days,
+ * CW_ENOMEM, or what fn returned. */
+int cw_predict_expect(struct cw_predict *m, int64_t from_s,
+    int64_t window_s, double min_confidence, cw_expect_fn *fn, void *ctx,
+    struct cw_err *err);
+
 /* The name of forecaster i: "model", "last_hour", "week_ago". */
 const char *cw_backtest_method_name(unsigned i);
 

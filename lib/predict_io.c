@@ -23,7 +23,7 @@
 static int prune(struct cw_predict *m, int64_t before_s);
 
 #define STATE_MAGIC "CWPRED\r\n"
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 #define REBUILD_HINT "rebuild it from the log with: cw-predict --learn --rebuild"
 
 struct state_header {

@@ -88,6 +88,20 @@ cw_pattern_format(const struct cw_pattern_info *pi, enum cw_format fmt,
 	return rc;
 }
 
+/* How far the model is from the best possible: coverage it lacks, and
+ * Brier it has above the truth's. */
+static double
+gap_coverage(const struct cw_backtest_report *r)
+{
+	return r->method[CW_BT_TRUTH].coverage - r->method[CW_BT_MODEL].coverage;
+}
+
+static double
+gap_brier(const struct cw_backtest_report *r)
+{
+	return r->method[CW_BT_MODEL].brier - r->method[CW_BT_TRUTH].brier;
+}
+
 int
 cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
     struct cw_buf *out, struct cw_err *err)
@@ -105,6 +119,8 @@ cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
 		for (unsigned i = 0; i < CW_BT_COUNT; i++) {
 			const struct cw_backtest_scores *s = &r->method[i];
 
+			if (i == CW_BT_TRUTH && !r->has_truth)
+				continue;
 			ADD(",\"%s\":{\"coverage\":%.4f,\"brier\":%.5f",
 			    cw_backtest_method_name(i), s->coverage, s->brier);
 			for (int f = 0; f < 2; f++)
@@ -114,6 +130,9 @@ cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
 				    s->recall[f], f ? "0.7" : "0.5", s->f1[f]);
 			ADD("}");
 		}
+		if (r->has_truth)
+			ADD(",\"gap_to_truth\":{\"coverage\":%.4f,"
+			    "\"brier\":%.5f}", gap_coverage(r), gap_brier(r));
 		ADD("}");
 		return rc;
 	}
@@ -125,11 +144,16 @@ cw_backtest_format(const struct cw_backtest_report *r, enum cw_format fmt,
 	for (unsigned i = 0; i < CW_BT_COUNT; i++) {
 		const struct cw_backtest_scores *s = &r->method[i];
 
+		if (i == CW_BT_TRUTH && !r->has_truth)
+			continue;
 		ADD("%s\t%.4f\t%.5f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n",
 		    cw_backtest_method_name(i), s->coverage, s->brier,
 		    s->precision[0], s->recall[0], s->f1[0], s->precision[1],
 		    s->recall[1], s->f1[1]);
 	}
+	if (r->has_truth)
+		ADD("# the model's gap to the truth: coverage %.4f, "
+		    "Brier %+.5f\n", gap_coverage(r), gap_brier(r));
 	return rc;
 }
 

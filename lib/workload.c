@@ -11,6 +11,15 @@
  * and the data of today's trading day, the previous one (more so just
  * after an open, when the desk reviews yesterday), a few days back, or
  * a long tail of old dates.
+ *
+ * The wide desk (opts.wide) adds what the predictor does not assume:
+ * some dates counted in calendar days (yesterday's date on a Monday is
+ * a Sunday's), a Monday that reviews the previous trading day more, and
+ * pairs busier than the sum of their sessions while both are open.
+ *
+ * Every key's true expected reads in an hour follow from the same
+ * intensities and mixes the draws use (cw_workload_truth), so a
+ * forecaster can be scored against the best possible one.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +32,18 @@
 
 #define MAX_INSTRUMENTS 64
 #define NEWS_MINUTES 20
+#define MAX_BACK 360		/* calendar days back a read can reach:
+				   251 trading days and their weekends */
+#define OVERLAP_BUSY 0.6	/* wide desk: a pair's extra intensity
+				   while both its sessions are open */
+
+/* The chance that a read is of the data of each calendar day back, on
+ * one UTC day, with or without the review after an open. */
+struct date_mix {
+	int64_t day;		/* the day it is for; INT64_MIN none */
+	double p[MAX_BACK];
+	double cum[MAX_BACK];	/* for drawing: p summed up to i */
+};
 
 struct instrument {
 	char name[32];
@@ -40,6 +61,8 @@ struct cw_workload {
 	int64_t end_minute;
 	int64_t holiday_days;	/* the thin day, a UTC day number */
 	double weight[MAX_INSTRUMENTS];
+	int reviewing[MAX_INSTRUMENTS];
+	struct date_mix mix[2];	/* not reviewing, reviewing */
 };
 
 /* ---- xoshiro256**: the state lives in the handle ---- */
@@ -198,6 +221,7 @@ cw_workload_open(struct cw_workload **out, const struct cw_workload_opts *o,
 	while (cw_cal_weekday(day) > 4)
 		day++;
 	w->holiday_days = day;
+	w->mix[0].day = w->mix[1].day = INT64_MIN;
 	*out = w;
 	return CW_OK;
 }
@@ -254,12 +278,57 @@ side_intensity(const struct cw_workload *w, unsigned inst, int c,
 	return 0.08;
 }
 
+/* Each instrument's intensity in the minute at utc_s (weight[], summed
+ * into the result) and whether the desk is reviewing its previous day
+ * (within an hour of one of its sessions' opens). */
+static double
+minute_weights(struct cw_workload *w, int64_t utc_s)
+{
+	double factor, total = 0;
+
+	factor = cw_cal_fx_open(&w->tz[CW_SESSION_NEW_YORK], utc_s) ?
+	    1.0 : 0.03;
+	if (cw_cal_floor_div(utc_s, 86400) == w->holiday_days)
+		factor *= 0.3;
+	for (unsigned i = 0; i < w->n_inst; i++) {
+		int since[2];
+		double both = side_intensity(w, i, 0, utc_s, &since[0]) +
+		    side_intensity(w, i, 1, utc_s, &since[1]);
+
+		if (w->opts.wide && since[0] >= 0 && since[1] >= 0 &&
+		    w->inst[i].session[0] != w->inst[i].session[1])
+			both += OVERLAP_BUSY;
+		w->weight[i] = factor * both;
+		w->reviewing[i] = (since[0] >= 0 && since[0] < 60) ||
+		    (since[1] >= 0 && since[1] < 60);
+		total += w->weight[i];
+	}
+	return total;
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+/* The mixes of types and granularities, as cumulative shares. */
+static const char *const types[] = { "labels", "features", "signals",
+    "ohlc", "orderbook" };
+static const double type_cum[] = { 0.30, 0.55, 0.72, 0.90, 1.0 };
+static const char *const grans[] = { "M1", "M5", "M15", "M30", "H1", "H4",
+    "D" };
+static const double gran_cum[] = { 0.08, 0.20, 0.42, 0.55, 0.75, 0.90,
+    1.0 };
+#define N_TYPES (sizeof(types) / sizeof(*types))
+#define N_GRANS (sizeof(grans) / sizeof(*grans))
+
+static double
+share(const double *cum, size_t i)
+{
+	return cum[i] - (i > 0 ? cum[i - 1] : 0);
 }
 
 static const char *
@@ -274,6 +343,9 @@ pick(uint64_t rng[4], const char *const *names, const double *cum,
 	return names[n - 1];
 }
 
+/* The classic desk's trading days back, drawn. date_mix() states the
+ * same chances; this draw stays as it was, so a classic trace stays
+ * byte for byte what it has always been. */
 static int
 days_back(uint64_t rng[4], int reviewing)
 {
@@ -293,37 +365,98 @@ days_back(uint64_t rng[4], int reviewing)
 	return 2 + (int)(uniform(rng) * 250);	/* the long tail */
 }
 
+/* Add chance p to the date n trading days before day. */
+static void
+add_trading(struct date_mix *m, int64_t day, int64_t n, double p)
+{
+	int64_t back = day - cw_cal_tday_days(cw_cal_tday(day) - n);
+
+	if (back >= 0 && back < MAX_BACK)
+		m->p[back] += p;
+}
+
+/* The chance of each calendar day back on day: days_back()'s chances on
+ * the classic desk; on the wide one, the previous trading day taken
+ * from today's share on a Monday, and 8% of reads in calendar days
+ * (yesterday's date, the day before's, a week ago's). */
+static void
+date_mix(const struct cw_workload *w, int64_t day, int reviewing,
+    struct date_mix *m)
+{
+	double today = reviewing ? 0.35 : 0.58, yesterday = 0.82 - today;
+	double recent = 0.12, tail = 0.06, geo = 0.55;
+
+	memset(m, 0, sizeof(*m));
+	m->day = day;
+	if (w->opts.wide) {
+		static const struct {
+			int back;
+			double p;
+		} calendar[] = { { 1, 0.04 }, { 2, 0.016 }, { 7, 0.024 } };
+
+		today -= 0.04;
+		yesterday -= 0.04;
+		if (cw_cal_weekday(day) == 0) {	/* Monday: Friday's review */
+			today -= 0.08;
+			yesterday += 0.08;
+		}
+		for (size_t i = 0; i < sizeof(calendar) / sizeof(*calendar);
+		    i++)
+			m->p[calendar[i].back] += calendar[i].p;
+	}
+	add_trading(m, day, 0, today);
+	add_trading(m, day, 1, yesterday);
+	for (int n = 2; n <= 10; n++, geo *= 0.45)
+		add_trading(m, day, n, recent * (n < 10 ? geo : geo / 0.55));
+	for (int n = 2; n < 252; n++)
+		add_trading(m, day, n, tail / 250);
+	for (int i = 0; i < MAX_BACK; i++)
+		m->cum[i] = m->p[i] + (i > 0 ? m->cum[i - 1] : 0);
+}
+
+static const struct date_mix *
+mix_of(struct cw_workload *w, int64_t day, int reviewing)
+{
+	struct date_mix *m = &w->mix[reviewing != 0];
+
+	if (m->day != day)
+		date_mix(w, day, reviewing != 0, m);
+	return m;
+}
+
+/* Calendar days back of one read, drawn from its day's mix (wide
+ * desk): the first day whose running total passes a uniform draw. */
+static int
+draw_back(uint64_t rng[4], const struct date_mix *m)
+{
+	double u = uniform(rng) * m->cum[MAX_BACK - 1];
+	int lo = 0, hi = MAX_BACK - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (m->cum[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 int
 cw_workload_next(struct cw_workload *w, struct cw_buf *out,
     struct cw_err *err)
 {
-	static const char *const types[] = { "labels", "features", "signals",
-	    "ohlc", "orderbook" };
-	static const double type_cum[] = { 0.30, 0.55, 0.72, 0.90, 1.0 };
-	static const char *const grans[] = { "M1", "M5", "M15", "M30", "H1",
-	    "H4", "D" };
-	static const double gran_cum[] = { 0.08, 0.20, 0.42, 0.55, 0.75,
-	    0.90, 1.0 };
-	int since_open[MAX_INSTRUMENTS][2];
-	int64_t utc_s = w->minute * 60, today;
-	double total = 0, factor;
+	int64_t utc_s = w->minute * 60, day = cw_cal_floor_div(utc_s, 86400);
+	int64_t today = cw_cal_tday(day);
+	double total;
 	unsigned n;
 
 	out->len = 0;
 	if (w->minute >= w->end_minute)
 		return CW_ENOTFOUND;
-	factor = cw_cal_fx_open(&w->tz[CW_SESSION_NEW_YORK], utc_s) ?
-	    1.0 : 0.03;
-	if (utc_s / 86400 == w->holiday_days)
-		factor *= 0.3;
-	for (unsigned i = 0; i < w->n_inst; i++) {
-		w->weight[i] = factor * (side_intensity(w, i, 0, utc_s,
-		    &since_open[i][0]) + side_intensity(w, i, 1, utc_s,
-		    &since_open[i][1]));
-		total += w->weight[i];
-	}
+	total = minute_weights(w, utc_s);
 	n = poisson(w->rng, w->opts.rate_per_hour / 60 * total);
-	today = cw_cal_tday(utc_s / 86400);
 	/* Millisecond offsets in the minute, in order: a trace is sorted. */
 	uint32_t *at = malloc((n + 1) * sizeof(*at));
 	if (at == NULL)
@@ -335,16 +468,20 @@ cw_workload_next(struct cw_workload *w, struct cw_buf *out,
 		double u = uniform(w->rng) * total;
 		unsigned i = 0;
 		char line[160];
-		int y, m, d, len, reviewing;
+		int y, m, d, len;
+		int64_t date;
 
 		while (i + 1 < w->n_inst && u >= w->weight[i])
 			u -= w->weight[i++];
-		reviewing = (since_open[i][0] >= 0 && since_open[i][0] < 60) ||
-		    (since_open[i][1] >= 0 && since_open[i][1] < 60);
-		cw_cal_civil_from_days(cw_cal_tday_days(today -
-		    days_back(w->rng, reviewing)), &y, &m, &d);
-		const char *type = pick(w->rng, types, type_cum, 5);
-		const char *gran = pick(w->rng, grans, gran_cum, 7);
+		if (w->opts.wide)
+			date = day - draw_back(w->rng, mix_of(w, day,
+			    w->reviewing[i]));
+		else
+			date = cw_cal_tday_days(today - days_back(w->rng,
+			    w->reviewing[i]));
+		cw_cal_civil_from_days(date, &y, &m, &d);
+		const char *type = pick(w->rng, types, type_cum, N_TYPES);
+		const char *gran = pick(w->rng, grans, gran_cum, N_GRANS);
 		len = snprintf(line, sizeof(line),
 		    "%lld.%03u,%s:%s:%s:%04d-%02d-%02d\n",
 		    (long long)utc_s + at[r] / 1000, at[r] % 1000, type,
@@ -357,4 +494,105 @@ cw_workload_next(struct cw_workload *w, struct cw_buf *out,
 	free(at);
 	w->minute++;
 	return CW_OK;
+}
+
+/* ---- the truth: every key's expected reads in an hour ---- */
+
+struct truth_row {
+	double expected;
+	unsigned inst, type, gran;
+	int back;
+};
+
+static int
+by_expected_desc(const void *a, const void *b)
+{
+	const struct truth_row *x = a, *y = b;
+
+	if (x->expected != y->expected)
+		return x->expected > y->expected ? -1 : 1;
+	if (x->inst != y->inst)
+		return x->inst < y->inst ? -1 : 1;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->gran != y->gran)
+		return x->gran < y->gran ? -1 : 1;
+	return (x->back > y->back) - (x->back < y->back);
+}
+
+int
+cw_workload_truth(struct cw_workload *w, struct cw_buf *out,
+    struct cw_err *err)
+{
+	int64_t first = w->minute, hour = cw_cal_floor_div(first, 60);
+	int64_t last = (hour + 1) * 60 < w->end_minute ? (hour + 1) * 60 :
+	    w->end_minute;
+	int64_t day = cw_cal_floor_div(hour * 3600, 86400);
+	double (*reads)[2] = NULL, distinct = 0;
+	struct truth_row *rows = NULL;
+	size_t n_rows = 0, keep;
+	int rc = CW_OK;
+
+	out->len = 0;
+	if (first >= w->end_minute || (first != hour * 60 &&
+	    first != (int64_t)floor((double)w->opts.start_s / 60)))
+		return CW_OK;
+	reads = calloc(w->n_inst, sizeof(*reads));
+	rows = malloc((size_t)w->n_inst * N_TYPES * N_GRANS * MAX_BACK *
+	    sizeof(*rows));
+	if (reads == NULL || rows == NULL) {
+		rc = cw_err_set(err, CW_ENOMEM, 0, "workload truth");
+		goto done;
+	}
+	/* Expected reads of each instrument in the hour, split by whether
+	 * the desk was reviewing: the two have different date mixes. */
+	for (int64_t minute = first; minute < last; minute++) {
+		minute_weights(w, minute * 60);
+		for (unsigned i = 0; i < w->n_inst; i++)
+			reads[i][w->reviewing[i]] += w->opts.rate_per_hour /
+			    60 * w->weight[i];
+	}
+	for (unsigned i = 0; i < w->n_inst; i++)
+		for (int back = 0; back < MAX_BACK; back++) {
+			double per_date = reads[i][0] * mix_of(w, day,
+			    0)->p[back] + reads[i][1] * mix_of(w, day,
+			    1)->p[back];
+
+			if (!(per_date > 0))
+				continue;
+			for (unsigned t = 0; t < N_TYPES; t++)
+				for (unsigned g = 0; g < N_GRANS; g++) {
+					struct truth_row *r = &rows[n_rows++];
+
+					r->expected = per_date *
+					    share(type_cum, t) *
+					    share(gran_cum, g);
+					r->inst = i;
+					r->type = t;
+					r->gran = g;
+					r->back = back;
+					distinct += 1 - exp(-r->expected);
+				}
+		}
+	/* The keys a backtest could rank: twice the keys read (its budget)
+	 * with room for chance, by largest expectation. */
+	keep = (size_t)ceil(2 * distinct + 6 * sqrt(distinct)) + 32;
+	qsort(rows, n_rows, sizeof(*rows), by_expected_desc);
+	for (size_t k = 0; k < n_rows && k < keep && rc == CW_OK; k++) {
+		const struct truth_row *r = &rows[k];
+		char line[160];
+		int y, m, d, len;
+
+		cw_cal_civil_from_days(day - r->back, &y, &m, &d);
+		len = snprintf(line, sizeof(line),
+		    "%lld,%s:%s:%s:%04d-%02d-%02d,%.6g\n",
+		    (long long)(hour * 3600), types[r->type],
+		    w->inst[r->inst].name, grans[r->gran], y, m, d,
+		    r->expected);
+		rc = cw_buf_append(out, line, (size_t)len, err);
+	}
+done:
+	free(reads);
+	free(rows);
+	return rc;
 }

@@ -57,7 +57,7 @@ is "$(complete_words "$ROOT/completions/cw-stats.bash" _cw_stats cw-stats --chec
 	"--config --l1-file --help --hit-rate-critical --hit-rate-warning --memory-warning --p99-critical --p99-warning --warm-failure-warning --window" \
 	"cw-stats --check: its thresholds"
 is "$(complete_words "$ROOT/completions/cw-predict.bash" _cw_predict cw-predict backtest t.csv --)" \
-	"--config --help --state --output --window" "cw-predict backtest: its options only"
+	"--config --help --state --output --truth --window" "cw-predict backtest: its options only"
 is "$(complete_words "$ROOT/completions/cw-bench.bash" _cw_bench cw-bench --live --)" \
 	"--config --help --output --duration --interval" "cw-bench --live: its options only"
 is "$(complete_words "$ROOT/completions/cw-warm.bash" _cw_warm cw-warm --refresh-ahead --)" \

@@ -3,7 +3,7 @@
 # export/import, backtest, bad input and a damaged state file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 40
 
 cw-bench generate --seed 5 --weeks 2 --rate 60 \
 	--instruments EUR_USD,AUD_JPY >"$T/trace"
@@ -124,6 +124,40 @@ is "$(python3 -c '
 import json, sys
 print(json.load(open(sys.argv[1]))["backtest"]["window_s"])' "$T/out")" 7200 \
 	"stats shows the last backtest"
+
+# Against the truth: the generator's expected reads rank the keys, a
+# fourth row, and the model's gap to it.
+cw-bench generate --seed 5 --weeks 2 --rate 60 --wide \
+	--instruments EUR_USD,AUD_JPY --truth "$T/truth" >"$T/wide"
+run cw-predict backtest "$T/wide" --truth "$T/truth"
+is "$(cut -f1 "$T/out" | grep -v '^#' | tr '\n' ' ')" \
+	"forecaster model last_hour week_ago truth " "a truth row after the three"
+is "$(awk -F '\t' '$1 == "model" { m = $2 } $1 == "truth" { t = $2 }
+	/^# the model.s gap/ { g = $0 }
+	END { sub(/,.*/, "", g); sub(/.* /, "", g)
+	printf "%s %s\n", (t >= m) ? "truth>=model" : "truth<model",
+	    (g == sprintf("%.4f", t - m)) ? "gap=difference" : g }' "$T/out")" \
+	"truth>=model gap=difference" "the truth ranks best; the gap is the difference"
+run cw-predict backtest "$T/wide" --truth "$T/truth" -o json
+is "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sorted(k for k in d if isinstance(d[k], dict)),
+      round(d["truth"]["coverage"] - d["model"]["coverage"], 4) ==
+      d["gap_to_truth"]["coverage"])
+' "$T/out")" "['gap_to_truth', 'last_hour', 'model', 'truth', 'week_ago'] True" \
+	"-o json: the truth and the gap"
+printf 'not,a truth line\n' >>"$T/truth"
+run cw-predict backtest "$T/wide" --truth "$T/truth"
+is "$status:$(cat "$T/err")" \
+	"0:cw-predict: $T/truth: skipped 1 line not hour_s,key,expected" \
+	"a malformed truth line: skipped, said once"
+run cw-predict backtest "$T/wide" --truth "$T/none"
+is "$status:$(cat "$T/err")" \
+	"66:cw-predict: $T/none: No such file or directory" \
+	"a missing truth file: exit 66"
+run cw-predict stats --truth "$T/truth"
+is "$status" 2 "--truth outside backtest: exit 2"
 
 run cw-predict frobnicate
 is "$status" 2 "unknown command: exit 2"

@@ -3,7 +3,7 @@
 # own time zones, weekends quiet.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 15
 
 cw-bench generate --seed 3 --weeks 2 --rate 50 >"$T/a"
 cw-bench generate --seed 3 --weeks 2 --rate 50 >"$T/b"
@@ -31,6 +31,23 @@ peak() {
 }
 is "$(peak 1711324800)" 8 "Monday 25 March (GMT): peak at 08 UTC"
 is "$(peak 1711929600)" 7 "Monday 1 April (BST): peak at 07 UTC"
+# The wide desk: its own trace, deterministic, reading weekend dates;
+# the classic trace above is unmoved by it. Its truth: every hour from
+# the first, largest first, each line hour_s,key,expected.
+cw-bench generate --seed 3 --weeks 1 --rate 50 --wide --truth "$T/truth" \
+	>"$T/w1"
+cw-bench generate --seed 3 --weeks 1 --rate 50 --wide >"$T/w2"
+is "$(cmp -s "$T/w1" "$T/w2" && echo same)" same "--wide: the same seed, the same trace"
+is "$(awk -F, '{ split($2, k, ":"); split(k[4], d, "-")
+	t = mktime(d[1] " " d[2] " " d[3] " 12 00 00")
+	if (strftime("%u", t, 1) >= 6) n++ } END { print (n > 0) }' "$T/w1")" 1 \
+	"--wide reads dates of weekends (calendar days back)"
+is "$(awk -F, 'NR == 1 { first = $1 } $1 != h { h = $1; n++; prev = 1e99 }
+	$3 > prev { bad++ } { prev = $3 }
+	END { print first, n, bad + 0 }' "$T/truth")" "1709510400 168 0" \
+	"the truth: 168 hours from the first, each largest first"
+run cw-bench generate --truth /nonexistent/dir/truth
+is "$status" 73 "an unwritable truth file: exit 73"
 run cw-bench generate --instruments 'EUR USD'
 is "$status" 2 "a bad instrument: exit 2"
 run cw-bench generate --weeks 0

@@ -458,6 +458,142 @@ Test(predict, backtest_scores_by_hand)
 	cw_backtest_free(bt);
 }
 
+/* The truth row by hand: the same reads, and a truth file whose keys
+ * the budget (twice the 3 keys read) must choose among. */
+Test(predict, backtest_truth_row_by_hand)
+{
+	int64_t t0 = utc(2024, 3, 4, 0, 0);
+	struct {
+		int hour;
+		const char *key;
+	} reads[] = {
+		{ 0, "x" }, { 0, "x" }, { 0, "y" },
+		{ 167, "y" }, { 167, "z" }, { 167, "z" }, { 167, "z" },
+		{ 168, "x" }, { 168, "y" }, { 168, "y" }, { 168, "w" },
+	};
+	static const struct {
+		const char *key;
+		double expected;
+	} truth[] = {
+		{ "y", 2 }, { "x", 1 }, { "q", 0.2 }, { "r", 0.1 },
+		{ "s", 0.05 }, { "t", 0.01 }, { "w", 0.001 },
+	};
+	struct cw_backtest *bt;
+	struct cw_backtest_report r;
+	struct cw_err e;
+	char line[64];
+
+	cr_assert_eq(cw_backtest_new(&bt, 3600, &e), CW_OK);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(*reads); i++) {
+		int n = snprintf(line, sizeof(line), "%lld,%s",
+		    (long long)(t0 + reads[i].hour * 3600 + 60 + (int64_t)i),
+		    reads[i].key);
+		cr_assert_eq(cw_backtest_line(bt, line, (size_t)n), CW_OK);
+	}
+	for (size_t i = 0; i < sizeof(truth) / sizeof(*truth); i++) {
+		int n = snprintf(line, sizeof(line), "%lld,%s,%g",
+		    (long long)(t0 + 168 * 3600), truth[i].key,
+		    truth[i].expected);
+		cr_assert_eq(cw_backtest_truth_line(bt, line, (size_t)n),
+		    CW_OK);
+	}
+	/* Not on the hour, no number, a negative one: not truth lines. */
+	cr_assert_eq(cw_backtest_truth_line(bt, "1709510460,x,1", 14),
+	    CW_EDATA);
+	cr_assert_eq(cw_backtest_truth_line(bt, "1709510400,x", 12), CW_EDATA);
+	cr_assert_eq(cw_backtest_truth_line(bt, "1709510400,x,-1", 15),
+	    CW_EDATA);
+	cr_assert_eq(cw_backtest_truth_malformed(bt), 3);
+	cr_assert_eq(cw_backtest_run(bt, &r, &e), CW_OK, "%s", e.msg);
+	cr_assert(r.has_truth);
+	/* Budget 6 of 7: y x q r s t; w, read once, is left out. */
+	const struct cw_backtest_scores *t = &r.method[CW_BT_TRUTH];
+	cr_assert_float_eq(t->coverage, 0.75, 1e-9);
+	/* Precision and recall at 0.5: y and x named, both read. */
+	cr_assert_float_eq(t->precision[0], 1, 1e-9);
+	cr_assert_float_eq(t->recall[0], 2.0 / 3, 1e-9);
+	/* Brier over the keys the three named or read (x y z w), not the
+	 * truth's own q r s t: x e^-2, y e^-4, z 0, w (e^-0.001)^2. */
+	cr_assert_float_eq(t->brier, (exp(-2) + exp(-4) + exp(-0.002)) / 4,
+	    1e-9);
+	/* The three are scored as without a truth. */
+	cr_assert_float_eq(r.method[CW_BT_LAST_HOUR].brier, (2 + exp(-2) +
+	    pow(1 - exp(-3), 2)) / 4, 1e-9);
+	cr_assert_float_eq(r.method[CW_BT_WEEK_AGO].coverage, 0.75, 1e-9);
+	cw_backtest_free(bt);
+}
+
+/* The truth a generated workload writes is what its draws come from:
+ * for every key expected often enough to tell, the reads drawn sit
+ * within chance of the sum of its hourly truths. Wide desk, so the
+ * calendar days, Monday's mix and the overlap are in the sums too. */
+Test(predict, workload_truth_is_what_the_draws_follow)
+{
+	struct cw_workload_opts wo = { .seed = 11, .weeks = 1,
+	    .instruments = "EUR_USD,USD_JPY", .rate_per_hour = 300,
+	    .wide = 1, .start_s = utc(2024, 3, 4, 0, 0) };
+	struct cw_workload *w;
+	struct cw_buf minute = { 0 }, truth = { 0 };
+	struct cw_intern keys = { 0 };
+	double *expected = calloc(1 << 20, sizeof(*expected));
+	uint32_t *drawn = calloc(1 << 20, sizeof(*drawn));
+	double z2 = 0, worst = 0;
+	size_t tested = 0, weekend_dates = 0;
+	struct cw_err e;
+
+	cr_assert(expected != NULL && drawn != NULL);
+	cr_assert_eq(cw_workload_open(&w, &wo, &e), CW_OK, "%s", e.msg);
+	for (;;) {
+		cr_assert_eq(cw_workload_truth(w, &truth, &e), CW_OK);
+		for (char *p = truth.data, *end = p + truth.len; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			char *k = strchr(p, ',') + 1, *c = strchr(k, ',');
+			int64_t id = cw_intern_id(&keys, k, (size_t)(c - k), 1);
+
+			cr_assert(id >= 0 && id < (1 << 20));
+			expected[id] += strtod(c + 1, NULL);
+			p = nl + 1;
+		}
+		if (cw_workload_next(w, &minute, &e) != CW_OK)
+			break;
+		for (char *p = minute.data, *end = p + minute.len; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			char *k = strchr(p, ',') + 1;
+			int64_t id = cw_intern_id(&keys, k, (size_t)(nl - k), 1);
+			int y, mo, d;
+
+			cr_assert(id >= 0 && id < (1 << 20));
+			drawn[id]++;
+			sscanf(nl - 10, "%4d-%2d-%2d", &y, &mo, &d);
+			weekend_dates += cw_cal_weekday(
+			    cw_cal_days_from_civil(y, mo, d)) > 4;
+			p = nl + 1;
+		}
+	}
+	for (size_t id = 0; id < keys.n; id++) {
+		double z;
+
+		if (expected[id] < 30)
+			continue;
+		z = (drawn[id] - expected[id]) / sqrt(expected[id]);
+		z2 += z * z;
+		worst = fmax(worst, fabs(z));
+		tested++;
+	}
+	cr_assert_gt(tested, 200);
+	cr_assert_lt(z2 / (double)tested, 1.3, "mean z^2 %.3f over %zu keys",
+	    z2 / (double)tested, tested);
+	cr_assert_lt(worst, 5, "a key %.1f sd from its truth", worst);
+	/* The wide desk reads weekend dates (calendar days back). */
+	cr_assert_gt(weekend_dates, 100);
+	cw_workload_close(w);
+	cw_buf_free(&minute);
+	cw_buf_free(&truth);
+	cw_intern_free(&keys);
+	free(expected);
+	free(drawn);
+}
+
 /* Found by fuzzing the import: a number that parses as a double but
  * not as the float or the hour it is stored in (exported as "inf", then
  * refused: the round trip broke), and a name longer than any key (the
