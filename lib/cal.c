@@ -338,3 +338,18 @@ cw_cal_fx_open(const struct cw_tz *new_york, int64_t utc_s)
 		return 1;
 	}
 }
+
+int
+cw_cal_currency_session(const char *ccy, size_t len)
+{
+	if (len != 3)
+		return -1;
+	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
+		/* "AUD NZD": codes of three letters, a space between. */
+		for (const char *c = cw_cal_session_get(i)->currencies;
+		    strlen(c) >= 3; c += c[3] == ' ' ? 4 : 3)
+			if (memcmp(c, ccy, 3) == 0)
+				return (int)i;
+	}
+	return -1;
+}

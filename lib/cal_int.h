@@ -45,6 +45,10 @@ struct cw_session {
 	const char *currencies;	/* space-separated ISO codes */
 };
 
+/* The session whose currencies include ccy (three letters), -1 for
+ * none. */
+int cw_cal_currency_session(const char *ccy, size_t len);
+
 /* Session i (0 .. CW_SESSION_COUNT-1), or NULL. */
 const struct cw_session *cw_cal_session_get(unsigned i);
 /* The zone of session i. */

@@ -17,6 +17,18 @@
  *    17:00 New York) and the weekend, each with its own daily profile;
  *  - a sparse pattern borrows the shape of its group (its instrument),
  *    learned from many more reads, in proportion to how little it has;
+ *  - a rare pattern's rate is shrunk toward its long-run share of its
+ *    group's (empirical Bayes, a Gamma prior of PRIOR_READS reads at
+ *    that share): one read of an old date is not a rate of one an hour,
+ *    and a pattern is watched from its group's first hour, not its own
+ *    first read, in its rate and in its profile's first visits;
+ *  - the mix of dates moves with the weekday (a Monday's previous
+ *    trading day is Friday, read more): each pattern keeps a factor by
+ *    weekday, its reads over its profile's forecast day by day, shrunk
+ *    toward 1 by WEEKDAY_PRIOR reads, and the profile learns from reads
+ *    with the factor taken out;
+ *  - a weekend's date is counted back in calendar days (D-n), a pattern
+ *    that is read, and learned from, only on the days it names one;
  *  - an hour much thinner than forecast over all patterns (a holiday)
  *    is learned from in proportion, so one thin day does not teach the
  *    model that the desk has gone quiet.
@@ -39,6 +51,12 @@
 #define BETA_ERR 0.05		/* frame errors: over ~20 hours */
 #define GROUP_PRIOR 8.0		/* reads a day at which a pattern's own
 				   shape weighs as much as its group's */
+#define PRIOR_READS 2.0		/* weight of a pattern's long-run share,
+				   in reads, against its recent rate */
+#define TOTAL_HOURS 1000.0	/* the long run of that share: ~6 weeks */
+#define WEEKDAY_PRIOR 10.0	/* reads at which a day's own ratio
+				   weighs as much as no weekday effect */
+#define ALPHA_WEEKDAY 0.5	/* per visit of a weekday: ~2 weeks */
 #define FUTURE_SLACK_S 300	/* clocks of writers differ a little */
 #define MAX_GAP_HOURS 336	/* silence longer than this is skipped */
 
@@ -93,27 +111,42 @@ cw_pattern_of_key(const char *key, size_t klen, int64_t at_s, char *out,
 	if (!k.structured) {
 		n = snprintf(out, cap, "%s", k.raw);
 	} else {
-		back = cw_cal_tday(cw_cal_floor_div(at_s, 86400)) -
-		    cw_cal_tday(cw_cal_days_from_civil(k.year, k.month,
-		    k.day));
+		int64_t date = cw_cal_days_from_civil(k.year, k.month, k.day);
+		int64_t today = cw_cal_floor_div(at_s, 86400);
+		/* A weekend's date is no trading day: counted back in
+		 * calendar days (D-n), so its pattern names it again, where
+		 * trading days would name the Friday before. */
+		int calendar = cw_cal_weekday(date) > 4;
+		char unit = calendar ? 'D' : 'T';
+
+		back = calendar ? today - date : cw_cal_tday(today) -
+		    cw_cal_tday(date);
 		if (back == 0)
-			n = snprintf(out, cap, "%s:%s:%s:T", k.type,
-			    k.instrument, k.granularity);
+			n = snprintf(out, cap, "%s:%s:%s:%c", k.type,
+			    k.instrument, k.granularity, unit);
 		else
-			n = snprintf(out, cap, "%s:%s:%s:T%+lld", k.type,
-			    k.instrument, k.granularity, (long long)-back);
+			n = snprintf(out, cap, "%s:%s:%s:%c%+lld", k.type,
+			    k.instrument, k.granularity, unit,
+			    (long long)-back);
 	}
 	if (n < 0 || (size_t)n >= cap)
 		return cw_err_set(err, CW_EUSAGE, 0, "pattern buffer");
 	return CW_OK;
 }
 
-/* Split a pattern name: the length of its "TYPE:INSTRUMENT:GRAN:" and
- * its trading days back; 0 for an opaque key. A name with three colons
- * that is not T, T-n or T+n is no pattern at all: -1. */
+/* What a pattern's name says: the length of its "TYPE:INSTRUMENT:GRAN:"
+ * (0 for an opaque key), and how far back its date is, in trading days
+ * (T-n) or, for a weekend's date, in calendar days (D-n). */
+struct shape {
+	uint32_t prefix_len;
+	int32_t back;
+	int calendar;
+};
+
+/* Split a pattern name; a name with three colons that is not T, T-n,
+ * T+n, D, D-n or D+n is no pattern at all: -1. */
 static int
-split_pattern(const char *name, size_t len, uint32_t *prefix_len,
-    int32_t *back)
+split_pattern(const char *name, size_t len, struct shape *out)
 {
 	const char *last = NULL, *p;
 	int colons = 0;
@@ -125,11 +158,10 @@ split_pattern(const char *name, size_t len, uint32_t *prefix_len,
 			colons++;
 			last = p;
 		}
-	*prefix_len = 0;
-	*back = 0;
+	memset(out, 0, sizeof(*out));
 	if (colons != 3)
 		return 0;
-	if (last[1] != 'T')
+	if (last[1] != 'T' && last[1] != 'D')
 		return -1;
 	if (last + 2 < name + len) {
 		if (last[2] != '-' && last[2] != '+')
@@ -139,9 +171,18 @@ split_pattern(const char *name, size_t len, uint32_t *prefix_len,
 		    n < -100000 || n > 100000)
 			return -1;
 	}
-	*prefix_len = (uint32_t)(last + 1 - name);
-	*back = (int32_t)-n;
+	out->prefix_len = (uint32_t)(last + 1 - name);
+	out->back = (int32_t)-n;
+	out->calendar = last[1] == 'D';
 	return 0;
+}
+
+/* The day a pattern's key names when read on day. */
+static int64_t
+date_of(const struct shape *sh, int64_t day)
+{
+	return sh->calendar ? day - sh->back :
+	    cw_cal_tday_days(cw_cal_tday(day) - sh->back);
 }
 
 /* n as width zero-padded digits at out. */
@@ -154,12 +195,13 @@ put_digits(char *out, int n, int width)
 	}
 }
 
-/* The key a pattern names on the trading day of at_s. Written by hand,
- * not by snprintf: a backtest names tens of millions of keys. */
+/* The key a pattern names on the day of at_s. Written by hand, not by
+ * snprintf: a backtest names tens of millions of keys. */
 static size_t
-key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
+key_of(const char *name, const struct shape *sh, int64_t at_s,
     char out[CW_KEY_MAX + 1])
 {
+	uint32_t prefix_len = sh->prefix_len;
 	int y, mo, d;
 
 	if (prefix_len == 0) {
@@ -168,8 +210,8 @@ key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
 		memcpy(out, name, len + 1);
 		return len;
 	}
-	cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(
-	    cw_cal_floor_div(at_s, 86400)) - back), &y, &mo, &d);
+	cw_cal_civil_from_days(date_of(sh, cw_cal_floor_div(at_s, 86400)),
+	    &y, &mo, &d);
 	memcpy(out, name, prefix_len);
 	if (y < 0 || y > 9999)		/* as snprintf would: %04d */
 		return prefix_len + (size_t)snprintf(out + prefix_len,
@@ -183,12 +225,32 @@ key_of(const char *name, uint32_t prefix_len, int32_t back, int64_t at_s,
 	return prefix_len + 10;
 }
 
+static struct shape
+shape_of(const struct cw_pat *p)
+{
+	return (struct shape){ p->prefix_len, p->offset, p->calendar != 0 };
+}
+
 static size_t
 pattern_key(const struct cw_predict *m, const struct cw_pat *p,
     int64_t at_s, char out[CW_KEY_MAX + 1])
 {
-	return key_of(cw_predict_pat_name(m, p), p->prefix_len, p->offset,
-	    at_s, out);
+	struct shape sh = shape_of(p);
+
+	return key_of(cw_predict_pat_name(m, p), &sh, at_s, out);
+}
+
+/* Can the pattern be read in the hour at all? A weekend date's pattern
+ * names a weekend date only on the days its count of calendar days
+ * lands on one; the rest of the time its reads are another pattern's
+ * (the trading day's). */
+static int
+applies(const struct cw_pat *p, int64_t hour)
+{
+	struct shape sh = shape_of(p);
+
+	return !p->calendar || cw_cal_weekday(date_of(&sh,
+	    cw_cal_floor_div(hour, 24))) > 4;
 }
 
 int
@@ -196,16 +258,14 @@ cw_pattern_key(const char *pattern, int64_t at_s,
     char out[CW_KEY_MAX + 1], struct cw_err *err)
 {
 	size_t len = strlen(pattern);
-	uint32_t prefix;
-	int32_t back;
+	struct shape sh;
 	struct cw_key k;
 
-	if (split_pattern(pattern, len, &prefix, &back) != 0 ||
-	    len + 8 > CW_KEY_MAX)
+	if (split_pattern(pattern, len, &sh) != 0 || len + 8 > CW_KEY_MAX)
 		return cw_err_set(err, CW_EDATA, 0,
 		    "pattern '%.64s': not a key or TYPE:INSTRUMENT:GRAN:T-n",
 		    pattern);
-	len = key_of(pattern, prefix, back, at_s, out);
+	len = key_of(pattern, &sh, at_s, out);
 	return cw_key_parse(out, len, &k, err);
 }
 
@@ -243,14 +303,13 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 {
 	int64_t i = cw_predict_intern(m, name, len, 0), g;
 	char group[CW_KEY_MAX + 2];
-	uint32_t prefix;
-	int32_t back;
+	struct shape sh;
 
 	if (i >= 0)
 		return i;
-	if (len > CW_KEY_MAX || split_pattern(name, len, &prefix, &back) != 0)
+	if (len > CW_KEY_MAX || split_pattern(name, len, &sh) != 0)
 		return -1;
-	if (prefix == 0) {
+	if (sh.prefix_len == 0) {
 		strcpy(group, "@*");
 	} else {
 		const char *inst = memchr(name, ':', len) + 1;
@@ -265,8 +324,15 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 	if ((i = cw_predict_intern(m, name, len, 1)) < 0)
 		return -1;
 	m->pats[i].group = (int32_t)g;
-	m->pats[i].prefix_len = prefix;
-	m->pats[i].offset = back;
+	m->pats[i].prefix_len = sh.prefix_len;
+	m->pats[i].offset = sh.back;
+	m->pats[i].calendar = (uint32_t)sh.calendar;
+	/* Watched, unread, since its group was: its first read weighs as
+	 * one visit of many, not as a whole slot. */
+	memcpy(m->pats[i].open_visits, m->pats[g].open_visits,
+	    sizeof(m->pats[i].open_visits));
+	memcpy(m->pats[i].closed_visits, m->pats[g].closed_visits,
+	    sizeof(m->pats[i].closed_visits));
 	return i;
 }
 
@@ -276,13 +342,13 @@ cw_predict_pat_sane(const struct cw_predict *m, size_t i)
 	const struct cw_pat *p = &m->pats[i];
 	const char *name = cw_predict_pat_name(m, p);
 	size_t len = strlen(name);
-	uint32_t prefix;
-	int32_t back;
+	struct shape sh;
 
 	if (p->frame >= CW_FRAMES || len > CW_KEY_MAX)
 		return 0;
-	return p->is_group || (split_pattern(name, len, &prefix, &back) == 0 &&
-	    prefix == p->prefix_len && back == p->offset);
+	return p->is_group || (split_pattern(name, len, &sh) == 0 &&
+	    sh.prefix_len == p->prefix_len && sh.back == p->offset &&
+	    sh.calendar == (p->calendar != 0));
 }
 
 /* ---- forecasting one hour ---- */
@@ -291,6 +357,7 @@ cw_predict_pat_sane(const struct cw_predict *m, size_t i)
 struct hour_ctx {
 	int64_t hour;
 	int open;
+	int weekday;		/* of the UTC day, Monday 0 */
 	int slot[CW_FRAMES];	/* local hour in each frame */
 };
 
@@ -302,6 +369,7 @@ hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
 
 	c->hour = hour;
 	c->open = cw_cal_fx_open(&m->tz[CW_SESSION_NEW_YORK], mid);
+	c->weekday = cw_cal_weekday(cw_cal_floor_div(hour, 24));
 	c->slot[0] = (int)(hour - cw_cal_floor_div(hour, 24) * 24);
 	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
 		cw_cal_tz_local(&m->tz[i], mid, &l);
@@ -375,23 +443,68 @@ own_forecast(const struct cw_pat *p, const struct hour_ctx *c)
 	return p->open[f][c->slot[f]];
 }
 
+/* Hours of history a rate is smoothed over, at most: its group's age. */
 static double
-forecast(const struct cw_predict *m, const struct cw_pat *p,
+rate_hours(const struct cw_predict *m, const struct cw_pat *g)
+{
+	double age = m->hour_open == INT64_MIN || g->born_hour == INT64_MIN ?
+	    0 : (double)(m->hour_open - g->born_hour);
+
+	return fmin(fmax(age, 1), 1 / ALPHA_RATE);
+}
+
+/* A pattern's rate, shrunk toward its long-run share of its group's:
+ * the posterior mean under a Gamma prior of PRIOR_READS reads at that
+ * share, given the reads its recent rate stands for. A pattern read
+ * once among thousands of its group's reads is forecast near its true
+ * rarity; a busy one keeps its own rate. */
+static double
+shrunk_rate(const struct cw_predict *m, const struct cw_pat *p,
+    const struct cw_pat *g)
+{
+	double hours = rate_hours(m, g), prior;
+
+	if (!(g->total > 0) || !(p->total > 0) || !(g->rate > 0))
+		return p->rate;
+	prior = g->rate * fmin(1, p->total / g->total);
+	return (p->rate * hours + PRIOR_READS) / (hours + PRIOR_READS /
+	    prior);
+}
+
+/* The profile's forecast of the hour, before the weekday's factor. */
+static double
+base_forecast(const struct cw_predict *m, const struct cw_pat *p,
     const struct hour_ctx *c)
 {
 	const struct cw_pat *g;
-	double own = own_forecast(p, c), per_day, w, pooled;
+	double own = own_forecast(p, c), per_day, w, pooled, rate;
 
+	if (!applies(p, c->hour))
+		return 0;
 	if (p->group < 0)
 		return own;
 	g = &m->pats[p->group];
 	if (!(g->rate > 0))
 		return own;
+	rate = shrunk_rate(m, p, g);
 	/* The group's shape scaled to the pattern's share of its reads. */
-	pooled = p->rate / g->rate * own_forecast(g, c);
-	per_day = 24.0 * p->rate;
+	pooled = rate / g->rate * own_forecast(g, c);
+	per_day = 24.0 * rate;
 	w = per_day / (per_day + GROUP_PRIOR);
 	return w * own + (1 - w) * pooled;
+}
+
+static double
+weekday_factor(const struct cw_pat *p, const struct hour_ctx *c)
+{
+	return c->open ? 1 + p->weekday[c->weekday] : 1;
+}
+
+static double
+forecast(const struct cw_predict *m, const struct cw_pat *p,
+    const struct hour_ctx *c)
+{
+	return base_forecast(m, p, c) * weekday_factor(p, c);
 }
 
 /* ---- learning ---- */
@@ -402,12 +515,36 @@ smooth(float old, double target, double alpha)
 	return (float)(old + alpha * (target - old));
 }
 
+/* At the end of a UTC day: the day's reads over its profile's forecast
+ * of them, shrunk toward 1, move the weekday's factor. The factors of
+ * the five trading weekdays are then brought back to a mean of 1: the
+ * level is the profile's to learn, and a factor left free would trade
+ * places with it (a lagging profile read as a busy weekday). */
+static void
+learn_weekday(struct cw_pat *p, int weekday)
+{
+	if (p->day_base > 0 || p->day_reads > 0) {
+		double ratio = (p->day_reads + WEEKDAY_PRIOR) /
+		    (p->day_base + WEEKDAY_PRIOR), mean = 0;
+
+		p->weekday[weekday] = smooth(p->weekday[weekday], ratio - 1,
+		    ALPHA_WEEKDAY);
+		for (int d = 0; d < 5; d++)
+			mean += (1 + p->weekday[d]) / 5;
+		for (int d = 0; d < 7; d++)
+			p->weekday[d] = (float)((1 + p->weekday[d]) / mean - 1);
+	}
+	p->day_reads = 0;
+	p->day_base = 0;
+}
+
 /* Fold the reads of one hour into every pattern. */
 static void
 fold(struct cw_predict *m, int64_t hour)
 {
 	struct hour_ctx c;
-	double actual = 0, expected = 0, damp = 1, ratio;
+	double actual = 0, expected = 0, damp = 1, ratio, base = 0;
+	int thin;
 
 	hour_ctx(m, hour, &c);
 	if (m->first_hour == INT64_MIN)
@@ -415,17 +552,24 @@ fold(struct cw_predict *m, int64_t hour)
 	/* Forecasts first, from the model as it was before this hour. */
 	for (size_t i = 0; i < m->n_pats; i++) {
 		struct cw_pat *p = &m->pats[i];
-		double fc = c.open ? forecast(m, p, &c) : 0;
+		double fc;
 
 		if (!c.open)
 			continue;
+		p->base = (float)base_forecast(m, p, &c);
+		fc = p->base * weekday_factor(p, &c);
 		p->surprise = smooth(p->surprise, (p->pending[0] + 1) /
 		    (fc + 1), 0.5);
 		if (!p->is_group) {
 			actual += p->pending[0];
 			expected += fc;
+			base += p->base;
 		}
 	}
+	/* A holiday's hour says nothing of the weekday: judged against
+	 * the profiles alone, so that a wrong factor cannot make every
+	 * such day look thin and keep itself from being corrected. */
+	thin = base > 10 && actual < base / 2;
 	if (c.open && expected > 10) {
 		ratio = actual / expected;
 		m->level = m->level + 0.3 * (ratio - m->level);
@@ -436,12 +580,28 @@ fold(struct cw_predict *m, int64_t hour)
 	}
 	for (size_t i = 0; i < m->n_pats; i++) {
 		struct cw_pat *p = &m->pats[i];
-		double n = p->pending[0], days, a;
+		double n = p->pending[0], days, a, raw = n;
 
 		if (p->born_hour == INT64_MIN)
 			p->born_hour = hour;
-		days = (double)(hour - p->born_hour) / 24;
-		if (c.open) {
+		/* A pattern's rate is measured from its group's first hour:
+		 * from its own first read, one read is a rate of one an
+		 * hour. A group is first folded before its patterns. */
+		days = (double)(hour - (p->group >= 0 ?
+		    m->pats[p->group].born_hour : p->born_hour)) / 24;
+		p->total = (float)(p->total * (1 - 1 / TOTAL_HOURS) + n);
+		if (!applies(p, hour)) {
+			/* Not its day: nothing to learn of its shape. */
+		} else if (c.open) {
+			/* From its second week: before, its profile is
+			 * too young to tell a weekday from a start. */
+			if (!p->is_group && !thin &&
+			    p->open_visits[c.slot[0]] >= 7) {
+				p->day_reads += (float)n;
+				p->day_base += p->base;
+			}
+			if (!p->is_group)
+				n /= weekday_factor(p, &c);
 			uint16_t *v = &p->open_visits[c.slot[0]];
 
 			/* The first visits of a slot weigh as an average. */
@@ -459,7 +619,7 @@ fold(struct cw_predict *m, int64_t hour)
 			 * read, and once a day when it is not. */
 			if (n > 0 || c.slot[0] == 0)
 				cw_predict_choose_frame(p);
-			p->rate = smooth(p->rate, n, fmax(ALPHA_RATE * damp,
+			p->rate = smooth(p->rate, raw, fmax(ALPHA_RATE * damp,
 			    1 / (1 + 24 * days)));
 		} else {
 			uint16_t *v = &p->closed_visits[c.slot[0]];
@@ -469,7 +629,9 @@ fold(struct cw_predict *m, int64_t hour)
 			p->closed[c.slot[0]] = smooth(p->closed[c.slot[0]], n,
 			    a);
 		}
-		if (n > 0)
+		if (c.slot[0] == 23)
+			learn_weekday(p, c.weekday);
+		if (raw > 0)
 			p->last_hour = hour;
 		p->pending[0] = p->pending[1];
 		p->pending[1] = 0;
@@ -881,12 +1043,11 @@ cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	uint32_t prefix;
-	int32_t back;
+	struct shape sh;
 
 	if ((i = cw_predict_intern(m, key_or_pattern, len, 0)) < 0 &&
-	    (split_pattern(key_or_pattern, len, &prefix, &back) != 0 ||
-	    prefix == 0)) {
+	    (split_pattern(key_or_pattern, len, &sh) != 0 ||
+	    sh.prefix_len == 0)) {
 		if ((rc = cw_pattern_of_key(key_or_pattern, len, at_s, name,
 		    sizeof(name), err)) != CW_OK)
 			return rc;

@@ -25,9 +25,11 @@
 struct cw_pat {
 	uint32_t prefix_len;		/* "TYPE:INSTRUMENT:GRAN:" of the
 					   name; 0 for an opaque key */
-	int32_t offset;			/* trading days back */
+	int32_t offset;			/* trading days back; calendar days
+					   for a weekend's date (D-n) */
 	int32_t group;			/* index of its group; -1 in a group */
 	uint32_t is_group;
+	uint32_t calendar;		/* a weekend's date, D-n */
 	uint32_t frame;			/* the frame forecasts read */
 	int64_t born_hour;		/* first hour folded */
 	int64_t last_hour;		/* last hour it was read; -1 never */
@@ -42,6 +44,14 @@ struct cw_pat {
 	uint16_t closed_visits[24];	/* the first ones weigh as a mean */
 	float rate;			/* reads an hour while FX trades */
 	float surprise;			/* smoothed actual / forecast */
+	float total;			/* reads, decayed over TOTAL_HOURS */
+	float weekday[7];		/* by UTC weekday (Monday 0), how far
+					   its reads run from its profile:
+					   the factor less 1 */
+	float day_reads, day_base;	/* this UTC day so far: reads, and
+					   the profile's forecast of them */
+	float base;			/* the profile's forecast of the hour
+					   being folded */
 };
 
 /* Where the log was read up to, so the next run reads only what is new. */

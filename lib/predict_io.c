@@ -327,11 +327,12 @@ prune(struct cw_predict *m, int64_t before_s)
 
 /* ---- CSV ---- */
 
-#define N_FLOATS (2 + CW_FRAMES + CW_FRAMES * 24 + 24)
+#define N_FLOATS (2 + CW_FRAMES + CW_FRAMES * 24 + 24 + 11)
 #define N_VISITS (2 * 24)
 
 /* The floats of a pattern in column order: rate, surprise, the frames'
- * errors, the open-market profiles, the weekend profile. */
+ * errors, the open-market profiles, the weekend profile, the long-run
+ * total, the weekday factors, the day so far and the hour's forecast. */
 static void
 floats_of(struct cw_pat *p, float *v[N_FLOATS])
 {
@@ -346,6 +347,12 @@ floats_of(struct cw_pat *p, float *v[N_FLOATS])
 			v[k++] = &p->open[f][h];
 	for (int h = 0; h < 24; h++)
 		v[k++] = &p->closed[h];
+	v[k++] = &p->total;
+	for (int d = 0; d < 7; d++)
+		v[k++] = &p->weekday[d];
+	v[k++] = &p->day_reads;
+	v[k++] = &p->day_base;
+	v[k++] = &p->base;
 }
 
 int
@@ -371,6 +378,10 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 	for (int h = 0; h < 24; h++)
 		if ((rc = cw_buf_appendf(out, err, ",weekend_%02d", h)) != CW_OK)
 			return rc;
+	if ((rc = cw_buf_appendf(out, err, ",total,weekday_mon,weekday_tue,"
+	    "weekday_wed,weekday_thu,weekday_fri,weekday_sat,weekday_sun,"
+	    "day_reads,day_base,hour_base")) != CW_OK)
+		return rc;
 	for (int h = 0; h < 2 * 24; h++)
 		if ((rc = cw_buf_appendf(out, err, ",visits_%s_%02d", h < 24 ?
 		    "open" : "weekend", h % 24)) != CW_OK)

@@ -132,14 +132,10 @@ poisson(uint64_t s[4], double lambda)
 static int
 currency_session(const char *ccy)
 {
-	for (unsigned i = 0; i < CW_SESSION_COUNT; i++) {
-		const char *list = cw_cal_session_get(i)->currencies;
-		const char *hit = strstr(list, ccy);
+	int s = cw_cal_currency_session(ccy, strlen(ccy));
 
-		if (hit != NULL && strlen(ccy) == 3)
-			return (int)i;
-	}
-	return CW_SESSION_LONDON;	/* the largest market takes the rest */
+	return s >= 0 ? s : CW_SESSION_LONDON;	/* the largest market
+						   takes the rest */
 }
 
 static int
