@@ -594,6 +594,138 @@ Test(predict, workload_truth_is_what_the_draws_follow)
 	free(drawn);
 }
 
+/* Reads of pattern (TYPE:INST:GRAN, trading days back) in each weekday
+ * hour from 08:00 to 16:59 UTC: per_hour[weekday] reads, spread evenly,
+ * for days days from first_day. */
+static void
+weekday_reads(struct cw_predict *m, int64_t first_day, int days,
+    const char *prefix, int back, const int per_hour[5])
+{
+	for (int64_t day = first_day; day < first_day + days; day++) {
+		int wd = cw_cal_weekday(day), y, mo, d;
+		char key[64];
+
+		if (wd > 4)
+			continue;
+		cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(day) -
+		    back), &y, &mo, &d);
+		snprintf(key, sizeof(key), "%s:%04d-%02d-%02d", prefix, y, mo,
+		    d);
+		for (int h = 8; h < 17; h++)
+			for (int r = 0; r < per_hour[wd]; r++)
+				read_key(m, day * 86400 + h * 3600 +
+				    r * 3600 / per_hour[wd], key);
+	}
+}
+
+/* Effect 1: a pattern read once every other day among a group read 40
+ * times an hour is forecast near its true rate (1/48 an hour), not as
+ * if its one read filled an hour. */
+Test(predict, a_rare_pattern_is_forecast_at_its_rate)
+{
+	static const int busy[5] = { 40, 40, 40, 40, 40 };
+	int64_t monday = cw_cal_days_from_civil(2024, 4, 1), t;
+	struct cw_pattern_info pi;
+	struct cw_predict *m;
+
+	cw_predict_new(&m, NULL);
+	for (int64_t day = monday; day < monday + 21; day++) {
+		int y, mo, d;
+		char key[64];
+
+		weekday_reads(m, day, 1, "a:EUR_USD:H1", 0, busy);
+		if ((day - monday) % 2 != 0 || cw_cal_weekday(day) > 4)
+			continue;
+		cw_cal_civil_from_days(cw_cal_tday_days(cw_cal_tday(day) -
+		    100), &y, &mo, &d);
+		snprintf(key, sizeof(key), "b:EUR_USD:H1:%04d-%02d-%02d", y,
+		    mo, d);
+		read_key(m, day * 86400 + 17 * 3600 + 1800, key);
+	}
+	t = (monday + 21) * 86400 + 12 * 3600;
+	cw_predict_advance(m, t);
+	cr_assert_eq(cw_predict_pattern(m, "b:EUR_USD:H1:T-100", t, &pi,
+	    NULL), CW_OK);
+	/* Read on about half the weekdays: ~0.5 a day, and no hour of it
+	 * near a read of its own. */
+	cr_assert_lt(pi.per_day, 1, "a rare pattern: %.3f reads a day",
+	    pi.per_day);
+	cr_assert_gt(pi.per_day, 0.15, "a rare pattern: %.3f reads a day",
+	    pi.per_day);
+	for (int h = 0; h < 24; h++)
+		cr_assert_lt(pi.per_hour[h], 0.2, "at %02d: %.3f", h,
+		    pi.per_hour[h]);
+	cw_predict_free(m);
+}
+
+/* Effect 2, over six weeks: Monday reads the previous trading day (Friday) three times
+ * as much as today's; Tuesday to Friday the other way round. One daily
+ * profile would forecast the mean both days; the weekday's factor
+ * gives each its own. */
+Test(predict, mondays_mix_of_trading_days_back)
+{
+	static const int t1[5] = { 30, 10, 10, 10, 10 };
+	static const int t0[5] = { 10, 30, 30, 30, 30 };
+	int64_t monday = cw_cal_days_from_civil(2024, 4, 1);
+	int64_t next = (monday + 42) * 86400 + 12 * 3600;
+	struct cw_pattern_info mon, tue;
+	struct cw_predict *m;
+
+	cw_predict_new(&m, NULL);
+	for (int64_t day = monday; day < monday + 42; day++)	/* in order */
+		for (int h = 8; h < 17; h++) {
+			int wd = cw_cal_weekday(day);
+
+			if (wd > 4)
+				continue;
+			for (int back = 0; back < 2; back++) {
+				int n = (back ? t1 : t0)[wd], y, mo, d;
+				char key[64];
+
+				cw_cal_civil_from_days(cw_cal_tday_days(
+				    cw_cal_tday(day) - back), &y, &mo, &d);
+				snprintf(key, sizeof(key),
+				    "a:EUR_USD:H1:%04d-%02d-%02d", y, mo, d);
+				for (int r = 0; r < n; r++)
+					read_key(m, day * 86400 + h * 3600 +
+					    r * 3600 / n, key);
+			}
+		}
+	cw_predict_advance(m, next);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:T-1", next, &mon,
+	    NULL), CW_OK);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:T-1", next + 86400,
+	    &tue, NULL), CW_OK);
+	cr_assert_float_eq(mon.per_hour[12], 30, 6, "Monday's T-1: %.2f",
+	    mon.per_hour[12]);
+	cr_assert_float_eq(tue.per_hour[12], 10, 3, "Tuesday's T-1: %.2f",
+	    tue.per_hour[12]);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:T", next, &mon,
+	    NULL), CW_OK);
+	cr_assert_float_eq(mon.per_hour[12], 10, 3, "Monday's T: %.2f",
+	    mon.per_hour[12]);
+	cw_predict_free(m);
+}
+
+/* A weekend's date is its own pattern, in calendar days: read on
+ * Mondays (Sunday's data), it names Sunday's key again on the next
+ * Monday and nothing on a Tuesday. */
+Test(predict, a_weekend_date_is_counted_in_calendar_days)
+{
+	char p[CW_PATTERN_MAX], k[CW_KEY_MAX + 1];
+	int64_t monday = utc(2024, 3, 11, 9, 0);
+
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-10", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:D-1");
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-09", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:D-2");
+	cr_assert_eq(cw_pattern_key("a:EUR_USD:H1:D-1", monday + 7 * 86400, k,
+	    NULL), CW_OK);
+	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-17");
+}
+
 /* Found by fuzzing the import: a number that parses as a double but
  * not as the float or the hour it is stored in (exported as "inf", then
  * refused: the round trip broke), and a name longer than any key (the
