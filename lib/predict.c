@@ -13,6 +13,11 @@
  *    each session, each with its own smoothed one-hour-ahead error; the
  *    forecast reads the frame that has been right, so a pattern driven
  *    by London stays aligned across the clock changes;
+ *  - a pair whose currencies trade in two sessions (EUR_USD: London and
+ *    New York) keeps its open profile also as two parts, one in each
+ *    session's local time, each hour's reads split between them by which
+ *    session is open; the sum follows both halves when their clocks
+ *    change on different dates, and is read when it has been right;
  *  - the weekly season is FX's: trading hours (Sunday 17:00 to Friday
  *    17:00 New York) and the weekend, each with its own daily profile;
  *  - a sparse pattern borrows the shape of its group (its instrument),
@@ -60,14 +65,59 @@
 #define FUTURE_SLACK_S 300	/* clocks of writers differ a little */
 #define MAX_GAP_HOURS 336	/* silence longer than this is skipped */
 
-static const char *const frame_names[CW_FRAMES] = {
-	"utc", "sydney", "tokyo", "london", "new_york",
+static const char *const frame_names[CW_CLOCKS] = {
+	"utc", "sydney", "tokyo", "london", "new_york", "sessions",
 };
 
 const char *
 cw_predict_frame_name(unsigned f)
 {
-	return f < CW_FRAMES ? frame_names[f] : "?";
+	return f < CW_CLOCKS ? frame_names[f] : "?";
+}
+
+/* What cw-predict pattern calls the clock of a pair's parts. */
+static const char *const pair_names[CW_SESSION_COUNT][CW_SESSION_COUNT] = {
+	{ "sydney", "sydney+tokyo", "sydney+london", "sydney+new_york" },
+	{ "tokyo+sydney", "tokyo", "tokyo+london", "tokyo+new_york" },
+	{ "london+sydney", "london+tokyo", "london", "london+new_york" },
+	{ "new_york+sydney", "new_york+tokyo", "new_york+london",
+	    "new_york" },
+};
+
+/* The two sessions of an instrument "AAA_BBB" whose currencies trade in
+ * different ones; -1 for anything else. */
+static void
+pair_of(const char *inst, size_t len, int32_t pair[2])
+{
+	const char *us = memchr(inst, '_', len);
+	int a, b;
+
+	pair[0] = pair[1] = -1;
+	if (us == NULL || us - inst != 3 || len != 7)
+		return;
+	a = cw_cal_currency_session(inst, 3);
+	b = cw_cal_currency_session(us + 1, 3);
+	if (a >= 0 && b >= 0 && a != b) {
+		pair[0] = a;
+		pair[1] = b;
+	}
+}
+
+void
+cw_predict_name_pair(const char *name, size_t len, int32_t pair[2])
+{
+	const char *inst = name, *end;
+
+	pair[0] = pair[1] = -1;
+	if (len > 1 && name[0] == '@') {
+		pair_of(name + 1, len - 1, pair);
+		return;
+	}
+	if ((inst = memchr(name, ':', len)) == NULL)
+		return;
+	inst++;
+	if ((end = memchr(inst, ':', (size_t)(name + len - inst))) != NULL)
+		pair_of(inst, (size_t)(end - inst), pair);
 }
 
 int
@@ -292,6 +342,7 @@ cw_predict_intern(struct cw_predict *m, const char *name, size_t len,
 	p = &m->pats[m->n_pats++];
 	memset(p, 0, sizeof(*p));
 	p->group = -1;
+	p->pair[0] = p->pair[1] = -1;
 	p->last_hour = -1;
 	p->born_hour = m->hour_open;
 	return id;
@@ -321,12 +372,14 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 	if ((g = cw_predict_intern(m, group, strlen(group), 1)) < 0)
 		return -1;
 	m->pats[g].is_group = 1;
+	cw_predict_name_pair(group, strlen(group), m->pats[g].pair);
 	if ((i = cw_predict_intern(m, name, len, 1)) < 0)
 		return -1;
 	m->pats[i].group = (int32_t)g;
 	m->pats[i].prefix_len = sh.prefix_len;
 	m->pats[i].offset = sh.back;
 	m->pats[i].calendar = (uint32_t)sh.calendar;
+	memcpy(m->pats[i].pair, m->pats[g].pair, sizeof(m->pats[i].pair));
 	/* Watched, unread, since its group was: its first read weighs as
 	 * one visit of many, not as a whole slot. */
 	memcpy(m->pats[i].open_visits, m->pats[g].open_visits,
@@ -343,8 +396,13 @@ cw_predict_pat_sane(const struct cw_predict *m, size_t i)
 	const char *name = cw_predict_pat_name(m, p);
 	size_t len = strlen(name);
 	struct shape sh;
+	int32_t pair[2];
 
-	if (p->frame >= CW_FRAMES || len > CW_KEY_MAX)
+	if (p->frame >= CW_CLOCKS || len > CW_KEY_MAX)
+		return 0;
+	cw_predict_name_pair(name, len, pair);
+	if (pair[0] != p->pair[0] || pair[1] != p->pair[1] ||
+	    (p->frame == CW_FRAME_PAIR && pair[0] < 0))
 		return 0;
 	return p->is_group || (split_pattern(name, len, &sh) == 0 &&
 	    sh.prefix_len == p->prefix_len && sh.back == p->offset &&
@@ -422,6 +480,12 @@ cw_predict_choose_frame(struct cw_pat *p)
 	}
 	if (p->sq_err[0] <= least * 1.001 + 1e-6 && best_share < 0.5)
 		best = 0;
+	/* The pair's parts sum to any of its sessions' frames while their
+	 * clocks move together: a tie is theirs, as they stay right when
+	 * the clocks part. */
+	if (p->pair[0] >= 0 && p->sq_err[CW_FRAME_PAIR] <= least * 1.001 +
+	    1e-6)
+		best = CW_FRAME_PAIR;
 	p->frame = best;
 }
 
@@ -429,6 +493,32 @@ static unsigned
 best_frame(const struct cw_pat *p)
 {
 	return p->frame;
+}
+
+/* The sum of a pair's parts in the hour. */
+static double
+pair_forecast(const struct cw_pat *p, const struct hour_ctx *c)
+{
+	return p->part[0][c->slot[1 + p->pair[0]]] +
+	    p->part[1][c->slot[1 + p->pair[1]]];
+}
+
+/* How much of an hour's reads a pair's session s takes, against the
+ * other's: most in the two hours after its open (opens are busy), its
+ * own hours, some in the hour before. While the two clocks move
+ * together the split cannot be learned (only the sum is seen); it is
+ * what the parts carry into the weeks when the clocks part. */
+static double
+pair_weight(int s, int local_hour)
+{
+	const struct cw_session *ses = cw_cal_session_get((unsigned)s);
+	int mid = local_hour * 60 + 30;
+
+	if (mid >= ses->open_min && mid < ses->open_min + 120)
+		return 2;
+	if (mid >= ses->open_min && mid < ses->close_min)
+		return 1;
+	return mid >= ses->open_min - 60 && mid < ses->open_min ? 0.35 : 0.1;
 }
 
 /* The pattern's own forecast of reads in the hour. */
@@ -440,6 +530,8 @@ own_forecast(const struct cw_pat *p, const struct hour_ctx *c)
 	if (!c->open)
 		return p->closed[c->slot[0]];
 	f = best_frame(p);
+	if (f == CW_FRAME_PAIR)
+		return pair_forecast(p, c);
 	return p->open[f][c->slot[f]];
 }
 
@@ -614,6 +706,20 @@ fold(struct cw_predict *m, int64_t hour)
 				p->sq_err[f] = smooth(p->sq_err[f], e * e,
 				    BETA_ERR);
 				*s = smooth(*s, n, a);
+			}
+			if (p->pair[0] >= 0) {
+				int l0 = c.slot[1 + p->pair[0]];
+				int l1 = c.slot[1 + p->pair[1]];
+				double w0 = pair_weight(p->pair[0], l0);
+				double w1 = pair_weight(p->pair[1], l1);
+				double e = n - pair_forecast(p, &c);
+
+				p->sq_err[CW_FRAME_PAIR] = smooth(
+				    p->sq_err[CW_FRAME_PAIR], e * e, BETA_ERR);
+				p->part[0][l0] = smooth(p->part[0][l0],
+				    n * w0 / (w0 + w1), a);
+				p->part[1][l1] = smooth(p->part[1][l1],
+				    n * w1 / (w0 + w1), a);
 			}
 			/* Frames move slowly: looked at when the pattern is
 			 * read, and once a day when it is not. */
@@ -845,10 +951,17 @@ reason(const struct cw_predict *m, const struct cw_pat *p,
 		snprintf(out, cap, "trend");
 		return;
 	}
-	if (f > 0 && c->open) {
-		cw_cal_tz_local(&m->tz[f - 1], c->hour * 3600 + 1800, &l);
-		if (cw_cal_session_is_open(cw_cal_session_get(f - 1), &l)) {
-			snprintf(out, cap, "session:%s", frame_names[f]);
+	/* The session of its clock, or either of its pair's, when open. */
+	for (int k = 0; k < 2 && c->open; k++) {
+		int s = f == CW_FRAME_PAIR ? p->pair[k] : k == 0 ?
+		    (int)f - 1 : -1;
+
+		if (s < 0)
+			continue;
+		cw_cal_tz_local(&m->tz[s], c->hour * 3600 + 1800, &l);
+		if (cw_cal_session_is_open(cw_cal_session_get((unsigned)s),
+		    &l)) {
+			snprintf(out, cap, "session:%s", frame_names[1 + s]);
 			return;
 		}
 	}
@@ -1102,7 +1215,9 @@ cw_predict_pattern(struct cw_predict *m, const char *key_or_pattern,
 	}
 	for (unsigned s = 0; s < CW_SESSION_COUNT; s++)
 		out->session_share[s] = week > 0 ? in_session[s] / week : 0;
-	out->frame = cw_predict_frame_name(best_frame(p));
+	out->frame = best_frame(p) == CW_FRAME_PAIR ?
+	    pair_names[p->pair[0]][p->pair[1]] :
+	    cw_predict_frame_name(best_frame(p));
 	out->confidence = cw_predict_confidence(m, p);
 	out->last_read_s = p->last_hour >= 0 ? p->last_hour * 3600 : -1;
 	return CW_OK;

@@ -16,6 +16,12 @@
  * local time. A pattern driven by London keeps its shape in London's
  * frame across the clock changes, where the UTC frame smears it. */
 #define CW_FRAMES (1 + CW_SESSION_COUNT)
+/* A pair traded in two sessions keeps one more clock: a part of its
+ * profile in each session's local time, summed. Between the US and the
+ * European clock changes its two halves move an hour apart, which no
+ * single frame can follow. */
+#define CW_FRAME_PAIR CW_FRAMES
+#define CW_CLOCKS (CW_FRAMES + 1)
 
 /* A pattern: a key shape (TYPE:INSTRUMENT:GRANULARITY at N trading days
  * back, or an opaque key), or a group (all patterns of one instrument,
@@ -30,7 +36,8 @@ struct cw_pat {
 	int32_t group;			/* index of its group; -1 in a group */
 	uint32_t is_group;
 	uint32_t calendar;		/* a weekend's date, D-n */
-	uint32_t frame;			/* the frame forecasts read */
+	uint32_t frame;			/* the frame forecasts read, or
+					   CW_FRAME_PAIR */
 	int64_t born_hour;		/* first hour folded */
 	int64_t last_hour;		/* last hour it was read; -1 never */
 	float pending[2];		/* reads in hour_open, hour_open + 1 */
@@ -38,8 +45,13 @@ struct cw_pat {
 					   by local hour of each frame */
 	float closed[24];		/* reads an hour at the weekend, by
 					   UTC hour */
-	float sq_err[CW_FRAMES];	/* smoothed squared error of each
-					   frame's one-hour-ahead forecast */
+	float sq_err[CW_CLOCKS];	/* smoothed squared error of each
+					   frame's one-hour-ahead forecast,
+					   and of the pair's parts */
+	int32_t pair[2];		/* the sessions of its instrument's
+					   currencies when they differ; -1 */
+	float part[2][24];		/* the open profile split between
+					   them, by each one's local hour */
 	uint16_t open_visits[24];	/* slot updates so far, by UTC hour: */
 	uint16_t closed_visits[24];	/* the first ones weigh as a mean */
 	float rate;			/* reads an hour while FX trades */
@@ -94,6 +106,9 @@ cw_predict_pat_name(const struct cw_predict *m, const struct cw_pat *p)
 	return cw_intern_name(&m->names, (size_t)(p - m->pats));
 }
 const char *cw_predict_frame_name(unsigned f);
+/* The two sessions of a pattern's or group's instrument (pair[] of
+ * struct cw_pat), from its name. */
+void cw_predict_name_pair(const char *name, size_t len, int32_t pair[2]);
 /* Pick the frame a pattern's forecasts read, from its errors. */
 void cw_predict_choose_frame(struct cw_pat *p);
 double cw_predict_confidence(const struct cw_predict *m,

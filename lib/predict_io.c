@@ -282,7 +282,8 @@ faded(const struct cw_pat *p)
 			if (p->open[f][h] >= 0.01f)
 				return 0;
 	for (int h = 0; h < 24; h++)
-		if (p->closed[h] >= 0.01f)
+		if (p->closed[h] >= 0.01f || p->part[0][h] >= 0.01f ||
+		    p->part[1][h] >= 0.01f)
 			return 0;
 	return p->pending[0] == 0 && p->pending[1] == 0;
 }
@@ -327,12 +328,13 @@ prune(struct cw_predict *m, int64_t before_s)
 
 /* ---- CSV ---- */
 
-#define N_FLOATS (2 + CW_FRAMES + CW_FRAMES * 24 + 24 + 11)
+#define N_FLOATS (2 + CW_CLOCKS + CW_FRAMES * 24 + 24 + 11 + 2 * 24)
 #define N_VISITS (2 * 24)
 
 /* The floats of a pattern in column order: rate, surprise, the frames'
- * errors, the open-market profiles, the weekend profile, the long-run
- * total, the weekday factors, the day so far and the hour's forecast. */
+ * and the pair's errors, the open-market profiles, the weekend profile,
+ * the long-run total, the weekday factors, the day so far, the hour's
+ * forecast, and the pair's parts. */
 static void
 floats_of(struct cw_pat *p, float *v[N_FLOATS])
 {
@@ -340,7 +342,7 @@ floats_of(struct cw_pat *p, float *v[N_FLOATS])
 
 	v[k++] = &p->rate;
 	v[k++] = &p->surprise;
-	for (unsigned f = 0; f < CW_FRAMES; f++)
+	for (unsigned f = 0; f < CW_CLOCKS; f++)
 		v[k++] = &p->sq_err[f];
 	for (unsigned f = 0; f < CW_FRAMES; f++)
 		for (int h = 0; h < 24; h++)
@@ -353,6 +355,9 @@ floats_of(struct cw_pat *p, float *v[N_FLOATS])
 	v[k++] = &p->day_reads;
 	v[k++] = &p->day_base;
 	v[k++] = &p->base;
+	for (int c = 0; c < 2; c++)
+		for (int h = 0; h < 24; h++)
+			v[k++] = &p->part[c][h];
 }
 
 int
@@ -366,7 +371,7 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 	if ((rc = cw_buf_appendf(out, err, "kind,name,born_hour,last_hour,pending0,"
 	    "pending1,rate,surprise")) != CW_OK)
 		return rc;
-	for (unsigned f = 0; f < CW_FRAMES; f++)
+	for (unsigned f = 0; f < CW_CLOCKS; f++)
 		if ((rc = cw_buf_appendf(out, err, ",err_%s",
 		    cw_predict_frame_name(f))) != CW_OK)
 			return rc;
@@ -382,6 +387,10 @@ cw_predict_export(const struct cw_predict *m, struct cw_buf *out,
 	    "weekday_wed,weekday_thu,weekday_fri,weekday_sat,weekday_sun,"
 	    "day_reads,day_base,hour_base")) != CW_OK)
 		return rc;
+	for (int h = 0; h < 2 * 24; h++)
+		if ((rc = cw_buf_appendf(out, err, ",part%d_%02d", h / 24,
+		    h % 24)) != CW_OK)
+			return rc;
 	for (int h = 0; h < 2 * 24; h++)
 		if ((rc = cw_buf_appendf(out, err, ",visits_%s_%02d", h < 24 ?
 		    "open" : "weekend", h % 24)) != CW_OK)
@@ -505,6 +514,8 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 		    (i = cw_predict_intern(m, field[1], strlen(field[1]), 1)) < 0)
 			goto bad;
 		m->pats[i].is_group = 1;
+		cw_predict_name_pair(field[1], strlen(field[1]),
+		    m->pats[i].pair);
 	} else if (strcmp(field[0], "pattern") != 0 ||
 	    (i = cw_predict_pattern_index(m, field[1], strlen(field[1]))) < 0 ||
 	    m->pats[i].is_group) {
@@ -530,11 +541,12 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 		*(h < 24 ? &p->open_visits[h] : &p->closed_visits[h - 24]) =
 		    (uint16_t)x;
 	}
-	for (p->frame = 0; p->frame < CW_FRAMES; p->frame++)
+	for (p->frame = 0; p->frame < CW_CLOCKS; p->frame++)
 		if (strcmp(field[6 + N_FLOATS + N_VISITS],
 		    cw_predict_frame_name(p->frame)) == 0)
 			break;
-	if (p->frame == CW_FRAMES)
+	if (p->frame == CW_CLOCKS || (p->frame == CW_FRAME_PAIR &&
+	    p->pair[0] < 0))
 		goto bad;
 	return CW_OK;
 bad:

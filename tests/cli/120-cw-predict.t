@@ -75,7 +75,7 @@ is "$((sat * 10 < $(wc -l <"$T/out")))" 1 \
 run cw-predict pattern labels:EUR_USD:M15:2024-03-15 --at 2024-03-15T12:00Z
 is "$status" 0 "pattern of a key"
 is "$(head -n 2 "$T/out")" "pattern	labels:EUR_USD:M15:T
-frame	new_york" \
+frame	london+new_york" \
 	"named by its trading-day offset, with the clock it follows"
 is "$(grep -c '^hour_' "$T/out")" 24 "frequency for every hour"
 run cw-predict pattern nosuch:EUR_USD:M15:T

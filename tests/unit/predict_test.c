@@ -707,6 +707,57 @@ Test(predict, mondays_mix_of_trading_days_back)
 	cw_predict_free(m);
 }
 
+/* Effect 3: EUR_USD read at the London open (08:00 London) and at the
+ * New York open (08:00 New York), 20 an hour each, on weekdays from
+ * mid-February. On Monday 11 March 2024 New York is on summer time and
+ * London not yet: its open is at 12:00 UTC, an hour earlier than the
+ * weeks before. A single clock puts one of the two opens at the wrong
+ * hour; the pair's parts follow both. */
+Test(predict, a_two_session_pair_between_the_clock_changes)
+{
+	int64_t first = cw_cal_days_from_civil(2024, 2, 12);
+	int64_t gap = cw_cal_days_from_civil(2024, 3, 11);
+	struct cw_tz tz[2];
+	struct cw_pattern_info pi;
+	struct cw_predict *m;
+
+	cw_cal_session_tz(CW_SESSION_LONDON, &tz[0]);
+	cw_cal_session_tz(CW_SESSION_NEW_YORK, &tz[1]);
+	cw_predict_new(&m, NULL);
+	for (int64_t day = first; day < gap; day++) {
+		int y, mo, d;
+		char key[64];
+
+		if (cw_cal_weekday(day) > 4)
+			continue;
+		cw_cal_civil_from_days(day, &y, &mo, &d);
+		snprintf(key, sizeof(key), "a:EUR_USD:H1:%04d-%02d-%02d", y,
+		    mo, d);
+		for (int64_t h = day * 24; h < day * 24 + 24; h++) {
+			int open = 0;
+
+			for (int c = 0; c < 2; c++) {
+				struct cw_local l;
+
+				cw_cal_tz_local(&tz[c], h * 3600 + 1800, &l);
+				open |= l.hour == 8;
+			}
+			for (int r = 0; open && r < 20; r++)
+				read_key(m, h * 3600 + r * 180, key);
+		}
+	}
+	cw_predict_advance(m, gap * 86400);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:T", gap * 86400, &pi,
+	    NULL), CW_OK);
+	cr_assert_str_eq(pi.frame, "london+new_york");
+	/* London's open where it was; New York's moved an hour earlier:
+	 * most of it at 12:00, little left at 13:00. */
+	cr_assert_gt(pi.per_hour[8], 15, "08 UTC: %.2f", pi.per_hour[8]);
+	cr_assert_gt(pi.per_hour[12], 10, "12 UTC: %.2f", pi.per_hour[12]);
+	cr_assert_lt(pi.per_hour[13], 10, "13 UTC: %.2f", pi.per_hour[13]);
+	cw_predict_free(m);
+}
+
 /* A weekend's date is its own pattern, in calendar days: read on
  * Mondays (Sunday's data), it names Sunday's key again on the next
  * Monday and nothing on a Tuesday. */
