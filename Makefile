@@ -70,7 +70,7 @@ BINS = $(PROGS:%=$(B)/bin/%)
 
 .PHONY: all check check-unit check-cli check-asan check-fuzz check-tsan \
 	coverage deps \
-	demo bench bench-cluster bench-peers install uninstall lint clean sample-data torture fuzz fuzzers mutants
+	demo bench bench-cluster bench-peers bench-predict install uninstall lint clean sample-data torture fuzz fuzzers mutants
 
 all: $(BINS) $(B)/libcw.a
 
@@ -225,8 +225,14 @@ $(B)/bench/noop-curl: bench/noop.c
 
 bench: all $(BENCH_BINS) $(B)/bench/noop-curl $(B)/tests/l2fence
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/run.sh
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/predict-truth.sh
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/replay-ch.sh
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/cluster.sh
+
+# The predictor against the truth on 24 generated workloads (issue 18's
+# table): about ten minutes.
+bench-predict: all
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) sh bench/predict-truth.sh
 
 # Past one host: a Redis Cluster beside redis-benchmark, a master killed
 # while warming, eight warmers over the same keys.

@@ -54,8 +54,11 @@
 #define ALPHA_CLOSED 0.35	/* ~2 a week */
 #define ALPHA_RATE 0.02		/* the rate behind group shares */
 #define BETA_ERR 0.05		/* frame errors: over ~20 hours */
-#define GROUP_PRIOR 8.0		/* reads a day at which a pattern's own
-				   shape weighs as much as its group's */
+#define GROUP_PRIOR 32.0	/* reads a day at which a pattern's own
+				   shape weighs as much as its group's:
+				   ~3 an hour in its hours, where the
+				   noise of a slot smoothed over ~5
+				   visits is ~20% */
 #define PRIOR_READS 2.0		/* weight of a pattern's long-run share,
 				   in reads, against its recent rate */
 #define TOTAL_HOURS 1000.0	/* the long run of that share: ~6 weeks */
@@ -412,10 +415,20 @@ cw_predict_pat_sane(const struct cw_predict *m, size_t i)
 /* ---- forecasting one hour ---- */
 
 /* What every pattern's forecast of one hour shares. */
+/* Groups' own forecasts of one hour, remembered: every pattern of a
+ * group asks for its group's, and a group's profile is cold in cache by
+ * the time the next of its patterns comes. Direct-mapped by index. */
+#define MEMO_SLOTS 64
+struct group_memo {
+	int64_t group[MEMO_SLOTS];	/* -1: empty */
+	double own[MEMO_SLOTS];
+};
+
 struct hour_ctx {
 	int64_t hour;
 	int open;
 	int weekday;		/* of the UTC day, Monday 0 */
+	struct group_memo *memo;	/* NULL: none */
 	int slot[CW_FRAMES];	/* local hour in each frame */
 };
 
@@ -426,6 +439,7 @@ hour_ctx(const struct cw_predict *m, int64_t hour, struct hour_ctx *c)
 	struct cw_local l;
 
 	c->hour = hour;
+	c->memo = NULL;
 	c->open = cw_cal_fx_open(&m->tz[CW_SESSION_NEW_YORK], mid);
 	c->weekday = cw_cal_weekday(cw_cal_floor_div(hour, 24));
 	c->slot[0] = (int)(hour - cw_cal_floor_div(hour, 24) * 24);
@@ -563,6 +577,30 @@ shrunk_rate(const struct cw_predict *m, const struct cw_pat *p,
 	    prior);
 }
 
+static void
+memo_clear(struct group_memo *memo)
+{
+	for (int i = 0; i < MEMO_SLOTS; i++)
+		memo->group[i] = -1;
+}
+
+/* Group g's own forecast of the hour, through the hour's memo. */
+static double
+group_forecast(const struct cw_predict *m, int64_t g,
+    const struct hour_ctx *c)
+{
+	struct group_memo *memo = c->memo;
+	int slot = (int)(g % MEMO_SLOTS);
+
+	if (memo == NULL)
+		return own_forecast(&m->pats[g], c);
+	if (memo->group[slot] != g) {
+		memo->group[slot] = g;
+		memo->own[slot] = own_forecast(&m->pats[g], c);
+	}
+	return memo->own[slot];
+}
+
 /* The profile's forecast of the hour, before the weekday's factor. */
 static double
 base_forecast(const struct cw_predict *m, const struct cw_pat *p,
@@ -580,7 +618,7 @@ base_forecast(const struct cw_predict *m, const struct cw_pat *p,
 		return own;
 	rate = shrunk_rate(m, p, g);
 	/* The group's shape scaled to the pattern's share of its reads. */
-	pooled = rate / g->rate * own_forecast(g, c);
+	pooled = rate / g->rate * group_forecast(m, p->group, c);
 	per_day = 24.0 * rate;
 	w = per_day / (per_day + GROUP_PRIOR);
 	return w * own + (1 - w) * pooled;
@@ -635,10 +673,15 @@ static void
 fold(struct cw_predict *m, int64_t hour)
 {
 	struct hour_ctx c;
+	struct group_memo memo;
 	double actual = 0, expected = 0, damp = 1, ratio, base = 0;
 	int thin;
 
 	hour_ctx(m, hour, &c);
+	/* The forecasts come first, before any profile moves: the memo
+	 * holds for them, and is let go before the updates. */
+	memo_clear(&memo);
+	c.memo = &memo;
 	if (m->first_hour == INT64_MIN)
 		m->first_hour = hour;
 	/* Forecasts first, from the model as it was before this hour. */
@@ -658,6 +701,7 @@ fold(struct cw_predict *m, int64_t hour)
 			base += p->base;
 		}
 	}
+	c.memo = NULL;
 	/* A holiday's hour says nothing of the weekday: judged against
 	 * the profiles alone, so that a wrong factor cannot make every
 	 * such day look thin and keep itself from being corrected. */
@@ -983,6 +1027,7 @@ struct window {
 	int64_t from_s, end_s;
 	size_t n_hours;
 	struct hour_ctx *ctx;
+	struct group_memo *memo;
 	double *part;
 };
 
@@ -995,6 +1040,7 @@ window_open(const struct cw_predict *m, int64_t from_s, int64_t window_s,
 	w->from_s = from_s;
 	w->end_s = from_s + window_s;
 	w->ctx = NULL;
+	w->memo = NULL;
 	w->part = NULL;
 	w->n_hours = 0;
 	if (window_s <= 0 || window_s > 7 * 86400)
@@ -1003,9 +1049,11 @@ window_open(const struct cw_predict *m, int64_t from_s, int64_t window_s,
 	w->n_hours = (size_t)(cw_cal_floor_div(w->end_s - 1, 3600) -
 	    first_h + 1);
 	w->ctx = malloc(w->n_hours * sizeof(*w->ctx));
+	w->memo = malloc(w->n_hours * sizeof(*w->memo));
 	w->part = malloc(w->n_hours * sizeof(*w->part));
-	if (w->ctx == NULL || w->part == NULL) {
+	if (w->ctx == NULL || w->memo == NULL || w->part == NULL) {
 		free(w->ctx);
+		free(w->memo);
 		free(w->part);
 		return cw_err_set(err, CW_ENOMEM, 0, "forecast");
 	}
@@ -1016,6 +1064,8 @@ window_open(const struct cw_predict *m, int64_t from_s, int64_t window_s,
 		    w->end_s;
 
 		hour_ctx(m, h, &w->ctx[k]);
+		memo_clear(&w->memo[k]);
+		w->ctx[k].memo = &w->memo[k];
 		w->part[k] = (double)(hi - lo) / 3600;
 	}
 	return CW_OK;
@@ -1070,6 +1120,7 @@ cw_predict_expect(struct cw_predict *m, int64_t from_s, int64_t window_s,
 			rc = fn(fn_ctx, i, at, key, sum);
 	}
 	free(w.ctx);
+	free(w.memo);
 	free(w.part);
 	return rc;
 }

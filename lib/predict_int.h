@@ -29,6 +29,8 @@
  * lends it to the sparse patterns in it. Plain data: saved as it is;
  * pattern i is named by id i of the model's names. */
 struct cw_pat {
+	/* What every forecast reads, together at the front: a forecast of
+	 * tens of thousands of patterns is bound by cache misses. */
 	uint32_t prefix_len;		/* "TYPE:INSTRUMENT:GRAN:" of the
 					   name; 0 for an opaque key */
 	int32_t offset;			/* trading days back; calendar days
@@ -38,9 +40,21 @@ struct cw_pat {
 	uint32_t calendar;		/* a weekend's date, D-n */
 	uint32_t frame;			/* the frame forecasts read, or
 					   CW_FRAME_PAIR */
+	int32_t pair[2];		/* the sessions of its instrument's
+					   currencies when they differ; -1 */
+	float rate;			/* reads an hour while FX trades */
+	float total;			/* reads, decayed over TOTAL_HOURS */
+	float weekday[7];		/* by UTC weekday (Monday 0), how far
+					   its reads run from its profile:
+					   the factor less 1 */
+	float pending[2];		/* reads in hour_open, hour_open + 1 */
+	float base;			/* the profile's forecast of the hour
+					   being folded */
+	float surprise;			/* smoothed actual / forecast */
+	float day_reads, day_base;	/* this UTC day so far: reads, and
+					   the profile's forecast of them */
 	int64_t born_hour;		/* first hour folded */
 	int64_t last_hour;		/* last hour it was read; -1 never */
-	float pending[2];		/* reads in hour_open, hour_open + 1 */
 	float open[CW_FRAMES][24];	/* reads an hour while FX trades,
 					   by local hour of each frame */
 	float closed[24];		/* reads an hour at the weekend, by
@@ -48,22 +62,10 @@ struct cw_pat {
 	float sq_err[CW_CLOCKS];	/* smoothed squared error of each
 					   frame's one-hour-ahead forecast,
 					   and of the pair's parts */
-	int32_t pair[2];		/* the sessions of its instrument's
-					   currencies when they differ; -1 */
 	float part[2][24];		/* the open profile split between
 					   them, by each one's local hour */
 	uint16_t open_visits[24];	/* slot updates so far, by UTC hour: */
 	uint16_t closed_visits[24];	/* the first ones weigh as a mean */
-	float rate;			/* reads an hour while FX trades */
-	float surprise;			/* smoothed actual / forecast */
-	float total;			/* reads, decayed over TOTAL_HOURS */
-	float weekday[7];		/* by UTC weekday (Monday 0), how far
-					   its reads run from its profile:
-					   the factor less 1 */
-	float day_reads, day_base;	/* this UTC day so far: reads, and
-					   the profile's forecast of them */
-	float base;			/* the profile's forecast of the hour
-					   being folded */
 };
 
 /* Where the log was read up to, so the next run reads only what is new. */

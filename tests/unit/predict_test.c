@@ -777,6 +777,39 @@ Test(predict, a_weekend_date_is_counted_in_calendar_days)
 	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-17");
 }
 
+/* Sunday's data read on Mondays only, 10 an hour, for three weeks: the
+ * D-1 pattern learns from Mondays alone (the days it names a weekend),
+ * so the next Monday is forecast at its rate, and a Tuesday not at all. */
+Test(predict, a_weekend_dates_pattern_learns_on_its_days)
+{
+	int64_t first = cw_cal_days_from_civil(2024, 4, 1), next = first + 21;
+	struct cw_pattern_info mon, tue;
+	struct cw_predict *m;
+
+	cw_predict_new(&m, NULL);
+	for (int64_t day = first; day < next; day += 7) {
+		int y, mo, d;
+		char key[64];
+
+		cw_cal_civil_from_days(day - 1, &y, &mo, &d);
+		snprintf(key, sizeof(key), "a:EUR_USD:H1:%04d-%02d-%02d", y, mo,
+		    d);
+		for (int h = 9; h < 17; h++)
+			for (int r = 0; r < 10; r++)
+				read_key(m, day * 86400 + h * 3600 + r * 360,
+				    key);
+	}
+	cw_predict_advance(m, next * 86400);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:D-1", next * 86400,
+	    &mon, NULL), CW_OK);
+	cr_assert_eq(cw_predict_pattern(m, "a:EUR_USD:H1:D-1", (next + 1) *
+	    86400, &tue, NULL), CW_OK);
+	cr_assert_float_eq(mon.per_hour[12], 10, 3, "Monday: %.2f",
+	    mon.per_hour[12]);
+	cr_assert_eq(tue.per_day, 0, "Tuesday: %.3f", tue.per_day);
+	cw_predict_free(m);
+}
+
 /* Found by fuzzing the import: a number that parses as a double but
  * not as the float or the hour it is stored in (exported as "inf", then
  * refused: the round trip broke), and a name longer than any key (the
