@@ -283,6 +283,15 @@ for w in "--seed 1 --start 2024-03-04" \
 		    (1 - b / bb) * 100, bb, (1 - b / bb >= 0.2) ? "met" : "NOT met" }' "$B/bt"
 done
 
+echo "== cw-predict backtest: the time of a backtest of 1M reads (target: under 10 s)"
+"$CW_BIN/cw-bench" generate --seed 1 --rate 425 >"$B/trace1m"
+t0=$(date +%s.%N)
+"$CW_BIN/cw-predict" --state "$B/predict1m.state" backtest "$B/trace1m" >/dev/null
+t1=$(date +%s.%N)
+awk -v n="$(wc -l <"$B/trace1m")" -v t0="$t0" -v t1="$t1" 'BEGIN {
+	printf "backtest of %d reads: %.2f s (%s)\n", n, t1 - t0,
+	    (t1 - t0 < 10 ? "met" : "NOT met") }'
+
 echo "== cw-bench replay: what warming is worth, four simulated weeks per workload"
 # L1 and L2 local (the Redis above); the source is the replay's synthetic
 # one at 1 ms an answer, so that a miss costs a stated, steady amount.

@@ -465,7 +465,8 @@ score_hour(struct cw_backtest *bt, struct tally t[CW_BT_COUNT],
 		uint32_t k = bt->touched[i];
 
 		for (int m = 0; m < CW_BT_COUNT; m++)
-			bt->p[m][k] = 1 - exp(-bt->p[m][k]);
+			if (bt->p[m][k] > 0)	/* not named: stays 0, no exp */
+				bt->p[m][k] = 1 - exp(-bt->p[m][k]);
 		*universe += scored(bt, k);
 		if (bt->reads[k] > 0) {
 			distinct++;

@@ -78,51 +78,6 @@ cw_predict_frame_name(unsigned f)
 	return f < CW_CLOCKS ? frame_names[f] : "?";
 }
 
-/* What cw-predict pattern calls the clock of a pair's parts. */
-static const char *const pair_names[CW_SESSION_COUNT][CW_SESSION_COUNT] = {
-	{ "sydney", "sydney+tokyo", "sydney+london", "sydney+new_york" },
-	{ "tokyo+sydney", "tokyo", "tokyo+london", "tokyo+new_york" },
-	{ "london+sydney", "london+tokyo", "london", "london+new_york" },
-	{ "new_york+sydney", "new_york+tokyo", "new_york+london",
-	    "new_york" },
-};
-
-/* The two sessions of an instrument "AAA_BBB" whose currencies trade in
- * different ones; -1 for anything else. */
-static void
-pair_of(const char *inst, size_t len, int32_t pair[2])
-{
-	const char *us = memchr(inst, '_', len);
-	int a, b;
-
-	pair[0] = pair[1] = -1;
-	if (us == NULL || us - inst != 3 || len != 7)
-		return;
-	a = cw_cal_currency_session(inst, 3);
-	b = cw_cal_currency_session(us + 1, 3);
-	if (a >= 0 && b >= 0 && a != b) {
-		pair[0] = a;
-		pair[1] = b;
-	}
-}
-
-void
-cw_predict_name_pair(const char *name, size_t len, int32_t pair[2])
-{
-	const char *inst = name, *end;
-
-	pair[0] = pair[1] = -1;
-	if (len > 1 && name[0] == '@') {
-		pair_of(name + 1, len - 1, pair);
-		return;
-	}
-	if ((inst = memchr(name, ':', len)) == NULL)
-		return;
-	inst++;
-	if ((end = memchr(inst, ':', (size_t)(name + len - inst))) != NULL)
-		pair_of(inst, (size_t)(end - inst), pair);
-}
-
 int
 cw_predict_new(struct cw_predict **out, struct cw_err *err)
 {
@@ -228,6 +183,54 @@ split_pattern(const char *name, size_t len, struct shape *out)
 	out->back = (int32_t)-n;
 	out->calendar = last[1] == 'D';
 	return 0;
+}
+
+/* What cw-predict pattern calls the clock of a pair's parts. */
+static const char *const pair_names[CW_SESSION_COUNT][CW_SESSION_COUNT] = {
+	{ "sydney", "sydney+tokyo", "sydney+london", "sydney+new_york" },
+	{ "tokyo+sydney", "tokyo", "tokyo+london", "tokyo+new_york" },
+	{ "london+sydney", "london+tokyo", "london", "london+new_york" },
+	{ "new_york+sydney", "new_york+tokyo", "new_york+london",
+	    "new_york" },
+};
+
+/* The two sessions of an instrument "AAA_BBB" whose currencies trade in
+ * different ones; -1 for anything else. */
+static void
+pair_of(const char *inst, size_t len, int32_t pair[2])
+{
+	const char *us = memchr(inst, '_', len);
+	int a, b;
+
+	pair[0] = pair[1] = -1;
+	if (us == NULL || us - inst != 3 || len != 7)
+		return;
+	a = cw_cal_currency_session(inst, 3);
+	b = cw_cal_currency_session(us + 1, 3);
+	if (a >= 0 && b >= 0 && a != b) {
+		pair[0] = a;
+		pair[1] = b;
+	}
+}
+
+void
+cw_predict_name_pair(const char *name, size_t len, int32_t pair[2])
+{
+	const char *inst, *end;
+	struct shape sh;
+
+	pair[0] = pair[1] = -1;
+	if (len > 1 && name[0] == '@') {
+		pair_of(name + 1, len - 1, pair);
+		return;
+	}
+	/* A pattern of structured keys; an opaque key (which may hold
+	 * colons too) has no instrument. */
+	if (split_pattern(name, len, &sh) != 0 || sh.prefix_len == 0)
+		return;
+	inst = memchr(name, ':', len) + 1;
+	end = memchr(inst, ':', (size_t)(name + len - inst));
+	pair_of(inst, (size_t)(end - inst), pair);
 }
 
 /* The day a pattern's key names when read on day. */
@@ -601,6 +604,29 @@ group_forecast(const struct cw_predict *m, int64_t g,
 	return memo->own[slot];
 }
 
+/* Ask for what own_forecast() will read of pattern i + 4 and for the
+ * head of pattern i + 8: a walk over every pattern is bound by cache
+ * misses (a pattern is over a kilobyte, and one slot of it is read). */
+static void
+prefetch_ahead(const struct cw_predict *m, size_t i, const struct hour_ctx *c)
+{
+	const struct cw_pat *q;
+
+	if (i + 8 < m->n_pats)
+		__builtin_prefetch(&m->pats[i + 8]);
+	if (i + 4 >= m->n_pats)
+		return;
+	q = &m->pats[i + 4];
+	if (!c->open) {
+		__builtin_prefetch(&q->closed[c->slot[0]]);
+	} else if (q->frame == CW_FRAME_PAIR) {
+		__builtin_prefetch(&q->part[0][c->slot[1 + q->pair[0]]]);
+		__builtin_prefetch(&q->part[1][c->slot[1 + q->pair[1]]]);
+	} else if (q->frame < CW_FRAMES) {
+		__builtin_prefetch(&q->open[q->frame][c->slot[q->frame]]);
+	}
+}
+
 /* The profile's forecast of the hour, before the weekday's factor. */
 static double
 base_forecast(const struct cw_predict *m, const struct cw_pat *p,
@@ -691,6 +717,7 @@ fold(struct cw_predict *m, int64_t hour)
 
 		if (!c.open)
 			continue;
+		prefetch_ahead(m, i, &c);
 		p->base = (float)base_forecast(m, p, &c);
 		fc = p->base * weekday_factor(p, &c);
 		p->surprise = smooth(p->surprise, (p->pending[0] + 1) /
@@ -1087,6 +1114,7 @@ cw_predict_expect(struct cw_predict *m, int64_t from_s, int64_t window_s,
 		int64_t key_day = INT64_MIN, at = 0;
 		double sum = 0;
 
+		prefetch_ahead(m, i, &w.ctx[0]);
 		if (p->is_group || (min_confidence > 0 &&
 		    cw_predict_confidence(m, p) < min_confidence))
 			continue;
