@@ -119,11 +119,12 @@ double cw_predict_confidence(const struct cw_predict *m,
 /* ---- the learner's calls that the library's planners, the replay and the backtest make ---- */
 
 /* The pattern a key read at at_s belongs to: TYPE:INSTRUMENT:GRAN:T for
- * the data of that trading day, T-1 for the one before, T+1 after; an
- * opaque key is its own pattern. CW_EDATA for a malformed key. */
+ * the data of that trading day, T-1 for the one before, T+1 after; D-n
+ * for a weekend's date, n calendar days back; an opaque key is its own
+ * pattern. CW_EDATA for a malformed key. */
 int cw_pattern_of_key(const char *key, size_t klen, int64_t at_s,
     char *out, size_t cap, struct cw_err *err);
-/* The key a pattern names on the trading day of at_s. */
+/* The key a pattern names on the day of at_s. */
 int cw_pattern_key(const char *pattern, int64_t at_s,
     char out[CW_KEY_MAX + 1], struct cw_err *err);
 

@@ -162,6 +162,17 @@ Test(predict, patterns_of_keys)
 	cr_assert_eq(cw_pattern_key("a:b:c:X-1", monday, k, NULL), CW_EDATA);
 	cr_assert_eq(cw_pattern_of_key("bad key", 7, monday, p, sizeof(p),
 	    NULL), CW_EDATA);
+	/* A weekend's date is no trading day: counted back in calendar
+	 * days, its pattern names the next Sunday's key on the next Monday. */
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-10", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:D-1");
+	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-09", 23, monday,
+	    p, sizeof(p), NULL), CW_OK);
+	cr_assert_str_eq(p, "a:EUR_USD:H1:D-2");
+	cr_assert_eq(cw_pattern_key("a:EUR_USD:H1:D-1", monday + 7 * 86400, k,
+	    NULL), CW_OK);
+	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-17");
 }
 
 Test(predict, bad_lines_are_counted_never_fatal)
@@ -756,25 +767,6 @@ Test(predict, a_two_session_pair_between_the_clock_changes)
 	cr_assert_gt(pi.per_hour[12], 10, "12 UTC: %.2f", pi.per_hour[12]);
 	cr_assert_lt(pi.per_hour[13], 10, "13 UTC: %.2f", pi.per_hour[13]);
 	cw_predict_free(m);
-}
-
-/* A weekend's date is its own pattern, in calendar days: read on
- * Mondays (Sunday's data), it names Sunday's key again on the next
- * Monday and nothing on a Tuesday. */
-Test(predict, a_weekend_date_is_counted_in_calendar_days)
-{
-	char p[CW_PATTERN_MAX], k[CW_KEY_MAX + 1];
-	int64_t monday = utc(2024, 3, 11, 9, 0);
-
-	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-10", 23, monday,
-	    p, sizeof(p), NULL), CW_OK);
-	cr_assert_str_eq(p, "a:EUR_USD:H1:D-1");
-	cr_assert_eq(cw_pattern_of_key("a:EUR_USD:H1:2024-03-09", 23, monday,
-	    p, sizeof(p), NULL), CW_OK);
-	cr_assert_str_eq(p, "a:EUR_USD:H1:D-2");
-	cr_assert_eq(cw_pattern_key("a:EUR_USD:H1:D-1", monday + 7 * 86400, k,
-	    NULL), CW_OK);
-	cr_assert_str_eq(k, "a:EUR_USD:H1:2024-03-17");
 }
 
 /* Sunday's data read on Mondays only, 10 an hour, for three weeks: the
