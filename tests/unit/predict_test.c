@@ -669,6 +669,36 @@ Test(predict, a_rare_pattern_is_forecast_at_its_rate)
 	cw_predict_free(m);
 }
 
+/* Effect 1, the prior: a pattern read once, on the last of three weeks
+ * of its group's 360 reads a day, is one read among thousands: its
+ * long-run share puts it near one read a fortnight, where its recent
+ * rate alone (one read in the last ~50 hours) says one every two days. */
+Test(predict, a_pattern_read_once_is_shrunk_to_its_share)
+{
+	static const int busy[5] = { 40, 40, 40, 40, 40 };
+	int64_t monday = cw_cal_days_from_civil(2024, 4, 1), t;
+	int64_t last = monday + 18;	/* a Friday */
+	const char *key = "b:EUR_USD:H1:2023-06-01";
+	char name[CW_PATTERN_MAX];
+	struct cw_pattern_info pi;
+	struct cw_predict *m;
+
+	cw_predict_new(&m, NULL);
+	weekday_reads(m, monday, 18, "a:EUR_USD:H1", 0, busy);
+	weekday_reads(m, last, 1, "a:EUR_USD:H1", 0, busy);
+	t = last * 86400 + 17 * 3600 + 1800;
+	read_key(m, t, key);
+	cr_assert_eq(cw_pattern_of_key(key, strlen(key), t, name,
+	    sizeof(name), NULL), CW_OK);
+	t = (last + 3) * 86400 + 12 * 3600;	/* Monday */
+	cw_predict_advance(m, t);
+	cr_assert_eq(cw_predict_pattern(m, name, t, &pi, NULL), CW_OK,
+	    "the pattern of the key read once");
+	cr_assert_lt(pi.per_day, 0.15, "read once: %.3f reads a day",
+	    pi.per_day);
+	cw_predict_free(m);
+}
+
 /* Effect 2, over six weeks: Monday reads the previous trading day (Friday) three times
  * as much as today's; Tuesday to Friday the other way round. One daily
  * profile would forecast the mean both days; the weekday's factor
