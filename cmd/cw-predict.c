@@ -294,6 +294,9 @@ learn(const struct opts *o, const struct cw_cfg *cfg, const char *state,
 
 	rc = cw_predict_update(state, log_of(o, cfg), now_s,
 	    cfg->predict_history_ms / 1000, o->rebuild, &read, &e);
+	if (read.remade)
+		warnx("%s: a state file of another version: made again from "
+		    "the log", state);
 	summarize_skips(&read);
 	if (rc != CW_OK)
 		return fail(rc, &e);

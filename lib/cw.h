@@ -778,6 +778,9 @@ struct cw_predict_counts {
 	uint64_t future;	/* skipped: after now */
 	uint64_t old;		/* skipped: before the history */
 	uint64_t late;		/* skipped: their hour was learned */
+	uint64_t remade;	/* cw_predict_update: 1 when the state file
+				   was of another version and was made
+				   again from the log */
 };
 
 
@@ -890,8 +893,10 @@ int cw_predict_catch_up(struct cw_predict *m, const char *log, int64_t now_s,
  * ends), load the model (a new one with rebuild), catch up with log (none
  * when NULL), fold the hours that ended more than an hour before now_s
  * (the last stays open for writers that flush late), drop patterns faded
- * since before the history, save, and release the lock. CW_EDATA for a
- * damaged model without rebuild, CW_EIO (the lock, the log, the state
+ * since before the history, save, and release the lock. A state file of
+ * another version (an upgrade) is made again from the log, as with
+ * rebuild, and read->remade says so: cron's learner goes on. CW_EDATA for
+ * a damaged model without rebuild, CW_EIO (the lock, the log, the state
  * file), CW_ENOMEM.
  */
 int cw_predict_update(const char *state, const char *log, int64_t now_s,

@@ -800,6 +800,25 @@ cw_predict_keep_backtest(const char *state,
 	return rc;
 }
 
+/* Is path a state file of this program, but of another version? */
+static int
+of_another_version(const char *path)
+{
+	struct state_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, &h, sizeof(h.magic) + sizeof(h.version) +
+	    sizeof(h.pat_size));
+	close(fd);
+	return n == (ssize_t)(sizeof(h.magic) + sizeof(h.version) +
+	    sizeof(h.pat_size)) && memcmp(h.magic, STATE_MAGIC,
+	    sizeof(h.magic)) == 0 && (h.version != STATE_VERSION ||
+	    h.pat_size != sizeof(struct cw_pat));
+}
+
 int
 cw_predict_update(const char *state, const char *log, int64_t now_s,
     int64_t history_s, int rebuild, struct cw_predict_counts *read,
@@ -813,6 +832,14 @@ cw_predict_update(const char *state, const char *log, int64_t now_s,
 		return rc;
 	rc = rebuild ? cw_predict_new(&m, err) :
 	    cw_predict_load_or_new(&m, state, err);
+	if (rc == CW_EDATA && !rebuild && of_another_version(state)) {
+		/* An upgrade: what this version keeps is made again from
+		 * the log, rather than stop cron's learner at a state file
+		 * it cannot read until someone rebuilds it by hand. */
+		rebuild = 1;
+		read->remade = 1;
+		rc = cw_predict_new(&m, err);
+	}
 	if (rc == CW_OK && log != NULL)
 		rc = cw_predict_catch_up(m, log, now_s, history_s, rebuild,
 		    read, err);

@@ -3,7 +3,7 @@
 # export/import, backtest, bad input and a damaged state file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 42
 
 cw-bench generate --seed 5 --weeks 2 --rate 60 \
 	--instruments EUR_USD,AUD_JPY >"$T/trace"
@@ -111,6 +111,15 @@ is "$(cat "$T/err")" \
 	"says how to rebuild it"
 run cw-predict --learn --rebuild --log "$log" --at $end
 is "$status" 0 "--rebuild starts over from the log"
+# A state file of an older version (an upgrade): cron's learner makes it
+# again from the log, says so once, and goes on.
+printf '\001\000\000\000' | dd of="$state" bs=1 seek=8 conv=notrunc 2>/dev/null
+run cw-predict --learn --log "$log" --at $end
+is "$status:$(cat "$T/err")" \
+	"0:cw-predict: $state: a state file of another version: made again from the log" \
+	"another version: made again from the log, said once"
+is "$(cw-predict stats | grep -c '^patterns')" 1 "and the model is there"
+
 
 # Backtest: the model and both baselines, kept for stats.
 run cw-predict backtest "$T/trace"
