@@ -232,6 +232,13 @@ cw_fill_int_l2_failed(struct cw_fill *f, const struct cw_err *e)
 		f->on_degraded(f->on_degraded_ctx, e->msg);
 }
 
+unsigned
+cw_fill_int_l2_flags(const struct cw_fill *f)
+{
+	/* The life left caps an L1 fill: without one it is not asked. */
+	return f->no_fill ? CW_L2_VALUES_ONLY : 0;
+}
+
 struct cw_l2 *
 cw_fill_int_l2(struct cw_fill *f)
 {
@@ -794,7 +801,7 @@ cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
 		lq[i].klen = q[i].klen;
 		lq[i].val = &vals[i];
 	}
-	if (cw_l2_get(l2, lq, n, &e) != CW_OK) {
+	if (cw_l2_get(l2, lq, n, 0, &e) != CW_OK) {
 		cw_fill_int_l2_failed(f, &e);
 		goto out;
 	}

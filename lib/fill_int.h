@@ -133,6 +133,8 @@ int cw_fill_drop(struct cw_fill *f, const char *key, size_t klen,
 struct cw_l1 *cw_fill_int_l1(struct cw_fill *f);
 /* L2, opened at first need; NULL when there is none or it is down. */
 struct cw_l2 *cw_fill_int_l2(struct cw_fill *f);
+/* The cw_l2_get flags of a batch's L2 stage. */
+unsigned cw_fill_int_l2_flags(const struct cw_fill *f);
 /* An L2 exchange failed: said once, when it takes the level down. */
 void cw_fill_int_l2_failed(struct cw_fill *f, const struct cw_err *e);
 /* Stop every fetch in flight, forgetting their keys (the run that

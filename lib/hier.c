@@ -117,7 +117,7 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		h->item_of[m++] = i;
 	}
 	t0 = cw_clock_elapsed_ns(&h->clock);
-	rc = cw_l2_get(l2, h->l2q, m, &e);
+	rc = cw_l2_get(l2, h->l2q, m, cw_fill_int_l2_flags(h->fill), &e);
 	dt = cw_clock_elapsed_ns(&h->clock) - t0;
 	if (rc == CW_OK)
 		cw_fill_int_from_l2_many(h->fill, h->l2q, m, h->l2_settled,

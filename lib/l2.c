@@ -34,6 +34,7 @@
 struct cw_l2 {
 	struct cw_l2_net *net;		/* the connections, the routing */
 	char prefix[64];
+	size_t prefix_len;
 	int64_t ttl_ms;
 	struct cw_clock clock;
 	uint64_t draws;			/* of the clock's random numbers */
@@ -70,6 +71,7 @@ cw_l2_open(struct cw_l2 **out, const struct cw_l2_opts *o,
 	}
 	snprintf(l2->prefix, sizeof(l2->prefix), "%s", o->prefix != NULL ?
 	    o->prefix : "");
+	l2->prefix_len = strlen(l2->prefix);
 	l2->ttl_ms = o->ttl_ms;
 	l2->clock = o->clock;
 	l2->calendar_expiry = o->calendar_expiry;
@@ -157,10 +159,8 @@ name_append(const struct cw_l2 *l2, struct cw_buf *to, const char *key,
     size_t klen, const char *suffix)
 {
 	const char *tag = key, *c1, *c2;
-	size_t tlen = klen;
-	char hex[20];
-	int ok = cw_buf_append(to, l2->prefix, strlen(l2->prefix), NULL) ==
-	    CW_OK;
+	size_t tlen = klen, slen = strlen(suffix), need;
+	char hex[20], *w;
 
 	if (l2->tagged) {
 		if (l2->by_instrument && (c1 = memchr(key, ':', klen)) !=
@@ -175,14 +175,29 @@ name_append(const struct cw_l2 *l2, struct cw_buf *to, const char *key,
 			    (unsigned long long)cw_hash(tag, tlen));
 			tag = hex;
 		}
-		ok = ok && cw_buf_append(to, "{", 1, NULL) == CW_OK &&
-		    cw_buf_append(to, tag, tlen, NULL) == CW_OK &&
-		    cw_buf_append(to, "}", 1, NULL) == CW_OK;
 	}
-	if (tag != key || !l2->tagged)
-		ok = ok && cw_buf_append(to, key, klen, NULL) == CW_OK;
-	return ok && cw_buf_append(to, suffix, strlen(suffix), NULL) ==
-	    CW_OK ? CW_OK : CW_ENOMEM;
+	/* One reservation, then the parts copied in: a batch names every
+	 * key two or three times. */
+	need = l2->prefix_len + slen + (l2->tagged ? tlen + 2 : 0) +
+	    (tag != key || !l2->tagged ? klen : 0);
+	if (cw_buf_reserve(to, to->len + need, NULL) != CW_OK)
+		return CW_ENOMEM;
+	w = to->data + to->len;
+	memcpy(w, l2->prefix, l2->prefix_len);
+	w += l2->prefix_len;
+	if (l2->tagged) {
+		*w++ = '{';
+		memcpy(w, tag, tlen);
+		w += tlen;
+		*w++ = '}';
+	}
+	if (tag != key || !l2->tagged) {
+		memcpy(w, key, klen);
+		w += klen;
+	}
+	memcpy(w, suffix, slen);
+	to->len += need;
+	return CW_OK;
 }
 
 /* The same, alone in the scratch buffer: its length, 0 when out of
@@ -196,12 +211,13 @@ redis_name(struct cw_l2 *l2, const char *key, size_t klen,
 	    l2->name.len : 0;
 }
 
-/* Add one command: verb, the Redis key, then extra arguments. Out of
- * memory, nothing is added and the exchange comes up short. */
+/* Add one command: verb, the Redis key, then extra arguments, the
+ * key's cluster slot known (CW_L2_NET_ANY_SLOT: not, hash the name).
+ * Out of memory, nothing is added and the exchange comes up short. */
 static void
-append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
-    const char *suffix, int nextra, const char **extra,
-    const size_t *extra_len)
+append_in(struct cw_l2 *l2, unsigned slot, const char *verb,
+    const char *key, size_t klen, const char *suffix, int nextra,
+    const char **extra, const size_t *extra_len)
 {
 	const char *argv[6];
 	size_t lens[6];
@@ -216,7 +232,18 @@ append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
 		argv[argc] = extra[i];
 		lens[argc++] = extra_len[i];
 	}
-	cw_l2_net_add(l2->net, argc, argv, lens, 1);
+	if (slot == CW_L2_NET_ANY_SLOT && l2->tagged)
+		slot = cw_l2_net_slot(argv[1], lens[1]);
+	cw_l2_net_add_slot(l2->net, argc, argv, lens, slot);
+}
+
+static void
+append(struct cw_l2 *l2, const char *verb, const char *key, size_t klen,
+    const char *suffix, int nextra, const char **extra,
+    const size_t *extra_len)
+{
+	append_in(l2, CW_L2_NET_ANY_SLOT, verb, key, klen, suffix, nextra,
+	    extra, extra_len);
 }
 
 /* The commands that look a key up: its value, the value's life left,
@@ -329,7 +356,9 @@ free_replies(redisReply **r, size_t n)
 /*
  * A batch is looked up with one MGET per MGET_KEYS keys and a PTTL per
  * key: a third of the commands of a GET, PTTL and "none" PTTL per key,
- * which is what Redis spends its time on. Only the keys that come back
+ * which is what Redis spends its time on. In a cluster an MGET takes
+ * the keys of one slot only, so with keys spread over the slots most go
+ * alone, as a GET. Only the keys that come back
  * without a value are asked, in a second round trip, whether their miss
  * is remembered. A long MGET holds Redis up for its other clients, so
  * it is cut short.
@@ -341,6 +370,8 @@ struct get_ctx {
 	const size_t *which;	/* the keys of the exchange, as indexes in q */
 	size_t n;
 	size_t *cut;		/* chunk k is keys [cut[k], cut[k + 1]) */
+	unsigned *slot;		/* of each key in a cluster, hashed once */
+	int lives;		/* ask the values' life left (PTTL) */
 	size_t nchunks;
 	struct cw_buf names;	/* one chunk's Redis keys, end to end */
 	size_t at[MGET_KEYS];
@@ -348,20 +379,29 @@ struct get_ctx {
 	size_t lens[MGET_KEYS + 1];
 };
 
-/* Replies per key of either exchange of a batch besides the MGETs: a
- * PTTL, and with calendar expiry the stamp. */
+/* Replies per key of the second exchange: the remembered miss's PTTL,
+ * and with calendar expiry its stamp. */
 static size_t
 replies_per_key(const struct cw_l2 *l2)
 {
 	return l2->calendar_expiry ? 2 : 1;
 }
 
-/* The first reply of chunk k: an MGET and a key's replies for each
- * chunk before it. */
+/* Replies per key of the first exchange besides its GET or MGET: the
+ * value's PTTL unless only values are asked for, and with calendar
+ * expiry its stamp (which says whether it is still a value at all). */
+static size_t
+value_replies_per_key(const struct cw_l2 *l2, const struct get_ctx *g)
+{
+	return (g->lives ? 1 : 0) + (l2->calendar_expiry ? 1 : 0);
+}
+
+/* The first reply of chunk k: a GET or MGET and a key's replies for
+ * each chunk before it. */
 static size_t
 chunk_reply(const struct cw_l2 *l2, const struct get_ctx *g, size_t k)
 {
-	return k + g->cut[k] * replies_per_key(l2);
+	return k + g->cut[k] * value_replies_per_key(l2, g);
 }
 
 /* The slot of key i's value in a cluster. */
@@ -383,7 +423,10 @@ plan_chunks(struct cw_l2 *l2, struct get_ctx *g)
 
 	g->nchunks = 0;
 	for (size_t i = 0; i < g->n; i++) {
-		unsigned s = l2->tagged ? slot_of(l2, &g->q[g->which[i]]) : 0;
+		unsigned s = l2->tagged ? slot_of(l2, &g->q[g->which[i]]) :
+		    CW_L2_NET_ANY_SLOT;
+
+		g->slot[i] = s;
 
 		if (i == 0 || i - g->cut[g->nchunks - 1] == MGET_KEYS ||
 		    s != slot)
@@ -397,32 +440,43 @@ static void
 build_values(struct cw_l2 *l2, void *ctx)
 {
 	struct get_ctx *g = ctx;
+	const struct cw_l2_lookup *q = g->q;
 
 	for (size_t k = 0; k < g->nchunks; k++) {
 		size_t b = g->cut[k], c = g->cut[k + 1] - b;
-		const struct cw_l2_lookup *q = g->q;
 
-		g->names.len = 0;
-		for (size_t j = 0; j < c; j++) {
-			g->at[j] = g->names.len;
-			if (name_append(l2, &g->names, q[g->which[b + j]].key,
-			    q[g->which[b + j]].klen, "") != CW_OK)
-				return;	/* the exchange comes up short */
+		/* A key alone in its chunk (every key of a cluster's spread
+		 * layout) is a GET: Redis answers it without an array. */
+		if (c == 1)
+			append_in(l2, g->slot[b], "GET", q[g->which[b]].key,
+			    q[g->which[b]].klen, "", 0, NULL, NULL);
+		else {
+			g->names.len = 0;
+			for (size_t j = 0; j < c; j++) {
+				g->at[j] = g->names.len;
+				if (name_append(l2, &g->names,
+				    q[g->which[b + j]].key,
+				    q[g->which[b + j]].klen, "") != CW_OK)
+					return;	/* the exchange comes up short */
+			}
+			g->argv[0] = "MGET";
+			g->lens[0] = 4;
+			for (size_t j = 0; j < c; j++) {
+				g->argv[j + 1] = g->names.data + g->at[j];
+				g->lens[j + 1] = (j + 1 < c ? g->at[j + 1] :
+				    g->names.len) - g->at[j];
+			}
+			cw_l2_net_add_slot(l2->net, (int)c + 1, g->argv,
+			    g->lens, g->slot[b]);
 		}
-		g->argv[0] = "MGET";
-		g->lens[0] = 4;
-		for (size_t j = 0; j < c; j++) {
-			g->argv[j + 1] = g->names.data + g->at[j];
-			g->lens[j + 1] = (j + 1 < c ? g->at[j + 1] :
-			    g->names.len) - g->at[j];
-		}
-		cw_l2_net_add(l2->net, (int)c + 1, g->argv, g->lens, 1);
-		for (size_t j = 0; j < c; j++)
-			append(l2, "PTTL", q[g->which[b + j]].key,
-			    q[g->which[b + j]].klen, "", 0, NULL, NULL);
+		for (size_t j = 0; g->lives && j < c; j++)
+			append_in(l2, g->slot[b + j], "PTTL",
+			    q[g->which[b + j]].key, q[g->which[b + j]].klen,
+			    "", 0, NULL, NULL);
 		for (size_t j = 0; l2->calendar_expiry && j < c; j++)
-			append(l2, "GET", q[g->which[b + j]].key,
-			    q[g->which[b + j]].klen, " until", 0, NULL, NULL);
+			append_in(l2, g->slot[b + j], "GET",
+			    q[g->which[b + j]].key, q[g->which[b + j]].klen,
+			    " until", 0, NULL, NULL);
 	}
 }
 
@@ -442,35 +496,43 @@ build_misses(struct cw_l2 *l2, void *ctx)
 /*
  * Key i of the first exchange, from its chunk's replies r: its value,
  * CW_EUNAVAIL when the Redis key holds something that is not a string
- * (MGET says nil, PTTL says it exists), or *later when only the second
+ * (MGET says nil, GET WRONGTYPE, and PTTL says it exists), or *later when only the second
  * exchange can tell a remembered miss from an absent key.
  */
 static int
-read_value(const struct cw_l2 *l2, struct cw_l2_lookup *q, redisReply **r,
-    size_t j, size_t c, int *later, struct cw_err *err)
+read_value(const struct cw_l2 *l2, const struct get_ctx *g,
+    struct cw_l2_lookup *q, redisReply **r, size_t j, size_t c, int *later,
+    struct cw_err *err)
 {
-	const redisReply *mget = r[0], *v;
-	int64_t ttl = pttl(r[1 + j]), life = ttl;
+	const redisReply *mget = r[0], *v = mget;
+	/* Not asked, the life left is unknown, as a value without one. */
+	int64_t ttl = g->lives ? pttl(r[1 + j]) : -1, life = ttl;
+	size_t stamps = 1 + (g->lives ? c : 0);
 
 	*later = 0;
 	q->negative = 0;
 	q->ttl_ms = -1;
 	q->rc = CW_ENOTFOUND;
-	if (mget->type != REDIS_REPLY_ARRAY || mget->elements != c) {
+	if (c > 1 && (mget->type != REDIS_REPLY_ARRAY ||
+	    mget->elements != c)) {
 		q->rc = CW_EUNAVAIL;
 		return CW_OK;
 	}
-	v = mget->element[j];
+	if (c > 1)
+		v = mget->element[j];
 	if (l2->calendar_expiry)
-		life = stamped_life(l2, r[1 + c + j], ttl);
+		life = stamped_life(l2, r[stamps + j], ttl);
 	if (v->type == REDIS_REPLY_STRING && life != -2) {
 		q->val->len = 0;
 		q->rc = cw_buf_append(q->val, v->str, v->len, err);
 		q->ttl_ms = life;
 		return q->rc == CW_ENOMEM ? CW_ENOMEM : CW_OK;
 	}
-	if (v->type != REDIS_REPLY_STRING && ttl != -2)
-		q->rc = CW_EUNAVAIL;	/* someone else's data under our prefix */
+	/* Someone else's data under our prefix: GET's WRONGTYPE says so,
+	 * MGET's nil only with a PTTL that finds the key. */
+	if (v->type != REDIS_REPLY_STRING && (v->type == REDIS_REPLY_ERROR ||
+	    (g->lives && ttl != -2)))
+		q->rc = CW_EUNAVAIL;
 	else
 		*later = 1;
 	return CW_OK;
@@ -507,7 +569,7 @@ get_values(struct cw_l2 *l2, struct get_ctx *g, redisReply **r,
 		size_t b = g->cut[k], c = g->cut[k + 1] - b;
 
 		for (size_t j = 0; j < c && rc == CW_OK; j++) {
-			rc = read_value(l2, &g->q[g->which[b + j]],
+			rc = read_value(l2, g, &g->q[g->which[b + j]],
 			    r + chunk_reply(l2, g, k), j, c, &wait, err);
 			if (wait)
 				later[(*nlater)++] = g->which[b + j];
@@ -536,7 +598,7 @@ get_misses(struct cw_l2 *l2, struct get_ctx *g, redisReply **r,
 
 int
 cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
-    struct cw_err *err)
+    unsigned flags, struct cw_err *err)
 {
 	struct get_ctx *g = NULL;
 	redisReply **r = NULL;
@@ -549,6 +611,7 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 	    (all = malloc(n * sizeof(*all))) == NULL ||
 	    (later = malloc(n * sizeof(*later))) == NULL ||
 	    (g->cut = malloc((n + 1) * sizeof(*g->cut))) == NULL ||
+	    (g->slot = malloc(n * sizeof(*g->slot))) == NULL ||
 	    (r = calloc(n * (1 + replies_per_key(l2)), sizeof(*r))) == NULL) {
 		cw_err_set(err, CW_ENOMEM, 0, "l2");
 		goto out;
@@ -558,6 +621,7 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 	g->q = q;
 	g->which = all;
 	g->n = n;
+	g->lives = !(flags & CW_L2_VALUES_ONLY);
 	if ((rc = get_values(l2, g, r, later, &nlater, err)) == CW_OK) {
 		g->which = later;
 		g->n = nlater;
@@ -567,6 +631,7 @@ out:
 	if (g != NULL) {
 		cw_buf_free(&g->names);
 		free(g->cut);
+		free(g->slot);
 	}
 	free(g);
 	free(r);

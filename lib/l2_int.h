@@ -64,7 +64,11 @@ struct cw_l2_lookup {
  * those without, to find their remembered misses. The return is the
  * exchanges'; the keys' own outcomes are in q[i].rc. */
 int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
-    struct cw_err *err);
+    unsigned flags, struct cw_err *err);
+/* cw_l2_get flags. */
+#define CW_L2_VALUES_ONLY 0x1u	/* a value's life left is not asked (its
+				   ttl_ms is -1): a reader that fills no
+				   level sends one command a key, not two */
 /* cw_l2_set flags. */
 #define CW_L2_NEGATIVE 0x1u	/* remember "not found" for max_ttl_ms */
 #define CW_L2_UNLOCK 0x2u	/* we hold the fetch lock: store only if no

@@ -44,6 +44,7 @@
 #define NODES_MAX 64		/* masters; fits the map's uint8_t */
 #define NO_NODE 0xffu
 #define SLOTS 16384
+_Static_assert(CW_L2_NET_ANY_SLOT == SLOTS, "any slot is past the last");
 #define REDIRECTS_MAX 5		/* a slot moved more often is an error */
 #define RETRY_PAUSE_NS 100000000LL
 
@@ -745,29 +746,35 @@ cw_l2_net_count(const struct cw_l2_net *net)
 	return net->ncmd;
 }
 
-/* RESP's length lines: "*3\r\n", "$5\r\n" (by hand: snprintf was a
- * tenth of a batch's instructions). */
-static int
-append_len(struct cw_buf *b, char mark, size_t n)
+/* RESP's length line, "*3\r\n" or "$5\r\n", written at w (by hand:
+ * snprintf was a tenth of a batch's instructions); the end of it. */
+static char *
+put_len(char *w, char mark, size_t n)
 {
-	char text[24];
-	size_t at = sizeof(text);
+	char digits[20];
+	size_t at = sizeof(digits);
 
-	text[--at] = '\n';
-	text[--at] = '\r';
 	do
-		text[--at] = (char)('0' + n % 10);
+		digits[--at] = (char)('0' + n % 10);
 	while ((n /= 10) > 0);
-	text[--at] = mark;
-	return cw_buf_append(b, text + at, sizeof(text) - at, NULL);
+	*w++ = mark;
+	memcpy(w, digits + at, sizeof(digits) - at);
+	w += sizeof(digits) - at;
+	*w++ = '\r';
+	*w++ = '\n';
+	return w;
 }
 
+/* A length line's bytes at most: the mark, 20 digits, CR LF. */
+#define LEN_LINE 23
+
 void
-cw_l2_net_add(struct cw_l2_net *net, int argc, const char **argv,
-    const size_t *lens, int key_arg)
+cw_l2_net_add_slot(struct cw_l2_net *net, int argc, const char **argv,
+    const size_t *lens, unsigned slot)
 {
 	struct net_cmd *c;
-	size_t off = net->cmds.len;
+	size_t off = net->cmds.len, most = LEN_LINE;
+	char *w;
 
 	if (net->nomem)
 		return;
@@ -782,21 +789,35 @@ cw_l2_net_add(struct cw_l2_net *net, int argc, const char **argv,
 		net->cmd = p;
 		net->cmd_cap = cap;
 	}
-	if (append_len(&net->cmds, '*', (size_t)argc) != CW_OK)
+	/* One reservation for the whole command, then written in place. */
+	for (int i = 0; i < argc; i++)
+		most += LEN_LINE + lens[i] + 2;
+	if (cw_buf_reserve(&net->cmds, off + most, NULL) != CW_OK) {
 		net->nomem = 1;
-	for (int i = 0; i < argc && !net->nomem; i++)
-		if (append_len(&net->cmds, '$', lens[i]) != CW_OK ||
-		    cw_buf_append(&net->cmds, argv[i], lens[i], NULL) !=
-		    CW_OK || cw_buf_append(&net->cmds, "\r\n", 2, NULL) !=
-		    CW_OK)
-			net->nomem = 1;
-	if (net->nomem)
 		return;
+	}
+	w = put_len(net->cmds.data + off, '*', (size_t)argc);
+	for (int i = 0; i < argc; i++) {
+		w = put_len(w, '$', lens[i]);
+		memcpy(w, argv[i], lens[i]);
+		w += lens[i];
+		*w++ = '\r';
+		*w++ = '\n';
+	}
+	net->cmds.len = (size_t)(w - net->cmds.data);
 	c = &net->cmd[net->ncmd++];
 	c->off = off;
 	c->len = net->cmds.len - off;
-	c->slot = key_arg >= 0 && net->kind == NET_CLUSTER ?
-	    cw_l2_net_slot(argv[key_arg], lens[key_arg]) : SLOTS;
+	c->slot = net->kind == NET_CLUSTER && slot < SLOTS ? slot : SLOTS;
+}
+
+void
+cw_l2_net_add(struct cw_l2_net *net, int argc, const char **argv,
+    const size_t *lens, int key_arg)
+{
+	cw_l2_net_add_slot(net, argc, argv, lens, key_arg >= 0 &&
+	    net->kind == NET_CLUSTER ? cw_l2_net_slot(argv[key_arg],
+	    lens[key_arg]) : SLOTS);
 }
 
 /* The node a command goes to in its first round. */

@@ -53,6 +53,12 @@ void cw_l2_net_begin(struct cw_l2_net *net);
  * fails with CW_ENOMEM. */
 void cw_l2_net_add(struct cw_l2_net *net, int argc, const char **argv,
     const size_t *lens, int key_arg);
+/* The same, the key's slot (cw_l2_net_slot) known to the caller: a
+ * batch hashes each key once for all its commands. CW_L2_NET_ANY_SLOT:
+ * any node. Outside a cluster the slot is not used. */
+#define CW_L2_NET_ANY_SLOT 16384u
+void cw_l2_net_add_slot(struct cw_l2_net *net, int argc, const char **argv,
+    const size_t *lens, unsigned slot);
 /* Commands added since cw_l2_net_begin. */
 size_t cw_l2_net_count(const struct cw_l2_net *net);
 /*

@@ -94,7 +94,7 @@ l2_probe(struct cw_fill *f, struct cw_clock clock, struct cw_quick_report *q)
 		return cw_err_set(e, CW_EUNAVAIL, 0, "l2: down");
 	t0 = cw_clock_elapsed_ns(&clock);
 	if ((rc = cw_l2_set(l2, "probe", 5, "ok", 2, 60000, 0, NULL, e)) ==
-	    CW_OK && (rc = cw_l2_get(l2, &lq, 1, e)) == CW_OK) {
+	    CW_OK && (rc = cw_l2_get(l2, &lq, 1, 0, e)) == CW_OK) {
 		q->level_ns[CW_LEVEL_L2] = cw_clock_elapsed_ns(&clock) - t0;
 		rc = lq.rc == CW_OK && val.len == 2 ? cw_l2_del(l2, "probe", 5,
 		    NULL, e) : cw_err_set(e, CW_EIO, 0, "l2: the probe "

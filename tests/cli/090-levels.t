@@ -79,6 +79,23 @@ awk '{ print $0 "\tv" substr($0, 8) }' "$T/keys" >"$T/want"
 is "$(cmp "$T/out" "$T/want" && echo same)" same \
 	"each key with its own value, across MGETs of 256 keys"
 
+# What the batch asks Redis: a value's life left only when it caps an L1
+# fill. calls VERB: how many VERBs Redis ran since the last resetstat.
+calls() {
+	rcli info commandstats | tr -d '\r' | awk -F'[:=,]' -v v="cmdstat_$1" '
+		$1 == v { n = $3 } END { print n + 0 }'
+}
+rm "$CW_L1_FILE"
+rcli config resetstat >/dev/null
+cw-get - <"$T/keys" >"$T/out"
+is "$(calls mget) $(calls pttl) $(cmp "$T/out" "$T/want" && echo same)" \
+	"2 300 same" "filling L1: 2 MGETs and a PTTL a key (its life caps L1's)"
+rm "$CW_L1_FILE"
+rcli config resetstat >/dev/null
+cw-get --no-fill - <"$T/keys" >"$T/out"
+is "$(calls mget) $(calls pttl) $(cmp "$T/out" "$T/want" && echo same)" \
+	"2 0 same" "--no-fill: the 2 MGETs alone, no life asked"
+
 # The same batch with a remembered miss, a key L2 has nothing for and
 # someone else's hash under the prefix: the rest is still answered.
 rcli del cw:opaque-100 cw:opaque-200 cw:opaque-250 >/dev/null

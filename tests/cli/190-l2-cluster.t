@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 27
+plan 30
 : "${CW_BUILD:?}"
 
 start_redis_cluster
@@ -56,6 +56,37 @@ fresh_l1
 cw-get - <"$T/keys" >"$T/second" 2>"$T/err"
 is "$?:$(calls)" "0:300" "read back by another host: no fetch"
 is "$(cmp "$T/first" "$T/second" && echo same)" same "the same values"
+# What that costs the masters: a key alone in its slot goes as a GET, and
+# its life left (PTTL) only when it caps an L1 fill. ran VERB: the VERBs
+# the masters ran since their counts were reset.
+ran() {
+	for p in $(cluster_masters); do
+		redis-cli -p "$p" info commandstats | tr -d '\r'
+	done | awk -F'[:=,]' -v v="cmdstat_$1" '$1 == v { n += $3 } END { print n + 0 }'
+}
+reset_counts() {
+	for p in $(cluster_masters); do redis-cli -p "$p" config resetstat >/dev/null; done
+}
+fresh_l1
+reset_counts
+cw-get - <"$T/keys" >"$T/second" 2>"$T/err"
+is "$(ran get) $(ran mget) $(ran pttl) $(cmp "$T/first" "$T/second" && echo same)" \
+	"300 0 300 same" "filling L1: a GET and a PTTL a key"
+fresh_l1
+reset_counts
+cw-get --no-fill - <"$T/keys" >"$T/second" 2>"$T/err"
+is "$(ran get) $(ran mget) $(ran pttl) $(cmp "$T/first" "$T/second" && echo same)" \
+	"300 0 0 same" "--no-fill: a GET a key, nothing else"
+# Someone else's hash under a key's name: GET's WRONGTYPE is that key's,
+# not the batch's.
+h=prices:K007:M1:2024-01-02
+redis-cli -p "$(cluster_node_of "cw:{$h}")" del "cw:{$h}" >/dev/null
+redis-cli -p "$(cluster_node_of "cw:{$h}")" hset "cw:{$h}" f v >/dev/null
+fresh_l1
+: >"$T/calls"
+cw-get --no-fill - <"$T/keys" >"$T/second" 2>"$T/err"
+is "$?:$(calls):$(cmp "$T/first" "$T/second" >/dev/null && echo same):$(redis-cli -p "$(cluster_node_of "cw:{$h}")" type "cw:{$h}")" \
+	"0:1:same:hash" "that key alone from the source, the hash left alone"
 
 # A key the source has not: remembered beside its key, in its slot.
 m=missing:A:B:2024-01-02

@@ -82,7 +82,7 @@ held_by(struct cw_l2 *l2, const char *key, char *out, size_t cap)
 	struct cw_l2_lookup q = { key, strlen(key), &val, 0, 0, 0 };
 	struct cw_err e;
 
-	if (cw_l2_get(l2, &q, 1, &e) != CW_OK)
+	if (cw_l2_get(l2, &q, 1, 0, &e) != CW_OK)
 		snprintf(out, cap, "error: %s", e.msg);
 	else if (q.rc == CW_OK)
 		snprintf(out, cap, "value:%.*s", (int)val.len, val.data);
