@@ -29,9 +29,13 @@
 /* A miss's cost when the replay answers from its own source. */
 #define SYNTHETIC_SOURCE "synthetic:2ms"
 
-enum { CMD_GENERATE, CMD_REPLAY, CMD_QUICK, CMD_LIVE };
+/* CMD_BENCH: the seed's form, a generated workload replayed for a
+ * while (--duration), its figures into a file (--output). */
+enum { CMD_GENERATE, CMD_REPLAY, CMD_QUICK, CMD_LIVE, CMD_BENCH };
 /* --quick's key from the source (the sample data has it). */
 #define QUICK_KEY "labels:EUR_USD:H4:2024-01-02"
+/* The benchmark's workload, in the scratch directory (--keep's too). */
+#define BENCH_TRACE "workload.csv"
 
 struct opts {
 	int cmd;
@@ -59,6 +63,9 @@ static const char usage_text[] =
     "[--jobs N] [--keep DIR]\n"
     "                [--backfill-days N] [--source URL] [--plot DIR] "
     "[--report FILE]\n"
+    "       cw-bench --duration DUR [-c FILE] [--instruments LIST] "
+    "[-o FILE] [--report FILE]\n"
+    "                [generate's and replay's options]\n"
     "       cw-bench --quick [-c FILE] [--key KEY]\n"
     "       cw-bench --live [-c FILE] [-o screen|tsv|json] "
     "[--interval DUR] [--duration DUR]\n";
@@ -73,6 +80,9 @@ help(void)
 	    "replay: replay a trace through the configured levels on a "
 	    "simulated calendar,\n"
 	    "once per strategy, and print a row of figures for each.\n"
+	    "--duration alone: the benchmark: a workload generated, "
+	    "replayed for at most DUR,\n"
+	    "its figures and targets judged as JSON into -o FILE.\n"
 	    "--quick (or quick): check the configured levels in seconds; "
 	    "PASS or FAIL.\n"
 	    "--live (or live): the traffic of every process on the host, "
@@ -82,9 +92,13 @@ help(void)
 	    "  -o, --output FORMAT     replay: table (default) or json; "
 	    "live: screen (default\n"
 	    "                          on a terminal), tsv (default "
-	    "otherwise) or json\n"
+	    "otherwise) or json;\n"
+	    "                          the benchmark: the FILE its JSON "
+	    "goes to\n"
 	    "      --duration DUR      --live: stop after this long "
-	    "(default: when interrupted)\n"
+	    "(default: when interrupted);\n"
+	    "                          alone: the benchmark's real time, "
+	    "shared by the strategies\n"
 	    "      --backfill-days N   trading days backfill warms at the "
 	    "start (default 260)\n"
 	    "      --budget N          keys a predictive or oracle run may "
@@ -105,10 +119,10 @@ help(void)
 	    "directory, removed)\n"
 	    "      --look-ahead DUR    the window a warm run is for "
 	    "(default 1h)\n"
-	    "      --plot DIR          replay: also draw its charts, PNG, "
-	    "into DIR (needs gnuplot)\n"
-	    "      --report FILE       replay: also write the readable "
-	    "summary, targets judged, to FILE\n"
+	    "      --plot DIR          replay, benchmark: also draw the "
+	    "charts, PNG, into DIR (needs gnuplot)\n"
+	    "      --report FILE       replay, benchmark: also write the "
+	    "readable summary, targets judged, to FILE\n"
 	    "      --rate N            requests an hour of one instrument in "
 	    "a session (default 400)\n"
 	    "      --seed N            the same seed gives the same trace "
@@ -338,18 +352,23 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if ((quick || live) && optind < argc)
 		cli_misuse(usage_text, "--%s takes no command", quick ? "quick" :
 		    "live");
-	if (!quick && !live && optind >= argc)
+	if (!quick && !live && optind >= argc && o->duration_s == 0)
 		cli_misuse(usage_text, "no command: generate, replay, quick or "
-		    "live");
-	o->cmd = quick ? CMD_QUICK : live ? CMD_LIVE : cli_command(usage_text,
-	    argv[optind], (const char *const[]){ "generate", "replay",
-	    "quick", "live", NULL });
+		    "live, or the benchmark's --duration DUR");
+	o->cmd = quick ? CMD_QUICK : live ? CMD_LIVE : optind >= argc ?
+	    CMD_BENCH : cli_command(usage_text, argv[optind],
+	    (const char *const[]){ "generate", "replay", "quick", "live",
+	    NULL });
 	if (!quick && !live && optind + 1 < argc)
 		cli_misuse(usage_text,
 		    "unexpected argument '%s'", argv[optind + 1]);
-	if (o->cmd != CMD_REPLAY && (o->plot != NULL || o->report != NULL))
+	if (o->cmd != CMD_REPLAY && o->cmd != CMD_BENCH && (o->plot != NULL ||
+	    o->report != NULL))
 		cli_misuse(usage_text, "--%s goes with replay", o->plot != NULL ?
 		    "plot" : "report");
+	if (o->cmd == CMD_BENCH && (o->trace != NULL || o->truth != NULL))
+		cli_misuse(usage_text, "--%s: the benchmark makes its own "
+		    "workload", o->trace != NULL ? "trace" : "truth");
 	if (o->cmd == CMD_QUICK && (generate_only || o->trace != NULL ||
 	    o->keep != NULL || o->source != NULL || o->output != NULL ||
 	    o->interval != NULL || o->duration_s != 0))
@@ -358,8 +377,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    o->keep != NULL || o->source != NULL || o->key != NULL))
 		cli_misuse(usage_text, "--live takes -c, -o, --interval and "
 		    "--duration only");
-	if (o->cmd != CMD_LIVE && o->duration_s != 0)
-		cli_misuse(usage_text, "--duration goes with --live");
+	if (o->cmd != CMD_LIVE && o->cmd != CMD_BENCH && o->duration_s != 0)
+		cli_misuse(usage_text, "--duration goes with --live, or alone "
+		    "for the benchmark");
 	if (o->cmd == CMD_LIVE) {
 		o->live_interval_s = o->interval == NULL ? 1 :
 		    cli_duration_s(usage_text, o->interval, "--interval", 1);
@@ -374,7 +394,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 		if (o->interval != NULL)
 			o->replay.interval_s = cli_duration_s(usage_text,
 			    o->interval, "--interval", 60);
-		if (o->output != NULL)
+		/* The benchmark's --output is the file of its JSON. */
+		if (o->output != NULL && o->cmd != CMD_BENCH)
 			o->format = cli_output_format(usage_text,
 			    strcmp(o->output, "table") == 0 ? "tsv" : o->output,
 			    0);
@@ -389,8 +410,10 @@ parse_args(int argc, char *argv[], struct opts *o)
 		cli_misuse(usage_text, "replay needs --trace FILE");
 }
 
+/* The workload of o->gen as ts,key lines into out (and the truth into
+ * --truth's file): an exit status. */
 static int
-generate(const struct opts *o)
+generate_into(const struct opts *o, FILE *out)
 {
 	struct cw_workload *w;
 	struct cw_buf minute = { 0 }, truth = { 0 };
@@ -417,7 +440,7 @@ generate(const struct opts *o)
 		if ((rc = cw_workload_next(w, &minute, &e)) != CW_OK)
 			break;
 		if (minute.len > 0 &&
-		    fwrite(minute.data, 1, minute.len, stdout) != minute.len)
+		    fwrite(minute.data, 1, minute.len, out) != minute.len)
 			break;
 	}
 	cw_workload_close(w);
@@ -432,6 +455,12 @@ generate(const struct opts *o)
 		status = EX_IOERR;
 	}
 	return status;
+}
+
+static int
+generate(const struct opts *o)
+{
+	return generate_into(o, stdout);
 }
 
 /* ---- replay ---- */
@@ -457,7 +486,7 @@ load_levels(struct opts *o, struct cw_cfg *cfg)
 	}
 	/* The embedded default's CSV sample cannot answer a workload: the
 	 * replay brings its own source then, and says so. */
-	if (o->cmd == CMD_REPLAY && o->source == NULL &&
+	if ((o->cmd == CMD_REPLAY || o->cmd == CMD_BENCH) && o->source == NULL &&
 	    cfg->loaded_from[0] == '\0' && getenv("CW_SOURCE") == NULL)
 		o->source = SYNTHETIC_SOURCE;
 	if (o->source != NULL) {
@@ -501,7 +530,7 @@ scratch_dir(const struct opts *o, char *dir, size_t cap)
 /* The temporary directory's files, named before the replay starts, so
  * that an interrupted replay removes them too: unlink and rmdir are
  * safe in a signal handler. Set once, before the handler is. */
-static char scratch_files[CW_STRATEGY_COUNT + 1][CW_PATH_MAX + 32];
+static char scratch_files[CW_STRATEGY_COUNT + 2][CW_PATH_MAX + 32];
 static size_t nscratch;
 
 static void
@@ -531,6 +560,9 @@ plan_scratch(const struct opts *o, const char *dir)
 	for (size_t i = 0; i < o->nstrategies; i++)
 		snprintf(scratch_files[nscratch++], sizeof(scratch_files[0]),
 		    "%s/%s.l1", dir, cw_strategy_name(o->strategies[i]));
+	if (o->cmd == CMD_BENCH)
+		snprintf(scratch_files[nscratch++], sizeof(scratch_files[0]),
+		    "%s/" BENCH_TRACE, dir);
 	snprintf(scratch_files[nscratch++], sizeof(scratch_files[0]), "%s",
 	    dir);
 	memset(&sa, 0, sizeof(sa));
@@ -607,41 +639,123 @@ plot(const struct opts *o, const struct cw_cfg *cfg,
 	return 0;
 }
 
+/* The benchmark's workload, generated into the scratch directory as
+ * the trace to replay: an exit status. */
+static int
+bench_workload(struct opts *o, const char *dir, char *path, size_t cap)
+{
+	FILE *f;
+	int status;
+
+	snprintf(path, cap, "%s/" BENCH_TRACE, dir);
+	if ((f = fopen(path, "we")) == NULL) {
+		warn("%s", path);
+		return EX_CANTCREAT;
+	}
+	status = generate_into(o, f);
+	if ((ferror(f) | fclose(f)) != 0 && status == 0) {
+		warn("%s", path);
+		status = EX_IOERR;
+	}
+	o->trace = path;
+	return status;
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * The benchmark's real time, shared: each strategy may take an equal
+ * part of what is left. The first one's reads, as far as it got, are
+ * the trace of the others, so that every row is of the same reads; it
+ * takes three quarters of its part, which leaves the others room for
+ * being slower (they warm). One still out of time says how far it got.
+ */
+static void
+bench_share(struct opts *o, int64_t started_ns, size_t done)
+{
+	int64_t left = o->duration_s * 1000000000 - (now_ns() - started_ns);
+	int64_t part = left / (int64_t)(o->nstrategies - done);
+
+	if (done == 0)
+		part = part / 4 * 3;
+	o->replay.max_real_ns = part > 0 ? part : 1;
+}
+
+/* The figures: the table on stdout; the benchmark's JSON into its
+ * --output file, replay's in the format -o names. */
+static int
+replay_output(const struct opts *o, const struct cw_replay_result *r,
+    size_t n, const struct cw_trace *t, const struct cw_cfg *cfg,
+    uint64_t lru, uint64_t belady)
+{
+	struct cw_buf out = { 0 };
+	struct cw_err e;
+	int rc, status = 0;
+
+	if ((rc = cw_replay_format(r, n, t, cfg->l1_max_entries, lru, belady,
+	    o->cmd == CMD_BENCH ? CW_FORMAT_TSV : o->format, &out, &e)) !=
+	    CW_OK) {
+		warnx("%s", e.msg);
+		status = cw_exit_code(rc);
+	} else if (fwrite(out.data, 1, out.len, stdout) != out.len)
+		status = 74;
+	out.len = 0;
+	if (status == 0 && o->cmd == CMD_BENCH && o->output != NULL &&
+	    ((rc = cw_replay_format(r, n, t, cfg->l1_max_entries, lru, belady,
+	    CW_FORMAT_JSON, &out, &e)) != CW_OK ||
+	    (rc = cw_fs_write_whole(o->output, out.data, out.len, 0644,
+	    &e)) != CW_OK)) {
+		warnx("--output: %s", e.msg);
+		status = cw_exit_code(rc);
+	}
+	cw_buf_free(&out);
+	return status;
+}
+
 static int
 replay(struct opts *o)
 {
 	struct cw_replay_result r[CW_STRATEGY_COUNT];
 	struct cw_trace *t = NULL;
-	struct cw_buf out = { 0 };
 	struct cw_cfg *cfg = NULL;
-	char dir[CW_PATH_MAX] = "";
+	char dir[CW_PATH_MAX] = "", trace[CW_PATH_MAX + 32];
 	uint64_t lru = 0, belady = 0;
 	struct cw_err e;
 	size_t done = 0;
+	int64_t started_ns = now_ns();
 	int status, rc = CW_OK;
 
 	memset(r, 0, sizeof(r));
 	if ((cfg = malloc(sizeof(*cfg))) == NULL)
 		errx(71, "out of memory");
-	if ((status = load_levels(o, cfg)) != 0)
+	if ((status = load_levels(o, cfg)) != 0 ||
+	    (status = scratch_dir(o, dir, sizeof(dir))) != 0)
 		goto out;
-	if ((rc = cw_trace_load(&t, o->trace, &e)) != CW_OK ||
-	    (rc = cw_trace_offline(t, cfg->l1_max_entries, &lru, &belady,
-	    &e)) != CW_OK) {
+	plan_scratch(o, dir);
+	if (o->cmd == CMD_BENCH &&
+	    (status = bench_workload(o, dir, trace, sizeof(trace))) != 0)
+		goto out;
+	if ((rc = cw_trace_load(&t, o->trace, &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		status = cw_exit_code(rc);
 		goto out;
 	}
-	if ((status = scratch_dir(o, dir, sizeof(dir))) != 0)
-		goto out;
-	plan_scratch(o, dir);
 	o->replay.cfg = cfg;
 	o->replay.dir = dir;
 	o->replay.keep_l2 = o->keep != NULL;
 	o->replay.on_degraded = cli_degraded;
 	if (isatty(2))
 		o->replay.on_progress = on_progress;
-	for (; done < o->nstrategies; done++)
+	for (; done < o->nstrategies; done++) {
+		if (o->cmd == CMD_BENCH)
+			bench_share(o, started_ns, done);
 		if ((rc = cw_replay_run(&o->replay, t, o->strategies[done],
 		    &r[done], &e)) != CW_OK) {
 			if (o->replay.on_progress != NULL)
@@ -651,16 +765,18 @@ replay(struct opts *o)
 			status = cw_exit_code(rc);
 			goto out;
 		}
+		if (o->cmd == CMD_BENCH && done == 0)
+			cw_trace_cut(t, (size_t)r[0].lookups);
+	}
 	if (o->replay.on_progress != NULL)
 		fputs("\r\033[K", stderr);
-	if ((rc = cw_replay_format(r, done, t, cfg->l1_max_entries, lru,
-	    belady, o->format, &out, &e)) != CW_OK) {
+	if ((rc = cw_trace_offline(t, cfg->l1_max_entries, &lru, &belady,
+	    &e)) != CW_OK) {
 		warnx("%s", e.msg);
 		status = cw_exit_code(rc);
 		goto out;
 	}
-	if (fwrite(out.data, 1, out.len, stdout) != out.len)
-		status = 74;
+	status = replay_output(o, r, done, t, cfg, lru, belady);
 	if (status == 0 && o->report != NULL)
 		status = report(o, t, cfg, r, done, lru, belady);
 	if (status == 0 && o->plot != NULL)
@@ -669,7 +785,6 @@ out:
 	remove_scratch();
 	for (size_t i = 0; i < CW_STRATEGY_COUNT; i++)
 		free(r[i].hourly);
-	cw_buf_free(&out);
 	cw_trace_free(t);
 	free(cfg);
 	return status;
@@ -803,7 +918,8 @@ main(int argc, char *argv[])
 
 	cli_start();
 	parse_args(argc, argv, &o);
-	return cli_finish_stdout(o.cmd == CMD_REPLAY ? replay(&o) :
+	return cli_finish_stdout(o.cmd == CMD_REPLAY || o.cmd == CMD_BENCH ?
+	    replay(&o) :
 	    o.cmd == CMD_QUICK ? quick_check(&o) : o.cmd == CMD_LIVE ?
 	    live(&o) : generate(&o));
 }

@@ -1,10 +1,21 @@
 # bash completion for cw-bench: the options of the mode already chosen
-# (generate, replay, quick, live), else every mode and option.
+# (generate, replay, quick, live), else every mode and option (the
+# benchmark, --duration alone, takes generate's and replay's).
 _cw_bench()
 {
 	local cur prev
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
+	# --duration without a mode is the benchmark, whose -o is a file.
+	local mode="" duration="" w
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		case $w in
+		generate|replay) mode=$w ;;
+		quick|--quick) mode=quick ;;
+		live|--live) mode=live ;;
+		--duration|--duration=*) duration=1 ;;
+		esac
+	done
 	case $prev in
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
 	--budget|--jobs|--source|--backfill-days|--key|--duration)
@@ -16,21 +27,17 @@ _cw_bench()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	-o|--output)
-		COMPREPLY=($(compgen -W "table json screen tsv" -- "$cur"))
+		if [[ -z $mode && -n $duration ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "table json screen tsv" -- "$cur"))
+		fi
 		return ;;
 	--strategy)
 		COMPREPLY=($(compgen -W "none market_open predictive
 			refresh_ahead oracle backfill xfetch" -- "$cur"))
 		return ;;
 	esac
-	local mode="" w
-	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-		case $w in
-		generate|replay) mode=$w ;;
-		quick|--quick) mode=quick ;;
-		live|--live) mode=live ;;
-		esac
-	done
 	if [[ $cur == -* ]]; then
 		case $mode in
 		generate) COMPREPLY=($(compgen -W "-h --help --instruments

@@ -1467,6 +1467,8 @@ struct cw_trace;
  * lines. CW_EIO, CW_EDATA with no access, CW_ENOMEM. */
 int cw_trace_load(struct cw_trace **out, const char *path,
     struct cw_err *err);
+/* Keep the first n accesses only (n of 0, or past the end: all). */
+void cw_trace_cut(struct cw_trace *t, size_t n);
 void cw_trace_free(struct cw_trace *t);
 
 /* L1 alone at capacity entries, offline: the hits of LRU and of
@@ -1500,6 +1502,9 @@ struct cw_replay_opts {
 	unsigned jobs;			/* a warm run's fetches in flight */
 	unsigned backfill_days;		/* trading days backfill warms */
 	int keep_l2;			/* leave the replay's Redis keys */
+	int64_t max_real_ns;		/* stop after this much real time
+					   (0: replay the whole trace); the
+					   result's lookups say how far */
 	void (*on_progress)(void *ctx, int strategy, double share); /* 1% */
 	void (*on_degraded)(void *ctx, const char *msg);	/* or NULL */
 	void *ctx;

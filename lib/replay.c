@@ -631,6 +631,11 @@ cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 	for (p.next = 0; p.next < t->n; p.next++) {
 		int64_t ts_ms = t->ts_ms[p.next];
 
+		/* Out of real time: the result covers the reads so far. */
+		if (o->max_real_ns > 0 && p.next % 64 == 0 && p.next > 0 &&
+		    cw_clock_elapsed_ns(&p.clock) - t0 >= o->max_real_ns)
+			break;
+
 		while (strategy != CW_STRATEGY_NONE &&
 		    next_tick_s * 1000 <= ts_ms) {
 			p.calendar_ns = next_tick_s * 1000000000;
@@ -652,7 +657,7 @@ cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 	/* Fetches never read, whose copies have expired by the end. */
 	for (size_t id = 0; id < p.nks; id++)
 		r->warm_wasted += p.ks[id].warm_until_ms != 0 &&
-		    p.ks[id].warm_until_ms <= t->ts_ms[t->n - 1];
+		    p.ks[id].warm_until_ms <= t->ts_ms[p.next - 1];
 	sample_l1(&p);
 	r->l3_queries = cw_fill_int_l1(p.warm_fill) != NULL ?
 	    l3_answers(p.stats) : 0;

@@ -176,9 +176,16 @@ table(const struct cw_replay_result *r, size_t n, const struct cw_trace *t,
 		    (unsigned long long)r[i].warm_wasted,
 		    (double)r[i].peak_l1_bytes / (1 << 20),
 		    r[i].real_s > 0 ? (double)r[i].lookups / r[i].real_s : 0);
+	/* A strategy stopped by a time limit: its figures are of less. */
+	for (size_t i = 0; i < n && rc == CW_OK; i++)
+		if (r[i].lookups < t->n)
+			rc = cw_buf_appendf(out, err, "%s: out of time after "
+			    "%llu of the %zu lookups\n",
+			    cw_strategy_name(r[i].strategy),
+			    (unsigned long long)r[i].lookups, t->n);
 	if (rc == CW_OK)
 		rc = cw_buf_appendf(out, err, "trace: %zu lookups of %zu keys "
-		    "over %.1f days\n", t->n, t->keys.n,
+		    "over %.1f days\n", t->n, cw_trace_keys(t),
 		    (double)(t->ts_ms[t->n - 1] - t->ts_ms[0]) / 86400000.0);
 	if (rc == CW_OK && capacity > 0)
 		rc = cw_buf_appendf(out, err, "L1 alone at %zu entries, "
@@ -188,10 +195,11 @@ table(const struct cw_replay_result *r, size_t n, const struct cw_trace *t,
 }
 
 static int
-json_strategy(const struct cw_replay_result *r, struct cw_buf *out,
-    struct cw_err *err)
+json_strategy(const struct cw_replay_result *r, const struct cw_trace *t,
+    struct cw_buf *out, struct cw_err *err)
 {
 	int rc = cw_buf_appendf(out, err, "\"%s\":{\"lookups\":%llu,"
+	    "\"whole_trace\":%s,"
 	    "\"l1_hit_rate\":%.6f,\"l2_hit_rate\":%.6f,"
 	    "\"overall_hit_rate\":%.6f,\"open_lookups\":%llu,"
 	    "\"open_hit_rate\":%.6f,\"not_served\":%llu,"
@@ -201,6 +209,7 @@ json_strategy(const struct cw_replay_result *r, struct cw_buf *out,
 	    "\"peak_l1_bytes\":%llu,\"replay_seconds\":%.3f,"
 	    "\"lookups_per_second\":%.0f,\"latency_spectrum\":[",
 	    cw_strategy_name(r->strategy), (unsigned long long)r->lookups,
+	    r->lookups == t->n ? "true" : "false",
 	    share(r->served[CW_LEVEL_L1], r->lookups),
 	    share(r->served[CW_LEVEL_L2], r->lookups), served_share(r),
 	    (unsigned long long)r->open_lookups,
@@ -247,15 +256,15 @@ cw_replay_format(const struct cw_replay_result *r, size_t n,
 	cw_cal_format_utc(t->ts_ms[0] / 1000, from);
 	cw_cal_format_utc(t->ts_ms[t->n - 1] / 1000, to);
 	rc = cw_buf_appendf(out, err, "{\"trace\":{\"lookups\":%zu,\"keys\":%zu,"
-	    "\"skipped\":%llu,\"from\":\"%s\",\"to\":\"%s\"}", t->n, t->keys.n,
-	    (unsigned long long)t->skipped, from, to);
+	    "\"skipped\":%llu,\"from\":\"%s\",\"to\":\"%s\"}", t->n,
+	    cw_trace_keys(t), (unsigned long long)t->skipped, from, to);
 	if (rc == CW_OK && capacity > 0)
 		rc = cw_buf_appendf(out, err, ",\"l1_offline\":{\"entries\":%zu,"
 		    "\"lru_hit_rate\":%.6f,\"belady_hit_rate\":%.6f}", capacity,
 		    share(lru, t->n), share(belady, t->n));
 	for (size_t i = 0; i < n && rc == CW_OK; i++)
 		if ((rc = cw_buf_appendf(out, err, ",")) == CW_OK)
-			rc = json_strategy(&r[i], out, err);
+			rc = json_strategy(&r[i], t, out, err);
 	if (rc == CW_OK)
 		rc = targets_json(r, n, out, err);
 	return rc == CW_OK ? cw_buf_appendf(out, err, "}\n") : rc;

@@ -84,6 +84,8 @@ cw_trace_load(struct cw_trace **out, const char *path, struct cw_err *err)
 	if (rc == CW_OK && t->n == 0)
 		rc = cw_err_set(err, CW_EDATA, 0, "%s: no line of the form "
 		    "ts,key", path);
+	if (t != NULL)
+		t->nkeys = t->keys.n;
 out:
 	free(line);
 	if (f != stdin && f != NULL)
@@ -107,6 +109,21 @@ cw_trace_free(struct cw_trace *t)
 	free(t);
 }
 
+void
+cw_trace_cut(struct cw_trace *t, size_t n)
+{
+	uint32_t top = 0;
+
+	if (n == 0 || n >= t->n)
+		return;
+	t->n = n;
+	/* Ids go by first appearance: the kept accesses read ids 0..top. */
+	for (size_t i = 0; i < n; i++)
+		if (t->key[i] > top)
+			top = t->key[i];
+	t->nkeys = (size_t)top + 1;
+}
+
 size_t
 cw_trace_len(const struct cw_trace *t)
 {
@@ -116,7 +133,7 @@ cw_trace_len(const struct cw_trace *t)
 size_t
 cw_trace_keys(const struct cw_trace *t)
 {
-	return t->keys.n;
+	return t->nkeys;
 }
 
 const uint32_t *

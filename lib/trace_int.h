@@ -11,7 +11,8 @@ struct cw_trace {
 	int64_t *ts_ms;		/* calendar time of each access, in order */
 	uint32_t *key;		/* its key's id in keys */
 	size_t n, cap;
-	struct cw_intern keys;
+	struct cw_intern keys;	/* every key read, the cut ones too */
+	size_t nkeys;		/* keys read by the accesses kept */
 	uint64_t skipped;	/* header and malformed lines */
 	uint64_t reordered;	/* stamped before the line above */
 };

@@ -2,7 +2,7 @@
 # cw-get: -h, --version, misuse, and every option documented everywhere.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 19
 
 run cw-get -h
 is "$status" 0 "-h exits 0"
@@ -60,6 +60,9 @@ is "$(complete_words "$ROOT/completions/cw-predict.bash" _cw_predict cw-predict 
 	"--config --help --state --output --truth --window" "cw-predict backtest: its options only"
 is "$(complete_words "$ROOT/completions/cw-bench.bash" _cw_bench cw-bench --live --)" \
 	"--config --help --output --duration --interval" "cw-bench --live: its options only"
+mkdir "$T/cmpl" && : >"$T/cmpl/results.json"
+is "$(cd "$T/cmpl" && complete_words "$ROOT/completions/cw-bench.bash" _cw_bench cw-bench --duration 5m -o res):$(complete_words "$ROOT/completions/cw-bench.bash" _cw_bench cw-bench replay -o j)" \
+	"results.json:json" "cw-bench's -o: the benchmark's file, replay's format"
 is "$(complete_words "$ROOT/completions/cw-warm.bash" _cw_warm cw-warm --refresh-ahead --)" \
 	"--config --l1-file --help --below --max-rate" "cw-warm --refresh-ahead: its options only"
 

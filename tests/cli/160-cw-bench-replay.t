@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 34
+plan 41
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -218,3 +218,40 @@ run cw-bench generate --trace "$T/trace"
 is "$status" 2 "generate with replay's options: exit 2"
 run cw-bench replay --trace "$T/missing"
 is "$status" 74 "a trace that cannot be read: exit 74"
+
+# ---- the benchmark: a workload made, replayed for a while ----
+# A week of two pairs is some 100,000 reads: more than 3 s can replay
+# (the first strategy gets 0.56 s of them), so the trace is cut.
+t0=$(date +%s)
+run cw-bench --instruments EUR_USD,USD_JPY --weeks 1 --duration 3s \
+	--strategy none,market_open --keep "$T/bench" -o "$T/bench.json" \
+	--report "$T/bench.txt"
+took=$(($(date +%s) - t0))
+is "$status:$(awk 'NR > 1 && NR <= 3 { print $1 }' "$T/out" | tr '\n' ' ')" \
+	"0:none market_open " "the benchmark: exit 0, the table on stdout"
+is "$([ "$took" -le 15 ] && echo in time || echo "$took s")" "in time" \
+	"within its 3 s, with the start and the end (a whole replay takes minutes)"
+python3 - "$T/bench.json" "$(cw-bench generate --instruments EUR_USD,USD_JPY --weeks 1 | wc -l)" \
+	>"$T/parsed" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = d["trace"]["lookups"]
+print(0 < n < int(sys.argv[2]), d["none"]["lookups"] == n,
+      d["none"]["whole_trace"],
+      d["market_open"]["whole_trace"] == (d["market_open"]["lookups"] == n),
+      d["market_open"]["lookups"] <= n,
+      all(isinstance(v["met"], bool) for v in d["targets"].values()
+          if isinstance(v, dict)))
+PY
+is "$(cat "$T/parsed")" "True True True True True True" \
+	"its JSON: the first strategy's reads are the trace, cut short; targets judged"
+is "$(head -c 100000 "$T/bench/workload.csv" | cmp - "$(cw-bench generate --instruments EUR_USD,USD_JPY --weeks 1 | head -c 100000 >"$T/gen"; echo "$T/gen")" && echo same)" \
+	same "the workload is generate's, kept with --keep"
+is "$(grep -c '^targets (best real strategy: ' "$T/bench.txt")" 1 \
+	"--report: the readable summary"
+run cw-bench --duration 3s --trace "$T/trace"
+is "$status:$(head -1 "$T/err")" \
+	"2:cw-bench: --trace: the benchmark makes its own workload" \
+	"the benchmark takes no trace: exit 2"
+run cw-bench --instruments EUR_USD
+is "$status" 2 "no command and no --duration: exit 2"

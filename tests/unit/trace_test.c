@@ -31,6 +31,28 @@ Test(trace, loads_skipping_header_and_bad_lines)
 	cw_trace_free(t);
 }
 
+/* The benchmark keeps the reads its first strategy got through: the
+ * keys are those the kept reads name, and the offline figures theirs. */
+Test(trace, cut_keeps_the_first_reads_and_their_keys)
+{
+	struct cw_trace *t = trace_of("1,a\n2,b\n3,a\n4,b\n5,c\n6,a\n");
+	uint64_t lru, belady;
+	struct cw_err e;
+
+	cw_trace_cut(t, 0);
+	cr_assert_eq(cw_trace_len(t), 6);
+	cw_trace_cut(t, 7);
+	cr_assert_eq(cw_trace_len(t), 6);
+	cr_assert_eq(cw_trace_keys(t), 3);
+	cw_trace_cut(t, 4);
+	cr_assert_eq(cw_trace_len(t), 4);
+	cr_assert_eq(cw_trace_keys(t), 2);
+	cr_assert_eq(cw_trace_offline(t, 2, &lru, &belady, &e), CW_OK);
+	cr_assert_eq(lru, 2);
+	cr_assert_eq(belady, 2);
+	cw_trace_free(t);
+}
+
 Test(trace, an_empty_trace_is_bad_data)
 {
 	char path[4096];
