@@ -202,8 +202,17 @@ cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
     size_t klen, enum cw_level level, int64_t latency_ns,
     struct cw_err *err)
 {
+	return cw_alog_append_hashed(log, wall_ns, key, klen,
+	    cw_hash(key, klen), level, latency_ns, err);
+}
+
+int
+cw_alog_append_hashed(struct cw_alog *log, int64_t wall_ns,
+    const char *key, size_t klen, uint64_t key_hash, enum cw_level level,
+    int64_t latency_ns, struct cw_err *err)
+{
 	int64_t ms = wall_ns > 0 ? wall_ns / 1000000 : 0;
-	uint64_t h = (cw_hash(key, klen) ^ (uint64_t)level) | 1;
+	uint64_t h = (key_hash ^ (uint64_t)level) | 1;
 	uint32_t at;
 	struct agg *a;
 	int rc;

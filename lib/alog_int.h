@@ -26,6 +26,10 @@ int cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 int cw_alog_append(struct cw_alog *log, int64_t wall_ns, const char *key,
     size_t klen, enum cw_level level, int64_t latency_ns,
     struct cw_err *err);
+/* The same, the key's cw_hash known (a lookup of L1 computed it). */
+int cw_alog_append_hashed(struct cw_alog *log, int64_t wall_ns,
+    const char *key, size_t klen, uint64_t key_hash, enum cw_level level,
+    int64_t latency_ns, struct cw_err *err);
 /* Write out what is buffered. */
 int cw_alog_flush(struct cw_alog *log, struct cw_err *err);
 /* Flush and close; accepts NULL. */

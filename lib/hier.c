@@ -181,14 +181,18 @@ fetch(struct cw_hier *h, struct cw_hier_item *it)
 }
 
 /* Log and describe a settled item that took total_ns, answered at
- * calendar time now_ns; its lookup is counted by the caller. */
+ * calendar time now_ns; its lookup is counted by the caller. key_hash:
+ * the key's cw_hash when L1 computed it, else 0. */
 static void
 finish(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns,
-    int64_t now_ns)
+    int64_t now_ns, uint64_t key_hash)
 {
-	if (h->log != NULL)
-		/* The log is a hint for the predictor: losing a line must
-		 * not fail the lookup it describes. */
+	/* The log is a hint for the predictor: losing a line must not fail
+	 * the lookup it describes. */
+	if (h->log != NULL && key_hash != 0)
+		(void)cw_alog_append_hashed(h->log, now_ns, it->key, it->klen,
+		    key_hash, it->res.level, total_ns, NULL);
+	else if (h->log != NULL)
 		(void)cw_alog_append(h->log, now_ns, it->key, it->klen,
 		    it->res.level, total_ns, NULL);
 	it->res.latency_ns = total_ns;
@@ -204,7 +208,7 @@ finish_below(struct cw_hier *h, struct cw_hier_item *it, int64_t total_ns)
 {
 	if (cw_fill_int_l1(h->fill) != NULL)
 		cw_l1_record_lookup(cw_fill_int_l1(h->fill), total_ns);
-	finish(h, it, total_ns, cw_clock_calendar_ns(&h->clock));
+	finish(h, it, total_ns, cw_clock_calendar_ns(&h->clock), 0);
 }
 
 /*
@@ -247,7 +251,7 @@ l1_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 		settle(it, q->info.flags & CW_L1_NEGATIVE ? CW_ENOTFOUND :
 		    CW_OK, CW_LEVEL_L1);
 		it->res.l1_expires_ns = q->info.expires_ns;
-		finish(h, it, share, now);
+		finish(h, it, share, now, q->key_hash);
 		state[h->item_of[j]] = KEY_DONE;
 	}
 	for (int r = 0; r < CW_RESULT_COUNT; r++)

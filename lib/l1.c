@@ -467,7 +467,8 @@ cw_l1_get_batch(struct cw_l1 *handle, struct cw_l1_lookup *q, size_t n)
 
 	for (size_t k = 0; k < n + 2 * BATCH_STRIDE; k++) {
 		if (k < n) {
-			hash[k % HASH_RING] = cw_hash(q[k].key, q[k].klen);
+			hash[k % HASH_RING] = q[k].key_hash = cw_hash(q[k].key,
+			    q[k].klen);
 			__builtin_prefetch(&l1->slots[hash[k % HASH_RING] &
 			    mask]);
 		}

@@ -558,6 +558,8 @@ struct cw_l1_lookup {
 	struct cw_buf *val;
 	int rc;
 	struct cw_l1_entry_info info;
+	uint64_t key_hash;	/* out: cw_hash of the key, which the access
+				   log's table need not compute again */
 };
 
 /*
