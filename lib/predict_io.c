@@ -608,7 +608,7 @@ learn_fd(struct cw_predict *m, int fd, int64_t now_s,
 	size_t cap = 1 << 20, have = 0;
 	char *buf = malloc(cap);
 	uint64_t used = 0;
-	int rc = CW_OK;
+	int rc = CW_OK, skipping = 0;	/* the rest of an overlong line */
 
 	if (buf == NULL)
 		return cw_err_set(err, CW_ENOMEM, 0, "log buffer");
@@ -637,8 +637,11 @@ learn_fd(struct cw_predict *m, int fd, int64_t now_s,
 
 			if (nl == NULL)
 				break;
-			rc = cw_predict_learn_line(m, buf + start,
-			    (size_t)(nl - (buf + start)), now_s, history_s);
+			if (!skipping)
+				rc = cw_predict_learn_line(m, buf + start,
+				    (size_t)(nl - (buf + start)), now_s,
+				    history_s);
+			skipping = 0;
 			if (rc == CW_ENOMEM)
 				goto out;
 			start = (size_t)(nl - buf) + 1;
@@ -648,9 +651,12 @@ learn_fd(struct cw_predict *m, int fd, int64_t now_s,
 		have -= start;
 		if (have == cap) {
 			/* A line longer than the buffer is no log line:
-			 * skip it whole. */
-			m->counts.lines++;
-			m->counts.malformed++;
+			 * skip it whole, up to its newline, counted once. */
+			if (!skipping) {
+				m->counts.lines++;
+				m->counts.malformed++;
+			}
+			skipping = 1;
 			used += have;
 			have = 0;
 		}

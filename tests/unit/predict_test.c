@@ -418,6 +418,55 @@ Test(predict, update_learns_what_the_log_gained, .init = tmpdir_setup,
 	cw_predict_free(m);
 }
 
+/* A log cut in place (copytruncate's rotation) is read again from its
+ * start; a line past the reader's 1 MB buffer is skipped whole, up to
+ * its newline, as one malformed line, and the lines after it learned. */
+Test(predict, update_restarts_a_cut_log_and_skips_an_overlong_line,
+    .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+	struct cw_predict_counts read;
+	char state[600], log[600];
+	int64_t t = utc(2024, 11, 5, 8, 0);
+	struct cw_err e;
+	FILE *f;
+
+	snprintf(state, sizeof(state), "%s/state", tenv.dir);
+	snprintf(log, sizeof(log), "%s/access.log", tenv.dir);
+	cr_assert_not_null(f = fopen(log, "w"));
+	for (int i = 0; i < 3; i++)
+		fprintf(f, "%lld,labels:EUR_USD:H4:2024-11-05,l1,12\n",
+		    (long long)t + i * 60);
+	fclose(f);
+	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
+	    &read, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.learned, 3);
+	cr_assert_not_null(f = fopen(log, "w"));
+	/* In the next hour, which the learner keeps open. */
+	fprintf(f, "%lld,labels:GBP_USD:H4:2024-11-05,l2,300\n",
+	    (long long)t + 3600);
+	fclose(f);
+	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
+	    &read, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.lines, 1, "the cut log read from its start");
+	cr_assert_eq(read.learned, 1);
+	/* One line of 1 MB of garbage and then what looks like a log line
+	 * (the reader's buffer ends just before it), then two lines. */
+	cr_assert_not_null(f = fopen(log, "a"));
+	for (int i = 0; i < (1 << 20); i++)
+		fputc('x', f);
+	fprintf(f, "%lld,labels:EUR_JPY:H4:2024-11-05,l1,5\n", (long long)t +
+	    3620);
+	fprintf(f, "%lld,labels:USD_JPY:H4:2024-11-05,l1,5\n"
+	    "%lld,labels:USD_JPY:H4:2024-11-05,l1,5\n", (long long)t + 3640,
+	    (long long)t + 3700);
+	fclose(f);
+	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
+	    &read, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(read.malformed, 1, "the long line, once");
+	cr_assert_eq(read.lines, 3);
+	cr_assert_eq(read.learned, 2);
+}
+
 /* A tiny trace scored by hand; opaque keys are their own patterns. */
 Test(predict, backtest_scores_by_hand)
 {
@@ -882,6 +931,52 @@ Test(predict, import_refuses_what_its_fields_cannot_hold)
 	cw_predict_free(m);
 }
 
+/* A saved state file's bytes, and where its checksum sits: the 8 bytes
+ * that, zeroed, hash to themselves. It ends the header, so the patterns
+ * follow it. */
+static size_t
+saved_state(struct cw_predict *m, const char *path, struct cw_buf *f)
+{
+	uint64_t was;
+	size_t sum_at = 0;
+	struct cw_err e;
+	int fd;
+
+	cr_assert_eq(cw_predict_save(m, path, &e), CW_OK, "%s", e.msg);
+	cr_assert_geq(fd = open(path, O_RDONLY), 0);
+	f->len = 0;
+	cr_assert_eq(cw_buf_read_fd(f, fd, path, NULL), CW_OK);
+	close(fd);
+	for (size_t off = 8; off + 8 <= f->len && sum_at == 0; off += 8) {
+		memcpy(&was, f->data + off, 8);
+		memset(f->data + off, 0, 8);
+		if (cw_hash(f->data, f->len) == was)
+			sum_at = off;
+		memcpy(f->data + off, &was, 8);
+	}
+	cr_assert_gt(sum_at, 0);
+	return sum_at;
+}
+
+/* Write f's first len bytes to path, with the checksum at sum_at made
+ * right for them when fix_sum: what load refuses is then its fields. */
+static void
+write_state(const char *path, struct cw_buf *f, size_t len, size_t sum_at,
+    int fix_sum)
+{
+	uint64_t sum;
+	int fd;
+
+	if (fix_sum) {
+		memset(f->data + sum_at, 0, 8);
+		sum = cw_hash(f->data, len);
+		memcpy(f->data + sum_at, &sum, 8);
+	}
+	cr_assert_geq(fd = open(path, O_WRONLY | O_TRUNC), 0);
+	cr_assert_eq(write(fd, f->data, len), (ssize_t)len);
+	close(fd);
+}
+
 /* Found by fuzzing the state file with its checksum made right: a
  * frame number past the frames (read out of bounds), hours past any
  * clock (overflow). A checksum says a file is whole, not that this
@@ -891,38 +986,82 @@ Test(predict, state_file_with_a_right_checksum_and_wrong_fields,
 {
 	struct cw_predict *m = learned_workload(), *back;
 	struct cw_buf f = { 0 };
-	size_t sum_at = 0, pats;
+	size_t sum_at;
 	char path[600];
 	struct cw_err e;
-	uint64_t was, sum;
 	uint32_t frame = 99;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/state", tenv.dir);
-	cr_assert_eq(cw_predict_save(m, path, &e), CW_OK, "%s", e.msg);
-	cr_assert_geq(fd = open(path, O_RDONLY), 0);
-	cr_assert_eq(cw_buf_read_fd(&f, fd, path, NULL), CW_OK);
-	close(fd);
-	/* The checksum: the 8 bytes that, zeroed, hash to themselves. It
-	 * ends the header, so the patterns follow it. */
-	for (size_t off = 8; off + 8 <= f.len && sum_at == 0; off += 8) {
-		memcpy(&was, f.data + off, 8);
-		memset(f.data + off, 0, 8);
-		if (cw_hash(f.data, f.len) == was)
-			sum_at = off;
-		memcpy(f.data + off, &was, 8);
-	}
-	cr_assert_gt(sum_at, 0);
-	pats = sum_at + 8;
-	memcpy(f.data + pats + offsetof(struct cw_pat, frame), &frame, 4);
-	memset(f.data + sum_at, 0, 8);
-	sum = cw_hash(f.data, f.len);
-	memcpy(f.data + sum_at, &sum, 8);
-	cr_assert_geq(fd = open(path, O_WRONLY | O_TRUNC), 0);
-	cr_assert_eq(write(fd, f.data, f.len), (ssize_t)f.len);
-	close(fd);
+	sum_at = saved_state(m, path, &f);
+	memcpy(f.data + sum_at + 8 + offsetof(struct cw_pat, frame), &frame,
+	    4);
+	write_state(path, &f, f.len, sum_at, 1);
 	cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA);
 	cr_assert(strstr(e.msg, "patterns out of range") != NULL, "%s", e.msg);
+	cw_buf_free(&f);
+	cw_predict_free(m);
+}
+
+/* Each way a state file can be wrong, named: what an operator reads
+ * before rebuilding it. */
+Test(predict, state_file_damage_named, .init = tmpdir_setup,
+    .fini = tmpdir_teardown)
+{
+	struct cw_predict *m = learned_workload(), *back;
+	struct cw_buf f = { 0 };
+	size_t sum_at, pats;
+	char path[600];
+	struct cw_err e;
+	int32_t group;
+	uint32_t version;
+	static const struct {
+		const char *what;	/* the damage */
+		const char *says;	/* in the message */
+	} cases[] = {
+		{ "short", "too short" },
+		{ "magic", "not a cw-predict state file" },
+		{ "version", "another version" },
+		{ "cut", "truncated" },
+		{ "names", "pattern names" },
+		{ "group", "pattern groups" },
+	};
+
+	snprintf(path, sizeof(path), "%s/state", tenv.dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *what = cases[i].what;
+
+		sum_at = saved_state(m, path, &f);
+		pats = sum_at + 8;
+		if (strcmp(what, "short") == 0)
+			write_state(path, &f, 10, sum_at, 0);
+		else if (strcmp(what, "magic") == 0) {
+			f.data[0] ^= 0x20;
+			write_state(path, &f, f.len, sum_at, 1);
+		} else if (strcmp(what, "version") == 0) {
+			memcpy(&version, f.data + 8, 4);
+			version++;
+			memcpy(f.data + 8, &version, 4);
+			write_state(path, &f, f.len, sum_at, 1);
+		} else if (strcmp(what, "cut") == 0)
+			write_state(path, &f, f.len - 1, sum_at, 1);
+		else if (strcmp(what, "names") == 0) {
+			/* The last name's NUL: the names run off the end. */
+			f.data[f.len - 1] = 'x';
+			write_state(path, &f, f.len, sum_at, 1);
+		} else {
+			/* The first pattern's group: past the patterns. */
+			group = 1 << 30;
+			memcpy(f.data + pats + offsetof(struct cw_pat, group),
+			    &group, sizeof(group));
+			write_state(path, &f, f.len, sum_at, 1);
+		}
+		cr_assert_eq(cw_predict_load(&back, path, &e), CW_EDATA, "%s",
+		    what);
+		cr_assert(strstr(e.msg, cases[i].says) != NULL, "%s: %s", what,
+		    e.msg);
+		cr_assert(strstr(e.msg, "--rebuild") != NULL, "%s: %s", what,
+		    e.msg);
+	}
 	cw_buf_free(&f);
 	cw_predict_free(m);
 }
