@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 37
+plan 39
 
 start_redis
 start_clickhouse
@@ -137,6 +137,17 @@ is "$(sed 's/:[0-9]*: HTTP/:PORT: HTTP/' "$T/err")" \
 	"with ClickHouse's reason"
 run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=s3cret cw-get -v "$g"
 is "$(untimed "$T/err")" "cw-get: $g: l3 hit in T us" "the right one: answered"
+
+# A database of its own: redis://host:port/3 selects it on connecting.
+sed 's|^url = \(redis://.*\)/0$|url = \1/3|' "$T/cw.conf" >"$T/db3.conf"
+rm "$CW_L1_FILE"
+before=$(rcli -n 3 dbsize)
+run cw-get -c "$T/db3.conf" "$g"
+is "$status:$before:$(rcli -n 3 exists "cw:$g")" "0:0:1" \
+	"l2.url's /3: the value filled into database 3"
+rm "$CW_L1_FILE"
+run cw-get -v -c "$T/db3.conf" "$g"
+is "$(untimed "$T/err")" "cw-get: $g: l2 hit in T us" "and read back from it"
 
 # A Redis that wants a password: from CW_REDIS_PASSWORD or the file.
 rcli config set requirepass pw >/dev/null

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 30
+plan 31
 : "${CW_BUILD:?}"
 
 start_redis_cluster
@@ -252,4 +252,12 @@ is "$?:$(sed -n 2p "$T/switch" | cut -f2)" "0:value of $f" \
 is "$(redis-cli -p "$SENT_REPLICA_PORT" get "cw:$f")" "value of $f" \
 	"its fill on the new master"
 is "$(cat "$T/err")" "" "and nothing said"
+# A master name the sentinels do not know: L2 given up, said once, the
+# source answers.
+sed 's|/cwmaster$|/nosuch|' "$T/sent.conf" >"$T/nosuch.conf"
+fresh_l1
+run cw-get -c "$T/nosuch.conf" "$a"
+is "$status:$(cat "$T/out"):$(cat "$T/err")" \
+	"0:value of $a:cw-get: l2 redis+sentinel://127.0.0.1:$SENTINEL_PORT/nosuch: the sentinels know no master 'nosuch'; going on without it" \
+	"a master the sentinels do not know: said once, the source answers"
 finish

@@ -60,4 +60,32 @@ Test(l2_net, the_urls_it_takes)
 	cr_assert_eq(check("redis+sentinel://a/m/0"), CW_ECONFIG,
 	    "a path after the name");
 	cr_assert_eq(check("memcached://a"), CW_ECONFIG);
+	cr_assert_eq(check("unix://run/redis.sock"), CW_ECONFIG,
+	    "a socket's path is absolute");
+	cr_assert_eq(check("redis://h/x"), CW_ECONFIG, "a database by name");
+	cr_assert_eq(check("redis://h/-1"), CW_ECONFIG, "a negative database");
+	cr_assert_eq(check("redis://h/7"), CW_OK);
+}
+
+/* What each refused URL says: the setting, the URL and the reason. */
+Test(l2_net, a_refused_url_says_why)
+{
+	char many[256] = "redis+cluster://h1";
+	struct cw_err e;
+
+	for (int i = 2; i <= 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    ",h%d", i);
+	cr_assert_eq(cw_l2_net_check_url(many, &e), CW_ECONFIG);
+	cr_assert_str_eq(e.msg, "l2.url 'redis+cluster://h1,h2,h3,h4,h5,h6,"
+	    "h7,h8,h9,h10,h11,h12,h13,h14,h15,h16,h17': more than 16 hosts");
+	cr_assert_eq(cw_l2_net_check_url("redis://h/x", &e), CW_ECONFIG);
+	cr_assert_str_eq(e.msg, "l2.url 'redis://h/x': bad database number");
+	cr_assert_eq(cw_l2_net_check_url("unix://sock", &e), CW_ECONFIG);
+	cr_assert_str_eq(e.msg,
+	    "l2.url 'unix://sock': expected unix:///path/to/socket");
+	cr_assert_eq(cw_l2_net_check_url("redis+sentinel://a", &e),
+	    CW_ECONFIG);
+	cr_assert_str_eq(e.msg, "l2.url 'redis+sentinel://a': expected "
+	    "redis+sentinel://host:port[,...]/mastername");
 }
