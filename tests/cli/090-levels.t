@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 39
+plan 41
 
 start_redis
 start_clickhouse
@@ -137,6 +137,26 @@ is "$(sed 's/:[0-9]*: HTTP/:PORT: HTTP/' "$T/err")" \
 	"with ClickHouse's reason"
 run env CW_CLICKHOUSE_USER=cw CW_CLICKHOUSE_PASSWORD=s3cret cw-get -v "$g"
 is "$(untimed "$T/err")" "cw-get: $g: l3 hit in T us" "the right one: answered"
+
+# An answer over source.max_value_size: refused whole, exit 65, nothing
+# of it cached in either level.
+cp "$T/cw.conf" "$T/small.conf"
+printf '[source]\nmax_value_size = 40\n' >>"$T/small.conf"
+b=labels:EUR_USD:H4:2024-01-03
+rm "$CW_L1_FILE"
+run cw-get -c "$T/small.conf" "$b"
+is "$status:$(cat "$T/out"):$(sed 's/:[0-9]*: answer/:PORT: answer/' "$T/err"):$(rcli exists "cw:$b" "cw:$b none")" \
+	"65::cw-get: clickhouse 127.0.0.1:PORT: answer over 40 bytes (source.max_value_size):0" \
+	"an answer over source.max_value_size: exit 65, said, nothing cached"
+
+# clickhouses:// speaks TLS: to a server that does not, the handshake
+# fails, the level is said to be unavailable (69), nothing is cached.
+sed 's|^url = clickhouse://|url = clickhouses://|' "$T/cw.conf" >"$T/tls.conf"
+rm "$CW_L1_FILE"
+run cw-get -c "$T/tls.conf" "$b"
+is "$status:$(sed 's/127.0.0.1:[0-9]*/127.0.0.1:PORT/' "$T/err"):$(rcli exists "cw:$b" "cw:$b none")" \
+	"69:cw-get: clickhouse 127.0.0.1:PORT: SSL connect error:0" \
+	"clickhouses:// to a plain server: exit 69, named, nothing cached"
 
 # A database of its own: redis://host:port/3 selects it on connecting.
 sed 's|^url = \(redis://.*\)/0$|url = \1/3|' "$T/cw.conf" >"$T/db3.conf"
