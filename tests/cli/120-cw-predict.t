@@ -3,7 +3,7 @@
 # export/import, backtest, bad input and a damaged state file.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 42
+plan 43
 
 cw-bench generate --seed 5 --weeks 2 --rate 60 \
 	--instruments EUR_USD,AUD_JPY >"$T/trace"
@@ -78,6 +78,18 @@ is "$(head -n 2 "$T/out")" "pattern	labels:EUR_USD:M15:T
 frame	london+new_york" \
 	"named by its trading-day offset, with the clock it follows"
 is "$(grep -c '^hour_' "$T/out")" 24 "frequency for every hour"
+run cw-predict pattern labels:EUR_USD:M15:2024-03-15 --at 2024-03-15T12:00Z -o json
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = json.loads(lines[0])
+print(len(lines), d["pattern"], d["frame"], len(d["per_hour"]),
+      sorted(d["sessions"]) if "sessions" in d else sorted(d),
+      0 <= d["confidence"] <= 1)
+PY
+is "$(cat "$T/parsed")" \
+	"1 labels:EUR_USD:M15:T london+new_york 24 ['london', 'new_york', 'sydney', 'tokyo'] True" \
+	"the pattern as one JSON line: name, clock, share by session, 24 hours"
 run cw-predict pattern nosuch:EUR_USD:M15:T
 is "$status" 1 "an unknown pattern: exit 1"
 

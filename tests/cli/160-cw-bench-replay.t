@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 41
+plan 44
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -206,6 +206,27 @@ is "$status:$(tail -1 "$T/out")" \
 	"Redis down: FAIL naming it, exit 1"
 run cw-bench --quick generate
 is "$status" 2 "--quick with a command: exit 2"
+# The alerts, on the host's L1 file: four first reads, all misses, are
+# a CRITICAL hit rate; a hundred reads more of one key bring it over
+# 95%, which is OK.
+export CW_L1_FILE="$T/quick.l1"
+for d in 02 03 04 05; do cw-get "labels:EUR_USD:H4:2024-01-$d" >/dev/null 2>&1; done
+run cw-bench --quick
+is "$status:$(sed -n 4p "$T/out" | cut -d'|' -f1):$(tail -1 "$T/out")" \
+	"1:alerts: CACHEWARM CRITICAL - hit rate 0.0% < 90.0% in the last 5m :FAIL: an alert is CRITICAL" \
+	"--quick: a CRITICAL alert on the host's file fails it, exit 1"
+i=0
+while [ $i -lt 100 ]; do echo labels:EUR_USD:H4:2024-01-02; i=$((i + 1)); done |
+	cw-get - >/dev/null
+run cw-bench --quick
+is "$status:$(sed -n 4p "$T/out" | cut -d" " -f1-4):$(tail -1 "$T/out")" \
+	"0:alerts: CACHEWARM OK -:PASS" "the same file at 96% hits: OK, PASS"
+printf '[source]\nurl = exec:/nonexistent/prog\n' >"$T/nosrc.conf"
+run cw-bench --quick -c "$T/nosrc.conf"
+is "$status:$(sed -n 3p "$T/out"):$(tail -1 "$T/out")" \
+	"1:l3: source 'exec:/nonexistent/prog': No such file or directory:FAIL: source 'exec:/nonexistent/prog': No such file or directory" \
+	"a source that cannot run: its line and the verdict, exit 1"
+export CW_L1_FILE="$T/l1"
 
 # ---- misuse and bad input ----
 run cw-bench replay
