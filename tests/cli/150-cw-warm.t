@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 71
+plan 72
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -53,6 +53,19 @@ is "$(wc -l <"$T/out" | tr -d ' '):$(cut -f2,3 "$T/out" | sort -u | tr '\t' ' ')
 run cw-warm -n --session boe --at 2026-04-30T08:00Z
 is "$(head -n 1 "$T/out")" "labels:GBP_USD:M15:2026-04-30	warm	critical" \
 	"--session boe: that release's own keys"
+# A task a JSON line as it ends: the key, what became of it, where it
+# went, how long, its priority, tries and error (Saturday's key: none).
+run cw-warm -o json labels:EUR_USD:H4:2024-01-10 labels:EUR_USD:H4:2024-01-06
+python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    print(d["key"], d["result"], d["filled"], d["priority"], d["tries"],
+          repr(d["error"]), isinstance(d["ms"], float))
+PY
+is "$status:$(cat "$T/parsed")" "1:labels:EUR_USD:H4:2024-01-10 warmed l1 high 1 '' True
+labels:EUR_USD:H4:2024-01-06 failed l1 high 1 'not found' True" \
+	"-o json: a line a task; a key not found fails the run (exit 1)"
 run cw-warm --session mars
 is "$status" 2 "an unknown session: usage error"
 is "$(head -n 1 "$T/err" | sed 's/ calendar .*/ calendar/')" \
