@@ -80,6 +80,39 @@ Test(journal, a_run_reads_back_and_a_torn_tail_is_left_behind)
 	free(s);
 }
 
+/* Read while the torn line is still the last (no run has opened the
+ * journal since): the records before it count, its bytes are the
+ * torn tail, and the run it belonged to reads as far as it got. */
+Test(journal, a_torn_tail_read_before_any_next_run)
+{
+	char path[PATH_MAX];
+	struct cw_journal *j;
+	struct cw_warm_run run;
+	struct cw_journal_summary *s = malloc(sizeof(*s));
+	int fd;
+
+	tpath(path, sizeof(path), "j");
+	cr_assert_eq(cw_journal_open(&j, path, NULL), CW_OK);
+	cr_assert_eq(cw_journal_begin(j, "R2", 2000, NULL), CW_OK);
+	cr_assert_eq(cw_journal_plan(j, "R2", 0, CW_PRIO_HIGH, "x", 1, NULL),
+	    CW_OK);
+	cw_journal_close(j);
+	fd = open(path, O_WRONLY | O_APPEND);
+	cr_assert_eq(write(fd, "0123456789abcdef task\tR2\t0\twarm", 31), 31);
+	close(fd);
+	cr_assert_eq(cw_journal_summary(path, s, NULL), CW_OK);
+	cr_assert_eq(s->counts.records, 2);
+	cr_assert_eq(s->counts.bad, 0);
+	cr_assert_eq(s->counts.torn_bytes, 31);
+	memset(&run, 0, sizeof(run));
+	cr_assert_eq(cw_journal_load_run(path, NULL, &run, NULL), CW_OK);
+	cr_assert_str_eq(run.id, "R2");
+	cr_assert_eq(run.ntasks, 1);
+	cr_assert_eq(run.tasks[0].result, -1, "its end torn: pending");
+	cw_warm_run_free(&run);
+	free(s);
+}
+
 Test(journal, a_record_whose_hash_is_wrong_is_not_believed)
 {
 	char path[PATH_MAX];
