@@ -129,4 +129,39 @@ Test(cal, utc_times_parse_and_print)
 	cr_assert_eq(cw_cal_parse_utc("2024-02-30", &t, NULL), CW_EDATA);
 	cr_assert_eq(cw_cal_parse_utc("2024-03-04T24:00", &t, NULL), CW_EDATA);
 	cr_assert_eq(cw_cal_parse_utc("soon", &t, NULL), CW_EDATA);
+	/* Seconds, a space for the T, and what they refuse. */
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30:05Z", &t, NULL), CW_OK);
+	cr_assert_eq(t, 1709541005);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04 08:30:05", &t, NULL), CW_OK);
+	cr_assert_eq(t, 1709541005);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30:5", &t, NULL),
+	    CW_EDATA);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30:60", &t, NULL),
+	    CW_EDATA);
+	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30Zulu", &t, NULL),
+	    CW_EDATA);
+}
+
+/* A zone whose summer time is not an hour (Lord Howe's half hour), a
+ * rule's time with seconds, and a zone that names a summer time but no
+ * rules for it. */
+Test(cal, zones_with_their_own_summer_offset)
+{
+	struct cw_tz tz;
+	struct cw_err e;
+
+	cr_assert_eq(cw_cal_tz_parse("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+	    &tz, &e), CW_OK, "%s", e.msg);
+	/* 2024-01-15 southern summer: +11; 2024-07-01 winter: +10:30. */
+	cr_assert_eq(cw_cal_tz_offset_s(&tz, 1705276800), 11 * 3600);
+	cr_assert_eq(cw_cal_tz_offset_s(&tz, 1719792000), 10 * 3600 + 1800);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.2.0/2:00:30,M11.1.0/2",
+	    &tz, &e), CW_OK, "%s", e.msg);
+	cr_assert_eq(tz.start.time_s, 2 * 3600 + 30);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT,M3.2.0/2:00:60,M11.1.0", &tz,
+	    &e), CW_EDATA);
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT", &tz, &e), CW_EDATA,
+	    "a summer time with no rules");
+	cr_assert_eq(cw_cal_tz_parse("EST5EDT4:30x,M3.2.0,M11.1.0", &tz, &e),
+	    CW_EDATA);
 }
