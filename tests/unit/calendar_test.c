@@ -203,6 +203,42 @@ Test(calendar, a_bad_calendar_is_a_config_error_naming_the_line)
 	cr_assert(strstr(e.msg, "Europe/./London") != NULL, "%s", e.msg);
 }
 
+/* Every other way a calendar file can be wrong, each named with its
+ * file and line or the session it concerns. */
+Test(calendar, each_kind_of_bad_calendar_says_what)
+{
+	static const char head[] = "[calendar]\ntypes = labels\n"
+	    "granularities = H1\n";
+	static const struct {
+		const char *body;	/* after head */
+		const char *says;
+	} cases[] = {
+		{ "days_back = 99\n", "calendar.days_back" },
+		{ "releases =\n", "calendar.releases: empty or too long" },
+		{ "frobnicate = 1\n", "unknown setting calendar.frobnicate" },
+		{ "[x]\ncolour = red\n", "unknown setting x.colour" },
+		{ "[x]\nzone = Europe/London\nopen = 17:00\nclose = 08:00\n"
+		    "instruments = A\n", "session [x] needs zone, open before "
+		    "close, and instruments" },
+		{ "[x]\nzone = Europe/London\nopen = 08:00\nclose = 17:00\n",
+		    "session [x] needs zone" },
+		{ "", "needs sessions, types and granularities" },
+		{ "this is no setting\n", ":4: not INI" },
+	};
+	struct cw_calendar *cal;
+	struct cw_err e;
+	char p[PATH_MAX], text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, cases[i].body);
+		write_file("cal", text, strlen(text));
+		cr_assert_eq(cw_calendar_load(&cal, tpath(p, sizeof(p), "cal"),
+		    NULL, &e), CW_ECONFIG, "%s", cases[i].body);
+		cr_assert(strstr(e.msg, cases[i].says) != NULL, "%s -> %s",
+		    cases[i].body, e.msg);
+	}
+}
+
 /* The built-in rules agree with the system's zoneinfo, hour by hour
  * through every month of clock changes, every year 2018-2030. */
 Test(calendar, built_in_rules_match_the_system_zoneinfo_2018_to_2030)
