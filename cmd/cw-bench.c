@@ -135,7 +135,7 @@ help(void)
 	    "2024-03-04: the US and UK clock changes fall inside 4 weeks)\n"
 	    "      --strategy LIST     of none, market_open, predictive, "
 	    "refresh_ahead, oracle,\n"
-	    "                          backfill, xfetch\n"
+	    "                          backfill, xfetch, combined\n"
 	    "                          (default: all)\n"
 	    "      --trace FILE        ts,key[,...] lines; - for standard "
 	    "input\n"

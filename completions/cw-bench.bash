@@ -35,7 +35,7 @@ _cw_bench()
 		return ;;
 	--strategy)
 		COMPREPLY=($(compgen -W "none market_open predictive
-			refresh_ahead oracle backfill xfetch" -- "$cur"))
+			refresh_ahead oracle backfill xfetch combined" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -1485,6 +1485,8 @@ enum cw_strategy {
 	CW_STRATEGY_ORACLE,		/* the next window's reads, known */
 	CW_STRATEGY_BACKFILL,		/* refresh_ahead + recent days in L2 */
 	CW_STRATEGY_XFETCH,		/* early refresh on read, by chance */
+	CW_STRATEGY_COMBINED,		/* backfill + market_open +
+					   predictive, each on its clock */
 	CW_STRATEGY_COUNT,
 };
 

@@ -44,8 +44,30 @@
 
 static const char *const strategy_names[CW_STRATEGY_COUNT] = {
 	"none", "market_open", "predictive", "refresh_ahead", "oracle",
-	"backfill", "xfetch",
+	"backfill", "xfetch", "combined",
 };
+
+/* What a strategy does, for those that share their parts with
+ * combined: keep the keys read lately (refresh-ahead), learn from every
+ * read (the predictor), warm recent closed days (backfill). */
+static int
+keeps_recent(int s)
+{
+	return s == CW_STRATEGY_REFRESH_AHEAD || s == CW_STRATEGY_BACKFILL ||
+	    s == CW_STRATEGY_COMBINED;
+}
+
+static int
+learns(int s)
+{
+	return s == CW_STRATEGY_PREDICTIVE || s == CW_STRATEGY_COMBINED;
+}
+
+static int
+backfills(int s)
+{
+	return s == CW_STRATEGY_BACKFILL || s == CW_STRATEGY_COMBINED;
+}
 
 const char *
 cw_strategy_name(int s)
@@ -99,6 +121,7 @@ struct replay {
 	struct cw_warm_plan plan;
 	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
 	int64_t backfilled_day;	/* the last day backfill warmed, or -1 */
+	int64_t next_cron_s;		/* combined: its next cron run */
 	uint64_t draws;		/* xfetch's, from the clock's seeded sequence */
 	int64_t l3_ns;		/* xfetch's delta: a fetch's time, averaged */
 	struct cw_err *err;
@@ -352,28 +375,66 @@ plan_refresh(struct replay *p, int64_t now_s)
 	return rc;
 }
 
+/* market_open's plan: the keys of the sessions opening within its
+ * lead, as cw-warm --session auto plans them. */
+static int
+plan_opens(struct replay *p, int64_t now_s, int64_t now_ns)
+{
+	struct cw_cal_open opened[CW_CAL_SESSIONS];
+	size_t nopened;
+
+	return cw_warm_plan_sessions(&p->plan, p->cal, "auto", now_s,
+	    SESSION_LEAD_S, now_ns, opened, CW_CAL_SESSIONS, &nopened,
+	    p->err);
+}
+
+/* The day's backfill when the day has changed since the last one. */
+static int
+backfill_due(struct replay *p, int64_t now_s)
+{
+	int64_t day = cw_cal_floor_div(now_s - BACKFILL_AT_S, 86400);
+
+	return day != p->backfilled_day ? backfill(p, day) : CW_OK;
+}
+
+/* Every warmer a desk would run, each on its own clock: the backfill
+ * each day, refresh-ahead each minute, and from cron every interval the
+ * session opens and the forecast, in one warm run. */
+static int
+tick_combined(struct replay *p, int64_t now_s, int64_t now_ns)
+{
+	int64_t every_s = p->o->interval_s > 0 ? p->o->interval_s : 900;
+	int rc;
+
+	if ((rc = backfill_due(p, now_s)) != CW_OK ||
+	    (rc = plan_refresh(p, now_s)) != CW_OK ||
+	    (rc = warm(p, REFRESH_BELOW)) != CW_OK)
+		return rc;
+	if (now_s < p->next_cron_s)
+		return CW_OK;
+	p->next_cron_s = (cw_cal_floor_div(now_s, every_s) + 1) * every_s;
+	if ((rc = plan_opens(p, now_s, now_ns)) != CW_OK ||
+	    (rc = plan_predicted(p, now_s, p->o->look_ahead_s)) != CW_OK)
+		return rc;
+	return warm(p, p->cfg.warm_refresh_below);
+}
+
 /* One cron tick of the strategy at the calendar's now. */
 static int
 tick(struct replay *p, int64_t now_s)
 {
 	int64_t now_ns = cw_clock_elapsed_ns(&p->clock);
-	struct cw_cal_open opened[CW_CAL_SESSIONS];
-	size_t nopened;
 	int rc;
 
 	switch (p->strategy) {
 	case CW_STRATEGY_MARKET_OPEN:
-		rc = cw_warm_plan_sessions(&p->plan, p->cal, "auto", now_s,
-		    SESSION_LEAD_S, now_ns, opened, CW_CAL_SESSIONS, &nopened,
-		    p->err);
+		rc = plan_opens(p, now_s, now_ns);
 		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
 	case CW_STRATEGY_PREDICTIVE:
 		rc = plan_predicted(p, now_s, p->o->look_ahead_s);
 		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
 	case CW_STRATEGY_BACKFILL:
-		if (cw_cal_floor_div(now_s - BACKFILL_AT_S, 86400) !=
-		    p->backfilled_day && (rc = backfill(p,
-		    cw_cal_floor_div(now_s - BACKFILL_AT_S, 86400))) != CW_OK)
+		if ((rc = backfill_due(p, now_s)) != CW_OK)
 			return rc;
 		/* FALLTHROUGH */
 	case CW_STRATEGY_REFRESH_AHEAD:
@@ -382,6 +443,8 @@ tick(struct replay *p, int64_t now_s)
 	case CW_STRATEGY_ORACLE:
 		rc = plan_oracle(p, now_s, p->o->look_ahead_s);
 		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
+	case CW_STRATEGY_COMBINED:
+		return tick_combined(p, now_s, now_ns);
 	default:
 		return CW_OK;
 	}
@@ -462,8 +525,7 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 		k->warm_until_ms = 0;
 	}
 	k->last_read_ms = ts_ms;
-	if ((p->strategy == CW_STRATEGY_REFRESH_AHEAD ||
-	    p->strategy == CW_STRATEGY_BACKFILL) && !k->recent) {
+	if (keeps_recent(p->strategy) && !k->recent) {
 		uint32_t *r = realloc(p->recent, (p->nrecent + 1) *
 		    sizeof(*r));
 
@@ -473,7 +535,7 @@ lookup(struct replay *p, size_t i, struct cw_buf *val, size_t *open_cursor)
 		p->recent[p->nrecent++] = t->key[i];
 		k->recent = 1;
 	}
-	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
+	if (learns(p->strategy) &&
 	    cw_predict_learn_key(p->model, ts_ms, key, klen) == CW_ENOMEM)
 		return cw_err_set(p->err, CW_ENOMEM, 0, "replay");
 	/* The reader's early refresh: from the source, through every
@@ -545,12 +607,11 @@ setup(struct replay *p)
 	cw_cfg_warm_path(&p->cfg, 'c', path);
 	if ((rc = cw_calendar_load(&p->cal, path, NULL, p->err)) != CW_OK)
 		return rc;
-	if (p->strategy == CW_STRATEGY_PREDICTIVE &&
+	if (learns(p->strategy) &&
 	    (rc = cw_predict_new(&p->model, p->err)) != CW_OK)
 		return rc;
 	p->backfilled_day = -1;
-	if (p->strategy == CW_STRATEGY_BACKFILL && (rc = learn_space(p)) !=
-	    CW_OK)
+	if (backfills(p->strategy) && (rc = learn_space(p)) != CW_OK)
 		return rc;
 	/* The trace's keys first, so that their ids are the trace's. */
 	for (size_t id = 0; id < t->keys.n; id++) {
@@ -623,8 +684,7 @@ cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 	p.err = err;
 	if ((rc = setup(&p)) != CW_OK)
 		goto out;
-	every_s = strategy == CW_STRATEGY_REFRESH_AHEAD ||
-	    strategy == CW_STRATEGY_BACKFILL ? REFRESH_TICK_S :
+	every_s = keeps_recent(strategy) ? REFRESH_TICK_S :
 	    o->interval_s > 0 ? o->interval_s : 900;
 	next_tick_s = cw_cal_floor_div(t->ts_ms[0] / 1000, every_s) * every_s;
 	t0 = cw_clock_elapsed_ns(&p.clock);

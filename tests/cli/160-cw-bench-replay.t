@@ -61,7 +61,7 @@ python3 - "$T/out" >"$T/parsed" 2>&1 <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 names = ["none", "market_open", "predictive", "refresh_ahead", "oracle",
-         "backfill"]
+         "backfill", "combined"]
 fields = {"lookups": int, "l1_hit_rate": float, "l2_hit_rate": float,
           "overall_hit_rate": float, "open_hit_rate": float,
           "open_lookups": int, "l3_queries": int, "warm_fetches": int,
@@ -82,7 +82,8 @@ best = max(d[n]["overall_hit_rate"] for n in names[:4])
 print("oracle", d["oracle"]["overall_hit_rate"] >= best)
 print("none warms", d["none"]["warm_fetches"])
 print("warmers warm", all(d[n]["warm_fetches"] > 0
-      for n in ("market_open", "refresh_ahead", "oracle", "backfill")))
+      for n in ("market_open", "refresh_ahead", "oracle", "backfill",
+                "combined")))
 off = d["l1_offline"]
 print("belady", off["belady_hit_rate"] >= off["lru_hit_rate"])
 sp = d["none"]["latency_spectrum"]
@@ -99,7 +100,7 @@ is "$(sed -n 4p "$T/parsed")" "oracle True" \
 	"the oracle is never below a strategy of no more knowledge"
 is "$(sed -n 5p "$T/parsed")" "none warms 0" "none warms nothing"
 is "$(sed -n 6p "$T/parsed")" "warmers warm True" \
-	"market_open, refresh_ahead, oracle and backfill warm from the source"
+	"market_open, refresh_ahead, oracle, backfill and combined warm from the source"
 is "$(sed -n 7p "$T/parsed")" "belady True" "Belady is never below LRU"
 is "$(sed -n 8p "$T/parsed")" "spectrum True" \
 	"the latency spectrum rises to the maximum"
