@@ -304,9 +304,9 @@ for w in "--seed 1 --start 2024-03-04" \
 	"$CW_BIN/cw-bench" generate $w >"$B/trace"
 	"$CW_BIN/cw-bench" replay -c "$B/replay.conf" --trace "$B/trace"
 done
-echo "-- the same four weeks with closed-day lifetimes: none and backfill"
+echo "-- the same four weeks with closed-day lifetimes: none, backfill and combined"
 "$CW_BIN/cw-bench" generate >"$B/trace"
 printf 'closed_day_types = labels features signals ohlc orderbook\nclosed_day_ttl = 30d\n' \
 	>>"$B/replay.conf"
 "$CW_BIN/cw-bench" replay -c "$B/replay.conf" --trace "$B/trace" \
-	--strategy none,backfill
+	--strategy none,backfill,combined
