@@ -661,15 +661,6 @@ bench_workload(struct opts *o, const char *dir, char *path, size_t cap)
 	return status;
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * The benchmark's real time, shared: each strategy may take an equal
  * part of what is left. The first one's reads, as far as it got, are
@@ -678,9 +669,11 @@ now_ns(void)
  * being slower (they warm). One still out of time says how far it got.
  */
 static void
-bench_share(struct opts *o, int64_t started_ns, size_t done)
+bench_share(struct opts *o, const struct cw_clock *clock, int64_t started_ns,
+    size_t done)
 {
-	int64_t left = o->duration_s * 1000000000 - (now_ns() - started_ns);
+	int64_t left = o->duration_s * 1000000000 -
+	    (cw_clock_elapsed_ns(clock) - started_ns);
 	int64_t part = left / (int64_t)(o->nstrategies - done);
 
 	if (done == 0)
@@ -729,7 +722,8 @@ replay(struct opts *o)
 	uint64_t lru = 0, belady = 0;
 	struct cw_err e;
 	size_t done = 0;
-	int64_t started_ns = now_ns();
+	struct cw_clock clock = cw_clock_system();
+	int64_t started_ns = cw_clock_elapsed_ns(&clock);
 	int status, rc = CW_OK;
 
 	memset(r, 0, sizeof(r));
@@ -755,7 +749,7 @@ replay(struct opts *o)
 		o->replay.on_progress = on_progress;
 	for (; done < o->nstrategies; done++) {
 		if (o->cmd == CMD_BENCH)
-			bench_share(o, started_ns, done);
+			bench_share(o, &clock, started_ns, done);
 		if ((rc = cw_replay_run(&o->replay, t, o->strategies[done],
 		    &r[done], &e)) != CW_OK) {
 			if (o->replay.on_progress != NULL)

@@ -372,6 +372,18 @@ Test(predict, import_and_backtest_save_under_the_learners_lock,
 
 /* The learner's turn: a log learned into the state file once, what it
  * gains later learned on the next turn, and each turn's counts its own. */
+/* cron's learner on state and log at now_s, a week of history: it
+ * must succeed; what it read into *read. */
+static void
+learner_run(const char *state, const char *log, int64_t now_s,
+    struct cw_predict_counts *read)
+{
+	struct cw_err e;
+
+	cr_assert_eq(cw_predict_update(state, log, now_s, 7 * 86400, 0, read,
+	    &e), CW_OK, "%s", e.msg);
+}
+
 Test(predict, update_learns_what_the_log_gained, .init = tmpdir_setup,
     .fini = tmpdir_teardown)
 {
@@ -391,8 +403,7 @@ Test(predict, update_learns_what_the_log_gained, .init = tmpdir_setup,
 	    "%lld,labels:EUR_USD:H4:2024-11-05,l1,9\n",
 	    (long long)t, (long long)t + 60);
 	fclose(f);
-	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
-	    &read, &e), CW_OK, "%s", e.msg);
+	learner_run(state, log, t + 7200, &read);
 	cr_assert_eq(read.lines, 3);
 	cr_assert_eq(read.learned, 2);
 	cr_assert_eq(read.malformed, 1);
@@ -400,8 +411,7 @@ Test(predict, update_learns_what_the_log_gained, .init = tmpdir_setup,
 	fprintf(f, "%lld,labels:GBP_USD:H4:2024-11-05,l2,300\n",
 	    (long long)t + 3600);
 	fclose(f);
-	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
-	    &read, &e), CW_OK, "%s", e.msg);
+	learner_run(state, log, t + 7200, &read);
 	cr_assert_eq(read.lines, 1, "only what the log gained");
 	cr_assert_eq(read.learned, 1);
 	cr_assert_eq(cw_predict_load_or_new(&m, state, &e), CW_OK);
@@ -427,7 +437,6 @@ Test(predict, update_restarts_a_cut_log_and_skips_an_overlong_line,
 	struct cw_predict_counts read;
 	char state[600], log[600];
 	int64_t t = utc(2024, 11, 5, 8, 0);
-	struct cw_err e;
 	FILE *f;
 
 	snprintf(state, sizeof(state), "%s/state", tenv.dir);
@@ -437,16 +446,14 @@ Test(predict, update_restarts_a_cut_log_and_skips_an_overlong_line,
 		fprintf(f, "%lld,labels:EUR_USD:H4:2024-11-05,l1,12\n",
 		    (long long)t + i * 60);
 	fclose(f);
-	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
-	    &read, &e), CW_OK, "%s", e.msg);
+	learner_run(state, log, t + 7200, &read);
 	cr_assert_eq(read.learned, 3);
 	cr_assert_not_null(f = fopen(log, "w"));
 	/* In the next hour, which the learner keeps open. */
 	fprintf(f, "%lld,labels:GBP_USD:H4:2024-11-05,l2,300\n",
 	    (long long)t + 3600);
 	fclose(f);
-	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
-	    &read, &e), CW_OK, "%s", e.msg);
+	learner_run(state, log, t + 7200, &read);
 	cr_assert_eq(read.lines, 1, "the cut log read from its start");
 	cr_assert_eq(read.learned, 1);
 	/* One line of 1 MB of garbage and then what looks like a log line
@@ -460,8 +467,7 @@ Test(predict, update_restarts_a_cut_log_and_skips_an_overlong_line,
 	    "%lld,labels:USD_JPY:H4:2024-11-05,l1,5\n", (long long)t + 3640,
 	    (long long)t + 3700);
 	fclose(f);
-	cr_assert_eq(cw_predict_update(state, log, t + 7200, 7 * 86400, 0,
-	    &read, &e), CW_OK, "%s", e.msg);
+	learner_run(state, log, t + 7200, &read);
 	cr_assert_eq(read.malformed, 1, "the long line, once");
 	cr_assert_eq(read.lines, 3);
 	cr_assert_eq(read.learned, 2);
