@@ -2,7 +2,7 @@
 # cw-get: one key, several keys, formats, levels and exit codes.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 26
 
 k=labels:EUR_USD:H4:2024-01-01
 data="$ROOT/share/data/labels/EUR_USD/H4.csv"
@@ -68,4 +68,15 @@ is "$(untimed "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-01: l3 hit in T us" 
 run cw-get -v --ttl 1s labels:USD_JPY:H1:2024-02-02
 is "$(untimed "$T/err")" "cw-get: labels:USD_JPY:H1:2024-02-02: l3 hit in T us" \
 	"--ttl accepted"
+
+# A value over source.max_value_size from the CSV source: refused (65),
+# named, and not cached: the next lookup asks the source again.
+printf '[source]\nmax_value_size = 10\n' >"$T/small.conf"
+run cw-get -c "$T/small.conf" labels:AUD_USD:H4:2024-01-02
+is "$status:$(cat "$T/err")" \
+	"65:cw-get: csv labels:AUD_USD:H4:2024-01-02: value of 555 bytes, over source.max_value_size" \
+	"a CSV value over source.max_value_size: exit 65, named"
+run cw-get -v labels:AUD_USD:H4:2024-01-02
+is "$(untimed "$T/err")" "cw-get: labels:AUD_USD:H4:2024-01-02: l3 hit in T us" \
+	"and not cached"
 finish
