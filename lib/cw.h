@@ -1504,9 +1504,10 @@ struct cw_replay_opts {
 	unsigned jobs;			/* a warm run's fetches in flight */
 	unsigned backfill_days;		/* trading days backfill warms */
 	int keep_l2;			/* leave the replay's Redis keys */
-	int64_t max_real_ns;		/* stop after this much real time
-					   (0: replay the whole trace); the
-					   result's lookups say how far */
+	int64_t max_real_ns;		/* stop after this much real time,
+					   warm runs too (0: replay the
+					   whole trace); the result's
+					   lookups say how far */
 	void (*on_progress)(void *ctx, int strategy, double share); /* 1% */
 	void (*on_degraded)(void *ctx, const char *msg);	/* or NULL */
 	void *ctx;

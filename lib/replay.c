@@ -122,6 +122,7 @@ struct replay {
 	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
 	int64_t backfilled_day;	/* the last day backfill warmed, or -1 */
 	int64_t next_cron_s;		/* combined: its next cron run */
+	int64_t stop_ns;		/* max_real_ns's end, elapsed; 0: none */
 	uint64_t draws;		/* xfetch's, from the clock's seeded sequence */
 	int64_t l3_ns;		/* xfetch's delta: a fetch's time, averaged */
 	struct cw_err *err;
@@ -208,6 +209,9 @@ warm_within(struct replay *p, double refresh_below, int64_t deadline_ns)
 	wo.clock = p->clock;
 	wo.jobs = p->o->jobs > 0 ? p->o->jobs : p->cfg.warm_jobs;
 	wo.deadline_ns = cw_clock_elapsed_ns(&p->clock) + deadline_ns;
+	/* A replay given a time limit ends its warm runs by it too. */
+	if (p->stop_ns > 0 && p->stop_ns < wo.deadline_ns)
+		wo.deadline_ns = p->stop_ns;
 	wo.refresh_below = refresh_below;
 	wo.on_task = on_task;
 	wo.ctx = p;
@@ -688,12 +692,13 @@ cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
 	    o->interval_s > 0 ? o->interval_s : 900;
 	next_tick_s = cw_cal_floor_div(t->ts_ms[0] / 1000, every_s) * every_s;
 	t0 = cw_clock_elapsed_ns(&p.clock);
+	p.stop_ns = o->max_real_ns > 0 ? t0 + o->max_real_ns : 0;
 	for (p.next = 0; p.next < t->n; p.next++) {
 		int64_t ts_ms = t->ts_ms[p.next];
 
 		/* Out of real time: the result covers the reads so far. */
-		if (o->max_real_ns > 0 && p.next % 64 == 0 && p.next > 0 &&
-		    cw_clock_elapsed_ns(&p.clock) - t0 >= o->max_real_ns)
+		if (p.stop_ns > 0 && p.next % 64 == 0 && p.next > 0 &&
+		    cw_clock_elapsed_ns(&p.clock) >= p.stop_ns)
 			break;
 
 		while (strategy != CW_STRATEGY_NONE &&
