@@ -154,18 +154,18 @@ is "$(cmp -s "$T/order.a" "$T/order.b" || echo differ)" "differ" \
 	"another host, another order"
 
 # A holder that never answers (its lock left, 60 s): the waiter gives
-# up after the lock's lease (the source's timeout of 1 s, plus 1 s),
+# up after the lock's lease (the source's timeout of 200 ms, plus 1 s),
 # exit 75, and never asks the source itself.
 w=waited:A:B:2024-01-02
 rcli set "cw:$w lock" "someone" px 60000 >/dev/null
 cp "$T/cw.conf" "$T/wait.conf"
-printf 'timeout = 1s\n' >>"$T/wait.conf"
+printf 'timeout = 200ms\n' >>"$T/wait.conf"
 : >"$T/calls"
 t0=$(date +%s)
 run cw-get -c "$T/wait.conf" "$w"
 took=$(($(date +%s) - t0))
 is "$status:$(cat "$T/err"):$(wc -l <"$T/calls" | tr -d ' ')" \
-	"75:cw-get: $w: waited 2000 ms for another process to fetch it:0" \
+	"75:cw-get: $w: waited 1200 ms for another process to fetch it:0" \
 	"a lock held past its lease by another: exit 75, said, the source not asked"
 is "$([ "$took" -ge 1 ] && [ "$took" -le 6 ] && echo about)" about \
 	"after about the lease ($took s)"

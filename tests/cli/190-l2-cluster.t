@@ -253,8 +253,9 @@ is "$(redis-cli -p "$SENT_REPLICA_PORT" get "cw:$f")" "value of $f" \
 	"its fill on the new master"
 is "$(cat "$T/err")" "" "and nothing said"
 # A master name the sentinels do not know: L2 given up, said once, the
-# source answers.
-sed 's|/cwmaster$|/nosuch|' "$T/sent.conf" >"$T/nosuch.conf"
+# source answers. (Asked again until failover_wait: 1 s here.)
+sed -e 's|/cwmaster$|/nosuch|' -e 's|^failover_wait = .*|failover_wait = 1s|' \
+	"$T/sent.conf" >"$T/nosuch.conf"
 fresh_l1
 run cw-get -c "$T/nosuch.conf" "$a"
 is "$status:$(cat "$T/out"):$(cat "$T/err")" \
