@@ -27,6 +27,7 @@
 #include "cw.h"
 #include "fs_int.h"
 #include "hash_int.h"
+#include "num_int.h"
 #include "alog_int.h"
 
 #define FLUSH_AT 32768
@@ -107,32 +108,6 @@ cw_alog_open(struct cw_alog **out, const char *path, uint64_t max_bytes,
 	return CW_OK;
 }
 
-/* Write n in decimal at p; returns the length. */
-static size_t
-put_u64(char *p, uint64_t n)
-{
-	/* Two digits a step, from a table: a line holds three numbers, and
-	 * a batch of distinct keys writes a line a lookup. */
-	static const char pairs[] =
-	    "00010203040506070809101112131415161718192021222324"
-	    "25262728293031323334353637383940414243444546474849"
-	    "50515253545556575859606162636465666768697071727374"
-	    "75767778798081828384858687888990919293949596979899";
-	char tmp[20];
-	size_t at = sizeof(tmp);
-
-	while (n >= 100) {
-		memcpy(tmp + (at -= 2), pairs + 2 * (n % 100), 2);
-		n /= 100;
-	}
-	if (n >= 10)
-		memcpy(tmp + (at -= 2), pairs + 2 * n, 2);
-	else
-		tmp[--at] = (char)('0' + n);
-	memcpy(p, tmp + at, sizeof(tmp) - at);
-	return sizeof(tmp) - at;
-}
-
 /* One line of a gathered entry into the pending buffer. */
 static int
 put_line(struct cw_alog *log, const struct agg *a, struct cw_err *err)
@@ -150,7 +125,7 @@ put_line(struct cw_alog *log, const struct agg *a, struct cw_err *err)
 	if ((rc = cw_buf_reserve(b, b->len + 2 * klen + 80, err)) != CW_OK)
 		return rc;
 	p = b->data + b->len;
-	p += put_u64(p, ms / 1000);
+	p += cw_num_put_u64(p, ms / 1000);
 	*p++ = '.';
 	*p++ = (char)('0' + ms % 1000 / 100);
 	*p++ = (char)('0' + ms % 100 / 10);
@@ -169,10 +144,10 @@ put_line(struct cw_alog *log, const struct agg *a, struct cw_err *err)
 	memcpy(p, lv, strlen(lv));
 	p += strlen(lv);
 	*p++ = ',';
-	p += put_u64(p, a->latency_us / a->count);
+	p += cw_num_put_u64(p, a->latency_us / a->count);
 	if (a->count > 1) {
 		*p++ = ',';
-		p += put_u64(p, a->count);
+		p += cw_num_put_u64(p, a->count);
 	}
 	*p++ = '\n';
 	b->len = (size_t)(p - b->data);

@@ -236,6 +236,15 @@ Test(src, synthetic_sizes_dates_and_latency)
 	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:M5:2024-03-01", &b),
 	    CW_OK);
 	cr_assert(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+	/* The exact bytes, as printf's "%u.%04u" wrote them (a price under
+	 * 1 among them): a replay's values stay what they were. */
+	cr_assert(memmem(a.data, a.len, "\n2024-03-01T04:15:00Z,1.0000,"
+	    "1.0007,0.9995,1.0002\n", 50) != NULL);
+	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:D:2024-03-01", &b),
+	    CW_OK);
+	cr_assert_eq(b.len, 79);
+	cr_assert(memcmp(b.data, "timestamp,open,high,low,close\n"
+	    "2024-03-01T00:00:00Z,1.1044,1.1051,1.1039,1.1046\n", 79) == 0);
 	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:D:2999-01-01", &b),
 	    CW_ENOTFOUND);
 	cr_assert_eq(synthetic_get(src, "ohlc:EUR_USD:W7:2024-03-01", &b),
