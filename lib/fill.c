@@ -776,7 +776,7 @@ cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
 {
 	int64_t now = cw_clock_calendar_ns(&f->clock);
 	struct cw_l2_lookup *lq = NULL;
-	struct cw_buf *vals = NULL, val = { 0 };
+	struct cw_buf val = { 0 };
 	struct cw_l2 *l2 = cw_fill_int_l2(f);
 	struct cw_err e;
 
@@ -793,28 +793,23 @@ cw_fill_freshness(struct cw_fill *f, struct cw_fill_fresh *q, size_t n)
 	cw_buf_free(&val);
 	if (l2 == NULL || n == 0)
 		return;
-	if ((lq = calloc(n, sizeof(*lq))) == NULL ||
-	    (vals = calloc(n, sizeof(*vals))) == NULL)
-		goto out;	/* unknown counts as absent: it is warmed */
+	if ((lq = calloc(n, sizeof(*lq))) == NULL)
+		return;	/* unknown counts as absent: it is warmed */
 	for (size_t i = 0; i < n; i++) {
 		lq[i].key = q[i].key;
 		lq[i].klen = q[i].klen;
-		lq[i].val = &vals[i];
 	}
-	if (cw_l2_get(l2, lq, n, 0, &e) != CW_OK) {
+	/* Lives only: a refresh-ahead run checks its keys every minute, and
+	 * asking for the values moved each over the wire to read its PTTL. */
+	if (cw_l2_get(l2, lq, n, CW_L2_LIVES_ONLY, &e) != CW_OK)
 		cw_fill_int_l2_failed(f, &e);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (lq[i].rc == CW_OK || lq[i].negative)
-			q[i].l2_left = lq[i].ttl_ms < 0 ? 1 :
-			    share_left(lq[i].ttl_ms, lq[i].negative ?
-			    f->negative_ttl_ms : lifetimes_of(f, q[i].key,
-			    q[i].klen).l2);
-out:
-	for (size_t i = 0; vals != NULL && i < n; i++)
-		cw_buf_free(&vals[i]);
-	free(vals);
+	else
+		for (size_t i = 0; i < n; i++)
+			if (lq[i].rc == CW_OK || lq[i].negative)
+				q[i].l2_left = lq[i].ttl_ms < 0 ? 1 :
+				    share_left(lq[i].ttl_ms, lq[i].negative ?
+				    f->negative_ttl_ms : lifetimes_of(f,
+				    q[i].key, q[i].klen).l2);
 	free(lq);
 }
 

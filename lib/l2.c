@@ -372,6 +372,7 @@ struct get_ctx {
 	size_t *cut;		/* chunk k is keys [cut[k], cut[k + 1]) */
 	unsigned *slot;		/* of each key in a cluster, hashed once */
 	int lives;		/* ask the values' life left (PTTL) */
+	int values;		/* ask the values (GET, MGET) */
 	size_t nchunks;
 	struct cw_buf names;	/* one chunk's Redis keys, end to end */
 	size_t at[MGET_KEYS];
@@ -396,12 +397,12 @@ value_replies_per_key(const struct cw_l2 *l2, const struct get_ctx *g)
 	return (g->lives ? 1 : 0) + (l2->calendar_expiry ? 1 : 0);
 }
 
-/* The first reply of chunk k: a GET or MGET and a key's replies for
- * each chunk before it. */
+/* The first reply of chunk k: a GET or MGET (unless only lives are
+ * asked) and a key's replies for each chunk before it. */
 static size_t
 chunk_reply(const struct cw_l2 *l2, const struct get_ctx *g, size_t k)
 {
-	return k + g->cut[k] * value_replies_per_key(l2, g);
+	return (g->values ? k : 0) + g->cut[k] * value_replies_per_key(l2, g);
 }
 
 /* The slot of key i's value in a cluster. */
@@ -447,7 +448,9 @@ build_values(struct cw_l2 *l2, void *ctx)
 
 		/* A key alone in its chunk (every key of a cluster's spread
 		 * layout) is a GET: Redis answers it without an array. */
-		if (c == 1)
+		if (!g->values)
+			;	/* its PTTLs alone */
+		else if (c == 1)
 			append_in(l2, g->slot[b], "GET", q[g->which[b]].key,
 			    q[g->which[b]].klen, "", 0, NULL, NULL);
 		else {
@@ -504,15 +507,27 @@ read_value(const struct cw_l2 *l2, const struct get_ctx *g,
     struct cw_l2_lookup *q, redisReply **r, size_t j, size_t c, int *later,
     struct cw_err *err)
 {
+	size_t first = g->values ? 1 : 0;
 	const redisReply *mget = r[0], *v = mget;
 	/* Not asked, the life left is unknown, as a value without one. */
-	int64_t ttl = g->lives ? pttl(r[1 + j]) : -1, life = ttl;
-	size_t stamps = 1 + (g->lives ? c : 0);
+	int64_t ttl = g->lives ? pttl(r[first + j]) : -1, life = ttl;
+	size_t stamps = first + (g->lives ? c : 0);
 
 	*later = 0;
 	q->negative = 0;
 	q->ttl_ms = -1;
 	q->rc = CW_ENOTFOUND;
+	if (!g->values) {
+		/* Lives only: the key is there, whatever it holds. */
+		if (l2->calendar_expiry)
+			life = stamped_life(l2, r[stamps + j], ttl);
+		if (ttl != -2 && life != -2) {
+			q->rc = CW_OK;
+			q->ttl_ms = life;
+		} else
+			*later = 1;
+		return CW_OK;
+	}
 	if (c > 1 && (mget->type != REDIS_REPLY_ARRAY ||
 	    mget->elements != c)) {
 		q->rc = CW_EUNAVAIL;
@@ -621,7 +636,8 @@ cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 	g->q = q;
 	g->which = all;
 	g->n = n;
-	g->lives = !(flags & CW_L2_VALUES_ONLY);
+	g->values = !(flags & CW_L2_LIVES_ONLY);
+	g->lives = !(flags & CW_L2_VALUES_ONLY) || !g->values;
 	if ((rc = get_values(l2, g, r, later, &nlater, err)) == CW_OK) {
 		g->which = later;
 		g->n = nlater;

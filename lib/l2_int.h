@@ -69,6 +69,12 @@ int cw_l2_get(struct cw_l2 *l2, struct cw_l2_lookup *q, size_t n,
 #define CW_L2_VALUES_ONLY 0x1u	/* a value's life left is not asked (its
 				   ttl_ms is -1): a reader that fills no
 				   level sends one command a key, not two */
+#define CW_L2_LIVES_ONLY 0x2u	/* the values are not asked (val is not
+				   touched and may be NULL): rc CW_OK and
+				   ttl_ms say a key is there and for how
+				   long, whatever it holds. A warmer's fresh
+				   check, which moved every value over the
+				   wire to read its PTTL */
 /* cw_l2_set flags. */
 #define CW_L2_NEGATIVE 0x1u	/* remember "not found" for max_ttl_ms */
 #define CW_L2_UNLOCK 0x2u	/* we hold the fetch lock: store only if no

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 72
+plan 73
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -135,8 +135,11 @@ k=f:A:B:2024-01-01
 fresh
 cw-warm "$k" >/dev/null 2>&1
 is "$(rcli get "cw:$k")" "value 1 of $k" "warmed into L2"
+rcli config resetstat >/dev/null
 run cw-warm "$k"
 is "$(cut -f2,3 "$T/out"):$(calls)" "fresh	-:1" "fresh in both levels: skipped"
+is "$(rcli info commandstats | sed -n 's/^cmdstat_\([a-z]*get\|pttl\):calls=\([0-9]*\).*/\1=\2/p' | sort | tr '\n' ' ')" \
+	"pttl=1 " "the fresh check asks L2 for the key's life (PTTL), not its value"
 run cw-warm --force "$k"
 is "$(cut -f2,3 "$T/out"):$(calls)" "refreshed	l1,l2:2" "--force: re-read, both levels filled"
 is "$(rcli get "cw:$k")" "value 2 of $k" "L2 holds the new value"
