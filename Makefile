@@ -95,8 +95,12 @@ $(B)/bin/%: $(B)/cmd/%.o $(B)/cmd/cli.o $(B)/libcw.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/cmd/cli.o $(B)/libcw.a $(LIBS)
 
+# The allocator wrapped for tests/unit/oom_test.c, which fails each
+# allocation the library makes in turn.
+OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 $(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) -lcriterion
+	$(CC) $(LDFLAGS) $(OOM_WRAP) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) \
+		-lcriterion
 
 $(B)/bench/%: bench/%.c $(B)/libcw.a
 	@mkdir -p $(@D)

@@ -387,8 +387,9 @@ parse_file(const char *path, ini_handler handler, struct load_ctx *lc)
 
 		snprintf(why, sizeof(why), "%s", lc->err != NULL ?
 		    lc->err->msg : "");
-		return cw_err_set(lc->err, CW_ECONFIG, 0, "%s:%d: %s", path,
-		    line, why);
+		/* Out of memory is not the file's fault. */
+		return cw_err_set(lc->err, lc->rc == CW_ENOMEM ? CW_ENOMEM :
+		    CW_ECONFIG, 0, "%s:%d: %s", path, line, why);
 	}
 	if (line != 0)
 		return cw_err_set(lc->err, CW_ECONFIG, 0, "%s:%d: not INI",

@@ -63,18 +63,18 @@ cw_intern_id(struct cw_intern *t, const char *s, size_t len, int create)
 			    memcmp(t->blob.data + t->off[id], s, len) == 0)
 				return id;
 		}
-	if (!create || t->n >= UINT32_MAX - 1 ||
-	    t->blob.len + len + 1 > UINT32_MAX)
+	if (!create)
 		return -1;
-	if ((t->n == t->cap && grow_arrays(t) != CW_OK) ||
+	if (t->n >= UINT32_MAX - 1 || t->blob.len + len + 1 > UINT32_MAX ||
+	    (t->n == t->cap && grow_arrays(t) != CW_OK) ||
 	    (2 * (t->n + 1) > t->n_slots && grow_slots(t) != CW_OK))
-		return -1;
+		return CW_INTERN_NOMEM;
 	t->off[t->n] = (uint32_t)t->blob.len;
 	t->len[t->n] = (uint32_t)len;
 	t->hash[t->n] = h;
 	if (cw_buf_append(&t->blob, s, len, NULL) != CW_OK ||
 	    cw_buf_append(&t->blob, "", 1, NULL) != CW_OK)
-		return -1;
+		return CW_INTERN_NOMEM;
 	for (slot = h & (t->n_slots - 1); t->slots[slot] != 0;
 	    slot = (slot + 1) & (t->n_slots - 1))
 		;

@@ -21,7 +21,10 @@ struct cw_intern {
 };
 
 /* The id of s[0..len); a new one when create is set and it is absent.
- * -1 when absent, or out of memory. */
+ * -1 when absent (without create), CW_INTERN_NOMEM when it cannot be
+ * added: callers must not take the one for the other (a name read back
+ * from a file is not "wrong" because memory ran out). */
+#define CW_INTERN_NOMEM (-2)
 int64_t cw_intern_id(struct cw_intern *t, const char *s, size_t len,
     int create);
 static inline const char *

@@ -232,7 +232,7 @@ struct rec {
 };
 
 /* Split and check one line (without its LF); 0 when it is not a valid
- * record. */
+ * record, -1 when memory ran out (the line may be good: not "bad"). */
 static int
 parse_line(const char *p, size_t n, struct rec *r)
 {
@@ -252,9 +252,17 @@ parse_line(const char *p, size_t n, struct rec *r)
 		struct cw_buf *u = &r->un[r->n];
 
 		u->len = 0;
-		if (cw_out_tsv_unescape(u, body, (size_t)(stop - body), NULL) !=
-		    CW_OK || cw_buf_append(u, "", 1, NULL) != CW_OK)
+		switch (cw_out_tsv_unescape(u, body, (size_t)(stop - body),
+		    NULL)) {
+		case CW_OK:
+			break;
+		case CW_ENOMEM:
+			return -1;
+		default:
 			return 0;
+		}
+		if (cw_buf_append(u, "", 1, NULL) != CW_OK)
+			return -1;
 		r->f[r->n] = u->data;
 		r->len[r->n++] = u->len - 1;
 		if (tab == NULL)
@@ -287,8 +295,13 @@ cw_journal_read(const char *path, cw_journal_fn *fn, void *ctx,
 		const char *p = all.data + at;
 		const char *lf = memchr(p, '\n', all.len - at);
 		size_t n = lf != NULL ? (size_t)(lf - p) : all.len - at;
+		int parsed = lf != NULL ? parse_line(p, n, &r) : 0;
 
-		if (lf == NULL || !parse_line(p, n, &r)) {
+		if (parsed < 0) {
+			rc = cw_err_set(err, CW_ENOMEM, 0, "journal %s", path);
+			break;
+		}
+		if (parsed == 0) {
 			/* A torn line that a later open ended with a LF is
 			 * followed by valid records: skip it. Anything
 			 * else stops here: the tail. */

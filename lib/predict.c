@@ -341,7 +341,7 @@ cw_predict_intern(struct cw_predict *m, const char *name, size_t len,
 		struct cw_pat *pats = realloc(m->pats, cap * sizeof(*pats));
 
 		if (pats == NULL)
-			return -1;
+			return CW_INTERN_NOMEM;
 		m->pats = pats;
 		m->cap_pats = cap;
 	}
@@ -362,7 +362,7 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 	char group[CW_KEY_MAX + 2];
 	struct shape sh;
 
-	if (i >= 0)
+	if (i >= 0 || i == CW_INTERN_NOMEM)
 		return i;
 	if (len > CW_KEY_MAX || split_pattern(name, len, &sh) != 0)
 		return -1;
@@ -376,11 +376,11 @@ cw_predict_pattern_index(struct cw_predict *m, const char *name,
 		    inst);
 	}
 	if ((g = cw_predict_intern(m, group, strlen(group), 1)) < 0)
-		return -1;
+		return g;
 	m->pats[g].is_group = 1;
 	cw_predict_name_pair(group, strlen(group), m->pats[g].pair);
 	if ((i = cw_predict_intern(m, name, len, 1)) < 0)
-		return -1;
+		return i;
 	m->pats[i].group = (int32_t)g;
 	m->pats[i].prefix_len = sh.prefix_len;
 	m->pats[i].offset = sh.back;

@@ -127,10 +127,14 @@ load_names(struct cw_predict *m, const char *blob, size_t len, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		int64_t id;
 
-		if (nul == NULL || cw_intern_id(&m->names, p,
-		    (size_t)(nul - p), 1) != (int64_t)i)
+		if (nul == NULL)
 			return CW_EDATA;
+		if ((id = cw_intern_id(&m->names, p, (size_t)(nul - p), 1)) < 0)
+			return CW_ENOMEM;	/* not the file's fault */
+		if (id != (int64_t)i)
+			return CW_EDATA;	/* a name twice */
 		p = nul + 1;
 	}
 	return p == end ? CW_OK : CW_EDATA;
@@ -195,12 +199,15 @@ cw_predict_load(struct cw_predict **out, const char *path,
 	}
 	if ((rc = cw_predict_new(&m, err)) != CW_OK)
 		goto fail;
-	rc = CW_EDATA;
-	if (load_names(m, data + sizeof(h) + h.n_pats * sizeof(struct cw_pat),
-	    h.names_len, h.n_pats) != CW_OK) {
-		damaged(err, path, "pattern names");
+	if ((rc = load_names(m, data + sizeof(h) + h.n_pats *
+	    sizeof(struct cw_pat), h.names_len, h.n_pats)) != CW_OK) {
+		if (rc == CW_ENOMEM)
+			cw_err_set(err, CW_ENOMEM, 0, "%s", path);
+		else
+			damaged(err, path, "pattern names");
 		goto fail;
 	}
+	rc = CW_EDATA;
 	if ((m->pats = malloc((h.n_pats + 1) * sizeof(*m->pats))) == NULL) {
 		rc = cw_err_set(err, CW_ENOMEM, 0, "%s", path);
 		goto fail;
@@ -489,7 +496,7 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 	int64_t hours[2];
 	float pending[2];
 	size_t n = split(line, field, sizeof(field) / sizeof(*field));
-	int64_t i;
+	int64_t i = -1;
 	int is_model = strcmp(field[0], "model") == 0;
 
 	if (n < 8 || (!is_model && n != 6 + N_FLOATS + N_VISITS + 1))
@@ -510,15 +517,18 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 		return CW_OK;
 	}
 	if (strcmp(field[0], "group") == 0) {
-		if (field[1][0] != '@' ||
-		    (i = cw_predict_intern(m, field[1], strlen(field[1]), 1)) < 0)
+		if (field[1][0] != '@')
 			goto bad;
+		if ((i = cw_predict_intern(m, field[1], strlen(field[1]), 1)) < 0)
+			goto nomem;
 		m->pats[i].is_group = 1;
 		cw_predict_name_pair(field[1], strlen(field[1]),
 		    m->pats[i].pair);
 	} else if (strcmp(field[0], "pattern") != 0 ||
 	    (i = cw_predict_pattern_index(m, field[1], strlen(field[1]))) < 0 ||
 	    m->pats[i].is_group) {
+		if (i == CW_INTERN_NOMEM)
+			goto nomem;
 		goto bad;
 	}
 	struct cw_pat *p = &m->pats[i];
@@ -552,6 +562,8 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 bad:
 	return cw_err_set(err, CW_EDATA, 0, "import line %zu: not a line of "
 	    "cw-predict export", lineno);
+nomem:
+	return cw_err_set(err, CW_ENOMEM, 0, "import line %zu", lineno);
 }
 
 int

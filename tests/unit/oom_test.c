@@ -1,0 +1,556 @@
+/*
+ * oom_test: out of memory at every place the library allocates, the way
+ * SQLite tests itself. The unit-test binary is linked with malloc,
+ * calloc, realloc and strdup wrapped (the Makefile's -Wl,--wrap): while
+ * a run is armed, the first allocation made from a call path (the
+ * allocator's caller and two frames above it) that has not failed yet
+ * fails, and the run is repeated until one goes through without a new
+ * path to fail. Each failed run must come back with CW_ENOMEM or carry
+ * on without what it could not have (a count lost, a hint dropped), and
+ * never crash; under make check-asan, LeakSanitizer fails the suite if
+ * a failed run leaks what it had allocated before.
+ */
+#include <execinfo.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+/* ---- the allocator's wrapper (the test process's own state) ---- */
+
+#define OOM_PATHS_MAX 8192
+
+static struct {
+	int armed;		/* failing allocations now */
+	int fired;		/* this run has failed one */
+	size_t npaths;
+	uint64_t paths[OOM_PATHS_MAX];	/* failed already */
+} oom;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+
+/* Should this allocation fail? Once a run, for a call path not failed
+ * before. */
+static int
+oom_now(void)
+{
+	void *frames[4];
+	uint64_t h = 1469598103934665603ULL;
+	int n;
+
+	if (!oom.armed || oom.fired)
+		return 0;
+	oom.armed = 0;	/* backtrace may allocate the first time */
+	n = backtrace(frames, 4);
+	oom.armed = 1;
+	for (int i = 1; i < n; i++)
+		h = (h ^ (uint64_t)(uintptr_t)frames[i]) * 1099511628211ULL;
+	for (size_t i = 0; i < oom.npaths; i++)
+		if (oom.paths[i] == h)
+			return 0;
+	if (oom.npaths == OOM_PATHS_MAX)
+		return 0;
+	oom.paths[oom.npaths++] = h;
+	oom.fired = 1;
+	return 1;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+	return oom_now() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	return oom_now() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	return oom_now() ? NULL : __real_realloc(p, n);
+}
+
+char *
+__wrap_strdup(const char *s)
+{
+	return oom_now() ? NULL : __real_strdup(s);
+}
+
+/*
+ * Run op (with setup and teardown around each run) until a run fails no
+ * allocation. A failed run's result must be CW_OK (it carried on) or
+ * CW_ENOMEM with a message. Returns the number of failed runs.
+ */
+static size_t
+each_failure(void (*setup)(void *), int (*op)(void *, struct cw_err *),
+    void (*teardown)(void *), void *ctx)
+{
+	size_t failed = 0;
+
+	for (;;) {
+		struct cw_err e;
+		int rc;
+
+		memset(&e, 0, sizeof(e));
+		if (setup != NULL)
+			setup(ctx);
+		oom.fired = 0;
+		oom.armed = 1;
+		rc = op(ctx, &e);
+		oom.armed = 0;
+		if (teardown != NULL)
+			teardown(ctx);
+		if (!oom.fired) {
+			cr_assert_eq(rc, CW_OK, "with every allocation "
+			    "served: %d %s", rc, e.msg);
+			return failed;
+		}
+		failed++;
+		cr_assert(rc == CW_OK || rc == CW_ENOMEM, "failed run %zu: "
+		    "rc %d (%s), not CW_ENOMEM", failed, rc, e.msg);
+		cr_assert(rc == CW_OK || e.msg[0] != '\0', "failed run %zu: "
+		    "CW_ENOMEM without a message", failed);
+	}
+}
+
+TestSuite(oom, .init = tmpdir_setup, .fini = tmpdir_teardown,
+    .timeout = 120);
+
+/* ---- the configuration ---- */
+
+static int
+load_cfg(void *ctx, struct cw_err *err)
+{
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+	struct cw_buf out = { 0 };
+	int rc;
+
+	if (cfg == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "test");
+	if ((rc = cw_cfg_load(cfg, ctx, err)) == CW_OK)
+		rc = cw_cfg_format(cfg, &out);
+	if (rc != CW_OK && err->msg[0] == '\0')
+		cw_err_set(err, rc, 0, "cw_cfg_format");
+	cw_buf_free(&out);
+	free(cfg);
+	return rc;
+}
+
+Test(oom, the_configuration)
+{
+	char p[PATH_MAX];
+	FILE *f = fopen(tpath(p, sizeof(p), "cw.conf"), "w");
+
+	cr_assert_not_null(f);
+	fputs("[l1]\nmax_entries = 5000\nttl = 10m\n[l2]\n"
+	    "url = redis://127.0.0.1:1/2\n[source]\nurl = synthetic:1ms\n"
+	    "closed_day_types = ohlc labels\nclosed_day_ttl = 30d\n"
+	    "[templates]\nohlc = SELECT {key}\n[warm]\njobs = 3\n", f);
+	fclose(f);
+	cr_assert_gt(each_failure(NULL, load_cfg, NULL, p), 0);
+}
+
+/* ---- the replay: trace, levels, fills, warm runs, the predictor ---- */
+
+struct replay_ctx {
+	struct cw_cfg *cfg;
+	struct cw_trace *t;
+	int strategy;
+};
+
+static int
+replay_once(void *ctx, struct cw_err *err)
+{
+	struct replay_ctx *c = ctx;
+	struct cw_replay_opts o = { 0 };
+	struct cw_replay_result r;
+	struct cw_buf out = { 0 };
+	int rc;
+
+	o.cfg = c->cfg;
+	o.dir = tenv.dir;
+	o.interval_s = 900;
+	o.look_ahead_s = 3600;
+	o.budget = 50;
+	o.backfill_days = 2;
+	memset(&r, 0, sizeof(r));
+	if ((rc = cw_replay_run(&o, c->t, c->strategy, &r, err)) == CW_OK)
+		rc = cw_replay_format(&r, 1, c->t, 100, 10, 20,
+		    CW_FORMAT_JSON, &out, err);
+	free(r.hourly);
+	cw_buf_free(&out);
+	return rc;
+}
+
+Test(oom, a_replay_of_every_strategy)
+{
+	struct cw_workload_opts wo = { .seed = 5, .weeks = 1,
+	    .start_s = 1709510400, .instruments = "EUR_USD",
+	    .rate_per_hour = 40 };
+	struct replay_ctx c = { 0 };
+	struct cw_workload *w;
+	struct cw_buf minute = { 0 };
+	struct cw_err e;
+	char p[PATH_MAX];
+	size_t lines = 0, failed = 0;
+	FILE *f = fopen(tpath(p, sizeof(p), "trace.csv"), "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(cw_workload_open(&w, &wo, &e), CW_OK, "%s", e.msg);
+	/* The first reads of the week: a few hours of a session. */
+	while (lines < 300 && cw_workload_next(w, &minute, NULL) == CW_OK) {
+		if (minute.len > 0)
+			fwrite(minute.data, 1, minute.len, f);
+		for (size_t i = 0; i < minute.len; i++)
+			lines += minute.data[i] == '\n';
+	}
+	cw_workload_close(w);
+	cw_buf_free(&minute);
+	fclose(f);
+	cr_assert_eq(cw_trace_load(&c.t, p, &e), CW_OK, "%s", e.msg);
+
+	setenv("HOME", tenv.dir, 1);
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_L1_FILE");
+	unsetenv("CW_SOURCE");
+	unsetenv("CW_REDIS_URL");
+	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
+	cr_assert_eq(cw_cfg_load(c.cfg, NULL, &e), CW_OK, "%s", e.msg);
+	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
+	c.cfg->log_file[0] = '\0';
+	for (c.strategy = 0; c.strategy < CW_STRATEGY_COUNT; c.strategy++)
+		failed += each_failure(NULL, replay_once, NULL, &c);
+	cr_log_info("a replay: %zu runs failed an allocation", failed);
+	cr_assert_gt(failed, 0);
+	cw_trace_free(c.t);
+	free(c.cfg);
+}
+
+/* ---- the predictor: learning, its state file, forecasts, backtests ---- */
+
+/* weeks of cw-bench generate's trace for one instrument into path. */
+static void
+write_workload(const char *path, unsigned weeks, size_t max_lines)
+{
+	struct cw_workload_opts wo = { .seed = 5, .weeks = weeks,
+	    .start_s = 1709510400, .instruments = "EUR_USD",
+	    .rate_per_hour = 20 };
+	struct cw_workload *w;
+	struct cw_buf minute = { 0 };
+	struct cw_err e;
+	size_t lines = 0;
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(cw_workload_open(&w, &wo, &e), CW_OK, "%s", e.msg);
+	while (lines < max_lines && cw_workload_next(w, &minute, NULL) ==
+	    CW_OK) {
+		if (minute.len > 0)
+			fwrite(minute.data, 1, minute.len, f);
+		for (size_t i = 0; i < minute.len; i++)
+			lines += minute.data[i] == '\n';
+	}
+	cw_workload_close(w);
+	cw_buf_free(&minute);
+	fclose(f);
+}
+
+struct predict_ctx {
+	char log[PATH_MAX], state[PATH_MAX];
+	char *trace;
+	size_t trace_len;
+};
+
+static void
+predict_setup(void *ctx)
+{
+	unlink(((struct predict_ctx *)ctx)->state);
+}
+
+static int
+predict_once(void *ctx, struct cw_err *err)
+{
+	struct predict_ctx *c = ctx;
+	const int64_t now = 1709510400 + 15 * 86400;
+	struct cw_predict_counts read;
+	struct cw_predict *m = NULL, *copy = NULL;
+	struct cw_forecast *list = NULL;
+	struct cw_forecast_opts fo = { 0 };
+	struct cw_pattern_info pi;
+	struct cw_predict_summary sum;
+	struct cw_backtest *bt = NULL;
+	struct cw_backtest_report rep;
+	struct cw_buf out = { 0 };
+	size_t n = 0;
+	int rc;
+
+	if ((rc = cw_predict_update(c->state, c->log, now, 30 * 86400, 0,
+	    &read, err)) != CW_OK ||
+	    (rc = cw_predict_load_or_new(&m, c->state, err)) != CW_OK ||
+	    (rc = cw_predict_forecast(m, now, 7200, &fo, &list, &n,
+	    err)) != CW_OK ||
+	    (rc = cw_forecast_format(list, n, CW_FORMAT_JSON, &out,
+	    err)) != CW_OK ||
+	    ((out.len = 0), (rc = cw_predict_export(m, &out, err)) != CW_OK) ||
+	    (rc = cw_predict_import(&copy, out.data, out.len, err)) != CW_OK)
+		goto out;
+	if (n > 0 && (rc = cw_predict_pattern(m, list[0].key, now, &pi,
+	    err)) == CW_OK)
+		rc = cw_pattern_format(&pi, CW_FORMAT_JSON, &out, err);
+	if (rc != CW_OK)
+		goto out;
+	cw_predict_summary(m, &sum);
+	if ((rc = cw_predict_summary_format(&sum, CW_FORMAT_TSV, &out,
+	    err)) != CW_OK ||
+	    (rc = cw_backtest_new(&bt, 3600, err)) != CW_OK)
+		goto out;
+	for (const char *l = c->trace, *end = c->trace + c->trace_len, *nl;
+	    l < end && rc == CW_OK; l = nl + 1) {
+		nl = memchr(l, '\n', (size_t)(end - l));
+		rc = cw_backtest_line(bt, l, (size_t)(nl - l));
+		if (rc == CW_EDATA)
+			rc = CW_OK;
+	}
+	if (rc == CW_ENOMEM)
+		cw_err_set(err, rc, 0, "cw_backtest_line");
+	if (rc == CW_OK && (rc = cw_backtest_run(bt, &rep, err)) == CW_OK)
+		rc = cw_backtest_format(&rep, CW_FORMAT_JSON, &out, err);
+	if (rc == CW_OK)
+		rc = cw_predict_keep_backtest(c->state, &rep, err);
+out:
+	cw_backtest_free(bt);
+	free(list);
+	cw_predict_free(copy);
+	cw_predict_free(m);
+	cw_buf_free(&out);
+	return rc;
+}
+
+Test(oom, the_predictor)
+{
+	struct predict_ctx c;
+	struct cw_err e;
+	struct cw_buf b = { 0 };
+	int fd;
+	size_t failed;
+
+	tpath(c.log, sizeof(c.log), "trace.csv");
+	tpath(c.state, sizeof(c.state), "model");
+	write_workload(c.log, 2, 4000);
+	cr_assert((fd = open(c.log, O_RDONLY)) >= 0);
+	cr_assert_eq(cw_buf_read_fd(&b, fd, "trace", &e), CW_OK);
+	close(fd);
+	c.trace = b.data;
+	c.trace_len = b.len;
+	failed = each_failure(predict_setup, predict_once, NULL, &c);
+	cr_log_info("the predictor: %zu runs failed an allocation", failed);
+	cr_assert_gt(failed, 0);
+	cw_buf_free(&b);
+}
+
+/* ---- the levels, a warming run and its journal, the figures ---- */
+
+struct levels_ctx {
+	struct cw_cfg *cfg;
+	char journal[PATH_MAX], state[PATH_MAX];
+	int64_t now_ns;
+};
+
+static const char *const level_keys[] = {
+	"t:I:G:2024-01-01", "t:I:G:2024-01-02", "t:J:G:2024-01-01",
+	"t:I:G:2023-01-01", "t:I:H:2024-01-01",
+};
+#define NLEVEL_KEYS (sizeof(level_keys) / sizeof(level_keys[0]))
+
+static void
+levels_setup(void *ctx)
+{
+	struct levels_ctx *c = ctx;
+
+	unlink(c->cfg->l1_file);
+	unlink(c->cfg->log_file);
+	unlink(c->journal);
+	unlink(c->state);
+}
+
+struct journal_ctx {
+	struct cw_journal *j;
+	struct cw_buf out;
+	int rc;
+	struct cw_err *err;
+};
+
+static void
+on_task(void *ctx, const struct cw_warm_task *t)
+{
+	struct journal_ctx *jc = ctx;
+
+	if (jc->rc == CW_OK)
+		jc->rc = cw_journal_task(jc->j, "run1", t->seq, t, jc->err);
+	if (jc->rc == CW_OK)
+		jc->rc = cw_warm_task_format(t, CW_FORMAT_JSON, &jc->out,
+		    jc->err);
+}
+
+/* Lookups through the levels, then a warming run over them with its
+ * journal: what cw-get and cw-warm do. */
+static int
+levels_read_and_warm(struct levels_ctx *c, struct cw_err *err)
+{
+	struct cw_hier_opts ho = { .cfg = c->cfg, .log_access = 1 };
+	struct cw_hier_item items[NLEVEL_KEYS];
+	struct cw_warm_opts wo = { .cfg = c->cfg, .jobs = 2 };
+	struct cw_warm_plan plan = { 0 };
+	struct cw_warm_totals tot;
+	struct journal_ctx jc = { .err = err };
+	struct cw_hier *h = NULL;
+	size_t nrecent;
+	int rc;
+
+	ho.clock = wo.clock = cw_clock_manual(&c->now_ns);
+	memset(items, 0, sizeof(items));
+	for (size_t i = 0; i < NLEVEL_KEYS; i++) {
+		items[i].key = level_keys[i];
+		items[i].klen = strlen(level_keys[i]);
+	}
+	if ((rc = cw_hier_open(&h, &ho, err)) == CW_OK &&
+	    (rc = cw_hier_get_batch(h, items, NLEVEL_KEYS)) == CW_ENOMEM)
+		cw_err_set(err, rc, 0, "cw_hier_get_batch");
+	for (size_t i = 0; i < NLEVEL_KEYS; i++)
+		cw_buf_free(&items[i].val);
+	cw_hier_close(h);
+	if (rc != CW_OK)
+		return rc;
+	for (size_t i = 0; i < NLEVEL_KEYS && rc == CW_OK; i++)
+		rc = cw_warm_plan_line(&plan, level_keys[i],
+		    strlen(level_keys[i]), CW_PRIO_HIGH, i == 0 ?
+		    CW_WARM_REFRESH : 0, err);
+	if (rc == CW_OK)
+		rc = cw_warm_plan_refresh_ahead(&plan, c->cfg, c->now_ns /
+		    1000000000, &nrecent, err);
+	if (rc == CW_OK) {
+		cw_warm_plan_finish(&plan);
+		rc = cw_journal_open(&jc.j, c->journal, err);
+	}
+	if (rc == CW_OK)
+		rc = cw_journal_begin(jc.j, "run1", c->now_ns / 1000000000,
+		    err);
+	for (size_t i = 0; i < plan.n && rc == CW_OK; i++)
+		rc = cw_journal_plan(jc.j, "run1", plan.t[i].seq,
+		    plan.t[i].prio, plan.t[i].key, plan.t[i].klen, err);
+	if (rc == CW_OK) {
+		wo.deadline_ns = INT64_MAX;
+		wo.on_task = on_task;
+		wo.ctx = &jc;
+		if ((rc = cw_warm_run(&wo, plan.t, plan.n, &tot, err)) ==
+		    CW_OK)
+			rc = jc.rc;
+	}
+	if (rc == CW_OK)
+		rc = cw_journal_end(jc.j, "run1", c->now_ns / 1000000000, 0,
+		    err);
+	cw_journal_close(jc.j);
+	cw_warm_plan_free(&plan);
+	cw_buf_free(&jc.out);
+	return rc;
+}
+
+/* What cw-warm --status, cw-stats and cw-warm --check show of them. */
+static int
+levels_figures(struct levels_ctx *c, struct cw_err *err)
+{
+	struct cw_l1_opts lo = { .path = c->cfg->l1_file, .read_only = 1,
+	    .must_exist = 1 };
+	struct cw_warm_run run = { 0 };
+	struct cw_journal_summary sum = { 0 };
+	struct cw_stats_report *r = calloc(1, sizeof(*r));
+	struct cw_predict_counts read;
+	struct cw_ready ready;
+	struct cw_buf out = { 0 };
+	struct cw_l1 *l1 = NULL;
+	int rc;
+
+	lo.clock = cw_clock_manual(&c->now_ns);
+	if (r == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "test");
+	if ((rc = cw_journal_load_run(c->journal, NULL, &run, err)) ==
+	    CW_OK &&
+	    (rc = cw_warm_run_format(&run, 0, CW_FORMAT_JSON, &out,
+	    err)) == CW_OK &&
+	    (rc = cw_journal_summary(c->journal, &sum, err)) == CW_OK &&
+	    (rc = cw_l1_open(&l1, &lo, err)) == CW_OK &&
+	    (rc = cw_stats_collect(l1, 60, r, err)) == CW_OK &&
+	    (rc = cw_stats_collect_journal(c->journal, r, err)) == CW_OK)
+		for (int form = CW_STATS_TABLE; form <= CW_STATS_PROM &&
+		    rc == CW_OK; form++)
+			rc = cw_stats_format(l1, r, (enum cw_stats_form)form,
+			    &out, err);
+	if (rc == CW_OK &&
+	    (rc = cw_predict_update(c->state, c->cfg->log_file,
+	    c->now_ns / 1000000000 + 7200, 86400, 0, &read, err)) == CW_OK &&
+	    (rc = cw_ready_measure(c->cfg, lo.clock, c->state, c->now_ns /
+	    1000000000, 3600, &ready, err)) == CW_OK)
+		rc = cw_ready_format(&ready, cw_ready_status(&ready, 0.9,
+		    0.5), 0.9, 0.5, 3600, CW_FORMAT_JSON, &out, err);
+	cw_l1_close(l1);
+	cw_warm_run_free(&run);
+	free(r);
+	cw_buf_free(&out);
+	return rc;
+}
+
+static int
+levels_once(void *ctx, struct cw_err *err)
+{
+	int rc = levels_read_and_warm(ctx, err);
+
+	return rc == CW_OK ? levels_figures(ctx, err) : rc;
+}
+
+Test(oom, the_levels_a_warming_run_and_the_figures)
+{
+	struct levels_ctx c = { .now_ns = 1704153600LL * 1000000000 };
+	char p[PATH_MAX];
+	size_t failed;
+	FILE *f;
+
+	setenv("HOME", tenv.dir, 1);
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_L1_FILE");
+	unsetenv("CW_SOURCE");
+	unsetenv("CW_REDIS_URL");
+	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
+	cr_assert_eq(cw_cfg_load(c.cfg, NULL, NULL), CW_OK);
+	tpath(c.cfg->l1_file, sizeof(c.cfg->l1_file), "l1");
+	tpath(c.cfg->log_file, sizeof(c.cfg->log_file), "access.log");
+	tpath(c.journal, sizeof(c.journal), "warm.journal");
+	tpath(c.state, sizeof(c.state), "model");
+	mkdir(tpath(p, sizeof(p), "t"), 0700);
+	mkdir(tpath(p, sizeof(p), "t/I"), 0700);
+	mkdir(tpath(p, sizeof(p), "t/J"), 0700);
+	cr_assert_not_null(f = fopen(tpath(p, sizeof(p), "t/I/G.csv"), "w"));
+	fputs("ts,v\n2024-01-01T00:00:00Z,one\n2024-01-02T00:00:00Z,two\n",
+	    f);
+	fclose(f);
+	cr_assert_not_null(f = fopen(tpath(p, sizeof(p), "t/J/G.csv"), "w"));
+	fputs("ts,v\n2024-01-01T00:00:00Z,three\n", f);
+	fclose(f);
+	snprintf(c.cfg->source, sizeof(c.cfg->source), "csv:%s", tenv.dir);
+	failed = each_failure(levels_setup, levels_once, NULL, &c);
+	cr_log_info("the levels: %zu runs failed an allocation", failed);
+	cr_assert_gt(failed, 0);
+	free(c.cfg);
+}
