@@ -554,3 +554,117 @@ Test(oom, the_levels_a_warming_run_and_the_figures)
 	cr_assert_gt(failed, 0);
 	free(c.cfg);
 }
+
+/* ---- the benchmark's other pieces ---- */
+
+struct bench_ctx {
+	struct cw_cfg *cfg;
+	struct cw_trace *t;
+	struct cw_replay_result r;
+	char trace[PATH_MAX], plots[PATH_MAX], scratch[PATH_MAX];
+	int64_t now_ns;
+};
+
+static int
+bench_once(void *ctx, struct cw_err *err)
+{
+	struct bench_ctx *c = ctx;
+	struct cw_workload_opts wo = { .seed = 2, .weeks = 1,
+	    .start_s = 1709510400, .instruments = "EUR_USD,GBP_USD",
+	    .rate_per_hour = 20 };
+	struct cw_workload *w = NULL;
+	struct cw_trace *t = NULL;
+	struct cw_calendar *cal = NULL;
+	struct cw_view_snap *a = calloc(1, sizeof(*a)), *b = calloc(1,
+	    sizeof(*b));
+	struct cw_view_line line;
+	struct cw_buf out = { 0 }, truth = { 0 };
+	struct cw_l1_opts lo = { .path = c->scratch };
+	struct cw_l1 *l1 = NULL;
+	char cal_path[CW_CFG_STR];
+	uint64_t lru, belady;
+	int passed, rc;
+
+	lo.clock = cw_clock_manual(&c->now_ns);
+	lo.max_entries = 100;
+	lo.max_bytes = 1 << 20;
+	lo.mode = 0600;
+	if (a == NULL || b == NULL) {
+		rc = cw_err_set(err, CW_ENOMEM, 0, "test");
+		goto out;
+	}
+	if ((rc = cw_workload_open(&w, &wo, err)) != CW_OK)
+		goto out;
+	for (int minute = 0; minute < 240 && rc == CW_OK; minute++)
+		if ((rc = cw_workload_truth(w, &truth, err)) == CW_OK &&
+		    (rc = cw_workload_next(w, &out, err)) == CW_ENOTFOUND)
+			rc = CW_OK;
+	if (rc != CW_OK ||
+	    (rc = cw_trace_load(&t, c->trace, err)) != CW_OK ||
+	    (rc = cw_trace_offline(t, 50, &lru, &belady, err)) != CW_OK)
+		goto out;
+	cw_cfg_warm_path(c->cfg, 'c', cal_path);
+	if ((rc = cw_calendar_load(&cal, cal_path, NULL, err)) != CW_OK ||
+	    (rc = cw_replay_plot_files(&c->r, 1, cal, c->plots,
+	    err)) != CW_OK ||
+	    (rc = cw_replay_format(&c->r, 1, t, 50, lru, belady,
+	    CW_FORMAT_TSV, &out, err)) != CW_OK ||
+	    (rc = cw_quick_run(c->cfg, lo.clock, c->scratch,
+	    "labels:EUR_USD:H4:2024-01-02", &out, &passed, err)) != CW_OK ||
+	    (rc = cw_l1_open(&l1, &lo, err)) != CW_OK ||
+	    (rc = cw_view_snap(l1, NULL, lo.clock, a, err)) != CW_OK ||
+	    (rc = cw_view_snap(l1, NULL, lo.clock, b, err)) != CW_OK ||
+	    (rc = cw_view_delta(a, b, &line, err)) != CW_OK)
+		goto out;
+	for (int form = CW_VIEW_SCREEN; form <= CW_VIEW_JSON; form++)
+		cw_view_render(&line, (enum cw_view_form)form, &out);
+out:
+	cw_l1_close(l1);
+	unlink(c->scratch);
+	cw_calendar_free(cal);
+	cw_trace_free(t);
+	cw_workload_close(w);
+	cw_buf_free(&out);
+	cw_buf_free(&truth);
+	free(a);
+	free(b);
+	return rc;
+}
+
+Test(oom, the_benchmarks_other_pieces)
+{
+	struct bench_ctx c = { .now_ns = 1709510400LL * 1000000000 };
+	struct cw_replay_opts o = { 0 };
+	struct cw_err e;
+	size_t failed;
+
+	setenv("HOME", tenv.dir, 1);
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_L1_FILE");
+	unsetenv("CW_SOURCE");
+	unsetenv("CW_REDIS_URL");
+	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
+	cr_assert_eq(cw_cfg_load(c.cfg, NULL, NULL), CW_OK);
+	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
+	c.cfg->log_file[0] = '\0';
+	tpath(c.cfg->l1_file, sizeof(c.cfg->l1_file), "shared.l1");
+	tpath(c.scratch, sizeof(c.scratch), "scratch.l1");
+	tpath(c.plots, sizeof(c.plots), "plots");
+	cr_assert_eq(mkdir(c.plots, 0700), 0);
+	write_workload(tpath(c.trace, sizeof(c.trace), "trace.csv"), 1, 300);
+	cr_assert_eq(cw_trace_load(&c.t, c.trace, &e), CW_OK, "%s", e.msg);
+	o.cfg = c.cfg;
+	o.dir = tenv.dir;
+	o.interval_s = 900;
+	o.look_ahead_s = 3600;
+	o.budget = 50;
+	cr_assert_eq(cw_replay_run(&o, c.t, CW_STRATEGY_PREDICTIVE, &c.r, &e),
+	    CW_OK, "%s", e.msg);
+	failed = each_failure(NULL, bench_once, NULL, &c);
+	cr_log_info("the benchmark: %zu runs failed an allocation", failed);
+	cr_assert_gt(failed, 0);
+	free(c.r.hourly);
+	cw_trace_free(c.t);
+	free(c.cfg);
+}
