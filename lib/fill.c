@@ -410,26 +410,34 @@ from_l2(struct cw_fill *f, const struct cw_l2_lookup *q, unsigned flags,
 
 void
 cw_fill_int_from_l2_many(struct cw_fill *f, const struct cw_l2_lookup *q,
-    size_t n, int *settled, int *rc)
+    size_t n, const unsigned *flags, int *settled, int *rc,
+    unsigned *filled)
 {
 	size_t nw = 0;
 	int has_w;
 
 	if (reserve_l1_writes(f, n) != CW_OK) {
-		unsigned filled;
+		unsigned one;
 
-		for (size_t i = 0; i < n; i++)	/* one at a time, then */
-			settled[i] = from_l2(f, &q[i], 0, &rc[i], &filled);
+		for (size_t i = 0; i < n; i++) {	/* one at a time, then */
+			settled[i] = from_l2(f, &q[i], flags != NULL ?
+			    flags[i] : 0, &rc[i], &one);
+			if (filled != NULL)
+				filled[i] = settled[i] ? one : 0;
+		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		settled[i] = l2_answer(f, &q[i], 0, &rc[i], &f->l1_writes[nw],
-		    &has_w);
+		f->l1_write_of[i] = SIZE_MAX;
+		settled[i] = l2_answer(f, &q[i], flags != NULL ? flags[i] : 0,
+		    &rc[i], &f->l1_writes[nw], &has_w);
 		if (has_w)
-			nw++;
+			f->l1_write_of[i] = nw++;
 	}
 	if (nw > 0)
 		cw_l1_set_batch(f->l1, f->l1_writes, nw);
+	for (size_t i = 0; filled != NULL && i < n; i++)
+		filled[i] = l1_filled(f, i);
 }
 
 static void

@@ -147,11 +147,14 @@ void cw_fill_int_record(struct cw_fill *f, enum cw_level level,
     enum cw_result result, int64_t latency_ns);
 /*
  * L2's answers q[0..n) (a value in *q->val, or a remembered miss): fill
- * L1 from them in one batch, each capped by what L2 has left of it.
+ * L1 from them in one batch, each capped by what L2 has left of it,
+ * with flags[i] (NULL: none; CW_L1_NO_EVICT for a background warm).
  * settled[i] is 0 when L2 had nothing for q[i]; else rc[i] is CW_OK or
- * CW_ENOTFOUND.
+ * CW_ENOTFOUND, and filled[i] (filled may be NULL) CW_FILL_L1 when L1
+ * was written.
  */
 void cw_fill_int_from_l2_many(struct cw_fill *f,
-    const struct cw_l2_lookup *q, size_t n, int *settled, int *rc);
+    const struct cw_l2_lookup *q, size_t n, const unsigned *flags,
+    int *settled, int *rc, unsigned *filled);
 
 #endif /* CW_FILL_INT_H */

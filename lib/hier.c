@@ -120,8 +120,8 @@ l2_stage(struct cw_hier *h, struct cw_hier_item *items, size_t n,
 	rc = cw_l2_get(l2, h->l2q, m, cw_fill_int_l2_flags(h->fill), &e);
 	dt = cw_clock_elapsed_ns(&h->clock) - t0;
 	if (rc == CW_OK)
-		cw_fill_int_from_l2_many(h->fill, h->l2q, m, h->l2_settled,
-		    h->l2_rc);
+		cw_fill_int_from_l2_many(h->fill, h->l2q, m, NULL,
+		    h->l2_settled, h->l2_rc, NULL);
 	for (size_t j = 0; j < m; j++) {
 		const struct cw_l2_lookup *q = &h->l2q[j];
 		struct cw_hier_item *it = &items[h->item_of[j]];

@@ -23,6 +23,8 @@
 #include "sched_int.h"
 #include "intern_int.h"
 #include "key_int.h"
+#include "l1_int.h"
+#include "l2_int.h"
 #include "predict_int.h"
 #include "warm_int.h"
 
@@ -48,6 +50,8 @@ struct run {
 	struct cw_fill_key **done;
 	size_t *task_of;	/* the task of each scheduler number */
 	struct cw_warm_totals *tot;
+	unsigned char *from_l2;	/* per task: L1 wants a copy, L2 has a
+				   fresh one (NULL in a dry run) */
 	double tokens;		/* the rate cap's bucket */
 	int64_t tokens_at_ns;
 };
@@ -118,6 +122,8 @@ check_fresh(struct run *r, size_t n)
 				/* L2's copy is about to go: the source's
 				 * answer, not a copy of the old one. */
 				t->flags |= CW_WARM_REFRESH;
+			else if (r->from_l2 != NULL && q[i].l2_left >= 0)
+				r->from_l2[from + i] = 1;
 		}
 	}
 }
@@ -146,6 +152,74 @@ cw_warm_plan(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 			    CW_WARM_REFRESHED : CW_WARM_WARMED;
 	cw_fill_close(r.fill);
 	return CW_OK;
+}
+
+/*
+ * The tasks whose L1 copy is missing or low while L2 has a fresh one:
+ * L1 filled from L2 a batch at a time, one round trip for FRESH_BATCH
+ * keys, as cw-get's batch does, and by the same rules
+ * (cw_fill_int_from_l2_many). Through the fill machine each would take
+ * the key's lock and release it, two round trips, for an answer no
+ * fetch is needed for: a refresh-ahead run is mostly such keys. What L2
+ * no longer has (gone since the check) is left to the machine.
+ */
+static void
+fill_from_l2(struct run *r, size_t n)
+{
+	struct cw_l2_lookup q[FRESH_BATCH];
+	struct cw_buf val[FRESH_BATCH];
+	unsigned flags[FRESH_BATCH], filled[FRESH_BATCH];
+	int settled[FRESH_BATCH], rc[FRESH_BATCH];
+	size_t task[FRESH_BATCH], from = 0;
+	struct cw_l2 *l2 = cw_fill_int_l2(r->fill);
+
+	memset(val, 0, sizeof(val));
+	while (l2 != NULL && from < n) {
+		size_t m = 0;
+		int64_t t0 = now_ns(r), dt;
+		struct cw_err e;
+
+		for (; from < n && m < FRESH_BATCH; from++) {
+			if (!r->from_l2[from])
+				continue;
+			task[m] = from;
+			q[m].key = r->tasks[from].key;
+			q[m].klen = r->tasks[from].klen;
+			q[m].val = &val[m];
+			flags[m] = r->tasks[from].prio == CW_PRIO_LOW ?
+			    CW_L1_NO_EVICT : 0;
+			m++;
+		}
+		if (m == 0)
+			break;
+		if (cw_l2_get(l2, q, m, 0, &e) != CW_OK) {
+			cw_fill_int_l2_failed(r->fill, &e);
+			break;	/* the machine takes them all */
+		}
+		cw_fill_int_from_l2_many(r->fill, q, m, flags, settled, rc,
+		    filled);
+		dt = now_ns(r) - t0;
+		for (size_t i = 0; i < m; i++) {
+			struct cw_warm_task *t = &r->tasks[task[i]];
+
+			if (!settled[i])
+				continue;
+			r->from_l2[task[i]] = 2;	/* done here */
+			t->rc = rc[i];
+			t->elapsed_ns = dt;
+			t->level = CW_LEVEL_L2;
+			set_filled(t, filled[i]);
+			if (rc[i] == CW_ENOTFOUND) {
+				cw_err_set(&t->err, CW_ENOTFOUND, 0,
+				    "not found");
+				report(r, t, CW_WARM_FAILED);
+			} else {
+				report(r, t, CW_WARM_WARMED);
+			}
+		}
+	}
+	for (size_t i = 0; i < FRESH_BATCH; i++)
+		cw_buf_free(&val[i]);
 }
 
 /* May a task start now under the rate cap? */
@@ -377,7 +451,8 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 		goto out;
 	if ((r.slots = calloc(r.nslots, sizeof(*r.slots))) == NULL ||
 	    (r.done = calloc(r.nslots, sizeof(*r.done))) == NULL ||
-	    (r.task_of = calloc(n > 0 ? n : 1, sizeof(*r.task_of))) == NULL) {
+	    (r.task_of = calloc(n > 0 ? n : 1, sizeof(*r.task_of))) == NULL ||
+	    (r.from_l2 = calloc(n > 0 ? n : 1, 1)) == NULL) {
 		rc = cw_err_set(err, CW_ENOMEM, 0, "warm");
 		goto out;
 	}
@@ -386,13 +461,18 @@ cw_warm_run(const struct cw_warm_opts *o, struct cw_warm_task *tasks,
 		rc = cw_err_set(err, CW_ENOMEM, 0, "warm");
 		goto out;
 	}
-	for (size_t j = 0; j < n; j++) {
-		size_t id, i = order[j];
-
+	for (size_t i = 0; i < n; i++) {
 		tasks[i].tries = 0;
 		tasks[i].level = CW_LEVEL_NONE;
 		tasks[i].err.msg[0] = '\0';
 		strcpy(tasks[i].filled, "-");
+	}
+	fill_from_l2(&r, n);
+	for (size_t j = 0; j < n; j++) {
+		size_t id, i = order[j];
+
+		if (r.from_l2[i] == 2)
+			continue;	/* filled from L2 */
 		if (tasks[i].result == CW_WARM_FRESH) {
 			report(&r, &tasks[i], CW_WARM_FRESH);
 			continue;
@@ -451,6 +531,7 @@ out:
 	free(r.slots);
 	free(r.done);
 	free(r.task_of);
+	free(r.from_l2);
 	free(order);
 	cw_sched_free(r.sched);
 	return rc;

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 73
+plan 74
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -150,8 +150,11 @@ run cw-warm "$k"
 is "$(cut -f2,3 "$T/out"):$(calls)" "refreshed	l1,l2:3" "L2 at 3% of its TTL: refreshed from the source"
 # L2 fresh, L1 empty: copied from L2, no query.
 rm -f "$CW_L1_FILE"
+rcli config resetstat >/dev/null
 run cw-warm "$k"
 is "$(cut -f2,3 "$T/out"):$(calls)" "warmed	l1:3" "L2 fresh, L1 empty: L1 filled from L2"
+is "$(rcli info commandstats | sed -n 's/^cmdstat_\([a-z]*\):calls=\([0-9]*\).*/\1=\2/p' | sort | tr '\n' ' ')" \
+	"get=1 pttl=2 " "and without the key's lock: its life checked, then value and life read in one round trip"
 
 # --refresh and --drop across both levels.
 run cw-warm --refresh "$k"
