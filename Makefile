@@ -136,10 +136,17 @@ check-unit: $(B)/unit-tests
 	if grep -q 'ERROR: LeakSanitizer' $(B)/unit-tests.log; then exit 1; fi; \
 	exit $$rc
 
+# Two at a time: most of a CLI test's time is servers starting and
+# processes waiting, not CPU (the suite's 140 s held 85 s of it). The
+# longest go first, so that the two queues end together; each test has
+# its own directory and servers on ports the kernel picked.
+CLI_SLOW = tests/cli/190-l2-cluster.t tests/cli/110-single-flight.t \
+	tests/cli/160-cw-bench-replay.t tests/cli/070-install.t
+CLI_TESTS = $(CLI_SLOW) $(filter-out $(CLI_SLOW),$(sort $(wildcard tests/cli/*.t)))
 check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture \
 	$(B)/tests/l2fence \
 	$(B)/bench/evict $(B)/bench/evictgen
-	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f tests/cli/*.t
+	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f -j2 $(CLI_TESTS)
 
 check-asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:malloc_context_size=2 \

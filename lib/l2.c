@@ -447,13 +447,12 @@ build_values(struct cw_l2 *l2, void *ctx)
 		size_t b = g->cut[k], c = g->cut[k + 1] - b;
 
 		/* A key alone in its chunk (every key of a cluster's spread
-		 * layout) is a GET: Redis answers it without an array. */
-		if (!g->values)
-			;	/* its PTTLs alone */
-		else if (c == 1)
+		 * layout) is a GET: Redis answers it without an array. With
+		 * lives only, the chunk is its PTTLs alone. */
+		if (g->values && c == 1)
 			append_in(l2, g->slot[b], "GET", q[g->which[b]].key,
 			    q[g->which[b]].klen, "", 0, NULL, NULL);
-		else {
+		else if (g->values) {
 			g->names.len = 0;
 			for (size_t j = 0; j < c; j++) {
 				g->at[j] = g->names.len;
