@@ -95,9 +95,13 @@ $(B)/bin/%: $(B)/cmd/%.o $(B)/cmd/cli.o $(B)/libcw.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/cmd/cli.o $(B)/libcw.a $(LIBS)
 
-# The allocator wrapped for tests/unit/oom_test.c, which fails each
-# allocation the library makes in turn.
+# The allocator wrapped for tests/unit/oom_test.c and tests/tools/l2oom.c,
+# which fail each allocation the library makes in turn (tests/oom.h).
 OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+# -rdynamic: l2oom names the callers of an allocation, to spare hiredis's.
+$(B)/tests/l2oom: LIBS += $(OOM_WRAP) -rdynamic
+$(B)/tests/l2oom: tests/oom.h
+$(B)/tests/unit/oom_test.o: tests/oom.h
 $(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
 	$(CC) $(LDFLAGS) $(OOM_WRAP) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) \
 		-lcriterion
@@ -144,7 +148,7 @@ CLI_SLOW = tests/cli/190-l2-cluster.t tests/cli/110-single-flight.t \
 	tests/cli/160-cw-bench-replay.t tests/cli/070-install.t
 CLI_TESTS = $(CLI_SLOW) $(filter-out $(CLI_SLOW),$(sort $(wildcard tests/cli/*.t)))
 check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture \
-	$(B)/tests/l2fence \
+	$(B)/tests/l2fence $(B)/tests/l2oom \
 	$(B)/bench/evict $(B)/bench/evictgen
 	CW_BIN=$(CURDIR)/$(B)/bin CW_BUILD=$(CURDIR)/$(B) prove -f -j2 $(CLI_TESTS)
 

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 20
+plan 21
 : "${CW_BUILD:?}"
 
 start_redis
@@ -92,6 +92,14 @@ is "$(cat "$T"/err.warm* | grep -c ': 300 keys: .* 0 failed, 0 expired in ')" \
 run "$CW_BUILD/tests/l2fence" "$REDIS_URL"
 is "$status:$(grep -c '^ok: ' "$T/out")" "0:11" \
 	"a stalled lock holder never stores over a newer answer"
+
+# Out of memory at every allocation of the levels with L2 (tests/oom.h).
+printf '[l2]\nurl = %s\n[source]\nurl = synthetic:0ms\n' "$REDIS_URL" \
+	>"$T/oom.conf"
+run "$CW_BUILD/tests/l2oom" "$T/oom.conf" "$T"
+is "$status:$(sed 's/: [0-9]* runs/: N runs/' "$T/out")" \
+	"0:ok: N runs failed an allocation, each ended well" \
+	"out of memory anywhere in cw-get's batch, a warming run or --quick with L2: CW_ENOMEM or carried on"
 
 # A warmer paused (SIGSTOP) past its lease while it fetches: another
 # takes the key over and stores the newer answer; when the paused one

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 31
+plan 32
 : "${CW_BUILD:?}"
 
 start_redis_cluster
@@ -102,6 +102,15 @@ is "$(redis-cli -p "$port" cluster keyslot "cw:{$m} lock")" \
 run "$CW_BUILD/tests/l2fence" "$CLUSTER_URL"
 is "$status:$(grep -c '^ok: ' "$T/out")" "0:11" \
 	"a stalled lock holder never stores over a newer answer"
+
+# Out of memory at every allocation of the levels on the cluster
+# (tests/oom.h): the slot map, MOVED and each node's pipeline included.
+printf '[l2]\nurl = %s\nfailover_wait = 200ms\n[source]\nurl = synthetic:0ms\n' \
+	"$CLUSTER_URL" >"$T/oom.conf"
+run "$CW_BUILD/tests/l2oom" "$T/oom.conf" "$T"
+is "$status:$(sed 's/: [0-9]* runs/: N runs/' "$T/out")" \
+	"0:ok: N runs failed an allocation, each ended well" \
+	"out of memory anywhere on a cluster: CW_ENOMEM or carried on"
 
 # By instrument: one instrument's keys in one slot.
 cp "$T/cw.conf" "$T/inst.conf"

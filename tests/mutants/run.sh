@@ -25,7 +25,7 @@ ln -s "$(cd "$repo/.." && pwd)/shared" "$work/shared"
 cd "$work/main" || exit 2
 # What make check-cli builds besides the programs: the tests use them.
 tools="build/gen-sample build/tests/sqlquote build/tests/l1torture
-	build/tests/l2fence build/bench/evict build/bench/evictgen"
+	build/tests/l2fence build/tests/l2oom build/bench/evict build/bench/evictgen"
 # shellcheck disable=SC2086 # a list of words
 make -s all build/unit-tests $tools >/dev/null 2>&1 ||
 	{ echo "the tree does not build"; exit 2; }

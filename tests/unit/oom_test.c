@@ -1,16 +1,14 @@
 /*
  * oom_test: out of memory at every place the library allocates, the way
  * SQLite tests itself. The unit-test binary is linked with malloc,
- * calloc, realloc and strdup wrapped (the Makefile's -Wl,--wrap): while
- * a run is armed, the first allocation made from a call path (the
- * allocator's caller and two frames above it) that has not failed yet
- * fails, and the run is repeated until one goes through without a new
- * path to fail. Each failed run must come back with CW_ENOMEM or carry
+ * calloc, realloc and strdup wrapped (tests/oom.h): while a run is
+ * armed, the first allocation made from a call path that has not failed
+ * yet fails, and the run is repeated until one goes through without a
+ * new path to fail. Each failed run must come back with CW_ENOMEM or carry
  * on without what it could not have (a count lost, a hint dropped), and
  * never crash; under make check-asan, LeakSanitizer fails the suite if
  * a failed run leaks what it had allocated before.
  */
-#include <execinfo.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,72 +18,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-
-/* ---- the allocator's wrapper (the test process's own state) ---- */
-
-#define OOM_PATHS_MAX 8192
-
-static struct {
-	int armed;		/* failing allocations now */
-	int fired;		/* this run has failed one */
-	size_t npaths;
-	uint64_t paths[OOM_PATHS_MAX];	/* failed already */
-} oom;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-
-/* Should this allocation fail? Once a run, for a call path not failed
- * before. */
-static int
-oom_now(void)
-{
-	void *frames[4];
-	uint64_t h = 1469598103934665603ULL;
-	int n;
-
-	if (!oom.armed || oom.fired)
-		return 0;
-	oom.armed = 0;	/* backtrace may allocate the first time */
-	n = backtrace(frames, 4);
-	oom.armed = 1;
-	for (int i = 1; i < n; i++)
-		h = (h ^ (uint64_t)(uintptr_t)frames[i]) * 1099511628211ULL;
-	for (size_t i = 0; i < oom.npaths; i++)
-		if (oom.paths[i] == h)
-			return 0;
-	if (oom.npaths == OOM_PATHS_MAX)
-		return 0;
-	oom.paths[oom.npaths++] = h;
-	oom.fired = 1;
-	return 1;
-}
-
-void *
-__wrap_malloc(size_t n)
-{
-	return oom_now() ? NULL : __real_malloc(n);
-}
-
-void *
-__wrap_calloc(size_t n, size_t size)
-{
-	return oom_now() ? NULL : __real_calloc(n, size);
-}
-
-void *
-__wrap_realloc(void *p, size_t n)
-{
-	return oom_now() ? NULL : __real_realloc(p, n);
-}
-
-char *
-__wrap_strdup(const char *s)
-{
-	return oom_now() ? NULL : __real_strdup(s);
-}
+#include "../oom.h"
 
 /*
  * Run op (with setup and teardown around each run) until a run fails no
@@ -103,15 +36,16 @@ each_failure(void (*setup)(void *), int (*op)(void *, struct cw_err *),
 		int rc;
 
 		memset(&e, 0, sizeof(e));
+		int fired;
+
 		if (setup != NULL)
 			setup(ctx);
-		oom.fired = 0;
-		oom.armed = 1;
+		oom_arm();
 		rc = op(ctx, &e);
-		oom.armed = 0;
+		fired = oom_disarm();
 		if (teardown != NULL)
 			teardown(ctx);
-		if (!oom.fired) {
+		if (!fired) {
 			cr_assert_eq(rc, CW_OK, "with every allocation "
 			    "served: %d %s", rc, e.msg);
 			return failed;
