@@ -95,15 +95,19 @@ $(B)/bin/%: $(B)/cmd/%.o $(B)/cmd/cli.o $(B)/libcw.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/cmd/cli.o $(B)/libcw.a $(LIBS)
 
-# The allocator wrapped for tests/unit/oom_test.c and tests/tools/l2oom.c,
-# which fail each allocation the library makes in turn (tests/oom.h).
-OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+# The allocator and the system calls wrapped for tests/unit/fault_test.c
+# and tests/tools/l2oom.c, which fail each allocation and each call the
+# library makes in turn (tests/fault.h).
+FAULT_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
+	-Wl,--wrap=open,--wrap=read,--wrap=pread,--wrap=write,--wrap=fsync \
+	-Wl,--wrap=posix_fallocate,--wrap=fstat,--wrap=flock,--wrap=rename \
+	-Wl,--wrap=link,--wrap=mkdir,--wrap=mmap
 # -rdynamic: l2oom names the callers of an allocation, to spare hiredis's.
-$(B)/tests/l2oom: LIBS += $(OOM_WRAP) -rdynamic
-$(B)/tests/l2oom: tests/oom.h
-$(B)/tests/unit/oom_test.o: tests/oom.h
+$(B)/tests/l2oom: LIBS += $(FAULT_WRAP) -rdynamic
+$(B)/tests/l2oom: tests/fault.h
+$(B)/tests/unit/fault_test.o: tests/fault.h
 $(B)/unit-tests: $(UNIT_OBJS) $(B)/libcw.a
-	$(CC) $(LDFLAGS) $(OOM_WRAP) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) \
+	$(CC) $(LDFLAGS) $(FAULT_WRAP) -o $@ $(UNIT_OBJS) $(B)/libcw.a $(LIBS) \
 		-lcriterion
 
 $(B)/bench/%: bench/%.c $(B)/libcw.a

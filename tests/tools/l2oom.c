@@ -8,7 +8,7 @@
  * key prefix, until a run fails no allocation. A failed run must end
  * with CW_ENOMEM or carry on (L2 given up, a count lost). Prints one
  * line; exits 1 when a run ended otherwise, 2 when CONF cannot be used.
- * Linked with the allocator wrapped (tests/oom.h); under ASan,
+ * Linked with the allocator wrapped (tests/fault.h); under ASan,
  * LeakSanitizer fails the exit on anything a run leaked.
  */
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cw.h"
-#include "../oom.h"
+#include "../fault.h"
 
 #define NKEYS 12
 
@@ -144,9 +144,9 @@ main(int argc, char **argv)
 		int rc, fired;
 
 		memset(&e, 0, sizeof(e));
-		oom_arm();
+		fault_arm(FAULT_ALLOC);
 		rc = once(&c, &e);
-		fired = oom_disarm();
+		fired = fault_disarm();
 		if (!fired && rc != CW_OK) {
 			printf("FAILED: with every allocation served: %s\n",
 			    e.msg);

@@ -1,13 +1,16 @@
 /*
- * oom_test: out of memory at every place the library allocates, the way
- * SQLite tests itself. The unit-test binary is linked with malloc,
- * calloc, realloc and strdup wrapped (tests/oom.h): while a run is
- * armed, the first allocation made from a call path that has not failed
- * yet fails, and the run is repeated until one goes through without a
- * new path to fail. Each failed run must come back with CW_ENOMEM or carry
- * on without what it could not have (a count lost, a hint dropped), and
- * never crash; under make check-asan, LeakSanitizer fails the suite if
- * a failed run leaks what it had allocated before.
+ * fault_test: out of memory at every place the library allocates, and a
+ * failing system call (a full disk, an I/O error) at every place it calls
+ * one, the way SQLite tests itself. The unit-test binary is linked with
+ * the allocator and the calls wrapped (tests/fault.h): while a run is
+ * armed, the first call of the kind from a call path that has not
+ * failed yet fails, and the run is repeated until one goes through
+ * without a new path to fail. Each failed run must come back with an
+ * error and its message (CW_ENOMEM when memory ran out) or carry on
+ * without what it could not have (a count lost, a hint dropped), never
+ * crash, and leave the L1 file whole; under make check-asan,
+ * LeakSanitizer fails the suite if a failed run leaks what it had
+ * allocated before.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,43 +21,43 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "../oom.h"
+#include "../fault.h"
 
 /*
- * Run op (with setup and teardown around each run) until a run fails no
- * allocation. A failed run's result must be CW_OK (it carried on) or
- * CW_ENOMEM with a message. Returns the number of failed runs.
+ * Run op (with setup and teardown around each run) with the kinds of
+ * faults until a run fails no call. A failed run's result must be CW_OK
+ * (it carried on) or an error with a message, CW_ENOMEM for memory.
+ * Returns the number of failed runs.
  */
 static size_t
-each_failure(void (*setup)(void *), int (*op)(void *, struct cw_err *),
-    void (*teardown)(void *), void *ctx)
+each_failure(unsigned kinds, void (*setup)(void *),
+    int (*op)(void *, struct cw_err *), void (*teardown)(void *), void *ctx)
 {
 	size_t failed = 0;
 
 	for (;;) {
 		struct cw_err e;
-		int rc;
+		int rc, fired;
 
 		memset(&e, 0, sizeof(e));
-		int fired;
-
 		if (setup != NULL)
 			setup(ctx);
-		oom_arm();
+		fault_arm(kinds);
 		rc = op(ctx, &e);
-		fired = oom_disarm();
+		fired = fault_disarm();
 		if (teardown != NULL)
 			teardown(ctx);
 		if (!fired) {
-			cr_assert_eq(rc, CW_OK, "with every allocation "
-			    "served: %d %s", rc, e.msg);
+			cr_assert_eq(rc, CW_OK, "with every call served: %d %s",
+			    rc, e.msg);
 			return failed;
 		}
 		failed++;
-		cr_assert(rc == CW_OK || rc == CW_ENOMEM, "failed run %zu: "
-		    "rc %d (%s), not CW_ENOMEM", failed, rc, e.msg);
+		cr_assert(rc == CW_OK || rc == CW_ENOMEM || kinds != FAULT_ALLOC,
+		    "failed run %zu: rc %d (%s), not CW_ENOMEM", failed, rc,
+		    e.msg);
 		cr_assert(rc == CW_OK || e.msg[0] != '\0', "failed run %zu: "
-		    "CW_ENOMEM without a message", failed);
+		    "rc %d without a message", failed, rc);
 	}
 }
 
@@ -92,7 +95,7 @@ Test(oom, the_configuration)
 	    "closed_day_types = ohlc labels\nclosed_day_ttl = 30d\n"
 	    "[templates]\nohlc = SELECT {key}\n[warm]\njobs = 3\n", f);
 	fclose(f);
-	cr_assert_gt(each_failure(NULL, load_cfg, NULL, p), 0);
+	cr_assert_gt(each_failure(FAULT_ALLOC, NULL, load_cfg, NULL, p), 0);
 }
 
 /* ---- the replay: trace, levels, fills, warm runs, the predictor ---- */
@@ -127,7 +130,8 @@ replay_once(void *ctx, struct cw_err *err)
 	return rc;
 }
 
-Test(oom, a_replay_of_every_strategy)
+static void
+replay_every_strategy(unsigned kinds)
 {
 	struct cw_workload_opts wo = { .seed = 5, .weeks = 1,
 	    .start_s = 1709510400, .instruments = "EUR_USD",
@@ -165,8 +169,8 @@ Test(oom, a_replay_of_every_strategy)
 	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
 	c.cfg->log_file[0] = '\0';
 	for (c.strategy = 0; c.strategy < CW_STRATEGY_COUNT; c.strategy++)
-		failed += each_failure(NULL, replay_once, NULL, &c);
-	cr_log_info("a replay: %zu runs failed an allocation", failed);
+		failed += each_failure(kinds, NULL, replay_once, NULL, &c);
+	cr_log_info("a replay: %zu runs failed a call", failed);
 	cr_assert_gt(failed, 0);
 	cw_trace_free(c.t);
 	free(c.cfg);
@@ -272,7 +276,8 @@ out:
 	return rc;
 }
 
-Test(oom, the_predictor)
+static void
+the_predictor(unsigned kinds)
 {
 	struct predict_ctx c;
 	struct cw_err e;
@@ -288,8 +293,8 @@ Test(oom, the_predictor)
 	close(fd);
 	c.trace = b.data;
 	c.trace_len = b.len;
-	failed = each_failure(predict_setup, predict_once, NULL, &c);
-	cr_log_info("the predictor: %zu runs failed an allocation", failed);
+	failed = each_failure(kinds, predict_setup, predict_once, NULL, &c);
+	cr_log_info("the predictor: %zu runs failed a call", failed);
 	cr_assert_gt(failed, 0);
 	cw_buf_free(&b);
 }
@@ -453,7 +458,32 @@ levels_once(void *ctx, struct cw_err *err)
 	return rc == CW_OK ? levels_figures(ctx, err) : rc;
 }
 
-Test(oom, the_levels_a_warming_run_and_the_figures)
+/* After each run, failed or not: the L1 file is whole, or absent. */
+static void
+levels_check(void *ctx)
+{
+	struct levels_ctx *c = ctx;
+	struct cw_l1_opts lo = { .path = c->cfg->l1_file, .must_exist = 1 };
+	struct cw_l1_verify v;
+	struct cw_l1 *l1;
+	struct cw_err e;
+
+	lo.clock = cw_clock_manual(&c->now_ns);
+	if (access(c->cfg->l1_file, F_OK) != 0)
+		return;
+	cr_assert_eq(cw_l1_open(&l1, &lo, &e), CW_OK, "the L1 file after a "
+	    "failed run: %s", e.msg);
+	cr_assert_eq(cw_l1_verify(l1, &v, &e), CW_OK, "%s", e.msg);
+	cr_assert(v.damaged == 0 && v.bad_rings == 0 && !v.count_mismatch,
+	    "the L1 file after a failed run: %llu damaged, %llu bad rings, "
+	    "count %s", (unsigned long long)v.damaged,
+	    (unsigned long long)v.bad_rings, v.count_mismatch ? "wrong" :
+	    "right");
+	cw_l1_close(l1);
+}
+
+static void
+the_levels(unsigned kinds)
 {
 	struct levels_ctx c = { .now_ns = 1704153600LL * 1000000000 };
 	char p[PATH_MAX];
@@ -483,8 +513,9 @@ Test(oom, the_levels_a_warming_run_and_the_figures)
 	fputs("ts,v\n2024-01-01T00:00:00Z,three\n", f);
 	fclose(f);
 	snprintf(c.cfg->source, sizeof(c.cfg->source), "csv:%s", tenv.dir);
-	failed = each_failure(levels_setup, levels_once, NULL, &c);
-	cr_log_info("the levels: %zu runs failed an allocation", failed);
+	failed = each_failure(kinds, levels_setup, levels_once, levels_check,
+	    &c);
+	cr_log_info("the levels: %zu runs failed a call", failed);
 	cr_assert_gt(failed, 0);
 	free(c.cfg);
 }
@@ -565,7 +596,8 @@ out:
 	return rc;
 }
 
-Test(oom, the_benchmarks_other_pieces)
+static void
+the_benchmarks_other_pieces(unsigned kinds)
 {
 	struct bench_ctx c = { .now_ns = 1709510400LL * 1000000000 };
 	struct cw_replay_opts o = { 0 };
@@ -595,10 +627,55 @@ Test(oom, the_benchmarks_other_pieces)
 	o.budget = 50;
 	cr_assert_eq(cw_replay_run(&o, c.t, CW_STRATEGY_PREDICTIVE, &c.r, &e),
 	    CW_OK, "%s", e.msg);
-	failed = each_failure(NULL, bench_once, NULL, &c);
-	cr_log_info("the benchmark: %zu runs failed an allocation", failed);
+	failed = each_failure(kinds, NULL, bench_once, NULL, &c);
+	cr_log_info("the benchmark: %zu runs failed a call", failed);
 	cr_assert_gt(failed, 0);
 	free(c.r.hourly);
 	cw_trace_free(c.t);
 	free(c.cfg);
+}
+
+/* ---- each piece, with each kind of fault ---- */
+
+Test(oom, a_replay_of_every_strategy)
+{
+	replay_every_strategy(FAULT_ALLOC);
+}
+
+Test(oom, the_predictor)
+{
+	the_predictor(FAULT_ALLOC);
+}
+
+Test(oom, the_levels_a_warming_run_and_the_figures)
+{
+	the_levels(FAULT_ALLOC);
+}
+
+Test(oom, the_benchmarks_other_pieces)
+{
+	the_benchmarks_other_pieces(FAULT_ALLOC);
+}
+
+TestSuite(io, .init = tmpdir_setup, .fini = tmpdir_teardown,
+    .timeout = 120);
+
+Test(io, a_replay_of_every_strategy)
+{
+	replay_every_strategy(FAULT_IO);
+}
+
+Test(io, the_predictor)
+{
+	the_predictor(FAULT_IO);
+}
+
+Test(io, the_levels_a_warming_run_and_the_figures)
+{
+	the_levels(FAULT_IO);
+}
+
+Test(io, the_benchmarks_other_pieces)
+{
+	the_benchmarks_other_pieces(FAULT_IO);
 }
