@@ -467,7 +467,8 @@ uint64_t cw_l1_int_geometry_hash(const struct l1_header *h);
 
 /* The live entries, copied lock-free as cw_l1_scan lists them, into
  * *list (keys pointing into *keys); hot: hottest first (in S3-FIFO's
- * main queue, then more reads, then longer left, then by key). */
+ * main queue, then more reads, then longer left, then by key). On a
+ * failure *list is NULL: nothing to free. */
 int cw_l1_int_collect(struct cw_l1 *l1, int hot, struct cw_l1_entry **list,
     size_t *n, struct cw_buf *keys, struct cw_err *err);
 

@@ -94,7 +94,7 @@ copy_entries(struct cw_l1 *to, struct cw_l1 *from,
     struct cw_l1_resize_result *out, struct cw_err *err)
 {
 	struct cw_buf keys = { 0 }, val = { 0 };
-	struct cw_l1_entry *list;
+	struct cw_l1_entry *list = NULL;
 	size_t n;
 	int rc;
 

@@ -335,6 +335,9 @@ cw_l1_int_collect(struct cw_l1 *l1, int hot, struct cw_l1_entry **out,
 	size_t n = 0, cap = 0, at = 0;
 	int got;
 
+	/* Nothing for the caller to free on a failure. */
+	*out = NULL;
+	*nout = 0;
 	for (uint64_t i = 0; i < l1->nslots; i++) {
 		uint64_t s = l1_slot(l1, i);
 		void *p;

@@ -3,7 +3,7 @@
  * binary linked with the allocator and the calls wrapped (the Makefile's
  * FAULT_WRAP: -Wl,--wrap=malloc,...). Include it in one file of the
  * binary. While armed for a kind of fault, the first call of that kind
- * made from a call path (the caller and two frames above it) that has
+ * made from a call path (the caller and four frames above it) that has
  * not failed yet fails: an allocation answers NULL, a write, fsync or
  * posix_fallocate ENOSPC (a full disk), any other call EIO. A caller
  * repeats its operation until a run goes through without a new path to
@@ -77,7 +77,7 @@ fault_in_hiredis(void *caller)
 static int
 fault_now(unsigned kind)
 {
-	void *frames[4];
+	void *frames[6];
 	uint64_t h = 1469598103934665603ULL ^ kind;
 	unsigned armed = fault.armed;
 	int n, spared;
@@ -85,7 +85,7 @@ fault_now(unsigned kind)
 	if (!(armed & kind) || fault.fired)
 		return 0;
 	fault.armed = 0;	/* backtrace and dladdr may allocate, and read */
-	n = backtrace(frames, 4);
+	n = backtrace(frames, 6);
 	spared = 0;
 	for (int i = 1; i < n && !spared; i++)	/* this file's frames too */
 		spared = fault_in_hiredis(frames[i]);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "l1_int.h"
 #include "../fault.h"
 
 /*
@@ -458,18 +459,17 @@ levels_once(void *ctx, struct cw_err *err)
 	return rc == CW_OK ? levels_figures(ctx, err) : rc;
 }
 
-/* After each run, failed or not: the L1 file is whole, or absent. */
+/* The L1 file at path is whole, or absent. */
 static void
-levels_check(void *ctx)
+assert_l1_whole(const char *path, int64_t *now_ns)
 {
-	struct levels_ctx *c = ctx;
-	struct cw_l1_opts lo = { .path = c->cfg->l1_file, .must_exist = 1 };
+	struct cw_l1_opts lo = { .path = path, .must_exist = 1 };
 	struct cw_l1_verify v;
 	struct cw_l1 *l1;
 	struct cw_err e;
 
-	lo.clock = cw_clock_manual(&c->now_ns);
-	if (access(c->cfg->l1_file, F_OK) != 0)
+	lo.clock = cw_clock_manual(now_ns);
+	if (access(path, F_OK) != 0)
 		return;
 	cr_assert_eq(cw_l1_open(&l1, &lo, &e), CW_OK, "the L1 file after a "
 	    "failed run: %s", e.msg);
@@ -480,6 +480,15 @@ levels_check(void *ctx)
 	    (unsigned long long)v.bad_rings, v.count_mismatch ? "wrong" :
 	    "right");
 	cw_l1_close(l1);
+}
+
+/* After each run, failed or not. */
+static void
+levels_check(void *ctx)
+{
+	struct levels_ctx *c = ctx;
+
+	assert_l1_whole(c->cfg->l1_file, &c->now_ns);
 }
 
 static void
@@ -635,6 +644,116 @@ the_benchmarks_other_pieces(unsigned kinds)
 	free(c.cfg);
 }
 
+/* ---- the L1 file's own life: fills, evictions, resizing ---- */
+
+struct l1_ctx {
+	char path[PATH_MAX], hot[PATH_MAX];
+	int64_t now_ns;
+};
+
+static void
+l1_setup(void *ctx)
+{
+	struct l1_ctx *c = ctx;
+
+	unlink(c->path);
+	c->now_ns = 1704067200LL * 1000000000;
+}
+
+static void
+l1_check(void *ctx)
+{
+	struct l1_ctx *c = ctx;
+
+	assert_l1_whole(c->path, &c->now_ns);
+}
+
+/* The first failure of a batch's stores, as a code and its message. */
+static int
+stores_failed(const struct cw_l1_write *w, size_t n, struct cw_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i].rc != CW_OK && w[i].rc != CW_ETOOBIG)
+			return cw_err_set(err, w[i].rc, 0, "store %zu", i);
+	return CW_OK;
+}
+
+static int
+l1_once(void *ctx, struct cw_err *err)
+{
+	struct l1_ctx *c = ctx;
+	struct cw_l1_opts lo = { .path = c->path, .max_entries = 64,
+	    .max_bytes = 64 << 10, .mode = 0600 };
+	struct cw_l1_write w[100];
+	struct cw_l1_lookup q[100];
+	struct cw_buf vals[100], hot = { 0 };
+	struct cw_l1_resize_result rr;
+	struct cw_l1_stats *st = malloc(sizeof(*st));
+	struct cw_l1 *l1 = NULL;
+	char keys[100][32], value[300];
+	uint64_t reclaimed;
+	size_t nhot;
+	int rc;
+
+	lo.clock = cw_clock_manual(&c->now_ns);
+	memset(vals, 0, sizeof(vals));
+	memset(value, 'v', sizeof(value));
+	if (st == NULL)
+		return cw_err_set(err, CW_ENOMEM, 0, "test");
+	for (size_t i = 0; i < 100; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "t:I:G:2024-01-%02zu",
+		    1 + i % 28);
+		keys[i][0] = (char)('a' + i / 28);
+		w[i] = (struct cw_l1_write){ keys[i], strlen(keys[i]), value,
+		    50 + 2 * i, i % 3 ? 60000 : 1000, 0, 0 };
+		q[i] = (struct cw_l1_lookup){ .key = keys[i],
+		    .klen = strlen(keys[i]), .val = &vals[i] };
+	}
+	if ((rc = cw_l1_open(&l1, &lo, err)) != CW_OK)
+		goto out;
+	cw_l1_set_batch(l1, w, 100);	/* past its 64 entries: evictions */
+	if ((rc = stores_failed(w, 100, err)) != CW_OK ||
+	    (rc = cw_l1_set(l1, keys[99], strlen(keys[99]), value, 10, 60000,
+	    0, err)) != CW_OK)
+		goto out;
+	cw_l1_get_batch(l1, q, 100);
+	if ((rc = cw_l1_del(l1, keys[99], strlen(keys[99]), err)) != CW_OK ||
+	    (rc = cw_l1_hot_list(l1, 10, &hot, &nhot, err)) != CW_OK)
+		goto out;
+	c->now_ns += 2000000000LL;	/* a third expire */
+	if ((rc = cw_l1_reclaim(l1, &reclaimed, err)) != CW_OK)
+		goto out;
+	lo.max_entries = 128;
+	lo.max_bytes = 128 << 10;
+	if ((rc = cw_l1_resize(&lo, &rr, err)) != CW_OK)
+		goto out;
+	/* The handle follows the resized file on its next operation. */
+	cw_l1_set_batch(l1, w, 50);
+	if ((rc = stores_failed(w, 50, err)) != CW_OK)
+		goto out;
+	cw_l1_stats(l1, 60, st);
+	rc = cw_l1_stats_reset(l1, err);
+out:
+	cw_l1_close(l1);
+	for (size_t i = 0; i < 100; i++)
+		cw_buf_free(&vals[i]);
+	cw_buf_free(&hot);
+	free(st);
+	return rc;
+}
+
+static void
+the_l1_file(unsigned kinds)
+{
+	struct l1_ctx c;
+	size_t failed;
+
+	tpath(c.path, sizeof(c.path), "l1");
+	failed = each_failure(kinds, l1_setup, l1_once, l1_check, &c);
+	cr_log_info("the L1 file: %zu runs failed a call", failed);
+	cr_assert_gt(failed, 0);
+}
+
 /* ---- each piece, with each kind of fault ---- */
 
 Test(oom, a_replay_of_every_strategy)
@@ -678,4 +797,14 @@ Test(io, the_levels_a_warming_run_and_the_figures)
 Test(io, the_benchmarks_other_pieces)
 {
 	the_benchmarks_other_pieces(FAULT_IO);
+}
+
+Test(oom, the_l1_files_fills_evictions_and_resizing)
+{
+	the_l1_file(FAULT_ALLOC);
+}
+
+Test(io, the_l1_files_fills_evictions_and_resizing)
+{
+	the_l1_file(FAULT_IO);
 }
