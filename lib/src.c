@@ -89,19 +89,30 @@ cw_src_get(struct cw_src *src, const struct cw_key *key, struct cw_buf *out,
 }
 
 int
+cw_src_ready_reserve(struct cw_src_ready *r, size_t more)
+{
+	struct cw_src_done *d;
+	size_t cap = r->cap ? r->cap : 16;
+
+	if (r->cap - r->n >= more)
+		return CW_OK;
+	while (cap - r->n < more)
+		cap *= 2;
+	if ((d = realloc(r->q, cap * sizeof(*d))) == NULL)
+		return CW_ENOMEM;
+	r->q = d;
+	r->cap = cap;
+	return CW_OK;
+}
+
+int
 cw_src_ready_push(struct cw_src_ready *r, void *tag, int rc,
     const struct cw_err *err)
 {
 	struct cw_src_done *d;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-
-		if ((d = realloc(r->q, cap * sizeof(*d))) == NULL)
-			return CW_ENOMEM;
-		r->q = d;
-		r->cap = cap;
-	}
+	if (cw_src_ready_reserve(r, 1) != CW_OK)
+		return CW_ENOMEM;
 	d = &r->q[r->n++];
 	d->tag = tag;
 	d->rc = rc;

@@ -395,6 +395,10 @@ ch_submit(void *self, const struct cw_key *key, struct cw_buf *out,
 		return cw_src_ready_push(&s->ready, tag, CW_ENOTFOUND, NULL) ==
 		    CW_OK ? CW_OK : cw_err_set(err, CW_ENOMEM, 0,
 		    "clickhouse source");
+	/* Room for every query's answer, this one's included: reporting
+	 * one must not fail later. */
+	if (cw_src_ready_reserve(&s->ready, s->busy + 1) != CW_OK)
+		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse source");
 	if ((rc = prepare(s, err)) != CW_OK || (x = idle_xfer(s, err)) == NULL)
 		return rc != CW_OK ? rc : CW_ENOMEM;
 	x->query.len = 0;
@@ -508,6 +512,7 @@ collect(struct ch_src *s)
 		s->api.multi_remove_handle(s->multi, x->easy);
 		x->busy = 0;
 		s->busy--;
+		/* Cannot fail: ch_submit reserved the room. */
 		(void)cw_src_ready_push(&s->ready, x->tag, rc, &e);
 	}
 }

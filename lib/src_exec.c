@@ -113,6 +113,10 @@ exec_submit(void *self, const struct cw_key *key, struct cw_buf *out,
 	int fds[2], spawn_rc;
 	pid_t pid;
 
+	/* Room for every child's answer, this one's included: reporting
+	 * one must not fail later. */
+	if (cw_src_ready_reserve(&s->ready, s->nkids + 1) != CW_OK)
+		return cw_err_set(err, CW_ENOMEM, 0, "exec source");
 	if (s->nkids == s->capkids) {
 		size_t cap = s->capkids ? 2 * s->capkids : 8;
 		void *p;
@@ -181,8 +185,7 @@ end_child(struct exec_src *s, size_t i, int rc, const struct cw_err *e)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->out->len = 0;
-	/* Out of memory for the queue: the answer is lost, and the caller
-	 * sees its fetch fail at its own deadline. */
+	/* Cannot fail: exec_submit reserved the room. */
 	(void)cw_src_ready_push(&s->ready, c->tag, rc, e);
 	s->kids[i] = s->kids[--s->nkids];
 }
@@ -243,6 +246,7 @@ settle(struct exec_src *s, int64_t now)
 		    c->pid) {
 			int rc = outcome(s, c, status, &e);
 
+			/* Cannot fail: exec_submit reserved the room. */
 			(void)cw_src_ready_push(&s->ready, c->tag, rc, &e);
 			s->kids[i] = s->kids[--s->nkids];
 			continue;

@@ -106,7 +106,13 @@ struct cw_src_ready {
 	size_t n, cap;
 };
 
-/* Queue one answer; CW_ENOMEM. */
+/* Make room for more answers, so that pushing them cannot fail: a
+ * source with fetches in flight reserves at each submit a place for
+ * every answer it owes (an answer lost would leave its caller waiting
+ * for it forever). CW_ENOMEM. */
+int cw_src_ready_reserve(struct cw_src_ready *r, size_t more);
+/* Queue one answer; CW_ENOMEM when no room was reserved and none can
+ * be made. */
 int cw_src_ready_push(struct cw_src_ready *r, void *tag, int rc,
     const struct cw_err *err);
 /* Move up to cap queued answers, oldest first, into done. */

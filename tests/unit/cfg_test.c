@@ -254,3 +254,101 @@ Test(cfg, the_effective_configuration_reads_back_the_same)
 	cw_buf_free(&plain);
 	cw_buf_free(&plain2);
 }
+
+/* Each kind of setting at its edges: what it becomes, or the exact
+ * message (after "FILE:2: "). */
+Test(cfg, every_kind_of_setting_at_its_edges)
+{
+	static const struct {
+		const char *text;	/* one setting, on line 2 */
+		const char *msg;	/* NULL: loads */
+	} cases[] = {
+		{ "[l1]\nmode = 0640\n", NULL },
+		{ "[l1]\nmode = 0999\n", "l1.mode '0999': not an octal mode" },
+		{ "[l1]\nmode = 1000\n", "l1.mode '1000': not an octal mode" },
+		{ "[l1]\nmode = \n", "l1.mode '': not an octal mode" },
+		{ "[l1]\ngroup = \n", NULL },
+		{ "[l1]\ngroup = root\n", NULL },
+		{ "[l1]\ngroup = no-such-group-cw\n",
+		  "l1.group 'no-such-group-cw': no such group" },
+		{ "[l1]\nstale_exit_ok = maybe\n",
+		  "l1.stale_exit_ok 'maybe': yes or no" },
+		{ "[source]\nclosed_day_types = ohlc, labels\tfeat_1\n", NULL },
+		{ "[source]\nclosed_day_types = a.b-c\n", NULL },
+		{ "[source]\nclosed_day_types = , ,\n", NULL },
+		{ "[source]\nclosed_day_types = _x\n",
+		  "source.closed_day_types: '_x' is not a key type" },
+		{ "[l2]\nprefix = a b\n",
+		  "l2.prefix 'a b': at most 63 bytes, no blanks or braces" },
+		{ "[l2]\nprefix = a{b}\n",
+		  "l2.prefix 'a{b}': at most 63 bytes, no blanks or braces" },
+		{ "[l2]\nttl = 0\n", "l2.ttl: must be positive" },
+		{ "[l2]\nttl = -5s\n", "l2.ttl '-5s': not a number" },
+		{ "[warm]\njobs = 0\n", "warm.jobs '0': out of range 1..1024" },
+	};
+	char p[PATH_MAX], want[PATH_MAX + 160];
+	struct cw_cfg c;
+	struct cw_err e;
+
+	isolate();
+	tpath(p, sizeof(p), "edge.conf");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file(p, cases[i].text);
+		if (cases[i].msg == NULL) {
+			cr_assert_eq(cw_cfg_load(&c, p, &e), CW_OK, "%s: %s",
+			    cases[i].text, e.msg);
+			continue;
+		}
+		cr_assert_eq(cw_cfg_load(&c, p, &e), CW_ECONFIG, "%s",
+		    cases[i].text);
+		snprintf(want, sizeof(want), "%s:2: %s", p, cases[i].msg);
+		cr_assert_str_eq(e.msg, want);
+	}
+	/* What the accepted ones became. */
+	write_file(p, "[l1]\nmode = 0640\ngroup = root\n[source]\n"
+	    "closed_day_types = ohlc, labels\tfeat_1\n");
+	cr_assert_eq(cw_cfg_load(&c, p, &e), CW_OK);
+	cr_assert_eq(c.l1_mode, 0640);
+	cr_assert_eq(c.l1_gid, 0);
+	cr_assert_str_eq(c.closed_day_types, " ohlc labels feat_1 ");
+	write_file(p, "[source]\nclosed_day_types = , ,\n[l1]\ngroup =\n");
+	cr_assert_eq(cw_cfg_load(&c, p, &e), CW_OK);
+	cr_assert_str_eq(c.closed_day_types, "");
+	cr_assert_eq(c.l1_gid, -1);
+}
+
+/* "~" and "$HOME" at the start of a path, alone or before a slash, are
+ * the home directory; anywhere else they are themselves; with HOME
+ * unset they are an error that says so. */
+Test(cfg, a_path_from_the_home_directory)
+{
+	static const struct {
+		const char *set, *want;	/* want under HOME, or as is */
+		int under_home;
+	} cases[] = {
+		{ "~", "", 1 }, { "~/x", "/x", 1 }, { "$HOME", "", 1 },
+		{ "$HOME/y", "/y", 1 }, { "$HOMEz/y", "$HOMEz/y", 0 },
+		{ "~x/y", "~x/y", 0 },
+	};
+	char p[PATH_MAX], text[256], want[PATH_MAX + 160];
+	struct cw_cfg c;
+	struct cw_err e;
+
+	isolate();
+	tpath(p, sizeof(p), "home.conf");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[warm]\njournal = %s\n",
+		    cases[i].set);
+		write_file(p, text);
+		cr_assert_eq(cw_cfg_load(&c, p, &e), CW_OK, "%s", e.msg);
+		snprintf(want, sizeof(want), "%s%s", cases[i].under_home ?
+		    getenv("HOME") : "", cases[i].want);
+		cr_assert_str_eq(c.warm_journal, want);
+	}
+	write_file(p, "[warm]\njournal = ~/j\n");
+	setenv("HOME", "", 1);
+	cr_assert_eq(cw_cfg_load(&c, p, &e), CW_ECONFIG);
+	snprintf(want, sizeof(want), "%s:2: warm.journal: '~/j' names the "
+	    "home directory, and HOME is not set", p);
+	cr_assert_str_eq(e.msg, want);
+}

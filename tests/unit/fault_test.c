@@ -491,8 +491,9 @@ levels_check(void *ctx)
 	assert_l1_whole(c->cfg->l1_file, &c->now_ns);
 }
 
+/* With the CSV files as the source, or with a command (exec:). */
 static void
-the_levels(unsigned kinds)
+the_levels(unsigned kinds, int exec)
 {
 	struct levels_ctx c = { .now_ns = 1704153600LL * 1000000000 };
 	char p[PATH_MAX];
@@ -522,6 +523,17 @@ the_levels(unsigned kinds)
 	fputs("ts,v\n2024-01-01T00:00:00Z,three\n", f);
 	fclose(f);
 	snprintf(c.cfg->source, sizeof(c.cfg->source), "csv:%s", tenv.dir);
+	if (exec) {
+		cr_assert_not_null(f = fopen(tpath(p, sizeof(p), "source.sh"),
+		    "w"));
+		fputs("#!/bin/sh\ncase $1 in\n"
+		    "t:I:G:2024-01-0[12]|t:J:G:2024-01-01) echo \"v $1\" ;;\n"
+		    "*) exit 1 ;;\nesac\n", f);
+		fclose(f);
+		cr_assert_eq(chmod(p, 0700), 0);
+		snprintf(c.cfg->source, sizeof(c.cfg->source),
+		    "exec:%s/source.sh", tenv.dir);
+	}
 	failed = each_failure(kinds, levels_setup, levels_once, levels_check,
 	    &c);
 	cr_log_info("the levels: %zu runs failed a call", failed);
@@ -768,7 +780,12 @@ Test(oom, the_predictor)
 
 Test(oom, the_levels_a_warming_run_and_the_figures)
 {
-	the_levels(FAULT_ALLOC);
+	the_levels(FAULT_ALLOC, 0);
+}
+
+Test(oom, the_same_with_a_command_as_the_source)
+{
+	the_levels(FAULT_ALLOC, 1);
 }
 
 Test(oom, the_benchmarks_other_pieces)
@@ -791,7 +808,12 @@ Test(io, the_predictor)
 
 Test(io, the_levels_a_warming_run_and_the_figures)
 {
-	the_levels(FAULT_IO);
+	the_levels(FAULT_IO, 0);
+}
+
+Test(io, the_same_with_a_command_as_the_source)
+{
+	the_levels(FAULT_IO, 1);
 }
 
 Test(io, the_benchmarks_other_pieces)
