@@ -149,7 +149,8 @@ check-unit: $(B)/unit-tests
 # longest go first, so that the two queues end together; each test has
 # its own directory and servers on ports the kernel picked.
 CLI_SLOW = tests/cli/190-l2-cluster.t tests/cli/110-single-flight.t \
-	tests/cli/160-cw-bench-replay.t tests/cli/070-install.t
+	tests/cli/160-cw-bench-replay.t tests/cli/090-levels.t \
+	tests/cli/070-install.t
 CLI_TESTS = $(CLI_SLOW) $(filter-out $(CLI_SLOW),$(sort $(wildcard tests/cli/*.t)))
 check-cli: all $(B)/gen-sample $(B)/tests/sqlquote $(B)/tests/l1torture \
 	$(B)/tests/l2fence $(B)/tests/l2oom \

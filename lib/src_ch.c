@@ -70,6 +70,7 @@ struct xfer {
 	void *tag;
 	int headers;		/* header lines of its template's FORMAT */
 	int too_big;		/* the answer passed max_value_bytes */
+	int no_memory;		/* the answer could not be kept */
 	uint64_t max_value_bytes;
 	int busy;
 };
@@ -268,8 +269,11 @@ on_body(char *p, size_t size, size_t nmemb, void *ctx)
 		x->too_big = 1;
 		return 0;	/* less than given: curl aborts the transfer */
 	}
-	return cw_buf_append(x->out, p, size * nmemb, NULL) == CW_OK ?
-	    size * nmemb : 0;
+	if (cw_buf_append(x->out, p, size * nmemb, NULL) != CW_OK) {
+		x->no_memory = 1;	/* not curl's "failed writing" */
+		return 0;
+	}
+	return size * nmemb;
 }
 
 /* libcurl and the multi handle, at the first query. */
@@ -407,7 +411,7 @@ ch_submit(void *self, const struct cw_key *key, struct cw_buf *out,
 	x->out = out;
 	x->tag = tag;
 	x->headers = header_lines(tmpl);
-	x->too_big = 0;
+	x->too_big = x->no_memory = 0;
 	x->endpoint = s->current;
 	x->tries = 1;
 	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url[x->endpoint]);
@@ -428,6 +432,9 @@ finished(struct ch_src *s, struct xfer *x, CURLcode cc, struct cw_err *err)
 	const char *where = s->where[x->endpoint];
 	long status = 0;
 
+	if (x->no_memory)
+		return cw_err_set(err, CW_ENOMEM, 0, "clickhouse %s: no memory "
+		    "for the answer", where);
 	if (x->too_big)
 		return cw_err_set(err, CW_ETOOBIG, 0, "clickhouse %s: answer "
 		    "over %llu bytes (source.max_value_size)", where,
@@ -482,7 +489,7 @@ next_endpoint(struct ch_src *s, struct xfer *x)
 	x->tries++;
 	s->current = x->endpoint;
 	x->out->len = 0;
-	x->too_big = 0;
+	x->too_big = x->no_memory = 0;
 	s->api.easy_setopt(x->easy, CURLOPT_URL, s->url[x->endpoint]);
 	return s->api.multi_add_handle(s->multi, x->easy) == CURLM_OK;
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 41
+plan 42
 
 start_redis
 start_clickhouse
@@ -188,4 +188,12 @@ printf '[l2]\npassword_file = %s\n' "$T/redis.pass" >>"$T/cw.conf"
 rm "$CW_L1_FILE"
 run cw-get -v "$g"
 is "$(untimed "$T/err")" "cw-get: $g: l2 hit in T us" "l2.password_file: L2 answers"
+
+# Out of memory at every allocation path with ClickHouse as the source
+# and this Redis, its password file included (tests/tools/l2oom).
+run "$CW_BUILD/tests/l2oom" "$T/cw.conf" "$T" "$k" "$g" \
+	labels:USD_JPY:D:2023-06-01 ohlc:EUR_USD:D:2024-01-02
+is "$status:$(sed 's/: [0-9]* runs/: N runs/' "$T/out")" \
+	"0:ok: N runs failed an allocation, each ended well" \
+	"out of memory anywhere with ClickHouse as the source: CW_ENOMEM or carried on"
 finish

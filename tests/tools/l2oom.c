@@ -1,6 +1,8 @@
 /*
- * l2oom CONF DIR: out of memory at every allocation path of the levels
- * with a real L2 (one Redis or a cluster, as CONF's l2.url says), the
+ * l2oom CONF DIR [KEY...]: out of memory at every allocation path of the
+ * levels with a real L2 (one Redis or a cluster, as CONF's l2.url says)
+ * and CONF's source (twelve keys of the synthetic bars unless KEYs are
+ * given, at most twelve), the
  * way tests/unit/oom_test.c does it without one: cw-get's batch (misses
  * through every level, then L2's answers, then L1's), a warming run (its
  * fresh check, L1 filled from L2, a refresh, a drop) and --quick's L2
@@ -24,14 +26,15 @@ struct ctx {
 	struct cw_cfg *cfg;
 	const char *dir;
 	unsigned run;
+	size_t nkeys;
 	char keys[NKEYS][CW_KEY_MAX + 1];
 	char scratch[CW_PATH_MAX];
 };
 
 static void
-close_and_free(struct cw_hier *h, struct cw_hier_item *items)
+close_and_free(struct cw_hier *h, struct cw_hier_item *items, size_t n)
 {
-	for (size_t i = 0; i < NKEYS; i++)
+	for (size_t i = 0; i < n; i++)
 		cw_buf_free(&items[i].val);
 	cw_hier_close(h);
 }
@@ -47,19 +50,19 @@ lookups(struct ctx *c, struct cw_err *err)
 	int rc;
 
 	memset(items, 0, sizeof(items));
-	for (size_t i = 0; i < NKEYS; i++) {
+	for (size_t i = 0; i < c->nkeys; i++) {
 		items[i].key = c->keys[i];
 		items[i].klen = strlen(c->keys[i]);
 	}
 	if ((rc = cw_hier_open(&h, &ho, err)) == CW_OK &&
-	    (rc = cw_hier_get_batch(h, items, NKEYS)) != CW_OK)
+	    (rc = cw_hier_get_batch(h, items, c->nkeys)) != CW_OK)
 		cw_err_set(err, rc, 0, "cw_hier_get_batch");
-	for (size_t i = 0; i < NKEYS && rc == CW_OK; i++)
+	for (size_t i = 0; i < c->nkeys && rc == CW_OK; i++)
 		if (items[i].rc != CW_OK && items[i].rc != CW_ENOTFOUND) {
 			rc = items[i].rc;
 			*err = items[i].err;
 		}
-	close_and_free(h, items);
+	close_and_free(h, items, c->nkeys);
 	return rc;
 }
 
@@ -74,7 +77,7 @@ warm(struct ctx *c, struct cw_err *err)
 	wo.clock = cw_clock_system();
 	wo.deadline_ns = cw_clock_elapsed_ns(&wo.clock) + 20000000000LL;
 	wo.refresh_below = 0.25;
-	for (size_t i = 0; i < NKEYS && rc == CW_OK; i++)
+	for (size_t i = 0; i < c->nkeys && rc == CW_OK; i++)
 		rc = cw_warm_plan_line(&plan, c->keys[i], strlen(c->keys[i]),
 		    CW_PRIO_HIGH, i == 0 ? CW_WARM_REFRESH : i == 1 ?
 		    CW_WARM_DROP : 0, err);
@@ -111,7 +114,7 @@ once(struct ctx *c, struct cw_err *err)
 	unlink(c->cfg->l1_file);
 	if ((rc = warm(c, err)) == CW_OK)
 		rc = cw_quick_run(c->cfg, cw_clock_system(), c->scratch,
-		    c->keys[2], &report, &passed, err);
+		    c->keys[c->nkeys - 1], &report, &passed, err);
 	unlink(c->scratch);
 	cw_buf_free(&report);
 	return rc;
@@ -125,8 +128,8 @@ main(int argc, char **argv)
 	struct cw_err e;
 	unsigned failed = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: l2oom CONF DIR\n");
+	if (argc < 3 || argc > 3 + NKEYS) {
+		fprintf(stderr, "usage: l2oom CONF DIR [KEY...]\n");
 		return 2;
 	}
 	if (cw_cfg_load(&cfg, argv[1], &e) != CW_OK) {
@@ -137,9 +140,16 @@ main(int argc, char **argv)
 	snprintf(cfg.l1_file, sizeof(cfg.l1_file), "%s/oom.l1", c.dir);
 	snprintf(c.scratch, sizeof(c.scratch), "%s/quick.l1", c.dir);
 	cfg.log_file[0] = '\0';
-	for (size_t i = 0; i < NKEYS; i++)
-		snprintf(c.keys[i], sizeof(c.keys[i]), "ohlc:%s:D:2024-03-%02zu",
-		    i % 2 ? "EUR_USD" : "GBP_USD", 1 + i);
+	/* Small files: --quick's scratch file is made anew each run. */
+	cfg.l1_max_entries = 1000;
+	cfg.l1_max_bytes = 4 << 20;
+	for (c.nkeys = 0; c.nkeys < (size_t)argc - 3; c.nkeys++)
+		snprintf(c.keys[c.nkeys], sizeof(c.keys[c.nkeys]), "%s",
+		    argv[3 + c.nkeys]);
+	for (; argc == 3 && c.nkeys < NKEYS; c.nkeys++)
+		snprintf(c.keys[c.nkeys], sizeof(c.keys[c.nkeys]),
+		    "ohlc:%s:D:2024-03-%02zu", c.nkeys % 2 ? "EUR_USD" :
+		    "GBP_USD", 1 + c.nkeys);
 	for (;; c.run++) {
 		int rc, fired;
 
