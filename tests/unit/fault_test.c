@@ -62,6 +62,23 @@ each_failure(unsigned kinds, void (*setup)(void *),
 	}
 }
 
+/* The built-in configuration, nothing of the machine's read (free it). */
+static struct cw_cfg *
+default_cfg(void)
+{
+	struct cw_cfg *cfg = malloc(sizeof(*cfg));
+
+	cr_assert_not_null(cfg);
+	setenv("HOME", tenv.dir, 1);
+	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
+	unsetenv("CW_CONFIG");
+	unsetenv("CW_L1_FILE");
+	unsetenv("CW_SOURCE");
+	unsetenv("CW_REDIS_URL");
+	cr_assert_eq(cw_cfg_load(cfg, NULL, NULL), CW_OK);
+	return cfg;
+}
+
 TestSuite(oom, .init = tmpdir_setup, .fini = tmpdir_teardown,
     .timeout = 120);
 
@@ -159,14 +176,7 @@ replay_every_strategy(unsigned kinds)
 	fclose(f);
 	cr_assert_eq(cw_trace_load(&c.t, p, &e), CW_OK, "%s", e.msg);
 
-	setenv("HOME", tenv.dir, 1);
-	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
-	unsetenv("CW_CONFIG");
-	unsetenv("CW_L1_FILE");
-	unsetenv("CW_SOURCE");
-	unsetenv("CW_REDIS_URL");
-	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
-	cr_assert_eq(cw_cfg_load(c.cfg, NULL, &e), CW_OK, "%s", e.msg);
+	c.cfg = default_cfg();
 	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
 	c.cfg->log_file[0] = '\0';
 	for (c.strategy = 0; c.strategy < CW_STRATEGY_COUNT; c.strategy++)
@@ -500,14 +510,7 @@ the_levels(unsigned kinds, int exec)
 	size_t failed;
 	FILE *f;
 
-	setenv("HOME", tenv.dir, 1);
-	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
-	unsetenv("CW_CONFIG");
-	unsetenv("CW_L1_FILE");
-	unsetenv("CW_SOURCE");
-	unsetenv("CW_REDIS_URL");
-	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
-	cr_assert_eq(cw_cfg_load(c.cfg, NULL, NULL), CW_OK);
+	c.cfg = default_cfg();
 	tpath(c.cfg->l1_file, sizeof(c.cfg->l1_file), "l1");
 	tpath(c.cfg->log_file, sizeof(c.cfg->log_file), "access.log");
 	tpath(c.journal, sizeof(c.journal), "warm.journal");
@@ -625,14 +628,7 @@ the_benchmarks_other_pieces(unsigned kinds)
 	struct cw_err e;
 	size_t failed;
 
-	setenv("HOME", tenv.dir, 1);
-	setenv("XDG_CONFIG_HOME", tenv.dir, 1);
-	unsetenv("CW_CONFIG");
-	unsetenv("CW_L1_FILE");
-	unsetenv("CW_SOURCE");
-	unsetenv("CW_REDIS_URL");
-	cr_assert_not_null(c.cfg = malloc(sizeof(*c.cfg)));
-	cr_assert_eq(cw_cfg_load(c.cfg, NULL, NULL), CW_OK);
+	c.cfg = default_cfg();
 	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
 	c.cfg->log_file[0] = '\0';
 	tpath(c.cfg->l1_file, sizeof(c.cfg->l1_file), "shared.l1");

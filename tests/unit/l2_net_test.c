@@ -89,3 +89,54 @@ Test(l2_net, a_refused_url_says_why)
 	cr_assert_str_eq(e.msg, "l2.url 'redis+sentinel://a': expected "
 	    "redis+sentinel://host:port[,...]/mastername");
 }
+
+/* Every edge of the URL's grammar, with what it says. */
+Test(l2_net, the_edges_of_a_url)
+{
+	static const struct {
+		const char *url, *msg;	/* msg NULL: taken */
+	} cases[] = {
+		{ "redis://h:65535", NULL },
+		{ "redis://h:1/1000000", NULL },
+		{ "redis://me:@h", NULL },	/* a user, an empty password */
+		{ "redis://h/", NULL },		/* no database: 0 */
+		{ "redis+sentinel://me@a/m", NULL },
+		{ "redis://h:65536", "l2.url 'redis://h:65536': bad port" },
+		{ "redis://h:", "l2.url 'redis://h:': bad port" },
+		{ "redis://h:12x", "l2.url 'redis://h:12x': bad port" },
+		{ "redis://:6379", "l2.url 'redis://:6379': no host" },
+		{ "redis://h/1000001",
+		  "l2.url 'redis://h/1000001': bad database number" },
+		{ "redis+cluster://me:pw@a", "l2.url: no password in the URL; "
+		  "use CW_REDIS_PASSWORD or l2.password_file" },
+		{ "redis+sentinel://me:pw@a/m", "l2.url: no password in the "
+		  "URL; use CW_REDIS_PASSWORD or l2.password_file" },
+		{ "redis+sentinel://a/", "l2.url 'redis+sentinel://a/': "
+		  "expected redis+sentinel://host:port[,...]/mastername" },
+		{ "redis+cluster://a:7000/", NULL },
+		{ "unix://", "l2.url 'unix://': expected "
+		  "unix:///path/to/socket" },
+	};
+	char host[300], url[320], want[400];
+	struct cw_err e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].msg == NULL) {
+			cr_assert_eq(cw_l2_net_check_url(cases[i].url, &e),
+			    CW_OK, "%s: %s", cases[i].url, e.msg);
+			continue;
+		}
+		cr_assert_eq(cw_l2_net_check_url(cases[i].url, &e),
+		    CW_ECONFIG, "%s", cases[i].url);
+		cr_assert_str_eq(e.msg, cases[i].msg);
+	}
+	/* A host name longer than a host name can be (the message, which
+	 * quotes it, is cut at the error's size). */
+	memset(host, 'h', sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(url, sizeof(url), "redis://%s", host);
+	cr_assert_eq(cw_l2_net_check_url(url, &e), CW_ECONFIG);
+	snprintf(want, sizeof(want), "l2.url '%s", url);
+	cr_assert_eq(strncmp(e.msg, want, strlen(e.msg)), 0, "%s", e.msg);
+	cr_assert_eq(strlen(e.msg), sizeof(e.msg) - 1);
+}

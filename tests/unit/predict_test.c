@@ -1084,3 +1084,88 @@ Test(predict, backtest_window_bounds)
 	cr_assert_eq(cw_backtest_new(&bt, 7 * 86400, NULL), CW_OK);
 	cw_backtest_free(bt);
 }
+
+/* csv with field f of its first line of kind (counted from the end when
+ * f < 0) set to value, or the line's last field dropped (value NULL);
+ * which line that was into *lineno. */
+static char *
+export_with(const char *csv, const char *kind, int f, const char *value,
+    size_t *lineno)
+{
+	size_t klen = strlen(kind), n = 1;
+	const char *line = csv;
+	char *out = malloc(strlen(csv) + 64), *o = out;
+	const char *start[300], *stop[300];
+	int nf = 0;
+
+	cr_assert_not_null(out);
+	while (strncmp(line, kind, klen) != 0 || line[klen] != ',') {
+		line = strchr(line, '\n') + 1;
+		n++;
+	}
+	*lineno = n;
+	for (const char *p = line; nf < 300; nf++) {
+		start[nf] = p;
+		p += strcspn(p, ",\n");
+		stop[nf] = p;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	nf++;
+	if (f < 0)
+		f += nf;
+	memcpy(o, csv, (size_t)(line - csv));
+	o += line - csv;
+	for (int i = 0; i < nf - (value == NULL); i++) {
+		const char *v = i == f && value != NULL ? value : start[i];
+		size_t vl = i == f && value != NULL ? strlen(value) :
+		    (size_t)(stop[i] - start[i]);
+
+		if (i > 0)
+			*o++ = ',';
+		memcpy(o, v, vl);
+		o += vl;
+	}
+	strcpy(o, stop[nf - 1]);
+	return out;
+}
+
+/* Every field an import checks, wrong in turn: the line is named. */
+Test(predict, an_import_names_the_line_of_each_wrong_field)
+{
+	static const struct {
+		const char *kind;
+		int field;
+		const char *value;	/* NULL: the last field dropped */
+	} cases[] = {
+		{ "pattern", 0, "bogus" }, { "pattern", 2, "x" },
+		{ "pattern", 3, "" }, { "pattern", 4, "nan" },
+		{ "pattern", 5, "1e39" }, { "pattern", 6, "" },
+		{ "pattern", -2, "70000" }, { "pattern", -2, "1.5" },
+		{ "pattern", -2, "-1" }, { "pattern", -1, "sideways" },
+		{ "pattern", 0, NULL }, { "model", 6, "-1" },
+		{ "model", 6, "x" }, { "group", 1, "EUR_USD" },
+	};
+	struct cw_predict *m = learned_workload(), *bad;
+	struct cw_buf csv = { 0 };
+	struct cw_err e;
+	char want[96];
+
+	cr_assert_eq(cw_predict_export(m, &csv, &e), CW_OK);
+	cr_assert_eq(cw_buf_append(&csv, "", 1, &e), CW_OK);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t line;
+		char *text = export_with(csv.data, cases[i].kind,
+		    cases[i].field, cases[i].value, &line);
+
+		cr_assert_eq(cw_predict_import(&bad, text, strlen(text), &e),
+		    CW_EDATA, "case %zu", i);
+		snprintf(want, sizeof(want), "import line %zu: not a line of "
+		    "cw-predict export", line);
+		cr_assert_str_eq(e.msg, want, "case %zu", i);
+		free(text);
+	}
+	cw_buf_free(&csv);
+	cw_predict_free(m);
+}
