@@ -419,7 +419,8 @@ cw_fill_int_from_l2_many(struct cw_fill *f, const struct cw_l2_lookup *q,
 	if (reserve_l1_writes(f, n) != CW_OK) {
 		unsigned one;
 
-		for (size_t i = 0; i < n; i++) {	/* one at a time, then */
+		/* One at a time, then. */
+		for (size_t i = 0; i < n; i++) {
 			settled[i] = from_l2(f, &q[i], flags != NULL ?
 			    flags[i] : 0, &rc[i], &one);
 			if (filled != NULL)

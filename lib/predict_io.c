@@ -519,7 +519,8 @@ import_line(struct cw_predict *m, char *line, size_t lineno,
 	if (strcmp(field[0], "group") == 0) {
 		if (field[1][0] != '@')
 			goto bad;
-		if ((i = cw_predict_intern(m, field[1], strlen(field[1]), 1)) < 0)
+		if ((i = cw_predict_intern(m, field[1], strlen(field[1]),
+		    1)) < 0)
 			goto nomem;
 		m->pats[i].is_group = 1;
 		cw_predict_name_pair(field[1], strlen(field[1]),

@@ -49,8 +49,8 @@ void *__wrap_realloc(void *p, size_t n);
 char *__wrap_strdup(const char *s);
 
 /*
- * Is an allocator's caller (in frames) hiredis? hiredis 0.14 is not safe when its
- * own allocations fail: hi_malloc and kin abort the process
+ * Is an allocator's caller (in frames) hiredis? hiredis 0.14 is not safe
+ * when its own allocations fail: hi_malloc and kin abort the process
  * (HIREDIS_OOM_HANDLER), and redisBufferWrite keeps a NULL buffer when
  * sdsempty fails and crashes on the next write. Those are hiredis's to
  * fix, so what it allocates itself is never failed; the library's own
@@ -84,7 +84,7 @@ fault_now(unsigned kind)
 
 	if (!(armed & kind) || fault.fired)
 		return 0;
-	fault.armed = 0;	/* backtrace and dladdr may allocate, and read */
+	fault.armed = 0;	/* backtrace and dladdr allocate, and read */
 	n = backtrace(frames, 6);
 	spared = 0;
 	for (int i = 1; i < n && !spared; i++)	/* this file's frames too */

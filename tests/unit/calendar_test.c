@@ -224,6 +224,29 @@ Test(calendar, each_kind_of_bad_calendar_says_what)
 		    "session [x] needs zone" },
 		{ "", "needs sessions, types and granularities" },
 		{ "this is no setting\n", ":4: not INI" },
+		{ "[x]\nzone = ../etc/passwd\n",
+		    ":5: x.zone: '../etc/passwd' is not a zone name" },
+		{ "[x]\nzone = /etc/localtime\n",
+		    ":5: x.zone: '/etc/localtime' is not a zone name" },
+		{ "[x]\nzone = Europe/Lon$don\n",
+		    ":5: x.zone: 'Europe/Lon$don' is not a zone name" },
+		{ "[x]\nopen = 12:60\n", ":5: x.open: '12:60' is not HH:MM" },
+		{ "[x]\nopen = 24:01\n", ":5: x.open: '24:01' is not HH:MM" },
+		{ "[x]\nclose = 1:2x\n", ":5: x.close: '1:2x' is not HH:MM" },
+		{ "[x]\nopen = -1:00\n", ":5: x.open: '-1:00' is not HH:MM" },
+		{ "holidays = 2024-13-01\n", ":4: calendar.holidays: "
+		    "'2024-13-01' is not a date YYYY-MM-DD" },
+		{ "holidays = 2024-1-1\n", ":4: calendar.holidays: "
+		    "'2024-1-1' is not a date YYYY-MM-DD" },
+		{ "[a_session_name_longer_than_a_word_x]\nopen = 08:00\n",
+		    ":5: session [a_session_name_longer_than_a_word_x]: "
+		    "too many sessions or too long a name" },
+		{ "[s1]\nopen = 08:00\n[s2]\nopen = 08:00\n"
+		    "[s3]\nopen = 08:00\n[s4]\nopen = 08:00\n"
+		    "[s5]\nopen = 08:00\n[s6]\nopen = 08:00\n"
+		    "[s7]\nopen = 08:00\n[s8]\nopen = 08:00\n"
+		    "[s9]\nopen = 08:00\n",
+		    ":21: session [s9]: too many sessions or too long a name" },
 	};
 	struct cw_calendar *cal;
 	struct cw_err e;

@@ -54,9 +54,9 @@ each_failure(unsigned kinds, void (*setup)(void *),
 			return failed;
 		}
 		failed++;
-		cr_assert(rc == CW_OK || rc == CW_ENOMEM || kinds != FAULT_ALLOC,
-		    "failed run %zu: rc %d (%s), not CW_ENOMEM", failed, rc,
-		    e.msg);
+		cr_assert(rc == CW_OK || rc == CW_ENOMEM ||
+		    kinds != FAULT_ALLOC, "failed run %zu: rc %d (%s), not "
+		    "CW_ENOMEM", failed, rc, e.msg);
 		cr_assert(rc == CW_OK || e.msg[0] != '\0', "failed run %zu: "
 		    "rc %d without a message", failed, rc);
 	}
