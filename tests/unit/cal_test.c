@@ -140,6 +140,22 @@ Test(cal, utc_times_parse_and_print)
 	    CW_EDATA);
 	cr_assert_eq(cw_cal_parse_utc("2024-03-04T08:30Zulu", &t, NULL),
 	    CW_EDATA);
+	/* Each field past its range, or short, and what is said. */
+	static const char *const refused[] = {
+		"2024-03-04T08:60", "2024-03-04T8:30", "2024-03-04T08:3",
+		"2024-3-04", "2024-03-04x", "2024-03-04T08:30:5x",
+		"2024-13-01",
+	};
+	struct cw_err e;
+	char want[128];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		cr_assert_eq(cw_cal_parse_utc(refused[i], &t, &e), CW_EDATA,
+		    "%s", refused[i]);
+		snprintf(want, sizeof(want), "'%s': not a time (Unix seconds "
+		    "or YYYY-MM-DD[THH:MM[:SS]][Z])", refused[i]);
+		cr_assert_str_eq(e.msg, want);
+	}
 }
 
 /* A zone whose summer time is not an hour (Lord Howe's half hour), a

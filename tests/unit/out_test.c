@@ -202,3 +202,45 @@ Test(out, base64_tails_are_padded)
 	}
 	cw_buf_free(&b);
 }
+
+/* UTF-8 at its edges: the longest form, the end of the code points,
+ * every kind of overlong, bytes that never start a character. */
+Test(out, utf8_at_its_edges)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		int utf8;
+	} cases[] = {
+		{ "\xf0\x9f\x98\x80", 4, 1 },	/* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", 4, 1 },	/* U+10FFFF, the last */
+		{ "\xdf\xbf", 2, 1 },		/* U+07FF */
+		{ "\xf4\x90\x80\x80", 4, 0 },	/* past U+10FFFF */
+		{ "\xe0\x80\x80", 3, 0 },	/* overlong, three bytes */
+		{ "\xf0\x80\x80\x80", 4, 0 },	/* overlong, four */
+		{ "\xf5\x80\x80\x80", 4, 0 },	/* never a first byte */
+		{ "\xc0\x80", 2, 0 },		/* ditto */
+		{ "\xc3\x28", 2, 0 },		/* not a continuation */
+		{ "\xf0\x9f\x98", 3, 0 },	/* cut short */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(cw_out_is_utf8(cases[i].s, cases[i].n) != 0,
+		    cases[i].utf8, "case %zu", i);
+}
+
+/* Every escape of a JSON string: quote, backslash, newline, tab, CR,
+ * the other control bytes and DEL. */
+Test(out, a_json_string_escapes_every_control_byte)
+{
+	struct cw_buf b = { 0 };
+	static const char in[] = "q\"b\\n\nt\tr\rc\x01" "d\x7f" "e\x1f";
+	static const char want[] =
+	    "\"value\":\"q\\\"b\\\\n\\nt\\tr\\rc\\u0001d\\u007fe\\u001f\"";
+
+	cr_assert_eq(cw_out_json_field(&b, "value", in, sizeof(in) - 1,
+	    NULL), CW_OK);
+	cr_assert_eq(b.len, sizeof(want) - 1, "%.*s", (int)b.len, b.data);
+	cr_assert_arr_eq(b.data, want, b.len);
+	cw_buf_free(&b);
+}
