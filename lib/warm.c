@@ -23,7 +23,6 @@
 #include "sched_int.h"
 #include "intern_int.h"
 #include "key_int.h"
-#include "l1_int.h"
 #include "l2_int.h"
 #include "predict_int.h"
 #include "warm_int.h"
