@@ -1,8 +1,8 @@
 #!/bin/sh
 # run.sh [PATTERN]: make mutants. Applies each mutant of tests/mutants/list
 # (or those whose WHAT or FILE matches PATTERN) one at a time to a scratch
-# copy of the tree, runs the suite (unit tests, then the CLI tests file by
-# file, stopping at the first that fails) and says which test killed it,
+# copy of the tree, runs the suite (unit tests, then the CLI tests as make
+# check-cli runs them) and says which test killed it,
 # or that it survived. Mutants marked "equivalent:" are listed, not run;
 # one that does not compile is BROKEN (the list needs fixing).
 # Ends with the kill rate over the mutants that are not equivalent; exit 1
@@ -39,13 +39,13 @@ suite() {
 		echo "unit: $(sed -n 's/^\[FAIL\] \([^:]*\).*/\1/p' "$work/unit.log" | head -1)"
 		return
 	fi
-	for t in tests/cli/*.t; do
-		if ! CW_BIN=$PWD/build/bin CW_BUILD=$PWD/build timeout 300 \
-			prove "$t" >/dev/null 2>&1; then
-			basename "$t"
-			return
-		fi
-	done
+	# The CLI tests as make check runs them (two at a time, the
+	# longest first): the first file prove's summary names.
+	if ! timeout 900 make -s check-cli >"$work/cli.log" 2>&1; then
+		t=$(sed -n 's|^\(tests/cli/[^ ]*\.t\) *(Wstat.*|\1|p' \
+			"$work/cli.log" | head -1)
+		basename "${t:-check-cli}"
+	fi
 }
 
 total=0 killed=0 equivalent=0 survived=0 broken=0
