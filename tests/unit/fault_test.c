@@ -148,54 +148,15 @@ replay_once(void *ctx, struct cw_err *err)
 	return rc;
 }
 
+/* The first max_lines of weeks of cw-bench generate's trace for one
+ * instrument at rate reads an hour into path. */
 static void
-replay_every_strategy(unsigned kinds)
-{
-	struct cw_workload_opts wo = { .seed = 5, .weeks = 1,
-	    .start_s = 1709510400, .instruments = "EUR_USD",
-	    .rate_per_hour = 40 };
-	struct replay_ctx c = { 0 };
-	struct cw_workload *w;
-	struct cw_buf minute = { 0 };
-	struct cw_err e;
-	char p[PATH_MAX];
-	size_t lines = 0, failed = 0;
-	FILE *f = fopen(tpath(p, sizeof(p), "trace.csv"), "w");
-
-	cr_assert_not_null(f);
-	cr_assert_eq(cw_workload_open(&w, &wo, &e), CW_OK, "%s", e.msg);
-	/* The first reads of the week: a few hours of a session. */
-	while (lines < 300 && cw_workload_next(w, &minute, NULL) == CW_OK) {
-		if (minute.len > 0)
-			fwrite(minute.data, 1, minute.len, f);
-		for (size_t i = 0; i < minute.len; i++)
-			lines += minute.data[i] == '\n';
-	}
-	cw_workload_close(w);
-	cw_buf_free(&minute);
-	fclose(f);
-	cr_assert_eq(cw_trace_load(&c.t, p, &e), CW_OK, "%s", e.msg);
-
-	c.cfg = default_cfg();
-	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
-	c.cfg->log_file[0] = '\0';
-	for (c.strategy = 0; c.strategy < CW_STRATEGY_COUNT; c.strategy++)
-		failed += each_failure(kinds, NULL, replay_once, NULL, &c);
-	cr_log_info("a replay: %zu runs failed a call", failed);
-	cr_assert_gt(failed, 0);
-	cw_trace_free(c.t);
-	free(c.cfg);
-}
-
-/* ---- the predictor: learning, its state file, forecasts, backtests ---- */
-
-/* weeks of cw-bench generate's trace for one instrument into path. */
-static void
-write_workload(const char *path, unsigned weeks, size_t max_lines)
+write_workload(const char *path, unsigned weeks, size_t max_lines,
+    double rate)
 {
 	struct cw_workload_opts wo = { .seed = 5, .weeks = weeks,
 	    .start_s = 1709510400, .instruments = "EUR_USD",
-	    .rate_per_hour = 20 };
+	    .rate_per_hour = rate };
 	struct cw_workload *w;
 	struct cw_buf minute = { 0 };
 	struct cw_err e;
@@ -215,6 +176,31 @@ write_workload(const char *path, unsigned weeks, size_t max_lines)
 	cw_buf_free(&minute);
 	fclose(f);
 }
+
+static void
+replay_every_strategy(unsigned kinds)
+{
+	struct replay_ctx c = { 0 };
+	struct cw_err e;
+	char p[PATH_MAX];
+	size_t failed = 0;
+
+	/* The first reads of the week: a few hours of a session. */
+	write_workload(tpath(p, sizeof(p), "trace.csv"), 1, 300, 40);
+	cr_assert_eq(cw_trace_load(&c.t, p, &e), CW_OK, "%s", e.msg);
+
+	c.cfg = default_cfg();
+	snprintf(c.cfg->source, sizeof(c.cfg->source), "synthetic:0ms");
+	c.cfg->log_file[0] = '\0';
+	for (c.strategy = 0; c.strategy < CW_STRATEGY_COUNT; c.strategy++)
+		failed += each_failure(kinds, NULL, replay_once, NULL, &c);
+	cr_log_info("a replay: %zu runs failed a call", failed);
+	cr_assert_gt(failed, 0);
+	cw_trace_free(c.t);
+	free(c.cfg);
+}
+
+/* ---- the predictor: learning, its state file, forecasts, backtests ---- */
 
 struct predict_ctx {
 	char log[PATH_MAX], state[PATH_MAX];
@@ -298,7 +284,7 @@ the_predictor(unsigned kinds)
 
 	tpath(c.log, sizeof(c.log), "trace.csv");
 	tpath(c.state, sizeof(c.state), "model");
-	write_workload(c.log, 2, 4000);
+	write_workload(c.log, 2, 4000, 20);
 	cr_assert((fd = open(c.log, O_RDONLY)) >= 0);
 	cr_assert_eq(cw_buf_read_fd(&b, fd, "trace", &e), CW_OK);
 	close(fd);
@@ -635,7 +621,8 @@ the_benchmarks_other_pieces(unsigned kinds)
 	tpath(c.scratch, sizeof(c.scratch), "scratch.l1");
 	tpath(c.plots, sizeof(c.plots), "plots");
 	cr_assert_eq(mkdir(c.plots, 0700), 0);
-	write_workload(tpath(c.trace, sizeof(c.trace), "trace.csv"), 1, 300);
+	write_workload(tpath(c.trace, sizeof(c.trace), "trace.csv"), 1, 300,
+	    20);
 	cr_assert_eq(cw_trace_load(&c.t, c.trace, &e), CW_OK, "%s", e.msg);
 	o.cfg = c.cfg;
 	o.dir = tenv.dir;
