@@ -3,7 +3,9 @@
  *
  * Keys reach file paths and, later, query text, so every part of a
  * structured key is checked against a strict pattern here, once, before
- * anything else sees it. Parts must start with a letter or digit, which
+ * anything below L1 sees it (a lookup that L1 answers compares the key's
+ * bytes with a stored key, which was checked when it was filled; see
+ * hier.c's l1_stage). Parts must start with a letter or digit, which
  * rules out ".", ".." and hidden names as path components; quotes,
  * semicolons, slashes and whitespace are never accepted.
  */

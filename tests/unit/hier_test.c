@@ -190,6 +190,43 @@ Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
 	cw_buf_free(&b);
 }
 
+/* Keys are checked once L1 has not answered them (l1_stage); without an
+ * L1 they are checked all the same, and a refused one is not logged. */
+Test(hier, without_an_l1_a_refused_key_is_neither_fetched_nor_logged)
+{
+	struct cw_cfg cfg;
+	struct cw_hier *h = open_hier(&cfg, 0);
+	struct cw_hier_opts o = { 0 };
+	struct cw_hier_result r;
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+	char line[256];
+	int lines = 0;
+	FILE *f;
+
+	cw_hier_close(h);
+	f = fopen(tpath(cfg.l1_file, sizeof(cfg.l1_file), "foreign"), "w");
+	fputs("precious", f);
+	fclose(f);
+	o.cfg = &cfg;
+	o.clock = cw_clock_manual(&tenv.now_ns);
+	o.log_access = 1;
+	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
+	cr_assert_eq(cw_hier_get(h, "bad key", 7, &b, &r, &e), CW_EDATA);
+	cr_assert_str_eq(e.msg, "key 'bad key': whitespace or control character");
+	cr_assert_eq(cw_hier_get(h, "t:I:G:2024-01-01", 16, &b, &r, NULL),
+	    CW_OK);
+	cw_hier_close(h);
+	cr_assert_not_null(f = fopen(cfg.log_file, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		cr_assert(strstr(line, "t:I:G:2024-01-01,") != NULL, "%s", line);
+		lines++;
+	}
+	fclose(f);
+	cr_assert_eq(lines, 1);
+	cw_buf_free(&b);
+}
+
 /* A batch's L1 hits are counted in one step: still once a key, hits and
  * misses apart, and each in the whole lookups' latency. */
 Test(hier, a_batch_counts_each_lookup_once)
