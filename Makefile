@@ -116,7 +116,7 @@ $(B)/bench/%: bench/%.c $(B)/libcw.a
 
 # The peer measured beside the L1 (make bench only).
 $(B)/bench/lmdb: LIBS += -llmdb
-$(B)/bench/evict: bench/refcache.h
+$(B)/bench/evict $(B)/bench/adaptsim: bench/refcache.h
 
 $(B)/gen-sample: share/gen-sample.c
 	@mkdir -p $(@D)

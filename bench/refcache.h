@@ -193,69 +193,129 @@ ref_sieve(const uint32_t *req, size_t n, size_t ids, size_t cap)
 	return (double)miss / (double)n;
 }
 
-/* ---- S3-FIFO (SOSP '23), libCacheSim's defaults ---- */
+/* ---- S3-FIFO (SOSP '23) ---- */
 
+/*
+ * S3-FIFO as a cache that can be driven a request at a time, with its
+ * parameters in the open and changeable between requests: the reference
+ * column runs it with libCacheSim's defaults (ref_s3fifo), bench/adaptsim
+ * runs the L1's variants of it and switches between them.
+ *
+ * freeze is a variant for loops larger than the cache (bench/adaptsim):
+ * what small evicts goes to main while main is below its share, read or
+ * not, and once main is full a key the ghost remembers goes back to
+ * small instead of main. Main then keeps the part of a loop that fits
+ * and hits on it every pass; only small churns.
+ */
 #define S3_SMALL_RATIO 0.10
 #define S3_GHOST_RATIO 0.90
 #define S3_MOVE_THRESHOLD 2	/* reads in small that earn main */
 
+struct s3sim {
+	struct rlist small, main_q, ghost;
+	uint8_t *freq;
+	size_t cap, small_cap, ghost_cap, misses;
+	int freeze;
+};
+
+/* Set the split: small's share and the ghost's reach, of the capacity. */
+static void
+s3sim_tune(struct s3sim *c, double small_ratio, double ghost_ratio,
+    int freeze)
+{
+	c->small_cap = (size_t)(small_ratio * (double)c->cap);
+	if (c->small_cap < 1)
+		c->small_cap = 1;
+	c->ghost_cap = (size_t)(ghost_ratio * (double)c->cap);
+	c->freeze = freeze;
+}
+
+static void
+s3sim_init(struct s3sim *c, size_t ids, size_t cap, double small_ratio,
+    double ghost_ratio, int freeze)
+{
+	memset(c, 0, sizeof(*c));
+	rl_init(&c->small, ids);
+	rl_init(&c->main_q, ids);
+	rl_init(&c->ghost, ids);
+	c->freq = calloc(ids, 1);
+	c->cap = cap;
+	s3sim_tune(c, small_ratio, ghost_ratio, freeze);
+}
+
+static void
+s3sim_free(struct s3sim *c)
+{
+	rl_free(&c->small);
+	rl_free(&c->main_q);
+	rl_free(&c->ghost);
+	free(c->freq);
+}
+
+/* Main below its share: what a frozen cache still lets in. */
+static int
+s3sim_main_has_room(const struct s3sim *c)
+{
+	return c->main_q.n + c->small_cap < c->cap;
+}
+
+/* One request: 1 on a hit. */
+static int
+s3sim_access(struct s3sim *c, int32_t x)
+{
+	if (rl_has(&c->small, x) || rl_has(&c->main_q, x)) {
+		c->freq[x] += c->freq[x] < 3;
+		return 1;
+	}
+	c->misses++;
+	while (c->small.n + c->main_q.n >= c->cap) {
+		if (c->small.n >= c->small_cap || c->main_q.n == 0) {
+			int32_t t = rl_pop_tail(&c->small);
+
+			if (c->freq[t] >= S3_MOVE_THRESHOLD ||
+			    (c->freeze && s3sim_main_has_room(c))) {
+				c->freq[t] = 0;
+				rl_push_head(&c->main_q, t);
+			} else {
+				if (c->ghost.n >= c->ghost_cap && c->ghost.n > 0)
+					rl_pop_tail(&c->ghost);
+				if (c->ghost_cap > 0)
+					rl_push_head(&c->ghost, t);
+			}
+		} else {
+			int32_t t = rl_pop_tail(&c->main_q);
+
+			if (c->freq[t] > 0) {
+				c->freq[t]--;
+				rl_push_head(&c->main_q, t);
+			}
+		}
+	}
+	c->freq[x] = 0;
+	if (rl_has(&c->ghost, x)) {
+		rl_remove(&c->ghost, x);
+		if (!c->freeze || s3sim_main_has_room(c))
+			rl_push_head(&c->main_q, x);
+		else
+			rl_push_head(&c->small, x);
+	} else {
+		rl_push_head(&c->small, x);
+	}
+	return 0;
+}
+
 static double
 ref_s3fifo(const uint32_t *req, size_t n, size_t ids, size_t cap)
 {
-	struct rlist small, main_q, ghost;
-	uint8_t *freq = calloc(ids, 1);
-	size_t small_cap = (size_t)(S3_SMALL_RATIO * (double)cap);
-	size_t ghost_cap = (size_t)(S3_GHOST_RATIO * (double)cap);
-	size_t miss = 0;
+	struct s3sim c;
+	double miss;
 
-	if (small_cap < 1)
-		small_cap = 1;
-	rl_init(&small, ids);
-	rl_init(&main_q, ids);
-	rl_init(&ghost, ids);
-	for (size_t i = 0; i < n; i++) {
-		int32_t x = (int32_t)req[i];
-
-		if (rl_has(&small, x) || rl_has(&main_q, x)) {
-			freq[x] += freq[x] < 3;
-			continue;
-		}
-		miss++;
-		while (small.n + main_q.n >= cap) {
-			if (small.n >= small_cap || main_q.n == 0) {
-				int32_t t = rl_pop_tail(&small);
-
-				if (freq[t] >= S3_MOVE_THRESHOLD) {
-					freq[t] = 0;
-					rl_push_head(&main_q, t);
-				} else {
-					if (ghost.n >= ghost_cap && ghost.n > 0)
-						rl_pop_tail(&ghost);
-					if (ghost_cap > 0)
-						rl_push_head(&ghost, t);
-				}
-			} else {
-				int32_t t = rl_pop_tail(&main_q);
-
-				if (freq[t] > 0) {
-					freq[t]--;
-					rl_push_head(&main_q, t);
-				}
-			}
-		}
-		freq[x] = 0;
-		if (rl_has(&ghost, x)) {
-			rl_remove(&ghost, x);
-			rl_push_head(&main_q, x);
-		} else {
-			rl_push_head(&small, x);
-		}
-	}
-	rl_free(&small);
-	rl_free(&main_q);
-	rl_free(&ghost);
-	free(freq);
-	return (double)miss / (double)n;
+	s3sim_init(&c, ids, cap, S3_SMALL_RATIO, S3_GHOST_RATIO, 0);
+	for (size_t i = 0; i < n; i++)
+		s3sim_access(&c, (int32_t)req[i]);
+	miss = (double)c.misses / (double)n;
+	s3sim_free(&c);
+	return miss;
 }
 
 /* ---- ARC (FAST '03) ---- */

@@ -113,6 +113,13 @@ g="$CW_BUILD/bench/evictgen"
 echo "-- a loop over 1.5 times the cache (the optimum misses 1 - 1/1.5)"
 "$g" --shape loop --share 1 --keys 1 --loop 15000 --requests 300000 >"$B/loop1p5x.csv"
 "$CW_BUILD/bench/evict" --sizes 66.67 "$B/loop1p5x.csv" || true
+echo "== Issue 19's design study, simulated: S3-FIFO's variants and a selector among them (bench/adaptsim)"
+"$CW_BUILD/bench/adaptsim" "$ROOT"/../shared/traces/cache2k_web12.csv \
+	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
+	"$ROOT"/../shared/traces/cloudphysics_io.csv "$B/zipf.csv" \
+	"$B/loopmix.csv" "$B/loop.csv" "$B/scan.csv" "$B/burst.csv" \
+	"$B/shift.csv"
+"$CW_BUILD/bench/adaptsim" --sizes 66.67 "$B/loop1p5x.csv"
 
 fi
 
