@@ -14,7 +14,9 @@
  * of cache), each counting its misses. Every E times its capacity in
  * sampled requests, the counts are decayed by D, and the real cache
  * takes the parameters of the variant with the fewest, if it beats the
- * current one by more than a share M. --among names the variants it
+ * current one by more than a share M (or by a hundredth, to go back to
+ * the first variant, the default), once the miniature caches are full
+ * (a cache filling up says nothing of how it evicts). --among names the variants it
  * chooses from (their columns, counted from 0; all by default), the
  * first the one it starts with. It needs no knob of the trace's:
  * each variant is judged on the same requests, at the same moment, so
@@ -111,14 +113,27 @@ selector(const uint32_t *req, size_t n, size_t ids, size_t cap,
 			s3sim_access(&mini[v], x);
 		if (++sampled % epoch != 0)
 			continue;
+		/* A cache filling up says nothing of how it evicts. */
+		if (mini[o->among[0]].small.n + mini[o->among[0]].main_q.n <
+		    mini_cap) {
+			for (size_t v = 0; v < NVARIANTS; v++)
+				last[v] = mini[v].misses;
+			continue;
+		}
 		for (size_t v = 0; v < NVARIANTS; v++) {
 			score[v] = score[v] * o->decay +
 			    (double)(mini[v].misses - last[v]);
 			last[v] = mini[v].misses;
 		}
-		for (size_t k = 0; k < o->namong; k++)
-			if (score[o->among[k]] < score[best] * (1 - o->margin))
-				best = o->among[k];
+		for (size_t k = 0; k < o->namong; k++) {
+			size_t v = o->among[k];
+			/* Away from the first (the default) takes the margin,
+			 * back to it a hundredth. */
+			double m = v == o->among[0] ? 0.01 : o->margin;
+
+			if (score[v] < score[best] * (1 - m))
+				best = v;
+		}
 		if (best != cur) {
 			cur = best;
 			tune(&real, &variants[cur]);
