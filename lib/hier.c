@@ -234,7 +234,10 @@ checked(struct cw_hier_item *it)
  * grammar guards what a key reaches below L1 (file paths, query text),
  * and a key L1 answers reaches none of that. It equals, byte for byte, a
  * key that was stored, and every store's key passed the grammar first
- * (the fill machine parses each key it fills). The check was a fifth of
+ * (the fill machine parses each key it fills; an entry stored by an
+ * earlier build passed that build's, until it expires). It reaches
+ * only the output and the access log, which escape and quote what they
+ * write. The check was a fifth of
  * a batch hit's instructions (issue 17). The lookups of a batch
  * overlap in memory, so no one key's time can be told apart: each is
  * counted at its share of the batch's time, all in one count per
