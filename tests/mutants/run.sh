@@ -1,9 +1,9 @@
 #!/bin/sh
 # run.sh [PATTERN]: make mutants. Applies each mutant of tests/mutants/list
 # (or those whose WHAT or FILE matches PATTERN) one at a time to a scratch
-# copy of the tree, runs the suite (unit tests, then the CLI test that
-# killed the same file's last mutant, then the CLI tests as make
-# check-cli runs them) and says which test killed it,
+# copy of the tree, runs the suite (unit tests, then the CLI tests one
+# at a time, the likeliest killers first, until one fails) and says
+# which test killed it,
 # or that it survived. Mutants marked "equivalent:" are listed, not run;
 # one that does not compile is BROKEN (the list needs fixing).
 # Ends with the kill rate over the mutants that are not equivalent; exit 1
@@ -40,24 +40,33 @@ suite() {
 		echo "unit: $(sed -n 's/^\[FAIL\] \([^:]*\).*/\1/p' "$work/unit.log" | head -1)"
 		return
 	fi
-	# First the CLI test that killed the last mutant of the same
-	# file, alone: a file's mutants mostly fall to the same test, and
-	# one file takes seconds where the whole suite takes minutes. A
-	# mutant it does not kill still meets every test below.
+	# Then the CLI tests, one at a time, until one fails: first the
+	# one that killed the last mutant of the same file (a file's
+	# mutants mostly fall to the same test), then those that kill
+	# most, then the rest of make check-cli's. A mutant is killed or
+	# not as under make check-cli; a killed one costs seconds where
+	# the whole suite takes minutes.
 	hint=$(cat "$work/killer.$(printf %s "$file" | tr / _)" 2>/dev/null) || :
-	if [ -n "$hint" ] && ! CW_BIN="$work/main/build/bin" \
-		CW_BUILD="$work/main/build" timeout 600 \
-		prove "tests/cli/$hint" >/dev/null 2>&1; then
-		echo "$hint"
-		return
-	fi
-	# The CLI tests as make check runs them (two at a time, the
-	# longest first): the first file prove's summary names.
-	if ! timeout 900 make -s check-cli >"$work/cli.log" 2>&1; then
-		t=$(sed -n 's|^\(tests/cli/[^ ]*\.t\) *(Wstat.*|\1|p' \
-			"$work/cli.log" | head -1)
-		basename "${t:-check-cli}"
-	fi
+	for t in $(cli_order "$hint"); do
+		if ! CW_BIN="$work/main/build/bin" CW_BUILD="$work/main/build" \
+			timeout 600 prove "tests/cli/$t" >"$work/cli.log" 2>&1; then
+			echo "$t"
+			return
+		fi
+	done
+}
+
+# cli_order HINT: make check-cli's test files, HINT and the most
+# frequent killers first, each once.
+cli_order() {
+	{
+		for t in "$1" 095-fill-rules.t 090-levels.t \
+			040-cw-get-config.t 110-single-flight.t \
+			190-l2-cluster.t 150-cw-warm.t; do
+			[ -n "$t" ] && echo "$t"
+		done
+		(cd tests/cli && ls -- *.t)
+	} | awk '!seen[$0]++'
 }
 
 total=0 killed=0 equivalent=0 survived=0 broken=0
