@@ -323,6 +323,7 @@ lint: $(B)/libcw.a
 		$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only -x c - || \
 		{ echo "$$h does not compile on its own"; exit 1; }; done
 	shellcheck -x -s sh tests/cli/*.t tests/cli/lib.sh tests/*.sh tests/fuzz/*.sh tests/mutants/*.sh bench/*.sh
+	sh tests/mutants/check.sh
 	$(MAKE) -s CC=clang B=build-clang all build-clang/unit-tests \
 		$(BENCH_SRCS:bench/%.c=build-clang/bench/%)
 
