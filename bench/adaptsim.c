@@ -147,22 +147,6 @@ selector(const uint32_t *req, size_t n, size_t ids, size_t cap,
 	return miss;
 }
 
-static double
-variant_miss(const uint32_t *req, size_t n, size_t ids, size_t cap,
-    const struct variant *v)
-{
-	struct s3sim c;
-	double miss;
-
-	s3sim_init(&c, ids, cap, 0, 0, 0);
-	tune(&c, v);
-	for (size_t i = 0; i < n; i++)
-		s3sim_access(&c, (int32_t)req[i]);
-	miss = (double)c.misses / (double)n;
-	s3sim_free(&c);
-	return miss;
-}
-
 static void
 usage(void)
 {
@@ -280,8 +264,9 @@ main(int argc, char *argv[])
 			    (int)strcspn(base, "."), base, pcts[p], cap, s3,
 			    best, best_name);
 			for (size_t v = 0; v < NVARIANTS; v++)
-				printf(" %.4f |", variant_miss(req, n, ids, cap,
-				    &variants[v]));
+				printf(" %.4f |", s3sim_run(req, n, ids, cap,
+				    variants[v].small, variants[v].ghost,
+				    variants[v].freeze));
 			sel = selector(req, n, ids, cap, &o, &switches);
 			rows++;
 			below_s3 += sel <= s3 + 0.00005;

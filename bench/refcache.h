@@ -304,18 +304,26 @@ s3sim_access(struct s3sim *c, int32_t x)
 	return 0;
 }
 
+/* A whole trace through one S3-FIFO of fixed parameters: its miss ratio. */
 static double
-ref_s3fifo(const uint32_t *req, size_t n, size_t ids, size_t cap)
+s3sim_run(const uint32_t *req, size_t n, size_t ids, size_t cap,
+    double small_ratio, double ghost_ratio, int freeze)
 {
 	struct s3sim c;
 	double miss;
 
-	s3sim_init(&c, ids, cap, S3_SMALL_RATIO, S3_GHOST_RATIO, 0);
+	s3sim_init(&c, ids, cap, small_ratio, ghost_ratio, freeze);
 	for (size_t i = 0; i < n; i++)
 		s3sim_access(&c, (int32_t)req[i]);
 	miss = (double)c.misses / (double)n;
 	s3sim_free(&c);
 	return miss;
+}
+
+static double
+ref_s3fifo(const uint32_t *req, size_t n, size_t ids, size_t cap)
+{
+	return s3sim_run(req, n, ids, cap, S3_SMALL_RATIO, S3_GHOST_RATIO, 0);
 }
 
 /* ---- ARC (FAST '03) ---- */

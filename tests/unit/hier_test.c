@@ -157,11 +157,30 @@ Test(hier, a_batch_answers_each_key_in_order)
 		cw_buf_free(&it[i].val);
 }
 
+/* A hierarchy whose configured L1 file is someone else's ("precious"). */
+static struct cw_hier *
+open_hier_foreign_l1(struct cw_cfg *cfg, int log_access)
+{
+	struct cw_hier *h = open_hier(cfg, 0);
+	struct cw_hier_opts o = { 0 };
+	struct cw_err e;
+	FILE *f;
+
+	cw_hier_close(h);
+	f = fopen(tpath(cfg->l1_file, sizeof(cfg->l1_file), "foreign"), "w");
+	fputs("precious", f);
+	fclose(f);
+	o.cfg = cfg;
+	o.clock = cw_clock_manual(&tenv.now_ns);
+	o.log_access = log_access;
+	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
+	return h;
+}
+
 Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
 {
 	struct cw_cfg cfg;
-	struct cw_hier *h = open_hier(&cfg, 0);
-	struct cw_hier_opts o = { 0 };
+	struct cw_hier *h = open_hier_foreign_l1(&cfg, 0);
 	struct cw_hier_result r;
 	struct cw_buf b = { 0 };
 	struct cw_err e;
@@ -169,13 +188,6 @@ Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
 	char back[16] = { 0 };
 	FILE *f;
 
-	cw_hier_close(h);
-	f = fopen(tpath(cfg.l1_file, sizeof(cfg.l1_file), "foreign"), "w");
-	fputs("precious", f);
-	fclose(f);
-	o.cfg = &cfg;
-	o.clock = cw_clock_manual(&tenv.now_ns);
-	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
 	cr_assert_eq(cw_hier_l1_status(h, &e), CW_EFOREIGN);
 	cr_assert(strstr(e.msg, "not a cachewarm L1 file") != NULL, "%s", e.msg);
 	cr_assert_eq(cw_hier_get(h, k, strlen(k), &b, &r, NULL), CW_OK);
@@ -195,8 +207,7 @@ Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
 Test(hier, without_an_l1_a_refused_key_is_neither_fetched_nor_logged)
 {
 	struct cw_cfg cfg;
-	struct cw_hier *h = open_hier(&cfg, 0);
-	struct cw_hier_opts o = { 0 };
+	struct cw_hier *h = open_hier_foreign_l1(&cfg, 1);
 	struct cw_hier_result r;
 	struct cw_buf b = { 0 };
 	struct cw_err e;
@@ -204,14 +215,6 @@ Test(hier, without_an_l1_a_refused_key_is_neither_fetched_nor_logged)
 	int lines = 0;
 	FILE *f;
 
-	cw_hier_close(h);
-	f = fopen(tpath(cfg.l1_file, sizeof(cfg.l1_file), "foreign"), "w");
-	fputs("precious", f);
-	fclose(f);
-	o.cfg = &cfg;
-	o.clock = cw_clock_manual(&tenv.now_ns);
-	o.log_access = 1;
-	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
 	cr_assert_eq(cw_hier_get(h, "bad key", 7, &b, &r, &e), CW_EDATA);
 	cr_assert_str_eq(e.msg, "key 'bad key': whitespace or control character");
 	cr_assert_eq(cw_hier_get(h, "t:I:G:2024-01-01", 16, &b, &r, NULL),
