@@ -3,7 +3,7 @@
 # file, warm it back; cw-warm --refresh-ahead from the readers' log.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 
 conf() {
 	printf '[l1]\nfile = %s\nmax_entries = %s\nmax_bytes = %s\n' \
@@ -60,6 +60,13 @@ for k in $hot $hot; do cw-get -c "$T/cw.conf" "$k" >/dev/null; done
 run cw-stats -c "$T/cw.conf" keys --hot 3
 is "$(cut -f1 "$T/out" | sort | tr '\n' ' ')" "$hot_sorted" \
 	"keys --hot 3: the three read most"
+# A resize carries the access counts over: the new file's hot list is
+# the old one's.
+conf 200 2M
+cw-stats -c "$T/cw.conf" resize >/dev/null 2>&1
+run cw-stats -c "$T/cw.conf" keys --hot 3
+is "$(cut -f1 "$T/out" | sort | tr '\n' ' ')" "$hot_sorted" \
+	"resized: the same three read most"
 run cw-stats -c "$T/cw.conf" dump "$T/hot.keys"
 is "$status:$(wc -l <"$T/hot.keys" | tr -d ' ')" "0:16" "dump: every resident value's key"
 is "$(head -n 3 "$T/hot.keys" | sort | tr '\n' ' ')" "$hot_sorted" \
