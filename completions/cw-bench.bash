@@ -35,7 +35,8 @@ _cw_bench()
 		return ;;
 	--strategy)
 		COMPREPLY=($(compgen -W "none market_open predictive
-			refresh_ahead oracle backfill xfetch combined" -- "$cur"))
+			refresh_ahead oracle backfill xfetch combined
+			combined_oracle" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then

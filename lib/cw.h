@@ -1487,6 +1487,8 @@ enum cw_strategy {
 	CW_STRATEGY_XFETCH,		/* early refresh on read, by chance */
 	CW_STRATEGY_COMBINED,		/* backfill + market_open +
 					   predictive, each on its clock */
+	CW_STRATEGY_COMBINED_ORACLE,	/* combined, its forecast the
+					   oracle's: combined's bound */
 	CW_STRATEGY_COUNT,
 };
 

@@ -313,6 +313,16 @@ lifetimes_of(const struct cw_fill *f, const char *key, size_t klen)
 	return lt;
 }
 
+int64_t
+cw_fill_int_copy_life_ms(const struct cw_fill *f, const char *key,
+    size_t klen)
+{
+	struct lifetimes lt = lifetimes_of(f, key, klen);
+	int64_t life = f->l2_configured ? lt.l2 : lt.l1;
+
+	return lt.source < life ? lt.source : life;
+}
+
 /* The L1 fill for a lower level's answer (a value, or with
  * CW_L1_NEGATIVE a remembered "not found"), for at most L1's own
  * lifetime, into w; 0 when L1 is not to be filled. */

@@ -140,6 +140,11 @@ void cw_fill_int_l2_failed(struct cw_fill *f, const struct cw_err *e);
 /* Stop every fetch in flight, forgetting their keys (the run that
  * started them ends at its deadline); their locks lapse by their TTL. */
 void cw_fill_int_abandon(struct cw_fill *f);
+/* How long a copy of key fetched now from the source lives at the
+ * lowest level it fills (L2 when configured, else L1): its lifetimes,
+ * closed days' included, capped by the source's. */
+int64_t cw_fill_int_copy_life_ms(const struct cw_fill *f, const char *key,
+    size_t klen);
 /* How a level's code counts in the stats: hit, miss, error, timeout. */
 enum cw_result cw_fill_int_result_of(int rc);
 /* Count an outcome in L1's shared counters, when there is an L1. */

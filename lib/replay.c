@@ -44,17 +44,23 @@
 
 static const char *const strategy_names[CW_STRATEGY_COUNT] = {
 	"none", "market_open", "predictive", "refresh_ahead", "oracle",
-	"backfill", "xfetch", "combined",
+	"backfill", "xfetch", "combined", "combined_oracle",
 };
 
 /* What a strategy does, for those that share their parts with
  * combined: keep the keys read lately (refresh-ahead), learn from every
  * read (the predictor), warm recent closed days (backfill). */
 static int
+runs_combined(int s)
+{
+	return s == CW_STRATEGY_COMBINED || s == CW_STRATEGY_COMBINED_ORACLE;
+}
+
+static int
 keeps_recent(int s)
 {
 	return s == CW_STRATEGY_REFRESH_AHEAD || s == CW_STRATEGY_BACKFILL ||
-	    s == CW_STRATEGY_COMBINED;
+	    runs_combined(s);
 }
 
 static int
@@ -66,7 +72,7 @@ learns(int s)
 static int
 backfills(int s)
 {
-	return s == CW_STRATEGY_BACKFILL || s == CW_STRATEGY_COMBINED;
+	return s == CW_STRATEGY_BACKFILL || runs_combined(s);
 }
 
 const char *
@@ -116,7 +122,6 @@ struct replay {
 	size_t nrecent;
 	int64_t *opens_s;	/* session opens in the trace's span */
 	size_t nopens;
-	int64_t warm_life_ms;	/* how long a warmed copy lives below */
 	size_t next;		/* the trace's next access */
 	struct cw_warm_plan plan;
 	struct cw_intern space;	/* backfill's TYPE:INSTRUMENT:GRANULARITY */
@@ -191,7 +196,8 @@ on_task(void *ctx, const struct cw_warm_task *t)
 		return;	/* out of memory: the count is all we lose */
 	if (k->warm_until_ms != 0)
 		p->r->warm_wasted++;	/* the last one was never read */
-	k->warm_until_ms = p->calendar_ns / 1000000 + p->warm_life_ms;
+	k->warm_until_ms = p->calendar_ns / 1000000 +
+	    cw_fill_int_copy_life_ms(p->warm_fill, t->key, t->klen);
 }
 
 static int
@@ -403,7 +409,10 @@ backfill_due(struct replay *p, int64_t now_s)
 
 /* Every warmer a desk would run, each on its own clock: the backfill
  * each day, refresh-ahead each minute, and from cron every interval the
- * session opens and the forecast, in one warm run. */
+ * session opens and the forecast, in one warm run. combined_oracle runs
+ * the same with the oracle's plan for the forecast: what combined would
+ * get if its forecast were perfect, everything else and the budget the
+ * same, so the difference is the forecast's alone. */
 static int
 tick_combined(struct replay *p, int64_t now_s, int64_t now_ns)
 {
@@ -418,7 +427,9 @@ tick_combined(struct replay *p, int64_t now_s, int64_t now_ns)
 		return CW_OK;
 	p->next_cron_s = (cw_cal_floor_div(now_s, every_s) + 1) * every_s;
 	if ((rc = plan_opens(p, now_s, now_ns)) != CW_OK ||
-	    (rc = plan_predicted(p, now_s, p->o->look_ahead_s)) != CW_OK)
+	    (rc = p->strategy == CW_STRATEGY_COMBINED_ORACLE ?
+	    plan_oracle(p, now_s, p->o->look_ahead_s) :
+	    plan_predicted(p, now_s, p->o->look_ahead_s)) != CW_OK)
 		return rc;
 	return warm(p, p->cfg.warm_refresh_below);
 }
@@ -448,6 +459,7 @@ tick(struct replay *p, int64_t now_s)
 		rc = plan_oracle(p, now_s, p->o->look_ahead_s);
 		return rc == CW_OK ? warm(p, p->cfg.warm_refresh_below) : rc;
 	case CW_STRATEGY_COMBINED:
+	case CW_STRATEGY_COMBINED_ORACLE:
 		return tick_combined(p, now_s, now_ns);
 	default:
 		return CW_OK;
@@ -581,10 +593,6 @@ setup(struct replay *p)
 	    cw_strategy_name(p->strategy));
 	p->cfg.l2_calendar_expiry = 1;
 	p->cfg.log_file[0] = '\0';	/* the replay records for itself */
-	p->warm_life_ms = p->cfg.l2_url[0] != '\0' ? p->cfg.l2_ttl_ms :
-	    p->cfg.l1_ttl_ms;
-	if (p->cfg.source_ttl_ms < p->warm_life_ms)
-		p->warm_life_ms = p->cfg.source_ttl_ms;
 
 	p->calendar_ns = t->ts_ms[0] * 1000000;
 	p->clock = cw_clock_replay(&p->calendar_ns);
