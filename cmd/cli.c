@@ -126,6 +126,30 @@ cli_duration_s(const char *usage, const char *arg, const char *what,
 	return ms / 1000;
 }
 
+double
+cli_number(const char *usage, const char *arg, const char *what, double lo,
+    double hi)
+{
+	struct cw_err e;
+	double v;
+
+	if (cw_num_parse_double(arg, lo, hi, what, &v, &e) != CW_OK)
+		cli_misuse(usage, "%s", e.msg);
+	return v;
+}
+
+uint64_t
+cli_count(const char *usage, const char *arg, const char *what, uint64_t lo,
+    uint64_t hi)
+{
+	struct cw_err e;
+	uint64_t v;
+
+	if (cw_num_parse_u64(arg, lo, hi, what, &v, &e) != CW_OK)
+		cli_misuse(usage, "%s", e.msg);
+	return v;
+}
+
 void
 cli_degraded(void *ctx, const char *msg)
 {

@@ -36,6 +36,12 @@ noreturn void cli_misuse(const char *usage, const char *fmt, ...)
  * that is not a duration, or shorter than min_s, is misuse. */
 int64_t cli_duration_s(const char *usage, const char *arg, const char *what,
     int64_t min_s);
+/* A number option's argument in [lo, hi] ("0.5", "1e6"; a count: a
+ * whole number); anything else is misuse, said as cw_num says it. */
+double cli_number(const char *usage, const char *arg, const char *what,
+    double lo, double hi);
+uint64_t cli_count(const char *usage, const char *arg, const char *what,
+    uint64_t lo, uint64_t hi);
 /* A level that failed and is bypassed from now on (the levels'
  * on_degraded): said once on stderr. */
 void cli_degraded(void *ctx, const char *msg);

@@ -152,17 +152,6 @@ help(void)
 	    "are open\n");
 }
 
-static uint64_t
-number(const char *s, const char *what, uint64_t lo, uint64_t hi)
-{
-	struct cw_err e;
-	uint64_t v;
-
-	if (cw_num_parse_u64(s, lo, hi, what, &v, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
-	return v;
-}
-
 static void
 strategy_list(struct opts *o, const char *list)
 {
@@ -276,18 +265,18 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    "--duration", 1);
 			break;
 		case OPT_BACKFILL_DAYS:
-			o->replay.backfill_days = (unsigned)number(optarg,
+			o->replay.backfill_days = (unsigned)cli_count(usage_text, optarg,
 			    "--backfill-days", 0, 3650);
 			break;
 		case OPT_BUDGET:
-			o->replay.budget = (size_t)number(optarg, "--budget",
+			o->replay.budget = (size_t)cli_count(usage_text, optarg, "--budget",
 			    0, 10000000);
 			break;
 		case OPT_INTERVAL:
 			o->interval = optarg;
 			break;
 		case OPT_JOBS:
-			o->replay.jobs = (unsigned)number(optarg, "--jobs", 1,
+			o->replay.jobs = (unsigned)cli_count(usage_text, optarg, "--jobs", 1,
 			    1024);
 			break;
 		case OPT_QUICK:
@@ -322,11 +311,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->gen.instruments = optarg;
 			break;
 		case OPT_RATE:
-			o->gen.rate_per_hour = (double)number(optarg, "--rate",
+			o->gen.rate_per_hour = (double)cli_count(usage_text, optarg, "--rate",
 			    1, 10000000);
 			break;
 		case OPT_SEED:
-			o->gen.seed = number(optarg, "--seed", 0, UINT64_MAX);
+			o->gen.seed = cli_count(usage_text, optarg, "--seed", 0, UINT64_MAX);
 			break;
 		case OPT_START:
 			o->gen.start_s = start_date(optarg);
@@ -341,7 +330,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 			printf("cw-bench (cachewarm) %s\n", CW_VERSION);
 			exit(0);
 		case OPT_WEEKS:
-			o->gen.weeks = (unsigned)number(optarg, "--weeks", 1,
+			o->gen.weeks = (unsigned)cli_count(usage_text, optarg, "--weeks", 1,
 			    520);
 			break;
 		default:

@@ -82,17 +82,6 @@ help(void)
 	    "priority, reason.\n");
 }
 
-static double
-fraction(const char *s, const char *what)
-{
-	struct cw_err e;
-	double v;
-
-	if (cw_num_parse_double(s, 0, 1, what, &v, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
-	return v;
-}
-
 static int64_t
 parse_time(const char *s)
 {
@@ -129,7 +118,6 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t u;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -172,12 +160,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    "--look-ahead", 1);
 			break;
 		case OPT_MIN_CONF:
-			o->fc.min_confidence = fraction(optarg,
-			    "--min-confidence");
+			o->fc.min_confidence = cli_number(usage_text, optarg,
+			    "--min-confidence", 0, 1);
 			break;
 		case OPT_MIN_P:
-			o->fc.min_probability = fraction(optarg,
-			    "--min-probability");
+			o->fc.min_probability = cli_number(usage_text, optarg,
+			    "--min-probability", 0, 1);
 			break;
 		case OPT_NO_LEARN:
 			o->no_learn = 1;
@@ -189,11 +177,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->state = optarg;
 			break;
 		case OPT_TOP:
-			if (cw_num_parse_u64(optarg, 1, 100000000, "--top", &u,
-			    NULL) != CW_OK)
-				cli_misuse(usage_text,
-				    "--top '%s': not a count", optarg);
-			o->fc.top = (size_t)u;
+			o->fc.top = (size_t)cli_count(usage_text, optarg, "--top",
+			    1, 100000000);
 			break;
 		case OPT_TRUTH:
 			o->truth = optarg;

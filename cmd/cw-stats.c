@@ -105,18 +105,6 @@ help(void)
 	    "when it is wrong.\n");
 }
 
-/* A number in [lo, hi] for option what; misuse otherwise. */
-static double
-number(const char *s, const char *what, double lo, double hi)
-{
-	struct cw_err e;
-	double v;
-
-	if (cw_num_parse_double(s, lo, hi, what, &v, &e) != CW_OK)
-		cli_misuse(usage_text, "%s", e.msg);
-	return v;
-}
-
 /* --window: whole minutes the file keeps; misuse otherwise. */
 static unsigned
 window(const char *s)
@@ -180,39 +168,46 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->check = 1;
 			break;
 		case OPT_COUNT:
-			o->count = (long)number(optarg, "--count", 1, 1e9);
+			o->count = (long)cli_count(usage_text, optarg, "--count",
+			    1, 1000000000);
 			break;
 		case OPT_HIT:
 			o->limits.hit_rate_critical =
-			    number(optarg, "--hit-rate-critical", 0, 100) / 100;
+			    cli_number(usage_text, optarg,
+			    "--hit-rate-critical", 0, 100) / 100;
 			limits_given = 1;
 			break;
 		case OPT_HIT_WARN:
 			o->limits.hit_rate_warning =
-			    number(optarg, "--hit-rate-warning", 0, 100) / 100;
+			    cli_number(usage_text, optarg,
+			    "--hit-rate-warning", 0, 100) / 100;
 			limits_given = hit_warn_given = 1;
 			break;
 		case OPT_HOT:
-			o->hot = (size_t)number(optarg, "--hot", 1, 1e9);
+			o->hot = (size_t)cli_count(usage_text, optarg, "--hot",
+			    1, 1000000000);
 			o->hot_given = 1;
 			break;
 		case OPT_INTERVAL:
-			o->interval_s = (long)number(optarg, "--interval", 1,
-			    86400);
+			o->interval_s = (long)cli_number(usage_text, optarg,
+			    "--interval", 1, 86400);
 			break;
 		case OPT_MEM:
 			o->limits.memory_warning_pct =
-			    number(optarg, "--memory-warning", 0, 100);
+			    cli_number(usage_text, optarg,
+			    "--memory-warning", 0, 100);
 			limits_given = 1;
 			break;
 		case OPT_P99:
 			o->limits.p99_critical_ms =
-			    number(optarg, "--p99-critical", 0, 1e9);
+			    cli_number(usage_text, optarg,
+			    "--p99-critical", 0, 1e9);
 			limits_given = 1;
 			break;
 		case OPT_P99_WARN:
 			o->limits.p99_warning_ms =
-			    number(optarg, "--p99-warning", 0, 1e9);
+			    cli_number(usage_text, optarg,
+			    "--p99-warning", 0, 1e9);
 			limits_given = p99_warn_given = 1;
 			break;
 		case OPT_WINDOW:
@@ -220,7 +215,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			break;
 		case OPT_WARM:
 			o->limits.warm_failure_warning_pct =
-			    number(optarg, "--warm-failure-warning", 0, 100);
+			    cli_number(usage_text, optarg,
+			    "--warm-failure-warning", 0, 100);
 			o->warm_limit_given = 1;
 			limits_given = 1;
 			break;

@@ -180,7 +180,6 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cw_err e;
-	uint64_t u;
 	int c, modes;
 
 	memset(o, 0, sizeof(*o));
@@ -205,10 +204,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			help();
 			exit(0);
 		case 'j':
-			if (cw_num_parse_u64(optarg, 1, 1024, "-j", &u, &e) !=
-			    CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
-			o->jobs = (unsigned)u;
+			o->jobs = (unsigned)cli_count(usage_text, optarg, "-j", 1,
+			    1024);
 			break;
 		case 'n':
 			o->dry_run = 1;
@@ -237,14 +234,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 				    "--interval: a second or more");
 			break;
 		case OPT_MIN_COVERAGE:
-			if (cw_num_parse_double(optarg, 0, 1, "--min-coverage",
-			    &o->min_coverage, &e) != CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->min_coverage = cli_number(usage_text, optarg,
+			    "--min-coverage", 0, 1);
 			break;
 		case OPT_WARN_COVERAGE:
-			if (cw_num_parse_double(optarg, 0, 1, "--warn-coverage",
-			    &o->warn_coverage, &e) != CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->warn_coverage = cli_number(usage_text, optarg,
+			    "--warn-coverage", 0, 1);
 			break;
 		case OPT_DEADLINE:
 			o->deadline_ms = cli_duration_s(usage_text, optarg,
@@ -272,15 +267,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->look_ahead_given = 1;
 			break;
 		case OPT_MAX_RATE:
-			if (cw_num_parse_double(optarg, 0.001, 1e6,
-			    "--max-rate", &o->max_rate, &e) != CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->max_rate = cli_number(usage_text, optarg,
+			    "--max-rate", 0.001, 1e6);
 			break;
 		case OPT_MIN_PROB:
-			if (cw_num_parse_double(optarg, 0, 1,
-			    "--min-probability", &o->min_probability, &e) !=
-			    CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->min_probability = cli_number(usage_text, optarg,
+			    "--min-probability", 0, 1);
 			break;
 		case OPT_OPTIMIZE:
 			o->optimize = 1;
@@ -292,9 +284,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->refresh_ahead = 1;
 			break;
 		case OPT_BELOW:
-			if (cw_num_parse_double(optarg, 0, 1, "--below",
-			    &o->below, &e) != CW_OK)
-				cli_misuse(usage_text, "%s", e.msg);
+			o->below = cli_number(usage_text, optarg, "--below", 0,
+			    1);
 			break;
 		case OPT_RESUME:
 			o->resume = 1;

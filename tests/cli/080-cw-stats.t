@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 46
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -152,6 +152,10 @@ is "$status:$(head -n 1 "$T/err")" "2:cw-stats: the thresholds go with --check" 
 run cw-stats --window 5m keys
 is "$status:$(head -n 1 "$T/err")" "2:cw-stats: --window goes with the figures, not with keys" \
 	"--window with keys: usage error"
+run cw-stats --check --hit-rate-critical 120
+is "$status:$(head -n 1 "$T/err")" \
+	"3:cw-stats: --hit-rate-critical '120': not a number in 0..100" \
+	"a threshold out of range, as a plugin: UNKNOWN (3), naming it"
 run cw-stats -o json --window 15m
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["window"]; print(d["seconds"], d["overall"]["lookups"], d["levels"]["l1"]["hits"], round(d["overall"]["hit_rate"], 4))' "$T/out" >"$T/parsed"
 is "$(cat "$T/parsed")" "900 9 5 0.5556" "json: the window asked for, with the readers' recent counts"

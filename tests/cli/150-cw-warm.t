@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 74
+plan 75
 
 # ---- a session from the sample data, no L2 ----
 run cw-warm --session london --at 2024-01-03T07:45Z
@@ -70,6 +70,9 @@ run cw-warm --session mars
 is "$status" 2 "an unknown session: usage error"
 is "$(head -n 1 "$T/err" | sed 's/ calendar .*/ calendar/')" \
 	"cw-warm: --session 'mars': not in the calendar" "saying so"
+run cw-warm -j 0 labels:EUR_USD:H4:2024-01-10
+is "$status:$(head -n 1 "$T/err")" "2:cw-warm: -j '0': out of range 1..1024" \
+	"a count out of range: usage error, naming the option and its range"
 
 # ---- a counting source, Redis as L2 ----
 start_redis
