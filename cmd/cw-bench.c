@@ -61,7 +61,8 @@ static const char usage_text[] =
     "[--strategy LIST]\n"
     "                [--interval DUR] [--look-ahead DUR] [--budget N] "
     "[--jobs N] [--keep DIR]\n"
-    "                [--backfill-days N] [--source URL] [--plot DIR] "
+    "                [--min-probability P] [--backfill-days N] "
+    "[--source URL] [--plot DIR]\n                "
     "[--report FILE]\n"
     "       cw-bench --duration DUR [-c FILE] [--instruments LIST] "
     "[-o FILE] [--report FILE]\n"
@@ -117,6 +118,9 @@ help(void)
 	    "NAME.l1, in DIR, and its\n"
 	    "                          Redis keys (default: a temporary "
 	    "directory, removed)\n"
+	    "      --min-probability P  predictive's floor: the keys at least "
+	    "this likely read\n"
+	    "                          in the window (default 0.3)\n"
 	    "      --look-ahead DUR    the window a warm run is for "
 	    "(default 1h)\n"
 	    "      --plot DIR          replay, benchmark: also draw the "
@@ -192,7 +196,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	    OPT_VERSION, OPT_WEEKS, OPT_TRACE, OPT_STRATEGY, OPT_INTERVAL,
 	    OPT_LOOK_AHEAD, OPT_BUDGET, OPT_JOBS, OPT_KEEP, OPT_SOURCE,
 	    OPT_BACKFILL_DAYS, OPT_QUICK, OPT_KEY, OPT_LIVE, OPT_DURATION,
-	    OPT_PLOT, OPT_REPORT, OPT_TRUTH, OPT_WIDE };
+	    OPT_PLOT, OPT_REPORT, OPT_TRUTH, OPT_WIDE, OPT_MIN_PROB };
 	static const struct option longopts[] = {
 		{ "backfill-days", required_argument, NULL,
 		    OPT_BACKFILL_DAYS },
@@ -207,6 +211,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
+		{ "min-probability", required_argument, NULL, OPT_MIN_PROB },
 		{ "output", required_argument, NULL, 'o' },
 		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "report", required_argument, NULL, OPT_REPORT },
@@ -265,19 +270,19 @@ parse_args(int argc, char *argv[], struct opts *o)
 			    "--duration", 1);
 			break;
 		case OPT_BACKFILL_DAYS:
-			o->replay.backfill_days = (unsigned)cli_count(usage_text, optarg,
-			    "--backfill-days", 0, 3650);
+			o->replay.backfill_days = (unsigned)cli_count(
+			    usage_text, optarg, "--backfill-days", 0, 3650);
 			break;
 		case OPT_BUDGET:
-			o->replay.budget = (size_t)cli_count(usage_text, optarg, "--budget",
-			    0, 10000000);
+			o->replay.budget = (size_t)cli_count(usage_text, optarg,
+			    "--budget", 0, 10000000);
 			break;
 		case OPT_INTERVAL:
 			o->interval = optarg;
 			break;
 		case OPT_JOBS:
-			o->replay.jobs = (unsigned)cli_count(usage_text, optarg, "--jobs", 1,
-			    1024);
+			o->replay.jobs = (unsigned)cli_count(usage_text, optarg,
+			    "--jobs", 1, 1024);
 			break;
 		case OPT_QUICK:
 			quick = 1;
@@ -289,8 +294,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->keep = optarg;
 			break;
 		case OPT_LOOK_AHEAD:
-			o->replay.look_ahead_s = cli_duration_s(usage_text, optarg,
-			    "--look-ahead", 60);
+			o->replay.look_ahead_s = cli_duration_s(usage_text,
+			    optarg, "--look-ahead", 60);
+			break;
+		case OPT_MIN_PROB:
+			o->replay.min_probability = cli_number(usage_text,
+			    optarg, "--min-probability", 0.001, 1);
 			break;
 		case OPT_SOURCE:
 			o->source = optarg;
@@ -311,11 +320,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->gen.instruments = optarg;
 			break;
 		case OPT_RATE:
-			o->gen.rate_per_hour = (double)cli_count(usage_text, optarg, "--rate",
-			    1, 10000000);
+			o->gen.rate_per_hour = (double)cli_count(usage_text,
+			    optarg, "--rate", 1, 10000000);
 			break;
 		case OPT_SEED:
-			o->gen.seed = cli_count(usage_text, optarg, "--seed", 0, UINT64_MAX);
+			o->gen.seed = cli_count(usage_text, optarg, "--seed", 0,
+			    UINT64_MAX);
 			break;
 		case OPT_START:
 			o->gen.start_s = start_date(optarg);
@@ -330,8 +340,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			printf("cw-bench (cachewarm) %s\n", CW_VERSION);
 			exit(0);
 		case OPT_WEEKS:
-			o->gen.weeks = (unsigned)cli_count(usage_text, optarg, "--weeks", 1,
-			    520);
+			o->gen.weeks = (unsigned)cli_count(usage_text, optarg,
+			    "--weeks", 1, 520);
 			break;
 		default:
 			cli_misuse(usage_text, NULL);

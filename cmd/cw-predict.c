@@ -177,8 +177,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->state = optarg;
 			break;
 		case OPT_TOP:
-			o->fc.top = (size_t)cli_count(usage_text, optarg, "--top",
-			    1, 100000000);
+			o->fc.top = (size_t)cli_count(usage_text, optarg,
+			    "--top", 1, 100000000);
 			break;
 		case OPT_TRUTH:
 			o->truth = optarg;

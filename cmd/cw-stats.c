@@ -168,8 +168,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->check = 1;
 			break;
 		case OPT_COUNT:
-			o->count = (long)cli_count(usage_text, optarg, "--count",
-			    1, 1000000000);
+			o->count = (long)cli_count(usage_text, optarg,
+			    "--count", 1, 1000000000);
 			break;
 		case OPT_HIT:
 			o->limits.hit_rate_critical =

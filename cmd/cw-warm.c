@@ -204,8 +204,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 			help();
 			exit(0);
 		case 'j':
-			o->jobs = (unsigned)cli_count(usage_text, optarg, "-j", 1,
-			    1024);
+			o->jobs = (unsigned)cli_count(usage_text, optarg, "-j",
+			    1, 1024);
 			break;
 		case 'n':
 			o->dry_run = 1;

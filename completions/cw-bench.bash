@@ -18,7 +18,8 @@ _cw_bench()
 	done
 	case $prev in
 	--instruments|--rate|--seed|--start|--weeks|--interval|--look-ahead|\
-	--budget|--jobs|--source|--backfill-days|--key|--duration)
+	--budget|--jobs|--source|--backfill-days|--key|--duration|\
+	--min-probability)
 		return ;;
 	-c|--config|--trace|--truth|--plot|--report)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -45,8 +46,8 @@ _cw_bench()
 			--rate --seed --start --truth --weeks --wide" -- "$cur")) ;;
 		replay) COMPREPLY=($(compgen -W "-c --config -h --help -o
 			--output --backfill-days --budget --interval --jobs
-			--keep --look-ahead --plot --report --source --strategy
-			--trace" -- "$cur")) ;;
+			--keep --look-ahead --min-probability --plot --report
+			--source --strategy --trace" -- "$cur")) ;;
 		quick) COMPREPLY=($(compgen -W "-c --config -h --help
 			--key" -- "$cur")) ;;
 		live) COMPREPLY=($(compgen -W "-c --config -h --help -o
@@ -54,7 +55,8 @@ _cw_bench()
 		*) COMPREPLY=($(compgen -W "-c -h -o --backfill-days --budget
 			--config --duration --help --live
 			--instruments --interval --jobs --keep --key
-			--look-ahead --output --plot --quick --rate --report --seed --source
+			--look-ahead --min-probability --output --plot --quick
+			--rate --report --seed --source
 			--start --strategy
 			--trace --truth --version --weeks --wide" -- "$cur")) ;;
 		esac

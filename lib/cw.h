@@ -1503,6 +1503,9 @@ struct cw_replay_opts {
 	int64_t interval_s;		/* cron's period for the warmers */
 	int64_t look_ahead_s;		/* the window a warm run is for */
 	size_t budget;			/* keys a forecast run may warm */
+	double min_probability;		/* predictive's floor: the keys at
+					   least this likely read in the
+					   window (0: CW_REPLAY_FLOOR) */
 	unsigned jobs;			/* a warm run's fetches in flight */
 	unsigned backfill_days;		/* trading days backfill warms */
 	int keep_l2;			/* leave the replay's Redis keys */
@@ -1516,6 +1519,7 @@ struct cw_replay_opts {
 };
 
 #define CW_REPLAY_OPEN_WINDOW_S 300	/* "just after an open" */
+#define CW_REPLAY_FLOOR 0.3		/* predictive's default floor */
 /* What one strategy's replay measured. */
 struct cw_replay_result {
 	int strategy;

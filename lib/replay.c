@@ -41,9 +41,6 @@
 #define BACKFILL_DEADLINE_NS 1800000000000LL	/* the backfill's */
 #define BACKFILL_AT_S 300	/* each day's backfill, after midnight UTC */
 #define BACKFILL_LEARN_S 86400	/* the key space: the first day's reads */
-#define FORECAST_FLOOR 0.3	/* predictive warms keys at least this likely
-				   read in the window: cw-warm
-				   --min-probability 0.3 */
 
 static const char *const strategy_names[CW_STRATEGY_COUNT] = {
 	"none", "market_open", "predictive", "refresh_ahead", "oracle",
@@ -350,7 +347,8 @@ plan_oracle(struct replay *p, int64_t from_s, int64_t window_s)
 static int
 plan_predicted(struct replay *p, int64_t from_s, int64_t window_s)
 {
-	struct cw_forecast_opts fo = { FORECAST_FLOOR, 0, p->o->budget };
+	struct cw_forecast_opts fo = { p->o->min_probability > 0 ?
+	    p->o->min_probability : CW_REPLAY_FLOOR, 0, p->o->budget };
 	struct cw_forecast *list = NULL;
 	size_t n = 0;
 	int rc;

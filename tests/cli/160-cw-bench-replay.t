@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/servers.sh
 . "$(dirname "$0")/servers.sh"
-plan 44
+plan 46
 
 # Two days of a small desk: short enough for every strategy to run here.
 cw-bench generate --weeks 1 --rate 12 --instruments EUR_USD,USD_JPY |
@@ -128,6 +128,24 @@ kept=$(rcli --scan --pattern 'cw-bench:*' | wc -l)
 run cw-bench replay -c "$T/cw.conf" --trace "$T/trace" --strategy oracle
 is "$status:$(rcli --scan --pattern 'cw-bench:*' | wc -l)" "0:$kept" \
 	"without --keep the replay removes its Redis keys"
+
+# ---- predictive's floor: a higher one warms fewer keys ----
+for f in 0.3 0.5; do
+	cw-bench replay -c "$T/cw.conf" --trace "$T/trace" -o json \
+		--strategy predictive --min-probability $f >"$T/floor$f"
+done
+python3 - "$T/floor0.3" "$T/floor0.5" >"$T/parsed" 2>&1 <<'PY'
+import json, sys
+lo, hi = (json.load(open(f))["predictive"] for f in sys.argv[1:])
+print(0 < hi["warm_fetches"] < lo["warm_fetches"],
+      hi["warm_wasted"] < lo["warm_wasted"])
+PY
+is "$(cat "$T/parsed")" "True True" \
+	"--min-probability 0.5: predictive warms fewer keys than at 0.3, wastes fewer"
+run cw-bench replay --trace "$T/trace" --min-probability 0
+is "$status:$(head -1 "$T/err")" \
+	"2:cw-bench: --min-probability '0': not a number in 0.001..1" \
+	"a floor of 0: usage error"
 
 # ---- simulated time does not leak into measured latency ----
 # A source that sleeps 50 ms for real; two reads of one key a simulated
