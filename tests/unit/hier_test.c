@@ -5,13 +5,28 @@
 
 TestSuite(hier, .init = tmpdir_setup, .fini = tmpdir_teardown);
 
+/* The hierarchy of cfg as a reader opens it, on the test's clock. */
+static struct cw_hier *
+hier_of(struct cw_cfg *cfg, int no_fill, int log_access)
+{
+	struct cw_hier_opts o = { 0 };
+	struct cw_hier *h;
+	struct cw_err e;
+
+	o.cfg = cfg;
+	o.clock = cw_clock_manual(&tenv.now_ns);
+	o.no_fill = no_fill;
+	o.log_access = log_access;
+	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK, "%s", e.msg);
+	return h;
+}
+
+/* A CSV source of one key, t:I:G:2024-01-01, and an L1 file of the
+ * test's own: their hierarchy, logging every access. */
 static struct cw_hier *
 open_hier(struct cw_cfg *cfg, int no_fill)
 {
 	char p[PATH_MAX];
-	struct cw_hier_opts o = { 0 };
-	struct cw_hier *h;
-	struct cw_err e;
 	FILE *f;
 
 	setenv("HOME", tenv.dir, 1);
@@ -28,12 +43,7 @@ open_hier(struct cw_cfg *cfg, int no_fill)
 	fputs("ts,v\n2024-01-01T00:00:00Z,one\n", f);
 	fclose(f);
 	snprintf(cfg->source, sizeof(cfg->source), "csv:%s", tenv.dir);
-	o.cfg = cfg;
-	o.clock = cw_clock_manual(&tenv.now_ns);
-	o.no_fill = no_fill;
-	o.log_access = 1;
-	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK, "%s", e.msg);
-	return h;
+	return hier_of(cfg, no_fill, 1);
 }
 
 Test(hier, miss_fills_l1_then_l1_answers)
@@ -161,20 +171,13 @@ Test(hier, a_batch_answers_each_key_in_order)
 static struct cw_hier *
 open_hier_foreign_l1(struct cw_cfg *cfg, int log_access)
 {
-	struct cw_hier *h = open_hier(cfg, 0);
-	struct cw_hier_opts o = { 0 };
-	struct cw_err e;
 	FILE *f;
 
-	cw_hier_close(h);
+	cw_hier_close(open_hier(cfg, 0));
 	f = fopen(tpath(cfg->l1_file, sizeof(cfg->l1_file), "foreign"), "w");
 	fputs("precious", f);
 	fclose(f);
-	o.cfg = cfg;
-	o.clock = cw_clock_manual(&tenv.now_ns);
-	o.log_access = log_access;
-	cr_assert_eq(cw_hier_open(&h, &o, &e), CW_OK);
-	return h;
+	return hier_of(cfg, 0, log_access);
 }
 
 Test(hier, an_unusable_l1_file_is_left_alone_and_the_source_answers)
