@@ -7,23 +7,11 @@
 
 TestSuite(alog, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 60);
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "r");
-	char *s = calloc(1, 1 << 24);
-
-	cr_assert_not_null(f);
-	*n = fread(s, 1, (1 << 24) - 1, f);
-	fclose(f);
-	return s;
-}
-
 Test(alog, lines_are_ts_key_level_latency)
 {
 	char p[PATH_MAX];
 	struct cw_alog *log;
-	size_t n;
+	struct cw_buf text = { 0 };
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "d/access.log"),
@@ -33,10 +21,10 @@ Test(alog, lines_are_ts_key_level_latency)
 	cr_assert_eq(cw_alog_append(log, 1704067201000000000LL, "x,\"y", 4,
 	    CW_LEVEL_NONE, 1234567, NULL), CW_OK);
 	cw_alog_close(log);
-	s = slurp(p, &n);
+	s = file_text(p, &text);
 	cr_assert_str_eq(s, "1704067200.123,a:b,l1,2\n"
 	    "1704067201.000,\"x,\"\"y\",none,1234\n");
-	free(s);
+	cw_buf_free(&text);
 }
 
 /* Numbers of every length are written whole: the digits go two at a
@@ -47,7 +35,7 @@ Test(alog, numbers_of_every_length_are_written_whole)
 	    100000000, 18446744073709LL };
 	char p[PATH_MAX], want[4096] = "", line[64];
 	struct cw_alog *log;
-	size_t n;
+	struct cw_buf text = { 0 };
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "access.log"),
@@ -61,9 +49,9 @@ Test(alog, numbers_of_every_length_are_written_whole)
 		strcat(want, line);
 	}
 	cw_alog_close(log);
-	s = slurp(p, &n);
+	s = file_text(p, &text);
 	cr_assert_str_eq(s, want);
-	free(s);
+	cw_buf_free(&text);
 }
 
 /* The lookups of a key at a level within one second are one line: the
@@ -74,7 +62,7 @@ Test(alog, a_seconds_lookups_of_a_key_are_one_line)
 	const int64_t t = 1704067200000000000LL;
 	char p[PATH_MAX];
 	struct cw_alog *log;
-	size_t n;
+	struct cw_buf text = { 0 };
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "a.log"),
@@ -88,13 +76,13 @@ Test(alog, a_seconds_lookups_of_a_key_are_one_line)
 	cr_assert_eq(cw_alog_flush(log, NULL), CW_OK);
 	cw_alog_append(log, t + 1500000000, "k:1", 3, CW_LEVEL_L1, 4000, NULL);
 	cw_alog_close(log);
-	s = slurp(p, &n);
+	s = file_text(p, &text);
 	cr_assert_str_eq(s, "1704067200.100,k:1,l1,3,3\n"
 	    "1704067200.200,k:2,l2,9\n"
 	    "1704067200.400,k:1,l2,7\n"
 	    "1704067201.000,k:1,l1,5\n"
 	    "1704067201.500,k:1,l1,4\n");
-	free(s);
+	cw_buf_free(&text);
 }
 
 /* More distinct keys in a second than the table holds: written out as
@@ -103,7 +91,8 @@ Test(alog, a_full_second_is_written_out_not_lost)
 {
 	char p[PATH_MAX], k[32];
 	struct cw_alog *log;
-	size_t n, lines = 0;
+	struct cw_buf text = { 0 };
+	size_t lines = 0;
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "f.log"),
@@ -114,13 +103,13 @@ Test(alog, a_full_second_is_written_out_not_lost)
 		    strlen(k), CW_LEVEL_L1, 1000, NULL), CW_OK);
 	}
 	cw_alog_close(log);
-	s = slurp(p, &n);
-	for (size_t i = 0; i < n; i++)
+	s = file_text(p, &text);
+	for (size_t i = 0; i < text.len; i++)
 		lines += s[i] == '\n';
 	cr_assert_eq(lines, 10000);
 	cr_assert_not_null(strstr(s, "\n1704067200.000,key:9999,l1,1\n"));
 	cr_assert_not_null(strstr(s, "1704067200.000,key:0,l1,1\n"));
-	free(s);
+	cw_buf_free(&text);
 }
 
 /* A line's reads: the count of the log's five-field form, 1 in every
@@ -167,7 +156,7 @@ Test(alog, a_line_stands_for_at_most_the_readers_bound)
 	const int64_t t = 1704067200000000000LL;
 	char p[PATH_MAX];
 	struct cw_alog *log;
-	size_t n;
+	struct cw_buf text = { 0 };
 	char *s;
 
 	cr_assert_eq(cw_alog_open(&log, tpath(p, sizeof(p), "m.log"),
@@ -176,10 +165,10 @@ Test(alog, a_line_stands_for_at_most_the_readers_bound)
 		cr_assert_eq(cw_alog_append(log, t, "k:1", 3, CW_LEVEL_L1, 2000,
 		    NULL), CW_OK);
 	cw_alog_close(log);
-	s = slurp(p, &n);
+	s = file_text(p, &text);
 	cr_assert_str_eq(s, "1704067200.000,k:1,l1,2,1000000\n"
 	    "1704067200.000,k:1,l1,2,3\n");
-	free(s);
+	cw_buf_free(&text);
 }
 
 /* What the log writes, the readers read back: a quoted key is the key. */
@@ -213,8 +202,8 @@ Test(alog, every_reader_parses_the_keys_the_log_writes)
 Test(alog, many_processes_never_interleave_lines)
 {
 	char p[PATH_MAX], *s, *line, *save;
+	struct cw_buf text = { 0 };
 	pid_t pids[4];
-	size_t n;
 	int status, lines = 0;
 
 	tpath(p, sizeof(p), "shared.log");
@@ -238,7 +227,7 @@ Test(alog, many_processes_never_interleave_lines)
 		cr_assert_eq(waitpid(pids[c], &status, 0), pids[c]);
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	s = slurp(p, &n);
+	s = file_text(p, &text);
 	for (line = strtok_r(s, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		int c, i;
@@ -248,7 +237,7 @@ Test(alog, many_processes_never_interleave_lines)
 		lines++;
 	}
 	cr_assert_eq(lines, 80000);
-	free(s);
+	cw_buf_free(&text);
 }
 
 Test(alog, rotates_past_max_size)

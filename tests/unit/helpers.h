@@ -1,14 +1,17 @@
 /*
  * helpers.h: fixtures shared by the unit tests: a private temporary
- * directory per test, removed afterwards, and a driven clock.
+ * directory per test, removed afterwards, a driven clock, and a file's
+ * text.
  */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -48,6 +51,23 @@ tpath(char *buf, size_t n, const char *name)
 {
 	snprintf(buf, n, "%s/%s", tenv.dir, name);
 	return buf;
+}
+
+/* The file at path, whole, into b, NUL-terminated (b->len without
+ * the NUL): its text. */
+static inline char *
+file_text(const char *path, struct cw_buf *b)
+{
+	struct cw_err e;
+	int fd = open(path, O_RDONLY);
+
+	cr_assert_geq(fd, 0, "%s", path);
+	b->len = 0;
+	cr_assert_eq(cw_buf_read_fd(b, fd, path, &e), CW_OK, "%s", e.msg);
+	close(fd);
+	cr_assert_eq(cw_buf_append(b, "", 1, NULL), CW_OK);
+	b->len--;
+	return b->data;
 }
 
 #endif

@@ -1,22 +1,4 @@
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "helpers.h"
-
-/* The file at p, whole, as a string in b. */
-static const char *
-slurp(const char *p, struct cw_buf *b)
-{
-	struct cw_err e;
-	int fd = open(p, O_RDONLY);
-
-	cr_assert_geq(fd, 0, "%s", p);
-	b->len = 0;
-	cr_assert_eq(cw_buf_read_fd(b, fd, p, &e), CW_OK);
-	close(fd);
-	cr_assert_eq(cw_buf_append(b, "", 1, NULL), CW_OK);
-	return b->data;
-}
 
 TestSuite(replay_plot, .init = tmpdir_setup, .fini = tmpdir_teardown);
 
@@ -41,9 +23,9 @@ Test(replay_plot, the_hourly_data_is_each_hours_hit_rate_and_l3_queries)
 	cr_assert_eq(cw_replay_plot_files(&r, 1, cal, tenv.dir, &e), CW_OK,
 	    "%s", e.msg);
 	cw_calendar_free(cal);
-	cr_assert_str_eq(slurp(tpath(p, sizeof(p), "l3_per_hour.dat"), &b),
+	cr_assert_str_eq(file_text(tpath(p, sizeof(p), "l3_per_hour.dat"), &b),
 	    "# hour none\n1704067200 3\n1704070800 0\n");
-	cr_assert_str_eq(slurp(tpath(p, sizeof(p), "hit_rate.dat"), &b),
+	cr_assert_str_eq(file_text(tpath(p, sizeof(p), "hit_rate.dat"), &b),
 	    "# hour none\n1704067200 70.000\n1704070800 100.000\n");
 	cw_buf_free(&b);
 }
