@@ -661,26 +661,6 @@ bench_workload(struct opts *o, const char *dir, char *path, size_t cap)
 	return status;
 }
 
-/*
- * The benchmark's real time, shared: each strategy may take an equal
- * part of what is left. The first one's reads, as far as it got, are
- * the trace of the others, so that every row is of the same reads; it
- * takes three quarters of its part, which leaves the others room for
- * being slower (they warm). One still out of time says how far it got.
- */
-static void
-bench_share(struct opts *o, const struct cw_clock *clock, int64_t started_ns,
-    size_t done)
-{
-	int64_t left = o->duration_s * 1000000000 -
-	    (cw_clock_elapsed_ns(clock) - started_ns);
-	int64_t part = left / (int64_t)(o->nstrategies - done);
-
-	if (done == 0)
-		part = part / 4 * 3;
-	o->replay.max_real_ns = part > 0 ? part : 1;
-}
-
 /* The figures: the table on stdout; the benchmark's JSON into its
  * --output file, replay's in the format -o names. */
 static int
@@ -747,20 +727,15 @@ replay(struct opts *o)
 	o->replay.on_degraded = cli_degraded;
 	if (isatty(2))
 		o->replay.on_progress = on_progress;
-	for (; done < o->nstrategies; done++) {
-		if (o->cmd == CMD_BENCH)
-			bench_share(o, &clock, started_ns, done);
-		if ((rc = cw_replay_run(&o->replay, t, o->strategies[done],
-		    &r[done], &e)) != CW_OK) {
-			if (o->replay.on_progress != NULL)
-				fputc('\n', stderr);
-			warnx("%s: %s", cw_strategy_name(o->strategies[done]),
-			    e.msg);
-			status = cw_exit_code(rc);
-			goto out;
-		}
-		if (o->cmd == CMD_BENCH && done == 0)
-			cw_trace_cut(t, (size_t)r[0].lookups);
+	/* The benchmark form has its --duration for all the strategies. */
+	if ((rc = cw_replay_run_all(&o->replay, t, o->strategies,
+	    o->nstrategies, &clock, o->cmd == CMD_BENCH ? started_ns +
+	    o->duration_s * 1000000000 : 0, r, &done, &e)) != CW_OK) {
+		if (o->replay.on_progress != NULL)
+			fputc('\n', stderr);
+		warnx("%s: %s", cw_strategy_name(o->strategies[done]), e.msg);
+		status = cw_exit_code(rc);
+		goto out;
 	}
 	if (o->replay.on_progress != NULL)
 		fputs("\r\033[K", stderr);

@@ -1549,6 +1549,15 @@ struct cw_replay_result {
  */
 int cw_replay_run(const struct cw_replay_opts *o, const struct cw_trace *t,
     int strategy, struct cw_replay_result *r, struct cw_err *err);
+/* The strategies in turn on t, into r[0..n): with a deadline (elapsed
+ * ns on clock; 0: none) each takes an equal part of the time left, and
+ * t is cut to the reads the first got through, so every row is of the
+ * same reads. *done counts the results made; on an error the strategy
+ * that failed is strategies[*done]. cw_replay_run's codes. */
+int cw_replay_run_all(const struct cw_replay_opts *o, struct cw_trace *t,
+    const int *strategies, size_t n, const struct cw_clock *clock,
+    int64_t deadline_ns, struct cw_replay_result *r, size_t *done,
+    struct cw_err *err);
 
 /* Each result's figures, and L1 alone offline at capacity (lru and
  * belady hits; capacity 0: not shown): a table, or with CW_FORMAT_JSON

@@ -741,3 +741,38 @@ out:
 	cw_buf_free(&val);
 	return rc;
 }
+
+/*
+ * A benchmark's real time, shared: each strategy may take an equal part
+ * of what is left before the deadline. The first one's reads, as far as
+ * it got, are the trace of the others, so that every row is of the same
+ * reads; it takes three quarters of its part, which leaves the others
+ * room for being slower (they warm). One still out of time says how far
+ * it got in its result's lookups.
+ */
+int
+cw_replay_run_all(const struct cw_replay_opts *o, struct cw_trace *t,
+    const int *strategies, size_t n, const struct cw_clock *clock,
+    int64_t deadline_ns, struct cw_replay_result *r, size_t *done,
+    struct cw_err *err)
+{
+	struct cw_replay_opts each = *o;
+	int rc;
+
+	for (*done = 0; *done < n; (*done)++) {
+		if (deadline_ns > 0) {
+			int64_t part = (deadline_ns -
+			    cw_clock_elapsed_ns(clock)) / (int64_t)(n - *done);
+
+			if (*done == 0)
+				part = part / 4 * 3;
+			each.max_real_ns = part > 0 ? part : 1;
+		}
+		if ((rc = cw_replay_run(&each, t, strategies[*done],
+		    &r[*done], err)) != CW_OK)
+			return rc;
+		if (deadline_ns > 0 && *done == 0)
+			cw_trace_cut(t, (size_t)r[0].lookups);
+	}
+	return CW_OK;
+}
