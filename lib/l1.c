@@ -83,6 +83,10 @@ cw_l1_int_plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
 	off += h->ghost_slots * sizeof(struct l1_ghost);
 	h->stats_off = off;
 	off += L1_STRIPES * h->stripe_bytes;
+	off = (off + 63) & ~(uint64_t)63;	/* readers' add, a line alone */
+	h->mini_cap = cw_l1_int_mini_cap(max_entries);
+	h->adapt_off = off;
+	off += cw_l1_int_adapt_bytes(h->mini_cap);
 	off = (off + 4095) & ~(uint64_t)4095;
 	h->ring[L1_SMALL].off = off;
 	h->ring[L1_SMALL].size = small;
@@ -288,6 +292,7 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	l1->ghost_slots = l1->hdr->ghost_slots;
 	l1->stripes = l1->map + l1->hdr->stats_off;
 	l1->stripe_bytes = l1->hdr->stripe_bytes;
+	cw_l1_int_adapt_map(l1);
 	/* By pid, not by a shared counter: a lookup that L1 answers then
 	 * writes no page of the header, and a short process's every page
 	 * written first is a fault. */
@@ -407,8 +412,12 @@ cw_l1_get(struct cw_l1 *handle, const char *key, size_t klen,
     struct cw_buf *val, struct cw_l1_entry_info *info, struct cw_err *err)
 {
 	struct cw_l1 *l1 = l1_live(handle);
-	return lookup(l1, cw_hash(key, klen), key, klen,
-	    cw_clock_calendar_ns(&l1->clock), val, info, err);
+	uint64_t hash = cw_hash(key, klen);
+	int rc = lookup(l1, hash, key, klen, cw_clock_calendar_ns(&l1->clock),
+	    val, info, err);
+
+	l1_sample(l1, hash);
+	return rc;
 }
 
 int
@@ -492,6 +501,7 @@ cw_l1_get_batch(struct cw_l1 *handle, struct cw_l1_lookup *q, size_t n)
 
 			q[j].rc = lookup(l1, hash[j % HASH_RING], q[j].key,
 			    q[j].klen, now, q[j].val, &q[j].info, NULL);
+			l1_sample(l1, hash[j % HASH_RING]);
 		}
 	}
 }
@@ -536,7 +546,9 @@ store_locked(struct cw_l1 *l1, const struct l1_rec *r, const char *key,
 	if (i >= 0)
 		ring = l1_slot_ring(l1_slot(l1, (uint64_t)i));
 	else if (cw_l1_int_ghost_take(l1, hash))
-		ring = L1_MAIN;
+		/* Frozen, a full main takes no one back from the ghost. */
+		ring = l1_policy(l1) == L1_POLICY_FREEZE &&
+		    !cw_l1_int_main_has_room(l1) ? L1_SMALL : L1_MAIN;
 	else
 		ring = L1_SMALL;
 	/* A warmed entry is a prediction that it will be read: it skips the
@@ -606,6 +618,7 @@ cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
 		cw_l1_int_unlock(l1);
 		return cw_l1_set(l1, key, klen, val, vlen, ttl_ms, flags, err);
 	}
+	cw_l1_int_adapt(l1);
 	rc = store_locked(l1, &r, key, val, flags, err);
 	cw_l1_int_unlock(l1);
 	return rc;
@@ -651,6 +664,7 @@ cw_l1_set_batch(struct cw_l1 *handle, struct cw_l1_write *w, size_t n)
 			cw_l1_int_unlock(l1);
 			continue;
 		}
+		cw_l1_int_adapt(l1);
 		for (size_t j = 0; j < c; j++) {
 			struct cw_l1_write *x = &w[done + j];
 

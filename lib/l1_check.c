@@ -36,6 +36,7 @@ geometry_planned(const struct l1_header *h)
 	return h->nslots == want.nslots && h->index_off == want.index_off &&
 	    h->ghost_slots == want.ghost_slots &&
 	    h->ghost_off == want.ghost_off && h->stats_off == want.stats_off &&
+	    h->adapt_off == want.adapt_off && h->mini_cap == want.mini_cap &&
 	    h->stripe_bytes == want.stripe_bytes &&
 	    h->file_bytes == want.file_bytes;
 }
@@ -155,6 +156,8 @@ cw_l1_int_repair(struct cw_l1 *l1)
 	h->tombstones = tombs;
 	l1_count(&h->damaged, dropped);
 	l1_count(&h->repairs, 1);
+	/* The miniatures may be half-fed: their choice starts over. */
+	cw_l1_int_adapt_reset(l1);
 	return dropped;
 }
 

@@ -3,6 +3,8 @@
  * the ghost, and the index's upkeep. Everything here runs under the
  * writers' lock (l1_lock.c), and every step is one store that leaves a
  * valid file if the writer dies right after it (l1_int.h, CONCURRENCY).
+ * Which of two policies it runs, S3-FIFO or S3-FIFO frozen for loops
+ * larger than the cache, l1_adapt.c chooses, and says why so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +209,11 @@ evict_tail(struct cw_l1 *l1, int ring, unsigned depth)
 		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->expirations);
 		return;
 	}
-	if (ring == L1_SMALL && (freq < L1_MOVE_THRESHOLD ||
-	    depth >= L1_MAX_DEPTH)) {
+	/* Frozen, small's keys fill main whether read or not, until it
+	 * holds its share: then main keeps them (l1_int.h). */
+	if (ring == L1_SMALL && ((freq < L1_MOVE_THRESHOLD &&
+	    (l1_policy(l1) != L1_POLICY_FREEZE ||
+	    !cw_l1_int_main_has_room(l1))) || depth >= L1_MAX_DEPTH)) {
 		ghost_insert(l1, r->key_hash);
 		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->evictions);
 		return;
@@ -306,13 +311,19 @@ cw_l1_int_append(struct cw_l1 *l1, int ring, const struct l1_rec *r,
 	return CW_OK;
 }
 
-/* S3-FIFO's small queue, in entries. */
+/* S3-FIFO's small queue, in entries, under the policy in force. */
 static uint64_t
-small_target(const struct l1_header *h)
+small_target(const struct cw_l1 *l1)
 {
-	uint64_t n = h->max_entries * L1_SMALL_PCT / 100;
+	return cw_l1_int_small_share(l1->hdr->max_entries, l1_policy(l1));
+}
 
-	return n > 0 ? n : 1;
+int
+cw_l1_int_main_has_room(const struct cw_l1 *l1)
+{
+	const struct l1_header *h = l1->hdr;
+
+	return h->ring[L1_MAIN].entries + small_target(l1) < h->max_entries;
 }
 
 void
@@ -329,7 +340,7 @@ cw_l1_int_make_entry_room(struct cw_l1 *l1)
 			l1_put(&h->live_entries, 0);
 			break;
 		}
-		ring = (h->ring[L1_SMALL].entries >= small_target(h) ||
+		ring = (h->ring[L1_SMALL].entries >= small_target(l1) ||
 		    h->ring[L1_MAIN].head == h->ring[L1_MAIN].tail) &&
 		    h->ring[L1_SMALL].head != h->ring[L1_SMALL].tail ?
 		    L1_SMALL : L1_MAIN;

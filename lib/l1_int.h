@@ -12,6 +12,8 @@
  *   index_off       u64 slot[nslots]          the hash index
  *   ghost_off       struct l1_ghost[ghost_slots]  S3-FIFO's ghost queue
  *   stats_off       struct l1_stripe[L1_STRIPES]  shared counters
+ *   adapt_off       struct l1_adapt, the sampled lookups' ring and two
+ *                   miniature caches: the policy's choice (l1_adapt.c)
  *   ring[0].off     small ring: L1_SMALL_PCT of max_bytes, new entries
  *   ring[1].off     main ring: the rest, entries that proved useful
  *
@@ -89,7 +91,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 4u
+#define L1_VERSION 5u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
@@ -144,13 +146,14 @@ struct l1_header {
 	uint64_t stats_off;
 	uint64_t stripe_bytes;
 	int64_t created_ns;
+	uint64_t adapt_off;
+	uint64_t mini_cap;	/* entries of each miniature cache */
 	uint64_t geometry_hash;	/* XXH3 of the fields above */
 	/* Set once, by a resize, after the file that replaces this one has
 	 * been renamed over its path: every handle reopens the path on its
 	 * next operation. Beside the geometry, on a line nobody writes, so
 	 * looking at it costs readers no cache miss. */
 	uint64_t moved;
-	uint8_t pad0[16];
 
 	/* The writers' lock, alone on its cache line. */
 	union {
@@ -237,6 +240,53 @@ struct l1_stripe {
 	struct l1_window window[L1_WINDOWS];
 };
 
+/*
+ * THE POLICY'S CHOICE (l1_adapt.c)
+ *
+ * The eviction above runs one of two policies, chosen while the cache
+ * runs: S3-FIFO with the split below, or the same frozen for loops
+ * larger than the cache (a small queue of L1_FROZEN_SMALL_PCT, and main,
+ * once full, taking only keys read in small: it keeps the part of a
+ * loop that fits and hits on it every pass, where S3-FIFO evicts each
+ * key just before its reuse). Both also run as miniature caches over a
+ * spatial sample of the keys (those whose hash has sample_mask's bits
+ * clear), fed by the lookups themselves: a reader appends a sampled
+ * key's hash to a ring (one atomic add, one store), a writer feeds the
+ * ring to both under its lock and takes the policy whose miniature
+ * missed less (l1_adapt.c says how). Everything here is a hint: a value
+ * a killed writer left half-made costs a worse choice, never an entry.
+ */
+#define L1_MINI_MAX 8192u		/* entries of a miniature at most */
+#define L1_FROZEN_SMALL_PCT 1u
+
+enum { L1_POLICY_S3FIFO = 0, L1_POLICY_FREEZE = 1, L1_POLICIES = 2 };
+
+/* One miniature cache's state: its queues are rings of key hashes in
+ * the region, their entries' places and counts in a table of slots. */
+struct l1_mini {
+	uint64_t n_small, n_main;
+	uint64_t small_head, small_tail, main_head, main_tail;
+	uint64_t ghost_seq, misses;
+};
+
+struct l1_mini_slot {
+	uint64_t hash;		/* the key's hash | 1; 0: free */
+	uint64_t state;		/* where (2 bits), reads (2), ghost number */
+};
+
+struct l1_adapt {
+	uint64_t sample_head;	/* readers: the next sample's number */
+	uint8_t pad0[56];
+	/* Writer state, under the lock. */
+	uint64_t sample_tail;
+	uint64_t sampled;	/* samples fed to the miniatures */
+	uint64_t policy;	/* L1_POLICY_*; anything else: S3-FIFO */
+	uint64_t switches;
+	uint64_t score[L1_POLICIES];	/* decayed misses per epoch */
+	uint64_t last_misses[L1_POLICIES];
+	struct l1_mini mini[L1_POLICIES];
+};
+
 struct cw_l1 {
 	int fd;
 	int read_only;			/* mapped PROT_READ: no lock, no counts */
@@ -254,6 +304,14 @@ struct cw_l1 {
 	char *stripes;			/* the first of L1_STRIPES */
 	uint64_t stripe_bytes;
 	struct l1_stripe *stripe;	/* this handle's */
+	/* The adaptation's region (l1_adapt.c), located once on open. */
+	struct l1_adapt *adapt;
+	uint64_t *samples;		/* sample_slots, a power of two */
+	uint64_t sample_slots;
+	uint64_t sample_mask;		/* of hash >> 32: 0 is sampled */
+	uint64_t mini_cap, mini_slots, mini_queue;
+	struct l1_mini_slot *mini_tab[L1_POLICIES];
+	uint64_t *mini_q[L1_POLICIES][2];	/* small, main */
 	enum cw_role role;		/* whose lookups it counts */
 	struct cw_clock clock;
 	int64_t lock_stuck_until_s;	/* monotonic: only try until then, */
@@ -301,6 +359,7 @@ l1_live(struct cw_l1 *l1)
  *   l1_lock.c    the writers' lock and its recovery
  *   l1_evict.c   the writer side: rings, S3-FIFO eviction, the ghost,
  *                index upkeep, the one tombstone writer
+ *   l1_adapt.c   the miniature caches and the choice of policy
  *   l1_check.c   what may be believed: the header, the writer state,
  *                whether an entry is whole; repair and verify
  *   l1_stats.c   counters, histograms, and listing the entries
@@ -463,6 +522,45 @@ int cw_l1_int_plan(struct l1_header *h, uint64_t max_entries,
     uint64_t max_bytes, int64_t now_ns, struct cw_err *err);
 uint64_t cw_l1_int_geometry_hash(const struct l1_header *h);
 
+/* ---- l1_adapt.c ---- */
+
+/* The region's bytes for miniature caches of mini_cap entries. */
+uint64_t cw_l1_int_adapt_bytes(uint64_t mini_cap);
+/* The entries of each miniature for a cache of max_entries. */
+uint64_t cw_l1_int_mini_cap(uint64_t max_entries);
+/* Locate the region in an opened handle's map. */
+void cw_l1_int_adapt_map(struct cw_l1 *l1);
+/* Feed the samples read since the last time to the miniatures and
+ * choose the policy (a writer, under the lock). */
+void cw_l1_int_adapt(struct cw_l1 *l1);
+/* Start the choice over (a repair: what a killed writer left). */
+void cw_l1_int_adapt_reset(struct cw_l1 *l1);
+/* The small queue's share of entries under a policy, at least 1. */
+uint64_t cw_l1_int_small_share(uint64_t entries, uint64_t policy);
+
+/* The policy in force (a writer reads it under the lock). */
+static inline uint64_t
+l1_policy(const struct cw_l1 *l1)
+{
+	return l1->adapt->policy == L1_POLICY_FREEZE ? L1_POLICY_FREEZE :
+	    L1_POLICY_S3FIFO;
+}
+
+/* A lookup of a sampled key, hit or miss, for the miniatures: readers
+ * call it after every lookup, so it is one test for all but the sample. */
+static inline void
+l1_sample(struct cw_l1 *l1, uint64_t hash)
+{
+	if (__builtin_expect(((hash >> 32) & l1->sample_mask) == 0, 0) &&
+	    !l1->read_only) {
+		uint64_t i = __atomic_fetch_add(&l1->adapt->sample_head, 1,
+		    __ATOMIC_RELAXED);
+
+		__atomic_store_n(&l1->samples[i & (l1->sample_slots - 1)],
+		    hash | 1, __ATOMIC_RELAXED);
+	}
+}
+
 /* ---- l1_stats.c ---- */
 
 /* The live entries, copied lock-free as cw_l1_scan lists them, into
@@ -504,6 +602,8 @@ int cw_l1_int_append(struct cw_l1 *l1, int ring, const struct l1_rec *r,
     const void *key, const void *val, unsigned depth, uint64_t *phys_out);
 /* Evict until one more entry fits under max_entries. */
 void cw_l1_int_make_entry_room(struct cw_l1 *l1);
+/* Is main below its share of the entries (a frozen main still fills)? */
+int cw_l1_int_main_has_room(const struct cw_l1 *l1);
 /* Put a new entry's slot into the index; CW_EIO when even a repair
  * leaves no room (every slot damaged). */
 int cw_l1_int_insert_slot(struct cw_l1 *l1, uint64_t hash, uint64_t slot);

@@ -684,7 +684,10 @@ Test(l1, concurrent_processes_never_see_torn_values, .timeout = 120)
 	cw_l1_close(l1);
 }
 
-/* Writes large values without pause until killed. */
+/* Reads and writes large values without pause until killed: mostly a
+ * loop over more keys than the cache holds, so that the miniature caches
+ * are fed and the policy switches (l1_adapt.c) while it is killed, as
+ * well as the stores and evictions. */
 static void
 writer_until_killed(const char *path, uint64_t seed)
 {
@@ -693,7 +696,9 @@ writer_until_killed(const char *path, uint64_t seed)
 		.mode = 0600, .clock = cw_clock_system(),
 	};
 	struct cw_l1 *l1;
+	struct cw_buf b = { 0 };
 	char key[32], v[1024];
+	uint64_t pos = 0;
 
 	if (cw_l1_open(&l1, &o, NULL) != CW_OK)
 		_exit(3);
@@ -701,8 +706,11 @@ writer_until_killed(const char *path, uint64_t seed)
 		uint64_t r = rnd(&seed);
 		size_t n;
 
-		snprintf(key, sizeof(key), "key%llu",
-		    (unsigned long long)(r % 100));
+		snprintf(key, sizeof(key), "key%llu", (unsigned long long)
+		    (r % 4 == 0 ? r % 100 : pos++ % 100));
+		if (r % 8 != 1 &&
+		    cw_l1_get(l1, key, strlen(key), &b, NULL, NULL) == CW_OK)
+			continue;
 		n = make_value(v, key, r >> 8);
 		cw_l1_set(l1, key, strlen(key), v, n, 60000, 0, NULL);
 	}
@@ -713,7 +721,7 @@ Test(l1, writer_killed_mid_write_leaves_a_usable_file, .timeout = 120)
 	char path[PATH_MAX], key[32];
 	struct cw_buf b = { 0 };
 	uint64_t seed = 12345;
-	int kills = 0, status;
+	int kills = 0, frozen = 0, status;
 
 	tpath(path, sizeof(path), "killed");
 	for (int round = 0; round < 150; round++) {
@@ -732,6 +740,7 @@ Test(l1, writer_killed_mid_write_leaves_a_usable_file, .timeout = 120)
 		    status);
 		kills++;
 		l1 = open_l1("killed", 64, 64 * 1024);
+		frozen += l1->adapt->policy == L1_POLICY_FREEZE;
 		/* Every value that reads at all reads intact. */
 		for (int k = 0; k < 100; k++) {
 			snprintf(key, sizeof(key), "key%d", k);
@@ -749,6 +758,8 @@ Test(l1, writer_killed_mid_write_leaves_a_usable_file, .timeout = 120)
 		cw_l1_close(l1);
 	}
 	cr_assert_eq(kills, 150);
+	/* Killed while the policy was being chosen, not only before. */
+	cr_assert_gt(frozen, 0);
 	cw_buf_free(&b);
 }
 
@@ -1308,4 +1319,135 @@ Test(l1, the_hot_list_is_the_read_keys_first)
 	cw_l1_close(l1);
 	cw_buf_free(&b);
 	cw_buf_free(&list);
+}
+
+/* ---- the policy's choice (l1_adapt.c) ---- */
+
+/* One pass of reads over keys first..last-1 in order, a miss filled as
+ * a reader's miss is; the misses, and which keys hit into hit (or
+ * NULL). */
+static size_t
+pass(struct cw_l1 *l1, size_t first, size_t last, uint8_t *hit)
+{
+	struct cw_buf b = { 0 };
+	size_t misses = 0;
+	char k[32];
+
+	for (size_t i = first; i < last; i++) {
+		snprintf(k, sizeof(k), "k%zu", i);
+		tenv.now_ns += 1000;
+		if (hit != NULL)
+			hit[i] = get_str(l1, k, &b) == CW_OK;
+		else if (get_str(l1, k, &b) == CW_OK)
+			continue;
+		if (hit == NULL || !hit[i]) {
+			misses++;
+			set_str(l1, k, "v", 3600000);
+		}
+	}
+	cw_buf_free(&b);
+	return misses;
+}
+
+Test(l1, a_loop_larger_than_the_cache_freezes_main_on_part_of_it)
+{
+	struct cw_l1 *l1 = open_l1("loop", 1000, 1 << 22);
+	uint8_t before[1500], after[1500];
+	size_t misses = 0, same = 0;
+
+	/* S3-FIFO on a loop of 1.5 times the cache: each key is evicted
+	 * just before its reuse. */
+	cr_assert_eq(pass(l1, 0, 1500, NULL), 1500);
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_S3FIFO);
+	for (int p = 0; p < 10; p++)
+		pass(l1, 0, 1500, NULL);
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_FREEZE);
+	/* Frozen, main keeps 99% of the cache's keys of the loop, the
+	 * same ones pass after pass: the optimum misses a third. */
+	misses = pass(l1, 0, 1500, before);
+	cr_assert_leq(misses, 1500 * 34 / 100, "missed %zu", misses);
+	pass(l1, 0, 1500, after);
+	for (size_t i = 0; i < 1500; i++)
+		same += before[i] && after[i];
+	cr_assert_geq(same, 980, "%zu kept", same);
+	cr_assert_eq(l1->adapt->switches, 1);
+	cw_l1_close(l1);
+}
+
+Test(l1, a_loop_beyond_the_ghosts_reach_still_fills_a_frozen_main)
+{
+	struct cw_l1 *l1 = open_l1("longloop", 200, 1 << 22);
+	size_t misses;
+
+	/* Ten times the cache: no key comes back while the ghost remembers
+	 * it, so what fills main once frozen is small's own evictions. */
+	for (int p = 0; p < 4; p++)
+		pass(l1, 0, 2000, NULL);
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_FREEZE);
+	misses = pass(l1, 0, 2000, NULL);
+	cr_assert_leq(misses, 2000 - 195, "missed %zu: main holds %zu", misses,
+	    (size_t)l1->hdr->ring[L1_MAIN].entries);
+	cw_l1_close(l1);
+}
+
+Test(l1, a_return_to_reuse_thaws_main)
+{
+	struct cw_l1 *l1 = open_l1("thaw", 1000, 1 << 22);
+	uint64_t seed = 99;
+	struct cw_buf b = { 0 };
+	size_t misses = 0;
+	char k[32];
+
+	for (int p = 0; p < 12; p++)
+		pass(l1, 0, 1500, NULL);
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_FREEZE);
+	/* Then 600 other keys, read at random: a frozen main holds the
+	 * loop's keys, and a small queue of 10 lets none of these in. */
+	for (int i = 0; i < 60000; i++) {
+		snprintf(k, sizeof(k), "hot%llu",
+		    (unsigned long long)(rnd(&seed) % 600));
+		tenv.now_ns += 1000;
+		if (get_str(l1, k, &b) == CW_OK)
+			continue;
+		set_str(l1, k, "v", 3600000);
+		misses += i >= 50000;
+	}
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_S3FIFO);
+	cr_assert_eq(l1->adapt->switches, 2);
+	/* Back to S3-FIFO, the 600 keys fit. */
+	cr_assert_leq(misses, 100, "missed %zu of the last 10000", misses);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, damaged_adaptation_state_costs_no_entry)
+{
+	struct cw_l1 *l1 = open_l1("scribbled", 64, 64 * 1024);
+	uint64_t seed = 7, *p = (uint64_t *)l1->adapt;
+	struct cw_buf b = { 0 };
+	char key[32], v[1024];
+
+	/* Every byte of the choice's state, the samples and both
+	 * miniatures: anything at all. */
+	for (size_t i = 0; i < cw_l1_int_adapt_bytes(l1->mini_cap) / 8; i++)
+		p[i] = rnd(&seed);
+	for (int round = 0; round < 20000; round++) {
+		uint64_t r = rnd(&seed);
+		size_t n;
+
+		snprintf(key, sizeof(key), "key%llu",
+		    (unsigned long long)(round % 100));
+		if (cw_l1_get(l1, key, strlen(key), &b, NULL, NULL) == CW_OK) {
+			cr_assert(value_intact(key, &b), "%s torn", key);
+			continue;
+		}
+		n = make_value(v, key, r >> 8);
+		cr_assert_eq(cw_l1_set(l1, key, strlen(key), v, n, 60000, 0,
+		    NULL), CW_OK);
+		cr_assert_eq(cw_l1_get(l1, key, strlen(key), &b, NULL, NULL),
+		    CW_OK);
+	}
+	cr_assert_leq(l1->hdr->live_entries, 64);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
 }

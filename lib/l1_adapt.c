@@ -1,0 +1,461 @@
+/*
+ * l1_adapt: which eviction policy the L1 runs, chosen while it runs.
+ *
+ * Why this design. S3-FIFO with the split of l1_int.h is at or below
+ * every policy we measured on the shipped traces and most others, but
+ * on a loop larger than the cache it misses every read: each key is
+ * evicted just before its reuse. Freezing main (l1_int.h, THE POLICY'S
+ * CHOICE) keeps the part of a loop that fits, as LIRS does, and costs
+ * badly anywhere else. Nothing a writer sees by itself tells the two
+ * cases apart (a loop's tails go unread, and so do a scan's and a trace
+ * of one-hit wonders; bench/RESULTS.md has the rules tried), so both
+ * policies are simulated side by side on the same requests, as
+ * miniature caches over a spatial sample of the keys (Waldspurger et
+ * al., ATC '17), and the cache takes the one that missed less.
+ * bench/adaptsim tried splits, thresholds and selectors in simulation
+ * first: choosing between these two only, freezing only when its
+ * miniature misses a fifth less and going back at a hundredth, left
+ * every row that is not a loop where it was and took the loops to
+ * LIRS's figures.
+ *
+ * A miniature is S3-FIFO itself, without values: a table of slots (the
+ * key's hash, where it is, its reads, and for the ghost its number) and
+ * two rings of hashes for the small and main queues, in the L1 file so
+ * that every process's lookups teach the same miniatures. A slot that
+ * cannot be placed within a few probes displaces another: a miniature
+ * may forget a key, which only blurs its count a little. Every position
+ * is taken modulo its ring and every loop is bounded, so whatever a
+ * killed writer or a damaged file left here, the worst outcome is a
+ * worse choice of policy; a repair starts the choice over.
+ */
+#include <string.h>
+
+#include "cw.h"
+#include "l1_int.h"
+
+#define MINI_PROBES 8
+/* Between choices: half a miniature's capacity of sampled lookups, the
+ * past weighing four fifths as much at each. */
+#define EPOCH_NUM 1
+#define EPOCH_DEN 2
+#define DECAY_NUM 4
+#define DECAY_DEN 5
+/* To freeze, its miniature must miss a fifth less; back at a hundredth
+ * (bench/adaptsim: a smaller margin lets near-ties switch to and fro). */
+#define FREEZE_MARGIN_PCT 20
+#define THAW_MARGIN_PCT 1
+
+enum { WHERE_NONE = 0, WHERE_SMALL = 1, WHERE_MAIN = 2, WHERE_GHOST = 3 };
+enum { Q_SMALL = 0, Q_MAIN = 1 };
+
+static uint64_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+uint64_t
+cw_l1_int_mini_cap(uint64_t max_entries)
+{
+	while (max_entries > L1_MINI_MAX)
+		max_entries >>= 1;
+	return max_entries > 0 ? max_entries : 1;
+}
+
+/* A slot table four times the entries (the ghost adds 1.4 of them), and
+ * rings with room for the stale hashes a displaced slot leaves. */
+static uint64_t
+mini_slots(uint64_t cap)
+{
+	return pow2_at_least(4 * cap);
+}
+
+static uint64_t
+mini_queue(uint64_t cap)
+{
+	return pow2_at_least(2 * cap);
+}
+
+/* The readers' ring holds twice a miniature's keys: a run of hits with
+ * no store between them (a frozen loop's kept part) is at most the
+ * cache's entries, of which a miniature samples its own size. */
+static uint64_t
+sample_slots(uint64_t cap)
+{
+	return pow2_at_least(2 * cap > 1024 ? 2 * cap : 1024);
+}
+
+static uint64_t
+region_head_bytes(uint64_t cap)
+{
+	return l1_align8(sizeof(struct l1_adapt)) +
+	    sample_slots(cap) * sizeof(uint64_t);
+}
+
+uint64_t
+cw_l1_int_adapt_bytes(uint64_t mini_cap)
+{
+	return region_head_bytes(mini_cap) + L1_POLICIES * (mini_slots(mini_cap) *
+	    sizeof(struct l1_mini_slot) + 2 * mini_queue(mini_cap) *
+	    sizeof(uint64_t));
+}
+
+void
+cw_l1_int_adapt_map(struct cw_l1 *l1)
+{
+	const struct l1_header *h = l1->hdr;
+	char *at = l1->map + h->adapt_off;
+	uint64_t ratio = h->max_entries / h->mini_cap;
+
+	l1->adapt = (struct l1_adapt *)at;
+	l1->samples = (uint64_t *)(at + l1_align8(sizeof(struct l1_adapt)));
+	l1->mini_cap = h->mini_cap;
+	l1->mini_slots = mini_slots(h->mini_cap);
+	l1->mini_queue = mini_queue(h->mini_cap);
+	/* One key in ratio (rounded down to a power of two) is sampled. */
+	l1->sample_mask = pow2_at_least(ratio + 1) / 2 - 1;
+	l1->sample_slots = sample_slots(h->mini_cap);
+	at += region_head_bytes(h->mini_cap);
+	for (int v = 0; v < L1_POLICIES; v++) {
+		l1->mini_tab[v] = (struct l1_mini_slot *)at;
+		at += l1->mini_slots * sizeof(struct l1_mini_slot);
+		for (int q = 0; q < 2; q++) {
+			l1->mini_q[v][q] = (uint64_t *)at;
+			at += l1->mini_queue * sizeof(uint64_t);
+		}
+	}
+}
+
+uint64_t
+cw_l1_int_small_share(uint64_t entries, uint64_t policy)
+{
+	uint64_t n = entries * (policy == L1_POLICY_FREEZE ?
+	    L1_FROZEN_SMALL_PCT : L1_SMALL_PCT) / 100;
+
+	return n > 0 ? n : 1;
+}
+
+/* ---- a miniature cache ---- */
+
+struct mini {
+	struct l1_mini *m;
+	struct l1_mini_slot *tab;
+	uint64_t *q[2];
+	uint64_t tab_mask, q_slots, cap, small_cap, ghost_cap;
+	uint64_t policy;
+};
+
+static unsigned
+where_of(const struct l1_mini_slot *s)
+{
+	return (unsigned)(s->state & 3);
+}
+
+static unsigned
+reads_of(const struct l1_mini_slot *s)
+{
+	return (unsigned)(s->state >> 2 & 3);
+}
+
+static void
+place(struct l1_mini_slot *s, unsigned where, unsigned reads, uint64_t seq)
+{
+	s->state = seq << 4 | (uint64_t)reads << 2 | where;
+}
+
+static int
+ghost_alive(const struct mini *c, const struct l1_mini_slot *s)
+{
+	return where_of(s) == WHERE_GHOST &&
+	    c->m->ghost_seq - (s->state >> 4) < c->ghost_cap;
+}
+
+static struct l1_mini_slot *
+find(const struct mini *c, uint64_t x)
+{
+	for (uint64_t k = 0; k < MINI_PROBES; k++) {
+		struct l1_mini_slot *s = &c->tab[(x + k) & c->tab_mask];
+
+		if (s->hash == x)
+			return s;
+	}
+	return NULL;
+}
+
+static uint64_t *
+count_of(struct mini *c, unsigned where)
+{
+	return where == WHERE_SMALL ? &c->m->n_small : &c->m->n_main;
+}
+
+/* Forget a slot's key, whatever it was. */
+static void
+forget(struct mini *c, struct l1_mini_slot *s)
+{
+	unsigned where = where_of(s);
+
+	if ((where == WHERE_SMALL || where == WHERE_MAIN) &&
+	    *count_of(c, where) > 0)
+		(*count_of(c, where))--;
+	s->hash = 0;
+	s->state = 0;
+}
+
+/* A slot for x: a free one, else the oldest ghost, else the first. */
+static struct l1_mini_slot *
+claim(struct mini *c, uint64_t x)
+{
+	struct l1_mini_slot *victim = NULL;
+
+	for (uint64_t k = 0; k < MINI_PROBES; k++) {
+		struct l1_mini_slot *s = &c->tab[(x + k) & c->tab_mask];
+
+		if (s->hash == 0 || where_of(s) == WHERE_NONE ||
+		    (where_of(s) == WHERE_GHOST && !ghost_alive(c, s))) {
+			victim = s;
+			break;
+		}
+		if (where_of(s) == WHERE_GHOST && (victim == NULL ||
+		    where_of(victim) != WHERE_GHOST ||
+		    (s->state >> 4) < (victim->state >> 4)))
+			victim = s;
+	}
+	if (victim == NULL)
+		victim = &c->tab[x & c->tab_mask];
+	forget(c, victim);
+	victim->hash = x;
+	return victim;
+}
+
+static uint64_t *
+head_of(struct mini *c, int q)
+{
+	return q == Q_SMALL ? &c->m->small_head : &c->m->main_head;
+}
+
+static uint64_t *
+tail_of(struct mini *c, int q)
+{
+	return q == Q_SMALL ? &c->m->small_tail : &c->m->main_tail;
+}
+
+static void
+push(struct mini *c, int q, uint64_t x)
+{
+	uint64_t *head = head_of(c, q), *tail = tail_of(c, q);
+
+	if (*head - *tail >= c->q_slots) {
+		/* Full of stale hashes: the oldest goes, as if evicted. */
+		struct l1_mini_slot *s = find(c, c->q[q][*tail % c->q_slots]);
+
+		if (s != NULL && where_of(s) == (q == Q_SMALL ? WHERE_SMALL :
+		    WHERE_MAIN))
+			forget(c, s);
+		(*tail)++;
+	}
+	c->q[q][*head % c->q_slots] = x;
+	(*head)++;
+}
+
+/* The slot of the oldest key still in queue q, taken off it; NULL when
+ * the queue holds none (its count was wrong). */
+static struct l1_mini_slot *
+pop(struct mini *c, int q)
+{
+	uint64_t *head = head_of(c, q), *tail = tail_of(c, q);
+	unsigned want = q == Q_SMALL ? WHERE_SMALL : WHERE_MAIN;
+
+	while (*tail != *head) {
+		struct l1_mini_slot *s = find(c, c->q[q][*tail % c->q_slots]);
+
+		(*tail)++;
+		if (s != NULL && where_of(s) == want)
+			return s;
+	}
+	*count_of(c, want) = 0;
+	return NULL;
+}
+
+static int
+main_has_room(const struct mini *c)
+{
+	return c->m->n_main + c->small_cap < c->cap;
+}
+
+/* Bring positions and counts no writer leaves back in range. */
+static void
+sanitize(struct mini *c)
+{
+	struct l1_mini *m = c->m;
+
+	if (m->small_head - m->small_tail > c->q_slots)
+		m->small_tail = m->small_head;
+	if (m->main_head - m->main_tail > c->q_slots)
+		m->main_tail = m->main_head;
+	if (m->n_small > c->cap || m->n_main > c->cap)
+		m->n_small = m->n_main = 0;
+}
+
+/* Make room for one more entry, as the L1's eviction does. */
+static void
+evict(struct mini *c)
+{
+	struct l1_mini *m = c->m;
+
+	/* Each turn evicts or takes a read off a main key (at most 3
+	 * each), or moves one from small: bounded by a few capacities. */
+	for (uint64_t turn = 0; m->n_small + m->n_main >= c->cap &&
+	    turn < 8 * c->cap + 8; turn++) {
+		struct l1_mini_slot *s;
+
+		if (m->n_small >= c->small_cap || m->n_main == 0) {
+			if ((s = pop(c, Q_SMALL)) == NULL)
+				continue;
+			m->n_small--;
+			if (reads_of(s) >= L1_MOVE_THRESHOLD ||
+			    (c->policy == L1_POLICY_FREEZE &&
+			    main_has_room(c))) {
+				place(s, WHERE_MAIN, 0, 0);
+				m->n_main++;
+				push(c, Q_MAIN, s->hash);
+			} else {
+				place(s, WHERE_GHOST, 0, m->ghost_seq++);
+			}
+		} else {
+			if ((s = pop(c, Q_MAIN)) == NULL)
+				continue;
+			if (reads_of(s) > 0) {
+				place(s, WHERE_MAIN, reads_of(s) - 1, 0);
+				push(c, Q_MAIN, s->hash);
+			} else {
+				forget(c, s);
+			}
+		}
+	}
+}
+
+/* One sampled lookup of x: the miniature's hit or miss. */
+static void
+access_one(struct mini *c, uint64_t x)
+{
+	struct l1_mini_slot *s = find(c, x);
+	int ghost_hit, to_main;
+
+	if (s != NULL && (where_of(s) == WHERE_SMALL ||
+	    where_of(s) == WHERE_MAIN)) {
+		if (reads_of(s) < 3)
+			place(s, where_of(s), reads_of(s) + 1, 0);
+		return;
+	}
+	c->m->misses++;
+	ghost_hit = s != NULL && ghost_alive(c, s);
+	evict(c);
+	/* Eviction moves keys between queues but no slot: s is still x's. */
+	if (s == NULL)
+		s = claim(c, x);
+	to_main = ghost_hit && (c->policy != L1_POLICY_FREEZE ||
+	    main_has_room(c));
+	place(s, to_main ? WHERE_MAIN : WHERE_SMALL, 0, 0);
+	(*count_of(c, to_main ? WHERE_MAIN : WHERE_SMALL))++;
+	push(c, to_main ? Q_MAIN : Q_SMALL, x);
+}
+
+static void
+mini_of(struct cw_l1 *l1, uint64_t policy, struct mini *c)
+{
+	c->m = &l1->adapt->mini[policy];
+	c->tab = l1->mini_tab[policy];
+	c->q[Q_SMALL] = l1->mini_q[policy][Q_SMALL];
+	c->q[Q_MAIN] = l1->mini_q[policy][Q_MAIN];
+	c->tab_mask = l1->mini_slots - 1;
+	c->q_slots = l1->mini_queue;
+	c->cap = l1->mini_cap;
+	c->small_cap = cw_l1_int_small_share(c->cap, policy);
+	c->ghost_cap = c->cap * L1_GHOST_PCT / 100;
+	c->policy = policy;
+	sanitize(c);
+}
+
+/* ---- the choice ---- */
+
+static void
+choose(struct cw_l1 *l1)
+{
+	struct l1_adapt *a = l1->adapt;
+	uint64_t epoch = l1->mini_cap * EPOCH_NUM / EPOCH_DEN + 1;
+	const struct l1_mini *s3 = &a->mini[L1_POLICY_S3FIFO];
+	uint64_t *score = a->score, now = l1_policy(l1), best = now;
+
+	if (++a->sampled % epoch != 0)
+		return;
+	/* A cache filling up says nothing of how it evicts. */
+	if (s3->n_small + s3->n_main < l1->mini_cap) {
+		for (int v = 0; v < L1_POLICIES; v++)
+			a->last_misses[v] = a->mini[v].misses;
+		return;
+	}
+	for (int v = 0; v < L1_POLICIES; v++) {
+		score[v] = score[v] * DECAY_NUM / DECAY_DEN +
+		    (a->mini[v].misses - a->last_misses[v]);
+		a->last_misses[v] = a->mini[v].misses;
+	}
+	if (now == L1_POLICY_S3FIFO && score[L1_POLICY_FREEZE] * 100 <
+	    score[L1_POLICY_S3FIFO] * (100 - FREEZE_MARGIN_PCT))
+		best = L1_POLICY_FREEZE;
+	else if (now == L1_POLICY_FREEZE && score[L1_POLICY_S3FIFO] * 100 <
+	    score[L1_POLICY_FREEZE] * (100 - THAW_MARGIN_PCT))
+		best = L1_POLICY_S3FIFO;
+	if (best != now) {
+		a->policy = best;
+		a->switches++;
+	}
+}
+
+void
+cw_l1_int_adapt(struct cw_l1 *l1)
+{
+	struct l1_adapt *a = l1->adapt;
+	uint64_t head = __atomic_load_n(&a->sample_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = a->sample_tail;
+	struct mini c[L1_POLICIES];
+
+	if (head - tail > l1->sample_slots)	/* overrun: the newest */
+		tail = head - l1->sample_slots;
+	if (tail == head)
+		return;
+	for (uint64_t v = 0; v < L1_POLICIES; v++)
+		mini_of(l1, v, &c[v]);
+	for (; tail != head; tail++) {
+		/* A reader that took this number may not have stored yet:
+		 * then it is 0 here, and its sample lands a lap later. */
+		uint64_t x = __atomic_exchange_n(&l1->samples[tail &
+		    (l1->sample_slots - 1)], 0, __ATOMIC_RELAXED);
+
+		if (x == 0)
+			continue;
+		for (int v = 0; v < L1_POLICIES; v++)
+			access_one(&c[v], x);
+		choose(l1);
+	}
+	a->sample_tail = tail;
+}
+
+void
+cw_l1_int_adapt_reset(struct cw_l1 *l1)
+{
+	struct l1_adapt *a = l1->adapt;
+
+	a->sample_tail = __atomic_load_n(&a->sample_head, __ATOMIC_ACQUIRE);
+	a->sampled = 0;
+	a->policy = L1_POLICY_S3FIFO;
+	memset(a->score, 0, sizeof(a->score));
+	memset(a->last_misses, 0, sizeof(a->last_misses));
+	memset(a->mini, 0, sizeof(a->mini));
+	for (int v = 0; v < L1_POLICIES; v++)
+		memset(l1->mini_tab[v], 0, l1->mini_slots *
+		    sizeof(struct l1_mini_slot));
+}
