@@ -28,16 +28,6 @@
 
 #define READ_RETRIES 3
 
-static uint64_t
-pow2_at_least(uint64_t n)
-{
-	uint64_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 /* ---- opening ---- */
 
 uint64_t
@@ -66,8 +56,8 @@ cw_l1_int_plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
 	h->header_bytes = sizeof(*h);
 	h->max_entries = max_entries;
 	h->max_bytes = max_bytes;
-	h->nslots = pow2_at_least(2 * max_entries);
-	h->ghost_slots = pow2_at_least(2 * max_entries);
+	h->nslots = l1_pow2_at_least(2 * max_entries);
+	h->ghost_slots = l1_pow2_at_least(2 * max_entries);
 	h->stripe_bytes = l1_align8(sizeof(struct l1_stripe));
 	h->created_ns = now_ns;
 

@@ -48,16 +48,6 @@
 enum { WHERE_NONE = 0, WHERE_SMALL = 1, WHERE_MAIN = 2, WHERE_GHOST = 3 };
 enum { Q_SMALL = 0, Q_MAIN = 1 };
 
-static uint64_t
-pow2_at_least(uint64_t n)
-{
-	uint64_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 uint64_t
 cw_l1_int_mini_cap(uint64_t max_entries)
 {
@@ -71,13 +61,13 @@ cw_l1_int_mini_cap(uint64_t max_entries)
 static uint64_t
 mini_slots(uint64_t cap)
 {
-	return pow2_at_least(4 * cap);
+	return l1_pow2_at_least(4 * cap);
 }
 
 static uint64_t
 mini_queue(uint64_t cap)
 {
-	return pow2_at_least(2 * cap);
+	return l1_pow2_at_least(2 * cap);
 }
 
 /* The readers' ring holds twice a miniature's keys: a run of hits with
@@ -86,7 +76,7 @@ mini_queue(uint64_t cap)
 static uint64_t
 sample_slots(uint64_t cap)
 {
-	return pow2_at_least(2 * cap > 1024 ? 2 * cap : 1024);
+	return l1_pow2_at_least(2 * cap > 1024 ? 2 * cap : 1024);
 }
 
 static uint64_t
@@ -117,7 +107,7 @@ cw_l1_int_adapt_map(struct cw_l1 *l1)
 	l1->mini_slots = mini_slots(h->mini_cap);
 	l1->mini_queue = mini_queue(h->mini_cap);
 	/* One key in ratio (rounded down to a power of two) is sampled. */
-	l1->sample_mask = pow2_at_least(ratio + 1) / 2 - 1;
+	l1->sample_mask = l1_pow2_at_least(ratio + 1) / 2 - 1;
 	l1->sample_slots = sample_slots(h->mini_cap);
 	at += region_head_bytes(h->mini_cap);
 	for (int v = 0; v < L1_POLICIES; v++) {

@@ -376,6 +376,18 @@ l1_align8(uint64_t n)
 	return (n + 7) & ~(uint64_t)7;
 }
 
+/* The index, the ghost and the miniatures' tables and rings are sized
+ * in powers of two, so that a position is a mask away. */
+static inline uint64_t
+l1_pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 static inline uint64_t
 l1_load(const uint64_t *p)
 {
