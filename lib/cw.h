@@ -467,6 +467,9 @@ struct cw_l1_stats {
 	uint64_t repairs;			/* recoveries after a dead writer */
 	uint64_t stale_served;			/* answers past their lifetime,
 						   when the levels below failed */
+	int eviction_frozen;			/* S3-FIFO frozen for a loop,
+						   not S3-FIFO itself */
+	uint64_t policy_switches;		/* since the file was made */
 	int64_t created_ns;
 	int64_t reset_ns;			/* 0: never reset */
 	/* The readers' lookups in the last 1, 5 and 15 whole minutes. */
@@ -1301,6 +1304,8 @@ struct cw_stats_report {
 	double fill_pct;		/* the fuller of entries and bytes */
 	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
 	uint64_t stale_served;
+	int eviction_frozen;		/* cw_l1_stats says what it means */
+	uint64_t policy_switches;
 	struct {
 		char key[CW_KEY_MAX + 1];
 		uint32_t value_bytes;

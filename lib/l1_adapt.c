@@ -399,9 +399,9 @@ choose(struct cw_l1 *l1)
 	else if (now == L1_POLICY_FREEZE && score[L1_POLICY_S3FIFO] * 100 <
 	    score[L1_POLICY_FREEZE] * (100 - THAW_MARGIN_PCT))
 		best = L1_POLICY_S3FIFO;
-	if (best != now) {
-		a->policy = best;
-		a->switches++;
+	if (best != now) {	/* read by cw_l1_stats without the lock */
+		l1_put(&a->policy, best);
+		l1_put(&a->switches, a->switches + 1);
 	}
 }
 
@@ -441,7 +441,7 @@ cw_l1_int_adapt_reset(struct cw_l1 *l1)
 
 	a->sample_tail = __atomic_load_n(&a->sample_head, __ATOMIC_ACQUIRE);
 	a->sampled = 0;
-	a->policy = L1_POLICY_S3FIFO;
+	l1_put(&a->policy, L1_POLICY_S3FIFO);
 	memset(a->score, 0, sizeof(a->score));
 	memset(a->last_misses, 0, sizeof(a->last_misses));
 	memset(a->mini, 0, sizeof(a->mini));

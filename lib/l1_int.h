@@ -554,8 +554,8 @@ uint64_t cw_l1_int_small_share(uint64_t entries, uint64_t policy);
 static inline uint64_t
 l1_policy(const struct cw_l1 *l1)
 {
-	return l1->adapt->policy == L1_POLICY_FREEZE ? L1_POLICY_FREEZE :
-	    L1_POLICY_S3FIFO;
+	return __atomic_load_n(&l1->adapt->policy, __ATOMIC_RELAXED) ==
+	    L1_POLICY_FREEZE ? L1_POLICY_FREEZE : L1_POLICY_S3FIFO;
 }
 
 /* A lookup of a sampled key, hit or miss, for the miniatures: readers

@@ -130,6 +130,8 @@ cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r)
 	r->too_big = st->too_big;
 	r->repairs = st->repairs;
 	r->stale_served = st->stale_served;
+	r->eviction_frozen = st->eviction_frozen;
+	r->policy_switches = st->policy_switches;
 }
 
 int
@@ -199,6 +201,13 @@ table_latency(struct cw_buf *b, const char *name,
 	    cw_out_human_ns(p99, sizeof(p99), (double)l->p99_ns),
 	    cw_out_human_ns(p999, sizeof(p999), (double)l->p999_ns),
 	    cw_out_human_ns(mx, sizeof(mx), (double)l->max_ns));
+}
+
+/* The L1's eviction policy, by the name the table and JSON give it. */
+static const char *
+policy_name(const struct cw_stats_report *r)
+{
+	return r->eviction_frozen ? "s3-fifo-frozen" : "s3-fifo";
 }
 
 /* Local time of a wall-clock instant, for people. */
@@ -279,6 +288,8 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->repairs,
 	    (unsigned long long)r->stale_served);
+	put(b, "eviction    %s, %llu switches\n", policy_name(r),
+	    (unsigned long long)r->policy_switches);
 	for (unsigned i = 0; i < r->nlargest; i++)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
 		    cw_out_human_bytes(h1, sizeof(h1), r->largest[i].value_bytes),
@@ -399,12 +410,14 @@ format_json(const struct cw_stats_report *r, struct cw_buf *b)
 	json_num(b, "fill_pct", r->fill_pct, 0);
 	put(b, "\"sets\":%llu,\"evictions\":%llu,\"expirations\":%llu,"
 	    "\"too_big\":%llu,\"damaged\":%llu,\"repairs\":%llu,"
-	    "\"stale_served\":%llu,\"largest\":[",
+	    "\"stale_served\":%llu,\"eviction\":\"%s\","
+	    "\"policy_switches\":%llu,\"largest\":[",
 	    (unsigned long long)r->sets, (unsigned long long)r->evictions,
 	    (unsigned long long)r->expirations,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->repairs,
-	    (unsigned long long)r->stale_served);
+	    (unsigned long long)r->stale_served, policy_name(r),
+	    (unsigned long long)r->policy_switches);
 	for (unsigned i = 0; i < r->nlargest; i++) {
 		put(b, "%s{", i ? "," : "");
 		cw_out_json_field(b, "key", r->largest[i].key,
@@ -535,6 +548,13 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->stale_served,
 	    (unsigned long long)r->repairs);
+	prom_metric(b, "cw_l1_eviction_frozen", "gauge",
+	    "1 while L1 runs S3-FIFO frozen for a loop, 0 for S3-FIFO.");
+	put(b, "cw_l1_eviction_frozen %d\n", r->eviction_frozen);
+	prom_metric(b, "cw_l1_policy_switches_total", "counter",
+	    "Switches between L1's two eviction policies.");
+	put(b, "cw_l1_policy_switches_total %llu\n",
+	    (unsigned long long)r->policy_switches);
 	prom_metric(b, "cw_lookups_per_second", "gauge",
 	    "Readers' lookups per second over the last whole minutes.");
 	put(b, "cw_lookups_per_second{window=\"1m\"} %.6g\n"

@@ -2,7 +2,7 @@
 # cw-stats: every form parsed back, --check statuses, keys, verify, reset.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 47
 
 run cw-stats
 is "$status" 74 "no L1 file yet: exit 74"
@@ -42,6 +42,8 @@ l2                0          0          0        -        0        0
 l3                4          3          1    75.0%        0        0
 all               9   served without L3: 55.6%" \
 	"table: the window's levels first, then all time"
+is "$(grep '^eviction' "$T/out")" "eviction    s3-fifo, 0 switches" \
+	"table: the eviction policy in force (S3-FIFO until a loop freezes it)"
 is "$(grep '^memory' "$T/out")" "memory      4/1000 entries, 8.6K/100.0M, 0.4% full" \
 	"table: entries of capacity (the key found nowhere is remembered)"
 is "$(sed -n '/^largest/,/^warming/p' "$T/out" | sed '$d')" "largest     7.6K labels:EUR_USD:M15:2024-01-03
@@ -107,10 +109,13 @@ print(set(typed) <= helped,
       values[("cw_l1_entries", "")])
 print(values[("cw_up", "")], values[("cw_l1_events_total", 'event="repair"')],
       values[("cw_counters_reset_timestamp_seconds", "")] > 1.7e9)
+print(values[("cw_l1_eviction_frozen", "")],
+      values[("cw_l1_policy_switches_total", "")])
 PY
 is "$(cat "$T/parsed")" "errors: []
 True 5.0 9.0 4.0
-1.0 0.0 True" "prom parses: HELP/TYPE, cumulative buckets, exact counts, up, repairs, since when"
+1.0 0.0 True
+0.0 0.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts, up, repairs, since when"
 run cw-stats -f "$T/no-such.l1" -o prom
 is "$status:$(grep -v '^#' "$T/out")" "0:cw_up 0" \
 	"no L1 file: prom says cw_up 0 and exits 0, so a cron scrape replaces the old file"

@@ -55,6 +55,42 @@ Test(stats, counters_match_a_known_sequence_exactly)
 	cw_l1_close(l1);
 }
 
+Test(stats, the_eviction_policy_in_force_and_its_switches)
+{
+	struct cw_l1 *l1 = open_l1();
+	struct cw_stats_report *r = malloc(sizeof(*r));
+	struct cw_buf out = { 0 }, v = { 0 };
+	char k[32];
+
+	/* A loop over 150 keys in a cache of 100 freezes it. */
+	for (int i = 0; i < 150 * 12; i++) {
+		snprintf(k, sizeof(k), "k%d", i % 150);
+		if (cw_l1_get(l1, k, strlen(k), &v, NULL, NULL) != CW_OK)
+			cr_assert_eq(cw_l1_set(l1, k, strlen(k), "v", 1,
+			    3600000, 0, NULL), CW_OK);
+	}
+	cr_assert_eq(cw_stats_collect(l1, 0, r, NULL), CW_OK);
+	cr_assert_eq(cw_stats_format(l1, r, CW_STATS_TABLE, &out, NULL),
+	    CW_OK);
+	cr_assert_eq(cw_stats_format(l1, r, CW_STATS_JSON, &out, NULL),
+	    CW_OK);
+	cr_assert_eq(cw_stats_format(l1, r, CW_STATS_PROM, &out, NULL),
+	    CW_OK);
+	cw_buf_append(&out, "", 1, NULL);
+	cr_assert(strstr(out.data, "\neviction    s3-fifo-frozen, 1 switches\n")
+	    != NULL, "%s", out.data);
+	cr_assert(strstr(out.data, "\"eviction\":\"s3-fifo-frozen\","
+	    "\"policy_switches\":1,") != NULL, "%s", out.data);
+	cr_assert(strstr(out.data, "\ncw_l1_eviction_frozen 1\n"
+	    ) != NULL, "%s", out.data);
+	cr_assert(strstr(out.data, "\ncw_l1_policy_switches_total 1\n")
+	    != NULL, "%s", out.data);
+	cw_buf_free(&out);
+	cw_buf_free(&v);
+	free(r);
+	cw_l1_close(l1);
+}
+
 Test(stats, percentiles_within_the_stated_error)
 {
 	struct cw_l1 *l1 = open_l1();
