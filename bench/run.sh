@@ -110,6 +110,15 @@ g="$CW_BUILD/bench/evictgen"
 "$g" --shape shift --share 0.7 >"$B/shift.csv"
 "$CW_BUILD/bench/evict" "$B/zipf.csv" "$B/loopmix.csv" "$B/loop.csv" \
 	"$B/scan.csv" "$B/burst.csv" "$B/shift.csv" || true
+echo "-- other seeds and mixes, which nothing was tuned on"
+"$g" --shape zipf --zipf 1.0 --seed 2 >"$B/zipf2.csv"
+"$g" --shape loop --share 0.3 --loop 3000 --seed 2 >"$B/loopmix2.csv"
+"$g" --shape burst --share 0.5 --seed 3 >"$B/burst3.csv"
+"$g" --shape scan --share 0.5 --seed 3 >"$B/scan3.csv"
+"$g" --shape shift --share 0.5 --seed 2 >"$B/shift2.csv"
+"$g" --shape loop --share 0.8 --loop 20000 --seed 3 >"$B/loopmix3.csv"
+"$CW_BUILD/bench/evict" "$B/zipf2.csv" "$B/loopmix2.csv" "$B/burst3.csv" \
+	"$B/scan3.csv" "$B/shift2.csv" "$B/loopmix3.csv" || true
 echo "-- a loop over 1.5 times the cache (the optimum misses 1 - 1/1.5)"
 "$g" --shape loop --share 1 --keys 1 --loop 15000 --requests 300000 >"$B/loop1p5x.csv"
 "$CW_BUILD/bench/evict" --sizes 66.67 "$B/loop1p5x.csv" || true
