@@ -282,12 +282,13 @@ cw_l1_open(struct cw_l1 **out, const struct cw_l1_opts *o,
 	l1->ghost_slots = l1->hdr->ghost_slots;
 	l1->stripes = l1->map + l1->hdr->stats_off;
 	l1->stripe_bytes = l1->hdr->stripe_bytes;
-	cw_l1_int_adapt_map(l1);
 	/* By pid, not by a shared counter: a lookup that L1 answers then
 	 * writes no page of the header, and a short process's every page
-	 * written first is a fault. */
+	 * written first is a fault. The samples' ring is the stripe's too. */
+	l1->stripe_no = (unsigned)getpid() % L1_STRIPES;
 	l1->stripe = (struct l1_stripe *)(l1->stripes +
-	    ((unsigned)getpid() % L1_STRIPES) * l1->stripe_bytes);
+	    l1->stripe_no * l1->stripe_bytes);
+	cw_l1_int_adapt_map(l1);
 	*out = l1;
 	return CW_OK;
 fail:
@@ -608,7 +609,7 @@ cw_l1_set(struct cw_l1 *handle, const char *key, size_t klen, const void *val,
 		cw_l1_int_unlock(l1);
 		return cw_l1_set(l1, key, klen, val, vlen, ttl_ms, flags, err);
 	}
-	cw_l1_int_adapt(l1);
+	cw_l1_int_adapt(l1, 1);
 	rc = store_locked(l1, &r, key, val, flags, err);
 	cw_l1_int_unlock(l1);
 	return rc;
@@ -654,7 +655,7 @@ cw_l1_set_batch(struct cw_l1 *handle, struct cw_l1_write *w, size_t n)
 			cw_l1_int_unlock(l1);
 			continue;
 		}
-		cw_l1_int_adapt(l1);
+		cw_l1_int_adapt(l1, c);
 		for (size_t j = 0; j < c; j++) {
 			struct cw_l1_write *x = &w[done + j];
 

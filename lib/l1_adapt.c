@@ -44,6 +44,8 @@
  * (bench/adaptsim: a smaller margin lets near-ties switch to and fro). */
 #define FREEZE_MARGIN_PCT 20
 #define THAW_MARGIN_PCT 1
+/* The miniatures are fed at every FEED_EVERY-th store. */
+#define FEED_EVERY 16
 
 enum { WHERE_NONE = 0, WHERE_SMALL = 1, WHERE_MAIN = 2, WHERE_GHOST = 3 };
 enum { Q_SMALL = 0, Q_MAIN = 1 };
@@ -70,9 +72,10 @@ mini_queue(uint64_t cap)
 	return l1_pow2_at_least(2 * cap);
 }
 
-/* The readers' ring holds twice a miniature's keys: a run of hits with
+/* Each readers' ring holds twice a miniature's keys: a run of hits with
  * no store between them (a frozen loop's kept part) is at most the
- * cache's entries, of which a miniature samples its own size. */
+ * cache's entries, of which a miniature samples its own size, and one
+ * process may make them all. */
 static uint64_t
 sample_slots(uint64_t cap)
 {
@@ -83,7 +86,7 @@ static uint64_t
 region_head_bytes(uint64_t cap)
 {
 	return l1_align8(sizeof(struct l1_adapt)) +
-	    sample_slots(cap) * sizeof(uint64_t);
+	    L1_STRIPES * sample_slots(cap) * sizeof(uint64_t);
 }
 
 uint64_t
@@ -405,24 +408,21 @@ choose(struct cw_l1 *l1)
 	}
 }
 
-void
-cw_l1_int_adapt(struct cw_l1 *l1)
+/* Feed one stripe's ring of samples to the miniatures. */
+static void
+feed(struct cw_l1 *l1, unsigned stripe, struct mini *c)
 {
 	struct l1_adapt *a = l1->adapt;
-	uint64_t head = __atomic_load_n(&a->sample_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = a->sample_tail;
-	struct mini c[L1_POLICIES];
+	uint64_t *ring = l1->samples + stripe * l1->sample_slots;
+	uint64_t head = __atomic_load_n(&a->head[stripe].next,
+	    __ATOMIC_ACQUIRE), tail = a->tail[stripe];
 
 	if (head - tail > l1->sample_slots)	/* overrun: the newest */
 		tail = head - l1->sample_slots;
-	if (tail == head)
-		return;
-	for (uint64_t v = 0; v < L1_POLICIES; v++)
-		mini_of(l1, v, &c[v]);
 	for (; tail != head; tail++) {
 		/* A reader that took this number may not have stored yet:
 		 * then it is 0 here, and its sample lands a lap later. */
-		uint64_t x = __atomic_exchange_n(&l1->samples[tail &
+		uint64_t x = __atomic_exchange_n(&ring[tail &
 		    (l1->sample_slots - 1)], 0, __ATOMIC_RELAXED);
 
 		if (x == 0)
@@ -431,7 +431,30 @@ cw_l1_int_adapt(struct cw_l1 *l1)
 			access_one(&c[v], x);
 		choose(l1);
 	}
-	a->sample_tail = tail;
+	a->tail[stripe] = tail;
+}
+
+void
+cw_l1_int_adapt(struct cw_l1 *l1, uint64_t stores)
+{
+	struct l1_adapt *a = l1->adapt;
+	struct mini c[L1_POLICIES];
+	int prepared = 0;
+
+	/* The rings keep the samples until then: looking at the eight of
+	 * them costs a set more than a sixteenth of this. */
+	if ((a->unfed += stores) < FEED_EVERY)
+		return;
+	a->unfed = 0;
+	for (unsigned s = 0; s < L1_STRIPES; s++) {
+		if (__atomic_load_n(&a->head[s].next, __ATOMIC_RELAXED) ==
+		    a->tail[s])
+			continue;
+		if (!prepared++)
+			for (uint64_t v = 0; v < L1_POLICIES; v++)
+				mini_of(l1, v, &c[v]);
+		feed(l1, s, c);
+	}
 }
 
 void
@@ -439,8 +462,10 @@ cw_l1_int_adapt_reset(struct cw_l1 *l1)
 {
 	struct l1_adapt *a = l1->adapt;
 
-	a->sample_tail = __atomic_load_n(&a->sample_head, __ATOMIC_ACQUIRE);
+	for (unsigned s = 0; s < L1_STRIPES; s++)
+		a->tail[s] = __atomic_load_n(&a->head[s].next, __ATOMIC_ACQUIRE);
 	a->sampled = 0;
+	a->unfed = 0;
 	l1_put(&a->policy, L1_POLICY_S3FIFO);
 	memset(a->score, 0, sizeof(a->score));
 	memset(a->last_misses, 0, sizeof(a->last_misses));

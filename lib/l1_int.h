@@ -12,7 +12,7 @@
  *   index_off       u64 slot[nslots]          the hash index
  *   ghost_off       struct l1_ghost[ghost_slots]  S3-FIFO's ghost queue
  *   stats_off       struct l1_stripe[L1_STRIPES]  shared counters
- *   adapt_off       struct l1_adapt, the sampled lookups' ring and two
+ *   adapt_off       struct l1_adapt, the sampled lookups' rings and two
  *                   miniature caches: the policy's choice (l1_adapt.c)
  *   ring[0].off     small ring: L1_SMALL_PCT of max_bytes, new entries
  *   ring[1].off     main ring: the rest, entries that proved useful
@@ -251,9 +251,10 @@ struct l1_stripe {
  * key just before its reuse). Both also run as miniature caches over a
  * spatial sample of the keys (those whose hash has sample_mask's bits
  * clear), fed by the lookups themselves: a reader appends a sampled
- * key's hash to a ring (one atomic add, one store), a writer feeds the
- * ring to both under its lock and takes the policy whose miniature
- * missed less (l1_adapt.c says how). Everything here is a hint: a value
+ * key's hash to its stripe's ring (one atomic add, one store; a ring per
+ * stripe, as the counters have, so that processes do not fight over one
+ * cache line), a writer feeds the rings to both under its lock and takes
+ * the policy whose miniature missed less (l1_adapt.c says how). Everything here is a hint: a value
  * a killed writer left half-made costs a worse choice, never an entry.
  */
 #define L1_MINI_MAX 8192u		/* entries of a miniature at most */
@@ -274,11 +275,17 @@ struct l1_mini_slot {
 	uint64_t state;		/* where (2 bits), reads (2), ghost number */
 };
 
+/* A stripe's readers' next sample number, alone on its line. */
+struct l1_sample_head {
+	uint64_t next;
+	uint8_t pad[56];
+};
+
 struct l1_adapt {
-	uint64_t sample_head;	/* readers: the next sample's number */
-	uint8_t pad0[56];
+	struct l1_sample_head head[L1_STRIPES];	/* readers add here */
 	/* Writer state, under the lock. */
-	uint64_t sample_tail;
+	uint64_t tail[L1_STRIPES];	/* each ring's next sample to feed */
+	uint64_t unfed;		/* stores since the rings were fed */
 	uint64_t sampled;	/* samples fed to the miniatures */
 	uint64_t policy;	/* L1_POLICY_*; anything else: S3-FIFO */
 	uint64_t switches;
@@ -306,8 +313,10 @@ struct cw_l1 {
 	struct l1_stripe *stripe;	/* this handle's */
 	/* The adaptation's region (l1_adapt.c), located once on open. */
 	struct l1_adapt *adapt;
-	uint64_t *samples;		/* sample_slots, a power of two */
-	uint64_t sample_slots;
+	uint64_t *samples;		/* L1_STRIPES rings of sample_slots */
+	uint64_t sample_slots;		/* a power of two */
+	unsigned stripe_no;		/* this handle's stripe and samples'
+					   ring: getpid() % L1_STRIPES */
 	uint64_t sample_mask;		/* of hash >> 32: 0 is sampled */
 	uint64_t mini_cap, mini_slots, mini_queue;
 	struct l1_mini_slot *mini_tab[L1_POLICIES];
@@ -542,9 +551,10 @@ uint64_t cw_l1_int_adapt_bytes(uint64_t mini_cap);
 uint64_t cw_l1_int_mini_cap(uint64_t max_entries);
 /* Locate the region in an opened handle's map. */
 void cw_l1_int_adapt_map(struct cw_l1 *l1);
-/* Feed the samples read since the last time to the miniatures and
- * choose the policy (a writer, under the lock). */
-void cw_l1_int_adapt(struct cw_l1 *l1);
+/* A writer (under the lock) about to make stores: every so many, feed
+ * the samples read since the last time to the miniatures and choose the
+ * policy. */
+void cw_l1_int_adapt(struct cw_l1 *l1, uint64_t stores);
 /* Start the choice over (a repair: what a killed writer left). */
 void cw_l1_int_adapt_reset(struct cw_l1 *l1);
 /* The small queue's share of entries under a policy, at least 1. */
@@ -565,11 +575,12 @@ l1_sample(struct cw_l1 *l1, uint64_t hash)
 {
 	if (__builtin_expect(((hash >> 32) & l1->sample_mask) == 0, 0) &&
 	    !l1->read_only) {
-		uint64_t i = __atomic_fetch_add(&l1->adapt->sample_head, 1,
-		    __ATOMIC_RELAXED);
+		uint64_t i = __atomic_fetch_add(
+		    &l1->adapt->head[l1->stripe_no].next, 1, __ATOMIC_RELAXED);
 
-		__atomic_store_n(&l1->samples[i & (l1->sample_slots - 1)],
-		    hash | 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&l1->samples[l1->stripe_no *
+		    l1->sample_slots + (i & (l1->sample_slots - 1))], hash | 1,
+		    __ATOMIC_RELAXED);
 	}
 }
 
