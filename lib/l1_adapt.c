@@ -441,8 +441,9 @@ cw_l1_int_adapt(struct cw_l1 *l1, uint64_t stores)
 	struct mini c[L1_POLICIES];
 	int prepared = 0;
 
-	/* The rings keep the samples until then: looking at the eight of
-	 * them costs a set more than a sixteenth of this. */
+	/* Every FEED_EVERY-th store, not every one: a look at the eight
+	 * rings would cost each set a few percent, and the rings keep the
+	 * samples meanwhile. */
 	if ((a->unfed += stores) < FEED_EVERY)
 		return;
 	a->unfed = 0;
