@@ -1472,8 +1472,6 @@ struct cw_trace;
  * lines. CW_EIO, CW_EDATA with no access, CW_ENOMEM. */
 int cw_trace_load(struct cw_trace **out, const char *path,
     struct cw_err *err);
-/* Keep the first n accesses only (n of 0, or past the end: all). */
-void cw_trace_cut(struct cw_trace *t, size_t n);
 void cw_trace_free(struct cw_trace *t);
 
 /* L1 alone at capacity entries, offline: the hits of LRU and of

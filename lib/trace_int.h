@@ -25,5 +25,9 @@ size_t cw_trace_keys(const struct cw_trace *t);	/* distinct keys */
  * appearance (cw_trace_len() of them), and the key of an id. */
 const uint32_t *cw_trace_ids(const struct cw_trace *t);
 const char *cw_trace_key(const struct cw_trace *t, size_t id, size_t *len);
+/* Keep the first n accesses only (n of 0, or past the end: all): the
+ * benchmark's later strategies replay what its first got through
+ * (cw_replay_run_all). */
+void cw_trace_cut(struct cw_trace *t, size_t n);
 
 #endif /* CW_TRACE_INT_H */
