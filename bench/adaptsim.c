@@ -6,7 +6,8 @@
  * through a selector that picks among them while the trace runs.
  *
  * usage: adaptsim [--sizes PCT,...] [--rate R] [--epoch E] [--decay D]
- *                 [--margin M] [--among I,...] TRACE.csv...
+ *                 [--margin M] [--freeze-margin M] [--mini-max N]
+ *                 [--among I,...] TRACE.csv...
  *
  * The selector is a miniature simulation (Waldspurger et al., ATC '17):
  * every variant also runs as a small cache over a spatial sample of the
@@ -16,8 +17,11 @@
  * takes the parameters of the variant with the fewest, if it beats the
  * current one by more than a share M (or by a hundredth, to go back to
  * the first variant, the default), once the miniature caches are full
- * (a cache filling up says nothing of how it evicts). --among names the variants it
- * chooses from (their columns, counted from 0; all by default), the
+ * (a cache filling up says nothing of how it evicts); a freezing
+ * variant by --freeze-margin's share if given. --mini-max N sizes the
+ * miniatures as the L1 does (the cache's entries halved until at most
+ * N, the sample their share of the keys) instead of by R. --among
+ * names the variants it chooses from (their columns, counted from 0; all by default), the
  * first the one it starts with. It needs no knob of the trace's:
  * each variant is judged on the same requests, at the same moment, so
  * a shift of the workload moves the choice within a few epochs.
@@ -55,7 +59,8 @@ static const struct variant {
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 struct selector_opts {
-	double rate, epoch, decay, margin;
+	double rate, epoch, decay, margin, freeze_margin;
+	size_t mini_max;	/* as the L1 sizes its miniatures, if not 0 */
 	size_t among[NVARIANTS], namong;
 };
 
@@ -88,7 +93,15 @@ selector(const uint32_t *req, size_t n, size_t ids, size_t cap,
 	size_t mini_cap, epoch;
 	double miss;
 
-	if ((double)cap * rate < MINI_MIN)
+	if (o->mini_max > 0) {
+		/* The L1's rule: the cache's entries halved until they fit
+		 * in a miniature, and the sample the same share of keys. */
+		size_t m = cap;
+
+		while (m > o->mini_max)
+			m >>= 1;
+		rate = (double)m / (double)cap;
+	} else if ((double)cap * rate < MINI_MIN)
 		rate = (double)MINI_MIN / (double)cap < 1 ?
 		    (double)MINI_MIN / (double)cap : 1;
 	mini_cap = (size_t)((double)cap * rate);
@@ -127,9 +140,11 @@ selector(const uint32_t *req, size_t n, size_t ids, size_t cap,
 		}
 		for (size_t k = 0; k < o->namong; k++) {
 			size_t v = o->among[k];
-			/* Away from the first (the default) takes the margin,
-			 * back to it a hundredth. */
-			double m = v == o->among[0] ? 0.01 : o->margin;
+			/* Away from the first (the default) takes the margin
+			 * (a freezing variant its own), back to it a
+			 * hundredth. */
+			double m = v == o->among[0] ? 0.01 :
+			    variants[v].freeze ? o->freeze_margin : o->margin;
 
 			if (score[v] < score[best] * (1 - m))
 				best = v;
@@ -151,8 +166,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: adaptsim [--sizes PCT,...] [--rate R] "
-	    "[--epoch E] [--decay D] [--margin M] [--among I,...] "
-	    "TRACE.csv...\n");
+	    "[--epoch E] [--decay D] [--margin M] [--freeze-margin M] "
+	    "[--mini-max N] [--among I,...] TRACE.csv...\n");
 	exit(64);
 }
 
@@ -171,7 +186,7 @@ int
 main(int argc, char *argv[])
 {
 	struct selector_opts o = { .rate = 0.1, .epoch = 0.5, .decay = 0.8,
-	    .margin = 0.01, .namong = NVARIANTS };
+	    .margin = 0.01, .freeze_margin = -1, .namong = NVARIANTS };
 	double pcts[8] = { 1, 10 };
 	int npct = 2, a = 1, rows = 0, below_s3 = 0, near_best = 0;
 
@@ -194,6 +209,10 @@ main(int argc, char *argv[])
 			o.decay = number(argv[a + 1], 0, 1);
 		else if (strcmp(argv[a], "--margin") == 0)
 			o.margin = number(argv[a + 1], 0, 0.5);
+		else if (strcmp(argv[a], "--freeze-margin") == 0)
+			o.freeze_margin = number(argv[a + 1], 0, 0.5);
+		else if (strcmp(argv[a], "--mini-max") == 0)
+			o.mini_max = (size_t)number(argv[a + 1], 2, 1 << 24);
 		else if (strcmp(argv[a], "--among") == 0) {
 			char *s = argv[a + 1], *end;
 
@@ -214,6 +233,8 @@ main(int argc, char *argv[])
 	}
 	if (a >= argc)
 		usage();
+	if (o.freeze_margin < 0)
+		o.freeze_margin = o.margin;
 	for (size_t v = 0; v < NVARIANTS && o.namong == NVARIANTS; v++)
 		o.among[v] = v;
 	printf("| trace | size | entries | S3-FIFO | best online |");

@@ -119,6 +119,15 @@ echo "-- other seeds and mixes, which nothing was tuned on"
 "$g" --shape loop --share 0.8 --loop 20000 --seed 3 >"$B/loopmix3.csv"
 "$CW_BUILD/bench/evict" "$B/zipf2.csv" "$B/loopmix2.csv" "$B/burst3.csv" \
 	"$B/scan3.csv" "$B/shift2.csv" "$B/loopmix3.csv" || true
+echo "-- seeds and mixes drawn after the choice's last setting was fixed (held out)"
+"$g" --shape zipf --zipf 0.9 --seed 11 >"$B/zipf09.csv"
+"$g" --shape loop --share 0.4 --loop 5000 --seed 12 >"$B/loopmix4.csv"
+"$g" --shape burst --share 0.6 --seed 13 >"$B/burst4.csv"
+"$g" --shape scan --share 0.4 --seed 14 >"$B/scan4.csv"
+"$g" --shape shift --share 0.6 --seed 15 >"$B/shift4.csv"
+"$g" --shape zipf --zipf 1.2 --seed 16 >"$B/zipf12.csv"
+"$CW_BUILD/bench/evict" "$B/zipf09.csv" "$B/loopmix4.csv" "$B/burst4.csv" \
+	"$B/scan4.csv" "$B/shift4.csv" "$B/zipf12.csv" || true
 echo "-- a loop over 1.5 times the cache (the optimum misses 1 - 1/1.5)"
 "$g" --shape loop --share 1 --keys 1 --loop 15000 --requests 300000 >"$B/loop1p5x.csv"
 "$CW_BUILD/bench/evict" --sizes 66.67 "$B/loop1p5x.csv" || true
@@ -129,6 +138,13 @@ echo "== Issue 19's design study, simulated: S3-FIFO's variants and a selector a
 	"$B/loopmix.csv" "$B/loop.csv" "$B/scan.csv" "$B/burst.csv" \
 	"$B/shift.csv"
 "$CW_BUILD/bench/adaptsim" --sizes 66.67 "$B/loop1p5x.csv"
+echo "-- the selector as the L1 sizes it, among the L1's three policies"
+"$CW_BUILD/bench/adaptsim" --mini-max 8192 --among 0,2,4 --margin 0.01 \
+	--freeze-margin 0.2 "$ROOT"/../shared/traces/cache2k_web12.csv \
+	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
+	"$ROOT"/../shared/traces/cloudphysics_io.csv "$B/zipf.csv" \
+	"$B/loopmix.csv" "$B/loop.csv" "$B/scan.csv" "$B/burst.csv" \
+	"$B/shift.csv"
 
 fi
 

@@ -460,6 +460,17 @@ struct cw_l1_level_stats {
 	uint64_t latency[CW_HIST_BUCKETS];
 };
 
+/* The eviction policy the L1 runs, chosen while it runs (l1_adapt.c):
+ * S3-FIFO; S3-FIFO with a narrower small queue, for traffic where keys
+ * read often should stay; S3-FIFO frozen, for a loop larger than the
+ * cache. */
+enum cw_eviction {
+	CW_EVICTION_S3FIFO, CW_EVICTION_NARROW, CW_EVICTION_FROZEN
+};
+/* Its name in cw-stats' table, JSON and metrics: "s3-fifo",
+ * "s3-fifo-narrow", "s3-fifo-frozen". */
+const char *cw_eviction_name(enum cw_eviction e);
+
 struct cw_l1_stats {
 	uint64_t max_entries, max_bytes;
 	uint64_t entries, bytes;		/* live now */
@@ -467,8 +478,7 @@ struct cw_l1_stats {
 	uint64_t repairs;			/* recoveries after a dead writer */
 	uint64_t stale_served;			/* answers past their lifetime,
 						   when the levels below failed */
-	int eviction_frozen;			/* S3-FIFO frozen for a loop,
-						   not S3-FIFO itself */
+	enum cw_eviction eviction;		/* the policy in force */
 	uint64_t policy_switches;		/* since the file was made */
 	int64_t created_ns;
 	int64_t reset_ns;			/* 0: never reset */
@@ -1304,7 +1314,7 @@ struct cw_stats_report {
 	double fill_pct;		/* the fuller of entries and bytes */
 	uint64_t sets, evictions, expirations, too_big, damaged, repairs;
 	uint64_t stale_served;
-	int eviction_frozen;		/* cw_l1_stats says what it means */
+	enum cw_eviction eviction;
 	uint64_t policy_switches;
 	struct {
 		char key[CW_KEY_MAX + 1];

@@ -3,8 +3,9 @@
  * the ghost, and the index's upkeep. Everything here runs under the
  * writers' lock (l1_lock.c), and every step is one store that leaves a
  * valid file if the writer dies right after it (l1_int.h, CONCURRENCY).
- * Which of two policies it runs, S3-FIFO or S3-FIFO frozen for loops
- * larger than the cache, l1_adapt.c chooses, and says why so.
+ * Which of three policies it runs, S3-FIFO, S3-FIFO narrow for Zipf
+ * traffic or S3-FIFO frozen for loops larger than the cache, l1_adapt.c
+ * chooses, and says why so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ int
 cw_l1_int_ghost_take(struct cw_l1 *l1, uint64_t hash)
 {
 	uint64_t mask = l1->ghost_slots - 1;
-	uint64_t cap = l1->hdr->max_entries * L1_GHOST_PCT / 100;
+	uint64_t cap = l1_ghost_share(l1->hdr->max_entries, l1_policy(l1));
 
 	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
 		struct l1_ghost *g = &l1->ghost[(hash + k) & mask];
@@ -315,7 +316,7 @@ cw_l1_int_append(struct cw_l1 *l1, int ring, const struct l1_rec *r,
 static uint64_t
 small_target(const struct cw_l1 *l1)
 {
-	return cw_l1_int_small_share(l1->hdr->max_entries, l1_policy(l1));
+	return l1_small_share(l1->hdr->max_entries, l1_policy(l1));
 }
 
 int

@@ -91,7 +91,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 5u
+#define L1_VERSION 6u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
@@ -243,24 +243,36 @@ struct l1_stripe {
 /*
  * THE POLICY'S CHOICE (l1_adapt.c)
  *
- * The eviction above runs one of two policies, chosen while the cache
- * runs: S3-FIFO with the split below, or the same frozen for loops
- * larger than the cache (a small queue of L1_FROZEN_SMALL_PCT, and main,
- * once full, taking only keys read in small: it keeps the part of a
- * loop that fits and hits on it every pass, where S3-FIFO evicts each
- * key just before its reuse). Both also run as miniature caches over a
- * spatial sample of the keys (those whose hash has sample_mask's bits
- * clear), fed by the lookups themselves: a reader appends a sampled
- * key's hash to its stripe's ring (one atomic add, one store; a ring per
- * stripe, as the counters have, so that processes do not fight over one
- * cache line), a writer feeds the rings to both under its lock and takes
- * the policy whose miniature missed less (l1_adapt.c says how). Everything here is a hint: a value
- * a killed writer left half-made costs a worse choice, never an entry.
+ * The eviction above runs one of three policies, chosen while the cache
+ * runs: S3-FIFO with the split below; S3-FIFO narrow (a small queue of
+ * L1_NARROW_SMALL_PCT and a ghost of L1_NARROW_GHOST_PCT, S3-FIFO's
+ * published split nearly: more room for keys read often, which Zipf
+ * traffic rewards); or S3-FIFO frozen for loops larger than the cache
+ * (a small queue of L1_FROZEN_SMALL_PCT, and main, once full, taking
+ * only keys read in small: it keeps the part of a loop that fits and
+ * hits on it every pass, where S3-FIFO evicts each key just before its
+ * reuse). All three also run as miniature caches over a spatial sample
+ * of the keys (those whose hash has sample_mask's bits clear), fed by
+ * the lookups themselves: a reader appends a sampled key's hash to its
+ * stripe's ring (one atomic add, one store; a ring per stripe, as the
+ * counters have, so that processes do not fight over one cache line), a
+ * writer feeds the rings to all three under its lock and takes the
+ * policy whose miniature missed less (l1_adapt.c says how). Everything
+ * here is a hint: a value a killed writer left half-made costs a worse
+ * choice, never an entry.
  */
-#define L1_MINI_MAX 8192u		/* entries of a miniature at most */
+#define L1_MINI_MAX 4096u		/* entries of a miniature at most */
 #define L1_FROZEN_SMALL_PCT 1u
+#define L1_NARROW_SMALL_PCT 5u
+#define L1_NARROW_GHOST_PCT 90u
 
-enum { L1_POLICY_S3FIFO = 0, L1_POLICY_FREEZE = 1, L1_POLICIES = 2 };
+/* The order is the choice's: a near tie goes to the first. */
+enum {
+	L1_POLICY_S3FIFO = CW_EVICTION_S3FIFO,
+	L1_POLICY_NARROW = CW_EVICTION_NARROW,
+	L1_POLICY_FREEZE = CW_EVICTION_FROZEN,
+	L1_POLICIES
+};
 
 /* One miniature cache's state: its queues are rings of key hashes in
  * the region, their entries' places and counts in a table of slots. */
@@ -291,6 +303,10 @@ struct l1_adapt {
 	uint64_t switches;
 	uint64_t score[L1_POLICIES];	/* decayed misses per epoch */
 	uint64_t last_misses[L1_POLICIES];
+	/* The two splits' difference in misses per epoch (S3-FIFO's less
+	 * narrow's), decayed as the scores are, and its square's. */
+	int64_t split_diff;
+	uint64_t split_diff_sq;
 	struct l1_mini mini[L1_POLICIES];
 };
 
@@ -557,15 +573,33 @@ void cw_l1_int_adapt_map(struct cw_l1 *l1);
 void cw_l1_int_adapt(struct cw_l1 *l1, uint64_t stores);
 /* Start the choice over (a repair: what a killed writer left). */
 void cw_l1_int_adapt_reset(struct cw_l1 *l1);
-/* The small queue's share of entries under a policy, at least 1. */
-uint64_t cw_l1_int_small_share(uint64_t entries, uint64_t policy);
 
 /* The policy in force (a writer reads it under the lock). */
 static inline uint64_t
 l1_policy(const struct cw_l1 *l1)
 {
-	return __atomic_load_n(&l1->adapt->policy, __ATOMIC_RELAXED) ==
-	    L1_POLICY_FREEZE ? L1_POLICY_FREEZE : L1_POLICY_S3FIFO;
+	uint64_t p = __atomic_load_n(&l1->adapt->policy, __ATOMIC_RELAXED);
+
+	return p < L1_POLICIES ? p : L1_POLICY_S3FIFO;
+}
+
+/* The small queue's share of entries under a policy, at least 1. */
+static inline uint64_t
+l1_small_share(uint64_t entries, uint64_t policy)
+{
+	uint64_t n = entries * (policy == L1_POLICY_NARROW ?
+	    L1_NARROW_SMALL_PCT : policy == L1_POLICY_FREEZE ?
+	    L1_FROZEN_SMALL_PCT : L1_SMALL_PCT) / 100;
+
+	return n > 0 ? n : 1;
+}
+
+/* How many evicted keys back the ghost reaches under a policy. */
+static inline uint64_t
+l1_ghost_share(uint64_t entries, uint64_t policy)
+{
+	return entries * (policy == L1_POLICY_NARROW ? L1_NARROW_GHOST_PCT :
+	    L1_GHOST_PCT) / 100;
 }
 
 /* A lookup of a sampled key, hit or miss, for the miniatures: readers

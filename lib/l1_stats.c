@@ -211,7 +211,7 @@ cw_l1_stats(struct cw_l1 *handle, unsigned window_s, struct cw_l1_stats *out)
 	out->too_big = l1_load(&h->too_big);
 	out->repairs = l1_load(&h->repairs);
 	out->stale_served = l1_load(&h->stale_served);
-	out->eviction_frozen = l1_policy(l1) == L1_POLICY_FREEZE;
+	out->eviction = (enum cw_eviction)l1_policy(l1);
 	out->policy_switches = l1_load(&l1->adapt->switches);
 	out->created_ns = h->created_ns;
 	for (unsigned k = 0; k < L1_STRIPES; k++) {

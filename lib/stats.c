@@ -130,7 +130,7 @@ cw_stats_derive(const struct cw_l1_stats *st, struct cw_stats_report *r)
 	r->too_big = st->too_big;
 	r->repairs = st->repairs;
 	r->stale_served = st->stale_served;
-	r->eviction_frozen = st->eviction_frozen;
+	r->eviction = st->eviction;
 	r->policy_switches = st->policy_switches;
 }
 
@@ -203,11 +203,18 @@ table_latency(struct cw_buf *b, const char *name,
 	    cw_out_human_ns(mx, sizeof(mx), (double)l->max_ns));
 }
 
-/* The L1's eviction policy, by the name the table and JSON give it. */
-static const char *
-policy_name(const struct cw_stats_report *r)
+const char *
+cw_eviction_name(enum cw_eviction e)
 {
-	return r->eviction_frozen ? "s3-fifo-frozen" : "s3-fifo";
+	switch (e) {
+	case CW_EVICTION_NARROW:
+		return "s3-fifo-narrow";
+	case CW_EVICTION_FROZEN:
+		return "s3-fifo-frozen";
+	case CW_EVICTION_S3FIFO:
+		break;
+	}
+	return "s3-fifo";
 }
 
 /* Local time of a wall-clock instant, for people. */
@@ -288,7 +295,7 @@ format_table(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->repairs,
 	    (unsigned long long)r->stale_served);
-	put(b, "eviction    %s, %llu switches\n", policy_name(r),
+	put(b, "eviction    %s, %llu switches\n", cw_eviction_name(r->eviction),
 	    (unsigned long long)r->policy_switches);
 	for (unsigned i = 0; i < r->nlargest; i++)
 		put(b, "%-11s %s %s\n", i == 0 ? "largest" : "",
@@ -416,7 +423,7 @@ format_json(const struct cw_stats_report *r, struct cw_buf *b)
 	    (unsigned long long)r->expirations,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->repairs,
-	    (unsigned long long)r->stale_served, policy_name(r),
+	    (unsigned long long)r->stale_served, cw_eviction_name(r->eviction),
 	    (unsigned long long)r->policy_switches);
 	for (unsigned i = 0; i < r->nlargest; i++) {
 		put(b, "%s{", i ? "," : "");
@@ -548,11 +555,14 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    (unsigned long long)r->too_big, (unsigned long long)r->damaged,
 	    (unsigned long long)r->stale_served,
 	    (unsigned long long)r->repairs);
-	prom_metric(b, "cw_l1_eviction_frozen", "gauge",
-	    "1 while L1 runs S3-FIFO frozen for a loop, 0 for S3-FIFO.");
-	put(b, "cw_l1_eviction_frozen %d\n", r->eviction_frozen);
+	prom_metric(b, "cw_l1_eviction_policy", "gauge",
+	    "1 for the eviction policy L1 runs now, 0 for the others.");
+	for (unsigned e = CW_EVICTION_S3FIFO; e <= CW_EVICTION_FROZEN; e++)
+		put(b, "cw_l1_eviction_policy{policy=\"%s\"} %d\n",
+		    cw_eviction_name((enum cw_eviction)e),
+		    (unsigned)r->eviction == e);
 	prom_metric(b, "cw_l1_policy_switches_total", "counter",
-	    "Switches between L1's two eviction policies.");
+	    "Switches between L1's eviction policies.");
 	put(b, "cw_l1_policy_switches_total %llu\n",
 	    (unsigned long long)r->policy_switches);
 	prom_metric(b, "cw_lookups_per_second", "gauge",

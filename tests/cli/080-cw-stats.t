@@ -109,13 +109,14 @@ print(set(typed) <= helped,
       values[("cw_l1_entries", "")])
 print(values[("cw_up", "")], values[("cw_l1_events_total", 'event="repair"')],
       values[("cw_counters_reset_timestamp_seconds", "")] > 1.7e9)
-print(values[("cw_l1_eviction_frozen", "")],
+print(values[("cw_l1_eviction_policy", 'policy="s3-fifo"')],
+      values[("cw_l1_eviction_policy", 'policy="s3-fifo-frozen"')],
       values[("cw_l1_policy_switches_total", "")])
 PY
 is "$(cat "$T/parsed")" "errors: []
 True 5.0 9.0 4.0
 1.0 0.0 True
-0.0 0.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts, up, repairs, since when"
+1.0 0.0 0.0" "prom parses: HELP/TYPE, cumulative buckets, exact counts, up, repairs, since when"
 run cw-stats -f "$T/no-such.l1" -o prom
 is "$status:$(grep -v '^#' "$T/out")" "0:cw_up 0" \
 	"no L1 file: prom says cw_up 0 and exits 0, so a cron scrape replaces the old file"

@@ -11,6 +11,7 @@
 #include "fs_int.h"
 #include "hash_int.h"
 #include "l1_int.h"
+#include "trace_int.h"
 #include "hist_int.h"
 
 static struct cw_l1 *
@@ -1416,6 +1417,116 @@ Test(l1, a_return_to_reuse_thaws_main)
 	cr_assert_eq(l1->adapt->switches, 2);
 	/* Back to S3-FIFO, the 600 keys fit. */
 	cr_assert_leq(misses, 100, "missed %zu of the last 10000", misses);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+/* A Zipf(1.0) key of n: its distribution inverted by bisection. */
+static int
+zipf_key(const double *cdf, int n, uint64_t *seed)
+{
+	double u = (double)(rnd(seed) % 1000000) / 1e6;
+	int lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One read of k, stored on a miss: 1 if it missed. */
+static int
+read_through(struct cw_l1 *l1, const char *k, struct cw_buf *b)
+{
+	tenv.now_ns += 1000;
+	if (get_str(l1, k, b) == CW_OK)
+		return 0;
+	set_str(l1, k, "v", 3600000);
+	return 1;
+}
+
+Test(l1, the_split_narrows_for_zipf_widens_for_a_burst_and_back)
+{
+	struct cw_l1 *l1 = open_l1("split", 1000, 1 << 22);
+	double cdf[10000], sum = 0;
+	struct cw_buf b = { 0 };
+	uint64_t seed = 7;
+	size_t misses;
+	char k[32];
+
+	for (int i = 0; i < 10000; i++)
+		cdf[i] = sum += 1.0 / (i + 1);
+	for (int i = 0; i < 10000; i++)
+		cdf[i] /= sum;
+	for (int round = 0; round < 2; round++) {
+		/* Zipf traffic over ten times the cache: a narrower small
+		 * queue leaves main more room for keys read often. */
+		for (int i = 0; i < 60000; i++) {
+			snprintf(k, sizeof(k), "z%d", zipf_key(cdf, 10000,
+			    &seed));
+			read_through(l1, k, &b);
+		}
+		cr_assert_eq(l1->adapt->policy, L1_POLICY_NARROW,
+		    "round %d: %llu", round,
+		    (unsigned long long)l1->adapt->policy);
+		cr_assert_eq(l1->adapt->switches, 2 * (uint64_t)round + 1);
+		/* A burst of new keys, each read again 100 new keys later:
+		 * within S3-FIFO's small queue (15% of 1000), past the
+		 * narrow one's (5%). The recency side grows back. */
+		misses = 0;
+		for (int i = 0; i < 30000; i++) {
+			int x = 100000 * (round + 1) + i;
+
+			snprintf(k, sizeof(k), "b%d", x);
+			misses += (size_t)read_through(l1, k, &b) * (i >= 20000);
+			snprintf(k, sizeof(k), "b%d", x - 100);
+			misses += (size_t)read_through(l1, k, &b) *
+			    (i >= 20000);
+		}
+		cr_assert_eq(l1->adapt->policy, L1_POLICY_S3FIFO);
+		cr_assert_eq(l1->adapt->switches, 2 * (uint64_t)round + 2);
+		/* Each second read hits once the split is back. */
+		cr_assert_leq(misses, 10000 + 200, "missed %zu of 20000",
+		    misses);
+	}
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
+Test(l1, bursty_traffic_does_not_flap_between_the_splits)
+{
+	struct cw_l1 *l1 = open_l1("bursty", 300, 1 << 22);
+	struct cw_buf b = { 0 };
+	struct cw_trace *t;
+	struct cw_err e;
+	size_t n;
+
+	/* The first 100,000 reads of the shipped database trace: which
+	 * split misses less changes from epoch to epoch, a large lead one
+	 * way then the other, and a switch on each would cost the cache
+	 * more than it gains (bench/RESULTS.md, issue 19): 20 switches
+	 * without the steadiness test, 2 with it. */
+	cr_assert_eq(cw_trace_load(&t,
+	    "../shared/traces/cache2k_orm_busy_1m.csv", &e), CW_OK, "%s",
+	    e.msg);
+	n = cw_trace_len(t) < 100000 ? cw_trace_len(t) : 100000;
+	for (size_t i = 0; i < n; i++) {
+		size_t kl;
+		const char *k = cw_trace_key(t, cw_trace_ids(t)[i], &kl);
+
+		tenv.now_ns += 1000;
+		if (cw_l1_get(l1, k, kl, &b, NULL, NULL) != CW_OK)
+			cr_assert_eq(cw_l1_set(l1, k, kl, "v", 1, 3600000, 0,
+			    &e), CW_OK, "%s", e.msg);
+	}
+	cr_assert_leq(l1->adapt->switches, 6, "%llu switches",
+	    (unsigned long long)l1->adapt->switches);
+	cw_trace_free(t);
 	cw_buf_free(&b);
 	cw_l1_close(l1);
 }

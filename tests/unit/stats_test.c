@@ -81,7 +81,9 @@ Test(stats, the_eviction_policy_in_force_and_its_switches)
 	    != NULL, "%s", out.data);
 	cr_assert(strstr(out.data, "\"eviction\":\"s3-fifo-frozen\","
 	    "\"policy_switches\":1,") != NULL, "%s", out.data);
-	cr_assert(strstr(out.data, "\ncw_l1_eviction_frozen 1\n"
+	cr_assert(strstr(out.data, "\ncw_l1_eviction_policy{policy=\"s3-fifo\"} 0\n"
+	    "cw_l1_eviction_policy{policy=\"s3-fifo-narrow\"} 0\n"
+	    "cw_l1_eviction_policy{policy=\"s3-fifo-frozen\"} 1\n"
 	    ) != NULL, "%s", out.data);
 	cr_assert(strstr(out.data, "\ncw_l1_policy_switches_total 1\n")
 	    != NULL, "%s", out.data);
