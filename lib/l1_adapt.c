@@ -15,13 +15,17 @@
  * same choice sizes the split, as ARC moves its own between recency
  * and frequency: on Zipf traffic a small queue of 5% and a ghost of 90%
  * beat our 15% and 140% (and S3-FIFO's published 10%) by 0.003-0.01,
- * which lose to it nowhere by more than the choice's margin, and a
- * burst of new keys read again soon wants the wider small queue back.
- * bench/adaptsim tried splits, thresholds and selectors in simulation
- * first: choosing among these three, freezing only when its miniature
- * misses a fifth less and moving otherwise at a hundredth, left no row
- * worse by more than 0.001 and took the loops to LIRS's figures and
- * the Zipf rows below S3-FIFO's (bench/RESULTS.md).
+ * and a burst of new keys read again soon wants the wider small queue
+ * back. bench/adaptsim tried splits, thresholds and selectors in
+ * simulation first; measuring the L1 itself (bench/evict) added the
+ * last rule: between the splits, a lead must be steady, not only
+ * large (split_steady), since a bursty database trace's leads come and
+ * go and each switch costs the real cache a tenth of its entries moved.
+ * On 30 trace/size pairs this is at or below S3-FIFO on 27 (19 with
+ * S3-FIFO and frozen only) and within 0.005 of the best online policy
+ * on 24 (19), and on 12 drawn after it was set, 11 and 10 (4 and 6);
+ * what still loses is admission by frequency (W-TinyLFU) and LIRS on
+ * scans at 10% (bench/RESULTS.md).
  *
  * A miniature is S3-FIFO itself, without values: a table of slots (the
  * key's hash, where it is, its reads, and for the ghost its number) and
@@ -399,13 +403,15 @@ split_evidence(struct l1_adapt *a)
 }
 
 /*
- * Is the other split's lead steady: the decayed mean of the difference
- * beyond SPLIT_Z times its spread? A small lead that holds epoch after
- * epoch is (Zipf traffic: 5 misses an epoch, give or take 4), a large
- * one that comes and goes is not (a database's bursts: 2 an epoch the
- * other way, give or take 64), and switching on it costs the real cache
- * more than the miniatures say: each switch moves a tenth of the
- * entries between the queues.
+ * Is the other split's lead steady? Its decayed sum must exceed SPLIT_Z
+ * times the root of the decayed sum of its squares: with the decay's
+ * five epochs of weight, a mean lead of about nine tenths of its
+ * spread. A small lead that holds epoch after epoch passes (Zipf
+ * traffic in a cache of 1,000: 5 misses an epoch, give or take 4); a
+ * large one that comes and goes does not (the database trace in a
+ * cache of 4,400: 2 an epoch the other way, give or take 64), and a
+ * switch on it costs the real cache more than the miniatures say: each
+ * moves a tenth of the entries between the queues.
  */
 static int
 split_steady(const struct l1_adapt *a, uint64_t toward)
