@@ -463,12 +463,15 @@ struct cw_l1_level_stats {
 /* The eviction policy the L1 runs, chosen while it runs (l1_adapt.c):
  * S3-FIFO; S3-FIFO with a narrower small queue, for traffic where keys
  * read often should stay; S3-FIFO frozen, for a loop larger than the
- * cache. */
+ * cache; tinylfu, a window and a main queue whose door lets a key in
+ * only if it was seen more often than the one it would evict (loops
+ * mixed with other reads). */
 enum cw_eviction {
-	CW_EVICTION_S3FIFO, CW_EVICTION_NARROW, CW_EVICTION_FROZEN
+	CW_EVICTION_S3FIFO, CW_EVICTION_NARROW, CW_EVICTION_FROZEN,
+	CW_EVICTION_TINYLFU, CW_EVICTION_COUNT
 };
 /* Its name in cw-stats' table, JSON and metrics: "s3-fifo",
- * "s3-fifo-narrow", "s3-fifo-frozen". */
+ * "s3-fifo-narrow", "s3-fifo-frozen", "tinylfu". */
 const char *cw_eviction_name(enum cw_eviction e);
 
 struct cw_l1_stats {

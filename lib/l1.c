@@ -76,7 +76,7 @@ cw_l1_int_plan(struct l1_header *h, uint64_t max_entries, uint64_t max_bytes,
 	off = (off + 63) & ~(uint64_t)63;	/* readers' add, a line alone */
 	h->mini_cap = cw_l1_int_mini_cap(max_entries);
 	h->adapt_off = off;
-	off += cw_l1_int_adapt_bytes(h->mini_cap);
+	off += cw_l1_int_adapt_bytes(max_entries, h->mini_cap);
 	off = (off + 4095) & ~(uint64_t)4095;
 	h->ring[L1_SMALL].off = off;
 	h->ring[L1_SMALL].size = small;
@@ -534,6 +534,8 @@ store_locked(struct cw_l1 *l1, const struct l1_rec *r, const char *key,
 	int rc, ring;
 
 	i = cw_l1_int_find_key(l1, hash, key, klen);
+	if (i < 0)	/* a miss, most often: tinylfu's sketch counts it */
+		cw_l1_int_sketch_add(&l1->sketch, hash, 1);
 	if (i >= 0)
 		ring = l1_slot_ring(l1_slot(l1, (uint64_t)i));
 	else if (cw_l1_int_ghost_take(l1, hash))

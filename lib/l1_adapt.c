@@ -54,9 +54,16 @@
  * that should not be pays dearly); to any other, a hundredth less. */
 #define FREEZE_MARGIN_PCT 20
 #define SWITCH_MARGIN_PCT 1
-/* Between the splits, the lead must also be steady (split_steady). */
-#define SPLIT_Z_NUM 5
-#define SPLIT_Z_DEN 4
+/* But for freezing and thawing, the lead must also be steady (steady):
+ * beyond so many times its spread. A lead toward tinylfu must be
+ * steadier (its small queue is a fifteenth of S3-FIFO's, and a switch
+ * to it changes which keys main lets in: on a shifting working set a
+ * lead held to 1.25 times its spread switched there and lost 0.01;
+ * on the margin alone, the shipped cloudphysics trace lost 0.02); away
+ * from it, as from the others, so that a change of traffic is
+ * followed soon. */
+#define SPLIT_Z 1.25
+#define TINYLFU_Z 3.0
 /* The miniatures are fed at every FEED_EVERY-th store. */
 #define FEED_EVERY 16
 
@@ -102,12 +109,22 @@ region_head_bytes(uint64_t cap)
 	    L1_STRIPES * sample_slots(cap) * sizeof(uint64_t);
 }
 
-uint64_t
-cw_l1_int_adapt_bytes(uint64_t mini_cap)
+/* The head, the miniatures, then (on a cache line's boundary) the
+ * cache's sketch and tinylfu's miniature's. */
+static uint64_t
+sketches_off(uint64_t mini_cap)
 {
-	return region_head_bytes(mini_cap) + L1_POLICIES * (mini_slots(mini_cap) *
-	    sizeof(struct l1_mini_slot) + 2 * mini_queue(mini_cap) *
-	    sizeof(uint64_t));
+	return (region_head_bytes(mini_cap) + L1_POLICIES *
+	    (mini_slots(mini_cap) * sizeof(struct l1_mini_slot) +
+	    2 * mini_queue(mini_cap) * sizeof(uint64_t)) + L1_SKETCH_LINE - 1) &
+	    ~(uint64_t)(L1_SKETCH_LINE - 1);
+}
+
+uint64_t
+cw_l1_int_adapt_bytes(uint64_t max_entries, uint64_t mini_cap)
+{
+	return sketches_off(mini_cap) + (cw_l1_int_sketch_lines(max_entries) +
+	    cw_l1_int_sketch_lines(mini_cap)) * L1_SKETCH_LINE;
 }
 
 void
@@ -134,6 +151,14 @@ cw_l1_int_adapt_map(struct cw_l1 *l1)
 			at += l1->mini_queue * sizeof(uint64_t);
 		}
 	}
+	at = l1->map + h->adapt_off + sketches_off(h->mini_cap);
+	l1->sketch.counters = (uint8_t *)at;
+	l1->sketch.lines = cw_l1_int_sketch_lines(h->max_entries);
+	l1->sketch.entries = h->max_entries;
+	l1->sketch.adds = &l1->adapt->sketch_adds;
+	l1->mini_sketch = l1->sketch.counters + l1->sketch.lines *
+	    L1_SKETCH_LINE;
+	l1->mini_sketch_lines = cw_l1_int_sketch_lines(h->mini_cap);
 }
 
 /* ---- a miniature cache ---- */
@@ -144,6 +169,7 @@ struct mini {
 	uint64_t *q[2];
 	uint64_t tab_mask, q_slots, cap, small_cap, ghost_cap;
 	uint64_t policy;
+	struct l1_sketch sketch;	/* tinylfu's */
 };
 
 static unsigned
@@ -297,6 +323,53 @@ sanitize(struct mini *c)
 		m->n_small = m->n_main = 0;
 }
 
+/* Main's next victim as its CLOCK turns, left at its tail; NULL if
+ * none within a bound (as l1_evict.c's main_victim). */
+static struct l1_mini_slot *
+clock_victim(struct mini *c)
+{
+	uint64_t *head = &c->m->main_head, *tail = &c->m->main_tail;
+
+	for (uint64_t turn = 0; turn < 16 && *tail != *head; turn++) {
+		struct l1_mini_slot *s = find(c, c->q[Q_MAIN][*tail %
+		    c->q_slots]);
+
+		if (s != NULL && where_of(s) == WHERE_MAIN &&
+		    reads_of(s) == 0)
+			return s;
+		(*tail)++;
+		if (s != NULL && where_of(s) == WHERE_MAIN) {
+			place(s, WHERE_MAIN, reads_of(s) - 1, 0);
+			push(c, Q_MAIN, s->hash);
+		}
+	}
+	return NULL;
+}
+
+/* tinylfu's door for s, off the window: into main while it has room,
+ * else only if the sketch saw it more often than main's victim, which
+ * then goes; or out. */
+static void
+tinylfu_door(struct mini *c, struct l1_mini_slot *s)
+{
+	struct l1_mini *m = c->m;
+	struct l1_mini_slot *v;
+
+	cw_l1_int_sketch_add(&c->sketch, s->hash, reads_of(s));
+	if (!main_has_room(c) && (v = clock_victim(c)) != NULL) {
+		if (cw_l1_int_sketch_estimate(&c->sketch, s->hash) <=
+		    cw_l1_int_sketch_estimate(&c->sketch, v->hash)) {
+			place(s, WHERE_NONE, 0, 0);
+			forget(c, s);
+			return;
+		}
+		forget(c, v);
+	}
+	place(s, WHERE_MAIN, 0, 0);
+	m->n_main++;
+	push(c, Q_MAIN, s->hash);
+}
+
 /* Make room for one more entry, as the L1's eviction does. */
 static void
 evict(struct mini *c)
@@ -313,7 +386,9 @@ evict(struct mini *c)
 			if ((s = pop(c, Q_SMALL)) == NULL)
 				continue;
 			m->n_small--;
-			if (reads_of(s) >= L1_MOVE_THRESHOLD ||
+			if (c->policy == L1_POLICY_TINYLFU)
+				tinylfu_door(c, s);
+			else if (reads_of(s) >= L1_MOVE_THRESHOLD ||
 			    (c->policy == L1_POLICY_FREEZE &&
 			    main_has_room(c))) {
 				place(s, WHERE_MAIN, 0, 0);
@@ -349,6 +424,8 @@ access_one(struct mini *c, uint64_t x)
 		return;
 	}
 	c->m->misses++;
+	if (c->policy == L1_POLICY_TINYLFU)
+		cw_l1_int_sketch_add(&c->sketch, x, 1);
 	ghost_hit = s != NULL && ghost_alive(c, s);
 	evict(c);
 	/* Eviction moves keys between queues but no slot: s is still x's. */
@@ -374,6 +451,10 @@ mini_of(struct cw_l1 *l1, uint64_t policy, struct mini *c)
 	c->small_cap = l1_small_share(c->cap, policy);
 	c->ghost_cap = l1_ghost_share(c->cap, policy);
 	c->policy = policy;
+	c->sketch.counters = l1->mini_sketch;
+	c->sketch.lines = l1->mini_sketch_lines;
+	c->sketch.entries = c->cap;
+	c->sketch.adds = &c->m->sketch_adds;
 	sanitize(c);
 }
 
@@ -385,42 +466,53 @@ clamp(int64_t x, int64_t limit)
 	return x > limit ? limit : x < -limit ? -limit : x;
 }
 
-/* Add this epoch's difference between the splits' misses to its decayed
- * sums. Clamped, so that whatever a damaged file holds, the sums stay
- * far from overflow. */
+/* Add this epoch's lead of each policy over each other (how many fewer
+ * misses its miniature made) to their decayed sums. Clamped, so that
+ * whatever a damaged file holds, the sums stay far from overflow. */
 static void
-split_evidence(struct l1_adapt *a)
+lead_evidence(struct l1_adapt *a)
 {
-	int64_t d = clamp((int64_t)((a->mini[L1_POLICY_S3FIFO].misses -
-	    a->last_misses[L1_POLICY_S3FIFO]) -
-	    (a->mini[L1_POLICY_NARROW].misses -
-	    a->last_misses[L1_POLICY_NARROW])), INT64_C(1) << 31);
-	int64_t sum = clamp(a->split_diff, INT64_C(1) << 40);
+	for (int v = 0; v < L1_POLICIES; v++)
+		for (int w = 0; w < L1_POLICIES; w++) {
+			int64_t d = clamp((int64_t)((a->mini[w].misses -
+			    a->last_misses[w]) - (a->mini[v].misses -
+			    a->last_misses[v])), INT64_C(1) << 31);
+			int64_t sum = clamp(a->lead[v][w], INT64_C(1) << 40);
+			uint64_t sq = a->lead_sq[v][w];
 
-	a->split_diff = sum - sum / DECAY_DEN * (DECAY_DEN - DECAY_NUM) + d;
-	a->split_diff_sq = a->split_diff_sq - a->split_diff_sq / DECAY_DEN *
-	    (DECAY_DEN - DECAY_NUM) + (uint64_t)(d * d);
+			a->lead[v][w] = sum - sum / DECAY_DEN *
+			    (DECAY_DEN - DECAY_NUM) + d;
+			a->lead_sq[v][w] = sq - sq / DECAY_DEN *
+			    (DECAY_DEN - DECAY_NUM) + (uint64_t)(d * d);
+		}
 }
 
 /*
- * Is the other split's lead steady? Its decayed sum must exceed SPLIT_Z
- * times the root of the decayed sum of its squares: with the decay's
- * five epochs of weight, a mean lead of about nine tenths of its
- * spread. A small lead that holds epoch after epoch passes (Zipf
- * traffic in a cache of 1,000: 5 misses an epoch, give or take 4); a
- * large one that comes and goes does not (the database trace in a
- * cache of 4,400: 2 an epoch the other way, give or take 64), and a
- * switch on it costs the real cache more than the miniatures say: each
- * moves a tenth of the entries between the queues.
+ * Is v's lead over the policy in force steady? Its decayed sum must
+ * exceed SPLIT_Z (TINYLFU_Z) times the root of the decayed sum of its
+ * squares: with the decay's five epochs of weight and SPLIT_Z, a mean
+ * lead of about nine tenths of its spread. A small lead that holds epoch after epoch passes
+ * (Zipf traffic in a cache of 1,000, the narrow split over S3-FIFO: 5
+ * misses an epoch, give or take 4); a large one that comes and goes does
+ * not (the database trace in a cache of 4,400: 2 an epoch the other
+ * way, give or take 64), and a switch on it costs the real cache more
+ * than the miniatures say: each moves entries between the queues.
  */
 static int
-split_steady(const struct l1_adapt *a, uint64_t toward)
+steady(const struct l1_adapt *a, uint64_t v, uint64_t now)
 {
-	double lead = (double)a->split_diff *
-	    (toward == L1_POLICY_NARROW ? 1 : -1);
+	double lead = (double)a->lead[v][now];
+	double z = v == L1_POLICY_TINYLFU ? TINYLFU_Z : SPLIT_Z;
 
-	return lead > 0 && lead * lead * SPLIT_Z_DEN * SPLIT_Z_DEN >
-	    (double)a->split_diff_sq * SPLIT_Z_NUM * SPLIT_Z_NUM;
+	return lead > 0 && lead * lead > (double)a->lead_sq[v][now] * z * z;
+}
+
+/* Freezing and thawing go on the margin alone: a loop's lead is large
+ * and sudden, and a cache frozen that should not be must thaw at once. */
+static int
+on_margin_alone(uint64_t v, uint64_t now)
+{
+	return v == L1_POLICY_FREEZE || now == L1_POLICY_FREEZE;
 }
 
 static void
@@ -439,22 +531,21 @@ choose(struct cw_l1 *l1)
 			a->last_misses[v] = a->mini[v].misses;
 		return;
 	}
-	split_evidence(a);
+	lead_evidence(a);
 	for (int v = 0; v < L1_POLICIES; v++) {
 		score[v] = score[v] * DECAY_NUM / DECAY_DEN +
 		    (a->mini[v].misses - a->last_misses[v]);
 		a->last_misses[v] = a->mini[v].misses;
 	}
 	/* In the policies' order, each must beat the best so far by its
-	 * margin: the one in force wins ties, then the earlier. */
+	 * margin and hold a steady lead: the one in force wins ties, then
+	 * the earlier. */
 	for (uint64_t v = 0; v < L1_POLICIES; v++)
 		if (v != now && score[v] * 100 < score[best] *
 		    (100 - (v == L1_POLICY_FREEZE ? FREEZE_MARGIN_PCT :
-		    SWITCH_MARGIN_PCT)))
+		    SWITCH_MARGIN_PCT)) && (on_margin_alone(v, now) ||
+		    steady(a, v, now)))
 			best = v;
-	if (now != L1_POLICY_FREEZE && best != L1_POLICY_FREEZE &&
-	    best != now && !split_steady(a, best))
-		best = now;
 	if (best != now) {	/* read by cw_l1_stats without the lock */
 		l1_put(&a->policy, best);
 		l1_put(&a->switches, a->switches + 1);
@@ -523,10 +614,11 @@ cw_l1_int_adapt_reset(struct cw_l1 *l1)
 	l1_put(&a->policy, L1_POLICY_S3FIFO);
 	memset(a->score, 0, sizeof(a->score));
 	memset(a->last_misses, 0, sizeof(a->last_misses));
-	a->split_diff = 0;
-	a->split_diff_sq = 0;
+	memset(a->lead, 0, sizeof(a->lead));
+	memset(a->lead_sq, 0, sizeof(a->lead_sq));
 	memset(a->mini, 0, sizeof(a->mini));
 	for (int v = 0; v < L1_POLICIES; v++)
 		memset(l1->mini_tab[v], 0, l1->mini_slots *
 		    sizeof(struct l1_mini_slot));
+	memset(l1->mini_sketch, 0, l1->mini_sketch_lines * L1_SKETCH_LINE);
 }

@@ -3,9 +3,9 @@
  * the ghost, and the index's upkeep. Everything here runs under the
  * writers' lock (l1_lock.c), and every step is one store that leaves a
  * valid file if the writer dies right after it (l1_int.h, CONCURRENCY).
- * Which of three policies it runs, S3-FIFO, S3-FIFO narrow for Zipf
- * traffic or S3-FIFO frozen for loops larger than the cache, l1_adapt.c
- * chooses, and says why so.
+ * Which of four policies it runs, S3-FIFO, S3-FIFO narrow for Zipf
+ * traffic, S3-FIFO frozen for loops larger than the cache or tinylfu for
+ * loops mixed with other reads, l1_adapt.c chooses, and says why so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +174,65 @@ evict_entry(struct cw_l1 *l1, struct l1_ring *rg, uint64_t i,
 	pass_tail(rg, rec_bytes);
 }
 
+/* Does the record at phys of a ring parse (whatever a pad or a killed
+ * writer left there)? */
+static int
+tail_parses(const struct l1_ring *rg, const struct l1_rec *r, uint64_t phys)
+{
+	return r->rec_bytes >= 8 && r->rec_bytes % 8 == 0 &&
+	    r->rec_bytes <= rg->head - rg->tail &&
+	    phys + r->rec_bytes <= rg->size &&
+	    (r->magic == L1_PAD_MAGIC || l1_rec_sane(r, phys, rg->size));
+}
+
+static void evict_tail(struct cw_l1 *l1, int ring, unsigned depth);
+
+/* Main's next victim as its CLOCK turns: the slot of the live, unread,
+ * unexpired entry at its tail, once every entry before it that was read
+ * went round again (S3-FIFO's own step); -1 if none came within a few
+ * turns. */
+static int64_t
+main_victim(struct cw_l1 *l1, unsigned depth)
+{
+	struct l1_ring *rg = &l1->hdr->ring[L1_MAIN];
+
+	for (unsigned turn = 0; turn < 16 && rg->head != rg->tail; turn++) {
+		uint64_t phys = rg->tail % rg->size;
+		const struct l1_rec *r = l1_rec_at(l1, L1_MAIN, phys);
+		int64_t i;
+
+		if (tail_parses(rg, r, phys) && r->magic != L1_PAD_MAGIC &&
+		    (i = find_location(l1, r->key_hash, L1_MAIN, phys)) >= 0 &&
+		    l1_slot_freq(l1_slot(l1, (uint64_t)i)) == 0 &&
+		    r->expires_ns > cw_clock_calendar_ns(&l1->clock))
+			return i;
+		evict_tail(l1, L1_MAIN, depth);
+	}
+	return -1;
+}
+
+/*
+ * tinylfu's door (l1_int.h): with main full, a key leaving the small
+ * queue (the window) takes the place of main's next victim only if the
+ * sketch saw it more often; then the victim goes. 1 if it may move.
+ */
+static int
+tinylfu_admits(struct cw_l1 *l1, uint64_t hash, unsigned depth)
+{
+	int64_t v = main_victim(l1, depth);
+	const struct l1_rec *victim;
+
+	if (v < 0)
+		return 1;
+	victim = l1_slot_rec(l1, l1_slot(l1, (uint64_t)v));
+	if (cw_l1_int_sketch_estimate(&l1->sketch, hash) <=
+	    cw_l1_int_sketch_estimate(&l1->sketch, victim->key_hash))
+		return 0;
+	evict_entry(l1, &l1->hdr->ring[L1_MAIN], (uint64_t)v,
+	    &l1->hdr->evictions);
+	return 1;
+}
+
 /*
  * Process the record at a ring's tail, as S3-FIFO says: skip it if dead;
  * from small, move it to main if it was read, else evict it into the
@@ -192,10 +251,7 @@ evict_tail(struct cw_l1 *l1, int ring, unsigned depth)
 
 	if (rg->head == rg->tail)
 		return;
-	if (r->rec_bytes < 8 || r->rec_bytes % 8 != 0 ||
-	    r->rec_bytes > rg->head - rg->tail ||
-	    phys + r->rec_bytes > rg->size ||
-	    (r->magic != L1_PAD_MAGIC && !l1_rec_sane(r, phys, rg->size))) {
+	if (!tail_parses(rg, r, phys)) {
 		reset_ring(l1, ring);
 		return;
 	}
@@ -210,9 +266,22 @@ evict_tail(struct cw_l1 *l1, int ring, unsigned depth)
 		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->expirations);
 		return;
 	}
+	/* Its reads in the small queue count in the sketch, whatever the
+	 * policy: tinylfu, once chosen, needs the history. */
+	if (ring == L1_SMALL)
+		cw_l1_int_sketch_add(&l1->sketch, r->key_hash, (unsigned)freq);
+	/* tinylfu's window: a key leaves it for main, read or not, if the
+	 * door lets it in. */
+	if (ring == L1_SMALL && l1_policy(l1) == L1_POLICY_TINYLFU &&
+	    depth < L1_MAX_DEPTH && !cw_l1_int_main_has_room(l1) &&
+	    !tinylfu_admits(l1, r->key_hash, depth)) {
+		evict_entry(l1, rg, (uint64_t)i, &l1->hdr->evictions);
+		return;
+	}
 	/* Frozen, small's keys fill main whether read or not, until it
 	 * holds its share: then main keeps them (l1_int.h). */
 	if (ring == L1_SMALL && ((freq < L1_MOVE_THRESHOLD &&
+	    l1_policy(l1) != L1_POLICY_TINYLFU &&
 	    (l1_policy(l1) != L1_POLICY_FREEZE ||
 	    !cw_l1_int_main_has_room(l1))) || depth >= L1_MAX_DEPTH)) {
 		ghost_insert(l1, r->key_hash);

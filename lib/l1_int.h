@@ -243,20 +243,24 @@ struct l1_stripe {
 /*
  * THE POLICY'S CHOICE (l1_adapt.c)
  *
- * The eviction above runs one of three policies, chosen while the cache
+ * The eviction above runs one of four policies, chosen while the cache
  * runs: S3-FIFO with the split below; S3-FIFO narrow (a small queue of
  * L1_NARROW_SMALL_PCT and a ghost of L1_NARROW_GHOST_PCT, S3-FIFO's
  * published split nearly: more room for keys read often, which Zipf
- * traffic rewards); or S3-FIFO frozen for loops larger than the cache
+ * traffic rewards); S3-FIFO frozen for loops larger than the cache
  * (a small queue of L1_FROZEN_SMALL_PCT, and main, once full, taking
  * only keys read in small: it keeps the part of a loop that fits and
  * hits on it every pass, where S3-FIFO evicts each key just before its
- * reuse). All three also run as miniature caches over a spatial sample
+ * reuse); or tinylfu (W-TinyLFU's door on these rings: a window of
+ * L1_TINYLFU_WINDOW_PCT, no ghost, and a key leaving the window enters a
+ * full main only if a sketch of recent misses and reads (l1_sketch.c)
+ * saw it more often than main's next victim: loops mixed with other
+ * reads). All four also run as miniature caches over a spatial sample
  * of the keys (those whose hash has sample_mask's bits clear), fed by
  * the lookups themselves: a reader appends a sampled key's hash to its
  * stripe's ring (one atomic add, one store; a ring per stripe, as the
  * counters have, so that processes do not fight over one cache line), a
- * writer feeds the rings to all three under its lock and takes the
+ * writer feeds the rings to all four under its lock and takes the
  * policy whose miniature missed less (l1_adapt.c says how). Everything
  * here is a hint: a value a killed writer left half-made costs a worse
  * choice, never an entry.
@@ -265,13 +269,25 @@ struct l1_stripe {
 #define L1_FROZEN_SMALL_PCT 1u
 #define L1_NARROW_SMALL_PCT 5u
 #define L1_NARROW_GHOST_PCT 90u
+#define L1_TINYLFU_WINDOW_PCT 1u
 
 /* The order is the choice's: a near tie goes to the first. */
 enum {
 	L1_POLICY_S3FIFO = CW_EVICTION_S3FIFO,
 	L1_POLICY_NARROW = CW_EVICTION_NARROW,
 	L1_POLICY_FREEZE = CW_EVICTION_FROZEN,
+	L1_POLICY_TINYLFU = CW_EVICTION_TINYLFU,
 	L1_POLICIES
+};
+
+/* A count-min sketch's view (l1_sketch.c): lines of L1_SKETCH_LINE
+ * one-byte counters in the file, and its count of adds. */
+#define L1_SKETCH_LINE 64u
+struct l1_sketch {
+	uint8_t *counters;
+	uint64_t lines;		/* a power of two */
+	uint64_t entries;	/* of the cache it counts for */
+	uint64_t *adds;
 };
 
 /* One miniature cache's state: its queues are rings of key hashes in
@@ -280,6 +296,7 @@ struct l1_mini {
 	uint64_t n_small, n_main;
 	uint64_t small_head, small_tail, main_head, main_tail;
 	uint64_t ghost_seq, misses;
+	uint64_t sketch_adds;	/* tinylfu's: its sketch's adds */
 };
 
 struct l1_mini_slot {
@@ -303,10 +320,11 @@ struct l1_adapt {
 	uint64_t switches;
 	uint64_t score[L1_POLICIES];	/* decayed misses per epoch */
 	uint64_t last_misses[L1_POLICIES];
-	/* The two splits' difference in misses per epoch (S3-FIFO's less
-	 * narrow's), decayed as the scores are, and its square's. */
-	int64_t split_diff;
-	uint64_t split_diff_sq;
+	/* Each policy's lead over each other, in misses an epoch, decayed
+	 * as the scores are, and its square's. */
+	int64_t lead[L1_POLICIES][L1_POLICIES];
+	uint64_t lead_sq[L1_POLICIES][L1_POLICIES];
+	uint64_t sketch_adds;	/* the cache's sketch's adds */
 	struct l1_mini mini[L1_POLICIES];
 };
 
@@ -337,6 +355,9 @@ struct cw_l1 {
 	uint64_t mini_cap, mini_slots, mini_queue;
 	struct l1_mini_slot *mini_tab[L1_POLICIES];
 	uint64_t *mini_q[L1_POLICIES][2];	/* small, main */
+	uint8_t *mini_sketch;			/* tinylfu's miniature's */
+	uint64_t mini_sketch_lines;
+	struct l1_sketch sketch;		/* the cache's, for tinylfu */
 	enum cw_role role;		/* whose lookups it counts */
 	struct cw_clock clock;
 	int64_t lock_stuck_until_s;	/* monotonic: only try until then, */
@@ -561,8 +582,9 @@ uint64_t cw_l1_int_geometry_hash(const struct l1_header *h);
 
 /* ---- l1_adapt.c ---- */
 
-/* The region's bytes for miniature caches of mini_cap entries. */
-uint64_t cw_l1_int_adapt_bytes(uint64_t mini_cap);
+/* The region's bytes for a cache of max_entries (its sketch) and
+ * miniature caches of mini_cap entries. */
+uint64_t cw_l1_int_adapt_bytes(uint64_t max_entries, uint64_t mini_cap);
 /* The entries of each miniature for a cache of max_entries. */
 uint64_t cw_l1_int_mini_cap(uint64_t max_entries);
 /* Locate the region in an opened handle's map. */
@@ -589,18 +611,30 @@ l1_small_share(uint64_t entries, uint64_t policy)
 {
 	uint64_t n = entries * (policy == L1_POLICY_NARROW ?
 	    L1_NARROW_SMALL_PCT : policy == L1_POLICY_FREEZE ?
-	    L1_FROZEN_SMALL_PCT : L1_SMALL_PCT) / 100;
+	    L1_FROZEN_SMALL_PCT : policy == L1_POLICY_TINYLFU ?
+	    L1_TINYLFU_WINDOW_PCT : L1_SMALL_PCT) / 100;
 
 	return n > 0 ? n : 1;
 }
 
-/* How many evicted keys back the ghost reaches under a policy. */
+/* How many evicted keys back the ghost reaches under a policy (tinylfu
+ * has none: its door is the sketch). */
 static inline uint64_t
 l1_ghost_share(uint64_t entries, uint64_t policy)
 {
 	return entries * (policy == L1_POLICY_NARROW ? L1_NARROW_GHOST_PCT :
-	    L1_GHOST_PCT) / 100;
+	    policy == L1_POLICY_TINYLFU ? 0 : L1_GHOST_PCT) / 100;
 }
+
+/* ---- l1_sketch.c ---- */
+
+/* The sketch's lines for a cache of entries. */
+uint64_t cw_l1_int_sketch_lines(uint64_t entries);
+/* How often hash was counted lately (0..15). */
+unsigned cw_l1_int_sketch_estimate(const struct l1_sketch *s,
+    uint64_t hash);
+/* Count hash n times more. */
+void cw_l1_int_sketch_add(struct l1_sketch *s, uint64_t hash, unsigned n);
 
 /* A lookup of a sampled key, hit or miss, for the miniatures: readers
  * call it after every lookup, so it is one test for all but the sample. */

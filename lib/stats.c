@@ -211,7 +211,10 @@ cw_eviction_name(enum cw_eviction e)
 		return "s3-fifo-narrow";
 	case CW_EVICTION_FROZEN:
 		return "s3-fifo-frozen";
+	case CW_EVICTION_TINYLFU:
+		return "tinylfu";
 	case CW_EVICTION_S3FIFO:
+	case CW_EVICTION_COUNT:
 		break;
 	}
 	return "s3-fifo";
@@ -557,7 +560,7 @@ format_prom(struct cw_l1 *l1, const struct cw_stats_report *r,
 	    (unsigned long long)r->repairs);
 	prom_metric(b, "cw_l1_eviction_policy", "gauge",
 	    "1 for the eviction policy L1 runs now, 0 for the others.");
-	for (unsigned e = CW_EVICTION_S3FIFO; e <= CW_EVICTION_FROZEN; e++)
+	for (unsigned e = 0; e < CW_EVICTION_COUNT; e++)
 		put(b, "cw_l1_eviction_policy{policy=\"%s\"} %d\n",
 		    cw_eviction_name((enum cw_eviction)e),
 		    (unsigned)r->eviction == e);

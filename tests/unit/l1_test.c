@@ -1350,7 +1350,7 @@ pass(struct cw_l1 *l1, size_t first, size_t last, uint8_t *hit)
 	return misses;
 }
 
-Test(l1, a_loop_larger_than_the_cache_freezes_main_on_part_of_it)
+Test(l1, a_loop_larger_than_the_cache_keeps_part_of_it)
 {
 	struct cw_l1 *l1 = open_l1("loop", 1000, 1 << 22);
 	uint8_t before[1500], after[1500];
@@ -1360,18 +1360,27 @@ Test(l1, a_loop_larger_than_the_cache_freezes_main_on_part_of_it)
 	 * just before its reuse. */
 	cr_assert_eq(pass(l1, 0, 1500, NULL), 1500);
 	cr_assert_eq(l1->adapt->policy, L1_POLICY_S3FIFO);
-	for (int p = 0; p < 10; p++)
-		pass(l1, 0, 1500, NULL);
+	pass(l1, 0, 1500, NULL);
+	pass(l1, 0, 1500, NULL);
+	/* It freezes first: the loop's lead is large and sudden. */
 	cr_assert_eq(l1->adapt->policy, L1_POLICY_FREEZE);
-	/* Frozen, main keeps 99% of the cache's keys of the loop, the
-	 * same ones pass after pass: the optimum misses a third. */
+	cr_assert_eq(l1->adapt->switches, 1);
+	for (int p = 0; p < 8; p++)
+		pass(l1, 0, 1500, NULL);
+	/* Frozen, or tinylfu (its door keeps out keys seen no more often
+	 * than main's), main keeps 99% of the cache's keys of the loop,
+	 * the same ones pass after pass: the optimum misses a third, and
+	 * this at most 35%. */
+	cr_assert(l1->adapt->policy == L1_POLICY_FREEZE ||
+	    l1->adapt->policy == L1_POLICY_TINYLFU, "%llu",
+	    (unsigned long long)l1->adapt->policy);
 	misses = pass(l1, 0, 1500, before);
-	cr_assert_leq(misses, 1500 * 34 / 100, "missed %zu", misses);
+	cr_assert_leq(misses, 1500 * 35 / 100, "missed %zu", misses);
 	pass(l1, 0, 1500, after);
 	for (size_t i = 0; i < 1500; i++)
 		same += before[i] && after[i];
-	cr_assert_geq(same, 980, "%zu kept", same);
-	cr_assert_eq(l1->adapt->switches, 1);
+	cr_assert_geq(same, 950, "%zu kept", same);
+	cr_assert_leq(l1->adapt->switches, 2);
 	cw_l1_close(l1);
 }
 
@@ -1401,9 +1410,10 @@ Test(l1, a_return_to_reuse_thaws_main)
 
 	for (int p = 0; p < 12; p++)
 		pass(l1, 0, 1500, NULL);
-	cr_assert_eq(l1->adapt->policy, L1_POLICY_FREEZE);
-	/* Then 600 other keys, read at random: a frozen main holds the
-	 * loop's keys, and a small queue of 10 lets none of these in. */
+	cr_assert(l1->adapt->policy == L1_POLICY_FREEZE ||
+	    l1->adapt->policy == L1_POLICY_TINYLFU);
+	/* Then 600 other keys, read at random: main holds the loop's keys,
+	 * and a small queue of 10 lets few of these in. */
 	for (int i = 0; i < 60000; i++) {
 		snprintf(k, sizeof(k), "hot%llu",
 		    (unsigned long long)(rnd(&seed) % 600));
@@ -1413,9 +1423,11 @@ Test(l1, a_return_to_reuse_thaws_main)
 		set_str(l1, k, "v", 3600000);
 		misses += i >= 50000;
 	}
-	cr_assert_eq(l1->adapt->policy, L1_POLICY_S3FIFO);
-	cr_assert_eq(l1->adapt->switches, 2);
-	/* Back to S3-FIFO, the 600 keys fit. */
+	cr_assert(l1->adapt->policy == L1_POLICY_S3FIFO ||
+	    l1->adapt->policy == L1_POLICY_NARROW, "%llu after %llu switches",
+	    (unsigned long long)l1->adapt->policy,
+	    (unsigned long long)l1->adapt->switches);
+	/* Back to a split, the 600 keys fit. */
 	cr_assert_leq(misses, 100, "missed %zu of the last 10000", misses);
 	cw_buf_free(&b);
 	cw_l1_close(l1);
@@ -1498,6 +1510,43 @@ Test(l1, the_split_narrows_for_zipf_widens_for_a_burst_and_back)
 	cw_l1_close(l1);
 }
 
+Test(l1, a_loop_mixed_with_zipf_reads_takes_tinylfu)
+{
+	struct cw_l1 *l1 = open_l1("mixed", 1000, 1 << 22);
+	double cdf[10000], sum = 0;
+	struct cw_buf b = { 0 };
+	uint64_t seed = 7;
+	size_t misses = 0;
+	int at = 0;
+	char k[32];
+
+	for (int i = 0; i < 10000; i++)
+		cdf[i] = sum += 1.0 / (i + 1);
+	for (int i = 0; i < 10000; i++)
+		cdf[i] /= sum;
+	/* Half the reads sweep a loop of twice the cache, half are Zipf
+	 * over ten times it: frozen keeps part of the loop but shuts out
+	 * the hot keys that come later; tinylfu's door lets in what is
+	 * read more often than what it would evict, from either. */
+	for (int i = 0; i < 300000; i++) {
+		if (rnd(&seed) % 2 == 0) {
+			snprintf(k, sizeof(k), "l%d", at);
+			at = (at + 1) % 2000;
+		} else {
+			snprintf(k, sizeof(k), "z%d", zipf_key(cdf, 10000,
+			    &seed));
+		}
+		misses += (size_t)read_through(l1, k, &b) * (i >= 250000);
+	}
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_TINYLFU, "%llu",
+	    (unsigned long long)l1->adapt->policy);
+	/* Frozen misses 0.57 here, S3-FIFO 0.64 (their miniatures). */
+	cr_assert_leq(misses, 50000 * 55 / 100, "missed %zu of the last "
+	    "50000", misses);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
 Test(l1, bursty_traffic_does_not_flap_between_the_splits)
 {
 	struct cw_l1 *l1 = open_l1("bursty", 300, 1 << 22);
@@ -1540,7 +1589,8 @@ Test(l1, damaged_adaptation_state_costs_no_entry)
 
 	/* Every byte of the choice's state, the samples and both
 	 * miniatures: anything at all. */
-	for (size_t i = 0; i < cw_l1_int_adapt_bytes(l1->mini_cap) / 8; i++)
+	for (size_t i = 0; i < cw_l1_int_adapt_bytes(l1->hdr->max_entries,
+	    l1->mini_cap) / 8; i++)
 		p[i] = rnd(&seed);
 	for (int round = 0; round < 20000; round++) {
 		uint64_t r = rnd(&seed);

@@ -84,6 +84,7 @@ Test(stats, the_eviction_policy_in_force_and_its_switches)
 	cr_assert(strstr(out.data, "\ncw_l1_eviction_policy{policy=\"s3-fifo\"} 0\n"
 	    "cw_l1_eviction_policy{policy=\"s3-fifo-narrow\"} 0\n"
 	    "cw_l1_eviction_policy{policy=\"s3-fifo-frozen\"} 1\n"
+	    "cw_l1_eviction_policy{policy=\"tinylfu\"} 0\n"
 	    ) != NULL, "%s", out.data);
 	cr_assert(strstr(out.data, "\ncw_l1_policy_switches_total 1\n")
 	    != NULL, "%s", out.data);
