@@ -91,7 +91,7 @@
 #include "cw.h"
 
 #define L1_MAGIC "CWL1\r\n\032\n"	/* 8 bytes: text tools balk at it */
-#define L1_VERSION 6u
+#define L1_VERSION 7u
 #define L1_HEADER_BYTES 4096u
 #define L1_STRIPES 8u
 #define L1_REC_MAGIC 0xc1e1u
