@@ -406,6 +406,7 @@ l1_live(struct cw_l1 *l1)
  *   l1_evict.c   the writer side: rings, S3-FIFO eviction, the ghost,
  *                index upkeep, the one tombstone writer
  *   l1_adapt.c   the miniature caches and the choice of policy
+ *   l1_sketch.c  tinylfu's count-min sketch
  *   l1_check.c   what may be believed: the header, the writer state,
  *                whether an entry is whole; repair and verify
  *   l1_stats.c   counters, histograms, and listing the entries
