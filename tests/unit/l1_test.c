@@ -1433,6 +1433,18 @@ Test(l1, a_return_to_reuse_thaws_main)
 	cw_l1_close(l1);
 }
 
+/* Zipf(1.0)'s distribution over n keys. */
+static void
+zipf_cdf(double *cdf, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++)
+		cdf[i] = sum += 1.0 / (i + 1);
+	for (int i = 0; i < n; i++)
+		cdf[i] /= sum;
+}
+
 /* A Zipf(1.0) key of n: its distribution inverted by bisection. */
 static int
 zipf_key(const double *cdf, int n, uint64_t *seed)
@@ -1465,16 +1477,13 @@ read_through(struct cw_l1 *l1, const char *k, struct cw_buf *b)
 Test(l1, the_split_narrows_for_zipf_widens_for_a_burst_and_back)
 {
 	struct cw_l1 *l1 = open_l1("split", 1000, 1 << 22);
-	double cdf[10000], sum = 0;
+	double cdf[10000];
 	struct cw_buf b = { 0 };
 	uint64_t seed = 7;
 	size_t misses;
 	char k[32];
 
-	for (int i = 0; i < 10000; i++)
-		cdf[i] = sum += 1.0 / (i + 1);
-	for (int i = 0; i < 10000; i++)
-		cdf[i] /= sum;
+	zipf_cdf(cdf, 10000);
 	for (int round = 0; round < 2; round++) {
 		/* Zipf traffic over ten times the cache: a narrower small
 		 * queue leaves main more room for keys read often. */
@@ -1513,17 +1522,14 @@ Test(l1, the_split_narrows_for_zipf_widens_for_a_burst_and_back)
 Test(l1, a_loop_mixed_with_zipf_reads_takes_tinylfu)
 {
 	struct cw_l1 *l1 = open_l1("mixed", 1000, 1 << 22);
-	double cdf[10000], sum = 0;
+	double cdf[10000];
 	struct cw_buf b = { 0 };
 	uint64_t seed = 7;
 	size_t misses = 0;
 	int at = 0;
 	char k[32];
 
-	for (int i = 0; i < 10000; i++)
-		cdf[i] = sum += 1.0 / (i + 1);
-	for (int i = 0; i < 10000; i++)
-		cdf[i] /= sum;
+	zipf_cdf(cdf, 10000);
 	/* Half the reads sweep a loop of twice the cache, half are Zipf
 	 * over ten times it: frozen keeps part of the loop but shuts out
 	 * the hot keys that come later; tinylfu's door lets in what is
