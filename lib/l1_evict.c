@@ -99,7 +99,7 @@ cw_l1_int_ghost_take(struct cw_l1 *l1, uint64_t hash)
 	uint64_t mask = l1->ghost_slots - 1;
 	uint64_t cap = l1_ghost_share(l1->hdr->max_entries, l1_policy(l1));
 
-	for (uint64_t k = 0; k < GHOST_PROBES; k++) {
+	for (uint64_t k = 0; k < GHOST_PROBES && cap > 0; k++) {
 		struct l1_ghost *g = &l1->ghost[(hash + k) & mask];
 
 		if (g->hash == hash && l1->hdr->ghost_seq - g->seq < cap) {
