@@ -1553,6 +1553,45 @@ Test(l1, a_loop_mixed_with_zipf_reads_takes_tinylfu)
 	cw_l1_close(l1);
 }
 
+/* n new keys through the window, each read once: none read again. */
+static void
+churn(struct cw_l1 *l1, const char *prefix, int n, struct cw_buf *b)
+{
+	char k[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(k, sizeof(k), "%s%d", prefix, i);
+		read_through(l1, k, b);
+	}
+}
+
+Test(l1, tinylfus_door_lets_in_a_key_missed_often_and_not_a_new_one)
+{
+	struct cw_l1 *l1 = open_l1("door", 100, 1 << 20);
+	struct cw_buf b = { 0 };
+	struct cw_err e;
+
+	l1->adapt->policy = L1_POLICY_TINYLFU;
+	churn(l1, "m", 100, &b);	/* main full of keys seen once */
+	/* "often" missed five times (stored, then deleted): the sketch
+	 * counts each store of a key not in the cache. */
+	for (int i = 0; i < 5; i++) {
+		set_str(l1, "often", "v", 3600000);
+		cr_assert_eq(cw_l1_del(l1, "often", 5, &e), CW_OK);
+	}
+	read_through(l1, "often", &b);
+	read_through(l1, "once", &b);
+	/* Ten more keys push both out of the window of one: main's
+	 * victims were seen once, as "once" was, and only "often" was
+	 * seen more. */
+	churn(l1, "n", 10, &b);
+	cr_assert_eq(l1->adapt->policy, L1_POLICY_TINYLFU);	/* still */
+	cr_assert_eq(get_str(l1, "often", &b), CW_OK);
+	cr_assert_neq(get_str(l1, "once", &b), CW_OK);
+	cw_buf_free(&b);
+	cw_l1_close(l1);
+}
+
 Test(l1, bursty_traffic_does_not_flap_between_the_splits)
 {
 	struct cw_l1 *l1 = open_l1("bursty", 300, 1 << 22);
