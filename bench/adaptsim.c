@@ -21,10 +21,11 @@
  * variant by --freeze-margin's share if given. --mini-max N sizes the
  * miniatures as the L1 does (the cache's entries halved until at most
  * N, the sample their share of the keys) instead of by R. --among
- * names the variants it chooses from (their columns, counted from 0; all by default), the
- * first the one it starts with. It needs no knob of the trace's:
- * each variant is judged on the same requests, at the same moment, so
- * a shift of the workload moves the choice within a few epochs.
+ * names the variants it chooses from (their columns, counted from 0;
+ * all by default), the first the one it starts with. It needs no knob
+ * of the trace's: each variant is judged on the same requests, at the
+ * same moment, so a shift of the workload moves the choice within a few
+ * epochs.
  *
  * Why simulate first: the L1's readers are lock-free and write nothing
  * but a slot's access count, so the miniature caches would have to be

@@ -497,12 +497,13 @@ lead_evidence(struct l1_adapt *a)
  * Is v's lead over the policy in force steady? Its decayed sum must
  * exceed SPLIT_Z (TINYLFU_Z) times the root of the decayed sum of its
  * squares: with the decay's five epochs of weight and SPLIT_Z, a mean
- * lead of about nine tenths of its spread. A small lead that holds epoch after epoch passes
- * (Zipf traffic in a cache of 1,000, the narrow split over S3-FIFO: 5
- * misses an epoch, give or take 4); a large one that comes and goes does
- * not (the database trace in a cache of 4,400: 2 an epoch the other
- * way, give or take 64), and a switch on it costs the real cache more
- * than the miniatures say: each moves entries between the queues.
+ * lead of about nine tenths of its spread. A small lead that holds
+ * epoch after epoch passes (Zipf traffic in a cache of 1,000, the narrow
+ * split over S3-FIFO: 5 misses an epoch, give or take 4); a large one
+ * that comes and goes does not (the database trace in a cache of 4,400:
+ * 2 an epoch the other way, give or take 64), and a switch on it costs
+ * the real cache more than the miniatures say: each moves entries
+ * between the queues.
  */
 static int
 steady(const struct l1_adapt *a, uint64_t v, uint64_t now)
