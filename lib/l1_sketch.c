@@ -62,6 +62,7 @@ void
 cw_l1_int_sketch_add(struct l1_sketch *s, uint64_t hash, unsigned n)
 {
 	uint8_t *line = line_of(s, hash);
+	uint64_t limit = s->entries * ADDS_PER_ENTRY;
 
 	if (n == 0)
 		return;
@@ -69,9 +70,11 @@ cw_l1_int_sketch_add(struct l1_sketch *s, uint64_t hash, unsigned n)
 	bump(&line[COUNTER(hash, 1)], n);
 	bump(&line[COUNTER(hash, 2)], n);
 	bump(&line[COUNTER(hash, 3)], n);
-	if ((*s->adds += n) < s->entries * ADDS_PER_ENTRY)
+	if ((*s->adds += n) < limit)
 		return;
 	for (uint64_t k = 0; k < s->lines * L1_SKETCH_LINE; k++)
 		s->counters[k] >>= 1;
-	*s->adds /= 2;
+	/* A count far past the limit is a damaged file's: start over rather
+	 * than halve the sketch at every add until it comes back. */
+	*s->adds = *s->adds < 2 * limit ? *s->adds / 2 : 0;
 }

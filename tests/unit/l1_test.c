@@ -1565,6 +1565,29 @@ churn(struct cw_l1 *l1, const char *prefix, int n, struct cw_buf *b)
 	}
 }
 
+Test(l1, the_sketch_counts_halves_and_survives_a_damaged_count)
+{
+	uint8_t counters[4 * L1_SKETCH_LINE] = { 0 };
+	uint64_t adds = 0, key = 0x123456789abcdef0ull;
+	struct l1_sketch s = { counters, 4, 10, &adds };
+
+	cw_l1_int_sketch_add(&s, key, 7);
+	cw_l1_int_sketch_add(&s, key, 20);	/* saturates at 15 */
+	cr_assert_eq(cw_l1_int_sketch_estimate(&s, key), 15);
+	cr_assert_eq(cw_l1_int_sketch_estimate(&s, key + 1), 0);
+	/* Ten adds an entry (here 100): every counter halves, and so does
+	 * the count. */
+	adds = 99;
+	cw_l1_int_sketch_add(&s, key, 1);
+	cr_assert_eq(cw_l1_int_sketch_estimate(&s, key), 7);
+	cr_assert_eq(adds, 50);
+	/* A count no writer leaves starts over after one halving. */
+	adds = UINT64_MAX - 5;
+	cw_l1_int_sketch_add(&s, key, 1);
+	cr_assert_eq(adds, 0);
+	cr_assert_eq(cw_l1_int_sketch_estimate(&s, key), 4);
+}
+
 Test(l1, tinylfus_door_lets_in_a_key_missed_often_and_not_a_new_one)
 {
 	struct cw_l1 *l1 = open_l1("door", 100, 1 << 20);
