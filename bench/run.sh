@@ -100,34 +100,45 @@ echo "== Eviction quality on ../shared/traces (miss ratio)"
 	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
 	"$ROOT"/../shared/traces/cloudphysics_io.csv || true
 
-echo "== Eviction quality on generated shapes (bench/evictgen, seed 1)"
 g="$CW_BUILD/bench/evictgen"
-"$g" --shape zipf >"$B/zipf.csv"
-"$g" --shape loop --share 0.5 >"$B/loopmix.csv"
-"$g" --shape loop --share 1 --keys 1 --loop 10000 --requests 300000 >"$B/loop.csv"
-"$g" --shape scan --share 0.3 >"$B/scan.csv"
-"$g" --shape burst --share 0.7 >"$B/burst.csv"
-"$g" --shape shift --share 0.7 >"$B/shift.csv"
-"$CW_BUILD/bench/evict" "$B/zipf.csv" "$B/loopmix.csv" "$B/loop.csv" \
-	"$B/scan.csv" "$B/burst.csv" "$B/shift.csv" || true
+# shapes: lines "NAME EVICTGEN-OPTIONS" on stdin, each trace made into
+# $B/NAME.csv, then all of them replayed in one bench/evict table.
+shapes() {
+	set --
+	while read -r name options; do
+		# shellcheck disable=SC2086 # the options are words
+		"$g" $options >"$B/$name.csv"
+		set -- "$@" "$B/$name.csv"
+	done
+	"$CW_BUILD/bench/evict" "$@" || true
+}
+echo "== Eviction quality on generated shapes (bench/evictgen, seed 1)"
+shapes <<'SHAPES'
+zipf --shape zipf
+loopmix --shape loop --share 0.5
+loop --shape loop --share 1 --keys 1 --loop 10000 --requests 300000
+scan --shape scan --share 0.3
+burst --shape burst --share 0.7
+shift --shape shift --share 0.7
+SHAPES
 echo "-- other seeds and mixes, which nothing was tuned on"
-"$g" --shape zipf --zipf 1.0 --seed 2 >"$B/zipf2.csv"
-"$g" --shape loop --share 0.3 --loop 3000 --seed 2 >"$B/loopmix2.csv"
-"$g" --shape burst --share 0.5 --seed 3 >"$B/burst3.csv"
-"$g" --shape scan --share 0.5 --seed 3 >"$B/scan3.csv"
-"$g" --shape shift --share 0.5 --seed 2 >"$B/shift2.csv"
-"$g" --shape loop --share 0.8 --loop 20000 --seed 3 >"$B/loopmix3.csv"
-"$CW_BUILD/bench/evict" "$B/zipf2.csv" "$B/loopmix2.csv" "$B/burst3.csv" \
-	"$B/scan3.csv" "$B/shift2.csv" "$B/loopmix3.csv" || true
+shapes <<'SHAPES'
+zipf2 --shape zipf --zipf 1.0 --seed 2
+loopmix2 --shape loop --share 0.3 --loop 3000 --seed 2
+burst3 --shape burst --share 0.5 --seed 3
+scan3 --shape scan --share 0.5 --seed 3
+shift2 --shape shift --share 0.5 --seed 2
+loopmix3 --shape loop --share 0.8 --loop 20000 --seed 3
+SHAPES
 echo "-- seeds and mixes drawn after the choice's last setting was fixed (held out)"
-"$g" --shape zipf --zipf 0.9 --seed 11 >"$B/zipf09.csv"
-"$g" --shape loop --share 0.4 --loop 5000 --seed 12 >"$B/loopmix4.csv"
-"$g" --shape burst --share 0.6 --seed 13 >"$B/burst4.csv"
-"$g" --shape scan --share 0.4 --seed 14 >"$B/scan4.csv"
-"$g" --shape shift --share 0.6 --seed 15 >"$B/shift4.csv"
-"$g" --shape zipf --zipf 1.2 --seed 16 >"$B/zipf12.csv"
-"$CW_BUILD/bench/evict" "$B/zipf09.csv" "$B/loopmix4.csv" "$B/burst4.csv" \
-	"$B/scan4.csv" "$B/shift4.csv" "$B/zipf12.csv" || true
+shapes <<'SHAPES'
+zipf09 --shape zipf --zipf 0.9 --seed 11
+loopmix4 --shape loop --share 0.4 --loop 5000 --seed 12
+burst4 --shape burst --share 0.6 --seed 13
+scan4 --shape scan --share 0.4 --seed 14
+shift4 --shape shift --share 0.6 --seed 15
+zipf12 --shape zipf --zipf 1.2 --seed 16
+SHAPES
 echo "-- a loop over 1.5 times the cache (the optimum misses 1 - 1/1.5)"
 "$g" --shape loop --share 1 --keys 1 --loop 15000 --requests 300000 >"$B/loop1p5x.csv"
 "$CW_BUILD/bench/evict" --sizes 66.67 "$B/loop1p5x.csv" || true
@@ -138,8 +149,8 @@ echo "== Issue 19's design study, simulated: S3-FIFO's variants and a selector a
 	"$B/loopmix.csv" "$B/loop.csv" "$B/scan.csv" "$B/burst.csv" \
 	"$B/shift.csv"
 "$CW_BUILD/bench/adaptsim" --sizes 66.67 "$B/loop1p5x.csv"
-echo "-- the selector as the L1 sizes it, among the L1's three policies"
-"$CW_BUILD/bench/adaptsim" --mini-max 8192 --among 0,2,4 --margin 0.01 \
+echo "-- the selector as the L1 sizes it, among its three S3-FIFO policies (tinylfu is not simulated)"
+"$CW_BUILD/bench/adaptsim" --mini-max 4096 --among 0,2,4 --margin 0.01 \
 	--freeze-margin 0.2 "$ROOT"/../shared/traces/cache2k_web12.csv \
 	"$ROOT"/../shared/traces/cache2k_orm_busy_1m.csv \
 	"$ROOT"/../shared/traces/cloudphysics_io.csv "$B/zipf.csv" \
